@@ -1,0 +1,39 @@
+# One-command set-up: `make demo` and `make test` create .venv, install the
+# pinned CPU torch, the package and its extras, then run. Re-runs are fast.
+PYTHON ?= python3
+VENV ?= .venv
+PY := $(VENV)/bin/python
+STAMP := $(VENV)/.sktransfer-installed
+TORCH_SPEC ?= torch==2.13.0
+EXTRAS ?= imblearn,dask,plot,test,docs,dev
+
+.PHONY: install demo test test-fast lint format docs bench clean
+
+$(STAMP): pyproject.toml Makefile
+	$(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet "$(TORCH_SPEC)"
+	$(PY) -m pip install --quiet -e ".[$(EXTRAS)]"
+	touch $(STAMP)
+
+install: $(STAMP)
+
+demo: $(STAMP)
+	$(VENV)/bin/sktransfer demo $(DEMO_ARGS)
+
+test: $(STAMP)
+	$(PY) -m pytest $(PYTEST_ARGS)
+
+lint: $(STAMP)
+	$(VENV)/bin/ruff check sktransfer tests benchmarks examples
+	$(VENV)/bin/ruff format --check sktransfer tests benchmarks examples
+
+format: $(STAMP)
+	$(VENV)/bin/ruff check --fix sktransfer tests benchmarks examples
+	$(VENV)/bin/ruff format sktransfer tests benchmarks examples
+
+docs: $(STAMP)
+	$(VENV)/bin/sphinx-build -W --keep-going -b html docs docs/_build/html
+
+clean:
+	rm -rf $(VENV) docs/_build docs/auto_examples docs/generated .pytest_cache

@@ -1,0 +1,126 @@
+"""Small private checkers shared by the estimators."""
+
+import numbers
+
+import numpy as np
+
+_INTERVALS = {
+    "both": (np.greater_equal, np.less_equal, "[", "]"),
+    "left": (np.greater_equal, np.less, "[", ")"),
+    "right": (np.greater, np.less_equal, "(", "]"),
+    "neither": (np.greater, np.less, "(", ")"),
+}
+
+
+def check_param(value, name, kind="real", low=None, high=None, closed="both"):
+    """Check a scalar hyper-parameter and return it.
+
+    Parameters
+    ----------
+    value : object
+        The value to check.
+    name : str
+        Parameter name used in the error message.
+    kind : {"real", "int"}, default="real"
+        Accepted type. Booleans are never accepted as numbers.
+    low, high : float or None, default=None
+        Bounds of the accepted interval; ``None`` means unbounded.
+    closed : {"both", "left", "right", "neither"}, default="both"
+        Which bounds are included.
+
+    Returns
+    -------
+    value : int or float
+        The value, unchanged.
+
+    Raises
+    ------
+    ValueError
+        If the value has the wrong type or lies outside the interval.
+    """
+    types = numbers.Integral if kind == "int" else numbers.Real
+    if isinstance(value, bool) or not isinstance(value, types):
+        what = "an integer" if kind == "int" else "a real number"
+        raise ValueError(f"{name} must be {what}, got {value!r}.")
+    if not np.isfinite(value):
+        raise ValueError(f"{name} must be finite, got {value!r}.")
+    ge, le, lb, rb = _INTERVALS[closed]
+    if (low is not None and not ge(value, low)) or (
+        high is not None and not le(value, high)
+    ):
+        lo = "-inf" if low is None else low
+        hi = "inf" if high is None else high
+        lb = "(" if low is None else lb
+        rb = ")" if high is None else rb
+        raise ValueError(f"{name} must be in {lb}{lo}, {hi}{rb}, got {value!r}.")
+    return value
+
+
+def check_option(value, name, options):
+    """Check that ``value`` is one of ``options`` and return it.
+
+    Parameters
+    ----------
+    value : object
+        The value to check.
+    name : str
+        Parameter name used in the error message.
+    options : iterable of str
+        The accepted values.
+
+    Returns
+    -------
+    value : str
+        The value, unchanged.
+    """
+    options = tuple(options)
+    if not isinstance(value, str) or value not in options:
+        valid = ", ".join(repr(o) for o in options)
+        raise ValueError(f"{name} must be one of {valid}; got {value!r}.")
+    return value
+
+
+def check_x_axis(x_axis, n_features, name="x_axis"):
+    """Validate a spectral axis against the number of features.
+
+    Parameters
+    ----------
+    x_axis : array-like of shape (n_features,) or None
+        The spectral axis (wavenumbers, 2-theta, ...). ``None`` means the
+        feature index ``0, 1, ..., n_features - 1``.
+    n_features : int
+        Number of features of the data the axis belongs to.
+    name : str, default="x_axis"
+        Parameter name used in error messages.
+
+    Returns
+    -------
+    x : ndarray of shape (n_features,), dtype float64
+        A validated copy of the axis.
+
+    Raises
+    ------
+    ValueError
+        If the axis is not 1-D, not finite, of the wrong length, or not
+        strictly monotonic.
+    """
+    if x_axis is None:
+        return np.arange(n_features, dtype=np.float64)
+    try:
+        x = np.array(x_axis, dtype=np.float64)
+    except (TypeError, ValueError) as exc:
+        raise ValueError(f"{name} must be a 1-D array of numbers.") from exc
+    if x.ndim != 1:
+        raise ValueError(f"{name} must be 1-D, got an array of shape {x.shape}.")
+    if x.shape[0] != n_features:
+        raise ValueError(
+            f"{name} has {x.shape[0]} values but X has {n_features} features; "
+            "they must match."
+        )
+    if not np.all(np.isfinite(x)):
+        raise ValueError(f"{name} contains NaN or infinity.")
+    if n_features > 1:
+        d = np.diff(x)
+        if not (np.all(d > 0) or np.all(d < 0)):
+            raise ValueError(f"{name} must be strictly monotonic.")
+    return x

@@ -1,0 +1,3 @@
+"""Baseline correction transformers backed by pybaselines."""
+
+__all__ = []

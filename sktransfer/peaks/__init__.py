@@ -1,0 +1,3 @@
+"""Placeholder; filled by its own module."""
+
+__all__ = []

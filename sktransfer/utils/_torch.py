@@ -1,0 +1,85 @@
+"""Private torch helpers: device selection, seeding, dtype boundary."""
+
+import numpy as np
+import torch
+from sklearn.utils import check_random_state
+
+
+def resolve_device(device):
+    """Return a :class:`torch.device`, or raise if it is not available.
+
+    Parameters
+    ----------
+    device : str or torch.device
+        ``"cpu"``, ``"cuda"``, ``"cuda:N"`` or ``"mps"``.
+
+    Returns
+    -------
+    device : torch.device
+        The device, checked to exist on this machine.
+
+    Raises
+    ------
+    ValueError
+        If the name is not a device, or the device is absent.
+    """
+    try:
+        dev = torch.device(device)
+    except (RuntimeError, TypeError) as exc:
+        raise ValueError(f"device={device!r} is not a valid torch device.") from exc
+    if dev.type == "cpu":
+        return dev
+    if dev.type == "cuda":
+        if not torch.cuda.is_available():
+            raise ValueError(
+                f"device={device!r} was requested but CUDA is not available on "
+                "this machine; use device='cpu'."
+            )
+        if dev.index is not None and dev.index >= torch.cuda.device_count():
+            raise ValueError(
+                f"device={device!r} was requested but only "
+                f"{torch.cuda.device_count()} CUDA device(s) exist."
+            )
+        return dev
+    if dev.type == "mps":
+        if not torch.backends.mps.is_available():
+            raise ValueError(
+                f"device={device!r} was requested but MPS is not available."
+            )
+        return dev
+    raise ValueError(
+        f"device={device!r} is not supported; use 'cpu', 'cuda', 'cuda:N' or 'mps'."
+    )
+
+
+def seed_from_random_state(random_state):
+    """Draw an integer torch seed from a ``random_state`` argument.
+
+    Parameters
+    ----------
+    random_state : int, RandomState instance or None
+        Anything :func:`sklearn.utils.check_random_state` accepts.
+
+    Returns
+    -------
+    seed : int
+        A seed in ``[0, 2**31 - 1)``.
+    """
+    return int(check_random_state(random_state).randint(np.iinfo(np.int32).max))
+
+
+def make_generator(seed, device="cpu"):
+    """Return a :class:`torch.Generator` on ``device`` seeded with ``seed``."""
+    gen = torch.Generator(device=device)
+    gen.manual_seed(int(seed))
+    return gen
+
+
+def to_tensor(X, device, dtype=torch.float32):
+    """Convert an array to a tensor of ``dtype`` on ``device`` (a copy)."""
+    return torch.as_tensor(np.asarray(X), dtype=dtype, device=device).clone()
+
+
+def to_numpy(tensor, dtype=np.float64):
+    """Convert a tensor to a numpy array of ``dtype`` on the CPU."""
+    return tensor.detach().cpu().numpy().astype(dtype, copy=False)

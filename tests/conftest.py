@@ -1,0 +1,63 @@
+import os
+
+import numpy as np
+import pytest
+
+
+def pytest_collection_modifyitems(config, items):
+    try:
+        import torch
+
+        has_cuda = torch.cuda.is_available()
+    except ImportError:  # pragma: no cover - torch is a dependency
+        has_cuda = False
+    if has_cuda:
+        return
+    skip_gpu = pytest.mark.skip(reason="needs a CUDA device")
+    for item in items:
+        if "gpu" in item.keywords:
+            item.add_marker(skip_gpu)
+
+
+@pytest.fixture(autouse=True)
+def _seed_everything():
+    """Seed the global generators so tests never depend on run order."""
+    np.random.seed(0)
+    try:
+        import torch
+
+        torch.manual_seed(0)
+    except ImportError:  # pragma: no cover
+        pass
+
+
+@pytest.fixture
+def global_random_seed():
+    """Seed for randomised tests: 42, or SKTRANSFER_TESTS_SEED to sweep."""
+    return int(os.environ.get("SKTRANSFER_TESTS_SEED", 42))
+
+
+def gaussian_spectra(n_samples=20, n_features=200, baseline=True, random_state=0):
+    """Small synthetic spectra: two to three Gaussian peaks on a smooth baseline.
+
+    Returns the axis, the spectra and the true baselines.
+    """
+    rng = np.random.default_rng(random_state)
+    x = np.linspace(400.0, 1400.0, n_features)
+    X = np.zeros((n_samples, n_features))
+    B = np.zeros_like(X)
+    for i in range(n_samples):
+        for c in (600.0, 900.0, 1200.0)[: 2 + i % 2]:
+            h = rng.uniform(0.5, 1.5)
+            w = rng.uniform(10.0, 25.0)
+            X[i] += h * np.exp(-0.5 * ((x - c - rng.normal(0, 2)) / w) ** 2)
+        if baseline:
+            t = (x - x[0]) / (x[-1] - x[0])
+            B[i] = rng.uniform(0.2, 1.0) + rng.uniform(0.5, 2.0) * t**2
+    X_obs = X + B + rng.normal(0, 0.005, X.shape)
+    return x, X_obs, B
+
+
+@pytest.fixture
+def spectra():
+    return gaussian_spectra()

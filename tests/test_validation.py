@@ -1,0 +1,48 @@
+import numpy as np
+import pytest
+
+from sktransfer._validation import check_option, check_param, check_x_axis
+
+
+def test_check_x_axis_default_is_index():
+    np.testing.assert_array_equal(check_x_axis(None, 4), [0.0, 1.0, 2.0, 3.0])
+
+
+def test_check_x_axis_copies_and_accepts_decreasing():
+    x = np.array([3.0, 2.0, 1.0])
+    out = check_x_axis(x, 3)
+    out[0] = 99
+    assert x[0] == 3.0
+
+
+@pytest.mark.parametrize(
+    "x, match",
+    [
+        ([1.0, 2.0], "has 2 values but X has 3"),
+        ([1.0, 3.0, 2.0], "strictly monotonic"),
+        ([1.0, 1.0, 2.0], "strictly monotonic"),
+        ([1.0, np.nan, 2.0], "NaN"),
+        ([[1.0, 2.0, 3.0]], "1-D"),
+    ],
+)
+def test_check_x_axis_errors(x, match):
+    with pytest.raises(ValueError, match=match):
+        check_x_axis(x, 3)
+
+
+def test_check_param():
+    assert check_param(2, "n", "int", low=1) == 2
+    with pytest.raises(ValueError, match="lam must be in \\(0"):
+        check_param(0.0, "lam", low=0, closed="neither")
+    with pytest.raises(ValueError, match="poly_order must be an integer"):
+        check_param(2.5, "poly_order", "int")
+    with pytest.raises(ValueError, match="must be a real number"):
+        check_param(True, "p")
+    with pytest.raises(ValueError, match="p must be in \\(0, 1\\)"):
+        check_param(1.0, "p", low=0, high=1, closed="neither")
+
+
+def test_check_option():
+    assert check_option("a", "m", ["a", "b"]) == "a"
+    with pytest.raises(ValueError, match="m must be one of 'a', 'b'"):
+        check_option("c", "m", ["a", "b"])
