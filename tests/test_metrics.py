@@ -1,0 +1,204 @@
+import numpy as np
+import pytest
+from scipy.stats import pearsonr
+from sklearn.ensemble import RandomForestClassifier
+from sklearn.linear_model import Ridge
+from sklearn.model_selection import GridSearchCV, KFold, cross_validate
+from sklearn.utils import Bunch
+
+from sktransfer.metrics import (
+    get_scorer,
+    get_scorer_names,
+    kmeans_indistinguishability,
+    spectral_correlation,
+    spectral_correlation_scorer,
+    spectral_rmse,
+    spectral_rmse_scorer,
+    two_sample_accuracy,
+)
+from tests.conftest import gaussian_spectra
+
+
+@pytest.fixture(scope="module")
+def pair():
+    rng = np.random.default_rng(0)
+    _, Y, _ = gaussian_spectra(n_samples=12, n_features=80)
+    return Y, Y + rng.normal(0, 0.2, Y.shape)
+
+
+def test_identical_and_negated(pair):
+    Y, _ = pair
+    assert spectral_correlation(Y, Y) == pytest.approx(1.0)
+    assert spectral_rmse(Y, Y) == 0.0
+    np.testing.assert_allclose(
+        spectral_correlation(Y, -Y, multioutput="raw_values"), -1.0
+    )
+    np.testing.assert_allclose(
+        spectral_correlation(Y, 3.0 * Y - 7.0, multioutput="raw_values"), 1.0
+    )
+
+
+def test_correlation_matches_scipy_per_row(pair):
+    Y, P = pair
+    raw = spectral_correlation(Y, P, multioutput="raw_values")
+    expected = [pearsonr(a, b).statistic for a, b in zip(Y, P)]
+    assert raw.shape == (len(Y),)
+    np.testing.assert_allclose(raw, expected, rtol=1e-12)
+    assert spectral_correlation(Y, P) == pytest.approx(np.mean(expected))
+
+
+def test_rmse_matches_reference(pair):
+    Y, P = pair
+    raw = spectral_rmse(Y, P, multioutput="raw_values")
+    np.testing.assert_allclose(raw, np.sqrt(((Y - P) ** 2).mean(axis=1)))
+    assert spectral_rmse(Y, P) == pytest.approx(raw.mean())
+
+
+def test_weights_and_1d(pair):
+    Y, P = pair
+    w = np.arange(len(Y), dtype=float)
+    raw = spectral_rmse(Y, P, multioutput="raw_values")
+    assert spectral_rmse(Y, P, multioutput=w) == pytest.approx(
+        np.average(raw, weights=w)
+    )
+    assert spectral_correlation(Y[0], P[0]) == pytest.approx(pearsonr(Y[0], P[0])[0])
+    assert spectral_rmse(Y[0].tolist(), P[0].tolist()) == pytest.approx(raw[0])
+
+
+def test_constant_rows_follow_documented_rule():
+    y_true = np.array([[1.0, 1.0, 1.0], [2.0, 2.0, 2.0], [1.0, 2.0, 3.0], [0.1] * 3])
+    y_pred = np.array([[1.0, 1.0, 1.0], [3.0, 3.0, 3.0], [5.0, 5.0, 5.0], [0.1] * 3])
+    r = spectral_correlation(y_true, y_pred, multioutput="raw_values")
+    np.testing.assert_array_equal(r, [1.0, 0.0, 0.0, 1.0])
+    assert not np.any(np.isnan(r))
+    np.testing.assert_allclose(
+        spectral_rmse(y_true, y_pred, multioutput="raw_values"),
+        [0, 1, np.sqrt(29 / 3), 0],
+    )
+
+
+def test_extreme_scales_stay_finite():
+    x = np.sin(np.linspace(0, 6, 50))
+    for scale in (1e-200, 1e200):
+        assert spectral_correlation(scale * x, 2 * scale * x) == pytest.approx(1.0)
+        assert spectral_rmse(scale * x, 2 * scale * x) == pytest.approx(
+            scale * np.sqrt(np.mean(x**2)), rel=1e-12
+        )
+
+
+def test_inputs_not_modified(pair):
+    Y, P = pair
+    Y0, P0 = Y.copy(), P.copy()
+    spectral_correlation(Y, P)
+    spectral_rmse(Y, P)
+    np.testing.assert_array_equal(Y, Y0)
+    np.testing.assert_array_equal(P, P0)
+
+
+@pytest.mark.parametrize("metric", [spectral_correlation, spectral_rmse])
+def test_bad_input(metric):
+    Y = np.ones((3, 4))
+    with pytest.raises(ValueError, match="same shape"):
+        metric(Y, np.ones((3, 5)))
+    with pytest.raises(ValueError, match="NaN"):
+        metric(Y, np.full((3, 4), np.nan))
+    with pytest.raises(ValueError, match="infinity"):
+        metric(Y, np.full((3, 4), np.inf))
+    with pytest.raises(ValueError, match="multioutput"):
+        metric(Y, Y, multioutput="variance_weighted")
+    with pytest.raises(ValueError, match="dim 3"):
+        metric(np.ones((2, 2, 2)), np.ones((2, 2, 2)))
+
+
+def test_scorers_in_grid_search():
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(60, 6))
+    Y = X @ rng.normal(size=(6, 40)) + rng.normal(0, 0.1, (60, 40))
+    for scorer in (spectral_correlation_scorer, get_scorer("spectral_correlation")):
+        search = GridSearchCV(Ridge(), {"alpha": [1e-2, 1e4]}, cv=3, scoring=scorer)
+        assert search.fit(X, Y).best_params_ == {"alpha": 1e-2}
+    cv = cross_validate(
+        Ridge(alpha=1e-2), X, Y, cv=KFold(3), scoring={"rmse": spectral_rmse_scorer}
+    )
+    model = Ridge(alpha=1e-2).fit(X[:40], Y[:40])
+    assert spectral_rmse_scorer(model, X[40:], Y[40:]) == pytest.approx(
+        -spectral_rmse(Y[40:], model.predict(X[40:]))
+    )
+    assert np.all(cv["test_rmse"] < 0)
+    assert get_scorer("neg_spectral_rmse") is spectral_rmse_scorer
+    assert get_scorer("r2")._score_func.__name__ == "r2_score"
+    assert {"spectral_correlation", "neg_spectral_rmse", "r2"} <= set(
+        get_scorer_names()
+    )
+
+
+@pytest.fixture(scope="module")
+def groups():
+    rng = np.random.default_rng(1)
+    _, A, _ = gaussian_spectra(n_samples=90, n_features=60, random_state=1)
+    same = A[:50], A[50:]
+    shifted = A[:50], A[50:] + 2.0 + rng.normal(0, 0.05, A[50:].shape)
+    return same, shifted
+
+
+def test_two_sample_accuracy_known_truths(groups):
+    (a, b), (c, d) = groups
+    same = two_sample_accuracy(a, b, random_state=0)
+    assert 0.3 <= same <= 0.7
+    assert two_sample_accuracy(c, d, random_state=0) > 0.95
+    rf = RandomForestClassifier(n_estimators=20)
+    assert two_sample_accuracy(c, d, estimator=rf, cv=3, random_state=0) > 0.95
+    # reproducible and unchanged inputs
+    a0 = a.copy()
+    assert two_sample_accuracy(a, b, random_state=3) == two_sample_accuracy(
+        a, b, random_state=3
+    )
+    np.testing.assert_array_equal(a, a0)
+
+
+def test_two_sample_accuracy_unequal_groups():
+    rng = np.random.default_rng(0)
+    real = rng.normal(size=(80, 5))
+    # a majority-class guess would score 80/90 accuracy; balanced gives 0.5
+    generated = rng.normal(size=(10, 5))
+    assert two_sample_accuracy(real, generated, random_state=0) < 0.7
+    assert two_sample_accuracy(real, generated + 4.0, random_state=0) > 0.95
+
+
+def test_two_sample_accuracy_bad_input():
+    X = np.zeros((10, 4))
+    with pytest.raises(ValueError, match="same number of features"):
+        two_sample_accuracy(X, np.zeros((10, 3)))
+    with pytest.raises(ValueError, match="at least 5 spectra"):
+        two_sample_accuracy(X, np.zeros((3, 4)))
+    with pytest.raises(ValueError, match="cv must be"):
+        two_sample_accuracy(X, X, cv=1)
+    with pytest.raises(ValueError, match="NaN"):
+        two_sample_accuracy(X, np.full((10, 4), np.nan))
+
+
+def test_kmeans_indistinguishability_known_truths(groups):
+    (a, b), (c, d) = groups
+    same = kmeans_indistinguishability(a, b, random_state=0)
+    assert 0.5 <= same < 0.75
+    score, details = kmeans_indistinguishability(
+        c, d, random_state=0, return_details=True
+    )
+    assert score == 1.0
+    assert isinstance(details, Bunch)
+    assert details.embedding.shape == (90, 2)
+    assert details.contingency.sum() == 90
+    np.testing.assert_array_equal(details.contingency.sum(axis=1), [50, 40])
+    assert sorted(details.contingency.ravel().tolist()) == [0, 0, 40, 50]
+    assert details.is_generated.sum() == 40
+    assert kmeans_indistinguishability(c, d, random_state=0, n_components=5) == 1.0
+
+
+def test_kmeans_indistinguishability_bad_input():
+    X = np.random.default_rng(0).normal(size=(10, 4))
+    with pytest.raises(ValueError, match="n_components"):
+        kmeans_indistinguishability(X, X, n_components=5)
+    with pytest.raises(ValueError, match="n_components"):
+        kmeans_indistinguishability(X, X, n_components=0)
+    with pytest.raises(ValueError, match="same number of features"):
+        kmeans_indistinguishability(X, X[:, :3])
