@@ -13,6 +13,16 @@ INSTANCES = {
     # --- baseline --------------------------------------------------------
     # --- peaks -----------------------------------------------------------
     # --- cross_modal -----------------------------------------------------
+    "SpectroGenRegressor": [
+        {
+            "max_epochs": 3,
+            "batch_size": 64,
+            "random_state": 0,
+            "module__latent_dim": 2,
+            "module__hidden": 16,
+            "module__channels": (4,),
+        }
+    ],
     # --- over_sampling / pipeline ----------------------------------------
 }
 
@@ -21,6 +31,20 @@ EXPECTED_FAILED = {
     # --- baseline --------------------------------------------------------
     # --- peaks -----------------------------------------------------------
     # --- cross_modal -----------------------------------------------------
+    "SpectroGenRegressor": {
+        "check_no_attributes_set_in_init": (
+            "skorch's NeuralNet.__init__ sets attributes (history, "
+            "initialized_, ...) that are not parameters"
+        ),
+        "check_set_params": (
+            "skorch's set_params re-initializes components and validates "
+            "values, so arbitrary values do not round-trip"
+        ),
+        "check_supervised_y_2d": (
+            "a 2-D target of one column is a target spectrum of one point, "
+            "which is rejected on purpose; a 1-D y is a scalar target"
+        ),
+    },
     # --- over_sampling / pipeline ----------------------------------------
 }
 

@@ -1,0 +1,419 @@
+"""SpectroGenRegressor: the cross-modal VAE as a skorch/sklearn regressor."""
+
+import numpy as np
+import torch
+from sklearn.utils._available_if import available_if
+from sklearn.utils.validation import validate_data
+from skorch import NeuralNetRegressor
+
+from .._validation import check_param, check_x_axis
+from ..utils._torch import (
+    make_generator,
+    resolve_device,
+    seed_from_random_state,
+    to_numpy,
+    to_tensor,
+)
+from ._modules import SpectroGenVAE, kl_divergence
+
+
+def _never(self):
+    return False
+
+
+class SpectroGenRegressor(NeuralNetRegressor):
+    """Predict the spectrum of one modality from a spectrum of another.
+
+    A compact version of SpectroGen (arXiv 2407.16094): a variational
+    autoencoder (:class:`SpectroGenVAE`) encodes the source spectrum (for
+    example IR) into a latent Gaussian and decodes it into the target
+    spectrum (for example Raman or XRD) on the target's own grid. The loss
+    is the mean squared reconstruction error of the standardised target plus
+    ``beta`` times the KL divergence of the latent to a standard normal,
+    divided by the number of target points.
+
+    Both spectra are passed as they are: the source and the target are
+    standardised inside (the scales are stored in the module's buffers) and
+    predictions come back in the target's original units, as float64.
+
+    It is a :class:`skorch.NeuralNetRegressor`, so every skorch parameter
+    (``module__*``, ``optimizer__*``, ``callbacks``, ``warm_start`` ...)
+    works, also in :class:`~sklearn.model_selection.GridSearchCV`.
+
+    Parameters
+    ----------
+    module : torch.nn.Module class, default=SpectroGenVAE
+        The VAE. Its ``n_in``, ``n_out`` and ``x_out`` arguments are taken
+        from the training data (and ``target_axis``); give the others as
+        ``module__latent_dim=...``, ``module__decoder="peaks"`` etc.
+    beta : float, default=0.01
+        Weight of the KL term, >= 0. Larger values pull the latent codes of
+        all spectra towards the prior (smoother, more average predictions);
+        ``0`` gives a plain (non-variational) encoder-decoder.
+    target_axis : array-like of shape (n_targets,), default=None
+        Axis of the target spectra (for example Raman shift in cm-1). Used by
+        the peak decoder; ``None`` means ``0, 1, ..., n_targets - 1``.
+    random_state : int, RandomState instance or None, default=None
+        Seeds weight initialisation, batch shuffling and latent sampling in
+        ``fit`` (inside :func:`torch.random.fork_rng`, so the global torch
+        generator is left alone). The same integer gives the same numbers on
+        the CPU.
+    criterion : torch loss class, default=torch.nn.MSELoss
+        Reconstruction loss on the standardised target.
+    optimizer : torch optimizer class, default=torch.optim.Adam
+        Optimizer.
+    lr : float, default=1e-3
+        Learning rate.
+    max_epochs : int, default=300
+        Number of epochs.
+    batch_size : int, default=32
+        Mini-batch size.
+    train_split : callable or None, default=None
+        skorch's internal validation split; ``None`` trains on all the data
+        (the least surprising choice inside sklearn cross-validation).
+    verbose : int, default=0
+        skorch's per-epoch log. For a progress bar pass
+        ``callbacks=[skorch.callbacks.ProgressBar()]``.
+    device : str or torch.device, default="cpu"
+        ``"cpu"``, ``"cuda"``, ``"cuda:N"``; an absent device raises a
+        ``ValueError`` in ``fit``.
+    **kwargs
+        Further skorch parameters.
+
+    Attributes
+    ----------
+    module_ : SpectroGenVAE
+        The trained network (with the standardisation buffers).
+    n_features_in_ : int
+        Number of points of the source spectra.
+    n_outputs_ : int
+        Number of points of the target spectra.
+    target_axis_ : ndarray of shape (n_outputs_,)
+        The target axis used.
+    history_ : skorch.History
+        Per-epoch training log (skorch).
+
+    See Also
+    --------
+    sktransfer.peaks.PeakProfileFitter : the peak-profile prior on its own.
+
+    Notes
+    -----
+    Persistence: ``pickle``/``joblib`` keep everything, and a model trained
+    on ``device="cuda"`` unpickles on a machine without CUDA (skorch maps the
+    tensors to the CPU); set ``device="cpu"`` after loading. With
+    ``save_params(f_params=...)``, load into an estimator built with the same
+    ``module__*`` parameters: ``load_params`` reads the dimensions and the
+    standardisation from the file itself, so no fitting is needed first.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from sktransfer.cross_modal import SpectroGenRegressor
+    >>> rng = np.random.default_rng(0)
+    >>> X = rng.random((40, 64))
+    >>> Y = np.cumsum(X, axis=1)[:, ::2]
+    >>> reg = SpectroGenRegressor(max_epochs=5, random_state=0).fit(X, Y)
+    >>> reg.predict(X[:3]).shape
+    (3, 32)
+    >>> reg.sample(X[:3], n_samples=4, random_state=0).shape
+    (3, 4, 32)
+    """
+
+    def __init__(
+        self,
+        module=SpectroGenVAE,
+        *,
+        beta=0.01,
+        target_axis=None,
+        random_state=None,
+        criterion=torch.nn.MSELoss,
+        optimizer=torch.optim.Adam,
+        lr=1e-3,
+        max_epochs=300,
+        batch_size=32,
+        train_split=None,
+        verbose=0,
+        device="cpu",
+        **kwargs,
+    ):
+        self.beta = beta
+        self.target_axis = target_axis
+        self.random_state = random_state
+        super().__init__(
+            module,
+            criterion=criterion,
+            optimizer=optimizer,
+            lr=lr,
+            max_epochs=max_epochs,
+            batch_size=batch_size,
+            train_split=train_split,
+            verbose=verbose,
+            device=device,
+            **kwargs,
+        )
+
+    # skorch's predict_proba makes no sense for a regressor of spectra
+    predict_proba = available_if(_never)(NeuralNetRegressor.predict_proba)
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.target_tags.multi_output = True
+        tags.target_tags.single_output = True
+        tags.regressor_tags.poor_score = True
+        tags.non_deterministic = str(self.device) != "cpu"
+        return tags
+
+    # ----------------------------------------------------------- fitting
+    def fit(self, X, y, **fit_params):
+        """Train the VAE from scratch (unless ``warm_start=True``).
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+            Source spectra.
+        y : array-like of shape (n_samples, n_targets) or (n_samples,)
+            Target spectra, on any grid of at least 2 points. A 1-D ``y`` is a
+            scalar target, as usual in sklearn.
+        **fit_params : dict
+            Passed to skorch's fit loop.
+
+        Returns
+        -------
+        self : SpectroGenRegressor
+            The fitted regressor.
+        """
+        if not self.warm_start or not self.initialized_:
+            self.initialized_ = False
+        return self._train(X, y, _routing_method="fit", **fit_params)
+
+    def partial_fit(self, X, y, classes=None, **fit_params):
+        """Continue training for ``max_epochs`` epochs (initialise if needed).
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+            Source spectra.
+        y : array-like of shape (n_samples, n_targets) or (n_samples,)
+            Target spectra.
+        classes : None
+            Unused, for API compatibility.
+        **fit_params : dict
+            Passed to skorch's fit loop.
+
+        Returns
+        -------
+        self : SpectroGenRegressor
+            The fitted regressor.
+        """
+        return self._train(X, y, **fit_params)
+
+    def _train(self, X, y, **fit_params):
+        check_param(self.beta, "beta", low=0.0)
+        if self.device is not None:
+            resolve_device(self.device)
+        first = not self.initialized_
+        X, y = validate_data(
+            self, X, y, reset=first, multi_output=True, y_numeric=True
+        )
+        Y = self._check_target(y, first)
+        X = np.asarray(X, dtype=np.float32)
+        seed = seed_from_random_state(self.random_state)
+        devices = [self.device] if str(self.device).startswith("cuda") else []
+        with torch.random.fork_rng(devices=devices):
+            torch.manual_seed(seed)
+            if first:
+                self.initialize()
+                self.module_.set_scaling(
+                    to_tensor(X, self.device), to_tensor(Y, self.device)
+                )
+            Ys = self._scale_target(Y)
+            NeuralNetRegressor.partial_fit(self, X, Ys, **fit_params)
+        return self
+
+    def _check_target(self, y, first):
+        y = np.asarray(y, dtype=np.float64)
+        if first:
+            self._y_1d = y.ndim == 1
+        Y = y.reshape(-1, 1) if y.ndim == 1 else y
+        if not self._y_1d and Y.shape[1] < 2:
+            raise ValueError(
+                f"The target has {Y.shape[1]} point per spectrum; a target "
+                "spectrum needs at least 2 points (pass a 1-D y for a scalar "
+                "target)."
+            )
+        if first:
+            self.n_outputs_ = Y.shape[1]
+            self.target_axis_ = check_x_axis(
+                self.target_axis, self.n_outputs_, "target_axis"
+            )
+        elif Y.shape[1] != self.n_outputs_:
+            raise ValueError(
+                f"y has {Y.shape[1]} points per spectrum, but the regressor was "
+                f"fitted with {self.n_outputs_}."
+            )
+        return Y
+
+    def initialize_module(self):
+        """Build the module, sized from the data seen in ``fit``."""
+        kwargs = self.get_params_for("module")
+        if isinstance(self.module, type):
+            if not hasattr(self, "n_outputs_"):
+                raise ValueError(
+                    "SpectroGenRegressor sizes its module from the data: call "
+                    "fit, or load_params, before initialize."
+                )
+            kwargs = {
+                "n_in": self.n_features_in_,
+                "n_out": self.n_outputs_,
+                **kwargs,
+            }
+            if kwargs.get("decoder", "dense") == "peaks":
+                kwargs.setdefault("x_out", self.target_axis_)
+        self.module_ = self.initialized_instance(self.module, kwargs)
+        return self
+
+    def get_loss(self, y_pred, y_true, X=None, training=False):
+        """Reconstruction loss plus ``beta`` x KL per target point."""
+        recon, mu, logvar = y_pred
+        loss = super().get_loss(recon, y_true, X=X, training=training)
+        if self.beta:
+            loss = loss + self.beta * kl_divergence(mu, logvar) / recon.shape[-1]
+        return loss
+
+    def _scale_target(self, Y):
+        m = self.module_
+        return (Y - to_numpy(m.y_center)) / float(m.y_scale)
+
+    def _unscale_target(self, Ys):
+        m = self.module_
+        Y = Ys * float(m.y_scale) + to_numpy(m.y_center)
+        return Y.ravel() if self._y_1d else Y
+
+    # -------------------------------------------------------- prediction
+    def _source(self, X):
+        self.check_is_fitted()
+        X = validate_data(self, X, reset=False)
+        return np.asarray(X, dtype=np.float32)
+
+    def predict(self, X):
+        """Predict target spectra by decoding the mean latent.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+            Source spectra.
+
+        Returns
+        -------
+        Y : ndarray of shape (n_samples, n_targets)
+            Predicted target spectra in the original units (float64).
+        """
+        recon = self.forward(self._source(X), training=False)[0]
+        return self._unscale_target(to_numpy(recon))
+
+    def encode(self, X):
+        """Return the latent means of the source spectra.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+            Source spectra.
+
+        Returns
+        -------
+        Z : ndarray of shape (n_samples, latent_dim)
+            Latent means (float64).
+        """
+        return to_numpy(self.forward(self._source(X), training=False)[1])
+
+    def sample(self, X, n_samples=1, random_state=None):
+        """Draw target spectra from the latent distribution of each source.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples_X, n_features)
+            Source spectra.
+        n_samples : int, default=1
+            Draws per source spectrum.
+        random_state : int, RandomState instance or None, default=None
+            Seed of the latent draws.
+
+        Returns
+        -------
+        Y : ndarray of shape (n_samples_X, n_samples, n_targets)
+            Sampled target spectra in the original units (float64).
+        """
+        check_param(n_samples, "n_samples", kind="int", low=1)
+        X = self._source(X)
+        gen = make_generator(seed_from_random_state(random_state), self.device)
+        out = []
+        self.module_.eval()
+        with torch.no_grad():
+            for start in range(0, len(X), 1024):
+                xb = to_tensor(X[start : start + 1024], self.device)
+                mu, logvar = self.module_.encode(xb)
+                eps = torch.randn(
+                    (len(xb), n_samples, mu.shape[1]),
+                    generator=gen,
+                    device=mu.device,
+                )
+                z = mu.unsqueeze(1) + eps * torch.exp(0.5 * logvar).unsqueeze(1)
+                out.append(to_numpy(self.module_.decode(z.flatten(0, 1))))
+        Ys = np.concatenate(out).reshape(len(X), n_samples, -1)
+        Y = Ys * float(self.module_.y_scale) + to_numpy(self.module_.y_center)
+        return Y[..., 0] if self._y_1d else Y
+
+    # ------------------------------------------------------- persistence
+    def load_params(self, f_params=None, use_safetensors=False, **kwargs):
+        """Load parameters saved with ``save_params``.
+
+        An unfitted regressor reads the source and target sizes, the target
+        axis and the standardisation from ``f_params`` itself, so it only
+        needs the same ``module__*`` parameters as the saved one.
+
+        Parameters
+        ----------
+        f_params : str, file-like or None, default=None
+            File written by ``save_params(f_params=...)``.
+        use_safetensors : bool, default=False
+            Whether the file is in safetensors format.
+        **kwargs
+            Other files, as in :meth:`skorch.NeuralNet.load_params`.
+
+        Returns
+        -------
+        self : SpectroGenRegressor
+            The regressor with the loaded parameters.
+        """
+        if f_params is not None and not self.initialized_:
+            state = self._read_state(f_params, use_safetensors)
+            self.n_features_in_ = int(state["x_center"].shape[0])
+            self.n_outputs_ = int(state["y_center"].shape[0])
+            self._y_1d = self.n_outputs_ == 1
+            x_out = state.get("decoder.x_out")
+            self.target_axis_ = (
+                np.arange(self.n_outputs_, dtype=np.float64)
+                if x_out is None
+                else to_numpy(x_out)
+            )
+            self.initialize()
+        super().load_params(
+            f_params=f_params, use_safetensors=use_safetensors, **kwargs
+        )
+        return self
+
+    def _read_state(self, f_params, use_safetensors):
+        if use_safetensors:
+            from safetensors.torch import load, load_file
+
+            if hasattr(f_params, "read"):
+                state = load(f_params.read())
+                f_params.seek(0)
+                return state
+            return load_file(f_params)
+        load_kwargs = self.torch_load_kwargs or {"weights_only": True}
+        state = torch.load(f_params, map_location="cpu", **load_kwargs)
+        if hasattr(f_params, "seek"):
+            f_params.seek(0)
+        return state
