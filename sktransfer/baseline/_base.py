@@ -1,0 +1,165 @@
+"""Private base class of the pybaselines-backed transformers."""
+
+import warnings
+
+import numpy as np
+from sklearn.exceptions import ConvergenceWarning
+from sklearn.utils.validation import check_is_fitted
+
+from sktransfer._base import SpectralTransformer
+from sktransfer._validation import check_param, check_x_axis
+from sktransfer.baseline._kernels import min_points, row_baselines
+
+
+def check_bool(value, name):
+    """Return ``value`` if it is a bool, else raise a ValueError naming it."""
+    if not isinstance(value, bool | np.bool_):
+        raise ValueError(f"{name} must be True or False, got {value!r}.")
+    return value
+
+
+def check_n_jobs(n_jobs):
+    """Return ``n_jobs`` if it is None or a non-zero integer."""
+    if n_jobs is not None:
+        check_param(n_jobs, "n_jobs", kind="int")
+        if n_jobs == 0:
+            raise ValueError("n_jobs must be a non-zero integer or None, got 0.")
+    return n_jobs
+
+
+class BaselineCorrector(SpectralTransformer):
+    """Subtract a pybaselines baseline from every spectrum.
+
+    Subclasses name the pybaselines method and map their parameters to its
+    keyword arguments; everything else (validation, chunked parallel calls,
+    tiny spectra, iteration counts, warnings) lives here.
+    """
+
+    def _method_name(self):
+        raise NotImplementedError
+
+    def _method_kwargs(self):
+        raise NotImplementedError
+
+    def _convergence_limits(self):
+        """``(max_iter, passes, tol)`` of an iterative method, or None.
+
+        A spectrum whose ``tol_history`` has ``passes`` entries, the last not
+        below ``tol``, stopped at ``max_iter`` without converging.
+        """
+        return None
+
+    def _check_params(self):
+        check_n_jobs(self.n_jobs)
+
+    def _baselines(self, X):
+        method, kwargs = self._method_name(), self._method_kwargs()
+        needed = min_points(method, kwargs)
+        if X.shape[1] < needed:
+            warnings.warn(
+                f"{type(self).__name__}: spectra with {X.shape[1]} point(s) are "
+                f"too short for {method!r}, which needs at least {needed}; the "
+                "baseline equals the spectrum and the corrected spectrum is zero.",
+                UserWarning,
+                stacklevel=3,
+            )
+            return X.copy(), np.ones(X.shape[0], dtype=np.intp)
+        x_data = None if self.x_axis is None else self.x_
+        baselines, n_iter, last_tol = row_baselines(
+            X, method, kwargs, x_data=x_data, n_jobs=self.n_jobs
+        )
+        limits = self._convergence_limits()
+        if limits is not None:
+            max_iter, passes, tol = limits
+            stuck = (n_iter >= passes) & ~(last_tol < tol)
+            if stuck.any():
+                warnings.warn(
+                    f"{type(self).__name__}: {int(stuck.sum())} of {len(stuck)} "
+                    f"spectra reached max_iter={max_iter} before the tolerance "
+                    f"tol={tol}; consider increasing max_iter or tol.",
+                    ConvergenceWarning,
+                    stacklevel=3,
+                )
+        return baselines, n_iter
+
+    def _fit_baselines(self, X):
+        self._check_params()
+        X = self._validate_X(X, reset=True)
+        self.x_ = check_x_axis(self.x_axis, X.shape[1])
+        if self._convergence_limits() is None:
+            return X, None
+        baselines, n_iter = self._baselines(X)
+        # The first weighted fit always runs, even when pybaselines stops
+        # before recording a tolerance.
+        self.n_iter_ = max(1, int(n_iter.max()))
+        return X, baselines
+
+    def fit(self, X, y=None):
+        """Validate the spectra and the axis; count iterations if iterative.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+            Spectra, one per row.
+        y : None
+            Ignored.
+
+        Returns
+        -------
+        self : object
+            The fitted transformer.
+        """
+        self._fit_baselines(X)
+        return self
+
+    def fit_transform(self, X, y=None):
+        """Fit and return the corrected spectra, computing baselines once.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+            Spectra, one per row.
+        y : None
+            Ignored.
+
+        Returns
+        -------
+        X_new : ndarray of shape (n_samples, n_features)
+            ``X`` minus its baselines, in the input's float dtype.
+        """
+        X, baselines = self._fit_baselines(X)
+        if baselines is None:
+            baselines = self._baselines(X)[0]
+        return X - baselines
+
+    def _transform(self, X):
+        return X - self._baselines(X)[0]
+
+    def baseline(self, X):
+        """Return the baseline of every spectrum.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+            Spectra, one per row.
+
+        Returns
+        -------
+        baselines : ndarray of shape (n_samples, n_features)
+            The baselines, in the input's float dtype; ``transform(X)`` is
+            ``X - baseline(X)``.
+        """
+        check_is_fitted(self)
+        return self._baselines(self._validate_X(X, reset=False))[0]
+
+
+def check_iterative(est):
+    """Validate ``max_iter`` and ``tol`` shared by the iterative methods."""
+    check_param(est.max_iter, "max_iter", kind="int", low=1)
+    check_param(est.tol, "tol", low=0)
+
+
+def check_lam_diff_order(est):
+    """Validate ``lam`` and ``diff_order`` of the Whittaker methods."""
+    check_param(est.lam, "lam", low=0, closed="neither")
+    check_param(est.diff_order, "diff_order", kind="int", low=1)

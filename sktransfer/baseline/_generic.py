@@ -1,0 +1,130 @@
+"""Any row-wise pybaselines method as a transformer."""
+
+import inspect
+
+from pybaselines import Baseline
+
+from sktransfer._validation import check_option, check_param
+from sktransfer.baseline._base import BaselineCorrector
+from sktransfer.baseline._kernels import _WHITTAKER, method_default, pybaselines_methods
+
+# Common keyword arguments checked here so that bad values raise a ValueError
+# naming them before any spectrum is processed.
+_KWARG_CHECKS = {
+    "lam": {"low": 0, "closed": "neither"},
+    "p": {"low": 0, "high": 1, "closed": "neither"},
+    "poly_order": {"kind": "int", "low": 0},
+    "diff_order": {"kind": "int", "low": 1},
+    "max_iter": {"kind": "int", "low": 1},
+    "tol": {"low": 0},
+}
+
+
+class PybaselinesCorrector(BaselineCorrector):
+    """Baseline correction with any 1-D pybaselines method, by name.
+
+    Calls ``pybaselines.Baseline().<method>(spectrum, **method_kwargs)`` on
+    every spectrum and subtracts the baseline. Use it for the methods
+    without a class of their own (``"iarpls"``, ``"imodpoly"``, ``"mor"``,
+    ``"rubberband"``, ``"fabc"``, ...).
+
+    Read more in the :ref:`User Guide <baseline>`.
+
+    Parameters
+    ----------
+    method : str, default="airpls"
+        Name of a :class:`pybaselines.Baseline` method that works on one
+        spectrum (all but ``"collab_pls"``).
+    method_kwargs : dict, default=None
+        Keyword arguments of the method, with pybaselines' names; missing
+        ones take pybaselines' defaults.
+    x_axis : array-like of shape (n_features,), default=None
+        Spectral axis (strictly increasing or decreasing) passed to
+        pybaselines as ``x_data``. ``None`` uses pybaselines' default axis.
+    n_jobs : int, default=None
+        Number of joblib workers over chunks of rows. ``None`` means 1
+        unless in a :func:`joblib.parallel_config` context; ``-1`` uses all
+        processors. The result does not depend on it.
+
+    Attributes
+    ----------
+    n_features_in_ : int
+        Number of points per spectrum seen in :meth:`fit`.
+    feature_names_in_ : ndarray of shape (n_features_in_,)
+        Column names seen in :meth:`fit`, if all are strings.
+    x_ : ndarray of shape (n_features_in_,)
+        The validated axis (the feature index when ``x_axis`` is None).
+    n_iter_ : int
+        Only for methods with ``max_iter`` and ``tol`` arguments: the largest
+        number of passes over the spectra seen in :meth:`fit`.
+
+    See Also
+    --------
+    AirPLS, ArPLS, AsLS, ModPoly, SNIP : The common methods as classes.
+
+    Notes
+    -----
+    Methods with ``max_iter`` and ``tol`` arguments learn ``n_iter_`` in
+    ``fit`` and warn with a :class:`~sklearn.exceptions.ConvergenceWarning`
+    as :class:`AirPLS` does. Whittaker methods on spectra with at most
+    ``diff_order`` points, and SNIP on fewer than 3, return the spectrum as
+    its own baseline with a warning.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from sktransfer.baseline import PybaselinesCorrector
+    >>> rng = np.random.default_rng(0)
+    >>> x = np.linspace(0, 1, 200)
+    >>> peak = np.exp(-0.5 * ((x - 0.5) / 0.02) ** 2)
+    >>> X = (peak + 2 * x + 1 + rng.normal(0, 0.01, 200))[None, :]  # one spectrum
+    >>> corrector = PybaselinesCorrector("iarpls", method_kwargs={"lam": 1e4})
+    >>> Xc = corrector.fit(X).transform(X)
+    >>> Xc.shape
+    (1, 200)
+    >>> print(f"peak {Xc[0, 100]:.1f}, ends {abs(Xc[0, [0, -1]]).max():.1f}")
+    peak 1.0, ends 0.0
+    """
+
+    def __init__(
+        self, method="airpls", *, method_kwargs=None, x_axis=None, n_jobs=None
+    ):
+        self.method = method
+        self.method_kwargs = method_kwargs
+        self.x_axis = x_axis
+        self.n_jobs = n_jobs
+
+    def _method_name(self):
+        return self.method
+
+    def _method_kwargs(self):
+        return dict(self.method_kwargs or {})
+
+    def _convergence_limits(self):
+        max_iter = self._kwarg("max_iter")
+        tol = self._kwarg("tol")
+        if max_iter is None or tol is None:
+            return None
+        return max_iter, max_iter + (self.method in _WHITTAKER), tol
+
+    def _kwarg(self, name):
+        return self._method_kwargs().get(name, method_default(self.method, name))
+
+    def _check_params(self):
+        super()._check_params()
+        check_option(self.method, "method", pybaselines_methods())
+        if self.method_kwargs is not None and not isinstance(self.method_kwargs, dict):
+            raise ValueError(
+                f"method_kwargs must be a dict or None, got {self.method_kwargs!r}."
+            )
+        params = inspect.signature(getattr(Baseline, self.method)).parameters
+        accepted = [name for name in params if name not in ("self", "data")]
+        open_ended = any(p.kind is p.VAR_KEYWORD for p in params.values())
+        for name, value in self._method_kwargs().items():
+            if name not in accepted and not open_ended:
+                raise ValueError(
+                    f"method_kwargs has {name!r}, which {self.method!r} does not "
+                    f"accept; it accepts {', '.join(accepted)}."
+                )
+            if name in _KWARG_CHECKS:
+                check_param(value, f"method_kwargs[{name!r}]", **_KWARG_CHECKS[name])

@@ -1,0 +1,149 @@
+"""Row-wise calls of pybaselines methods, chunked over joblib workers.
+
+Pure functions: spectra in, baselines and per-spectrum diagnostics out. No
+sklearn and no estimator classes, so the numerics can be checked against a
+plain pybaselines loop on their own.
+"""
+
+import inspect
+
+import numpy as np
+from joblib import Parallel, delayed, effective_n_jobs
+from pybaselines import Baseline
+
+#: Baseline methods that fit a whole data set at once, not one spectrum.
+_NOT_ROW_WISE = frozenset({"collab_pls"})
+
+#: Whittaker-smoothing methods: their difference penalty is empty when a
+#: spectrum has no more than ``diff_order`` points.
+_WHITTAKER = frozenset(
+    {
+        "airpls",
+        "arpls",
+        "asls",
+        "aspls",
+        "brpls",
+        "derpsalsa",
+        "drpls",
+        "iarpls",
+        "iasls",
+        "lsrpls",
+        "psalsa",
+    }
+)
+
+
+def pybaselines_methods():
+    """Names of the 1-D pybaselines methods that work on one spectrum.
+
+    Returns
+    -------
+    names : list of str
+        Sorted method names of :class:`pybaselines.Baseline`.
+    """
+    return sorted(
+        name
+        for name, value in inspect.getmembers(Baseline, inspect.isfunction)
+        if not name.startswith("_") and name not in _NOT_ROW_WISE
+    )
+
+
+def method_default(method, name):
+    """Default value of keyword ``name`` of a pybaselines method, or None."""
+    param = inspect.signature(getattr(Baseline, method)).parameters.get(name)
+    if param is None or param.default is inspect.Parameter.empty:
+        return None
+    return param.default
+
+
+def min_points(method, kwargs):
+    """Fewest points a spectrum needs for ``method`` to be well defined.
+
+    Below it the method's baseline is the spectrum itself: an empty
+    difference penalty leaves the Whittaker fit free to interpolate, and SNIP
+    has no interior point to clip.
+
+    Parameters
+    ----------
+    method : str
+        pybaselines method name.
+    kwargs : dict
+        Keyword arguments the method is called with.
+
+    Returns
+    -------
+    n : int
+        Minimum number of points.
+    """
+    if method in _WHITTAKER:
+        diff_order = kwargs.get("diff_order", method_default(method, "diff_order"))
+        return int(diff_order) + 1
+    if method == "snip":
+        return 3
+    return 1
+
+
+def _baseline_chunk(X, x_data, assume_sorted, method, kwargs):
+    fitter = Baseline(x_data, check_finite=False, assume_sorted=assume_sorted)
+    func = getattr(fitter, method)
+    baselines = np.empty_like(X)
+    n_iter = np.zeros(X.shape[0], dtype=np.intp)
+    last_tol = np.full(X.shape[0], np.nan)
+    for i, row in enumerate(X):
+        baselines[i], params = func(row, **kwargs)
+        history = params.get("tol_history")
+        if history is not None:
+            n_iter[i] = len(history)
+            if len(history):
+                last_tol[i] = history[-1]
+    return baselines, n_iter, last_tol
+
+
+def _chunks(n_rows, n_chunks):
+    bounds = np.linspace(0, n_rows, n_chunks + 1).astype(int)
+    return [slice(a, b) for a, b in zip(bounds[:-1], bounds[1:]) if b > a]
+
+
+def row_baselines(X, method, kwargs, *, x_data=None, n_jobs=None):
+    """Baseline of every row of ``X`` with one pybaselines method.
+
+    Rows are split into one contiguous chunk per joblib worker; each chunk
+    reuses a single :class:`pybaselines.Baseline` object, so setup that only
+    depends on the axis is done once per chunk. The result does not depend
+    on ``n_jobs``.
+
+    Parameters
+    ----------
+    X : ndarray of shape (n_samples, n_features), float32 or float64
+        Finite spectra, one per row. Not modified.
+    method : str
+        Name of a :class:`pybaselines.Baseline` method.
+    kwargs : dict
+        Keyword arguments of the method.
+    x_data : ndarray of shape (n_features,) or None, default=None
+        Strictly monotonic axis passed to pybaselines, or None for its
+        default axis.
+    n_jobs : int or None, default=None
+        Number of joblib workers; None follows :func:`joblib.parallel_config`.
+
+    Returns
+    -------
+    baselines : ndarray of shape (n_samples, n_features)
+        Baselines in the dtype of ``X``.
+    n_iter : ndarray of shape (n_samples,), dtype int
+        Length of pybaselines' ``tol_history`` per spectrum (0 for methods
+        without one).
+    last_tol : ndarray of shape (n_samples,)
+        Last entry of ``tol_history`` per spectrum (NaN without one).
+    """
+    # A decreasing axis is sorted by pybaselines (a reversal) and the result
+    # put back in the input order, exactly as a per-spectrum call does.
+    assume_sorted = x_data is None or bool(x_data[-1] > x_data[0])
+    n_workers = min(effective_n_jobs(n_jobs), X.shape[0])
+    if n_workers <= 1:
+        return _baseline_chunk(X, x_data, assume_sorted, method, kwargs)
+    parts = Parallel(n_jobs=n_jobs)(
+        delayed(_baseline_chunk)(X[s], x_data, assume_sorted, method, kwargs)
+        for s in _chunks(X.shape[0], n_workers)
+    )
+    return tuple(np.concatenate(arrays) for arrays in zip(*parts))
