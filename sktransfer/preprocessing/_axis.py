@@ -1,0 +1,250 @@
+"""Transformers that change the spectral axis: resampling and range cutting."""
+
+import numbers
+
+import numpy as np
+from sklearn.base import BaseEstimator
+from sklearn.feature_selection import SelectorMixin
+from sklearn.utils.validation import check_is_fitted, validate_data
+
+from sktransfer._base import FLOAT_DTYPES, SpectralTransformer
+from sktransfer._validation import check_option, check_param, check_x_axis
+from sktransfer.preprocessing._functions import resample_rows
+
+
+def _axis_feature_names(grid, prefix="x"):
+    """Feature names ``x400.0``, ... from axis values, rounded when unambiguous."""
+    names = [f"{prefix}{float(v)!r}" for v in np.round(grid, 6)]
+    if len(set(names)) < len(names):
+        names = [f"{prefix}{float(v)!r}" for v in grid]
+    return np.asarray(names, dtype=object)
+
+
+class Resampler(SpectralTransformer):
+    """Interpolate spectra from their axis onto a new grid.
+
+    Spectra measured on different or irregular axes (instruments, RRUFF
+    files) must share one grid before any estimator can use them. The
+    output has one feature per grid point, named after its position
+    (``x400.0``, ``x402.0``, ...).
+
+    Read more in the :ref:`User Guide <preprocessing>`.
+
+    Parameters
+    ----------
+    grid : int, array-like of shape (n_points,) or None, default=None
+        The new axis. An array gives the points themselves (strictly
+        monotonic, in the units of ``x_axis``); an integer gives that many
+        evenly spaced points over the range of ``x_axis``; ``None`` keeps
+        the number of points and spaces them evenly (regularising an
+        irregular axis).
+    x_axis : array-like of shape (n_features,) or None, default=None
+        Axis of the input spectra, strictly monotonic. ``None`` means the
+        feature index ``0, 1, ..., n_features - 1``.
+    method : {"linear", "cubic", "pchip"}, default="linear"
+        Interpolation: piecewise linear (:func:`numpy.interp`), a not-a-knot
+        cubic spline (:class:`scipy.interpolate.CubicSpline`) or the
+        shape-preserving monotone cubic (:class:`scipy.interpolate.PchipInterpolator`).
+        The cubic methods need at least two input points.
+    fill_value : float or None, default=None
+        Value for grid points outside the range of ``x_axis``. ``None`` makes
+        such points an error (no silent extrapolation).
+
+    Attributes
+    ----------
+    x_ : ndarray of shape (n_features_in_,)
+        The validated input axis.
+    grid_ : ndarray of shape (n_points,)
+        The output axis.
+    n_features_in_ : int
+        Number of features seen during :term:`fit`.
+    feature_names_in_ : ndarray of shape (`n_features_in_`,)
+        Names of features seen during :term:`fit`. Defined only when `X`
+        has feature names that are all strings.
+
+    See Also
+    --------
+    RangeCut : Keep the part of the axis inside a range, without
+        interpolating.
+
+    Notes
+    -----
+    Interpolation is row-wise and needs no data to learn from; ``fit`` only
+    validates the axes. Float32 input gives float32 output.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from sktransfer.preprocessing import Resampler
+    >>> x = np.array([400.0, 401.0, 403.0, 404.0])
+    >>> X = 2.0 * x[None, :]
+    >>> resampler = Resampler(grid=[400.0, 402.0, 404.0], x_axis=x)
+    >>> resampler.fit_transform(X)
+    array([[800., 804., 808.]])
+    >>> resampler.get_feature_names_out()
+    array(['x400.0', 'x402.0', 'x404.0'], dtype=object)
+    """
+
+    def __init__(self, *, grid=None, x_axis=None, method="linear", fill_value=None):
+        self.grid = grid
+        self.x_axis = x_axis
+        self.method = method
+        self.fill_value = fill_value
+
+    def _check_params(self):
+        check_option(self.method, "method", ("linear", "cubic", "pchip"))
+        if self.fill_value is not None:
+            check_param(self.fill_value, "fill_value")
+
+    def _fit(self, X):
+        x = self.x_
+        if self.method != "linear" and len(x) < 2:
+            raise ValueError(
+                f"method={self.method!r} needs at least 2 features; got "
+                f"{len(x)} feature(s)."
+            )
+        if self.grid is None or isinstance(self.grid, numbers.Integral):
+            n = len(x) if self.grid is None else self.grid
+            check_param(n, "grid", kind="int", low=1)
+            self.grid_ = np.linspace(x[0], x[-1], n)
+        else:
+            self.grid_ = check_x_axis(self.grid, np.size(self.grid), "grid")
+        lo, hi = min(x[0], x[-1]), max(x[0], x[-1])
+        outside = (self.grid_ < lo) | (self.grid_ > hi)
+        if self.fill_value is None and np.any(outside):
+            raise ValueError(
+                f"grid has {int(outside.sum())} point(s) outside the range "
+                f"[{lo:g}, {hi:g}] of x_axis; narrow the grid or set fill_value."
+            )
+
+    def _transform(self, X):
+        return resample_rows(X, self.x_, self.grid_, self.method, self.fill_value)
+
+    def get_feature_names_out(self, input_features=None):
+        """Get output feature names: ``x`` followed by the grid position.
+
+        Parameters
+        ----------
+        input_features : array-like of str or None, default=None
+            Ignored except for a consistency check with the fitted input.
+
+        Returns
+        -------
+        feature_names_out : ndarray of str objects
+            One name per grid point, e.g. ``x400.0``.
+        """
+        check_is_fitted(self, "grid_")
+        if input_features is not None:
+            input_features = np.asarray(input_features, dtype=object)
+            names_in = getattr(self, "feature_names_in_", None)
+            if len(input_features) != self.n_features_in_ or (
+                names_in is not None and not np.array_equal(input_features, names_in)
+            ):
+                raise ValueError(
+                    "input_features is not equal to the feature names seen in fit."
+                )
+        return _axis_feature_names(self.grid_)
+
+
+class RangeCut(SelectorMixin, BaseEstimator):
+    """Keep the part of each spectrum inside an axis range.
+
+    The features whose axis position lies in ``[start, end]`` (both ends
+    included) are kept; nothing is interpolated. Output feature names are
+    the input names of the kept features.
+
+    Read more in the :ref:`User Guide <preprocessing>`.
+
+    Parameters
+    ----------
+    start : float or None, default=None
+        One end of the range, in the units of ``x_axis``; ``None`` means the
+        smallest axis value.
+    end : float or None, default=None
+        The other end; ``None`` means the largest axis value. ``start`` and
+        ``end`` may be given in either order, so ranges follow descending
+        axes too.
+    x_axis : array-like of shape (n_features,) or None, default=None
+        Axis of the spectra, strictly monotonic. ``None`` means the feature
+        index ``0, 1, ..., n_features - 1``.
+
+    Attributes
+    ----------
+    x_ : ndarray of shape (n_features_in_,)
+        The validated axis.
+    support_ : ndarray of shape (n_features_in_,), dtype bool
+        Mask of the kept features.
+    n_features_in_ : int
+        Number of features seen during :term:`fit`.
+    feature_names_in_ : ndarray of shape (`n_features_in_`,)
+        Names of features seen during :term:`fit`. Defined only when `X`
+        has feature names that are all strings.
+
+    See Also
+    --------
+    Resampler : Interpolate spectra onto a new grid.
+
+    Notes
+    -----
+    A range that contains no axis point raises a ``ValueError`` in
+    :term:`fit`. The output keeps the input dtype.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from sktransfer.preprocessing import RangeCut
+    >>> x = np.array([100.0, 200.0, 300.0, 400.0])
+    >>> X = np.array([[1.0, 2.0, 3.0, 4.0]])
+    >>> cut = RangeCut(start=150.0, end=300.0, x_axis=x).fit(X)
+    >>> cut.transform(X)
+    array([[2., 3.]])
+    >>> cut.x_[cut.support_]
+    array([200., 300.])
+    """
+
+    def __init__(self, *, start=None, end=None, x_axis=None):
+        self.start = start
+        self.end = end
+        self.x_axis = x_axis
+
+    def fit(self, X, y=None):
+        """Find the features inside the range.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+            Spectra, one per row.
+        y : None
+            Ignored.
+
+        Returns
+        -------
+        self : object
+            The fitted transformer.
+        """
+        for name in ("start", "end"):
+            if getattr(self, name) is not None:
+                check_param(getattr(self, name), name)
+        X = validate_data(self, X, dtype=FLOAT_DTYPES)
+        self.x_ = check_x_axis(self.x_axis, X.shape[1])
+        lo = self.x_.min() if self.start is None else self.start
+        hi = self.x_.max() if self.end is None else self.end
+        if self.start is not None and self.end is not None:
+            lo, hi = min(lo, hi), max(lo, hi)
+        self.support_ = (self.x_ >= lo) & (self.x_ <= hi)
+        if not self.support_.any():
+            raise ValueError(
+                f"The range start={self.start!r}, end={self.end!r} contains no "
+                f"point of x_axis, which spans [{self.x_.min():g}, "
+                f"{self.x_.max():g}]."
+            )
+        return self
+
+    def _get_support_mask(self):
+        check_is_fitted(self, "support_")
+        return self.support_
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.transformer_tags.preserves_dtype = ["float64", "float32"]
+        return tags

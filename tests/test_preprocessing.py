@@ -1,0 +1,231 @@
+import numpy as np
+import pandas as pd
+import pytest
+from scipy.integrate import trapezoid
+from scipy.interpolate import CubicSpline, PchipInterpolator
+from sklearn.base import clone
+from sklearn.linear_model import LogisticRegression
+from sklearn.model_selection import GridSearchCV
+from sklearn.pipeline import make_pipeline
+from sklearn.preprocessing import StandardScaler, normalize
+
+from sktransfer.preprocessing import (
+    AreaNormalizer,
+    MinMaxNormalizer,
+    RangeCut,
+    Resampler,
+    StandardNormalVariate,
+)
+from tests.conftest import gaussian_spectra
+
+N_FEATURES = 120
+
+
+@pytest.fixture(scope="module")
+def data():
+    x, X, _ = gaussian_spectra(n_samples=8, n_features=N_FEATURES)
+    # an irregular axis, as read from real files
+    x = x + np.sin(np.arange(N_FEATURES)) * 1.5
+    return x, X
+
+
+def _all_transformers(x):
+    return [
+        MinMaxNormalizer(),
+        StandardNormalVariate(),
+        AreaNormalizer(x_axis=x),
+        Resampler(x_axis=x, grid=50),
+        RangeCut(start=600.0, end=1000.0, x_axis=x),
+    ]
+
+
+def test_min_max_normalizer(data):
+    _, X = data
+    Xt = MinMaxNormalizer(feature_range=(-1.0, 2.0)).fit_transform(X)
+    lo, hi = X.min(1, keepdims=True), X.max(1, keepdims=True)
+    np.testing.assert_allclose(Xt, (X - lo) / (hi - lo) * 3.0 - 1.0)
+    np.testing.assert_allclose(Xt.min(1), -1.0)
+    np.testing.assert_allclose(Xt.max(1), 2.0)
+
+
+def test_snv_matches_standard_scaler_on_rows(data):
+    _, X = data
+    Xt = StandardNormalVariate().fit_transform(X)
+    np.testing.assert_allclose(Xt, StandardScaler().fit_transform(X.T).T, atol=1e-12)
+
+
+@pytest.mark.parametrize("norm", ["l1", "l2"])
+def test_area_normalizer_vector_norms_match_sklearn(data, norm):
+    _, X = data
+    Xt = AreaNormalizer(norm=norm).fit_transform(X - 0.5)
+    np.testing.assert_allclose(Xt, normalize(X - 0.5, norm=norm))
+
+
+@pytest.mark.parametrize("descending", [False, True])
+def test_area_normalizer_integrates_to_one(data, descending):
+    x, X = data
+    if descending:
+        x, X = x[::-1], X[:, ::-1]
+    Xt = AreaNormalizer(x_axis=x).fit_transform(X)
+    np.testing.assert_allclose(np.abs(trapezoid(Xt, x=x, axis=1)), 1.0)
+
+
+def test_constant_spectra_rules():
+    X = np.array([[3.0, 3.0, 3.0], [0.0, 0.0, 0.0], [1.0, 2.0, 4.0]])
+    mm = MinMaxNormalizer(feature_range=(0.2, 0.8)).fit_transform(X)
+    np.testing.assert_allclose(mm[:2], 0.2)
+    np.testing.assert_array_equal(StandardNormalVariate().fit_transform(X)[:2], 0.0)
+    for norm in ("area", "l1", "l2"):
+        out = AreaNormalizer(norm=norm).fit_transform(X)
+        np.testing.assert_array_equal(out[1], 0.0)
+        assert np.all(np.isfinite(out))
+    assert np.all(np.isfinite(AreaNormalizer().fit_transform(X[:, :1])))
+
+
+@pytest.mark.parametrize("method", ["linear", "cubic", "pchip"])
+@pytest.mark.parametrize("descending", [False, True])
+def test_resampler_matches_reference(data, method, descending):
+    x, X = data
+    grid = np.linspace(500.0, 1300.0, 77)
+    ref = {
+        "linear": np.array([np.interp(grid, x, row) for row in X]),
+        "cubic": CubicSpline(x, X, axis=1)(grid),
+        "pchip": PchipInterpolator(x, X, axis=1)(grid),
+    }[method]
+    if descending:
+        x, X, grid, ref = x[::-1], X[:, ::-1], grid[::-1], ref[:, ::-1]
+    res = Resampler(grid=grid, x_axis=x, method=method).fit(X)
+    np.testing.assert_allclose(res.transform(X), ref, rtol=1e-12, atol=1e-12)
+    np.testing.assert_array_equal(res.grid_, grid)
+
+
+def test_resampler_recovers_smooth_function():
+    x = np.sort(np.random.default_rng(0).uniform(0, 10, 200))
+    X = np.sin(x)[None, :]
+    grid = np.linspace(1, 9, 30)
+    out = Resampler(grid=grid, x_axis=x, method="cubic").fit_transform(X)
+    np.testing.assert_allclose(out[0], np.sin(grid), atol=1e-4)
+
+
+def test_resampler_grid_forms_and_names(data):
+    x, X = data
+    res = Resampler(x_axis=x).fit(X)
+    np.testing.assert_allclose(res.grid_, np.linspace(x[0], x[-1], N_FEATURES))
+    res = Resampler(x_axis=x, grid=5).fit(X)
+    assert res.transform(X).shape == (len(X), 5)
+    np.testing.assert_allclose(res.grid_[[0, -1]], x[[0, -1]])
+    res = Resampler(x_axis=x, grid=[500.0, 600.5, 700.25]).fit(X)
+    assert list(res.get_feature_names_out()) == ["x500.0", "x600.5", "x700.25"]
+    res = Resampler(grid=np.linspace(0.1, 0.3, 3), x_axis=np.linspace(0, 1, 11))
+    names = res.fit(np.ones((2, 11))).get_feature_names_out()
+    assert list(names) == ["x0.1", "x0.2", "x0.3"]
+
+
+def test_resampler_out_of_range(data):
+    x, X = data
+    with pytest.raises(ValueError, match="outside the range"):
+        Resampler(grid=[300.0, 500.0], x_axis=x).fit(X)
+    out = Resampler(grid=[300.0, 500.0], x_axis=x, fill_value=-1.0).fit_transform(X)
+    np.testing.assert_array_equal(out[:, 0], -1.0)
+    np.testing.assert_allclose(out[:, 1], [np.interp(500.0, x, r) for r in X])
+
+
+def test_resampler_bad_params(data):
+    x, X = data
+    with pytest.raises(ValueError, match="method must be one of"):
+        Resampler(method="spline").fit(X)
+    with pytest.raises(ValueError, match="grid must be strictly monotonic"):
+        Resampler(grid=[500.0, 700.0, 600.0], x_axis=x).fit(X)
+    with pytest.raises(ValueError, match="grid must be"):
+        Resampler(grid=0).fit(X)
+    with pytest.raises(ValueError, match="grid contains NaN"):
+        Resampler(grid=[500.0, np.nan], x_axis=x).fit(X)
+    with pytest.raises(ValueError, match="1 feature"):
+        Resampler(method="cubic").fit(X[:, :1])
+    with pytest.raises(ValueError, match="fill_value"):
+        Resampler(fill_value="zero").fit(X)
+
+
+def test_range_cut(data):
+    x, X = data
+    cut = RangeCut(start=1000.0, end=600.0, x_axis=x).fit(X)
+    keep = (x >= 600.0) & (x <= 1000.0)
+    np.testing.assert_array_equal(cut.support_, keep)
+    np.testing.assert_array_equal(cut.transform(X), X[:, keep])
+    np.testing.assert_array_equal(cut.get_support(), keep)
+    only_start = RangeCut(start=1000.0, x_axis=x[::-1]).fit(X)
+    np.testing.assert_array_equal(only_start.support_, x[::-1] >= 1000.0)
+    assert RangeCut().fit(X).transform(X).shape == X.shape
+
+
+@pytest.mark.parametrize(
+    "params", [{"start": 1500.0}, {"end": 300.0}, {"start": 601.0, "end": 601.5}]
+)
+def test_range_cut_empty_range_is_an_error(data, params):
+    x, X = data
+    with pytest.raises(ValueError, match="contains no point of x_axis"):
+        RangeCut(x_axis=x, **params).fit(X)
+
+
+def test_range_cut_bad_params(data):
+    _, X = data
+    with pytest.raises(ValueError, match="start must be a real number"):
+        RangeCut(start="a").fit(X)
+
+
+@pytest.mark.parametrize("factory", range(5))
+def test_bad_input(data, factory):
+    x, X = data
+    est = _all_transformers(x)[factory]
+    for bad in (np.nan, np.inf):
+        Xb = X.copy()
+        Xb[1, 3] = bad
+        with pytest.raises(ValueError, match="NaN|infinity"):
+            clone(est).fit(Xb)
+        with pytest.raises(ValueError, match="NaN|infinity"):
+            clone(est).fit(X).transform(Xb)
+    with pytest.raises(ValueError, match="2D array"):
+        clone(est).fit(X[0])
+    with pytest.raises(ValueError, match="features"):
+        clone(est).fit(X).transform(X[:, :-1])
+    if "x_axis" in est.get_params():
+        with pytest.raises(ValueError, match="x_axis has 119 values"):
+            clone(est).set_params(x_axis=x[:-1]).fit(X)
+        bumpy = x.copy()
+        bumpy[10] = bumpy[12]
+        with pytest.raises(ValueError, match="x_axis must be strictly monotonic"):
+            clone(est).set_params(x_axis=bumpy).fit(X)
+
+
+@pytest.mark.parametrize("factory", range(5))
+def test_inputs_unmodified_float32_and_pandas(data, factory):
+    x, X = data
+    est = _all_transformers(x)[factory]
+    X0, x0 = X.copy(), x.copy()
+    out64 = clone(est).fit_transform(X)
+    np.testing.assert_array_equal(X, X0)
+    np.testing.assert_array_equal(x, x0)
+    out32 = clone(est).fit_transform(X.astype(np.float32))
+    assert out32.dtype == np.float32
+    np.testing.assert_allclose(out32, out64, rtol=1e-4, atol=1e-5)
+    cols = [f"w{i}" for i in range(X.shape[1])]
+    df = pd.DataFrame(X, columns=cols)
+    fitted = clone(est).set_output(transform="pandas").fit(df)
+    out = fitted.transform(df)
+    assert isinstance(out, pd.DataFrame)
+    assert list(out.columns) == list(fitted.get_feature_names_out())
+    np.testing.assert_allclose(out.to_numpy(), out64)
+    if not isinstance(est, Resampler):
+        assert set(out.columns) <= set(cols)
+
+
+def test_in_pipeline_grid_search():
+    x, X, _ = gaussian_spectra(n_samples=40, n_features=60)
+    y = np.arange(40) % 2
+    X = X + y[:, None] * np.exp(-0.5 * ((x - 800.0) / 20.0) ** 2)
+    pipe = make_pipeline(
+        RangeCut(x_axis=x), StandardNormalVariate(), LogisticRegression()
+    )
+    grid = {"rangecut__start": [400.0, 700.0], "rangecut__end": [900.0, 1400.0]}
+    search = GridSearchCV(pipe, grid, cv=3).fit(X, y)
+    assert search.best_score_ > 0.9
