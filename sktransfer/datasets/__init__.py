@@ -1,3 +1,6 @@
-"""Placeholder; filled by its own module."""
+"""Data sets: RRUFF file reader and loader, and synthetic multi-modal spectra."""
 
-__all__ = []
+from sktransfer.datasets._load import load_rruff
+from sktransfer.datasets._rruff import read_rruff
+
+__all__ = ["load_rruff", "read_rruff"]

@@ -1,0 +1,410 @@
+"""Load a directory of RRUFF files onto common grids, paired by RRUFF id."""
+
+import numpy as np
+from sklearn.utils import Bunch
+
+from sktransfer._validation import check_option, check_param, check_x_axis
+from sktransfer.datasets._records import MODALITIES, scan
+from sktransfer.datasets._render import PROFILES, profile_eta, render_peaks
+
+DEFAULT_AXES = {
+    "ir": (400.0, 4000.0, 1024),
+    "raman": (150.0, 1250.0, 1024),
+    "xrd": (5.0, 90.0, 1701),
+}
+_LASER_PREFERENCE = (532.0, 514.0, 785.0, 780.0)
+
+
+def _grid(axis, modality):
+    if axis is None:
+        return np.linspace(*DEFAULT_AXES[modality])
+    axis = np.asarray(axis, dtype=np.float64)
+    if axis.ndim != 1 or axis.size < 2:
+        raise ValueError(f"{modality}_axis must be 1-D with at least 2 points.")
+    return check_x_axis(axis, axis.size, f"{modality}_axis")
+
+
+def _covered(x_min, x_max, grid):
+    return (grid >= x_min) & (grid <= x_max)
+
+
+def _to_grid(data, modality, grid, xrd_profile, xrd_fwhm):
+    """One file on ``grid``: values, with NaN where the file has no data."""
+    if modality == "xrd":
+        lo, hi = data.metadata.get("TWO_THETA_RANGE", (-np.inf, np.inf))
+        eta = profile_eta(xrd_profile)
+        values = render_peaks(grid, data.x, data.y, xrd_fwhm, eta)
+    else:
+        x, first = np.unique(data.x, return_index=True)
+        y = data.y[first]
+        lo, hi = x[0], x[-1]
+        values = np.interp(grid, x, y)
+    values[~_covered(lo, hi, grid)] = np.nan
+    return values
+
+
+def _fill_outside(values, policy):
+    if policy in ("nan", "drop"):
+        return values
+    out = values.copy()
+    for row in out:
+        missing = np.isnan(row)
+        if not missing.any() or missing.all():
+            continue
+        if policy == "zero":
+            row[missing] = 0.0
+        else:  # edge: repeat the first / last measured value
+            idx = np.flatnonzero(~missing)
+            row[: idx[0]] = row[idx[0]]
+            row[idx[-1] + 1 :] = row[idx[-1]]
+    return out
+
+
+def _normalize(values, grid, how):
+    if how is None:
+        return values
+    finite = np.nan_to_num(values, nan=0.0)
+    if how == "max":
+        scale = np.max(finite, axis=1)
+    else:
+        scale = np.abs(np.trapezoid(finite, grid, axis=1))
+    scale = np.where(scale > 0, scale, 1.0)
+    return values / scale[:, None]
+
+
+def _preference(desc, data, grid, kind):
+    lo, hi = np.min(data.x), np.max(data.x)
+    coverage = _covered(lo, hi, grid).mean() if desc["modality"] != "xrd" else 1.0
+    laser = desc["laser_nm"]
+    laser_rank = (
+        _LASER_PREFERENCE.index(laser)
+        if laser in _LASER_PREFERENCE
+        else len(_LASER_PREFERENCE)
+    )
+    kind_rank = 0 if kind is not None or desc["kind"] in ("Processed", "DIF") else 1
+    return (kind_rank, -round(coverage, 2), laser_rank, desc["file"])
+
+
+def _header_fields(data, reserved):
+    fields = {}
+    for key, value in data.metadata.items():
+        if isinstance(value, str):
+            key = key.lower().replace(" ", "_").replace("-", "_")
+            fields[f"header_{key}" if key in reserved else key] = value
+    return fields
+
+
+def _check_args(kind, normalize, outside, xrd_profile, xrd_fwhm, on_error):
+    if kind is not None:
+        check_option(kind, "kind", ("Processed", "RAW"))
+    if normalize is not None:
+        check_option(normalize, "normalize", ("max", "area"))
+    check_option(outside, "outside", ("nan", "zero", "edge", "drop"))
+    check_option(xrd_profile, "xrd_profile", PROFILES)
+    check_param(xrd_fwhm, "xrd_fwhm", low=0, closed="neither")
+    check_option(on_error, "on_error", ("raise", "skip"))
+
+
+def _finish(values, grid, outside, normalize):
+    coverage = 1.0 - np.isnan(values).mean(axis=1)
+    values = _normalize(_fill_outside(values, outside), grid, normalize)
+    return values, coverage
+
+
+def load_rruff(
+    directory,
+    *,
+    pair=True,
+    require=("ir", "raman"),
+    modality=None,
+    kind=None,
+    ir_axis=None,
+    raman_axis=None,
+    xrd_axis=None,
+    normalize=None,
+    outside="nan",
+    xrd_profile="gaussian",
+    xrd_fwhm=0.2,
+    on_error="raise",
+    as_frame=False,
+):
+    r"""Load a directory tree of RRUFF files onto common spectral grids.
+
+    Every ``*.txt`` file under ``directory`` is read with :func:`read_rruff`.
+    Its modality (Raman, infrared, powder XRD) comes from the ``FILETYPE``
+    header, else from the RRUFF file name (``__Raman__``, ``__Infrared__``),
+    else from the DIF table layout. Files are joined on the base RRUFF id
+    (``R040129`` for ``R040129-1``), taken from the ``RRUFFID`` header, else
+    from the file name; two different ids are never paired. Each spectrum is
+    linearly interpolated onto the grid of its modality; DIF peak lists are
+    rendered as a sum of ``xrd_profile`` peaks of width ``xrd_fwhm``.
+
+    Read more in the :ref:`User Guide <datasets>`.
+
+    Parameters
+    ----------
+    directory : str or os.PathLike
+        Root of the directory tree to scan (recursively).
+    pair : bool, default=True
+        If True, return one row per RRUFF id with one array per modality.
+        If False, return every file of one modality as its own row (e.g. the
+        many Raman spectra, RAW and Processed, of one sample).
+    require : tuple of {"ir", "raman", "xrd"}, default=("ir", "raman")
+        Only with ``pair=True``: modalities every returned sample must have.
+        Other modalities are filled where a sample has them (NaN rows and a
+        False ``has_<modality>`` entry elsewhere).
+    modality : {"ir", "raman", "xrd"} or None, default=None
+        Only with ``pair=False``: the modality to load. None means the only
+        modality present (an error if there are several).
+    kind : {"Processed", "RAW"} or None, default=None
+        Keep only IR/Raman files of this kind. None keeps every file with
+        ``pair=False`` and prefers Processed files with ``pair=True``.
+    ir_axis, raman_axis, xrd_axis : array-like of shape (n_points,), default=None
+        Common grids. None gives IR 400-4000 cm-1 and Raman 150-1250 cm-1 in
+        1024 points each (3.52 and 1.08 cm-1 steps), XRD 5-90 degrees 2-theta
+        in 0.05 degree steps (1701 points).
+    normalize : {"max", "area"} or None, default=None
+        Per-spectrum scaling after interpolation: maximum 1, or trapezoidal
+        area 1 (NaN counted as 0).
+    outside : {"nan", "zero", "edge", "drop"}, default="nan"
+        Grid points outside a file's measured range are never interpolated
+        from data: they are NaN (``"nan"``), set to 0 (``"zero"``, natural
+        for baseline-removed spectra), set to the first/last measured value
+        (``"edge"``), or the rows that do not cover the whole grid are
+        dropped and listed in ``dropped`` (``"drop"``). ``coverage`` always
+        gives the covered fraction of each row.
+    xrd_profile : {"gaussian", "lorentzian", "pseudo_voigt"}, default="gaussian"
+        Peak shape used to render DIF peak lists (pseudo-Voigt: half/half).
+    xrd_fwhm : float, default=0.2
+        Full width at half maximum of rendered DIF peaks, degrees 2-theta.
+    on_error : {"raise", "skip"}, default="raise"
+        ``"raise"``: one ValueError listing every file that could not be read.
+        ``"skip"``: leave them out and list them in ``skipped``.
+    as_frame : bool, default=False
+        Return ``metadata`` as a pandas DataFrame instead of a list of dicts.
+
+    Returns
+    -------
+    data : :class:`~sklearn.utils.Bunch`
+        With ``pair=True``: ``ir``, ``raman``, ``xrd`` (arrays of shape
+        (n_samples, n_points), or None when no file of that modality exists),
+        ``ir_axis``, ``raman_axis``, ``xrd_axis``, ``has_ir``, ``has_raman``,
+        ``has_xrd`` (boolean masks), ``xrd_peaks`` (per sample a
+        ``(two_theta, intensity)`` tuple or None), ``rruff_ids``, ``species``,
+        ``metadata``, ``files`` (per sample a dict modality -> path),
+        ``coverage`` (dict modality -> covered fraction per row), ``dropped``
+        and ``skipped`` (lists of ``(name, reason)``).
+
+        With ``pair=False``: ``data`` and ``axis`` (also under the modality's
+        own names, e.g. ``raman`` and ``raman_axis``), ``modality``,
+        ``rruff_ids``, ``sample_ids`` (with sub-sample suffix, e.g.
+        ``R040068-3``), ``species``, ``kind`` ("RAW"/"Processed"/"DIF"),
+        ``laser_nm``, ``orientation``, ``pair_key`` (shared by the RAW and
+        the Processed file of one measurement), ``metadata``, ``files``,
+        ``coverage``, ``dropped`` and ``skipped``.
+
+    Raises
+    ------
+    OSError
+        If ``directory`` does not exist.
+    ValueError
+        If it holds no RRUFF files, no sample has the required modalities,
+        or (with ``on_error="raise"``) some files cannot be read.
+
+    See Also
+    --------
+    read_rruff : Read one RRUFF file.
+    fetch_rruff : Download, cache and load the RRUFF archives.
+
+    Examples
+    --------
+    >>> import os, tempfile
+    >>> from sktransfer.datasets import load_rruff
+    >>> root = tempfile.mkdtemp()
+    >>> for name, x0 in [("Quartz__R040031-1__Infrared__Infrared_Data_Processed__1",
+    ...                   400), ("Quartz__R040031__Raman__532__0__unoriented__"
+    ...                          "Raman_Data_Processed__2", 150)]:
+    ...     rows = "".join(f"{x0 + i}, {i % 7}\n" for i in range(4000))
+    ...     with open(os.path.join(root, name + ".txt"), "w") as f:
+    ...         _ = f.write("##NAMES=Quartz\n##RRUFFID=R040031\n" + rows)
+    >>> data = load_rruff(root)
+    >>> data.ir.shape, data.raman.shape, list(data.rruff_ids)
+    ((1, 1024), (1, 1024), ['R040031'])
+    """
+    check_option(
+        "pair" if pair is True else "unpaired" if pair is False else pair,
+        "pair",
+        ("pair", "unpaired"),
+    )
+    _check_args(kind, normalize, outside, xrd_profile, xrd_fwhm, on_error)
+    grids = {
+        "ir": _grid(ir_axis, "ir"),
+        "raman": _grid(raman_axis, "raman"),
+        "xrd": _grid(xrd_axis, "xrd"),
+    }
+    records, failures = scan(directory)
+    if failures and on_error == "raise":
+        listing = "\n".join(
+            f"  {reason}" if path in reason else f"  {path}: {reason}"
+            for path, reason in failures
+        )
+        raise ValueError(
+            f"{len(failures)} RRUFF file(s) under {str(directory)!r} could not be "
+            f"read (pass on_error='skip' to leave them out):\n{listing}"
+        )
+    if kind is not None:
+        records = [
+            r for r in records if r[0]["modality"] == "xrd" or r[0]["kind"] == kind
+        ]
+    if not records:
+        raise ValueError(f"No readable RRUFF files under {str(directory)!r}.")
+    found = sorted({d["modality"] for d, _ in records})
+    args = (grids, normalize, outside, xrd_profile, xrd_fwhm, as_frame)
+    if pair:
+        data = _load_paired(records, found, require, *args)
+    else:
+        data = _load_unpaired(records, found, modality, *args)
+    data.skipped = failures
+    return data
+
+
+def _frame(rows, as_frame):
+    if not as_frame:
+        return rows
+    import pandas as pd
+
+    return pd.DataFrame(rows)
+
+
+def _load_unpaired(records, found, modality, grids, normalize, outside, *rest):
+    xrd_profile, xrd_fwhm, as_frame = rest
+    if modality is None:
+        if len(found) > 1:
+            raise ValueError(
+                f"modality must be given with pair=False: files of {found} found."
+            )
+        modality = found[0]
+    check_option(modality, "modality", MODALITIES)
+    records = [r for r in records if r[0]["modality"] == modality]
+    if not records:
+        raise ValueError(f"No {modality} files found; found modalities {found}.")
+    grid = grids[modality]
+    values = np.vstack(
+        [_to_grid(d, modality, grid, xrd_profile, xrd_fwhm) for _, d in records]
+    )
+    values, coverage = _finish(values, grid, outside, normalize)
+    keep = np.ones(len(records), dtype=bool)
+    dropped = []
+    if outside == "drop":
+        keep = coverage == 1.0
+        dropped = [
+            (r[0]["file"], f"covers {c:.0%} of the {modality} grid")
+            for r, c, k in zip(records, coverage, keep)
+            if not k
+        ]
+    records = [r for r, k in zip(records, keep) if k]
+    values = values[keep]
+    descs = [d for d, _ in records]
+    meta = [{**_header_fields(data, d), **d} for d, data in records]
+    column = lambda key: np.array([d[key] for d in descs], dtype=object)  # noqa: E731
+    return Bunch(
+        data=values,
+        axis=grid,
+        modality=modality,
+        **{modality: values, f"{modality}_axis": grid},
+        rruff_ids=column("rruff_id"),
+        sample_ids=column("sample_id"),
+        species=column("species"),
+        kind=column("kind"),
+        laser_nm=np.array([np.nan if v is None else v for v in column("laser_nm")]),
+        orientation=column("orientation"),
+        pair_key=column("pair_key"),
+        metadata=_frame(meta, as_frame),
+        files=[d["file"] for d in descs],
+        coverage=coverage[keep],
+        dropped=dropped,
+    )
+
+
+def _load_paired(records, found, require, grids, normalize, outside, *rest):
+    xrd_profile, xrd_fwhm, as_frame = rest
+    require = tuple(require)
+    for m in require:
+        check_option(m, "require", MODALITIES)
+        if m not in found:
+            raise ValueError(
+                f"No {m} files found, but require={require}; found {found}."
+            )
+    by_id = {}
+    for desc, data in records:
+        by_id.setdefault(desc["rruff_id"], {}).setdefault(desc["modality"], []).append(
+            (desc, data)
+        )
+    ids = sorted(rid for rid, mods in by_id.items() if all(m in mods for m in require))
+    if not ids:
+        raise ValueError(f"No RRUFF id has all required modalities {require}.")
+    chosen = []
+    for rid in ids:
+        picks = {}
+        for m, candidates in by_id[rid].items():
+            picks[m] = min(
+                candidates, key=lambda r, m=m: _preference(*r, grids[m], None)
+            )
+        chosen.append(picks)
+    out = Bunch()
+    keep = np.ones(len(ids), dtype=bool)
+    coverage = {}
+    dropped = []
+    for m in MODALITIES:
+        has = np.array([m in p for p in chosen])
+        out[f"{m}_axis"] = grids[m]
+        out[f"has_{m}"] = has
+        if not has.any():
+            out[m] = None
+            continue
+        values = np.full((len(ids), grids[m].size), np.nan)
+        for i, p in enumerate(chosen):
+            if m in p:
+                values[i] = _to_grid(p[m][1], m, grids[m], xrd_profile, xrd_fwhm)
+        values, cov = _finish(values, grids[m], outside, normalize)
+        cov[~has] = 0.0
+        out[m], coverage[m] = values, cov
+        if outside == "drop":
+            short = has & (cov < 1.0)
+            dropped += [
+                (ids[i], f"{m} covers {cov[i]:.0%} of the grid")
+                for i in np.flatnonzero(short & keep)
+            ]
+            keep &= ~short
+    for m in MODALITIES:
+        if out[m] is not None:
+            out[m] = out[m][keep]
+            coverage[m] = coverage[m][keep]
+        out[f"has_{m}"] = out[f"has_{m}"][keep]
+    chosen = [p for p, k in zip(chosen, keep) if k]
+    ids = [rid for rid, k in zip(ids, keep) if k]
+    meta, files, species = [], [], []
+    for rid, picks in zip(ids, chosen):
+        first = next(picks[m] for m in ("raman", "ir", "xrd") if m in picks)
+        row = {**_header_fields(first[1], ("rruff_id", "species")), "rruff_id": rid}
+        for m, (desc, _) in picks.items():
+            row[f"{m}_file"] = desc["file"]
+            row[f"{m}_sample_id"] = desc["sample_id"]
+            row[f"{m}_kind"] = desc["kind"]
+        row["raman_laser_nm"] = (
+            picks["raman"][0]["laser_nm"] if "raman" in picks else None
+        )
+        row["species"] = first[0]["species"]
+        species.append(first[0]["species"])
+        meta.append(row)
+        files.append({m: desc["file"] for m, (desc, _) in picks.items()})
+    out.xrd_peaks = [
+        (p["xrd"][1].x, p["xrd"][1].y) if "xrd" in p else None for p in chosen
+    ]
+    out.rruff_ids = np.array(ids, dtype=object)
+    out.species = np.array(species, dtype=object)
+    out.metadata = _frame(meta, as_frame)
+    out.files = files
+    out.coverage = coverage
+    out.dropped = dropped
+    return out

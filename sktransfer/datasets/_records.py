@@ -1,0 +1,128 @@
+"""Scan a directory of RRUFF files and describe each one (modality, ids, kind)."""
+
+import os
+from pathlib import Path
+
+from sktransfer.datasets._rruff import _ID_RE, read_rruff
+
+MODALITIES = ("ir", "raman", "xrd")
+
+_NAME_TOKENS = {"raman": "raman", "infrared": "ir", "powder": "xrd"}
+
+
+def _modality(meta, parts, fmt):
+    filetype = meta.get("FILETYPE", "").lower()
+    if "raman" in filetype:
+        return "raman"
+    if "infrared" in filetype or filetype.startswith("ir"):
+        return "ir"
+    if any(t in filetype for t in ("powder", "dif", "xrd", "diffraction")):
+        return "xrd"
+    if fmt == "dif":
+        return "xrd"
+    for part in parts:
+        if part.lower() in _NAME_TOKENS:
+            return _NAME_TOKENS[part.lower()]
+    return None
+
+
+def _kind(meta, name, modality):
+    if modality == "xrd":
+        return "DIF"
+    filetype = meta.get("FILETYPE", "").lower()
+    if "raw" in filetype.split():
+        return "RAW"
+    if "processed" in filetype:
+        return "Processed"
+    if "Data_RAW" in name:
+        return "RAW"
+    if "Data_Processed" in name:
+        return "Processed"
+    return None
+
+
+def describe(data, path):
+    """Flat description of one read RRUFF file (used for pairing and tables)."""
+    meta = data.metadata
+    name = Path(path).stem
+    parts = name.split("__")
+    modality = _modality(meta, parts, data.format)
+    header_id = _ID_RE.search(meta.get("RRUFFID", ""))
+    name_id = _ID_RE.search(name)
+    if header_id is not None:
+        rruff_id = header_id.group(1)
+        same = name_id is not None and name_id.group(1) == rruff_id
+        sample_id = name_id.group(0) if same else header_id.group(0)
+    elif name_id is not None:
+        rruff_id, sample_id = name_id.group(1), name_id.group(0)
+    else:
+        rruff_id = sample_id = None
+    laser = meta.get("RAMAN WAVELENGTH")
+    orientation = None
+    # RRUFF names: species__ID__Raman__laser__orientation__rotation__Data__...
+    if modality == "raman" and len(parts) >= 6 and parts[2].lower() == "raman":
+        laser = laser or parts[3]
+        orientation = " ".join(p for p in (parts[4].replace("-", "."), parts[5]) if p)
+    try:
+        laser = float(laser) if laser not in (None, "") else None
+    except ValueError:
+        laser = None
+    kind = _kind(meta, name, modality)
+    data_at = next(
+        (
+            i
+            for i, p in enumerate(parts)
+            if p.startswith(("Raman_Data", "Infrared_Data"))
+        ),
+        None,
+    )
+    if data_at is not None:
+        pair_key = "__".join(parts[:data_at])
+    else:
+        pair_key = "__".join(
+            str(v) for v in (sample_id, modality, laser, orientation) if v is not None
+        )
+    return {
+        "rruff_id": rruff_id,
+        "sample_id": sample_id,
+        "species": meta.get("NAMES") or parts[0],
+        "modality": modality,
+        "kind": kind,
+        "laser_nm": laser,
+        "orientation": orientation,
+        "pair_key": pair_key,
+        "file": os.fspath(path),
+    }
+
+
+def scan(directory):
+    """Read every ``*.txt`` file under ``directory``.
+
+    Returns ``(records, failures)``: records are ``(description, data)`` pairs,
+    failures ``(path, reason)`` pairs for files that could not be used.
+    """
+    root = Path(directory)
+    if not root.is_dir():
+        raise OSError(f"RRUFF directory {os.fspath(directory)!r} does not exist.")
+    paths = sorted(
+        p for p in root.rglob("*") if p.is_file() and p.suffix.lower() == ".txt"
+    )
+    if not paths:
+        raise ValueError(
+            f"No RRUFF files (*.txt) found under {os.fspath(directory)!r}."
+        )
+    records, failures = [], []
+    for path in paths:
+        try:
+            data = read_rruff(path)
+        except (OSError, ValueError) as exc:
+            failures.append((os.fspath(path), str(exc)))
+            continue
+        desc = describe(data, path)
+        if desc["modality"] is None:
+            failures.append((os.fspath(path), "modality not recognised"))
+        elif desc["rruff_id"] is None:
+            failures.append((os.fspath(path), "no RRUFF id in header or file name"))
+        else:
+            records.append((desc, data))
+    return records, failures

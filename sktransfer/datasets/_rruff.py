@@ -1,0 +1,243 @@
+"""Reader of single RRUFF files: spectra (``##KEY=value`` + ``x, y``) and DIF."""
+
+import html
+import os
+import re
+
+import numpy as np
+from sklearn.utils import Bunch
+
+_ID_RE = re.compile(r"(?<![A-Za-z0-9])([RX]\d{6})(-\d+)?(?![0-9])")
+_DIF_HEADER_RE = re.compile(r"^\s*2-THETA\s+INTENSITY", re.IGNORECASE)
+_SEP_RE = re.compile(r"[,\s;]+")
+_NUMERIC_START_RE = re.compile(r"[-+.\d]")
+
+
+def _decode(raw, path):
+    if b"\x00" in raw:
+        raise ValueError(f"{path}: binary file (NUL bytes), not an RRUFF text file.")
+    try:
+        return raw.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        # Older RRUFF files are Latin-1; every byte sequence decodes there.
+        return raw.decode("latin-1")
+
+
+def _parse_numbers(line):
+    tokens = [t for t in _SEP_RE.split(line.strip()) if t]
+    return [float(t) for t in tokens]
+
+
+def _read_spectrum(lines, path):
+    metadata = {}
+    rows = []
+    for lineno, line in enumerate(lines, start=1):
+        stripped = line.strip()
+        if not stripped:
+            continue
+        if stripped.startswith("##"):
+            key, _, value = stripped[2:].partition("=")
+            key = key.strip().upper()
+            if key == "END":
+                break
+            metadata[key] = html.unescape(value.strip())
+            continue
+        if not rows and metadata and not _NUMERIC_START_RE.match(stripped):
+            # Some rruff.net files carry keyless text lines among the headers.
+            comment = metadata.get("COMMENT")
+            metadata["COMMENT"] = f"{comment}\n{stripped}" if comment else stripped
+            continue
+        rows.append((lineno, stripped))
+    if not rows:
+        raise ValueError(f"{path}: no numeric data rows found.")
+    text = " ".join(r for _, r in rows)
+    try:
+        values = np.array(_SEP_RE.split(text.strip()), dtype=np.float64)
+    except ValueError:
+        values = None
+    if values is None or values.size != 2 * len(rows):
+        # Slow path only to name the offending line.
+        for lineno, row in rows:
+            try:
+                numbers = _parse_numbers(row)
+            except ValueError:
+                raise ValueError(
+                    f"{path}, line {lineno}: non-numeric data row {row[:60]!r}."
+                ) from None
+            if len(numbers) != 2:
+                raise ValueError(
+                    f"{path}, line {lineno}: expected 2 values (x, y), "
+                    f"got {len(numbers)} in {row[:60]!r}."
+                )
+    xy = values.reshape(-1, 2)
+    bad = ~np.isfinite(xy).all(axis=1)
+    if bad.any():
+        lineno = rows[int(np.flatnonzero(bad)[0])][0]
+        raise ValueError(f"{path}, line {lineno}: non-finite value in data row.")
+    return Bunch(
+        x=xy[:, 0].copy(),
+        y=xy[:, 1].copy(),
+        metadata=metadata,
+        format="spectrum",
+    )
+
+
+def _read_dif(lines, path, header_index):
+    metadata = {}
+    head = [ln.strip() for ln in lines[:header_index]]
+    names = [ln for ln in head if ln]
+    if names:
+        metadata["NAMES"] = names[0]
+    for ln in head:
+        if ln.startswith("##"):
+            key, _, value = ln[2:].partition("=")
+            metadata[key.strip().upper()] = html.unescape(value.strip())
+            continue
+        key, sep, value = ln.partition(":")
+        if sep and key.strip().upper() == key.strip() and key.strip():
+            metadata[key.strip()] = " ".join(value.split())
+    rows = []
+    for lineno in range(header_index + 1, len(lines)):
+        stripped = lines[lineno].strip()
+        if not stripped:
+            continue
+        # The table ends at a line of "=" or, when that line is missing, at
+        # the XPOW copyright line.
+        if stripped.startswith("=") or stripped.upper().startswith("XPOW"):
+            break
+        tokens = [t for t in _SEP_RE.split(stripped) if t]
+        try:
+            numbers = [float(t) for t in tokens[:3]]
+        except ValueError:
+            numbers = []
+        if len(numbers) < 3:
+            raise ValueError(
+                f"{path}, line {lineno + 1}: expected numeric 2-THETA, INTENSITY, "
+                f"D-SPACING (and h k l), got {stripped[:60]!r}."
+            )
+        try:
+            hkl = [float(t) for t in tokens[3:6]]
+        except ValueError:
+            hkl = []
+        row = numbers + (hkl if len(hkl) == 3 else [np.nan] * 3)
+        # XPOW sometimes writes the last reflection twice.
+        if rows and rows[-1] == row:
+            continue
+        rows.append(row)
+    if not rows:
+        raise ValueError(f"{path}: DIF file without peak rows.")
+    table = np.asarray(rows, dtype=np.float64)
+    bounds = metadata.get("BOUNDS ON TWO THETA", "").split()
+    if len(bounds) == 2:
+        metadata["TWO_THETA_RANGE"] = (float(bounds[0]), float(bounds[1]))
+    return Bunch(
+        x=table[:, 0].copy(),
+        y=table[:, 1].copy(),
+        d_spacing=table[:, 2].copy(),
+        hkl=table[:, 3:6].copy(),
+        metadata=metadata,
+        format="dif",
+    )
+
+
+def _find_id(*texts):
+    for text in texts:
+        match = _ID_RE.search(text or "")
+        if match:
+            return match.group(1), match.group(0)
+    return None, None
+
+
+def read_rruff(path):
+    r"""Read one RRUFF text file: a spectrum or a powder-diffraction DIF list.
+
+    Spectrum files (Raman, infrared) hold ``##KEY=value`` header lines
+    (``NAMES``, ``RRUFFID``, ``IDEAL CHEMISTRY``, ``FILETYPE``,
+    ``RAMAN WAVELENGTH``, ...) and then ``x, y`` rows, separated by commas
+    and/or whitespace, possibly in exponent notation, with CRLF or LF line
+    ends, blank lines and an optional ``##END=`` line after which nothing is
+    read. DIF files (XPOW output) hold a free-text header and a table
+    ``2-THETA INTENSITY D-SPACING H K L`` closed by a line of ``=``; a
+    repeated last row is dropped.
+
+    Read more in the :ref:`User Guide <datasets>`.
+
+    Parameters
+    ----------
+    path : str or os.PathLike
+        The file to read.
+
+    Returns
+    -------
+    data : :class:`~sklearn.utils.Bunch`
+        Dictionary-like object with the following attributes.
+
+        x : ndarray of shape (n_points,)
+            Spectral axis (Raman shift or wavenumber in cm-1) or, for a DIF
+            file, the peak positions in degrees 2-theta.
+        y : ndarray of shape (n_points,)
+            Intensities (DIF: peak intensities, the largest scaled to 100).
+        metadata : dict
+            Header fields keyed by their upper-case RRUFF name, HTML entities
+            decoded. DIF files give ``NAMES``, ``CELL PARAMETERS``,
+            ``X-RAY WAVELENGTH``, ``TWO_THETA_RANGE``, ... ``RRUFFID`` is
+            filled from the text or the file name when the header lacks it.
+        format : {"spectrum", "dif"}
+            Which kind of file was read.
+        d_spacing : ndarray of shape (n_peaks,)
+            Only for DIF files: d-spacings in angstrom.
+        hkl : ndarray of shape (n_peaks, 3)
+            Only for DIF files: Miller indices (NaN where absent).
+        path : str
+            The path that was read.
+
+    Raises
+    ------
+    OSError
+        If the file cannot be opened (the message names the path).
+    ValueError
+        If the file is binary, has no numeric rows, or has a row that is not
+        numeric; the message names the file and the line number.
+
+    See Also
+    --------
+    load_rruff : Load a directory of RRUFF files onto common grids.
+
+    Examples
+    --------
+    >>> import tempfile, os
+    >>> from sktransfer.datasets import read_rruff
+    >>> text = "##NAMES=Quartz\n##RRUFFID=R040031\n100, 1.5\n101, 2.5E+00\n##END=\n"
+    >>> path = os.path.join(tempfile.mkdtemp(), "quartz.txt")
+    >>> with open(path, "w") as f:
+    ...     _ = f.write(text)
+    >>> data = read_rruff(path)
+    >>> data.x, data.y
+    (array([100., 101.]), array([1.5, 2.5]))
+    >>> data.metadata["NAMES"]
+    'Quartz'
+    """
+    path = os.fspath(path)
+    try:
+        with open(path, "rb") as f:
+            raw = f.read()
+    except OSError as exc:
+        raise OSError(f"Cannot read RRUFF file {path!r}: {exc.strerror}.") from exc
+    text = _decode(raw, path)
+    # splitlines() would also break on form feeds and U+2028; count real lines.
+    lines = text.replace("\r\n", "\n").replace("\r", "\n").split("\n")
+    header_index = next(
+        (i for i, ln in enumerate(lines) if _DIF_HEADER_RE.match(ln)), None
+    )
+    if header_index is not None:
+        data = _read_dif(lines, path, header_index)
+    else:
+        data = _read_spectrum(lines, path)
+    if "RRUFFID" not in data.metadata:
+        found, _ = _find_id(
+            text if data.format == "dif" else "", os.path.basename(path)
+        )
+        if found:
+            data.metadata["RRUFFID"] = found
+    data.path = path
+    return data

@@ -1,0 +1,270 @@
+import numpy as np
+import pytest
+
+from sktransfer.datasets import load_rruff
+from tests.datasets._files import QUARTZ_DIF, peak, write_dif, write_spectrum
+
+IR_X = np.arange(380.0, 4010.0, 2.0)
+RAMAN_X = np.arange(100.0, 1300.0, 0.5)
+RAMAN_SHORT_X = np.arange(300.0, 1100.0, 0.5)
+
+
+def _ir(x, rid):
+    return peak(x, 1080.0, 20.0) + (0.5 if rid == "R000002" else 0.2) * peak(
+        x, 3400.0, 60.0
+    )
+
+
+def _raman(x, rid):
+    return 100.0 * peak(x, 465.0 if rid == "R000001" else 1086.0, 4.0)
+
+
+@pytest.fixture(scope="module")
+def rruff_dir(tmp_path_factory):
+    root = tmp_path_factory.mktemp("rruff")
+    for sub in ("ir", "raman", "xrd"):
+        (root / sub).mkdir()
+    for rid, species, raman_x in [
+        ("R000001", "Quartz", RAMAN_X),
+        ("R000002", "Calcite", RAMAN_SHORT_X),
+    ]:
+        write_spectrum(
+            root
+            / "ir"
+            / f"{species}__{rid}-1__Infrared__Infrared_Data_Processed__1.txt",
+            IR_X,
+            _ir(IR_X, rid),
+            species=species,
+            rruff_id=rid,
+            sci=True,
+        )
+        write_spectrum(
+            root
+            / "raman"
+            / f"{species}__{rid}__Raman__532__0__unoriented__Raman_Data_Processed.txt",
+            raman_x,
+            _raman(raman_x, rid),
+            species=species,
+            rruff_id=rid,
+            data_newline="\r\n",
+        )
+    # One Raman-only and one IR-only id: never paired with each other.
+    write_spectrum(
+        root / "raman" / "Albite__R000003__Raman__532__0__unoriented__R_3.txt",
+        RAMAN_X,
+        _raman(RAMAN_X, "R000003"),
+        species="Albite",
+        rruff_id="R000003",
+    )
+    write_spectrum(
+        root / "ir" / "Beryl__R000004-1__Infrared__Infrared_Data_Processed__4.txt",
+        IR_X,
+        _ir(IR_X, "R000004"),
+        species="Beryl",
+        rruff_id="R000004",
+    )
+    write_dif(root / "xrd" / "R000001_CIF.txt", QUARTZ_DIF, rruff_id="R000001")
+    return root
+
+
+@pytest.fixture(scope="module")
+def paired(rruff_dir):
+    return load_rruff(rruff_dir)
+
+
+def test_paired_ids_species_and_shapes(paired):
+    assert list(paired.rruff_ids) == ["R000001", "R000002"]
+    assert list(paired.species) == ["Quartz", "Calcite"]
+    assert paired.ir.shape == (2, 1024) and paired.raman.shape == (2, 1024)
+    assert paired.xrd.shape == (2, 1701)
+    np.testing.assert_array_equal(paired.has_xrd, [True, False])
+    assert np.isnan(paired.xrd[1]).all()
+    assert paired.xrd_peaks[1] is None
+    np.testing.assert_allclose(paired.xrd_peaks[0][0], np.array(QUARTZ_DIF)[:, 0])
+    assert paired.ir_axis[0] == 400.0 and paired.ir_axis[-1] == 4000.0
+    assert paired.raman_axis[0] == 150.0 and paired.raman_axis[-1] == 1250.0
+    assert paired.files[0]["ir"].endswith("Infrared_Data_Processed__1.txt")
+    assert paired.metadata[0]["ir_sample_id"] == "R000001-1"
+    assert paired.metadata[0]["raman_laser_nm"] == 532.0
+    assert paired.skipped == [] and paired.dropped == []
+
+
+def test_paired_values_match_truth(paired):
+    for i, rid in enumerate(paired.rruff_ids):
+        np.testing.assert_allclose(paired.ir[i], _ir(paired.ir_axis, rid), atol=2e-3)
+    truth = _raman(paired.raman_axis, "R000001")
+    np.testing.assert_allclose(paired.raman[0], truth, atol=0.2)
+
+
+def test_outside_range_is_nan_not_invented(paired):
+    axis = paired.raman_axis
+    outside = (axis < 300.0) | (axis > RAMAN_SHORT_X[-1])
+    np.testing.assert_array_equal(np.isnan(paired.raman[1]), outside)
+    assert not np.isnan(paired.raman[0]).any()
+    np.testing.assert_allclose(paired.coverage["raman"], [1.0, 1 - outside.mean()])
+
+
+def test_outside_policies(rruff_dir, paired):
+    zero = load_rruff(rruff_dir, outside="zero")
+    nan = np.isnan(paired.raman[1])
+    assert (zero.raman[1][nan] == 0).all()
+    np.testing.assert_array_equal(zero.raman[1][~nan], paired.raman[1][~nan])
+    edge = load_rruff(rruff_dir, outside="edge")
+    first, last = np.flatnonzero(~nan)[[0, -1]]
+    assert (edge.raman[1][:first] == paired.raman[1][first]).all()
+    assert (edge.raman[1][last + 1 :] == paired.raman[1][last]).all()
+    dropped = load_rruff(rruff_dir, outside="drop")
+    assert list(dropped.rruff_ids) == ["R000001"]
+    assert dropped.dropped[0][0] == "R000002" and "raman" in dropped.dropped[0][1]
+    np.testing.assert_array_equal(dropped.raman, paired.raman[:1])
+
+
+@pytest.mark.parametrize("normalize", ["max", "area"])
+def test_normalize(rruff_dir, normalize):
+    data = load_rruff(rruff_dir, normalize=normalize, outside="zero")
+    for X, axis in [(data.ir, data.ir_axis), (data.raman, data.raman_axis)]:
+        if normalize == "max":
+            np.testing.assert_allclose(X.max(axis=1), 1.0)
+        else:
+            np.testing.assert_allclose(np.trapezoid(X, axis, axis=1), 1.0)
+
+
+def test_custom_axes_and_xrd_rendering(rruff_dir):
+    xrd_axis = np.linspace(20.0, 30.0, 1001)
+    data = load_rruff(
+        rruff_dir,
+        ir_axis=np.linspace(1000, 1200, 201),
+        raman_axis=np.linspace(400, 500, 101),
+        xrd_axis=xrd_axis,
+        xrd_fwhm=0.3,
+    )
+    assert data.ir.shape == (2, 201) and data.raman.shape == (2, 101)
+    pattern = data.xrd[0]
+    assert xrd_axis[np.argmax(pattern)] == pytest.approx(26.64, abs=0.01)
+    assert pattern.max() == pytest.approx(100.0, rel=1e-3)
+    above = xrd_axis[pattern > 50.0]
+    assert above[-1] - above[0] == pytest.approx(0.3, abs=0.02)
+    lorentz = load_rruff(rruff_dir, xrd_axis=xrd_axis, xrd_profile="lorentzian")
+    # Lorentzian tails: far more intensity 1 degree away from the peak.
+    far = np.argmin(np.abs(xrd_axis - 27.64))
+    gauss = load_rruff(rruff_dir, xrd_axis=xrd_axis)
+    assert lorentz.xrd[0][far] > 10 * gauss.xrd[0][far]
+
+
+def test_require_raman_and_xrd(rruff_dir):
+    data = load_rruff(rruff_dir, require=("raman", "xrd"))
+    assert list(data.rruff_ids) == ["R000001"]
+
+
+def test_as_frame(rruff_dir):
+    pd = pytest.importorskip("pandas")
+    data = load_rruff(rruff_dir, as_frame=True)
+    assert isinstance(data.metadata, pd.DataFrame)
+    assert list(data.metadata["rruff_id"]) == ["R000001", "R000002"]
+
+
+@pytest.fixture(scope="module")
+def raw_processed_dir(tmp_path_factory):
+    root = tmp_path_factory.mktemp("rawproc")
+    x = np.arange(120.0, 1300.0, 1.3)
+    clean = 50.0 * peak(x, 508.0, 5.0)
+    for sample, angle in [("R040068-3", "0-000__"), ("R040068-3", "45-000__ccw")]:
+        for kind, y in [("RAW", clean + 1e4 + 3.0 * x), ("Processed", clean)]:
+            name = f"Albite__{sample}__Raman__514__{angle}__Raman_Data_{kind}__ab12.txt"
+            extra = f"##FILETYPE=Raman {kind}\n##RAMAN WAVELENGTH=514\n"
+            write_spectrum(
+                root / name, x, y, species="Albite", rruff_id="R040068", extra=extra
+            )
+    return root
+
+
+def test_unpaired_raw_processed(raw_processed_dir):
+    data = load_rruff(raw_processed_dir, pair=False)
+    assert data.modality == "raman"
+    assert data.data.shape == (4, 1024) and data.raman is data.data
+    assert sorted(data.kind) == ["Processed", "Processed", "RAW", "RAW"]
+    assert set(data.sample_ids) == {"R040068-3"}
+    assert set(data.rruff_ids) == {"R040068"}
+    assert set(data.orientation) == {"0.000", "45.000 ccw"}
+    np.testing.assert_array_equal(data.laser_nm, 514.0)
+    for key in set(data.pair_key):
+        rows = np.flatnonzero(data.pair_key == key)
+        assert sorted(data.kind[rows]) == ["Processed", "RAW"]
+        raw, proc = rows if data.kind[rows[0]] == "RAW" else rows[::-1]
+        covered = ~np.isnan(data.data[raw])
+        diff = data.data[raw] - data.data[proc]
+        np.testing.assert_allclose(diff[covered], 1e4 + 3.0 * data.axis[covered])
+    assert data.metadata[0]["filetype"].startswith("Raman")
+    only_raw = load_rruff(raw_processed_dir, pair=False, kind="RAW")
+    assert list(only_raw.kind) == ["RAW", "RAW"]
+
+
+def test_paired_prefers_processed(raw_processed_dir, tmp_path):
+    data = load_rruff(raw_processed_dir, require=("raman",))
+    assert data.metadata[0]["raman_kind"] == "Processed"
+    assert data.ir is None and not data.has_ir.any()
+
+
+def test_unreadable_files_are_listed_in_one_error(rruff_dir, tmp_path):
+    for name in ("Quartz__R000001__Raman__a.txt", "Calcite__R000002__Raman__b.txt"):
+        (tmp_path / name).write_bytes(b"\x00\x01binary")
+    (tmp_path / "bad.txt").write_text("##NAMES=A\n1, 2\n3, x\n")
+    write_spectrum(
+        tmp_path / "Quartz__R000001-1__Infrared__Infrared_Data_Processed__1.txt",
+        IR_X,
+        _ir(IR_X, "R000001"),
+        rruff_id="R000001",
+    )
+    write_spectrum(
+        tmp_path / "Quartz__R000001__Raman__532__0__unoriented__Raman_Data_P__2.txt",
+        RAMAN_X,
+        _raman(RAMAN_X, "R000001"),
+        rruff_id="R000001",
+    )
+    with pytest.raises(ValueError, match="3 RRUFF file") as info:
+        load_rruff(tmp_path)
+    message = str(info.value)
+    assert "Quartz__R000001__Raman__a.txt" in message and "binary" in message
+    assert "bad.txt, line 3" in message
+    data = load_rruff(tmp_path, on_error="skip")
+    assert list(data.rruff_ids) == ["R000001"]
+    assert len(data.skipped) == 3
+
+
+def test_directory_errors(tmp_path):
+    with pytest.raises(OSError, match="does not exist"):
+        load_rruff(tmp_path / "missing")
+    (tmp_path / "notes.csv").write_text("a,b\n")
+    with pytest.raises(ValueError, match="No RRUFF files"):
+        load_rruff(tmp_path)
+
+
+def test_required_modality_absent(raw_processed_dir):
+    with pytest.raises(ValueError, match="No ir files found"):
+        load_rruff(raw_processed_dir)
+
+
+def test_unpaired_needs_modality_when_several(rruff_dir):
+    with pytest.raises(ValueError, match="modality must be given"):
+        load_rruff(rruff_dir, pair=False)
+    data = load_rruff(rruff_dir, pair=False, modality="xrd")
+    assert list(data.kind) == ["DIF"]
+
+
+@pytest.mark.parametrize(
+    "params, match",
+    [
+        ({"normalize": "l2"}, "normalize"),
+        ({"outside": "fill"}, "outside"),
+        ({"kind": "raw"}, "kind"),
+        ({"on_error": "ignore"}, "on_error"),
+        ({"xrd_fwhm": 0.0}, "xrd_fwhm"),
+        ({"xrd_profile": "voigt"}, "xrd_profile"),
+        ({"raman_axis": [3.0, 2.0, 2.5]}, "raman_axis"),
+        ({"require": ("uv",)}, "require"),
+        ({"pair": "yes"}, "pair"),
+    ],
+)
+def test_bad_parameters(rruff_dir, params, match):
+    with pytest.raises(ValueError, match=match):
+        load_rruff(rruff_dir, **params)

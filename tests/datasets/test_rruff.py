@@ -1,0 +1,105 @@
+import numpy as np
+import pytest
+
+from sktransfer.datasets import read_rruff
+from tests.datasets._files import QUARTZ_DIF, write_dif, write_spectrum
+
+X = np.array([100.0, 100.5, 101.0, 101.5])
+Y = np.array([0.0, 1.25, 3.5e-3, 12.0])
+
+
+@pytest.mark.parametrize("newline", ["\n", "\r\n"])
+@pytest.mark.parametrize("sci", [False, True])
+def test_read_spectrum_line_endings_and_notation(tmp_path, newline, sci):
+    path = write_spectrum(tmp_path / "s.txt", X, Y, newline=newline, sci=sci)
+    data = read_rruff(path)
+    assert data.format == "spectrum"
+    np.testing.assert_allclose(data.x, X)
+    np.testing.assert_allclose(data.y, Y, rtol=1e-6)
+    assert data.metadata["RRUFFID"] == "R040031"
+    assert data.path == str(path)
+
+
+def test_read_mixed_line_endings_utf8_and_entities(tmp_path):
+    # LF headers and CRLF data rows, as in the 2019 RRUFF Raman archive.
+    path = write_spectrum(tmp_path / "s.txt", X, Y, data_newline="\r\n")
+    data = read_rruff(path)
+    assert data.x.shape == (4,)
+    assert data.metadata["IDEAL CHEMISTRY"] == "Ca_2_(Mg)_\u03a3=5_Si_8_O_22_"
+    assert data.metadata["LOCALITY"].endswith("\u00f8 \u00e9")
+
+
+def test_read_stops_at_end_and_handles_whitespace_rows(tmp_path):
+    text = "##NAMES=A\n\n  1.0\t2.0 \n3.0 ,4.0\n\n##END=\nnot data at all\n"
+    (tmp_path / "w.txt").write_text(text)
+    data = read_rruff(tmp_path / "w.txt")
+    np.testing.assert_array_equal(data.x, [1.0, 3.0])
+    np.testing.assert_array_equal(data.y, [2.0, 4.0])
+
+
+def test_read_keyless_header_text_is_kept_as_comment(tmp_path):
+    extra = "##PIN_ID=M00277\n Fiducial mark parallel to b [0 1 0]\n"
+    data = read_rruff(write_spectrum(tmp_path / "s.txt", X, Y, extra=extra))
+    assert data.metadata["PIN_ID"] == "M00277"
+    assert data.metadata["COMMENT"] == "Fiducial mark parallel to b [0 1 0]"
+    assert data.x.size == 4
+
+
+def test_read_id_from_file_name_when_header_lacks_it(tmp_path):
+    path = tmp_path / "Albite__R040068-3__Raman__514__0-000____Raman_Data_RAW__ab.txt"
+    path.write_text("1, 2\n3, 4\n")
+    assert read_rruff(path).metadata["RRUFFID"] == "R040068"
+
+
+@pytest.mark.parametrize("repeat_last", [False, True])
+def test_read_dif(tmp_path, repeat_last):
+    path = write_dif(tmp_path / "R040031_CIF.txt", QUARTZ_DIF, repeat_last=repeat_last)
+    data = read_rruff(path)
+    table = np.array(QUARTZ_DIF)
+    assert data.format == "dif"
+    np.testing.assert_allclose(data.x, table[:, 0])
+    np.testing.assert_allclose(data.y, table[:, 1])
+    np.testing.assert_allclose(data.d_spacing, table[:, 2])
+    np.testing.assert_array_equal(data.hkl, table[:, 3:])
+    assert data.metadata["NAMES"] == "Quartz"
+    assert data.metadata["RRUFFID"] == "R040031"
+    assert data.metadata["TWO_THETA_RANGE"] == (5.0, 90.0)
+    assert data.metadata["X-RAY WAVELENGTH"] == "1.541838"
+
+
+def test_missing_file_names_path(tmp_path):
+    path = tmp_path / "nope.txt"
+    with pytest.raises(OSError, match="nope.txt"):
+        read_rruff(path)
+
+
+def test_binary_file(tmp_path):
+    path = tmp_path / "bin.txt"
+    path.write_bytes(b"PK\x03\x04\x00\x00\xff\xfe")
+    with pytest.raises(ValueError, match=r"bin\.txt.*binary"):
+        read_rruff(path)
+
+
+def test_no_numeric_rows(tmp_path):
+    path = tmp_path / "empty.txt"
+    path.write_text("##NAMES=A\n##RRUFFID=R000001\n##END=\n")
+    with pytest.raises(ValueError, match=r"empty\.txt.*no numeric data rows"):
+        read_rruff(path)
+
+
+@pytest.mark.parametrize(
+    "row, line", [("5.0, abc", 4), ("5.0, 1.0, 7.0", 4), ("5.0, nan", 4)]
+)
+def test_bad_data_row_names_file_and_line(tmp_path, row, line):
+    path = tmp_path / "bad.txt"
+    path.write_text(f"##NAMES=A\n1.0, 2.0\n3.0, 4.0\n{row}\n6.0, 7.0\n")
+    with pytest.raises(ValueError, match=rf"bad\.txt, line {line}:"):
+        read_rruff(path)
+
+
+def test_bad_dif_row_names_line(tmp_path):
+    path = write_dif(tmp_path / "d.txt", QUARTZ_DIF)
+    text = path.read_bytes().replace(b"50.14", b"5x.14")
+    path.write_bytes(text)
+    with pytest.raises(ValueError, match=r"d\.txt, line 16:"):
+        read_rruff(path)
