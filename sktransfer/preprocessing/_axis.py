@@ -52,14 +52,14 @@ class Resampler(SpectralTransformer):
 
     Attributes
     ----------
-    x_ : ndarray of shape (n_features_in_,)
+    x_ : ndarray of shape (n_features,)
         The validated input axis.
     grid_ : ndarray of shape (n_points,)
         The output axis.
     n_features_in_ : int
-        Number of features seen during :term:`fit`.
-    feature_names_in_ : ndarray of shape (`n_features_in_`,)
-        Names of features seen during :term:`fit`. Defined only when `X`
+        Number of features seen during ``fit``.
+    feature_names_in_ : ndarray of shape (n_features,)
+        Names of features seen during ``fit``. Defined only when `X`
         has feature names that are all strings.
 
     See Also
@@ -170,14 +170,14 @@ class RangeCut(SelectorMixin, BaseEstimator):
 
     Attributes
     ----------
-    x_ : ndarray of shape (n_features_in_,)
+    x_ : ndarray of shape (n_features,)
         The validated axis.
-    support_ : ndarray of shape (n_features_in_,), dtype bool
+    support_ : ndarray of shape (n_features,), dtype bool
         Mask of the kept features.
     n_features_in_ : int
-        Number of features seen during :term:`fit`.
-    feature_names_in_ : ndarray of shape (`n_features_in_`,)
-        Names of features seen during :term:`fit`. Defined only when `X`
+        Number of features seen during ``fit``.
+    feature_names_in_ : ndarray of shape (n_features,)
+        Names of features seen during ``fit``. Defined only when `X`
         has feature names that are all strings.
 
     See Also
@@ -187,7 +187,7 @@ class RangeCut(SelectorMixin, BaseEstimator):
     Notes
     -----
     A range that contains no axis point raises a ``ValueError`` in
-    :term:`fit`. The output keeps the input dtype.
+    ``fit``. The output keeps the input dtype.
 
     Examples
     --------

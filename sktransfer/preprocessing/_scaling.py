@@ -30,12 +30,12 @@ class MinMaxNormalizer(SpectralTransformer):
 
     Attributes
     ----------
-    x_ : ndarray of shape (n_features_in_,)
+    x_ : ndarray of shape (n_features,)
         The feature index (this transformer has no spectral axis).
     n_features_in_ : int
-        Number of features seen during :term:`fit`.
-    feature_names_in_ : ndarray of shape (`n_features_in_`,)
-        Names of features seen during :term:`fit`. Defined only when `X`
+        Number of features seen during ``fit``.
+    feature_names_in_ : ndarray of shape (n_features,)
+        Names of features seen during ``fit``. Defined only when `X`
         has feature names that are all strings.
 
     See Also
@@ -100,12 +100,12 @@ class StandardNormalVariate(SpectralTransformer):
 
     Attributes
     ----------
-    x_ : ndarray of shape (n_features_in_,)
+    x_ : ndarray of shape (n_features,)
         The feature index (this transformer has no spectral axis).
     n_features_in_ : int
-        Number of features seen during :term:`fit`.
-    feature_names_in_ : ndarray of shape (`n_features_in_`,)
-        Names of features seen during :term:`fit`. Defined only when `X`
+        Number of features seen during ``fit``.
+    feature_names_in_ : ndarray of shape (n_features,)
+        Names of features seen during ``fit``. Defined only when `X`
         has feature names that are all strings.
 
     See Also
@@ -167,12 +167,12 @@ class AreaNormalizer(SpectralTransformer):
 
     Attributes
     ----------
-    x_ : ndarray of shape (n_features_in_,)
+    x_ : ndarray of shape (n_features,)
         The validated spectral axis.
     n_features_in_ : int
-        Number of features seen during :term:`fit`.
-    feature_names_in_ : ndarray of shape (`n_features_in_`,)
-        Names of features seen during :term:`fit`. Defined only when `X`
+        Number of features seen during ``fit``.
+    feature_names_in_ : ndarray of shape (n_features,)
+        Names of features seen during ``fit``. Defined only when `X`
         has feature names that are all strings.
 
     See Also
