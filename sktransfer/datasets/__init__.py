@@ -2,5 +2,6 @@
 
 from sktransfer.datasets._load import load_rruff
 from sktransfer.datasets._rruff import read_rruff
+from sktransfer.datasets._synthetic import make_spectra
 
-__all__ = ["load_rruff", "read_rruff"]
+__all__ = ["load_rruff", "make_spectra", "read_rruff"]

@@ -1,0 +1,149 @@
+import numpy as np
+import pytest
+from sklearn.linear_model import Ridge
+from sklearn.model_selection import train_test_split
+from sklearn.neighbors import NearestCentroid
+
+from sktransfer.datasets import make_spectra
+
+MODALITIES = ("ir", "raman", "xrd")
+
+
+@pytest.fixture(scope="module")
+def data():
+    return make_spectra(n_samples=120, random_state=0)
+
+
+def _pseudo_voigt(x, center, height, fwhm, eta):
+    """Independent reference: unit-height Gaussian/Lorentzian mixture."""
+    sigma = fwhm / (2.0 * np.sqrt(2.0 * np.log(2.0)))
+    gauss = np.exp(-((x - center) ** 2) / (2.0 * sigma**2))
+    lorentz = (fwhm / 2.0) ** 2 / ((x - center) ** 2 + (fwhm / 2.0) ** 2)
+    return height * (eta * lorentz + (1.0 - eta) * gauss)
+
+
+def test_keys_shapes_axes(data):
+    sizes = {"ir": 900, "raman": 600, "xrd": 850}
+    for m in MODALITIES:
+        for key in (m, f"{m}_clean", f"{m}_baseline"):
+            assert data[key].shape == (120, sizes[m])
+            assert data[key].dtype == np.float64
+        assert data[f"{m}_axis"].shape == (sizes[m],)
+    assert (data.ir_axis[0], data.ir_axis[-1]) == (400.0, 4000.0)
+    assert (data.raman_axis[0], data.raman_axis[-1]) == (150.0, 1250.0)
+    assert (data.xrd_axis[0], data.xrd_axis[-1]) == (5.0, 90.0)
+    assert data.y.shape == (120,) and data.y.dtype.kind == "i"
+    assert list(data.target_names) == [f"material_{c}" for c in range(4)]
+
+
+def test_clean_is_sum_of_reported_peaks(data):
+    for m in MODALITIES:
+        p = data.peaks[m]
+        assert p["profile"] == "pseudo_voigt"
+        x = data[f"{m}_axis"]
+        for i in (0, 57):
+            expected = sum(
+                _pseudo_voigt(
+                    x, *(p[k][i, j] for k in ("center", "height", "fwhm", "eta"))
+                )
+                for j in range(p["center"].shape[1])
+            )
+            np.testing.assert_allclose(data[f"{m}_clean"][i], expected, atol=1e-10)
+
+
+def test_observed_is_clean_plus_baseline_plus_noise(data):
+    for m in MODALITIES:
+        residual = data[m] - data[f"{m}_clean"] - data[f"{m}_baseline"]
+        assert residual.std() == pytest.approx(0.01, rel=0.05)
+        assert abs(residual.mean()) < 1e-3
+        assert np.ptp(data[f"{m}_baseline"], axis=1).min() > 0.0
+
+
+def test_no_noise_no_baseline_is_exactly_clean():
+    data = make_spectra(n_samples=10, noise=0.0, baseline=False, random_state=1)
+    for m in MODALITIES:
+        np.testing.assert_array_equal(data[m], data[f"{m}_clean"])
+        assert not data[f"{m}_baseline"].any()
+
+
+def test_raman_baseline_is_large_and_smooth(data):
+    b = data.raman_baseline
+    assert b.max(axis=1).mean() > 0.5
+    # Smooth: second differences are tiny compared to the peaks.
+    assert np.abs(np.diff(b, n=2, axis=1)).max() < 1e-3
+
+
+def test_reproducible(data):
+    again = make_spectra(n_samples=120, random_state=0)
+    other = make_spectra(n_samples=120, random_state=1)
+    for key in ("ir", "raman", "xrd", "y"):
+        np.testing.assert_array_equal(again[key], data[key])
+    assert not np.allclose(other.raman, data.raman)
+
+
+@pytest.mark.parametrize(
+    "n_samples, weights, expected",
+    [
+        (100, None, [25, 25, 25, 25]),
+        (100, [0.7, 0.2, 0.05, 0.05], [70, 20, 5, 5]),
+        (100, [0.7, 0.2, 0.05], [70, 20, 5, 5]),
+        (10, [3, 1, 1, 1], [5, 2, 2, 1]),
+    ],
+)
+def test_class_imbalance(n_samples, weights, expected):
+    data = make_spectra(n_samples=n_samples, weights=weights, random_state=0)
+    counts = np.bincount(data.y, minlength=4)
+    assert counts.sum() == n_samples
+    np.testing.assert_array_equal(np.sort(counts)[::-1], sorted(expected)[::-1])
+
+
+def test_modes_shared_but_intensities_differ(data):
+    ir, raman = data.peaks["ir"], data.peaks["raman"]
+    np.testing.assert_array_equal(ir["center"], raman["center"])
+    ratio = ir["height"] / raman["height"]
+    # Selection-rule-like: every sample has IR-strong and Raman-strong modes.
+    assert (ratio.max(axis=1) > 3).all() and (ratio.min(axis=1) < 1 / 3).all()
+    # Not a copy: on the common 400-1250 cm-1 range the two spectra differ.
+    overlap = data.raman_axis >= 400.0
+    r = [
+        np.corrcoef(
+            np.interp(data.raman_axis[overlap], data.ir_axis, data.ir_clean[i]),
+            data.raman_clean[i, overlap],
+        )[0, 1]
+        for i in range(20)
+    ]
+    assert np.mean(r) < 0.6
+
+
+def test_within_class_variation_and_separable_classes(data):
+    same = np.flatnonzero(data.y == data.y[0])[:2]
+    c = data.peaks["ir"]["center"][same]
+    assert 0 < np.abs(c[0] - c[1]).max() < 15.0
+    assert not np.allclose(data.raman_clean[same[0]], data.raman_clean[same[1]])
+    X_tr, X_te, y_tr, y_te = train_test_split(data.raman_clean, data.y, random_state=0)
+    assert NearestCentroid().fit(X_tr, y_tr).score(X_te, y_te) > 0.95
+
+
+def test_raman_predictable_from_ir(data):
+    X_tr, X_te, Y_tr, Y_te = train_test_split(
+        data.ir_clean, data.raman_clean, random_state=0
+    )
+    assert Ridge(alpha=1e-2).fit(X_tr, Y_tr).score(X_te, Y_te) > 0.7
+
+
+@pytest.mark.parametrize(
+    "params, match",
+    [
+        ({"n_samples": 0}, "n_samples"),
+        ({"n_classes": 0}, "n_classes"),
+        ({"n_ir_points": 1}, "n_ir_points"),
+        ({"noise": -0.1}, "noise"),
+        ({"shift": np.nan}, "shift"),
+        ({"weights": [0.5, 0.5]}, "weights"),
+        ({"weights": [0.5, -0.1, 0.3, 0.3]}, "weights"),
+        ({"n_samples": 3}, "without samples"),
+    ],
+)
+def test_bad_parameters(params, match):
+    with pytest.raises(ValueError, match=match):
+        make_spectra(**params)
