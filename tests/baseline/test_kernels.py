@@ -1,0 +1,84 @@
+import numpy as np
+import pytest
+from joblib import parallel_config
+
+from sktransfer.baseline._kernels import (
+    _chunks,
+    min_points,
+    pybaselines_methods,
+    row_baselines,
+)
+from tests.baseline._reference import loop_baselines
+from tests.conftest import gaussian_spectra
+
+METHODS = [
+    ("airpls", {"lam": 1e5}),
+    ("arpls", {"lam": 1e5}),
+    ("asls", {"lam": 1e6, "p": 0.01}),
+    ("modpoly", {"poly_order": 2}),
+    ("snip", {"max_half_window": 15}),
+    ("iarpls", {}),
+    ("imodpoly", {"poly_order": 3}),
+]
+
+
+@pytest.fixture(scope="module")
+def data():
+    x, X, _ = gaussian_spectra(n_samples=12, n_features=150)
+    return x, X
+
+
+@pytest.mark.parametrize("method, kwargs", METHODS)
+def test_row_baselines_equal_pybaselines_loop(data, method, kwargs):
+    x, X = data
+    expected = loop_baselines(X, method, kwargs, x_data=x)
+    baselines, n_iter, last_tol = row_baselines(X, method, kwargs, x_data=x)
+    assert baselines.dtype == X.dtype
+    np.testing.assert_allclose(baselines, expected, rtol=0, atol=1e-12)
+    assert n_iter.shape == last_tol.shape == (X.shape[0],)
+
+
+def test_row_baselines_reports_tol_history(data):
+    _, X = data
+    kwargs = {"lam": 1e5, "max_iter": 50, "tol": 1e-3}
+    _, n_iter, last_tol = row_baselines(X, "arpls", kwargs)
+    from pybaselines import Baseline
+
+    history = Baseline().arpls(X[3], **kwargs)[1]["tol_history"]
+    assert n_iter[3] == len(history)
+    assert last_tol[3] == history[-1]
+    # Methods without a tolerance history report none.
+    _, n_iter, last_tol = row_baselines(X, "snip", {"max_half_window": 5})
+    assert np.all(n_iter == 0) and np.all(np.isnan(last_tol))
+
+
+def test_row_baselines_parallel_chunks_equal_serial(data):
+    _, X = data
+    serial = row_baselines(X, "airpls", {"lam": 1e5})
+    with parallel_config(backend="threading"):
+        parallel = row_baselines(X, "airpls", {"lam": 1e5}, n_jobs=3)
+    for a, b in zip(serial, parallel):
+        np.testing.assert_array_equal(a, b)
+
+
+def test_chunks_cover_rows_once():
+    for n_rows, n_chunks in [(10, 3), (2, 4), (7, 7), (1, 1)]:
+        covered = np.concatenate(
+            [np.arange(n_rows)[s] for s in _chunks(n_rows, n_chunks)]
+        )
+        np.testing.assert_array_equal(covered, np.arange(n_rows))
+
+
+def test_min_points():
+    assert min_points("airpls", {}) == 3
+    assert min_points("asls", {"diff_order": 1}) == 2
+    assert min_points("drpls", {"diff_order": 3}) == 4
+    assert min_points("snip", {}) == 3
+    assert min_points("modpoly", {}) == 1
+
+
+def test_pybaselines_methods_are_row_wise():
+    names = pybaselines_methods()
+    assert {"airpls", "arpls", "asls", "modpoly", "snip", "mor"} <= set(names)
+    assert "collab_pls" not in names
+    assert names == sorted(names)

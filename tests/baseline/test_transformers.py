@@ -1,0 +1,359 @@
+import pickle
+import warnings
+
+import numpy as np
+import pytest
+from joblib import parallel_config
+from sklearn.base import clone
+from sklearn.exceptions import ConvergenceWarning
+from sklearn.model_selection import GridSearchCV
+from sklearn.pipeline import make_pipeline
+
+from sktransfer.baseline import SNIP, AirPLS, ArPLS, AsLS, ModPoly, PybaselinesCorrector
+from tests.baseline._reference import loop_baselines
+from tests.conftest import gaussian_spectra
+
+# (estimator, pybaselines method, keyword arguments it must be called with)
+CASES = [
+    (AirPLS(lam=1e5), "airpls", {"lam": 1e5}),
+    (ArPLS(), "arpls", {}),
+    (
+        AsLS(p=0.02, diff_order=1, lam=1e3),
+        "asls",
+        {"p": 0.02, "diff_order": 1, "lam": 1e3},
+    ),
+    (ModPoly(poly_order=3), "modpoly", {"poly_order": 3}),
+    (
+        SNIP(max_half_window=12, decreasing=True),
+        "snip",
+        {"max_half_window": 12, "decreasing": True},
+    ),
+    (
+        PybaselinesCorrector("imodpoly", method_kwargs={"poly_order": 1}),
+        "imodpoly",
+        {"poly_order": 1},
+    ),
+    (
+        PybaselinesCorrector("mor", method_kwargs={"half_window": 20}),
+        "mor",
+        {"half_window": 20},
+    ),
+]
+IDS = [case[1] for case in CASES]
+
+
+@pytest.fixture(scope="module")
+def data():
+    x, X, B = gaussian_spectra(n_samples=10, n_features=160)
+    return x, X, B
+
+
+def _max_err(a, b, X):
+    return np.abs(a - b).max() / np.ptp(X)
+
+
+@pytest.mark.parametrize("axis", ["none", "increasing", "decreasing"])
+@pytest.mark.parametrize("est, method, kwargs", CASES, ids=IDS)
+def test_equal_to_pybaselines_loop(data, est, method, kwargs, axis):
+    x, X, _ = data
+    x_axis = {"none": None, "increasing": x, "decreasing": x[::-1]}[axis]
+    expected = loop_baselines(X, method, kwargs, x_data=x_axis)
+    est = clone(est).set_params(x_axis=x_axis)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        Xt = est.fit_transform(X)
+        baselines = est.baseline(X)
+        np.testing.assert_array_equal(est.transform(X), X - baselines)
+    assert _max_err(baselines, expected, X) <= 1e-6
+    assert _max_err(Xt, X - expected, X) <= 1e-6
+
+
+@pytest.mark.parametrize("est, method, kwargs", CASES, ids=IDS)
+def test_float32_stays_float32(data, est, method, kwargs):
+    x, X, _ = data
+    X32 = X.astype(np.float32)
+    est = clone(est).set_params(x_axis=x)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        Xt = est.fit_transform(X32)
+        baselines = est.baseline(X32)
+    assert Xt.dtype == baselines.dtype == np.float32
+    assert _max_err(baselines, loop_baselines(X32, method, kwargs, x), X) <= 1e-6
+    assert _max_err(baselines, loop_baselines(X, method, kwargs, x), X) <= 1e-6
+
+
+@pytest.mark.parametrize("est", [AirPLS(lam=1e4), ModPoly(), SNIP(max_half_window=10)])
+def test_decreasing_axis_is_the_same_spectrum(data, est):
+    # A spectrum stored high-to-low (as IR files often are) gets the baseline
+    # it has when stored low-to-high, in its own column order.
+    x, X, _ = data
+    up = clone(est).set_params(x_axis=x).fit(X).baseline(X)
+    down = clone(est).set_params(x_axis=x[::-1]).fit(X[:, ::-1]).baseline(X[:, ::-1])
+    np.testing.assert_allclose(down[:, ::-1], up, atol=1e-9 * np.ptp(X))
+
+
+@pytest.mark.parametrize(
+    "est",
+    [
+        AirPLS(lam=1e4),
+        ArPLS(lam=1e4),
+        AsLS(lam=1e4),
+        ModPoly(),
+        SNIP(max_half_window=20),
+    ],
+)
+def test_recovers_known_baseline(est):
+    # Peaks on an offset-plus-quadratic baseline with lam suited to 300 points.
+    _, X, B = gaussian_spectra(n_samples=6, n_features=300, random_state=1)
+    err = np.abs(est.fit(X).baseline(X) - B).max()
+    assert err < 0.05 * np.ptp(X)
+
+
+@pytest.mark.parametrize("est", [c[0] for c in CASES], ids=IDS)
+def test_input_not_modified_and_list_input(data, est):
+    _, X, _ = data
+    X_copy = X.copy()
+    est = clone(est)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        Xt = est.fit_transform(X)
+        Xt_list = est.transform(X.tolist())
+    np.testing.assert_array_equal(X, X_copy)
+    np.testing.assert_array_equal(Xt, Xt_list)
+
+
+def test_constant_spectrum_gives_zero_correction():
+    X = np.full((3, 50), 2.5)
+    for est in [AirPLS(), ArPLS(), AsLS(), ModPoly(), SNIP(max_half_window=5)]:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            np.testing.assert_allclose(est.fit_transform(X), 0, atol=1e-6)
+
+
+@pytest.mark.parametrize(
+    "est, n_features",
+    [
+        (AirPLS(), 2),
+        (ArPLS(), 1),
+        (AsLS(diff_order=3), 3),
+        (SNIP(), 2),
+        (PybaselinesCorrector("drpls"), 2),
+    ],
+)
+def test_too_short_spectra_give_zero_correction_with_warning(est, n_features):
+    X = np.arange(4.0 * n_features).reshape(4, n_features) ** 2
+    with pytest.warns(UserWarning, match="too short"):
+        Xt = est.fit_transform(X)
+    np.testing.assert_array_equal(Xt, 0)
+    assert getattr(est, "n_iter_", 1) == 1
+
+
+def test_modpoly_interpolates_short_spectra():
+    X = np.array([[1.0, 4.0, 2.0], [0.0, 1.0, 5.0]])
+    np.testing.assert_allclose(ModPoly(poly_order=2).fit_transform(X), 0, atol=1e-12)
+
+
+def test_n_iter_is_largest_over_training_spectra(data):
+    from pybaselines import Baseline
+
+    _, X, _ = data
+    est = AirPLS(lam=1e4).fit(X)
+    counts = [len(Baseline().airpls(row, lam=1e4)[1]["tol_history"]) for row in X]
+    assert len(set(counts)) > 1
+    assert est.n_iter_ == max(counts)
+    assert not hasattr(SNIP().fit(X), "n_iter_")
+    assert not hasattr(PybaselinesCorrector("mor").fit(X), "n_iter_")
+    generic = PybaselinesCorrector("airpls", method_kwargs={"lam": 1e4}).fit(X)
+    assert generic.n_iter_ == max(counts)
+
+
+@pytest.mark.parametrize(
+    "est",
+    [
+        AirPLS(max_iter=1, tol=1e-9),
+        AsLS(max_iter=2, tol=1e-12),
+        ModPoly(max_iter=1, tol=1e-12),
+    ],
+)
+def test_convergence_warning_at_max_iter(data, est):
+    _, X, _ = data
+    with pytest.warns(ConvergenceWarning, match="max_iter"):
+        est.fit(X)
+    with pytest.warns(ConvergenceWarning, match="max_iter"):
+        est.transform(X)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", ConvergenceWarning)
+        clone(est).set_params(max_iter=500, tol=1e-3).fit_transform(X)
+
+
+def test_fit_transform_warns_once(data):
+    _, X, _ = data
+    with warnings.catch_warnings(record=True) as record:
+        warnings.simplefilter("always")
+        AirPLS(max_iter=1, tol=1e-9).fit_transform(X)
+    assert sum(issubclass(w.category, ConvergenceWarning) for w in record) == 1
+
+
+def test_n_jobs_processes_equal_serial(data):
+    _, X, _ = data
+    serial = AirPLS(lam=1e5).fit_transform(X)
+    np.testing.assert_array_equal(AirPLS(lam=1e5, n_jobs=2).fit_transform(X), serial)
+
+
+def test_n_jobs_none_honours_parallel_config(data, monkeypatch):
+    import sktransfer.baseline._kernels as kernels
+
+    _, X, _ = data
+    seen = []
+    original = kernels._baseline_chunk
+
+    def spy(X_chunk, *args):
+        seen.append(X_chunk.shape[0])
+        return original(X_chunk, *args)
+
+    monkeypatch.setattr(kernels, "_baseline_chunk", spy)
+    serial = SNIP(max_half_window=8).fit_transform(X)
+    assert seen == [X.shape[0]]
+    seen.clear()
+    with parallel_config(backend="threading", n_jobs=2):
+        parallel = SNIP(max_half_window=8).fit_transform(X)
+    assert sorted(seen) == [5, 5]
+    np.testing.assert_array_equal(parallel, serial)
+
+
+# -- bad input ---------------------------------------------------------------
+
+
+@pytest.mark.parametrize("bad", [np.nan, np.inf, -np.inf])
+def test_non_finite_X_raises(data, bad):
+    _, X, _ = data
+    X_bad = X.copy()
+    X_bad[2, 5] = bad
+    est = AirPLS()
+    with pytest.raises(ValueError, match="X"):
+        est.fit(X_bad)
+    est.fit(X)
+    with pytest.raises(ValueError, match="X"):
+        est.transform(X_bad)
+    with pytest.raises(ValueError, match="X"):
+        est.baseline(X_bad)
+
+
+@pytest.mark.parametrize(
+    "x_axis, match",
+    [
+        (np.arange(10.0), "x_axis has 10 values"),
+        (np.r_[np.arange(80.0), np.arange(80.0)], "monotonic"),
+        (np.r_[np.arange(159.0), np.nan], "NaN"),
+    ],
+)
+@pytest.mark.parametrize("cls", [AirPLS, ModPoly, SNIP, PybaselinesCorrector])
+def test_bad_x_axis_raises(data, cls, x_axis, match):
+    _, X, _ = data
+    with pytest.raises(ValueError, match=match):
+        cls(x_axis=x_axis).fit(X)
+
+
+@pytest.mark.parametrize(
+    "est, match",
+    [
+        (AirPLS(lam=0), "lam"),
+        (ArPLS(lam=-1.0), "lam"),
+        (AsLS(lam=-1e3), "lam"),
+        (AsLS(p=0), "p must"),
+        (AsLS(p=1.0), "p must"),
+        (AsLS(p=1.5), "p must"),
+        (AirPLS(diff_order=0), "diff_order"),
+        (AirPLS(diff_order=1.5), "diff_order"),
+        (ArPLS(max_iter=0), "max_iter"),
+        (AsLS(tol=-1.0), "tol"),
+        (ModPoly(poly_order=2.5), "poly_order"),
+        (ModPoly(poly_order=-1), "poly_order"),
+        (ModPoly(poly_order="2"), "poly_order"),
+        (ModPoly(use_original="yes"), "use_original"),
+        (SNIP(max_half_window=0), "max_half_window"),
+        (SNIP(max_half_window=(3, 2.5)), "max_half_window"),
+        (SNIP(max_half_window="10"), "max_half_window"),
+        (SNIP(filter_order=3), "filter_order"),
+        (SNIP(smooth_half_window=-1), "smooth_half_window"),
+        (SNIP(decreasing=None), "decreasing"),
+        (AirPLS(n_jobs=0), "n_jobs"),
+        (AirPLS(n_jobs=1.5), "n_jobs"),
+        (PybaselinesCorrector("not_a_method"), "method must be one of .*'airpls'"),
+        (PybaselinesCorrector("collab_pls"), "method must be one of"),
+        (
+            PybaselinesCorrector("asls", method_kwargs={"p": 2.0}),
+            r"method_kwargs\['p'\]",
+        ),
+        (
+            PybaselinesCorrector("airpls", method_kwargs={"lam": 0}),
+            r"method_kwargs\['lam'\]",
+        ),
+        (
+            PybaselinesCorrector("modpoly", method_kwargs={"poly_order": 1.5}),
+            "poly_order",
+        ),
+        (PybaselinesCorrector("airpls", method_kwargs={"bogus": 1}), "'bogus'"),
+        (
+            PybaselinesCorrector("airpls", method_kwargs=[("lam", 1)]),
+            "method_kwargs must",
+        ),
+    ],
+)
+def test_bad_parameters_raise_naming_them(data, est, match):
+    _, X, _ = data
+    with pytest.raises(ValueError, match=match):
+        est.fit(X)
+
+
+def test_unknown_method_lists_valid_ones(data):
+    _, X, _ = data
+    with pytest.raises(ValueError) as exc:
+        PybaselinesCorrector("airplss").fit(X)
+    for name in ("'airpls'", "'imodpoly'", "'snip'", "'rubberband'"):
+        assert name in str(exc.value)
+
+
+def test_wrong_number_of_features_in_transform(data):
+    _, X, _ = data
+    est = AirPLS().fit(X)
+    with pytest.raises(ValueError, match="features"):
+        est.transform(X[:, :-1])
+    with pytest.raises(ValueError, match="features"):
+        est.baseline(X[:, :-1])
+
+
+# -- sklearn integration -----------------------------------------------------
+
+
+def test_pipeline_and_grid_search_over_lam(data):
+    from sklearn.linear_model import Ridge
+
+    _, X, B = data
+    y = B[:, 0]
+    pipe = make_pipeline(AirPLS(), Ridge())
+    search = GridSearchCV(pipe, {"airpls__lam": [1e3, 1e5]}, cv=2).fit(X, y)
+    assert search.best_params_["airpls__lam"] in (1e3, 1e5)
+    assert search.best_estimator_.named_steps["airpls"].n_features_in_ == X.shape[1]
+
+
+def test_clone_and_pickle_round_trip(data):
+    x, X, _ = data
+    est = AsLS(lam=1e4, p=0.05, x_axis=x).fit(X)
+    restored = pickle.loads(pickle.dumps(est))
+    np.testing.assert_array_equal(restored.transform(X), est.transform(X))
+    fresh = clone(est)
+    assert fresh.get_params()["p"] == 0.05 and not hasattr(fresh, "n_iter_")
+
+
+def test_pandas_output_keeps_column_names(data):
+    pd = pytest.importorskip("pandas")
+    _, X, _ = data
+    columns = [f"w{i}" for i in range(X.shape[1])]
+    df = pd.DataFrame(X, columns=columns, index=np.arange(10, 20))
+    est = SNIP(max_half_window=8).set_output(transform="pandas")
+    out = est.fit_transform(df)
+    assert isinstance(out, pd.DataFrame)
+    assert list(out.columns) == columns and list(out.index) == list(df.index)
+    np.testing.assert_array_equal(out.to_numpy(), est.transform(df).to_numpy())
+    assert list(est.get_feature_names_out()) == columns
