@@ -1,7 +1,8 @@
-"""Data sets: RRUFF file reader and loader, and synthetic multi-modal spectra."""
+"""Data sets: RRUFF file reader, loader and downloader, and synthetic spectra."""
 
+from sktransfer.datasets._fetch import fetch_rruff
 from sktransfer.datasets._load import load_rruff
 from sktransfer.datasets._rruff import read_rruff
 from sktransfer.datasets._synthetic import make_spectra
 
-__all__ = ["load_rruff", "make_spectra", "read_rruff"]
+__all__ = ["fetch_rruff", "load_rruff", "make_spectra", "read_rruff"]

@@ -143,8 +143,8 @@ def load_rruff(
 
     Parameters
     ----------
-    directory : str or os.PathLike
-        Root of the directory tree to scan (recursively).
+    directory : str, os.PathLike or list of them
+        Root(s) of the directory tree(s) to scan (recursively).
     pair : bool, default=True
         If True, return one row per RRUFF id with one array per modality.
         If False, return every file of one modality as its own row (e.g. the
@@ -249,15 +249,15 @@ def load_rruff(
             for path, reason in failures
         )
         raise ValueError(
-            f"{len(failures)} RRUFF file(s) under {str(directory)!r} could not be "
-            f"read (pass on_error='skip' to leave them out):\n{listing}"
+            f"{len(failures)} RRUFF file(s) could not be read "
+            f"(pass on_error='skip' to leave them out):\n{listing}"
         )
     if kind is not None:
         records = [
             r for r in records if r[0]["modality"] == "xrd" or r[0]["kind"] == kind
         ]
     if not records:
-        raise ValueError(f"No readable RRUFF files under {str(directory)!r}.")
+        raise ValueError("No readable RRUFF files found.")
     found = sorted({d["modality"] for d, _ in records})
     args = (grids, normalize, outside, xrd_profile, xrd_fwhm, as_frame)
     if pair:

@@ -96,21 +96,24 @@ def describe(data, path):
 
 
 def scan(directory):
-    """Read every ``*.txt`` file under ``directory``.
+    """Read every ``*.txt`` file under ``directory`` (one folder or a list).
 
     Returns ``(records, failures)``: records are ``(description, data)`` pairs,
     failures ``(path, reason)`` pairs for files that could not be used.
     """
-    root = Path(directory)
-    if not root.is_dir():
-        raise OSError(f"RRUFF directory {os.fspath(directory)!r} does not exist.")
-    paths = sorted(
-        p for p in root.rglob("*") if p.is_file() and p.suffix.lower() == ".txt"
-    )
+    if isinstance(directory, (str, os.PathLike)):
+        directory = [directory]
+    paths = []
+    for root in map(Path, directory):
+        if not root.is_dir():
+            raise OSError(f"RRUFF directory {os.fspath(root)!r} does not exist.")
+        paths += [
+            p for p in root.rglob("*") if p.is_file() and p.suffix.lower() == ".txt"
+        ]
+    paths.sort()
     if not paths:
-        raise ValueError(
-            f"No RRUFF files (*.txt) found under {os.fspath(directory)!r}."
-        )
+        where = ", ".join(repr(os.fspath(d)) for d in directory)
+        raise ValueError(f"No RRUFF files (*.txt) found under {where}.")
     records, failures = [], []
     for path in paths:
         try:

@@ -1,0 +1,182 @@
+import hashlib
+import http.server
+import io
+import threading
+import zipfile
+
+import numpy as np
+import pytest
+
+from sktransfer.datasets import fetch_rruff
+from tests.datasets._files import QUARTZ_DIF, peak, write_dif, write_spectrum
+
+IR_X = np.arange(380.0, 4010.0, 2.0)
+RAMAN_X = np.arange(100.0, 1300.0, 0.5)
+
+
+def _zip(files):
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as zf:
+        for path in files:
+            zf.write(path, path.name)
+    return buffer.getvalue()
+
+
+@pytest.fixture(scope="module")
+def archives(tmp_path_factory):
+    src = tmp_path_factory.mktemp("src")
+    ir, raman = [], []
+    for rid, species in [("R000001", "Quartz"), ("R000002", "Calcite")]:
+        ir.append(
+            write_spectrum(
+                src / f"{species}__{rid}-1__Infrared__Infrared_Data_Processed__1.txt",
+                IR_X,
+                peak(IR_X, 1080.0, 20.0),
+                species=species,
+                rruff_id=rid,
+            )
+        )
+        raman.append(
+            write_spectrum(
+                src / f"{species}__{rid}__Raman__532__0__unoriented__Processed__2.txt",
+                RAMAN_X,
+                peak(RAMAN_X, 465.0, 4.0),
+                species=species,
+                rruff_id=rid,
+                data_newline="\r\n",
+            )
+        )
+    name = "Quartz__R000001-1__Powder__DIF_File__3.txt"
+    dif = [write_dif(src / name, QUARTZ_DIF, rruff_id="R000001")]
+    return {
+        "infrared/Processed.zip": _zip(ir),
+        "raman/excellent_unoriented.zip": _zip(raman),
+        "powder/DIF.zip": _zip(dif),
+    }
+
+
+class _Server:
+    """Serves ``files`` (path -> bytes) on 127.0.0.1 and counts requests."""
+
+    def __init__(self, files):
+        self.files = dict(files)
+        self.requests = []
+        server = self
+
+        class Handler(http.server.BaseHTTPRequestHandler):
+            def do_GET(self):
+                server.requests.append(self.path)
+                body = server.files.get(self.path.lstrip("/"))
+                if body is None:
+                    self.send_error(404)
+                    return
+                self.send_response(200)
+                self.send_header("Content-Length", str(len(body)))
+                self.end_headers()
+                self.wfile.write(body)
+
+            def log_message(self, *args):
+                pass
+
+        self.httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.url = f"http://127.0.0.1:{self.httpd.server_address[1]}/"
+        self.thread = threading.Thread(target=self.httpd.serve_forever, daemon=True)
+        self.thread.start()
+
+    def close(self):
+        self.httpd.shutdown()
+        self.httpd.server_close()
+
+
+@pytest.fixture
+def server(archives):
+    srv = _Server(archives)
+    yield srv
+    srv.close()
+
+
+def _cache_entries(home):
+    return sorted(p.name for p in (home / "rruff").iterdir())
+
+
+def test_fetch_downloads_unpacks_and_caches(server, tmp_path):
+    data = fetch_rruff(tmp_path, base_url=server.url)
+    assert list(data.rruff_ids) == ["R000001", "R000002"]
+    assert data.ir.shape == (2, 1024) and data.raman.shape == (2, 1024)
+    np.testing.assert_array_equal(data.has_xrd, [True, False])
+    assert len(server.requests) == 3
+    assert _cache_entries(tmp_path) == ["ir", "raman", "xrd"]
+    # The second call reads the cache: no request at all, even with no server.
+    server.close()
+    again = fetch_rruff(tmp_path, base_url=server.url, download_if_missing=False)
+    assert len(server.requests) == 3
+    np.testing.assert_array_equal(again.raman, data.raman)
+
+
+def test_fetch_one_modality_with_checksum_and_load_options(server, archives, tmp_path):
+    sha = hashlib.sha256(archives["raman/excellent_unoriented.zip"]).hexdigest()
+    data = fetch_rruff(
+        tmp_path,
+        base_url=server.url,
+        modalities=("raman",),
+        checksums={"raman": sha.upper()},
+        pair=False,
+        normalize="max",
+        outside="zero",
+    )
+    assert data.modality == "raman" and data.data.shape == (2, 1024)
+    np.testing.assert_allclose(data.data.max(axis=1), 1.0)
+    assert server.requests == ["/raman/excellent_unoriented.zip"]
+
+
+def test_data_home_from_environment(server, tmp_path, monkeypatch):
+    monkeypatch.setenv("SKTRANSFER_DATA", str(tmp_path / "env_home"))
+    fetch_rruff(base_url=server.url, modalities=("xrd",))
+    assert (tmp_path / "env_home" / "rruff" / "xrd").is_dir()
+
+
+def test_corrupt_download_raises_and_leaves_no_cache(server, archives, tmp_path):
+    good = archives["raman/excellent_unoriented.zip"]
+    server.files["raman/excellent_unoriented.zip"] = good[: len(good) // 2]
+    with pytest.raises(OSError, match="not a valid zip"):
+        fetch_rruff(tmp_path, base_url=server.url, modalities=("raman",))
+    assert _cache_entries(tmp_path) == []
+    # A flipped byte inside the compressed data fails the CRC check.
+    broken = bytearray(good)
+    broken[60] ^= 0xFF
+    server.files["raman/excellent_unoriented.zip"] = bytes(broken)
+    with pytest.raises(OSError):
+        fetch_rruff(tmp_path, base_url=server.url, modalities=("raman",))
+    assert _cache_entries(tmp_path) == []
+
+
+def test_checksum_mismatch_leaves_no_cache(server, tmp_path):
+    with pytest.raises(OSError, match="SHA-256"):
+        fetch_rruff(
+            tmp_path,
+            base_url=server.url,
+            modalities=("ir",),
+            checksums={"ir": "0" * 64},
+        )
+    assert _cache_entries(tmp_path) == []
+
+
+def test_missing_archive_and_no_download(server, tmp_path):
+    with pytest.raises(OSError, match="download_if_missing=False"):
+        fetch_rruff(tmp_path, base_url=server.url, download_if_missing=False)
+    with pytest.raises(OSError, match="404"):
+        fetch_rruff(
+            tmp_path,
+            base_url=server.url,
+            modalities=("ir",),
+            archives={"ir": "nowhere.zip"},
+        )
+    assert _cache_entries(tmp_path) == []
+    assert server.requests == ["/nowhere.zip"]
+
+
+def test_bad_modalities(tmp_path):
+    with pytest.raises(ValueError, match="modalities"):
+        fetch_rruff(tmp_path, modalities=("uv",))
+    with pytest.raises(ValueError, match="modalities"):
+        fetch_rruff(tmp_path, modalities=())
