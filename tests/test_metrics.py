@@ -156,6 +156,19 @@ def test_two_sample_accuracy_known_truths(groups):
     np.testing.assert_array_equal(a, a0)
 
 
+def test_two_sample_accuracy_default_sees_spread_differences():
+    # Mode collapse and independent noise keep the right mean spectrum; a
+    # linear classifier misses them, the default quadratic one must not.
+    _, A, _ = gaussian_spectra(n_samples=80, n_features=60, random_state=2)
+    a, b = A[:40], A[40:]
+    m = b.mean(axis=0)
+    collapse = m + 0.3 * (b - m)
+    rough = m + np.random.default_rng(0).normal(size=b.shape) * b.std(axis=0)
+    assert 0.35 <= two_sample_accuracy(a, b, random_state=0) <= 0.65
+    assert two_sample_accuracy(a, collapse, random_state=0) > 0.85
+    assert two_sample_accuracy(a, rough, random_state=0) > 0.85
+
+
 def test_two_sample_accuracy_unequal_groups():
     rng = np.random.default_rng(0)
     real = rng.normal(size=(80, 5))

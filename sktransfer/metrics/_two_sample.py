@@ -4,11 +4,10 @@ import numpy as np
 from sklearn.base import clone
 from sklearn.cluster import KMeans
 from sklearn.decomposition import PCA
-from sklearn.linear_model import LogisticRegression
+from sklearn.discriminant_analysis import QuadraticDiscriminantAnalysis
 from sklearn.metrics import balanced_accuracy_score
 from sklearn.model_selection import StratifiedKFold, check_cv, cross_val_score
 from sklearn.pipeline import make_pipeline
-from sklearn.preprocessing import StandardScaler
 from sklearn.utils import Bunch, check_array
 
 from sktransfer._validation import check_param
@@ -43,8 +42,12 @@ def two_sample_accuracy(real, generated, *, estimator=None, cv=5, random_state=N
     generated : array-like of shape (n_generated, n_features)
         Generated spectra, on the same axis.
     estimator : classifier or None, default=None
-        The classifier. ``None`` uses a logistic regression on standardised
-        features (``StandardScaler`` then ``LogisticRegression(max_iter=1000)``).
+        The classifier. ``None`` uses whitened PCA scores (10 components, or
+        a third of the smaller group if that is fewer) and a regularised
+        quadratic discriminant analysis
+        (``QuadraticDiscriminantAnalysis(reg_param=0.01)``), which sees
+        differences of spread (e.g. mode collapse, excess noise) as well as
+        differences of mean. See Notes.
     cv : int or cross-validation generator, default=5
         An integer gives a shuffled :class:`~sklearn.model_selection.StratifiedKFold`
         with that many folds (each group needs at least that many spectra).
@@ -64,6 +67,20 @@ def two_sample_accuracy(real, generated, *, estimator=None, cv=5, random_state=N
     --------
     kmeans_indistinguishability : The unsupervised PCA + K-means test.
 
+    Notes
+    -----
+    A linear classifier only sees differences of the mean spectrum, so it
+    misses the typical failure of generative models, mode collapse
+    (generated spectra too similar to one another): on synthetic spectra
+    whose spread is shrunk to 30 % around the right mean, logistic regression
+    on standardised features scored about 0.7 where the default scores above
+    0.9, while both stay near 0.5 for real-versus-real.
+
+    Compare generated spectra with real spectra the generator was *not*
+    trained on. Against its own training spectra a generator that memorises
+    or averages them is favoured, and held-out folds can then score well
+    below 0.5 (the classifier learns the leave-one-out shift of the mean).
+
     References
     ----------
     .. [1] D. Lopez-Paz and M. Oquab, "Revisiting classifier two-sample
@@ -80,7 +97,14 @@ def two_sample_accuracy(real, generated, *, estimator=None, cv=5, random_state=N
     """
     X, y = _pool(real, generated)
     if estimator is None:
-        estimator = make_pipeline(StandardScaler(), LogisticRegression(max_iter=1000))
+        # Few components for small groups keep the per-group covariance
+        # matrices of the quadratic discriminant estimable.
+        smaller = int(min(np.bincount(y, minlength=2)))
+        k = max(1, min(10, X.shape[1], smaller // 3))
+        estimator = make_pipeline(
+            PCA(n_components=k, whiten=True),
+            QuadraticDiscriminantAnalysis(reg_param=0.01),
+        )
     estimator = clone(estimator)
     if random_state is not None:
         params = estimator.get_params()
@@ -97,7 +121,9 @@ def two_sample_accuracy(real, generated, *, estimator=None, cv=5, random_state=N
             )
         cv = StratifiedKFold(cv, shuffle=True, random_state=random_state)
     cv = check_cv(cv, y, classifier=True)
-    scores = cross_val_score(estimator, X, y, cv=cv, scoring="balanced_accuracy")
+    scores = cross_val_score(
+        estimator, X, y, cv=cv, scoring="balanced_accuracy", error_score="raise"
+    )
     return float(np.mean(scores))
 
 
