@@ -25,7 +25,9 @@ def _grid(axis, modality):
 
 
 def _covered(x_min, x_max, grid):
-    return (grid >= x_min) & (grid <= x_max)
+    # Half a grid step of slack: a file ending at 3999.6 cm-1 covers 4000.
+    slack = 0.5 * np.abs(np.diff(grid)).min()
+    return (grid >= x_min - slack) & (grid <= x_max + slack)
 
 
 def _to_grid(data, modality, grid, xrd_profile, xrd_fwhm):
@@ -167,9 +169,11 @@ def load_rruff(
         Per-spectrum scaling after interpolation: maximum 1, or trapezoidal
         area 1 (NaN counted as 0).
     outside : {"nan", "zero", "edge", "drop"}, default="nan"
-        Grid points outside a file's measured range are never interpolated
-        from data: they are NaN (``"nan"``), set to 0 (``"zero"``, natural
-        for baseline-removed spectra), set to the first/last measured value
+        Grid points more than half a grid step outside a file's measured
+        range are never interpolated from data (within half a step the
+        first/last measured value is used): they are NaN (``"nan"``), set
+        to 0 (``"zero"``, natural for baseline-removed spectra), set to the
+        first/last measured value
         (``"edge"``), or the rows that do not cover the whole grid are
         dropped and listed in ``dropped`` (``"drop"``). ``coverage`` always
         gives the covered fraction of each row.

@@ -98,7 +98,8 @@ def test_paired_values_match_truth(paired):
 
 def test_outside_range_is_nan_not_invented(paired):
     axis = paired.raman_axis
-    outside = (axis < 300.0) | (axis > RAMAN_SHORT_X[-1])
+    slack = (axis[1] - axis[0]) / 2
+    outside = (axis < 300.0 - slack) | (axis > RAMAN_SHORT_X[-1] + slack)
     np.testing.assert_array_equal(np.isnan(paired.raman[1]), outside)
     assert not np.isnan(paired.raman[0]).any()
     np.testing.assert_allclose(paired.coverage["raman"], [1.0, 1 - outside.mean()])
@@ -268,3 +269,17 @@ def test_unpaired_needs_modality_when_several(rruff_dir):
 def test_bad_parameters(rruff_dir, params, match):
     with pytest.raises(ValueError, match=match):
         load_rruff(rruff_dir, **params)
+
+
+def test_half_step_slack_at_grid_ends(tmp_path):
+    # RRUFF IR files typically end at 3999.6 cm-1: the 4000 grid point is kept.
+    x = np.linspace(399.2, 3999.6, 1869)
+    y = np.linspace(0.0, 1.0, x.size)
+    write_spectrum(tmp_path / "Q__R000001-1__Infrared__Infrared_Data_P__1.txt", x, y)
+    data = load_rruff(tmp_path, require=("ir",))
+    assert not np.isnan(data.ir).any()
+    assert data.ir[0, -1] == pytest.approx(1.0)
+    grid = np.linspace(3000.0, 4010.0, 102)  # step 10: 4010 is 10.4 beyond
+    short = load_rruff(tmp_path, require=("ir",), ir_axis=grid)
+    np.testing.assert_array_equal(np.isnan(short.ir[0]), grid > 4005.0)
+    assert short.coverage["ir"][0] == pytest.approx(101 / 102)
