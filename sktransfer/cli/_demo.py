@@ -93,31 +93,17 @@ def stage_preprocessing(ctx):
     data = ctx.data
     x, clean = data.ir_axis, data.ir_clean
     coarse = np.linspace(x[0], x[-1], x.size // 3)
-    rows = []
     scores = {}
     for method in ("cubic", "linear"):
         down = Resampler(grid=coarse, x_axis=x, method=method).fit_transform(clean)
         back = Resampler(grid=x, x_axis=coarse, method=method).fit_transform(down)
         scores[method] = (spectral_correlation(clean, back), spectral_rmse(clean, back))
     label = f"IR {x.size} -> {coarse.size} -> {x.size} pts"
-    rows.append(
-        Row(
-            "preprocessing",
-            f"{label}, r",
-            scores["cubic"][0],
-            scores["linear"][0],
-            "Resampler cubic (ref: linear)",
-        )
-    )
-    rows.append(
-        Row(
-            "preprocessing",
-            f"{label}, RMSE",
-            scores["cubic"][1],
-            scores["linear"][1],
-            "Resampler cubic (ref: linear)",
-        )
-    )
+    note = "Resampler cubic (ref: linear)"
+    rows = [
+        Row("preprocessing", f"{label}, {name}", cubic, linear, note)
+        for name, cubic, linear in zip(("r", "RMSE"), *scores.values())
+    ]
     cut = RangeCut(start=400.0, end=1250.0, x_axis=data.raman_axis).fit(data.raman)
     ctx.raman_cut = cut
     rows.append(
