@@ -50,9 +50,9 @@ class PybaselinesCorrector(BaselineCorrector):
     ----------
     n_features_in_ : int
         Number of points per spectrum seen in :meth:`fit`.
-    feature_names_in_ : ndarray of shape (n_features_in_,)
+    feature_names_in_ : ndarray of shape (`n_features_in_`,)
         Column names seen in :meth:`fit`, if all are strings.
-    x_ : ndarray of shape (n_features_in_,)
+    x_ : ndarray of shape (`n_features_in_`,)
         The validated axis (the feature index when ``x_axis`` is None).
     n_iter_ : int
         Only for methods with ``max_iter`` and ``tol`` arguments: the largest
