@@ -105,7 +105,9 @@ class PeakDecoder(nn.Module):
         height = F.softplus(b)
         fwhm = self._w_min + (self._w_max - self._w_min) * torch.sigmoid(c)
         shape = torch.sigmoid(d)
-        out = render_peaks(self.x_out, center, height, fwhm, shape, profile=self.profile)
+        out = render_peaks(
+            self.x_out, center, height, fwhm, shape, profile=self.profile
+        )
         if self.residual is not None:
             knots = self.residual(h).unsqueeze(1)
             out = out + F.interpolate(
@@ -249,4 +251,3 @@ def _safe_scale(t):
 def kl_divergence(mu, logvar):
     """KL(q(z|x) || N(0, I)) summed over latent dimensions, mean over the batch."""
     return (-0.5 * (1 + logvar - mu.pow(2) - logvar.exp()).sum(-1)).mean()
-

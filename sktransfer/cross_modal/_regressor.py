@@ -213,9 +213,7 @@ class SpectroGenRegressor(NeuralNetRegressor):
         if self.device is not None:
             resolve_device(self.device)
         first = not self.initialized_
-        X, y = validate_data(
-            self, X, y, reset=first, multi_output=True, y_numeric=True
-        )
+        X, y = validate_data(self, X, y, reset=first, multi_output=True, y_numeric=True)
         Y = self._check_target(y, first)
         X = np.asarray(X, dtype=np.float32)
         seed = seed_from_random_state(self.random_state)
@@ -296,6 +294,12 @@ class SpectroGenRegressor(NeuralNetRegressor):
         X = validate_data(self, X, reset=False)
         return np.asarray(X, dtype=np.float32)
 
+    def _forward_eval(self, X):
+        X = self._source(X)
+        # skorch's data loader draws a base seed from the global generator
+        with torch.random.fork_rng(devices=[]):
+            return self.forward(X, training=False)
+
     def predict(self, X):
         """Predict target spectra by decoding the mean latent.
 
@@ -309,8 +313,7 @@ class SpectroGenRegressor(NeuralNetRegressor):
         Y : ndarray of shape (n_samples, n_targets)
             Predicted target spectra in the original units (float64).
         """
-        recon = self.forward(self._source(X), training=False)[0]
-        return self._unscale_target(to_numpy(recon))
+        return self._unscale_target(to_numpy(self._forward_eval(X)[0]))
 
     def encode(self, X):
         """Return the latent means of the source spectra.
@@ -325,7 +328,7 @@ class SpectroGenRegressor(NeuralNetRegressor):
         Z : ndarray of shape (n_samples, latent_dim)
             Latent means (float64).
         """
-        return to_numpy(self.forward(self._source(X), training=False)[1])
+        return to_numpy(self._forward_eval(X)[1])
 
     def sample(self, X, n_samples=1, random_state=None):
         """Draw target spectra from the latent distribution of each source.

@@ -1,0 +1,290 @@
+import io
+import pickle
+
+import numpy as np
+import pytest
+import torch
+from numpy.testing import assert_allclose, assert_array_equal
+from sklearn.base import clone
+from sklearn.dummy import DummyRegressor
+from sklearn.model_selection import GridSearchCV, KFold
+from sklearn.pipeline import make_pipeline
+from skorch.callbacks import ProgressBar
+
+from sktransfer.baseline import AirPLS
+from sktransfer.cross_modal import SpectroGenRegressor, SpectroGenVAE
+from sktransfer.cross_modal._modules import kl_divergence
+from sktransfer.metrics import spectral_correlation, spectral_correlation_scorer
+from sktransfer.preprocessing import MinMaxNormalizer
+
+FAST = {
+    "max_epochs": 60,
+    "batch_size": 40,
+    "lr": 3e-3,
+    "module__latent_dim": 4,
+    "module__hidden": 32,
+    "module__channels": (8, 8),
+}
+
+
+def paired_spectra(n_samples=80, n_source=120, n_target=60, random_state=0):
+    """Source and target spectra driven by the same two hidden parameters.
+
+    The source has a peak whose position encodes ``a`` and whose height
+    encodes ``b``; the target has two peaks whose heights follow ``a`` and
+    ``b``. Knowing the source therefore determines the target.
+    """
+    rng = np.random.default_rng(random_state)
+    a, b = rng.uniform(0, 1, (2, n_samples, 1))
+    xs = np.linspace(0, 1, n_source)
+    xt = np.linspace(200.0, 800.0, n_target)
+    X = (0.5 + b) * np.exp(-0.5 * ((xs - 0.2 - 0.6 * a) / 0.05) ** 2)
+    X += rng.normal(0, 0.01, X.shape)
+    Y = a * np.exp(-0.5 * ((xt - 350) / 20) ** 2) + b * np.exp(
+        -0.5 * ((xt - 650) / 30) ** 2
+    )
+    return X, Y, xt
+
+
+@pytest.fixture(scope="module")
+def data():
+    X, Y, xt = paired_spectra(100)
+    return X[:80], Y[:80], X[80:], Y[80:], xt
+
+
+@pytest.fixture(scope="module")
+def fitted(data):
+    X, Y, *_ = data
+    return SpectroGenRegressor(random_state=0, **FAST).fit(X, Y)
+
+
+def test_learns_the_mapping_better_than_the_mean(data, fitted):
+    X, Y, X_test, Y_test, _ = data
+    r_model = spectral_correlation(Y_test, fitted.predict(X_test))
+    r_mean = spectral_correlation(Y_test, DummyRegressor().fit(X, Y).predict(X_test))
+    assert r_model > 0.9
+    assert r_model > r_mean + 0.1
+
+
+def test_history_loss_decreases(fitted):
+    loss = fitted.history[:, "train_loss"]
+    assert loss[-1] < 0.5 * loss[0]
+
+
+def test_predict_is_float64_in_original_units(data, fitted):
+    X, Y, X_test, *_ = data
+    pred = fitted.predict(X_test)
+    assert pred.dtype == np.float64
+    assert pred.shape == (len(X_test), Y.shape[1])
+    # the same data in other units gives the same predictions in those units
+    params = {**FAST, "max_epochs": 3}
+    ref = SpectroGenRegressor(random_state=0, **params).fit(X, Y).predict(X_test)
+    scaled = SpectroGenRegressor(random_state=0, **params).fit(X, 1000.0 * Y + 5.0)
+    assert_allclose(scaled.predict(X_test), 1000.0 * ref + 5.0, rtol=1e-4, atol=1e-3)
+
+
+def test_predict_is_deterministic_and_decodes_mean_latent(data, fitted):
+    X_test = data[2]
+    assert_array_equal(fitted.predict(X_test), fitted.predict(X_test))
+    module = fitted.module_.eval()
+    with torch.no_grad():
+        mu, _ = module.encode(torch.as_tensor(X_test, dtype=torch.float32))
+        ref = module.decode(mu) * module.y_scale + module.y_center
+    assert_allclose(fitted.predict(X_test), ref.numpy(), rtol=1e-5, atol=1e-6)
+    assert_allclose(fitted.encode(X_test), mu.numpy(), rtol=1e-6)
+    assert fitted.encode(X_test).shape == (len(X_test), 4)
+
+
+def test_sample(data, fitted):
+    X_test = data[2][:5]
+    draws = fitted.sample(X_test, n_samples=30, random_state=0)
+    assert draws.shape == (5, 30, fitted.n_outputs_)
+    assert draws.dtype == np.float64
+    assert_array_equal(draws, fitted.sample(X_test, n_samples=30, random_state=0))
+    assert not np.array_equal(draws, fitted.sample(X_test, 30, random_state=1))
+    assert draws.std(axis=1).max() > 0  # the draws differ
+    with pytest.raises(ValueError, match="n_samples"):
+        fitted.sample(X_test, n_samples=0)
+
+
+def test_random_state_reproducible_and_global_rng_untouched(data):
+    X, Y, X_test, *_ = data
+    params = {**FAST, "max_epochs": 3}
+    state = torch.get_rng_state()
+    net = SpectroGenRegressor(random_state=3, **params).fit(X, Y)
+    a = net.predict(X_test)
+    net.encode(X_test)
+    assert torch.equal(state, torch.get_rng_state())
+    b = SpectroGenRegressor(random_state=3, **params).fit(X, Y).predict(X_test)
+    c = SpectroGenRegressor(random_state=4, **params).fit(X, Y).predict(X_test)
+    assert_array_equal(a, b)
+    assert not np.array_equal(a, c)
+
+
+def test_loss_is_reconstruction_plus_beta_kl(fitted):
+    torch.manual_seed(0)
+    recon, mu, logvar = torch.randn(4, 60), torch.randn(4, 4), torch.randn(4, 4)
+    y = torch.randn(4, 60)
+    net = pickle.loads(pickle.dumps(fitted)).set_params(beta=2.5)
+    expected = torch.mean((recon - y) ** 2) + 2.5 * kl_divergence(mu, logvar) / 60
+    got = net.get_loss((recon, mu, logvar), y)
+    assert float(got) == pytest.approx(float(expected), rel=1e-6)
+    net.set_params(beta=0.0)
+    assert float(net.get_loss((recon, mu, logvar), y)) == pytest.approx(
+        float(torch.mean((recon - y) ** 2)), rel=1e-6
+    )
+
+
+def test_different_source_and_target_lengths_and_axis(data):
+    X, Y, X_test, _, xt = data
+    reg = SpectroGenRegressor(
+        random_state=0,
+        target_axis=xt,
+        **{**FAST, "max_epochs": 2, "module__decoder": "peaks"},
+    ).fit(X, Y)
+    assert reg.n_features_in_ == 120 and reg.n_outputs_ == 60
+    assert_array_equal(reg.module_.decoder.x_out.numpy(), xt.astype(np.float32))
+    assert reg.predict(X_test).shape == (len(X_test), 60)
+
+
+def test_peak_decoder_learns(data):
+    X, Y, X_test, Y_test, xt = data
+    reg = SpectroGenRegressor(
+        random_state=0,
+        target_axis=xt,
+        **{**FAST, "module__decoder": "peaks", "module__n_peaks": 4},
+    ).fit(X, Y)
+    assert spectral_correlation(Y_test, reg.predict(X_test)) > 0.85
+
+
+def test_inputs_not_modified_and_float32_accepted(data):
+    X, Y, *_ = data
+    X32, Y_copy = X.astype(np.float32), Y.copy()
+    X32_copy = X32.copy()
+    reg = SpectroGenRegressor(random_state=0, **{**FAST, "max_epochs": 1})
+    reg.fit(X32, Y).predict(X32)
+    assert_array_equal(X32, X32_copy)
+    assert_array_equal(Y, Y_copy)
+
+
+def test_scalar_target(data):
+    X, Y, X_test, *_ = data
+    reg = SpectroGenRegressor(random_state=0, **{**FAST, "max_epochs": 2})
+    pred = reg.fit(X, Y[:, 10]).predict(X_test)
+    assert pred.shape == (len(X_test),)
+    assert reg.sample(X_test, n_samples=2).shape == (len(X_test), 2)
+
+
+@pytest.mark.parametrize(
+    "params, X_fn, y_fn, match",
+    [
+        ({}, lambda X: X[:-1], lambda Y: Y, "inconsistent numbers of samples"),
+        ({}, lambda X: X[0], lambda Y: Y, "Expected 2D array"),
+        ({}, lambda X: np.where(X == X[0, 0], np.nan, X), lambda Y: Y, "NaN"),
+        ({}, lambda X: X, lambda Y: np.where(Y == Y[0, 0], np.inf, Y), "infinity"),
+        ({}, lambda X: X, lambda Y: Y[:, :1], "at least 2 points"),
+        ({"beta": -0.1}, lambda X: X, lambda Y: Y, "beta"),
+        ({"device": "cuda:7"}, lambda X: X, lambda Y: Y, "cuda:7"),
+        ({"device": "quantum"}, lambda X: X, lambda Y: Y, "quantum"),
+        ({"target_axis": np.arange(3.0)}, lambda X: X, lambda Y: Y, "target_axis"),
+    ],
+)
+def test_bad_input(data, params, X_fn, y_fn, match):
+    X, Y, *_ = data
+    reg = SpectroGenRegressor(**{**FAST, "max_epochs": 1, **params})
+    with pytest.raises(ValueError, match=match):
+        reg.fit(X_fn(X), y_fn(Y))
+
+
+def test_wrong_number_of_source_features_at_predict(fitted, data):
+    with pytest.raises(ValueError, match="features, but SpectroGenRegressor"):
+        fitted.predict(data[2][:, :50])
+
+
+def test_pickle_round_trip_is_exact(fitted, data):
+    X_test = data[2]
+    restored = pickle.loads(pickle.dumps(fitted))
+    assert_array_equal(restored.predict(X_test), fitted.predict(X_test))
+    assert_array_equal(restored.encode(X_test), fitted.encode(X_test))
+
+
+@pytest.mark.parametrize("use_safetensors", [False, True])
+def test_save_params_load_params_into_fresh_estimator(fitted, data, use_safetensors):
+    if use_safetensors:
+        pytest.importorskip("safetensors")
+    X_test = data[2]
+    buf = io.BytesIO()
+    fitted.save_params(f_params=buf, use_safetensors=use_safetensors)
+    buf.seek(0)
+    fresh = SpectroGenRegressor(**FAST)  # same module__* parameters, never fitted
+    fresh.load_params(f_params=buf, use_safetensors=use_safetensors)
+    assert_array_equal(fresh.predict(X_test), fitted.predict(X_test))
+
+
+def test_grid_search_nested_params_with_spectral_correlation(data):
+    X, Y, *_ = data
+    base = SpectroGenRegressor(random_state=0, **{**FAST, "max_epochs": 3})
+    grid = GridSearchCV(
+        base,
+        {"module__latent_dim": [2, 4], "optimizer__weight_decay": [0.0, 1e-3]},
+        scoring=spectral_correlation_scorer,
+        cv=KFold(2),
+    ).fit(X, Y)
+    assert len(grid.cv_results_["params"]) == 4
+    assert grid.best_estimator_.module_.latent_dim in (2, 4)
+    assert grid.best_estimator_.optimizer_.param_groups[0]["weight_decay"] in (
+        0.0,
+        1e-3,
+    )
+
+
+def test_pipeline_after_baseline_correction_and_scaling(data):
+    X, Y, X_test, *_ = data
+    pipe = make_pipeline(
+        AirPLS(lam=1e5),
+        MinMaxNormalizer(),
+        SpectroGenRegressor(random_state=0, **{**FAST, "max_epochs": 2}),
+    )
+    pred = pipe.fit(X + 1.0, Y).predict(X_test + 1.0)
+    assert pred.shape == (len(X_test), Y.shape[1])
+    assert np.isfinite(pred).all()
+
+
+def test_progress_bar_callback(data, capsys):
+    X, Y, *_ = data
+    reg = SpectroGenRegressor(
+        random_state=0, callbacks=[ProgressBar()], **{**FAST, "max_epochs": 1}
+    )
+    reg.fit(X, Y)
+    assert len(reg.history) == 1
+
+
+def test_partial_fit_continues_training(data):
+    X, Y, *_ = data
+    reg = SpectroGenRegressor(random_state=0, **{**FAST, "max_epochs": 2}).fit(X, Y)
+    reg.partial_fit(X, Y)
+    assert len(reg.history) == 4
+    with pytest.raises(ValueError, match="points per spectrum"):
+        reg.partial_fit(X, Y[:, :30])
+
+
+def test_module_instance_and_clone(fitted):
+    params = clone(fitted).get_params()
+    assert params["module__latent_dim"] == 4 and params["beta"] == 0.01
+    assert "predict_proba" not in dir(fitted)
+    assert fitted.module is SpectroGenVAE
+
+
+@pytest.mark.gpu
+def test_cuda_trained_model_predicts_on_cpu(data):
+    X, Y, X_test, *_ = data
+    reg = SpectroGenRegressor(random_state=0, device="cuda", **FAST).fit(X, Y)
+    on_gpu = reg.predict(X_test)
+    buf = io.BytesIO()
+    reg.save_params(f_params=buf)
+    buf.seek(0)
+    cpu = SpectroGenRegressor(**FAST).load_params(f_params=buf)
+    assert_allclose(cpu.predict(X_test), on_gpu, rtol=1e-4, atol=1e-5)
+    restored = pickle.loads(pickle.dumps(reg)).set_params(device="cpu")
+    restored.module_.to("cpu")
+    assert_allclose(restored.predict(X_test), on_gpu, rtol=1e-4, atol=1e-5)
