@@ -24,6 +24,8 @@ INSTANCES = {
         }
     ],
     # --- over_sampling / pipeline ----------------------------------------
+    "WGANGPOverSampler": lambda cls: [_tiny_wgan()],
+    "AugmentedClassifier": lambda cls: [cls(_tiny_wgan(), _logistic())],
 }
 
 # class name -> {check function name: reason}
@@ -47,6 +49,20 @@ EXPECTED_FAILED = {
     },
     # --- over_sampling / pipeline ----------------------------------------
 }
+
+
+def _tiny_wgan():
+    from sktransfer.over_sampling import WGANGPOverSampler
+
+    return WGANGPOverSampler(
+        max_iter=2, batch_size=8, channels=8, n_critic_layers=2, random_state=0
+    )
+
+
+def _logistic():
+    from sklearn.linear_model import LogisticRegression
+
+    return LogisticRegression()
 
 
 def make_instances():

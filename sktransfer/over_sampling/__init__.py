@@ -1,3 +1,5 @@
-"""Placeholder; filled by its own module."""
+"""Generative over-sampling of imbalanced spectral data sets (needs torch)."""
 
-__all__ = []
+from sktransfer.over_sampling._sampler import WGANGPOverSampler
+
+__all__ = ["WGANGPOverSampler"]

@@ -1,0 +1,194 @@
+"""Meta-estimators that put resampling inside ``fit`` of a classifier."""
+
+from sklearn.base import BaseEstimator, ClassifierMixin, MetaEstimatorMixin, clone
+from sklearn.utils.metaestimators import available_if
+from sklearn.utils.multiclass import check_classification_targets
+from sklearn.utils.validation import check_is_fitted, validate_data
+
+__all__ = ["AugmentedClassifier"]
+
+
+def _classifier_has(attr):
+    """Check the fitted classifier if there is one, else the unfitted one."""
+
+    def check(self):
+        est = getattr(self, "classifier_", self.classifier)
+        getattr(est, attr)
+        return True
+
+    return check
+
+
+class AugmentedClassifier(MetaEstimatorMixin, ClassifierMixin, BaseEstimator):
+    """Classifier trained on data resampled by a sampler, in ``fit`` only.
+
+    ``fit(X, y)`` calls ``sampler.fit_resample(X, y)`` and fits the
+    classifier on the result; ``predict``, ``predict_proba``,
+    ``decision_function`` and ``score`` use the classifier on the data as
+    given. Generated samples therefore only ever enter training folds, and
+    augmentation drops into a plain scikit-learn ``Pipeline``,
+    ``GridSearchCV`` (``sampler__...`` and ``classifier__...`` parameters)
+    or ``cross_val_score`` without imbalanced-learn.
+
+    Read more in the :ref:`User Guide <over_sampling>`.
+
+    Parameters
+    ----------
+    sampler : object
+        Any object with ``fit_resample(X, y)``, e.g.
+        :class:`~sktransfer.over_sampling.WGANGPOverSampler` or an
+        imbalanced-learn sampler. Cloned in ``fit``.
+    classifier : object
+        A scikit-learn classifier. Cloned in ``fit``.
+
+    Attributes
+    ----------
+    sampler_ : object
+        The fitted clone of ``sampler``.
+    classifier_ : object
+        The fitted clone of ``classifier``.
+    classes_ : ndarray of shape (n_classes,)
+        Class labels, from the classifier.
+    n_features_in_ : int
+        Number of features seen in ``fit``.
+    feature_names_in_ : ndarray of shape (n_features_in_,)
+        Names of features seen in ``fit``, if X had string column names.
+
+    See Also
+    --------
+    sktransfer.over_sampling.WGANGPOverSampler : GAN over-sampler of spectra.
+    imblearn.pipeline.Pipeline : Pipeline with sampler steps.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from sklearn.linear_model import LogisticRegression
+    >>> from sktransfer.over_sampling import WGANGPOverSampler
+    >>> from sktransfer.pipeline import AugmentedClassifier
+    >>> rng = np.random.default_rng(0)
+    >>> X = rng.normal(size=(24, 30))
+    >>> y = np.array([0] * 20 + [1] * 4)
+    >>> X[y == 1] += 1.0
+    >>> clf = AugmentedClassifier(
+    ...     WGANGPOverSampler(max_iter=5, random_state=0), LogisticRegression()
+    ... ).fit(X, y)
+    >>> clf.predict(X[:3]).shape
+    (3,)
+    >>> clf.classes_.tolist()
+    [0, 1]
+    """
+
+    def __init__(self, sampler, classifier):
+        self.sampler = sampler
+        self.classifier = classifier
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        inner = self.classifier.__sklearn_tags__()
+        tags.classifier_tags = inner.classifier_tags
+        tags.target_tags.required = True
+        return tags
+
+    def fit(self, X, y, **fit_params):
+        """Resample ``(X, y)`` with the sampler, then fit the classifier.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+            Training data.
+        y : array-like of shape (n_samples,)
+            Class labels.
+        **fit_params : dict
+            Passed to the classifier's ``fit``.
+
+        Returns
+        -------
+        self : AugmentedClassifier
+            The fitted estimator.
+        """
+        X, y = validate_data(self, X, y)
+        check_classification_targets(y)
+        if not hasattr(self.sampler, "fit_resample"):
+            raise ValueError(
+                f"sampler must have a fit_resample method; got {self.sampler!r}."
+            )
+        self.sampler_ = clone(self.sampler)
+        X_res, y_res = self.sampler_.fit_resample(X, y)[:2]
+        self.classifier_ = clone(self.classifier).fit(X_res, y_res, **fit_params)
+        return self
+
+    @property
+    def classes_(self):
+        """Class labels, from the fitted classifier."""
+        return self.classifier_.classes_
+
+    def _check_X(self, X):
+        check_is_fitted(self)
+        return validate_data(self, X, reset=False)
+
+    def predict(self, X):
+        """Predict classes with the classifier.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+            Samples.
+
+        Returns
+        -------
+        y_pred : ndarray of shape (n_samples,)
+            Predicted classes.
+        """
+        X = self._check_X(X)
+        return self.classifier_.predict(X)
+
+    @available_if(_classifier_has("predict_proba"))
+    def predict_proba(self, X):
+        """Class probabilities from the classifier.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+            Samples.
+
+        Returns
+        -------
+        proba : ndarray of shape (n_samples, n_classes)
+            Probabilities, columns in the order of ``classes_``.
+        """
+        X = self._check_X(X)
+        return self.classifier_.predict_proba(X)
+
+    @available_if(_classifier_has("predict_log_proba"))
+    def predict_log_proba(self, X):
+        """Log class probabilities from the classifier.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+            Samples.
+
+        Returns
+        -------
+        log_proba : ndarray of shape (n_samples, n_classes)
+            Log probabilities, columns in the order of ``classes_``.
+        """
+        X = self._check_X(X)
+        return self.classifier_.predict_log_proba(X)
+
+    @available_if(_classifier_has("decision_function"))
+    def decision_function(self, X):
+        """Decision function of the classifier.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+            Samples.
+
+        Returns
+        -------
+        scores : ndarray of shape (n_samples,) or (n_samples, n_classes)
+            Decision scores.
+        """
+        X = self._check_X(X)
+        return self.classifier_.decision_function(X)
