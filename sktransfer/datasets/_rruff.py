@@ -8,7 +8,7 @@ import numpy as np
 from sklearn.utils import Bunch
 
 _ID_RE = re.compile(r"(?<![A-Za-z0-9])([RX]\d{6})(-\d+)?(?![0-9])")
-_DIF_HEADER_RE = re.compile(r"^\s*2-THETA\s+INTENSITY", re.IGNORECASE)
+_DIF_HEADER_RE = re.compile(r"^[ \t]*2-THETA\s+INTENSITY", re.IGNORECASE | re.M)
 _SEP_RE = re.compile(r"[,\s;]+")
 _NUMERIC_START_RE = re.compile(r"[-+.\d]")
 
@@ -30,7 +30,7 @@ def _parse_numbers(line):
 
 def _read_spectrum(lines, path):
     metadata = {}
-    rows = []
+    rows, linenos = [], []
     for lineno, line in enumerate(lines, start=1):
         stripped = line.strip()
         if not stripped:
@@ -47,17 +47,19 @@ def _read_spectrum(lines, path):
             comment = metadata.get("COMMENT")
             metadata["COMMENT"] = f"{comment}\n{stripped}" if comment else stripped
             continue
-        rows.append((lineno, stripped))
+        rows.append(stripped)
+        linenos.append(lineno)
     if not rows:
         raise ValueError(f"{path}: no numeric data rows found.")
-    text = " ".join(r for _, r in rows)
+    block = "\n".join(rows).replace(",", " ").replace(";", " ")
     try:
-        values = np.array(_SEP_RE.split(text.strip()), dtype=np.float64)
+        # numpy's C parser; it also rejects rows with a different column count.
+        xy = np.loadtxt(block.split("\n"), dtype=np.float64, ndmin=2)
     except ValueError:
-        values = None
-    if values is None or values.size != 2 * len(rows):
+        xy = None
+    if xy is None or xy.shape[1] != 2:
         # Slow path only to name the offending line.
-        for lineno, row in rows:
+        for lineno, row in zip(linenos, rows):
             try:
                 numbers = _parse_numbers(row)
             except ValueError:
@@ -69,10 +71,9 @@ def _read_spectrum(lines, path):
                     f"{path}, line {lineno}: expected 2 values (x, y), "
                     f"got {len(numbers)} in {row[:60]!r}."
                 )
-    xy = values.reshape(-1, 2)
     bad = ~np.isfinite(xy).all(axis=1)
     if bad.any():
-        lineno = rows[int(np.flatnonzero(bad)[0])][0]
+        lineno = linenos[int(np.flatnonzero(bad)[0])]
         raise ValueError(f"{path}, line {lineno}: non-finite value in data row.")
     return Bunch(
         x=xy[:, 0].copy(),
@@ -223,13 +224,12 @@ def read_rruff(path):
             raw = f.read()
     except OSError as exc:
         raise OSError(f"Cannot read RRUFF file {path!r}: {exc.strerror}.") from exc
-    text = _decode(raw, path)
     # splitlines() would also break on form feeds and U+2028; count real lines.
-    lines = text.replace("\r\n", "\n").replace("\r", "\n").split("\n")
-    header_index = next(
-        (i for i, ln in enumerate(lines) if _DIF_HEADER_RE.match(ln)), None
-    )
-    if header_index is not None:
+    text = _decode(raw, path).replace("\r\n", "\n").replace("\r", "\n")
+    lines = text.split("\n")
+    dif_header = _DIF_HEADER_RE.search(text)
+    if dif_header is not None:
+        header_index = text.count("\n", 0, dif_header.start())
         data = _read_dif(lines, path, header_index)
     else:
         data = _read_spectrum(lines, path)

@@ -103,3 +103,13 @@ def test_bad_dif_row_names_line(tmp_path):
     path.write_bytes(text)
     with pytest.raises(ValueError, match=r"d\.txt, line 16:"):
         read_rruff(path)
+
+
+def test_rows_must_have_two_values_even_if_total_count_matches(tmp_path):
+    path = tmp_path / "cols.txt"
+    path.write_text("##NAMES=A\n1.0, 2.0, 3.0\n4.0\n")
+    with pytest.raises(ValueError, match=r"cols\.txt, line 2: expected 2 values"):
+        read_rruff(path)
+    path.write_text("##NAMES=A\n1.0 2.0 3.0\n4.0 5.0 6.0\n")
+    with pytest.raises(ValueError, match=r"line 2: expected 2 values"):
+        read_rruff(path)
