@@ -74,7 +74,8 @@ def _normalize(values, grid, how):
     return values / scale[:, None]
 
 
-def _preference(desc, data, grid, kind):
+def _preference(desc, data, grid):
+    """Sort key of candidate files of one id and modality (smallest wins)."""
     lo, hi = np.min(data.x), np.max(data.x)
     coverage = _covered(lo, hi, grid).mean() if desc["modality"] != "xrd" else 1.0
     laser = desc["laser_nm"]
@@ -83,7 +84,7 @@ def _preference(desc, data, grid, kind):
         if laser in _LASER_PREFERENCE
         else len(_LASER_PREFERENCE)
     )
-    kind_rank = 0 if kind is not None or desc["kind"] in ("Processed", "DIF") else 1
+    kind_rank = 0 if desc["kind"] in ("Processed", "DIF") else 1
     return (kind_rank, -round(coverage, 2), laser_rank, desc["file"])
 
 
@@ -235,11 +236,8 @@ def load_rruff(
     >>> data.ir.shape, data.raman.shape, list(data.rruff_ids)
     ((1, 1024), (1, 1024), ['R040031'])
     """
-    check_option(
-        "pair" if pair is True else "unpaired" if pair is False else pair,
-        "pair",
-        ("pair", "unpaired"),
-    )
+    if not isinstance(pair, bool):
+        raise ValueError(f"pair must be True or False, got {pair!r}.")
     _check_args(kind, normalize, outside, xrd_profile, xrd_fwhm, on_error)
     grids = {
         "ir": _grid(ir_axis, "ir"),
@@ -351,9 +349,7 @@ def _load_paired(records, found, require, grids, normalize, outside, *rest):
     for rid in ids:
         picks = {}
         for m, candidates in by_id[rid].items():
-            picks[m] = min(
-                candidates, key=lambda r, m=m: _preference(*r, grids[m], None)
-            )
+            picks[m] = min(candidates, key=lambda r, m=m: _preference(*r, grids[m]))
         chosen.append(picks)
     out = Bunch()
     keep = np.ones(len(ids), dtype=bool)
