@@ -155,9 +155,10 @@ def spectral_rmse(y_true, y_pred, *, multioutput="uniform_average"):
     """
     y_true, y_pred = _check_spectra_pair(y_true, y_pred)
     diff = y_true - y_pred
-    scale = np.abs(diff).max(axis=1)
-    safe = np.where(scale > 0, scale, 1.0)
-    # Dividing by the largest difference first keeps the squares finite for
-    # huge intensities; the result is multiplied back afterwards.
-    rmse = safe * np.sqrt(np.mean((diff / safe[:, None]) ** 2, axis=1))
-    return _aggregate(np.where(scale > 0, rmse, 0.0), multioutput)
+    rmse = np.sqrt(np.einsum("ij,ij->i", diff, diff) / diff.shape[1])
+    if not np.all(np.isfinite(rmse)):
+        # The squares overflowed: divide by the largest difference first.
+        scale = np.abs(diff).max(axis=1)
+        safe = np.where(scale > 0, scale, 1.0)
+        rmse = safe * np.sqrt(np.mean((diff / safe[:, None]) ** 2, axis=1))
+    return _aggregate(rmse, multioutput)

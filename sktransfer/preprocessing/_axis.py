@@ -9,7 +9,7 @@ from sklearn.utils.validation import check_is_fitted, validate_data
 
 from sktransfer._base import FLOAT_DTYPES, SpectralTransformer
 from sktransfer._validation import check_option, check_param, check_x_axis
-from sktransfer.preprocessing._functions import resample_rows
+from sktransfer.preprocessing._functions import linear_interp_matrix, resample_rows
 
 
 def _axis_feature_names(grid, prefix="x"):
@@ -116,9 +116,14 @@ class Resampler(SpectralTransformer):
                 f"grid has {int(outside.sum())} point(s) outside the range "
                 f"[{lo:g}, {hi:g}] of x_axis; narrow the grid or set fill_value."
             )
+        self._matrix = (
+            linear_interp_matrix(x, self.grid_) if self.method == "linear" else None
+        )
 
     def _transform(self, X):
-        return resample_rows(X, self.x_, self.grid_, self.method, self.fill_value)
+        return resample_rows(
+            X, self.x_, self.grid_, self.method, self.fill_value, self._matrix
+        )
 
     def get_feature_names_out(self, input_features=None):
         """Get output feature names: ``x`` followed by the grid position.

@@ -2,16 +2,17 @@
 
 import numpy as np
 from scipy.interpolate import CubicSpline, PchipInterpolator
+from scipy.sparse import csr_array
 
 
 def min_max_rows(X, low, high):
     """Scale each row to ``[low, high]``; constant rows become ``low``."""
     xmin = X.min(axis=1, keepdims=True)
     span = X.max(axis=1, keepdims=True) - xmin
-    scale = np.where(span > 0, span, 1)
-    out = (X - xmin) / scale
-    out[np.broadcast_to(span == 0, out.shape)] = 0
-    return (out * (high - low) + low).astype(X.dtype, copy=False)
+    out = np.divide(X - xmin, span, out=np.zeros_like(X), where=span > 0)
+    out *= high - low
+    out += low
+    return out
 
 
 def snv_rows(X):
@@ -26,12 +27,13 @@ def row_norms(X, norm, x):
     if norm == "l1":
         return np.abs(X).sum(axis=1)
     if norm == "l2":
-        # Dividing by the largest magnitude first avoids overflow of the squares.
+        norms = np.sqrt(np.einsum("ij,ij->i", X, X))
+        if np.all(np.isfinite(norms)):
+            return norms
+        # The squares overflowed: divide by the largest magnitude first.
         peak = np.abs(X).max(axis=1)
-        safe = np.where(peak > 0, peak, 1)
-        return safe * np.sqrt(
-            np.einsum("ij,ij->i", X / safe[:, None], X / safe[:, None])
-        )
+        scaled = X / np.where(peak > 0, peak, 1)[:, None]
+        return peak * np.sqrt(np.einsum("ij,ij->i", scaled, scaled))
     if X.shape[1] == 1:
         return np.zeros(X.shape[0], dtype=X.dtype)
     return np.abs(np.trapezoid(np.abs(X), x=x.astype(X.dtype), axis=1))
@@ -43,26 +45,45 @@ def divide_rows(X, norms):
     return np.divide(X, norms, out=X.copy(), where=norms > 0)
 
 
-def resample_rows(X, x, grid, method, fill_value):
+def linear_interp_matrix(x, grid):
+    """Sparse matrix ``W`` such that ``X @ W`` interpolates rows of ``X`` linearly.
+
+    ``x`` is strictly monotonic (either direction). Each column holds the two
+    weights of the neighbouring points of one grid point; points outside the
+    range of ``x`` are extrapolated from the end segment.
+    """
+    n, m = len(x), len(grid)
+    if n == 1:
+        return csr_array(np.ones((1, m)))
+    ascending = x[0] < x[-1]
+    xa = x if ascending else x[::-1]
+    i = np.clip(np.searchsorted(xa, grid) - 1, 0, n - 2)
+    w = (grid - xa[i]) / (xa[i + 1] - xa[i])
+    rows = np.r_[i, i + 1]
+    if not ascending:
+        rows = n - 1 - rows
+    cols = np.r_[np.arange(m), np.arange(m)]
+    return csr_array((np.r_[1 - w, w], (rows, cols)), shape=(n, m))
+
+
+def resample_rows(X, x, grid, method, fill_value, matrix=None):
     """Interpolate rows of ``X`` sampled on ``x`` at the points ``grid``.
 
     ``x`` must be strictly monotonic. Points of ``grid`` outside the range of
-    ``x`` receive ``fill_value``.
+    ``x`` receive ``fill_value``. ``matrix`` is a precomputed
+    :func:`linear_interp_matrix` for ``method="linear"``.
     """
-    if x[0] > x[-1]:
-        x, X = x[::-1], X[:, ::-1]
-    dtype = X.dtype
     if method == "linear":
-        if len(x) == 1:
-            out = np.repeat(X, len(grid), axis=1)
-        else:
-            i = np.clip(np.searchsorted(x, grid) - 1, 0, len(x) - 2)
-            w = ((grid - x[i]) / (x[i + 1] - x[i])).astype(dtype)
-            out = X[:, i] * (1 - w) + X[:, i + 1] * w
+        if matrix is None:
+            matrix = linear_interp_matrix(x, grid)
+        # A sparse product is several times faster than per-row np.interp.
+        out = np.asarray(X @ matrix.astype(X.dtype))
     else:
+        if x[0] > x[-1]:
+            x, X = x[::-1], X[:, ::-1]
         interp = CubicSpline if method == "cubic" else PchipInterpolator
-        out = interp(x, X, axis=1)(grid).astype(dtype, copy=False)
-    outside = (grid < x[0]) | (grid > x[-1])
+        out = interp(x, X, axis=1)(grid).astype(X.dtype, copy=False)
+    outside = (grid < x.min()) | (grid > x.max())
     if np.any(outside):
         out[:, outside] = fill_value
     return out
