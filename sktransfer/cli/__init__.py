@@ -10,7 +10,12 @@ import argparse
 import importlib
 import sys
 
-_VERBS = ("sktransfer.cli._demo",)
+_VERBS = (
+    "sktransfer.cli._demo",
+    "sktransfer.cli._baseline",
+    "sktransfer.cli._transfer",
+    "sktransfer.cli._augment",
+)
 
 
 class CLIError(Exception):

@@ -1,0 +1,113 @@
+"""``sktransfer baseline``: remove baselines from spectra files."""
+
+import os
+
+import numpy as np
+
+from sktransfer.cli._common import (
+    HelpFormatter,
+    add_output,
+    estimator_error,
+    parse_params,
+)
+from sktransfer.cli._files import (
+    check_new_file,
+    check_output,
+    read_spectra,
+    write_csv_spectra,
+    write_rruff,
+)
+
+DESCRIPTION = """\
+Remove the baseline of every spectrum with a pybaselines method.
+
+INPUT is one CSV file (first column the axis, one spectrum per further column)
+or RRUFF text files and directories. The output has the input's format: a CSV
+file for CSV input, a directory of RRUFF files (same names, headers kept) for
+RRUFF input.
+
+examples:
+  sktransfer baseline raw/ -o corrected/ --method airpls --lam 1e5
+  sktransfer baseline spectra.csv -o corrected.csv --method snip \\
+      --param max_half_window=40
+"""
+
+
+def register(subparsers):
+    """Add the ``baseline`` verb."""
+    parser = subparsers.add_parser(
+        "baseline",
+        help="remove baselines from spectra files (airPLS, arPLS, SNIP, ...)",
+        description=DESCRIPTION,
+        formatter_class=HelpFormatter,
+    )
+    parser.add_argument("inputs", nargs="+", metavar="INPUT")
+    add_output(parser, "output CSV file (CSV input) or directory (RRUFF input)")
+    parser.add_argument(
+        "--method", default="airpls", help="pybaselines method name (default airpls)"
+    )
+    parser.add_argument("--lam", type=float, help="smoothness lam of Whittaker methods")
+    parser.add_argument(
+        "--param",
+        action="append",
+        metavar="KEY=VALUE",
+        help="further keyword of the method (repeatable)",
+    )
+    parser.add_argument(
+        "--keep-baseline",
+        action="store_true",
+        help="write the baselines instead of the corrected spectra",
+    )
+    parser.set_defaults(func=run)
+    return parser
+
+
+def run(args):
+    """Correct the baselines of the input files."""
+    from sktransfer.baseline import PybaselinesCorrector
+
+    spectra = read_spectra(args.inputs)
+    kwargs = parse_params(args.param)
+    if args.lam is not None:
+        kwargs["lam"] = args.lam
+    out = []
+    # Spectra on one axis are corrected together; files with other axes apart.
+    groups = {}
+    for i, axis in enumerate(spectra.axes):
+        groups.setdefault((axis.shape[0], axis.tobytes()), []).append(i)
+    results = [None] * len(spectra)
+    for idx in groups.values():
+        X = np.vstack([spectra.values[i] for i in idx])
+        est = PybaselinesCorrector(
+            args.method, method_kwargs=kwargs or None, x_axis=spectra.axes[idx[0]]
+        )
+        try:
+            est.fit(X)
+            Y = est.baseline(X) if args.keep_baseline else est.transform(X)
+        except ValueError as exc:
+            raise estimator_error(exc) from None
+        for k, i in enumerate(idx):
+            results[i] = Y[k]
+    what = "baseline" if args.keep_baseline else "corrected"
+    if spectra.format == "csv":
+        check_output(args.output, args.overwrite)
+        write_csv_spectra(
+            args.output,
+            spectra.axes[0],
+            np.vstack(results),
+            spectra.names,
+            spectra.axis_name,
+        )
+        out.append(args.output)
+    else:
+        check_output(args.output, args.overwrite, directory=True)
+        setting = f"{args.method}({', '.join(f'{k}={v}' for k, v in kwargs.items())})"
+        for i, name in enumerate(spectra.names):
+            meta = dict(spectra.metadata[i])
+            meta["BASELINE"] = f"{what} with {setting} (sktransfer)"
+            path = os.path.join(args.output, name)
+            check_new_file(path, args.overwrite)
+            write_rruff(path, spectra.axes[i], results[i], meta)
+            out.append(path)
+    print(f"{what} {len(spectra)} spectra with {args.method} -> {args.output}")
+    return 0

@@ -1,0 +1,386 @@
+"""The command-line verbs on files the tests write."""
+
+import csv
+import os
+
+import numpy as np
+import pytest
+from pybaselines import Baseline
+
+from sktransfer.cli import main
+from sktransfer.datasets import read_rruff
+
+
+def _peaks(x, centers, width=8.0):
+    return sum(np.exp(-0.5 * ((x - c) / width) ** 2) for c in centers)
+
+
+def _write_rruff(path, x, y, name, rruff_id, extra=""):
+    rows = "".join(f"{a:.4f}, {b:.6e}\r\n" for a, b in zip(x, y))
+    with open(path, "w", encoding="utf-8", newline="") as f:
+        f.write(f"##NAMES={name}\n##RRUFFID={rruff_id}\n{extra}{rows}##END=\n\n")
+
+
+def _write_csv(path, x, Y, names, axis_name="wavenumber"):
+    with open(path, "w", newline="") as f:
+        w = csv.writer(f)
+        w.writerow([axis_name, *names])
+        for k in range(len(x)):
+            w.writerow([x[k], *Y[:, k]])
+
+
+def _read_csv(path):
+    with open(path, newline="") as f:
+        rows = list(csv.reader(f))
+    return rows[0], np.array(rows[1:], dtype=float)
+
+
+@pytest.fixture
+def raw_csv(tmp_path):
+    x = np.linspace(200.0, 1200.0, 300)
+    rng = np.random.default_rng(0)
+    Y = np.vstack(
+        [
+            _peaks(x, [400 + 50 * i, 900]) + 1e-3 * x + rng.uniform(0, 1)
+            for i in range(4)
+        ]
+    )
+    path = tmp_path / "raw.csv"
+    _write_csv(path, x, Y, [f"s{i}" for i in range(4)])
+    return path, x, Y
+
+
+def test_baseline_csv_matches_pybaselines(raw_csv, tmp_path, capsys):
+    path, x, Y = raw_csv
+    out = tmp_path / "corrected.csv"
+    status = main(["baseline", str(path), "-o", str(out), "--lam", "1e5"])
+    assert status == 0
+    header, table = _read_csv(out)
+    assert header == ["wavenumber", "s0", "s1", "s2", "s3"]
+    np.testing.assert_allclose(table[:, 0], x)
+    fitter = Baseline(x_data=x)
+    for j in range(4):
+        expected = Y[j] - fitter.airpls(Y[j], lam=1e5)[0]
+        np.testing.assert_allclose(table[:, j + 1], expected, atol=1e-8)
+    assert "corrected 4 spectra with airpls" in capsys.readouterr().out
+
+
+def test_baseline_rruff_directory_keeps_headers(tmp_path):
+    src = tmp_path / "raw"
+    src.mkdir()
+    x = np.linspace(150.0, 1250.0, 400)
+    for i, c in enumerate([300, 700]):
+        y = _peaks(x, [c]) + 2.0 + 1e-3 * x
+        _write_rruff(
+            src / f"Quartz__R04003{i}__Raman.txt", x, y, "Quartz", f"R04003{i}"
+        )
+    out = tmp_path / "out"
+    assert (
+        main(
+            [
+                "baseline",
+                str(src),
+                "-o",
+                str(out),
+                "--method",
+                "snip",
+                "--param",
+                "max_half_window=40",
+            ]
+        )
+        == 0
+    )
+    files = sorted(os.listdir(out))
+    assert len(files) == 2
+    data = read_rruff(out / files[0])
+    assert data.metadata["NAMES"] == "Quartz"
+    assert "snip(max_half_window=40)" in data.metadata["BASELINE"]
+    expected = (
+        read_rruff(src / files[0]).y
+        - Baseline(x_data=x).snip(read_rruff(src / files[0]).y, max_half_window=40)[0]
+    )
+    np.testing.assert_allclose(data.y, expected, rtol=1e-6, atol=1e-6)
+
+
+def test_output_is_not_overwritten_without_flag(raw_csv, tmp_path, capsys):
+    path, _, _ = raw_csv
+    out = tmp_path / "exists.csv"
+    out.write_text("keep me")
+    assert main(["baseline", str(path), "-o", str(out)]) == 2
+    err = capsys.readouterr().err
+    assert "exists; pass --overwrite" in err and len(err.strip().splitlines()) == 1
+    assert out.read_text() == "keep me"
+    assert main(["baseline", str(path), "-o", str(out), "--overwrite"]) == 0
+
+
+@pytest.mark.parametrize(
+    "content, message",
+    [
+        ("x,a\n1,2\n2,oops\n", "line 3: 'oops' is not a number"),
+        ("x,a\n1,2\n2\n", "line 3: 1 columns, expected 2"),
+        ("x,a\n2,1\n1,2\n2,3\n", "strictly monotonic"),
+    ],
+)
+def test_bad_csv_names_file_and_line(tmp_path, capsys, content, message):
+    path = tmp_path / "bad.csv"
+    path.write_text(content)
+    assert main(["baseline", str(path), "-o", str(tmp_path / "o.csv")]) == 2
+    err = capsys.readouterr().err
+    assert str(path) in err and message in err
+
+
+def test_missing_input_and_empty_directory(tmp_path, capsys):
+    assert (
+        main(["baseline", str(tmp_path / "nope.txt"), "-o", str(tmp_path / "o")]) == 2
+    )
+    assert "no such file or directory" in capsys.readouterr().err
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    assert main(["baseline", str(empty), "-o", str(tmp_path / "o")]) == 2
+    assert "no RRUFF spectra found" in capsys.readouterr().err
+
+
+def test_bad_rruff_row_names_file_and_line(tmp_path, capsys):
+    path = tmp_path / "Bad__R000001__Raman.txt"
+    path.write_text("##NAMES=Bad\n100, 1\n101, x\n")
+    assert main(["baseline", str(path), "-o", str(tmp_path / "o")]) == 2
+    err = capsys.readouterr().err
+    assert "Bad__R000001__Raman.txt" in err and "line 3" in err
+
+
+def test_unknown_method_and_device_are_one_line_errors(raw_csv, tmp_path, capsys):
+    path, _, _ = raw_csv
+    assert (
+        main(["baseline", str(path), "-o", str(tmp_path / "o.csv"), "--method", "nope"])
+        == 2
+    )
+    err = capsys.readouterr().err
+    assert "method must be one of" in err and len(err.strip().splitlines()) == 1
+    assert (
+        main(
+            [
+                "augment",
+                str(path),
+                "-o",
+                str(tmp_path / "a.csv"),
+                "--labels",
+                str(path),
+                "--device",
+                "cuda:7",
+            ]
+        )
+        == 2
+    )
+    assert "device='cuda:7'" in capsys.readouterr().err
+
+
+def _paired_csv(tmp_path, n=12):
+    rng = np.random.default_rng(1)
+    x_ir = np.linspace(400.0, 4000.0, 120)
+    x_ra = np.linspace(150.0, 1250.0, 100)
+    names = [f"m{i}" for i in range(n)]
+    centers = rng.uniform(0.2, 0.8, n)
+    X = np.vstack([_peaks(x_ir, [400 + 3600 * c], 60) for c in centers])
+    Y = np.vstack([_peaks(x_ra, [150 + 1100 * c], 20) for c in centers])
+    _write_csv(tmp_path / "ir.csv", x_ir, X, names)
+    _write_csv(tmp_path / "raman.csv", x_ra, Y[::-1], names[::-1], "shift")
+    return x_ir, x_ra, X, Y, names
+
+
+def test_transfer_fit_and_predict_csv(tmp_path, capsys):
+    x_ir, x_ra, X, Y, names = _paired_csv(tmp_path)
+    model = tmp_path / "model.joblib"
+    assert (
+        main(
+            [
+                "transfer",
+                "fit",
+                "--source",
+                str(tmp_path / "ir.csv"),
+                "--target",
+                str(tmp_path / "raman.csv"),
+                "-o",
+                str(model),
+                "--max-epochs",
+                "5",
+                "--random-state",
+                "0",
+            ]
+        )
+        == 0
+    )
+    assert "training on 12 pairs: 120 -> 100 points" in capsys.readouterr().out
+    out = tmp_path / "pred.csv"
+    assert (
+        main(
+            [
+                "transfer",
+                "predict",
+                str(tmp_path / "ir.csv"),
+                "-m",
+                str(model),
+                "-o",
+                str(out),
+            ]
+        )
+        == 0
+    )
+    header, table = _read_csv(out)
+    assert header == ["shift", *names]
+    np.testing.assert_allclose(table[:, 0], x_ra)
+    import joblib
+
+    expected = joblib.load(model)["model"].predict(X)
+    np.testing.assert_allclose(table[:, 1:].T, expected, rtol=1e-6, atol=1e-9)
+
+
+def test_transfer_rruff_directories(tmp_path, capsys):
+    root = tmp_path / "rruff"
+    root.mkdir()
+    x_ir = np.linspace(380.0, 4010.0, 900)
+    x_ra = np.linspace(100.0, 1300.0, 700)
+    for i in range(4):
+        rid = f"R05000{i}"
+        _write_rruff(
+            root / f"Min{i}__{rid}-1__Infrared__Infrared_Data_Processed__1.txt",
+            x_ir,
+            _peaks(x_ir, [1000 + 300 * i], 40),
+            f"Min{i}",
+            rid,
+        )
+        _write_rruff(
+            root / f"Min{i}__{rid}__Raman__532__0__unoriented__Raman_Data_"
+            f"Processed__2.txt",
+            x_ra,
+            _peaks(x_ra, [300 + 100 * i]),
+            f"Min{i}",
+            rid,
+        )
+    model = tmp_path / "m.joblib"
+    assert (
+        main(
+            [
+                "transfer",
+                "fit",
+                "--source",
+                str(root),
+                "--target",
+                str(root),
+                "-o",
+                str(model),
+                "--max-epochs",
+                "2",
+            ]
+        )
+        == 0
+    )
+    assert "training on 4 pairs" in capsys.readouterr().out
+    ir_only = tmp_path / "ir_only"
+    ir_only.mkdir()
+    src = next(p for p in root.iterdir() if "Infrared" in p.name)
+    (ir_only / src.name).write_bytes(src.read_bytes())
+    out = tmp_path / "pred"
+    assert (
+        main(["transfer", "predict", str(ir_only), "-m", str(model), "-o", str(out)])
+        == 0
+    )
+    (written,) = os.listdir(out)
+    assert written.endswith("__predicted_raman.txt")
+    data = read_rruff(out / written)
+    assert data.x.shape == (1024,) and data.metadata["SOURCE FILE"] == src.name
+
+
+def test_transfer_predict_with_a_file_that_is_no_model(tmp_path, capsys):
+    bogus = tmp_path / "model.joblib"
+    bogus.write_text("not a model")
+    x = tmp_path / "x.csv"
+    x.write_text("x,a\n1,2\n2,3\n")
+    assert (
+        main(
+            [
+                "transfer",
+                "predict",
+                str(x),
+                "-m",
+                str(bogus),
+                "-o",
+                str(tmp_path / "p.csv"),
+            ]
+        )
+        == 2
+    )
+    assert "is not a model saved by sktransfer" in capsys.readouterr().err
+
+
+def test_augment_csv_balances_classes(tmp_path, capsys):
+    x = np.linspace(0.0, 100.0, 64)
+    labels = ["a"] * 8 + ["b"] * 3
+    Y = np.vstack([_peaks(x, [30 if lab == "a" else 70], 5) for lab in labels])
+    names = [f"s{i}" for i in range(len(labels))]
+    _write_csv(tmp_path / "in.csv", x, Y, names)
+    with open(tmp_path / "labels.csv", "w") as f:
+        f.writelines(f"{n},{lab}\n" for n, lab in zip(names, labels))
+    out = tmp_path / "aug.csv"
+    assert (
+        main(
+            [
+                "augment",
+                str(tmp_path / "in.csv"),
+                "--labels",
+                str(tmp_path / "labels.csv"),
+                "-o",
+                str(out),
+                "--max-iter",
+                "5",
+            ]
+        )
+        == 0
+    )
+    assert "generated 5 spectra (b: +5)" in capsys.readouterr().out
+    header, table = _read_csv(out)
+    assert header[1:12] == names and header[12:] == [
+        f"generated_b_{k}" for k in range(1, 6)
+    ]
+    np.testing.assert_allclose(table[:, 1:12].T, Y)
+    with open(tmp_path / "aug.labels.csv") as f:
+        out_labels = [row.split(",")[1].strip() for row in f]
+    assert out_labels.count("a") == 8 and out_labels.count("b") == 8
+
+
+def test_augment_rruff_directory(tmp_path, capsys):
+    src = tmp_path / "in"
+    src.mkdir()
+    x = np.linspace(150.0, 1250.0, 128)
+    for i in range(6):
+        name = "Albite" if i < 4 else "Quartz"
+        _write_rruff(
+            src / f"{name}__R0600{i:02d}__Raman.txt",
+            x,
+            _peaks(x, [400 if i < 4 else 900]),
+            name,
+            f"R0600{i:02d}",
+        )
+    out = tmp_path / "out"
+    assert main(["augment", str(src), "-o", str(out), "--max-iter", "3"]) == 0
+    files = sorted(os.listdir(out))
+    assert len(files) == 8
+    generated = [f for f in files if f.startswith("generated_")]
+    assert generated == ["generated_Quartz_1.txt", "generated_Quartz_2.txt"]
+    meta = read_rruff(out / generated[0]).metadata
+    assert meta["NAMES"] == "Quartz" and meta["GENERATED"] == "true"
+    original = next(f for f in files if f.startswith("Albite"))
+    assert (out / original).read_bytes() == (src / original).read_bytes()
+    assert "Quartz: +2" in capsys.readouterr().out
+
+
+def test_verb_help(capsys):
+    for verb in (
+        ["baseline"],
+        ["transfer", "fit"],
+        ["transfer", "predict"],
+        ["augment"],
+    ):
+        with pytest.raises(SystemExit) as exc:
+            main([*verb, "--help"])
+        assert exc.value.code == 0
+        assert "example" in capsys.readouterr().out

@@ -1,0 +1,69 @@
+"""Scale-out through joblib's Dask backend gives the same results as serial."""
+
+import numpy as np
+import pytest
+from joblib import parallel_config
+from sklearn.linear_model import Ridge
+from sklearn.model_selection import GridSearchCV, KFold, cross_validate
+from sklearn.pipeline import make_pipeline
+
+from sktransfer.baseline import AirPLS
+from sktransfer.metrics import spectral_correlation_scorer
+from tests.conftest import gaussian_spectra
+
+distributed = pytest.importorskip("distributed")
+
+
+@pytest.fixture(scope="module")
+def client():
+    cluster = distributed.LocalCluster(
+        n_workers=2,
+        threads_per_worker=1,
+        host="127.0.0.1",
+        dashboard_address=None,
+        processes=True,
+    )
+    with distributed.Client(cluster) as c:
+        yield c
+    cluster.close()
+
+
+def _data():
+    x, X, _ = gaussian_spectra(n_samples=30, n_features=120, random_state=1)
+    Y = X[:, ::-1] * 0.5 + 0.1 * X
+    return x, X, Y
+
+
+def _search(x):
+    pipe = make_pipeline(AirPLS(x_axis=x), Ridge())
+    return GridSearchCV(
+        pipe,
+        {"airpls__lam": [1e2, 1e4, 1e6], "ridge__alpha": [0.1, 10.0]},
+        cv=KFold(3, shuffle=True, random_state=0),
+        scoring=spectral_correlation_scorer,
+        n_jobs=-1,
+    )
+
+
+def test_grid_search_on_dask_equals_serial(client):
+    x, X, Y = _data()
+    serial = _search(x).set_params(n_jobs=None).fit(X, Y)
+    with parallel_config(backend="dask"):
+        dask = _search(x).fit(X, Y)
+    assert dask.best_params_ == serial.best_params_
+    np.testing.assert_allclose(
+        dask.cv_results_["mean_test_score"], serial.cv_results_["mean_test_score"]
+    )
+    np.testing.assert_allclose(dask.predict(X), serial.predict(X))
+
+
+def test_cross_validate_on_dask_equals_serial(client):
+    x, X, Y = _data()
+    pipe = make_pipeline(AirPLS(x_axis=x), Ridge(alpha=1.0))
+    cv = KFold(3, shuffle=True, random_state=0)
+    serial = cross_validate(pipe, X, Y, cv=cv, scoring=spectral_correlation_scorer)
+    with parallel_config(backend="dask"):
+        dask = cross_validate(
+            pipe, X, Y, cv=cv, scoring=spectral_correlation_scorer, n_jobs=-1
+        )
+    np.testing.assert_allclose(dask["test_score"], serial["test_score"])
