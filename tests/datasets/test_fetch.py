@@ -80,7 +80,9 @@ class _Server:
 
         self.httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
         self.url = f"http://127.0.0.1:{self.httpd.server_address[1]}/"
-        self.thread = threading.Thread(target=self.httpd.serve_forever, daemon=True)
+        self.thread = threading.Thread(
+            target=self.httpd.serve_forever, args=(0.02,), daemon=True
+        )
         self.thread.start()
 
     def close(self):
@@ -180,3 +182,14 @@ def test_bad_modalities(tmp_path):
         fetch_rruff(tmp_path, modalities=("uv",))
     with pytest.raises(ValueError, match="modalities"):
         fetch_rruff(tmp_path, modalities=())
+
+
+def test_archive_escaping_the_cache_is_refused(server, tmp_path):
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w") as zf:
+        zf.writestr("../escape.txt", "1, 2\n")
+    server.files["powder/DIF.zip"] = buffer.getvalue()
+    with pytest.raises(OSError, match="Unsafe path"):
+        fetch_rruff(tmp_path, base_url=server.url, modalities=("xrd",))
+    assert _cache_entries(tmp_path) == []
+    assert not (tmp_path / "escape.txt").exists()

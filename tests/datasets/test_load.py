@@ -283,3 +283,10 @@ def test_half_step_slack_at_grid_ends(tmp_path):
     short = load_rruff(tmp_path, require=("ir",), ir_axis=grid)
     np.testing.assert_array_equal(np.isnan(short.ir[0]), grid > 4005.0)
     assert short.coverage["ir"][0] == pytest.approx(101 / 102)
+
+
+def test_inputs_not_modified(rruff_dir):
+    axis = np.linspace(400.0, 1200.0, 50)
+    before = axis.copy()
+    load_rruff(rruff_dir, raman_axis=axis, normalize="max", outside="edge")
+    np.testing.assert_array_equal(axis, before)

@@ -113,3 +113,13 @@ def test_rows_must_have_two_values_even_if_total_count_matches(tmp_path):
     path.write_text("##NAMES=A\n1.0 2.0 3.0\n4.0 5.0 6.0\n")
     with pytest.raises(ValueError, match=r"line 2: expected 2 values"):
         read_rruff(path)
+
+
+def test_latin1_file(tmp_path):
+    path = tmp_path / "latin.txt"
+    path.write_bytes(
+        "##NAMES=Bj\u00f8rn\n##LOCALITY=S\u00e3o Paulo\n1, 2\n".encode("latin-1")
+    )
+    data = read_rruff(path)
+    assert data.metadata["LOCALITY"] == "S\u00e3o Paulo"
+    np.testing.assert_array_equal(data.y, [2.0])
