@@ -107,7 +107,9 @@ def fetch_rruff(
         variable, else ``sktransfer_data`` inside
         :func:`sklearn.datasets.get_data_home`.
     base_url : str, default="https://rruff.info/zipped_data_files/"
-        Where the archives are; each archive path is appended to it.
+        Where the archives are; each archive path is appended to it. The
+        newer RRUFF site serves the same folders under
+        ``https://www.rruff.net/zipped_data_files/``.
     modalities : tuple of {"ir", "raman", "xrd"}, default=("ir", "raman", "xrd")
         Which archives to fetch and load.
     archives : dict or None, default=None
