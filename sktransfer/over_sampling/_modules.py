@@ -21,7 +21,8 @@ class Generator(nn.Module):
     conditional) to ``channels`` feature maps of length ``L0``; ``n_up``
     stride-2 transposed convolutions double the length each, and the result,
     ``L0 * 2**n_up >= n_features`` points long, is cropped to ``n_features``.
-    The output layer is linear, since the data are standardised, not bounded.
+    The output layer is linear, since the data are standardised, not bounded,
+    and starts at zero.
 
     Parameters
     ----------
@@ -54,8 +55,11 @@ class Generator(nn.Module):
                 nn.LeakyReLU(0.2),
             ]
             ch = out
-        layers.append(nn.Conv1d(ch, 1, kernel_size=5, padding=2))
-        self.net = nn.Sequential(*layers)
+        last = nn.Conv1d(ch, 1, kernel_size=5, padding=2)
+        # Zero output at start: generated spectra begin at the class mean.
+        nn.init.zeros_(last.weight)
+        nn.init.zeros_(last.bias)
+        self.net = nn.Sequential(*layers, last)
 
     def forward(self, z, onehot=None):
         """Map latent codes (and one-hot classes) to spectra."""

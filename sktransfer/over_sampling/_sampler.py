@@ -52,7 +52,7 @@ class WGANGPOverSampler(BaseEstimator):
     conditional : bool, default=True
         Train one class-conditional model (True) or one model per targeted
         class (False; as many trainings as classes).
-    max_iter : int, default=400
+    max_iter : int, default=300
         Number of generator updates per model.
     n_critic : int, default=5
         Critic updates per generator update.
@@ -67,7 +67,7 @@ class WGANGPOverSampler(BaseEstimator):
         convolution.
     n_critic_layers : int, default=4
         Number of stride-2 convolutions of the critic.
-    learning_rate : float, default=5e-4
+    learning_rate : float, default=1e-3
         Adam learning rate of both networks.
     betas : tuple of float, default=(0.5, 0.9)
         Adam betas of both networks.
@@ -105,12 +105,13 @@ class WGANGPOverSampler(BaseEstimator):
 
     Notes
     -----
-    Every class to be over-sampled needs at least two spectra; a class with
-    one spectrum raises a ``ValueError`` (use a dict ``sampling_strategy``
-    that leaves it out). Spectra are centred on the mean spectrum and divided
-    by one global standard deviation inside, which keeps their shape, and
-    generated spectra are scaled back. Generated rows are returned in the
-    input's float dtype (float32 stays float32).
+    Inside, every spectrum is centred on the mean spectrum of its class and
+    divided by one global standard deviation (which keeps peak shapes); the
+    GAN learns the variation around each class mean, and generated spectra
+    are scaled back. Every class to be over-sampled needs at least two
+    spectra; a class with one spectrum raises a ``ValueError`` (use a dict
+    ``sampling_strategy`` that leaves it out). Generated rows are returned in
+    the input's float dtype (float32 stays float32).
 
     References
     ----------
@@ -139,14 +140,14 @@ class WGANGPOverSampler(BaseEstimator):
         sampling_strategy="auto",
         *,
         conditional=True,
-        max_iter=400,
+        max_iter=300,
         n_critic=5,
         gp_weight=10.0,
         batch_size=32,
         latent_dim=32,
         channels=32,
         n_critic_layers=4,
-        learning_rate=5e-4,
+        learning_rate=1e-3,
         betas=(0.5, 0.9),
         verbose=0,
         random_state=None,
@@ -245,15 +246,21 @@ class WGANGPOverSampler(BaseEstimator):
         return self
 
     def _fit_one(self, key, X, y_idx, progress):
-        center = X.mean(axis=0)
-        scale = float(np.std(X - center)) or 1.0
-        self._scaling[key] = (center, scale)
+        # Each class is centred on its own mean spectrum, so the generator
+        # starts from the class mean and only has to learn the variation.
+        codes = y_idx if key is None else np.zeros(len(X), dtype=int)
+        counts = np.bincount(codes)
+        centers = np.zeros((len(counts), X.shape[1]))
+        np.add.at(centers, codes, X)
+        centers /= np.maximum(counts, 1)[:, None]
+        scale = float(np.std(X - centers[codes])) or 1.0
+        self._scaling[key] = (centers, scale)
         n_classes = len(self.classes_) if key is None else 0
         gen = Generator(X.shape[1], self.latent_dim, n_classes, self.channels)
         critic = Critic(X.shape[1], n_classes, self.channels, self.n_critic_layers)
         gen.to(self._device)
         critic.to(self._device)
-        Xt = to_tensor((X - center) / scale, self._device)
+        Xt = to_tensor((X - centers[codes]) / scale, self._device)
         labels = to_tensor(y_idx, self._device, torch.long) if key is None else None
         self.history_[key] = train_wgan_gp(
             gen,
@@ -303,7 +310,7 @@ class WGANGPOverSampler(BaseEstimator):
                 f"y contains class(es) {sorted(unknown, key=str)} not seen in fit."
             )
         out = np.empty((n_samples, self.n_features_in_))
-        for c in np.unique(labels):
+        for c in np.unique(labels).tolist():
             rows = labels == c
             out[rows] = self._generate(c, int(rows.sum()))
         return out
@@ -317,18 +324,18 @@ class WGANGPOverSampler(BaseEstimator):
                 f"({list(self.sampling_strategy_)}) have one."
             )
         gen = self.generators_[key]
-        center, scale = self._scaling[key]
+        centers, scale = self._scaling[key]
+        idx = int(np.searchsorted(self.classes_, c)) if key is None else 0
         z = torch.randn(
             n, self.latent_dim, generator=self._torch_gen, device=self._device
         )
         onehot = None
         if key is None:
-            idx = np.searchsorted(self.classes_, c)
             onehot = torch.zeros(n, len(self.classes_), device=self._device)
             onehot[:, idx] = 1.0
         with torch.no_grad():
             fake = to_numpy(gen(z, onehot))
-        return fake * scale + center
+        return fake * scale + centers[idx]
 
     def fit_resample(self, X, y):
         """Fit the sampler and return the data with generated spectra appended.

@@ -1,0 +1,263 @@
+import numpy as np
+import pytest
+import torch
+
+from sktransfer.over_sampling import WGANGPOverSampler
+from tests.conftest import gaussian_spectra
+
+FAST = {"max_iter": 3, "batch_size": 8, "channels": 8, "n_critic_layers": 2}
+
+
+def tiny(**params):
+    return WGANGPOverSampler(**{**FAST, "random_state": 0, **params})
+
+
+def two_class_spectra(n0=30, n1=4, n_features=64, random_state=0):
+    """Class 0: a peak at 1/3 of the axis; class 1: a peak at 2/3."""
+    rng = np.random.default_rng(random_state)
+    t = np.linspace(0, 1, n_features)
+    X0 = np.exp(-0.5 * ((t - 1 / 3) / 0.04) ** 2) * rng.uniform(0.8, 1.2, (n0, 1))
+    X1 = np.exp(-0.5 * ((t - 2 / 3) / 0.04) ** 2) * rng.uniform(0.8, 1.2, (n1, 1))
+    X = np.vstack([X0, X1]) + rng.normal(0, 0.01, (n0 + n1, n_features))
+    return X, np.array([0] * n0 + [1] * n1)
+
+
+@pytest.fixture(scope="module")
+def data():
+    return two_class_spectra()
+
+
+@pytest.fixture(scope="module")
+def trained(data):
+    """A sampler trained long enough to learn where each class has its peak."""
+    X, y = data
+    sampler = WGANGPOverSampler(max_iter=80, batch_size=16, channels=16, random_state=0)
+    return sampler.fit(X, y)
+
+
+def test_fit_resample_counts_and_order(data):
+    X, y = data
+    X_res, y_res = tiny().fit_resample(X, y)
+    assert X_res.shape == (60, X.shape[1])
+    assert np.bincount(y_res).tolist() == [30, 30]
+    np.testing.assert_array_equal(X_res[: len(X)], X)
+    np.testing.assert_array_equal(y_res[: len(y)], y)
+    assert np.all(y_res[len(y) :] == 1)
+
+
+def test_fitted_attributes(trained, data):
+    X, _ = data
+    assert trained.sampling_strategy_ == {1: 26}
+    assert trained.classes_.tolist() == [0, 1]
+    assert trained.n_features_in_ == X.shape[1]
+    assert list(trained.generators_) == [None]
+    hist = trained.history_[None]
+    assert set(hist) == {
+        "critic_loss",
+        "generator_loss",
+        "wasserstein",
+        "gradient_penalty",
+    }
+    assert all(len(v) == 80 and np.all(np.isfinite(v)) for v in hist.values())
+
+
+def test_conditional_generator_learns_the_class(trained):
+    """Generated spectra of each class peak where that class peaks."""
+    n_features = trained.n_features_in_
+    for cls, centre in ((0, n_features // 3), (1, 2 * n_features // 3)):
+        G = trained.sample(40, y=cls)
+        peak = np.argmax(G.mean(axis=0))
+        assert abs(peak - centre) <= 3, (cls, peak)
+
+
+def test_generated_spread_is_learned(trained, data):
+    """The generator starts at the class mean; training adds real-sized spread."""
+    X, y = data
+    real = X[y == 0].std(axis=0).mean()
+    fake = trained.sample(60, y=0).std(axis=0).mean()
+    assert 0.1 * real < fake < 5 * real, (fake, real)
+
+
+def test_sample_labels_and_errors(trained):
+    assert trained.sample(5, y=1).shape == (5, trained.n_features_in_)
+    assert trained.sample(0, y=1).shape == (0, trained.n_features_in_)
+    mixed = trained.sample(4, y=[0, 1, 1, 0])
+    assert mixed.shape == (4, trained.n_features_in_)
+    with pytest.raises(ValueError, match="not seen in fit"):
+        trained.sample(2, y=7)
+    with pytest.raises(ValueError, match="one label or 3 labels"):
+        trained.sample(3, y=[0, 1])
+
+
+def test_pandas_in_pandas_out(data):
+    pd = pytest.importorskip("pandas")
+    X, y = data
+    Xdf = pd.DataFrame(X, columns=[f"w{i}" for i in range(X.shape[1])])
+    ys = pd.Series(np.where(y == 1, "rare", "common"), name="mineral")
+    X_res, y_res = tiny().fit_resample(Xdf, ys)
+    assert isinstance(X_res, pd.DataFrame) and list(X_res.columns) == list(Xdf)
+    assert isinstance(y_res, pd.Series) and y_res.name == "mineral"
+    assert (y_res == "rare").sum() == (y_res == "common").sum() == 30
+
+
+def test_list_y_gives_list(data):
+    X, y = data
+    _, y_res = tiny().fit_resample(X, y.tolist())
+    assert isinstance(y_res, list) and len(y_res) == 60
+
+
+def test_float32_preserved_and_inputs_untouched(data):
+    X, y = data
+    X32 = X.astype(np.float32)
+    X_copy, y_copy = X32.copy(), y.copy()
+    X_res, _ = tiny().fit_resample(X32, y)
+    assert X_res.dtype == np.float32
+    np.testing.assert_array_equal(X32, X_copy)
+    np.testing.assert_array_equal(y, y_copy)
+
+
+def test_reproducible_with_random_state(data):
+    X, y = data
+    a, _ = tiny(random_state=3).fit_resample(X, y)
+    b, _ = tiny(random_state=3).fit_resample(X, y)
+    c, _ = tiny(random_state=4).fit_resample(X, y)
+    np.testing.assert_array_equal(a, b)
+    assert not np.allclose(a[len(X) :], c[len(X) :])
+
+
+def test_global_torch_rng_untouched(data):
+    X, y = data
+    state = torch.get_rng_state()
+    tiny().fit(X, y)
+    assert torch.equal(state, torch.get_rng_state())
+
+
+@pytest.mark.parametrize("n_rare", [2, 3, 5])
+def test_tiny_classes_work(n_rare):
+    X, y = two_class_spectra(n0=12, n1=n_rare, random_state=n_rare)
+    X3 = np.vstack([X, X[:3] + 0.1])
+    y3 = np.r_[y, [2, 2, 2]]
+    X_res, y_res = tiny().fit_resample(X3, y3)
+    assert np.bincount(y_res).tolist() == [12, 12, 12]
+    assert np.all(np.isfinite(X_res))
+
+
+def test_one_sample_class_is_a_clear_error():
+    X, y = two_class_spectra(n0=10, n1=1)
+    with pytest.raises(ValueError, match="Class 1 has 1 sample"):
+        tiny().fit(X, y)
+
+
+def test_one_sample_class_left_out_by_dict():
+    X, y = two_class_spectra(n0=10, n1=3)
+    X = np.vstack([X, X[:1]])
+    y = np.r_[y, 2]
+    _, y_res = tiny(sampling_strategy={1: 10}).fit_resample(X, y)
+    assert np.bincount(y_res).tolist() == [10, 10, 1]
+
+
+def test_per_class_models(data):
+    X, y = data
+    sampler = tiny(conditional=False, sampling_strategy="all").fit(X, y)
+    assert set(sampler.generators_) == {0, 1} == set(sampler.history_)
+    assert sampler.sample(2, y=0).shape == (2, X.shape[1])
+    sampler = tiny(conditional=False).fit(X, y)
+    assert list(sampler.generators_) == [1]
+    with pytest.raises(ValueError, match="No generator was trained for class 0"):
+        sampler.sample(2, y=0)
+
+
+def test_any_length_spectra():
+    for n_features in (1, 7, 100, 333):
+        _, X, _ = gaussian_spectra(10, max(n_features, 2), random_state=1)
+        X = X[:, :n_features]
+        y = np.array([0] * 7 + [1] * 3)
+        X_res, _ = tiny().fit_resample(X, y)
+        assert X_res.shape == (14, n_features)
+
+
+@pytest.mark.parametrize("bad", [np.nan, np.inf])
+def test_non_finite_rejected(data, bad):
+    X, y = data
+    X = X.copy()
+    X[0, 0] = bad
+    with pytest.raises(ValueError, match="NaN|infinity"):
+        tiny().fit_resample(X, y)
+
+
+def test_bad_inputs(data):
+    X, y = data
+    with pytest.raises(ValueError, match="inconsistent numbers of samples"):
+        tiny().fit(X, y[:-1])
+    with pytest.raises(ValueError, match="at least 2 classes"):
+        tiny().fit(X, np.zeros(len(X)))
+    with pytest.raises(ValueError, match="Unknown label type"):
+        tiny().fit(X, np.linspace(0, 1, len(X)))
+    with pytest.raises(ValueError, match="cannot remove"):
+        tiny(sampling_strategy={1: 2}).fit(X, y)
+    with pytest.raises(ValueError, match="not present"):
+        tiny(sampling_strategy={"x": 40}).fit(X, y)
+    y3 = y.copy()
+    y3[:5] = 2
+    with pytest.raises(ValueError, match="only when y is binary"):
+        tiny(sampling_strategy=0.5).fit(X, y3)
+
+
+@pytest.mark.parametrize(
+    ("param", "value"),
+    [
+        ("max_iter", 0),
+        ("n_critic", 1.5),
+        ("gp_weight", -1.0),
+        ("learning_rate", 0.0),
+        ("batch_size", 0),
+        ("betas", (0.5, 1.0)),
+    ],
+)
+def test_bad_params(data, param, value):
+    X, y = data
+    with pytest.raises(ValueError, match=param):
+        tiny(**{param: value}).fit(X, y)
+
+
+def test_absent_device_is_a_value_error(data):
+    if torch.cuda.is_available():
+        pytest.skip("CUDA is present")
+    with pytest.raises(ValueError, match="CUDA is not available"):
+        tiny(device="cuda").fit(*data)
+
+
+@pytest.mark.gpu
+def test_cuda_fit_resample(data):
+    X, y = data
+    X_res, y_res = tiny(device="cuda").fit_resample(X, y)
+    assert X_res.shape == (60, X.shape[1]) and np.all(np.isfinite(X_res))
+
+
+def test_verbose_progress_bar(data, capsys):
+    tiny(verbose=1).fit(*data)
+    assert "3/3" in capsys.readouterr().err
+
+
+def test_is_an_imblearn_sampler_and_works_in_its_pipeline(data):
+    pytest.importorskip("imblearn")
+    from imblearn.base import is_sampler
+    from imblearn.pipeline import make_pipeline
+    from sklearn.linear_model import LogisticRegression
+
+    X, y = data
+    sampler = tiny()
+    assert is_sampler(sampler)
+    assert not hasattr(sampler, "transform")
+    assert not hasattr(sampler, "sample_indices_")
+    pipe = make_pipeline(sampler, LogisticRegression()).fit(X, y)
+    assert pipe.predict(X).shape == y.shape
+    X_res, y_res = make_pipeline(tiny()).fit_resample(X, y)
+    assert X_res.shape == (60, X.shape[1])
+
+
+def test_pickle_roundtrip_samples(trained):
+    import pickle
+
+    clone = pickle.loads(pickle.dumps(trained))
+    assert clone.sample(3, y=0).shape == (3, trained.n_features_in_)

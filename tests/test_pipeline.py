@@ -1,0 +1,144 @@
+import numpy as np
+import pytest
+from sklearn.base import BaseEstimator, clone
+from sklearn.linear_model import LogisticRegression
+from sklearn.model_selection import GridSearchCV, StratifiedKFold, cross_val_score
+from sklearn.neighbors import KNeighborsClassifier
+from sklearn.pipeline import make_pipeline
+from sklearn.preprocessing import StandardScaler
+from sklearn.svm import SVC
+
+from sktransfer.over_sampling import WGANGPOverSampler
+from sktransfer.pipeline import AugmentedClassifier
+
+
+class CountingOverSampler(BaseEstimator):
+    """Duplicate rows of the smaller classes; count calls (test double)."""
+
+    n_calls = 0
+
+    def __init__(self, factor=1):
+        self.factor = factor
+
+    def fit_resample(self, X, y):
+        type(self).n_calls += 1
+        classes, counts = np.unique(y, return_counts=True)
+        extra = [
+            np.flatnonzero(y == c)[: max(counts) - n] for c, n in zip(classes, counts)
+        ]
+        idx = np.r_[np.arange(len(y)), *extra].astype(int)
+        return np.repeat(X[idx], self.factor, axis=0), np.repeat(y[idx], self.factor)
+
+
+def wgan():
+    return WGANGPOverSampler(
+        max_iter=3, batch_size=8, channels=8, n_critic_layers=2, random_state=0
+    )
+
+
+@pytest.fixture(scope="module")
+def data():
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(48, 20))
+    y = np.array(["common"] * 40 + ["rare"] * 8)
+    X[y == "rare", :5] += 2.0
+    return X, y
+
+
+def test_resamples_in_fit_only(data):
+    X, y = data
+    CountingOverSampler.n_calls = 0
+    clf = AugmentedClassifier(CountingOverSampler(), LogisticRegression()).fit(X, y)
+    assert CountingOverSampler.n_calls == 1
+    assert clf.predict(X).shape == (48,)
+    clf.predict_proba(X)
+    clf.score(X, y)
+    assert CountingOverSampler.n_calls == 1
+
+
+def test_classifier_sees_the_resampled_data(data):
+    X, y = data
+    clf = AugmentedClassifier(CountingOverSampler(), LogisticRegression()).fit(X, y)
+    ref = LogisticRegression().fit(*CountingOverSampler().fit_resample(X, y))
+    np.testing.assert_allclose(clf.predict_proba(X), ref.predict_proba(X))
+    np.testing.assert_allclose(clf.decision_function(X), ref.decision_function(X))
+    assert clf.classes_.tolist() == ["common", "rare"]
+    assert clf.sampler_ is not clf.sampler
+
+
+def test_delegates_only_what_the_classifier_has(data):
+    X, y = data
+    clf = AugmentedClassifier(wgan(), SVC())
+    assert hasattr(clf, "decision_function")
+    assert not hasattr(clf, "predict_proba")
+    clf.fit(X, y)
+    assert not hasattr(clf, "predict_proba")
+    assert clf.decision_function(X).shape == (48,)
+    knn = AugmentedClassifier(wgan(), KNeighborsClassifier())
+    assert not hasattr(knn, "decision_function")
+    assert hasattr(knn, "predict_proba")
+
+
+def test_in_pipeline_grid_search_and_cross_val(data):
+    X, y = data
+    pipe = make_pipeline(
+        StandardScaler(), AugmentedClassifier(wgan(), LogisticRegression())
+    )
+    grid = GridSearchCV(
+        pipe,
+        {
+            "augmentedclassifier__sampler__max_iter": [1, 2],
+            "augmentedclassifier__classifier__C": [0.1, 1.0],
+        },
+        cv=StratifiedKFold(3),
+        scoring="balanced_accuracy",
+    ).fit(X, y)
+    assert len(grid.cv_results_["params"]) == 4
+    assert grid.best_estimator_.predict(X).shape == (48,)
+    scores = cross_val_score(pipe, X, y, cv=StratifiedKFold(3))
+    assert scores.shape == (3,) and np.all((scores >= 0) & (scores <= 1))
+
+
+def test_augmentation_changes_the_minority_recall(data):
+    """Balancing shifts the decision towards the rare class (known direction)."""
+    X, y = data
+    X_test = np.random.default_rng(1).normal(size=(200, 20))
+    X_test[:, :5] += 1.0
+    plain = LogisticRegression(C=0.05).fit(X, y)
+    aug = AugmentedClassifier(CountingOverSampler(), LogisticRegression(C=0.05)).fit(
+        X, y
+    )
+    assert (aug.predict(X_test) == "rare").sum() > (
+        plain.predict(X_test) == "rare"
+    ).sum()
+
+
+def test_bad_sampler_and_inputs(data):
+    X, y = data
+    with pytest.raises(ValueError, match="fit_resample"):
+        AugmentedClassifier(StandardScaler(), LogisticRegression()).fit(X, y)
+    with pytest.raises(ValueError, match="inconsistent numbers of samples"):
+        AugmentedClassifier(wgan(), LogisticRegression()).fit(X, y[:-1])
+    X_bad = X.copy()
+    X_bad[0, 0] = np.nan
+    with pytest.raises(ValueError, match="NaN"):
+        AugmentedClassifier(wgan(), LogisticRegression()).fit(X_bad, y)
+    clf = AugmentedClassifier(wgan(), LogisticRegression()).fit(X, y)
+    with pytest.raises(ValueError, match="features"):
+        clf.predict(X[:, :5])
+
+
+def test_clone_and_nested_params():
+    clf = AugmentedClassifier(wgan(), LogisticRegression())
+    params = clf.get_params()
+    assert params["sampler__max_iter"] == 3 and "classifier__C" in params
+    clf.set_params(sampler__max_iter=7, classifier__C=3.0)
+    cloned = clone(clf)
+    assert cloned.sampler.max_iter == 7 and cloned.classifier.C == 3.0
+
+
+def test_wgan_in_augmented_classifier_generates_rare_rows(data):
+    X, y = data
+    clf = AugmentedClassifier(wgan(), LogisticRegression()).fit(X, y)
+    assert clf.sampler_.sampling_strategy_ == {"rare": 32}
+    assert clf.predict(X).dtype.kind == "U"
