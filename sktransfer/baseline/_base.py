@@ -71,7 +71,7 @@ class BaselineCorrector(SpectralTransformer):
         limits = self._convergence_limits()
         if limits is not None:
             max_iter, passes, tol = limits
-            stuck = (n_iter >= passes) & ~(last_tol < tol)
+            stuck = (n_iter >= passes) & (last_tol >= tol)
             if stuck.any():
                 warnings.warn(
                     f"{type(self).__name__}: {int(stuck.sum())} of {len(stuck)} "

@@ -94,7 +94,9 @@ def _baseline_chunk(X, x_data, assume_sorted, method, kwargs):
         history = params.get("tol_history")
         if history is not None:
             n_iter[i] = len(history)
-            if len(history):
+            # Nested solvers (brpls, goldindec, jbcd) keep a 2-D history
+            # with no single final tolerance.
+            if len(history) and np.ndim(history) == 1:
                 last_tol[i] = history[-1]
     return baselines, n_iter, last_tol
 
@@ -134,7 +136,7 @@ def row_baselines(X, method, kwargs, *, x_data=None, n_jobs=None):
         Length of pybaselines' ``tol_history`` per spectrum (0 for methods
         without one).
     last_tol : ndarray of shape (n_samples,)
-        Last entry of ``tol_history`` per spectrum (NaN without one).
+        Last entry of a 1-D ``tol_history`` per spectrum (NaN otherwise).
     """
     # A decreasing axis is sorted by pybaselines (a reversal) and the result
     # put back in the input order, exactly as a per-spectrum call does.
