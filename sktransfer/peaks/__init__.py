@@ -1,3 +1,9 @@
-"""Placeholder; filled by its own module."""
+"""Peak-profile fitting: spectra as sums of Gaussian, Lorentzian or Voigt peaks.
 
-__all__ = []
+The torch profile functions (:func:`~sktransfer.peaks._profiles.render_peaks`)
+are importable from :mod:`sktransfer.peaks._profiles` for reuse in models.
+"""
+
+from sktransfer.peaks._fitter import PeakProfileFitter
+
+__all__ = ["PeakProfileFitter"]
