@@ -82,8 +82,9 @@ def run(args):
             args.method, method_kwargs=kwargs or None, x_axis=spectra.axes[idx[0]]
         )
         try:
-            est.fit(X)
-            Y = est.baseline(X) if args.keep_baseline else est.transform(X)
+            Y = est.fit_transform(X)
+            if args.keep_baseline:
+                Y = X - Y
         except ValueError as exc:
             raise estimator_error(exc) from None
         for k, i in enumerate(idx):
