@@ -12,6 +12,10 @@ from sktransfer.utils import all_estimators
 INSTANCES = {
     # --- baseline --------------------------------------------------------
     # --- peaks -----------------------------------------------------------
+    "PeakProfileFitter": [
+        {},
+        {"profile": "gaussian", "output": "reconstruction", "baseline": "none"},
+    ],
     # --- cross_modal -----------------------------------------------------
     "SpectroGenRegressor": [
         {

@@ -5,8 +5,8 @@ import warnings
 import numpy as np
 import torch
 from sklearn.exceptions import ConvergenceWarning
-from sklearn.utils import check_array
-from sklearn.utils.validation import check_is_fitted
+from sklearn.utils import Bunch, check_array
+from sklearn.utils.validation import check_is_fitted, validate_data
 
 from sktransfer._base import FLOAT_DTYPES, SpectralTransformer
 from sktransfer._validation import check_option, check_param
@@ -90,14 +90,12 @@ class PeakProfileFitter(SpectralTransformer):
     x_ : ndarray of shape (n_features_in_,)
         Validated spectral axis.
     n_iter_ : int
-        Iterations run by the last ``fit`` or ``transform`` (the largest
-        over batches).
+        Iterations run by the fit of the training spectra (the largest over
+        batches).
     r2_ : ndarray of shape (n_samples,)
-        Coefficient of determination of each spectrum's fit in the last
-        ``fit`` or ``transform``.
+        Coefficient of determination of each training spectrum's fit.
     rmse_ : ndarray of shape (n_samples,)
-        Root mean squared residual of each spectrum in the last ``fit`` or
-        ``transform``.
+        Root mean squared residual of each training spectrum's fit.
     n_features_in_ : int
         Number of features seen during ``fit``.
     feature_names_in_ : ndarray of shape (n_features_in_,)
@@ -117,6 +115,10 @@ class PeakProfileFitter(SpectralTransformer):
     (Lorentzian fraction); then ``baseline_offset`` (value at the axis
     midpoint) and ``baseline_slope`` (per axis unit) as ``baseline`` asks.
     Heights are non-negative. ``inverse_transform`` renders such a matrix.
+
+    ``fit`` also fits the training spectra and keeps their diagnostics
+    (``n_iter_``, ``r2_``, ``rmse_``); ``transform`` keeps no state, and
+    :meth:`fit_peaks` returns the diagnostics of new spectra.
 
     Examples
     --------
@@ -170,6 +172,16 @@ class PeakProfileFitter(SpectralTransformer):
         self.batch_size = batch_size
         self.device = device
         self.random_state = random_state
+
+    def _validate_X(self, X, reset):
+        # After fit, let the n_features_in_ check speak first.
+        return validate_data(
+            self,
+            X,
+            reset=reset,
+            dtype=FLOAT_DTYPES,
+            ensure_min_features=self._min_features if reset else 1,
+        )
 
     def _check_params(self):
         check_option(self.profile, "profile", PROFILES)
@@ -272,11 +284,34 @@ class PeakProfileFitter(SpectralTransformer):
             Peak parameters, or fitted spectra (see ``output``).
         """
         super().fit(X)
-        return self._transform(self._validate_X(X, reset=False))
+        res = self._fit_spectra(self._validate_X(X, reset=False))
+        self.n_iter_, self.r2_, self.rmse_ = res.n_iter, res.r2, res.rmse
+        return res[self.output]
 
     def _transform(self, X):
-        params, fitted = self._fit_spectra(X)
-        return params if self.output == "parameters" else fitted
+        return self._fit_spectra(X)[self.output]
+
+    def fit_peaks(self, X):
+        """Fit the learned peaks to spectra and return every result.
+
+        ``transform`` returns one of these results and keeps no state; this
+        method also gives the fit diagnostics of new spectra.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+            Spectra, one per row.
+
+        Returns
+        -------
+        result : :class:`~sklearn.utils.Bunch`
+            With ``parameters`` (n_samples, n_features_out), ``reconstruction``
+            (n_samples, n_features), ``r2`` and ``rmse`` (n_samples,), the
+            per-spectrum coefficient of determination and root mean squared
+            residual, ``converged`` (n_samples,) bool and ``n_iter`` (int).
+        """
+        check_is_fitted(self)
+        return self._fit_spectra(self._validate_X(X, reset=False))
 
     def _fit_spectra(self, X):
         device = resolve_device(self.device)
@@ -289,7 +324,8 @@ class PeakProfileFitter(SpectralTransformer):
         n, k = X.shape[0], self.n_peaks_
         out = np.empty((n, k * npp + n_base), dtype=X.dtype)
         fitted_all = np.empty_like(X)
-        n_iter, n_bad = 0, 0
+        n_iter = 0
+        converged = np.zeros(n, dtype=bool)
         for start in range(0, n, self.batch_size):
             Y = torch.tensor(
                 X[start : start + self.batch_size], dtype=dtype, device=device
@@ -298,14 +334,16 @@ class PeakProfileFitter(SpectralTransformer):
             theta, fitted, conv, it = levenberg_marquardt(
                 x, u, Y, theta, bounds, self.profile, n_base, self.max_iter, self.tol
             )
-            n_iter, n_bad = max(n_iter, it), n_bad + int((~conv).sum())
+            n_iter = max(n_iter, it)
             rows = slice(start, start + Y.shape[0])
+            converged[rows] = conv.cpu().numpy()
             out[rows] = self._physical(theta, bounds, npp, n_base, half)
             fitted_all[rows] = fitted.cpu().numpy()
-        if n_bad:
+        if not converged.all():
             warnings.warn(
-                f"The peak fit of {n_bad} of {n} spectra did not converge in "
-                f"max_iter={self.max_iter} iterations; increase max_iter or tol.",
+                f"The peak fit of {int((~converged).sum())} of {n} spectra did "
+                f"not converge in max_iter={self.max_iter} iterations; "
+                "increase max_iter or tol.",
                 ConvergenceWarning,
                 stacklevel=3,
             )
@@ -317,10 +355,14 @@ class PeakProfileFitter(SpectralTransformer):
             r2 = np.where(
                 ss_tot > 0, 1.0 - ss_res / ss_tot, np.where(ss_res > 0, 0.0, 1.0)
             )
-        self.n_iter_ = max(n_iter, 1)
-        self.r2_ = r2
-        self.rmse_ = np.sqrt(ss_res / X.shape[1])
-        return out, fitted_all
+        return Bunch(
+            parameters=out,
+            reconstruction=fitted_all,
+            r2=r2,
+            rmse=np.sqrt(ss_res / X.shape[1]),
+            converged=converged,
+            n_iter=max(n_iter, 1),
+        )
 
     def _initial_theta(self, Y, x, u, npp, n_base):
         n, k = Y.shape[0], self.n_peaks_
