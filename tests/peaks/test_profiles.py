@@ -1,0 +1,168 @@
+import math
+
+import numpy as np
+import pytest
+import torch
+from scipy.integrate import quad
+from scipy.special import voigt_profile, wofz
+
+from sktransfer.peaks._profiles import (
+    faddeeva,
+    peak_area,
+    peak_profiles,
+    render_peaks,
+    voigt_widths,
+)
+from sktransfer.peaks._solver import Bounds, _model
+
+F64 = torch.float64
+
+
+def _t(a):
+    return torch.as_tensor(np.asarray(a, dtype=np.float64))
+
+
+def _one(x, center, height, fwhm, shape, profile):
+    return peak_profiles(
+        _t(x), _t([center]), _t([height]), _t([fwhm]), _t([shape]), profile
+    )[0].numpy()
+
+
+@pytest.mark.parametrize("y", [0.0, 1e-8, 1e-4, 1e-2, 0.1, 1.0, 5.0, 10.0, 1e2, 1e4])
+def test_faddeeva_matches_scipy_wofz(y):
+    x = np.concatenate([np.linspace(-15, 15, 3001), np.geomspace(15, 1e5, 300)])
+    w = faddeeva(torch.complex(_t(x), torch.full((x.size,), y, dtype=F64))).numpy()
+    ref = wofz(x + 1j * y)
+    assert np.max(np.abs(w - ref) / np.abs(ref)) < 1e-8
+
+
+@pytest.mark.parametrize("shape", [0.0, 1e-6, 1e-3, 0.1, 0.5, 0.9, 0.999, 1.0])
+def test_voigt_matches_scipy_voigt_profile(shape):
+    # nearly Gaussian to nearly Lorentzian, out to far tails (40 FWHM)
+    x = np.linspace(-400.0, 400.0, 8001)
+    sigma, gamma = voigt_widths(_t(10.0), _t(shape))
+    ref = voigt_profile(x, float(sigma), float(gamma))
+    ref /= voigt_profile(0.0, float(sigma), float(gamma))
+    got = _one(x, 0.0, 1.0, 10.0, shape, "voigt")
+    big = ref > 1e-10
+    assert np.max(np.abs(got - ref)[big] / ref[big]) < 1e-6
+    assert np.max(np.abs(got - ref)) < 1e-9
+
+
+@pytest.mark.parametrize("profile", ["gaussian", "lorentzian", "pseudo_voigt"])
+@pytest.mark.parametrize("shape", [0.0, 0.3, 1.0])
+def test_height_and_fwhm_are_exact(profile, shape):
+    x = np.array([7.0 - 2.5, 7.0, 7.0 + 2.5])
+    got = _one(x, 7.0, 3.0, 5.0, shape, profile)
+    np.testing.assert_allclose(got, [1.5, 3.0, 1.5], rtol=1e-12)
+
+
+@pytest.mark.parametrize("shape", [0.0, 0.2, 0.5, 0.8, 1.0])
+def test_voigt_fwhm_within_olivero_longbothum_accuracy(shape):
+    x = np.array([-2.5, 0.0, 2.5])
+    got = _one(x, 0.0, 3.0, 5.0, shape, "voigt")
+    assert got[1] == pytest.approx(3.0, rel=1e-12)
+    # 0.02 % on the width; the slope at half height turns it into < 5e-4
+    np.testing.assert_allclose(got[[0, 2]], 1.5, rtol=5e-4)
+
+
+def test_voigt_limits_are_gaussian_and_lorentzian():
+    x = np.linspace(-60, 60, 1201)
+    for shape, profile in [(0.0, "gaussian"), (1.0, "lorentzian")]:
+        v = _one(x, 1.0, 2.0, 6.0, shape, "voigt")
+        ref = _one(x, 1.0, 2.0, 6.0, shape, profile)
+        np.testing.assert_allclose(v, ref, rtol=1e-6, atol=1e-14)
+
+
+@pytest.mark.parametrize("profile", ["gaussian", "lorentzian", "pseudo_voigt", "voigt"])
+@pytest.mark.parametrize("shape", [0.0, 0.4, 1.0])
+def test_area_formula_matches_integral(profile, shape):
+    def f(x):
+        return _one([x], 0.0, 1.7, 3.0, shape, profile)[0]
+
+    num = sum(quad(f, a, b, limit=200)[0] for a, b in [(-np.inf, 0), (0, np.inf)])
+    area = peak_area(_t(1.7), _t(3.0), _t(shape), profile)
+    assert float(area) == pytest.approx(num, rel=1e-6)
+
+
+def test_voigt_area_matches_scipy_normalisation():
+    sigma, gamma = voigt_widths(_t(4.0), _t(0.35))
+    area = peak_area(_t(2.0), _t(4.0), _t(0.35), "voigt")
+    expected = 2.0 / voigt_profile(0.0, float(sigma), float(gamma))
+    assert float(area) == pytest.approx(expected, rel=1e-9)
+
+
+def test_render_peaks_sums_batches_and_keeps_dtype_and_device():
+    x = torch.linspace(0, 100, 101)
+    c = torch.tensor([[20.0, 50.0], [30.0, 70.0], [10.0, 90.0]])
+    h = torch.ones(3, 2)
+    f = torch.full((3, 2), 5.0)
+    s = torch.full((3, 2), 0.5)
+    y = render_peaks(x, c, h, f, s)
+    assert y.shape == (3, 101) and y.dtype == torch.float32
+    assert y.device == c.device
+    each = peak_profiles(x, c, h, f, s)
+    torch.testing.assert_close(y, each.sum(-2))
+    y64 = render_peaks(x.double(), c.double(), h.double(), f.double(), s.double())
+    torch.testing.assert_close(y, y64.float(), rtol=1e-5, atol=1e-6)
+
+
+@pytest.mark.parametrize("profile", ["gaussian", "lorentzian", "pseudo_voigt", "voigt"])
+def test_render_peaks_is_differentiable(profile):
+    x = torch.linspace(-20, 20, 41, dtype=F64)
+    params = [
+        torch.tensor([-3.0, 4.0], dtype=F64, requires_grad=True),
+        torch.tensor([1.0, 0.5], dtype=F64, requires_grad=True),
+        torch.tensor([4.0, 7.0], dtype=F64, requires_grad=True),
+        torch.tensor([0.3, 0.7], dtype=F64, requires_grad=True),
+    ]
+
+    def fn(c, h, f, s):
+        return render_peaks(x, c, h, f, s, profile)
+
+    # the rational approximation's own derivative is exact to ~1e-8
+    assert torch.autograd.gradcheck(fn, params, eps=1e-6, atol=1e-6)
+
+
+@pytest.mark.parametrize(
+    "profile, npp",
+    [("gaussian", 3), ("lorentzian", 3), ("pseudo_voigt", 4), ("voigt", 4)],
+)
+def test_solver_jacobian_matches_autograd(profile, npp):
+    gen = torch.Generator().manual_seed(0)
+    n, k = 2, 3
+    x = torch.linspace(0, 100, 150, dtype=F64)
+    u = (x - 50) / 50
+    full = torch.full((n, k), 1.0, dtype=F64)
+    bounds = Bounds(
+        torch.tensor([[20.0, 50.0, 80.0]] * n, dtype=F64),
+        3 * full,
+        full,
+        30 * full,
+        2 * full,
+    )
+    theta = torch.randn(n, k * npp + 2, dtype=F64, generator=gen)
+    _, jac = _model(x, u, theta, bounds, profile, 2, jac=True)
+    ref = torch.autograd.functional.jacobian(
+        lambda t: _model(x, u, t, bounds, profile, 2, jac=False)[0], theta
+    )
+    ref = torch.stack([ref[i, :, i, :] for i in range(n)])
+    torch.testing.assert_close(jac, ref, rtol=1e-6, atol=1e-7)
+
+
+def test_profile_errors():
+    x = torch.linspace(0, 1, 5)
+    one = torch.ones(1)
+    with pytest.raises(ValueError, match="profile must be one of"):
+        render_peaks(x, one, one, one, one, profile="cauchy")
+    with pytest.raises(ValueError, match="needs the shape"):
+        render_peaks(x, one, one, one, None, profile="voigt")
+
+
+def test_voigt_widths_conventions():
+    sigma, gamma = voigt_widths(_t(3.0), _t(1.0))
+    assert float(gamma) == pytest.approx(1.5)
+    assert float(sigma) < 1e-5
+    sigma, gamma = voigt_widths(_t(3.0), _t(0.0))
+    assert float(sigma) == pytest.approx(3.0 / (2 * math.sqrt(2 * math.log(2))))
+    assert float(gamma) == 0.0
