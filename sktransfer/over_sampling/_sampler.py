@@ -2,8 +2,8 @@
 
 import numpy as np
 import torch
-from sklearn.base import BaseEstimator
-from sklearn.utils.multiclass import check_classification_targets
+from sklearn.base import BaseEstimator, OneToOneFeatureMixin
+from sklearn.utils.multiclass import check_classification_targets, type_of_target
 from sklearn.utils.validation import check_is_fitted, column_or_1d, validate_data
 
 from sktransfer._validation import check_param
@@ -19,7 +19,7 @@ from sktransfer.utils._torch import (
 )
 
 
-class WGANGPOverSampler(BaseEstimator):
+class WGANGPOverSampler(OneToOneFeatureMixin, BaseEstimator):
     """Over-sample rare classes of spectra with a Wasserstein GAN (WGAN-GP).
 
     A generator of transposed 1-D convolutions learns to produce spectra
@@ -190,6 +190,14 @@ class WGANGPOverSampler(BaseEstimator):
             raise ValueError(f"betas must be two numbers in [0, 1); got {self.betas}.")
 
     def _validate(self, X, y):
+        if y is not None and type_of_target(y) == "multilabel-indicator":
+            y = np.asarray(y)
+            if not np.all(y.sum(axis=1) == 1):
+                raise ValueError(
+                    "A 2-D y must be one-hot (exactly one 1 per row); "
+                    "multilabel targets are not supported."
+                )
+            y = np.argmax(y, axis=1)
         X, y = validate_data(
             self, X, y, dtype=(np.float64, np.float32), reset=True, y_numeric=False
         )
@@ -343,9 +351,10 @@ class WGANGPOverSampler(BaseEstimator):
         Parameters
         ----------
         X : array-like of shape (n_samples, n_features)
-            Training spectra; a DataFrame gives a DataFrame back.
-        y : array-like of shape (n_samples,)
-            Class labels; a Series gives a Series back.
+            Training spectra; a DataFrame or a list gives the same type back.
+        y : array-like of shape (n_samples,) or (n_samples, n_classes)
+            Class labels, or one-hot rows; a Series or DataFrame gives the
+            same type back, a list gives a list.
 
         Returns
         -------
@@ -367,15 +376,22 @@ class WGANGPOverSampler(BaseEstimator):
 
 
 def _as_input_type(X, y, X_in, y_in):
-    """Give pandas containers back when pandas came in."""
+    """Give back the containers that came in (as imbalanced-learn does)."""
+    if type_of_target(y_in) == "multilabel-indicator":
+        y = np.eye(np.shape(y_in)[1], dtype=np.asarray(y_in).dtype)[y]
     if hasattr(X_in, "iloc"):
         import pandas as pd
 
         X = pd.DataFrame(X, columns=X_in.columns)
-    if hasattr(y_in, "iloc") and getattr(y_in, "ndim", 1) == 1:
+    elif isinstance(X_in, list):
+        X = X.tolist()
+    if hasattr(y_in, "iloc"):
         import pandas as pd
 
-        y = pd.Series(y, name=y_in.name, dtype=y_in.dtype)
+        if y_in.ndim == 1:
+            y = pd.Series(y, name=y_in.name, dtype=y_in.dtype)
+        else:
+            y = pd.DataFrame(y, columns=y_in.columns).astype(y_in.dtypes)
     elif isinstance(y_in, list):
         y = y.tolist()
     return X, y

@@ -261,3 +261,41 @@ def test_pickle_roundtrip_samples(trained):
 
     clone = pickle.loads(pickle.dumps(trained))
     assert clone.sample(3, y=0).shape == (3, trained.n_features_in_)
+
+
+IMBLEARN_CHECKS = [
+    "check_target_type",
+    "check_samplers_one_label",
+    "check_samplers_fit",
+    "check_samplers_fit_resample",
+    "check_samplers_sampling_strategy_fit_resample",
+    "check_samplers_pandas",
+    "check_samplers_list",
+    "check_samplers_multiclass_ova",
+    "check_samplers_preserve_dtype",
+    "check_samplers_2d_target",
+    "check_sampler_get_feature_names_out",
+    "check_sampler_get_feature_names_out_pandas",
+]
+
+
+@pytest.mark.filterwarnings("ignore::sklearn.exceptions.DataConversionWarning")
+@pytest.mark.parametrize("check", IMBLEARN_CHECKS)
+def test_imblearn_sampler_checks(check):
+    """imbalanced-learn's own sampler checks, called one by one.
+
+    Its ``parametrize_with_checks`` needs imbalanced-learn's tag classes; the
+    dense-only checks it would yield for a dense sampler are these.
+    """
+    checks = pytest.importorskip("imblearn.utils.estimator_checks")
+    sampler = tiny(max_iter=1, n_critic=1)
+    getattr(checks, check)("WGANGPOverSampler", sampler)
+
+
+def test_one_hot_y_round_trip(data):
+    X, y = data
+    Y = np.eye(2, dtype=int)[y]
+    X_res, Y_res = tiny().fit_resample(X, Y)
+    assert Y_res.shape == (60, 2) and Y_res.sum(axis=0).tolist() == [30, 30]
+    with pytest.raises(ValueError, match="one-hot"):
+        tiny().fit(X, np.ones((len(X), 2), dtype=int))
