@@ -1,31 +1,43 @@
-"""``sktransfer demo``: the sktransfer chain on built-in synthetic data.
+"""``sktransfer demo``: the sktransfer chain end to end.
 
 The demo is a list of stages (:data:`STAGES`). A stage is a function
 ``stage(ctx) -> list[Row]`` that reads what earlier stages left in the shared
 context ``ctx`` (a :class:`~sklearn.utils.Bunch`), may add to it, and
 returns rows for the results table. Each row shows a measured value beside a
-reference (the truth, a simple baseline method or chance), so every number
-can be judged at a glance. New stages are added by writing one function and
-inserting it in :data:`STAGES`.
+reference (the truth, a simple baseline method, a competing method or
+chance), so every number can be judged at a glance. New stages are added by
+writing one function and inserting it in :data:`STAGES`.
+
+On built-in synthetic data (:func:`~sktransfer.datasets.make_spectra`) the
+truth is known and every stage is scored against it; with ``--data DIR`` the
+same chain runs on RRUFF files and stages that need the truth say so.
 """
 
+import os
 import time
-from typing import NamedTuple
+import warnings
 
-import numpy as np
+from sktransfer.cli._demo_learning import stage_augmentation, stage_transfer
+from sktransfer.cli._demo_report import Row, format_table, write_report
+from sktransfer.cli._demo_stages import (
+    stage_baseline,
+    stage_data,
+    stage_metrics,
+    stage_peaks,
+    stage_preprocessing,
+)
+
+__all__ = ["STAGES", "Row", "format_table", "register", "run", "run_stages"]
 
 MIN_SAMPLES = 50
-_WEIGHTS = (0.4, 0.3, 0.2, 0.1)
-
-
-class Row(NamedTuple):
-    """One line of the results table."""
-
-    stage: str
-    quantity: str
-    value: object
-    reference: object = ""
-    note: str = ""
+#: Smallest number of paired RRUFF samples the demo trains on.
+MIN_PAIRED = 6
+#: Smallest number of Raman spectra of a species to enter the classification.
+MIN_PER_SPECIES = 5
+#: (synthetic materials, VAE epochs, GAN generator updates) of a full and a
+#: ``--quick`` run.
+FULL = (200, 80, 400)
+QUICK = (80, 4, 8)
 
 
 def register(subparsers):
@@ -43,16 +55,46 @@ def register(subparsers):
     """
     parser = subparsers.add_parser(
         "demo",
-        help="run the sktransfer chain on built-in synthetic data",
-        description="Run the sktransfer chain on built-in synthetic spectra and "
-        "print a table of results, each beside a reference value.",
+        help="run the whole sktransfer chain on built-in data (or RRUFF files)",
+        description="Run baseline correction, peak fitting, IR -> Raman transfer "
+        "and WGAN-GP augmentation on built-in synthetic spectra (or on RRUFF "
+        "files with --data), print a table of results, each beside a reference "
+        "value, and write figures and a Markdown report to an output folder.",
     )
     parser.add_argument(
         "--n-samples",
         type=int,
-        default=160,
+        default=None,
         metavar="N",
-        help=f"number of synthetic materials (default 160, at least {MIN_SAMPLES})",
+        help=f"number of synthetic materials (default {FULL[0]}, {QUICK[0]} with "
+        f"--quick; at least {MIN_SAMPLES})",
+    )
+    parser.add_argument(
+        "--quick",
+        action="store_true",
+        help="a fast run with little training (for a first look and for tests)",
+    )
+    parser.add_argument(
+        "--data",
+        metavar="DIR",
+        help="directory of RRUFF files to use instead of synthetic spectra",
+    )
+    parser.add_argument(
+        "-o",
+        "--output",
+        default="sktransfer-demo",
+        metavar="DIR",
+        help="folder for the figures and report.md (default ./sktransfer-demo)",
+    )
+    parser.add_argument(
+        "--overwrite",
+        action="store_true",
+        help="replace files in an output folder that is not empty",
+    )
+    parser.add_argument(
+        "--device",
+        default="cpu",
+        help="torch device of the neural estimators: cpu, cuda, cuda:N (default cpu)",
     )
     parser.add_argument(
         "--random-state",
@@ -65,178 +107,19 @@ def register(subparsers):
     return parser
 
 
-def _cv(ctx, n_splits=5):
-    from sklearn.model_selection import StratifiedKFold
-
-    return StratifiedKFold(n_splits, shuffle=True, random_state=ctx.random_state)
-
-
-def stage_data(ctx):
-    """Generate paired, imbalanced synthetic IR/Raman/XRD spectra."""
-    from sktransfer.datasets import make_spectra
-
-    data = make_spectra(ctx.n_samples, weights=_WEIGHTS, random_state=ctx.random_state)
-    ctx.data = data
-    counts = "/".join(str(c) for c in np.bincount(data.y))
-    sizes = f"{data.ir.shape[1]} / {data.raman.shape[1]} / {data.xrd.shape[1]}"
-    return [
-        Row("data", "materials per class", counts, "", "make_spectra, imbalanced"),
-        Row("data", "IR / Raman / XRD points", sizes, "", "with baseline and noise"),
-    ]
-
-
-def stage_preprocessing(ctx):
-    """Resample, cut and scale spectra with sktransfer.preprocessing."""
-    from sktransfer.metrics import spectral_correlation, spectral_rmse
-    from sktransfer.preprocessing import RangeCut, Resampler
-
-    data = ctx.data
-    x, clean = data.ir_axis, data.ir_clean
-    coarse = np.linspace(x[0], x[-1], x.size // 3)
-    scores = {}
-    for method in ("cubic", "linear"):
-        down = Resampler(grid=coarse, x_axis=x, method=method).fit_transform(clean)
-        back = Resampler(grid=x, x_axis=coarse, method=method).fit_transform(down)
-        scores[method] = (spectral_correlation(clean, back), spectral_rmse(clean, back))
-    label = f"IR {x.size} -> {coarse.size} -> {x.size} pts"
-    note = "Resampler cubic (ref: linear)"
-    rows = [
-        Row("preprocessing", f"{label}, {name}", cubic, linear, note)
-        for name, cubic, linear in zip(("r", "RMSE"), *scores.values())
-    ]
-    cut = RangeCut(start=400.0, end=1250.0, x_axis=data.raman_axis).fit(data.raman)
-    ctx.raman_cut = cut
-    rows.append(
-        Row(
-            "preprocessing",
-            "Raman 400-1250 cm-1, points kept",
-            int(cut.support_.sum()),
-            data.raman.shape[1],
-            "RangeCut (ref: all)",
-        )
-    )
-    return rows
-
-
-def stage_metrics(ctx):
-    """Compare observed with clean spectra; calibrate the realism tests."""
-    from sktransfer.metrics import (
-        kmeans_indistinguishability,
-        spectral_correlation,
-        spectral_rmse,
-        two_sample_accuracy,
-    )
-    from sktransfer.preprocessing import StandardNormalVariate
-
-    data, seed = ctx.data, ctx.random_state
-    snv = StandardNormalVariate()
-    clean = snv.fit_transform(data.raman_clean)
-    observed = snv.fit_transform(data.raman)
-    # The true baseline gives the ceiling a perfect baseline correction reaches.
-    corrected = snv.fit_transform(data.raman - data.raman_baseline)
-    rows = [
-        Row(
-            "metrics",
-            "Raman observed vs clean, r",
-            spectral_correlation(data.raman_clean, data.raman),
-            spectral_correlation(data.raman_clean, data.raman - data.raman_baseline),
-            "ref: true baseline removed",
-        ),
-        Row(
-            "metrics",
-            "Raman observed vs clean, RMSE after SNV",
-            spectral_rmse(clean, observed),
-            spectral_rmse(clean, corrected),
-            "ref: true baseline removed",
-        ),
-    ]
-    # The largest class split in two: half "a" is the real set; half "b" is
-    # what a perfect generator would produce, and its mean plus independent
-    # noise what a naive one would (fitted on "b", never on "a").
-    real = corrected[data.y == 0]
-    rng = np.random.default_rng(seed)
-    order = rng.permutation(len(real))
-    a, b = real[order[: len(real) // 2]], real[order[len(real) // 2 :]]
-    naive = b.mean(axis=0) + rng.normal(0.0, 1.0, b.shape) * b.std(axis=0)
-    for name, func in (
-        ("two_sample_accuracy", two_sample_accuracy),
-        ("kmeans_indistinguishability", kmeans_indistinguishability),
-    ):
-        rows.append(
-            Row(
-                "metrics",
-                f"{name}: real vs held-out real",
-                func(a, b, random_state=seed),
-                0.5,
-                "0.5 = indistinguishable",
-            )
-        )
-        rows.append(
-            Row(
-                "metrics",
-                f"{name}: real vs mean + noise",
-                func(a, naive, random_state=seed),
-                0.5,
-                "naive generator",
-            )
-        )
-    return rows
-
-
-def stage_classifier(ctx):
-    """Cross-validated balanced accuracy of plain sklearn classifiers."""
-    from sklearn.base import clone
-    from sklearn.dummy import DummyClassifier
-    from sklearn.linear_model import LogisticRegression
-    from sklearn.model_selection import cross_val_score
-    from sklearn.pipeline import make_pipeline
-
-    from sktransfer.preprocessing import StandardNormalVariate
-
-    data = ctx.data
-    cv = _cv(ctx)
-    chance = cross_val_score(
-        DummyClassifier(), data.raman, data.y, cv=cv, scoring="balanced_accuracy"
-    ).mean()
-    logreg = LogisticRegression(max_iter=2000)
-    models = {
-        "Raman, LogisticRegression": (logreg, data.raman),
-        "Raman, RangeCut + SNV + LogReg": (
-            make_pipeline(clone(ctx.raman_cut), StandardNormalVariate(), logreg),
-            data.raman,
-        ),
-        "IR, SNV + LogReg": (
-            make_pipeline(StandardNormalVariate(), logreg),
-            data.ir,
-        ),
-    }
-    rows = []
-    for name, (model, X) in models.items():
-        score = cross_val_score(
-            model, X, data.y, cv=cv, scoring="balanced_accuracy"
-        ).mean()
-        rows.append(
-            Row(
-                "classifier",
-                f"{name}, balanced acc.",
-                score,
-                chance,
-                "5-fold CV (ref: chance)",
-            )
-        )
-    return rows
-
-
 #: The demo's stages, in order: (name, function).
 STAGES = [
     ("data", stage_data),
     ("preprocessing", stage_preprocessing),
     ("metrics", stage_metrics),
-    ("classifier", stage_classifier),
+    ("baseline", stage_baseline),
+    ("peaks", stage_peaks),
+    ("transfer", stage_transfer),
+    ("augmentation", stage_augmentation),
 ]
 
 
-def run_stages(ctx, stages=None):
+def run_stages(ctx, stages=None, progress=False):
     """Run the stages in order and collect their rows.
 
     A stage that raises does not stop the others: its error becomes a row
@@ -249,6 +132,8 @@ def run_stages(ctx, stages=None):
         Shared context with at least ``n_samples`` and ``random_state``.
     stages : list of (str, callable) or None, default=None
         The stages; ``None`` runs :data:`STAGES`.
+    progress : bool, default=False
+        Print a line when a stage starts and ends, with the elapsed time.
 
     Returns
     -------
@@ -258,54 +143,83 @@ def run_stages(ctx, stages=None):
     rows = []
     ctx.setdefault("failed", [])
     ctx.setdefault("timings", {})
-    for name, stage in STAGES if stages is None else stages:
+    ctx.setdefault("quick", False)
+    ctx.setdefault("device", "cpu")
+    stages = STAGES if stages is None else stages
+    begin = time.perf_counter()
+    for k, (name, stage) in enumerate(stages, 1):
+        if progress:
+            print(f"[{k}/{len(stages)}] {name} ...", flush=True)
         start = time.perf_counter()
         try:
             rows.extend(stage(ctx))
+            status = "done"
         except Exception as exc:  # noqa: BLE001 - reported in the table
             ctx.failed.append(name)
             rows.append(Row(name, "FAILED", f"{type(exc).__name__}: {exc}"))
+            status = "FAILED"
         ctx.timings[name] = time.perf_counter() - start
+        if progress:
+            print(
+                f"[{k}/{len(stages)}] {name} {status} in {ctx.timings[name]:.1f} s "
+                f"(elapsed {time.perf_counter() - begin:.1f} s)",
+                flush=True,
+            )
     return rows
 
 
-def _cell(value):
-    if isinstance(value, float | np.floating):
-        return f"{value:.3f}"
-    return str(value)
+def _load_rruff(directory):
+    """Paired IR/Raman samples and species-labelled Raman spectra of a folder."""
+    import numpy as np
+    from sklearn.utils import Bunch
+
+    from sktransfer.cli import CLIError
+    from sktransfer.datasets import load_rruff
+
+    if not os.path.isdir(directory):
+        raise CLIError(f"{directory}: no such directory")
+    options = {"outside": "zero", "normalize": "max", "on_error": "skip"}
+    try:
+        paired = load_rruff(directory, pair=True, **options)
+    except ValueError as exc:
+        raise CLIError(f"{directory}: {str(exc).splitlines()[0]}") from None
+    if len(paired.rruff_ids) < MIN_PAIRED:
+        raise CLIError(
+            f"{directory}: {len(paired.rruff_ids)} RRUFF samples with both IR and "
+            f"Raman files; the demo needs at least {MIN_PAIRED}"
+        )
+    rruff = Bunch(paired=paired, labelled=None, labelled_note="")
+    spectra = load_rruff(
+        directory, pair=False, modality="raman", kind="Processed", **options
+    )
+    names, y, counts = np.unique(
+        spectra.species, return_inverse=True, return_counts=True
+    )
+    keep = counts >= MIN_PER_SPECIES
+    if keep.sum() < 2:
+        rruff.labelled_note = (
+            f"fewer than 2 species with {MIN_PER_SPECIES}+ Raman spectra"
+        )
+        return rruff
+    mask = keep[y]
+    rruff.labelled = Bunch(
+        X=spectra.raman[mask],
+        y=np.searchsorted(np.flatnonzero(keep), y[mask]),
+        axis=spectra.raman_axis,
+        names=names[keep],
+        note=f"species with {MIN_PER_SPECIES}+ Processed Raman spectra",
+    )
+    return rruff
 
 
-def format_table(rows):
-    """Format rows as an aligned plain-text table.
+def _prepare_output(path, overwrite):
+    from sktransfer.cli._files import check_output
 
-    Parameters
-    ----------
-    rows : list of Row
-        The rows.
-
-    Returns
-    -------
-    table : str
-        The table, with a header line.
-    """
-    header = Row("stage", "quantity", "value", "reference", "note")
-    cells = [[_cell(v) for v in row] for row in [header, *rows]]
-    widths = [max(len(c[i]) for c in cells) for i in range(len(header))]
-    right = {2, 3}
-
-    def line(c):
-        parts = [
-            c[i].rjust(widths[i]) if i in right else c[i].ljust(widths[i])
-            for i in range(len(c))
-        ]
-        return "  ".join(parts).rstrip()
-
-    rule = "  ".join("-" * w for w in widths)
-    return "\n".join([line(cells[0]), rule, *(line(c) for c in cells[1:])])
+    check_output(path, overwrite, directory=True)
 
 
 def run(args):
-    """Run the demo and print the results table.
+    """Run the demo, print the results table and write the report.
 
     Parameters
     ----------
@@ -321,22 +235,77 @@ def run(args):
 
     from sktransfer import __version__
     from sktransfer.cli import CLIError
+    from sktransfer.cli._common import check_device
 
-    if args.n_samples < MIN_SAMPLES:
-        raise CLIError(
-            f"--n-samples must be at least {MIN_SAMPLES}, got {args.n_samples}."
-        )
-    ctx = Bunch(n_samples=args.n_samples, random_state=args.random_state)
+    n_samples, epochs, gan_iter = QUICK if args.quick else FULL
+    if args.n_samples is not None:
+        n_samples = args.n_samples
+    if n_samples < MIN_SAMPLES:
+        raise CLIError(f"--n-samples must be at least {MIN_SAMPLES}, got {n_samples}.")
+    check_device(args.device)
+    _prepare_output(args.output, args.overwrite)
+    ctx = Bunch(
+        n_samples=n_samples,
+        random_state=args.random_state,
+        device=args.device,
+        quick=args.quick,
+        epochs=epochs,
+        gan_iter=gan_iter,
+        data_dir=args.data,
+        rruff=None if args.data is None else _load_rruff(args.data),
+    )
+    source = (
+        f"RRUFF files in {args.data}"
+        if args.data
+        else f"{n_samples} synthetic materials"
+    )
     print(
-        f"sktransfer {__version__} demo: {args.n_samples} synthetic materials, "
-        f"random state {args.random_state}\n"
+        f"sktransfer {__version__} demo: {source}, random state "
+        f"{args.random_state}, device {args.device}"
+        + (", quick run" if args.quick else "")
+        + "\n",
+        flush=True,
     )
     start = time.perf_counter()
-    rows = run_stages(ctx)
-    print(format_table(rows))
+    with warnings.catch_warnings():
+        # Convergence and parameter notes of the baseline and peak solvers on
+        # noisy spectra would bury the progress lines; the table scores them.
+        warnings.simplefilter("ignore")
+        rows = run_stages(ctx, progress=True)
+    print("\n" + format_table(rows))
+    total = time.perf_counter() - start
     times = ", ".join(f"{k} {v:.1f} s" for k, v in ctx.timings.items())
-    print(f"\nTotal {time.perf_counter() - start:.1f} s ({times}).")
+    print(f"\nTotal {total:.1f} s ({times}).")
+    figures, notes = _write_outputs(ctx, args, rows, source, total, times)
+    for note in notes:
+        print(f"Note: {note}.")
+    print(f"Report: {os.path.join(args.output, 'report.md')}", flush=True)
     if ctx.failed:
         print(f"Failed stages: {', '.join(ctx.failed)}.")
         return 1
     return 0
+
+
+def _write_outputs(ctx, args, rows, source, total, times):
+    from sktransfer import __version__
+    from sktransfer.cli import CLIError
+    from sktransfer.cli._demo_figures import write_figures
+
+    try:
+        figures, notes = write_figures(ctx, args.output)
+        write_report(
+            os.path.join(args.output, "report.md"),
+            title=f"sktransfer {__version__} demo",
+            settings=[
+                f"data: {source}",
+                f"random state {args.random_state}, device {args.device}"
+                + (", quick run" if args.quick else ""),
+                f"total {total:.1f} s ({times})",
+            ],
+            rows=rows,
+            figures=figures,
+            notes=notes,
+        )
+    except OSError as exc:
+        raise CLIError(f"cannot write to {args.output}: {exc.strerror}") from None
+    return figures, notes
