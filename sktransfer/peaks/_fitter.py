@@ -321,6 +321,7 @@ class PeakProfileFitter(SpectralTransformer):
         x = torch.tensor(self.x_, dtype=dtype, device=device)
         mid, half = 0.5 * (self.x_[0] + self.x_[-1]), 0.5 * (self.x_[-1] - self.x_[0])
         u = (x - mid) / half
+        X = np.ascontiguousarray(X)
         n, k = X.shape[0], self.n_peaks_
         out = np.empty((n, k * npp + n_base), dtype=X.dtype)
         fitted_all = np.empty_like(X)

@@ -1,0 +1,236 @@
+import pickle
+import warnings
+
+import numpy as np
+import pytest
+import torch
+from sklearn.base import clone
+from sklearn.exceptions import ConvergenceWarning
+from sklearn.linear_model import LogisticRegression
+from sklearn.model_selection import GridSearchCV
+from sklearn.pipeline import make_pipeline
+from sklearn.preprocessing import StandardScaler
+
+from sktransfer.baseline import AirPLS
+from sktransfer.peaks import PeakProfileFitter
+from sktransfer.peaks._profiles import render_peaks
+
+X_AXIS = np.linspace(200.0, 800.0, 240)
+CENTERS = np.array([300.0, 450.0, 520.0, 680.0])
+
+
+def make_peaks(profile, n=12, noise=0.0, offset=0.0, slope=0.0, seed=0):
+    """Spectra with known peaks; returns X and the true (n, 4, 4) parameters."""
+    rng = np.random.default_rng(seed)
+    c = CENTERS + rng.normal(0, 1.5, (n, 4))
+    h = rng.uniform(0.5, 2.0, (n, 4))
+    f = rng.uniform(15.0, 30.0, (n, 4))
+    s = rng.uniform(0.1, 0.9, (n, 4))
+    t = [torch.from_numpy(a) for a in (X_AXIS, c, h, f, s)]
+    X = render_peaks(*t, profile=profile).numpy()
+    X = X + offset + slope * (X_AXIS - 500.0) + rng.normal(0, noise, X.shape)
+    return X, np.stack([c, h, f, s], axis=-1)
+
+
+@pytest.fixture(scope="module")
+def voigt_fit():
+    X, true = make_peaks("voigt", offset=0.3, slope=1e-3)
+    fitter = PeakProfileFitter(x_axis=X_AXIS, n_peaks=4)
+    P = fitter.fit_transform(X)
+    return fitter, X, true, P
+
+
+def test_recovers_known_voigt_peaks(voigt_fit):
+    fitter, X, true, P = voigt_fit
+    np.testing.assert_allclose(fitter.centers_, CENTERS, atol=3.0)
+    peaks = P[:, :16].reshape(-1, 4, 4)
+    np.testing.assert_allclose(peaks[..., 0], true[..., 0], atol=1e-3)
+    np.testing.assert_allclose(peaks[..., 1], true[..., 1], rtol=1e-4)
+    np.testing.assert_allclose(peaks[..., 2], true[..., 2], rtol=1e-4)
+    np.testing.assert_allclose(peaks[..., 3], true[..., 3], atol=1e-3)
+    np.testing.assert_allclose(P[:, 16], 0.3, atol=1e-5)
+    np.testing.assert_allclose(P[:, 17], 1e-3, atol=1e-7)
+    assert fitter.r2_.min() > 0.999999
+    assert fitter.n_iter_ >= 1
+    assert fitter.rmse_.shape == (X.shape[0],)
+
+
+def test_feature_names(voigt_fit):
+    fitter = voigt_fit[0]
+    names = fitter.get_feature_names_out()
+    assert list(names[:5]) == [
+        "peak0_center",
+        "peak0_height",
+        "peak0_fwhm",
+        "peak0_shape",
+        "peak1_center",
+    ]
+    assert list(names[-2:]) == ["baseline_offset", "baseline_slope"]
+    assert len(names) == voigt_fit[3].shape[1]
+
+
+def test_inverse_transform_round_trip(voigt_fit):
+    fitter, X, _, P = voigt_fit
+    rendered = fitter.inverse_transform(P)
+    np.testing.assert_allclose(rendered, X, atol=1e-6)
+    recon = clone(fitter).set_params(output="reconstruction").fit(X).transform(X)
+    np.testing.assert_allclose(rendered, recon, atol=1e-8)
+    with pytest.raises(ValueError, match="columns"):
+        fitter.inverse_transform(P[:, :-1])
+
+
+def test_fit_peaks_gives_every_result(voigt_fit):
+    fitter, X, _, P = voigt_fit
+    res = fitter.fit_peaks(X[:3])
+    np.testing.assert_allclose(res.parameters, P[:3], rtol=1e-7, atol=1e-9)
+    assert res.reconstruction.shape == (3, X.shape[1])
+    assert res.r2.shape == res.rmse.shape == res.converged.shape == (3,)
+    assert res.converged.all()
+
+
+@pytest.mark.parametrize("profile", ["gaussian", "lorentzian", "pseudo_voigt"])
+def test_recovers_other_profiles_with_noise(profile):
+    X, true = make_peaks(profile, n=6, noise=0.01, seed=1)
+    fitter = PeakProfileFitter(profile, centers=CENTERS, x_axis=X_AXIS)
+    P = fitter.fit_transform(X)
+    npp = 4 if profile == "pseudo_voigt" else 3
+    peaks = P[:, : 4 * npp].reshape(-1, 4, npp)
+    fwhm = true[..., 2]
+    assert np.median(np.abs(peaks[..., 0] - true[..., 0]) / fwhm) < 0.01
+    assert np.median(np.abs(peaks[..., 1] / true[..., 1] - 1)) < 0.02
+    assert np.median(np.abs(peaks[..., 2] / fwhm - 1)) < 0.03
+    assert fitter.r2_.min() > 0.99
+
+
+def test_x_is_not_modified_and_float32_is_kept():
+    X, _ = make_peaks("pseudo_voigt", n=4)
+    X32 = X.astype(np.float32)
+    before = X32.copy()
+    fitter = PeakProfileFitter("pseudo_voigt", n_peaks=4, x_axis=X_AXIS)
+    P = fitter.fit_transform(X32)
+    np.testing.assert_array_equal(X32, before)
+    assert P.dtype == np.float32
+    assert fitter.inverse_transform(P).dtype == np.float32
+    assert fitter.r2_.min() > 0.999
+
+
+def test_detection_keeps_the_most_prominent_peaks():
+    X, _ = make_peaks("gaussian", n=8)
+    X[:, :] += 3.0 * np.exp(-0.5 * ((X_AXIS - 600.0) / 8.0) ** 2)
+    fitter = PeakProfileFitter("gaussian", n_peaks=1, x_axis=X_AXIS).fit(X)
+    np.testing.assert_allclose(fitter.centers_, [600.0], atol=3.0)
+    default = PeakProfileFitter("gaussian", x_axis=X_AXIS).fit(X)
+    assert default.n_peaks_ == 5
+    assert np.all(np.diff(default.centers_) > 0)
+
+
+def test_too_many_peaks_requested_degrades_with_warning():
+    X, _ = make_peaks("gaussian", n=4)
+    with pytest.warns(UserWarning, match="only 4 peak"):
+        fitter = PeakProfileFitter("gaussian", n_peaks=9, x_axis=X_AXIS).fit(X)
+    assert fitter.n_peaks_ == 4
+
+
+def test_decreasing_axis_gives_the_same_peaks():
+    X, _ = make_peaks("lorentzian", n=4)
+    up = PeakProfileFitter("lorentzian", n_peaks=4, x_axis=X_AXIS).fit_transform(X)
+    down = PeakProfileFitter("lorentzian", n_peaks=4, x_axis=X_AXIS[::-1])
+    P = down.fit_transform(X[:, ::-1])
+    np.testing.assert_allclose(P[:, :12], up[:, :12], rtol=1e-6, atol=1e-6)
+
+
+def test_convergence_warning():
+    X, _ = make_peaks("gaussian", n=3)
+    with pytest.warns(ConvergenceWarning, match="did not converge"):
+        PeakProfileFitter("gaussian", n_peaks=4, x_axis=X_AXIS, max_iter=1).fit(X)
+
+
+@pytest.mark.parametrize(
+    "params, match",
+    [
+        ({"profile": "cauchy"}, "profile must be one of"),
+        ({"n_peaks": 0}, "n_peaks must be in"),
+        ({"output": "areas"}, "output must be one of"),
+        ({"baseline": "cubic"}, "baseline must be one of"),
+        ({"centers": [100.0, 450.0]}, "outside the axis range"),
+        ({"centers": [np.nan]}, "finite"),
+        ({"fwhm_bounds": (5.0, 1.0)}, "fwhm_bounds"),
+        ({"center_tolerance": 0.0}, "center_tolerance"),
+        ({"max_iter": 0}, "max_iter"),
+        ({"device": "cuda:7"}, "device"),
+        ({"x_axis": np.linspace(0, 1, 10)}, "x_axis has 10 values"),
+        ({"x_axis": np.r_[X_AXIS[:-1], 0.0]}, "monotonic"),
+    ],
+)
+def test_bad_parameters(params, match):
+    X, _ = make_peaks("gaussian", n=2)
+    kwargs = {"x_axis": X_AXIS, **params}
+    with pytest.raises(ValueError, match=match):
+        PeakProfileFitter(**kwargs).fit(X)
+
+
+def test_bad_data():
+    X, _ = make_peaks("gaussian", n=3)
+    for bad in (np.nan, np.inf):
+        Xb = X.copy()
+        Xb[1, 5] = bad
+        with pytest.raises(ValueError, match="NaN|infinity"):
+            PeakProfileFitter(x_axis=X_AXIS).fit(Xb)
+    with pytest.raises(ValueError, match="No peak found"):
+        PeakProfileFitter(x_axis=X_AXIS).fit(np.ones_like(X))
+    fitter = PeakProfileFitter("gaussian", n_peaks=2, x_axis=X_AXIS).fit(X)
+    with pytest.raises(ValueError, match="features"):
+        fitter.transform(X[:, :-1])
+
+
+@pytest.mark.skipif(torch.cuda.is_available(), reason="checks the absent-GPU error")
+def test_absent_cuda_is_a_clear_error():
+    X, _ = make_peaks("gaussian", n=2)
+    with pytest.raises(ValueError, match="CUDA is not available"):
+        PeakProfileFitter(device="cuda", x_axis=X_AXIS).fit(X)
+
+
+@pytest.mark.gpu
+def test_cuda_matches_cpu():
+    X, _ = make_peaks("voigt", n=6)
+    cpu = PeakProfileFitter(n_peaks=4, x_axis=X_AXIS).fit_transform(X)
+    gpu = PeakProfileFitter(n_peaks=4, x_axis=X_AXIS, device="cuda").fit_transform(X)
+    np.testing.assert_allclose(gpu, cpu, rtol=1e-5, atol=1e-6)
+
+
+def test_clone_pickle_and_pandas_output(voigt_fit):
+    fitter, X, _, P = voigt_fit
+    again = pickle.loads(pickle.dumps(fitter))
+    np.testing.assert_allclose(again.transform(X[:2]), P[:2], rtol=1e-8, atol=1e-10)
+    assert clone(fitter).get_params().keys() == fitter.get_params().keys()
+    df = clone(fitter).set_output(transform="pandas").fit_transform(X[:4])
+    assert list(df.columns) == list(fitter.get_feature_names_out())
+
+
+def test_pipeline_after_baseline_and_grid_search():
+    rng = np.random.default_rng(3)
+    X, true = make_peaks("gaussian", n=30, noise=0.005, seed=3)
+    y = (true[:, 1, 1] > true[:, 2, 1]).astype(int)
+    X = X + 0.5 + 0.2 * ((X_AXIS - 200) / 600) ** 2 + rng.normal(0, 1e-3, X.shape)
+    pipe = make_pipeline(
+        AirPLS(lam=1e7, x_axis=X_AXIS),
+        PeakProfileFitter(
+            "gaussian", n_peaks=4, x_axis=X_AXIS, baseline="constant", max_iter=30
+        ),
+        StandardScaler(),
+        LogisticRegression(max_iter=1000),
+    )
+    search = GridSearchCV(
+        pipe,
+        {
+            "peakprofilefitter__n_peaks": [2, 4],
+            "peakprofilefitter__profile": ["gaussian", "lorentzian"],
+        },
+        cv=3,
+    )
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        search.fit(X, y)
+    # the label is the order of the two middle peaks, not the two strongest
+    assert search.best_params_["peakprofilefitter__n_peaks"] == 4
+    assert search.best_score_ > 0.8
