@@ -1,6 +1,7 @@
 """Meta-estimators that put resampling inside ``fit`` of a classifier."""
 
 from sklearn.base import BaseEstimator, ClassifierMixin, MetaEstimatorMixin, clone
+from sklearn.utils import get_tags
 from sklearn.utils.metaestimators import available_if
 from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import check_is_fitted, validate_data
@@ -84,7 +85,7 @@ class AugmentedClassifier(MetaEstimatorMixin, ClassifierMixin, BaseEstimator):
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
-        inner = self.classifier.__sklearn_tags__()
+        inner = get_tags(self.classifier)
         tags.classifier_tags = inner.classifier_tags
         tags.target_tags.required = True
         return tags
