@@ -134,6 +134,8 @@ def stage_augmentation(ctx):
     classifier = LogisticRegression(C=0.1, max_iter=2000)
     counts = np.bincount(y[tr])
     rare = int(np.argmin(counts))
+    rruff = ctx.get("rruff")
+    rare_name = f"class {rare}" if rruff is None else rruff.labelled.names[rare]
     models = {"none": classifier}
     smote = _smote(int(counts.min()), seed)
     if smote is not None:
@@ -208,7 +210,7 @@ def stage_augmentation(ctx):
         rows.append(
             Row(
                 "augmentation",
-                f"class {rare} real vs WGAN-GP, {name}",
+                f"{rare_name} real vs WGAN-GP, {name}",
                 value["WGAN-GP"],
                 value.get("SMOTE", 0.5),
                 "0.5 = looks real (ref: "
