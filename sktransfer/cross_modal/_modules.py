@@ -13,21 +13,26 @@ from torch.nn import functional as F
 class ConvEncoder(nn.Module):
     """1-D convolutional encoder of a spectrum to a diagonal Gaussian.
 
-    Three strided convolutions, an adaptive pooling to a fixed length (so any
-    input length works) and a dense head giving the mean and log-variance.
+    Strided convolutions (the first one, stride 4, reads broad bands cheaply;
+    the others stride 2), an adaptive pooling to a fixed length (so any input
+    length works) and a dense head giving the mean and log-variance.
     """
 
-    def __init__(self, latent_dim, channels=(16, 32, 32), hidden=256, pool=16):
+    def __init__(
+        self, latent_dim, channels=(16, 32, 32), hidden=256, pool=16, dropout=0.0
+    ):
         super().__init__()
         layers, c_in = [], 1
-        for c_out in channels:
-            layers += [nn.Conv1d(c_in, c_out, 9, stride=2, padding=4), nn.GELU()]
+        for i, c_out in enumerate(channels):
+            k, stride = (16, 4) if i == 0 else (9, 2)
+            layers += [nn.Conv1d(c_in, c_out, k, stride, padding=k // 2), nn.GELU()]
             c_in = c_out
         self.conv = nn.Sequential(*layers, nn.AdaptiveAvgPool1d(pool))
         self.head = nn.Sequential(
             nn.Flatten(),
             nn.Linear(c_in * pool, hidden),
             nn.GELU(),
+            nn.Dropout(dropout),
             nn.Linear(hidden, 2 * latent_dim),
         )
 
@@ -41,10 +46,13 @@ class ConvEncoder(nn.Module):
 class DenseDecoder(nn.Module):
     """Dense decoder from the latent to every point of the target grid."""
 
-    def __init__(self, latent_dim, n_out, hidden=256):
+    def __init__(self, latent_dim, n_out, hidden=256, dropout=0.0):
         super().__init__()
         self.net = nn.Sequential(
-            nn.Linear(latent_dim, hidden), nn.GELU(), nn.Linear(hidden, n_out)
+            nn.Linear(latent_dim, hidden),
+            nn.GELU(),
+            nn.Dropout(dropout),
+            nn.Linear(hidden, n_out),
         )
 
     def forward(self, z):
@@ -154,6 +162,8 @@ class SpectroGenVAE(nn.Module):
         Peak profile of the peak decoder, as in :mod:`sktransfer.peaks`.
     residual : bool, default=True
         Add a smooth residual to the peak decoder's output.
+    dropout : float, default=0.0
+        Dropout after the hidden dense layers (training only).
 
     Examples
     --------
@@ -177,12 +187,17 @@ class SpectroGenVAE(nn.Module):
         n_peaks=32,
         profile="pseudo_voigt",
         residual=True,
+        dropout=0.0,
     ):
         super().__init__()
         self.latent_dim = latent_dim
-        self.encoder = ConvEncoder(latent_dim, channels=channels, hidden=hidden)
+        self.encoder = ConvEncoder(
+            latent_dim, channels=channels, hidden=hidden, dropout=dropout
+        )
         if decoder == "dense":
-            self.decoder = DenseDecoder(latent_dim, n_out, hidden=hidden)
+            self.decoder = DenseDecoder(
+                latent_dim, n_out, hidden=hidden, dropout=dropout
+            )
         elif decoder == "peaks":
             if x_out is None:
                 x_out = torch.arange(n_out, dtype=torch.float32)

@@ -18,6 +18,7 @@ from sktransfer.metrics import spectral_correlation, spectral_correlation_scorer
 from sktransfer.preprocessing import MinMaxNormalizer
 
 FAST = {
+    "beta": 0.5,
     "max_epochs": 60,
     "batch_size": 40,
     "lr": 3e-3,
@@ -270,7 +271,8 @@ def test_partial_fit_continues_training(data):
 
 def test_module_instance_and_clone(fitted):
     params = clone(fitted).get_params()
-    assert params["module__latent_dim"] == 4 and params["beta"] == 0.01
+    assert params["module__latent_dim"] == 4 and params["beta"] == 0.5
+    assert SpectroGenRegressor().get_params()["beta"] == 10.0
     assert "predict_proba" not in dir(fitted)
     assert fitted.module is SpectroGenVAE
 
