@@ -231,6 +231,7 @@ def run(args):
     status : int
         0 if every stage ran, 1 otherwise.
     """
+    from sklearn.exceptions import ConvergenceWarning
     from sklearn.utils import Bunch
 
     from sktransfer import __version__
@@ -270,7 +271,8 @@ def run(args):
     with warnings.catch_warnings():
         # Convergence and parameter notes of the baseline and peak solvers on
         # noisy spectra would bury the progress lines; the table scores them.
-        warnings.simplefilter("ignore")
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        warnings.filterwarnings("ignore", module=r"pybaselines\.")
         rows = run_stages(ctx, progress=True)
     print("\n" + format_table(rows))
     total = time.perf_counter() - start

@@ -25,12 +25,14 @@ def _save(fig, directory, name):
     return name
 
 
-def transfer_figure(directory, axis, measured, vae, knn, n_show=3):
+def transfer_figure(directory, axis, measured, vae, knn, clean=None, n_show=3):
     """Measured against predicted Raman spectra of a few held-out samples."""
     n_show = min(n_show, len(measured))
     fig, axes = _figure(n_show)
     for i, ax in enumerate(axes):
-        ax.plot(axis, measured[i], color="black", lw=1.2, label="measured")
+        ax.plot(axis, measured[i], color="0.6", lw=0.8, label="measured")
+        if clean is not None:
+            ax.plot(axis, clean[i], color="black", lw=1.2, label="true (no noise)")
         ax.plot(axis, vae[i], color="tab:red", lw=1.0, label="SpectroGen VAE")
         ax.plot(axis, knn[i], color="tab:blue", lw=0.8, ls="--", label="5-NN")
         ax.set_title(f"held-out sample {i}")

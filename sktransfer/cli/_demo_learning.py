@@ -63,10 +63,16 @@ def stage_transfer(ctx):
         "vae": vae.fit(X[tr], Y[tr]).predict(X[te]),
         "knn": knn.fit(X[tr], Y[tr]).predict(X[te]),
     }
-    ctx.transfer_fig = (ctx.raman_axis, Y[te], predicted["vae"], predicted["knn"])
     truths = [("measured", Y[te])]
     if ctx.get("rruff") is None:
         truths.append(("clean", ctx.data.raman_clean[te]))
+    ctx.transfer_fig = (
+        ctx.raman_axis,
+        Y[te],
+        predicted["vae"],
+        predicted["knn"],
+        truths[-1][1] if len(truths) > 1 else None,
+    )
     rows = []
     for what, truth in truths:
         for name, func, sign in (
