@@ -75,10 +75,10 @@ class SpectroGenRegressor(NeuralNetRegressor):
     batch_size : int, default=32
         Mini-batch size.
     train_split : callable or None, default=None
-        skorch's internal validation split; ``None`` trains on all the data
+        The internal validation split; ``None`` trains on all the data
         (the least surprising choice inside sklearn cross-validation).
     verbose : int, default=0
-        skorch's per-epoch log. For a progress bar pass
+        Level of skorch's per-epoch log. For a progress bar pass
         ``callbacks=[skorch.callbacks.ProgressBar()]``.
     device : str or torch.device, default="cpu"
         ``"cpu"``, ``"cuda"``, ``"cuda:N"``; an absent device raises a
@@ -101,7 +101,7 @@ class SpectroGenRegressor(NeuralNetRegressor):
 
     See Also
     --------
-    sktransfer.peaks.PeakProfileFitter : the peak-profile prior on its own.
+    sktransfer.peaks.PeakProfileFitter : The peak-profile prior on its own.
 
     Notes
     -----
