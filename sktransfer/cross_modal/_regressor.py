@@ -107,7 +107,7 @@ class SpectroGenRegressor(NeuralNetRegressor):
     -----
     Persistence: ``pickle``/``joblib`` keep everything, and a model trained
     on ``device="cuda"`` unpickles on a machine without CUDA (skorch maps the
-    tensors to the CPU); set ``device="cpu"`` after loading. With
+    tensors to the CPU and sets ``device="cpu"`` with a ``DeviceWarning``). With
     ``save_params(f_params=...)``, load into an estimator built with the same
     ``module__*`` parameters: ``load_params`` reads the dimensions and the
     standardisation from the file itself, so no fitting is needed first.
