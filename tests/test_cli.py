@@ -144,6 +144,20 @@ def test_failing_stage_is_reported(monkeypatch, capsys, tmp_path):
     assert (tmp_path / "out" / "report.md").exists()
 
 
+def test_torch_threads_are_restored(monkeypatch, tmp_path):
+    import torch
+
+    seen = []
+    monkeypatch.setattr(
+        _demo,
+        "STAGES",
+        [("first", lambda ctx: seen.append(torch.get_num_threads()) or [])],
+    )
+    before = torch.get_num_threads()
+    assert main(["demo", "--threads", "1", "--output", str(tmp_path / "o")]) == 0
+    assert seen == [1] and torch.get_num_threads() == before
+
+
 def test_existing_output_is_not_overwritten(fast_stages, capsys, tmp_path):
     out = tmp_path / "out"
     out.mkdir()
@@ -161,6 +175,7 @@ def test_bad_arguments_are_one_line_errors(fast_stages, capsys, tmp_path):
     blocker.write_text("not a folder")
     cases = [
         (["--n-samples", "10"], "--n-samples must be at least 50, got 10."),
+        (["--threads", "0"], "--threads must be at least 1, got 0."),
         (["--device", "cuda:99"], "cuda"),
         (["--device", "tpu"], "tpu"),
         (["--output", str(blocker / "out")], "cannot create"),

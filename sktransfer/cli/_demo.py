@@ -97,6 +97,14 @@ def register(subparsers):
         help="torch device of the neural estimators: cpu, cuda, cuda:N (default cpu)",
     )
     parser.add_argument(
+        "--threads",
+        type=int,
+        default=1,
+        metavar="N",
+        help="torch CPU threads (default 1: the demo's networks are small, and "
+        "more threads slow them down on a busy machine)",
+    )
+    parser.add_argument(
         "--random-state",
         type=int,
         default=0,
@@ -189,12 +197,16 @@ def _load_rruff(directory):
             f"Raman files; the demo needs at least {MIN_PAIRED}"
         )
     rruff = Bunch(paired=paired, labelled=None, labelled_note="")
-    spectra = load_rruff(
-        directory, pair=False, modality="raman", kind="Processed", **options
-    )
-    names, y, counts = np.unique(
-        spectra.species, return_inverse=True, return_counts=True
-    )
+    try:
+        spectra = load_rruff(
+            directory, pair=False, modality="raman", kind="Processed", **options
+        )
+        names, y, counts = np.unique(
+            spectra.species.astype(str), return_inverse=True, return_counts=True
+        )
+    except ValueError as exc:
+        rruff.labelled_note = f"no labelled Raman spectra: {str(exc).splitlines()[0]}"
+        return rruff
     keep = counts >= MIN_PER_SPECIES
     if keep.sum() < 2:
         rruff.labelled_note = (
@@ -212,12 +224,6 @@ def _load_rruff(directory):
     return rruff
 
 
-def _prepare_output(path, overwrite):
-    from sktransfer.cli._files import check_output
-
-    check_output(path, overwrite, directory=True)
-
-
 def run(args):
     """Run the demo, print the results table and write the report.
 
@@ -231,20 +237,26 @@ def run(args):
     status : int
         0 if every stage ran, 1 otherwise.
     """
+    import torch
     from sklearn.exceptions import ConvergenceWarning
     from sklearn.utils import Bunch
 
     from sktransfer import __version__
     from sktransfer.cli import CLIError
     from sktransfer.cli._common import check_device
+    from sktransfer.cli._files import check_output
 
     n_samples, epochs, gan_iter = QUICK if args.quick else FULL
     if args.n_samples is not None:
         n_samples = args.n_samples
     if n_samples < MIN_SAMPLES:
         raise CLIError(f"--n-samples must be at least {MIN_SAMPLES}, got {n_samples}.")
+    if args.threads < 1:
+        raise CLIError(f"--threads must be at least 1, got {args.threads}.")
     check_device(args.device)
-    _prepare_output(args.output, args.overwrite)
+    check_output(args.output, args.overwrite, directory=True)
+    if args.data is not None:
+        print(f"Reading RRUFF files in {args.data} ...", flush=True)
     ctx = Bunch(
         n_samples=n_samples,
         random_state=args.random_state,
@@ -268,12 +280,18 @@ def run(args):
         flush=True,
     )
     start = time.perf_counter()
-    with warnings.catch_warnings():
-        # Convergence and parameter notes of the baseline and peak solvers on
-        # noisy spectra would bury the progress lines; the table scores them.
-        warnings.simplefilter("ignore", ConvergenceWarning)
-        warnings.filterwarnings("ignore", module=r"pybaselines\.")
-        rows = run_stages(ctx, progress=True)
+    threads = torch.get_num_threads()
+    torch.set_num_threads(args.threads)
+    try:
+        with warnings.catch_warnings():
+            # Convergence and parameter notes of the baseline and peak solvers
+            # on noisy spectra would bury the progress lines; the table scores
+            # them.
+            warnings.simplefilter("ignore", ConvergenceWarning)
+            warnings.filterwarnings("ignore", module=r"pybaselines\.")
+            rows = run_stages(ctx, progress=True)
+    finally:
+        torch.set_num_threads(threads)
     print("\n" + format_table(rows))
     total = time.perf_counter() - start
     times = ", ".join(f"{k} {v:.1f} s" for k, v in ctx.timings.items())

@@ -10,11 +10,11 @@ import os
 import numpy as np
 
 
-def _figure(n_cols, width=4.2, height=3.2):
+def _figure(n_cols, width=4.2, height=3.2, sharey=False):
     from matplotlib.figure import Figure
 
     fig = Figure(figsize=(width * n_cols, height), layout="constrained")
-    return fig, fig.subplots(1, n_cols, squeeze=False)[0]
+    return fig, fig.subplots(1, n_cols, squeeze=False, sharey=sharey)[0]
 
 
 def _save(fig, directory, name):
@@ -45,7 +45,7 @@ def transfer_figure(directory, axis, measured, vae, knn, clean=None, n_show=3):
 def generated_figure(directory, axis, real, generated, rare, n_show=5):
     """Real against generated spectra of the rare class."""
     panels = {"real": real, **generated}
-    fig, axes = _figure(len(panels))
+    fig, axes = _figure(len(panels), sharey=True)
     for ax, (name, spectra) in zip(axes, panels.items()):
         for s in spectra[:n_show]:
             ax.plot(axis, s, lw=0.8)
