@@ -101,8 +101,8 @@ def register(subparsers):
         type=int,
         default=1,
         metavar="N",
-        help="torch CPU threads (default 1: the demo's networks are small, and "
-        "more threads slow them down on a busy machine)",
+        help="CPU threads of torch and of the BLAS (default 1: the demo's "
+        "models are small, and more threads slow them down on a busy machine)",
     )
     parser.add_argument(
         "--random-state",
@@ -240,6 +240,7 @@ def run(args):
     import torch
     from sklearn.exceptions import ConvergenceWarning
     from sklearn.utils import Bunch
+    from threadpoolctl import threadpool_limits
 
     from sktransfer import __version__
     from sktransfer.cli import CLIError
@@ -283,7 +284,7 @@ def run(args):
     threads = torch.get_num_threads()
     torch.set_num_threads(args.threads)
     try:
-        with warnings.catch_warnings():
+        with threadpool_limits(args.threads), warnings.catch_warnings():
             # Convergence and parameter notes of the baseline and peak solvers
             # on noisy spectra would bury the progress lines; the table scores
             # them.
