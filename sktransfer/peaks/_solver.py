@@ -138,23 +138,25 @@ def _model(x, u, theta, bounds, profile, n_base, jac):
     (c, h, f, s), derivs = bounds.from_theta(tp[..., 0], tp[..., 1], tp[..., 2], ts)
     dx = x - c.unsqueeze(-1)
     g, dg_dc, dg_df, dg_ds = peak_terms(dx, f.unsqueeze(-1), s.unsqueeze(-1), profile)
-    hh = h.unsqueeze(-1)
-    y = (hh * g).sum(dim=1)
+    y = torch.einsum("bk,bkn->bn", h, g)
     base = theta[:, n_peaks * npp :]
     if n_base:
         y = y + base[:, :1] + (base[:, 1:2] * u if n_base == 2 else 0.0)
     if not jac:
         return y, None
-    cols = [hh * dg_dc, g, hh * dg_df]
-    if npp == 4:
-        cols.append(hh * dg_ds)
-    d = torch.stack(derivs[:npp], dim=-1).unsqueeze(-2)  # (B, K, 1, npp)
-    jp = torch.stack(cols, dim=-1) * d  # (B, K, N, npp)
-    jp = jp.permute(0, 2, 1, 3).reshape(n_batch, x.shape[-1], n_peaks * npp)
+    # The transposed Jacobian (B, P, N) is filled in place, row blocks in the
+    # order of theta, so that J^T J and J^T r are plain batched products.
+    jt = torch.empty(n_batch, n_par, x.shape[-1], dtype=y.dtype, device=y.device)
+    jp = jt[:, : n_peaks * npp].view(n_batch, n_peaks, npp, x.shape[-1])
+    cols = (dg_dc, g, dg_df, dg_ds)
+    factors = (h * derivs[0], derivs[1], h * derivs[2], h * derivs[3])
+    for p in range(npp):
+        torch.mul(cols[p], factors[p].unsqueeze(-1), out=jp[:, :, p])
     if n_base:
-        jb = [torch.ones_like(y)] + ([u.expand_as(y)] if n_base == 2 else [])
-        jp = torch.cat([jp, torch.stack(jb, dim=-1)], dim=-1)
-    return y, jp
+        jt[:, n_peaks * npp] = 1.0
+    if n_base == 2:
+        jt[:, n_peaks * npp + 1] = u
+    return y, jt
 
 
 def levenberg_marquardt(x, u, Y, theta, bounds, profile, n_base, max_iter, tol):
@@ -213,9 +215,10 @@ def levenberg_marquardt(x, u, Y, theta, bounds, profile, n_base, max_iter, tol):
         if act.numel() == 0:
             n_iter -= 1
             break
-        ja, ra = jac[act], res[act]
-        jtj = (ja.transpose(1, 2) @ ja).double()
-        grad = (ja.transpose(1, 2) @ ra.unsqueeze(-1)).squeeze(-1).double()
+        every = act.numel() == n_batch
+        ja, ra = (jac, res) if every else (jac[act], res[act])
+        jtj = (ja @ ja.transpose(1, 2)).double()
+        grad = (ja @ ra.unsqueeze(-1)).squeeze(-1).double()
         diag = torch.diagonal(jtj, dim1=1, dim2=2).clamp(min=1e-12)
         lam_a = lam[act]
         a = jtj + lam_a[:, None, None] * torch.diag_embed(diag)
@@ -229,14 +232,17 @@ def levenberg_marquardt(x, u, Y, theta, bounds, profile, n_base, max_iter, tol):
         old = cost[act]
         gain = (old - c_t).double() / predicted.clamp(min=1e-300)
         ok = torch.isfinite(c_t) & (c_t < old)
-        idx = act[ok]
-        theta[idx], fitted[idx], res[idx], jac[idx] = (
-            trial[ok],
-            y_t[ok],
-            r_t[ok],
-            j_t[ok],
-        )
-        cost[idx] = c_t[ok]
+        if every and bool(ok.all()):
+            theta, fitted, res, jac, cost = trial, y_t, r_t, j_t, c_t.clone()
+        else:
+            idx = act[ok]
+            theta[idx], fitted[idx], res[idx], jac[idx] = (
+                trial[ok],
+                y_t[ok],
+                r_t[ok],
+                j_t[ok],
+            )
+            cost[idx] = c_t[ok]
         # Nielsen's damping update: shrink by the quality of the step's
         # prediction, grow geometrically on repeated failures.
         shrink = torch.clamp(1.0 - (2.0 * gain - 1.0) ** 3, min=1.0 / 3.0)

@@ -131,7 +131,7 @@ def test_render_peaks_is_differentiable(profile):
 def test_solver_jacobian_matches_autograd(profile, npp):
     gen = torch.Generator().manual_seed(0)
     n, k = 2, 3
-    x = torch.linspace(0, 100, 150, dtype=F64)
+    x = torch.linspace(0, 100, 60, dtype=F64)
     u = (x - 50) / 50
     full = torch.full((n, k), 1.0, dtype=F64)
     bounds = Bounds(
@@ -144,11 +144,13 @@ def test_solver_jacobian_matches_autograd(profile, npp):
     theta = torch.randn(n, k * npp + 2, dtype=F64, generator=gen)
     _, jac = _model(x, u, theta, bounds, profile, 2, jac=True)
     ref = torch.autograd.functional.jacobian(
-        lambda t: _model(x, u, t, bounds, profile, 2, jac=False)[0], theta
+        lambda t: _model(x, u, t, bounds, profile, 2, jac=False)[0],
+        theta,
+        vectorize=True,
     )
     ref = torch.stack([ref[i, :, i, :] for i in range(n)])
     # the analytic w' = -2zw + 2i/sqrt(pi) amplifies the series' 3e-9 error
-    torch.testing.assert_close(jac, ref, rtol=1e-6, atol=1e-6)
+    torch.testing.assert_close(jac.transpose(1, 2), ref, rtol=1e-6, atol=1e-6)
 
 
 def test_profile_errors():
