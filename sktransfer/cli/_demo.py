@@ -207,19 +207,23 @@ def _load_rruff(directory):
     except ValueError as exc:
         rruff.labelled_note = f"no labelled Raman spectra: {str(exc).splitlines()[0]}"
         return rruff
-    keep = counts >= MIN_PER_SPECIES
+    groups = np.asarray(spectra.rruff_ids).astype(str)
+    n_ids = np.array([len(set(groups[y == k])) for k in range(len(names))])
+    keep = (counts >= MIN_PER_SPECIES) & (n_ids >= 2)
     if keep.sum() < 2:
         rruff.labelled_note = (
-            f"fewer than 2 species with {MIN_PER_SPECIES}+ Raman spectra"
+            f"fewer than 2 species with {MIN_PER_SPECIES}+ Raman spectra "
+            "from 2+ RRUFF samples"
         )
         return rruff
     mask = keep[y]
     rruff.labelled = Bunch(
         X=spectra.raman[mask],
         y=np.searchsorted(np.flatnonzero(keep), y[mask]),
+        groups=groups[mask],
         axis=spectra.raman_axis,
         names=names[keep],
-        note=f"species with {MIN_PER_SPECIES}+ Processed Raman spectra",
+        note=f"species with {MIN_PER_SPECIES}+ Raman spectra, 2+ samples",
     )
     return rruff
 

@@ -103,10 +103,12 @@ def _classification_data(ctx):
         labelled = ctx.rruff.labelled
         if labelled is None:
             return None, ctx.rruff.labelled_note
-        from sktransfer.cli._demo_stages import _split
+        from sklearn.model_selection import StratifiedGroupKFold
 
         X, axis, y = labelled.X, labelled.axis, labelled.y
-        tr, te = _split(ctx, y)
+        # Spectra of one RRUFF sample (several orientations) stay on one side.
+        folds = StratifiedGroupKFold(3, shuffle=True, random_state=ctx.random_state)
+        tr, te = next(folds.split(X, y, labelled.groups))
     grid = np.linspace(axis[0], axis[-1], N_CLASSIFY_POINTS)
     X = Resampler(grid=grid, x_axis=axis).fit_transform(X)
     if np.bincount(y[tr]).min() < 2:
