@@ -180,6 +180,7 @@ def test_bad_arguments_are_one_line_errors(fast_stages, capsys, tmp_path):
         (["--device", "tpu"], "tpu"),
         (["--output", str(blocker / "out")], "cannot create"),
         (["--data", str(tmp_path / "missing")], "no such directory"),
+        (["--data", str(blocker)], "file: not a directory"),
         (["--data", str(tmp_path)], str(tmp_path)),
     ]
     for args, message in cases:

@@ -184,8 +184,6 @@ def _load_rruff(directory):
     from sktransfer.cli import CLIError
     from sktransfer.datasets import load_rruff
 
-    if not os.path.isdir(directory):
-        raise CLIError(f"{directory}: no such directory")
     options = {"outside": "zero", "normalize": "max", "on_error": "skip"}
     try:
         paired = load_rruff(directory, pair=True, **options)
@@ -259,6 +257,9 @@ def run(args):
     if args.threads < 1:
         raise CLIError(f"--threads must be at least 1, got {args.threads}.")
     check_device(args.device)
+    if args.data is not None and not os.path.isdir(args.data):
+        what = "not a directory" if os.path.exists(args.data) else "no such directory"
+        raise CLIError(f"{args.data}: {what}")
     check_output(args.output, args.overwrite, directory=True)
     if args.data is not None:
         print(f"Reading RRUFF files in {args.data} ...", flush=True)
