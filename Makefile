@@ -6,6 +6,8 @@ PY := $(VENV)/bin/python
 STAMP := $(VENV)/.sktransfer-installed
 TORCH_SPEC ?= torch==2.13.0
 EXTRAS ?= imblearn,dask,plot,test,docs,dev
+# The demo rewrites its own output folder (./sktransfer-demo) on every run.
+DEMO_ARGS ?= --overwrite
 
 .PHONY: install demo test test-fast lint format docs bench clean
 
