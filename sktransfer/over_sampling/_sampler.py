@@ -1,5 +1,7 @@
 """WGAN-GP over-sampler of spectra."""
 
+import copy
+
 import numpy as np
 import torch
 from sklearn.base import BaseEstimator, OneToOneFeatureMixin
@@ -332,6 +334,7 @@ class WGANGPOverSampler(OneToOneFeatureMixin, BaseEstimator):
                 f"({list(self.sampling_strategy_)}) have one."
             )
         gen = self.generators_[key]
+        self._move_to(resolve_device(self.device))
         centers, scale = self._scaling[key]
         idx = int(np.searchsorted(self.classes_, c)) if key is None else 0
         z = torch.randn(
@@ -344,6 +347,46 @@ class WGANGPOverSampler(OneToOneFeatureMixin, BaseEstimator):
         with torch.no_grad():
             fake = to_numpy(gen(z, onehot))
         return fake * scale + centers[idx]
+
+    def _move_to(self, device):
+        # ``device`` may have been changed with set_params after fit (or the
+        # sampler unpickled on another machine): generate where it now says.
+        if device == self._device:
+            return
+        for gen in self.generators_.values():
+            gen.to(device)
+        gen_device = self._torch_gen.device
+        seed = torch.randint(
+            2**31 - 1, (1,), generator=self._torch_gen, device=gen_device
+        )
+        seed = int(seed.item())
+        self._torch_gen = make_generator(seed, device)
+        self._device = device
+
+    def __getstate__(self):
+        state = self.__dict__.copy()
+        if "generators_" in state:
+            # Store CPU copies, so that a sampler trained on a GPU unpickles
+            # on a machine without one; _move_to puts them back on device.
+            state["generators_"] = {
+                k: copy.deepcopy(g).cpu() for k, g in self.generators_.items()
+            }
+            state["_torch_gen"] = (str(self._device), self._torch_gen.get_state())
+            state["_device"] = torch.device("cpu")
+        return state
+
+    def __setstate__(self, state):
+        if isinstance(state.get("_torch_gen"), tuple):
+            device, gen_state = state["_torch_gen"]
+            cpu_gen = torch.Generator()
+            if device == "cpu":
+                cpu_gen.set_state(gen_state)
+            else:
+                # A CUDA generator state does not fit a CPU generator; derive
+                # a CPU seed from it deterministically instead.
+                cpu_gen.manual_seed(int(gen_state.double().sum().item()) % (2**31 - 1))
+            state["_torch_gen"] = cpu_gen
+        self.__dict__.update(state)
 
     def fit_resample(self, X, y):
         """Fit the sampler and return the data with generated spectra appended.
