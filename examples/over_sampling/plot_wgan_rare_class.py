@@ -1,7 +1,7 @@
 """
-===========================================
+============================================
 Augmenting a rare class of spectra (WGAN-GP)
-===========================================
+============================================
 
 Three classes of synthetic Raman-like spectra: two with 60 training spectra
 each, one rare class with only 4. :class:`~sktransfer.over_sampling.WGANGPOverSampler`

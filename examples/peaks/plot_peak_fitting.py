@@ -1,7 +1,7 @@
 """
-==========================================
+===========================================
 Fitting a spectrum with Voigt peak profiles
-==========================================
+===========================================
 
 :class:`~sktransfer.peaks.PeakProfileFitter` turns spectra into named peak
 parameters (centre, height, FWHM, shape) and renders them back. This example

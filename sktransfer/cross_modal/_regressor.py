@@ -94,7 +94,7 @@ class SpectroGenRegressor(NeuralNetRegressor):
         Number of points of the source spectra.
     n_outputs_ : int
         Number of points of the target spectra.
-    target_axis_ : ndarray of shape (n_outputs_,)
+    target_axis_ : ndarray of shape (n_outputs,)
         The target axis used.
     history_ : skorch.History
         Per-epoch training log (skorch).

@@ -96,7 +96,7 @@ class WGANGPOverSampler(OneToOneFeatureMixin, BaseEstimator):
         ``generator_loss``, ``wasserstein``, ``gradient_penalty``.
     n_features_in_ : int
         Number of features seen in ``fit``.
-    feature_names_in_ : ndarray of shape (n_features_in_,)
+    feature_names_in_ : ndarray of shape (n_features,)
         Names of features seen in ``fit``, if X had string column names.
 
     See Also
@@ -302,7 +302,7 @@ class WGANGPOverSampler(OneToOneFeatureMixin, BaseEstimator):
 
         Returns
         -------
-        X_new : ndarray of shape (n_samples, n_features_in_)
+        X_new : ndarray of shape (n_samples, n_features)
             Generated spectra (float64).
         """
         check_is_fitted(self)

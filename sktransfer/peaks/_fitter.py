@@ -79,17 +79,17 @@ class PeakProfileFitter(SpectralTransformer):
 
     Attributes
     ----------
-    centers_ : ndarray of shape (n_peaks_,)
+    centers_ : ndarray of shape (n_peaks,)
         Initial peak centres (axis units, increasing axis order).
-    fwhm_init_ : ndarray of shape (n_peaks_,)
+    fwhm_init_ : ndarray of shape (n_peaks,)
         Initial FWHM of each peak.
-    center_tolerance_ : ndarray of shape (n_peaks_,)
+    center_tolerance_ : ndarray of shape (n_peaks,)
         Allowed centre movement of each peak.
     fwhm_bounds_ : tuple of (float, float)
         FWHM bounds used.
     n_peaks_ : int
         Number of fitted peaks.
-    x_ : ndarray of shape (n_features_in_,)
+    x_ : ndarray of shape (n_features,)
         Validated spectral axis.
     n_iter_ : int
         Iterations run by the fit of the training spectra (the largest over
@@ -100,7 +100,7 @@ class PeakProfileFitter(SpectralTransformer):
         Root mean squared residual of each training spectrum's fit.
     n_features_in_ : int
         Number of features seen during ``fit``.
-    feature_names_in_ : ndarray of shape (n_features_in_,)
+    feature_names_in_ : ndarray of shape (n_features,)
         Names of features seen during ``fit``; only when X has string
         column names.
 
@@ -416,7 +416,7 @@ class PeakProfileFitter(SpectralTransformer):
 
         Returns
         -------
-        X_original : ndarray of shape (n_samples, n_features_in_)
+        X_original : ndarray of shape (n_samples, n_features)
             Spectra rendered from the parameters.
         """
         check_is_fitted(self)
