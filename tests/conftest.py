@@ -1,7 +1,19 @@
 import os
 
-import numpy as np
-import pytest
+# The networks in the tests are tiny: one thread is fastest, and it avoids
+# OpenMP threads spinning against each other on a busy machine.
+os.environ.setdefault("OMP_NUM_THREADS", "1")
+
+import numpy as np  # noqa: E402
+import pytest  # noqa: E402
+
+
+def pytest_configure(config):
+    try:
+        import torch
+    except ImportError:  # pragma: no cover - torch is a dependency
+        return
+    torch.set_num_threads(1)
 
 
 def pytest_collection_modifyitems(config, items):
