@@ -220,12 +220,24 @@ class SpectroGenVAE(nn.Module):
 
     @torch.no_grad()
     def set_scaling(self, X, Y):
-        """Fill the standardisation buffers from training tensors ``X``, ``Y``.
+        """Fill the standardisation buffers from training tensors.
 
         The source is centred per point and divided by one global scale. The
         target is treated the same with the dense decoder; the peak decoder
         draws whole spectra, so there the target is only divided by its root
         mean square.
+
+        Parameters
+        ----------
+        X : torch.Tensor of shape (n_samples, n_in)
+            Source spectra.
+        Y : torch.Tensor of shape (n_samples, n_out)
+            Target spectra.
+
+        Returns
+        -------
+        self : SpectroGenVAE
+            The module, with its scaling buffers filled.
         """
         self.x_center.copy_(X.mean(0))
         self.x_scale.fill_(_safe_scale(X - self.x_center))
@@ -237,11 +249,33 @@ class SpectroGenVAE(nn.Module):
         return self
 
     def encode(self, x):
-        """Return the latent ``(mu, logvar)`` of raw source spectra ``x``."""
+        """Return the latent ``(mu, logvar)`` of raw source spectra.
+
+        Parameters
+        ----------
+        x : torch.Tensor of shape (batch, n_in)
+            Source spectra in their own units.
+
+        Returns
+        -------
+        mu, logvar : torch.Tensor of shape (batch, latent_dim)
+            Mean and log-variance of the latent Gaussian.
+        """
         return self.encoder((x - self.x_center) / self.x_scale)
 
     def decode(self, z):
-        """Decode latent vectors to standardised target spectra."""
+        """Decode latent vectors to standardised target spectra.
+
+        Parameters
+        ----------
+        z : torch.Tensor of shape (batch, latent_dim)
+            Latent vectors.
+
+        Returns
+        -------
+        recon : torch.Tensor of shape (batch, n_out)
+            Standardised target spectra.
+        """
         return self.decoder(z)
 
     def forward(self, x):
@@ -250,6 +284,18 @@ class SpectroGenVAE(nn.Module):
         In training mode the latent is sampled with the reparametrisation
         trick; in evaluation mode the mean is decoded, so predictions are
         deterministic.
+
+        Parameters
+        ----------
+        x : torch.Tensor of shape (batch, n_in)
+            Source spectra in their own units.
+
+        Returns
+        -------
+        recon : torch.Tensor of shape (batch, n_out)
+            Standardised target spectra.
+        mu, logvar : torch.Tensor of shape (batch, latent_dim)
+            Mean and log-variance of the latent Gaussian.
         """
         mu, logvar = self.encode(x)
         z = mu

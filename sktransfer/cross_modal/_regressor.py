@@ -259,7 +259,13 @@ class SpectroGenRegressor(NeuralNetRegressor):
         return Y
 
     def initialize_module(self):
-        """Build the module, sized from the data seen in ``fit``."""
+        """Build the module, sized from the data seen in ``fit``.
+
+        Returns
+        -------
+        self : SpectroGenRegressor
+            The estimator, with ``module_`` built.
+        """
         kwargs = self.get_params_for("module")
         if isinstance(self.module, type):
             if not hasattr(self, "n_outputs_"):
@@ -278,7 +284,24 @@ class SpectroGenRegressor(NeuralNetRegressor):
         return self
 
     def get_loss(self, y_pred, y_true, X=None, training=False):
-        """Reconstruction loss plus ``beta`` x KL per target point."""
+        """Reconstruction loss plus ``beta`` x KL per target point.
+
+        Parameters
+        ----------
+        y_pred : tuple of torch.Tensor
+            The module's output ``(recon, mu, logvar)``.
+        y_true : torch.Tensor of shape (batch, n_outputs)
+            Standardised target spectra.
+        X : torch.Tensor or None, default=None
+            Source spectra of the batch (passed on to skorch).
+        training : bool, default=False
+            Whether the loss is computed for a training step.
+
+        Returns
+        -------
+        loss : torch.Tensor
+            Scalar loss.
+        """
         recon, mu, logvar = y_pred
         loss = super().get_loss(recon, y_true, X=X, training=training)
         if self.beta:
