@@ -49,11 +49,16 @@ class SpectralTransformer(OneToOneFeatureMixin, TransformerMixin, BaseEstimator)
         self : object
             The fitted transformer.
         """
+        self._fit_validated(X)
+        return self
+
+    def _fit_validated(self, X):
+        """Check the parameters, validate X and the axis, learn; return X."""
         self._check_params()
         X = self._validate_X(X, reset=True)
         self.x_ = check_x_axis(getattr(self, "x_axis", None), X.shape[1])
         self._fit(X)
-        return self
+        return X
 
     def _fit(self, X):
         """Learn data-dependent state; nothing by default."""

@@ -7,7 +7,7 @@ from sklearn.exceptions import ConvergenceWarning
 from sklearn.utils.validation import check_is_fitted
 
 from sktransfer._base import SpectralTransformer
-from sktransfer._validation import check_param, check_x_axis
+from sktransfer._validation import check_param
 from sktransfer.baseline._kernels import min_points, row_baselines
 
 
@@ -83,9 +83,7 @@ class BaselineCorrector(SpectralTransformer):
         return baselines, n_iter
 
     def _fit_baselines(self, X):
-        self._check_params()
-        X = self._validate_X(X, reset=True)
-        self.x_ = check_x_axis(self.x_axis, X.shape[1])
+        X = self._fit_validated(X)
         if self._convergence_limits() is None:
             return X, None
         baselines, n_iter = self._baselines(X)

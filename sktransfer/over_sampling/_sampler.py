@@ -222,7 +222,9 @@ class WGANGPOverSampler(OneToOneFeatureMixin, BaseEstimator):
             The fitted sampler.
         """
         self._check_params()
-        X, y = self._validate(X, y)
+        return self._fit(*self._validate(X, y))
+
+    def _fit(self, X, y):
         self.sampling_strategy_ = resolve_sampling_strategy(self.sampling_strategy, y)
         self.classes_, y_idx, counts = np.unique(
             y, return_inverse=True, return_counts=True
@@ -407,8 +409,9 @@ class WGANGPOverSampler(OneToOneFeatureMixin, BaseEstimator):
             Their labels.
         """
         X_in, y_in = X, y
-        self.fit(X, y)
+        self._check_params()
         X, y = self._validate(X, y)
+        self._fit(X, y)
         labels = [
             np.full(n, c, dtype=y.dtype) for c, n in self.sampling_strategy_.items()
         ]

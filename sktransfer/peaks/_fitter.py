@@ -287,8 +287,7 @@ class PeakProfileFitter(SpectralTransformer):
         X_new : ndarray of shape (n_samples, n_features_out)
             Peak parameters, or fitted spectra (see ``output``).
         """
-        super().fit(X)
-        res = self._fit_spectra(self._validate_X(X, reset=False))
+        res = self._fit_spectra(self._fit_validated(X))
         self.n_iter_, self.r2_, self.rmse_ = res.n_iter, res.r2, res.rmse
         return res[self.output]
 
