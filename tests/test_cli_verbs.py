@@ -228,9 +228,9 @@ def test_transfer_fit_and_predict_csv(tmp_path, capsys):
     header, table = _read_csv(out)
     assert header == ["shift", *names]
     np.testing.assert_allclose(table[:, 0], x_ra)
-    import joblib
+    from sktransfer.cli._model_file import load_model
 
-    expected = joblib.load(model)["model"].predict(X)
+    expected = load_model(model)[0].predict(X)
     np.testing.assert_allclose(table[:, 1:].T, expected, rtol=1e-6, atol=1e-9)
 
 
