@@ -1,4 +1,5 @@
 import os
+import signal
 
 import numpy as np
 import pytest
@@ -139,5 +140,14 @@ def test_numbers_python_accepts_but_files_do_not_hold(tmp_path, row):
 def test_pipe_is_refused_not_read(tmp_path):
     fifo = tmp_path / "pipe.txt"
     os.mkfifo(fifo)
-    with pytest.raises(OSError, match="not a regular file"):
-        read_rruff(fifo)
+    signal.signal(signal.SIGALRM, _hung)
+    signal.alarm(30)  # fail rather than hang
+    try:
+        with pytest.raises(OSError, match="not a regular file"):
+            read_rruff(fifo)
+    finally:
+        signal.alarm(0)
+
+
+def _hung(signum, frame):
+    raise TimeoutError("reading the pipe blocked")
