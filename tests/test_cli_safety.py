@@ -405,3 +405,12 @@ def test_predict_from_spectra_outside_the_model_range(tmp_path, capsys):
 
 def _hung(signum, frame):
     raise TimeoutError("reading the pipe blocked")
+
+
+def test_output_that_is_a_directory(tmp_path, capsys):
+    x = np.linspace(0.0, 100.0, 50)
+    _write_csv(tmp_path / "in.csv", x, np.ones((2, 50)) + x, ["a", "b"])
+    (tmp_path / "out.csv").mkdir()
+    run = ["baseline", str(tmp_path / "in.csv"), "-o", str(tmp_path / "out.csv")]
+    assert main([*run, "--overwrite"]) == 2
+    _one_line_error(capsys, "out.csv is a directory")

@@ -334,6 +334,9 @@ class Outputs:
                 f"{len(clashes)} output names would be used twice ({shown}{more}); "
                 "nothing was written. Give inputs with distinct file names"
             )
+        folders = [p for p, _, _ in self._files if os.path.isdir(p)]
+        if folders:
+            raise CLIError(f"{folders[0]} is a directory; give a file name")
         if self.overwrite:
             return
         d = self.directory
