@@ -171,6 +171,22 @@ def _rewrite_manifest(model, edit):
             lambda m: m["params"].update(module={"__ref__": "torch.nn.functional.F"}),
             "does not exist",
         ),
+        (  # a function would be called with the file's module__* arguments
+            lambda m: m["params"].update(
+                module={"__ref__": "sktransfer.datasets._write.write_rruff"}
+            ),
+            "which is not a class",
+        ),
+        (  # a class outside the allowed bases
+            lambda m: m["params"].update(
+                module={"__ref__": "sktransfer.cli._files.Outputs"}
+            ),
+            "not allowed",
+        ),
+        (
+            lambda m: m.update(estimator="sktransfer.cli._files.Outputs"),
+            "not allowed",
+        ),
         (lambda m: m.update(version=99), "format version 99"),
         (lambda m: m["params"].update(module__n_hidden="x"), "cannot be rebuilt"),
         (lambda m: m["extra"]["__dict__"].clear(), "not a model saved by"),

@@ -4,9 +4,10 @@ A saved estimator is rebuilt, not unpickled. The zip holds
 
 * ``sktransfer-model.json``: the estimator's class, its ``get_params()``,
   its learned attributes that are plain values, and the caller's extra
-  values. Classes and functions among them (``module=``, ``optimizer=``)
-  are stored by dotted name and only resolved inside an allow-list of
-  packages;
+  values. Classes among them (``module=``, ``optimizer=``) are stored by
+  dotted name and only resolved inside an allow-list of packages and base
+  classes (torch modules, optimizers, datasets, data loaders); functions
+  are refused, since the rebuilt estimator could call them;
 * ``arrays.safetensors``: every numpy array among those values;
 * ``modules.safetensors``: the ``state_dict`` of every learned torch module.
 
@@ -59,8 +60,25 @@ def _dotted(obj):
     return f"{obj.__module__}.{obj.__qualname__}"
 
 
+def _bases(packages):
+    """Return the base classes a class named in a model file must derive from."""
+    if packages == _ESTIMATOR_PACKAGES:
+        from sklearn.base import BaseEstimator
+
+        return (BaseEstimator,)
+    import torch
+
+    data = torch.utils.data
+    return (torch.nn.Module, torch.optim.Optimizer, data.Dataset, data.DataLoader)
+
+
 def _resolve(name, packages):
-    """Import ``package.module.Name`` only from the allow-listed packages."""
+    """Import class ``package.module.Name`` only from the allow-listed packages.
+
+    Only classes are accepted, and only subclasses of :func:`_bases`: a
+    function named in a file could be called with arguments of the file's
+    choosing when the estimator is rebuilt.
+    """
     module, _, attr = str(name).rpartition(".")
     if not module or not f"{module}.".startswith(packages) or "<" in attr:
         raise ModelFileError(f"refers to {name!r}, which is not allowed in a model")
@@ -68,8 +86,10 @@ def _resolve(name, packages):
         obj = getattr(importlib.import_module(module), attr)
     except (ImportError, AttributeError):
         raise ModelFileError(f"refers to {name!r}, which does not exist") from None
-    if not isinstance(obj, (type, types.FunctionType)) or _dotted(obj) != name:
-        raise ModelFileError(f"refers to {name!r}, which is not a class or function")
+    if not isinstance(obj, type) or _dotted(obj) != name:
+        raise ModelFileError(f"refers to {name!r}, which is not a class")
+    if not issubclass(obj, _bases(packages)):
+        raise ModelFileError(f"refers to {name!r}, which is not allowed in a model")
     return obj
 
 
@@ -89,12 +109,14 @@ class _Encoder:
             self.arrays[key] = np.ascontiguousarray(value)
             return {"__array__": key}
         if isinstance(value, (type, types.FunctionType)):
+            # Functions are refused by _resolve: they cannot be stored.
             try:
                 _resolve(_dotted(value), _CLASS_PACKAGES)
             except ModelFileError:
                 raise TypeError(
                     f"{where}={_dotted(value)} cannot be stored in a safe model "
-                    f"file: only classes from {', '.join(_CLASS_PACKAGES)} can"
+                    "file: only torch modules, optimizers, datasets and data "
+                    f"loaders from {', '.join(_CLASS_PACKAGES)} can"
                 ) from None
             return {"__ref__": _dotted(value)}
         if type(value) in (list, tuple):
@@ -241,6 +263,8 @@ def load_model(path, *, set_params=None):
         }
         modules = [k for k in manifest["attributes"] if k not in attributes]
         attributes = {k: _decode(v, arrays) for k, v in attributes.items()}
+        if not all(isinstance(k, str) and k.isidentifier() for k in attributes):
+            raise TypeError
         extra = _decode(manifest["extra"], arrays)
     except (KeyError, TypeError, AttributeError):
         raise ModelFileError("has an incomplete description of the model") from None
