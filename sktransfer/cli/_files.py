@@ -358,14 +358,26 @@ class Outputs:
         try:
             for folder in sorted(folders | ({self.directory} - {None})):
                 os.makedirs(folder, exist_ok=True)
+            # One flush of everything is much cheaper than one fsync per file.
+            sync_each = not hasattr(os, "sync")
             for path, write, _ in self._files:
-                staged.append((stage_file(path, write), path))
+                staged.append((stage_file(path, write, sync=sync_each), path))
+            if not sync_each:
+                os.sync()
         except OSError as exc:
             for tmp, _ in staged:
                 os.unlink(tmp)
             raise CLIError(
                 f"cannot write {path}: {exc.strerror or exc}; nothing was written"
             ) from None
-        for tmp, path in staged:
-            os.replace(tmp, path)
+        for k, (tmp, path) in enumerate(staged):
+            try:
+                os.replace(tmp, path)
+            except OSError as exc:
+                for later, _ in staged[k:]:
+                    os.unlink(later)
+                raise CLIError(
+                    f"cannot write {path}: {exc.strerror or exc}; {k} of "
+                    f"{len(staged)} files were written"
+                ) from None
         return [p for _, p in staged]

@@ -185,8 +185,9 @@ def save_model(file, estimator, extra=None):
     from sktransfer import __version__
 
     manifest["sktransfer_version"] = __version__
-    with zipfile.ZipFile(file, "w", zipfile.ZIP_DEFLATED) as zf:
-        zf.writestr(_MANIFEST, json.dumps(manifest, indent=1))
+    # Weights hardly compress: store them, and deflate only the JSON.
+    with zipfile.ZipFile(file, "w", zipfile.ZIP_STORED) as zf:
+        zf.writestr(_MANIFEST, json.dumps(manifest, indent=1), zipfile.ZIP_DEFLATED)
         zf.writestr(_ARRAYS, save_arrays(encode.arrays))
         zf.writestr(_MODULES, save_tensors(tensors))
 

@@ -19,12 +19,14 @@ def _file_mode():
     return 0o666 & ~_UMASK
 
 
-def stage_file(path, write):
+def stage_file(path, write, sync=True):
     """Write a temporary file in the folder of ``path`` and return its path.
 
     ``write(f)`` receives the open binary file. The temporary file gets the
     permissions a new file would get; on any error it is removed. Rename it
-    onto ``path`` with :func:`os.replace` to publish it whole.
+    onto ``path`` with :func:`os.replace` to publish it whole. ``sync``
+    flushes it to the disk first, so that a crash after the rename cannot
+    leave an empty file; callers staging many files can sync once instead.
     """
     path = os.fspath(path)
     folder = os.path.dirname(os.path.abspath(path))
@@ -34,8 +36,9 @@ def stage_file(path, write):
     try:
         with os.fdopen(fd, "wb") as f:
             write(f)
-            f.flush()
-            os.fsync(f.fileno())
+            if sync:
+                f.flush()
+                os.fsync(f.fileno())
         os.chmod(tmp, _file_mode())
     except BaseException:
         try:
