@@ -56,6 +56,10 @@ class ModelFileError(ValueError):
     """A model file that is not a safe sktransfer model, or a broken one."""
 
 
+class PickleFileError(ModelFileError):
+    """A model file that is a pickle: loading it could run any code."""
+
+
 def _dotted(obj):
     return f"{obj.__module__}.{obj.__qualname__}"
 
@@ -237,7 +241,7 @@ def load_model(path, *, set_params=None):
     from safetensors.torch import load as load_tensors
 
     if _looks_like_pickle(path):
-        raise ModelFileError(
+        raise PickleFileError(
             "is a pickle (joblib) file, and loading a pickle runs whatever code "
             "it contains; it is refused. Train the model again to save it in "
             "the safe format, or pass --trust-pickle if you trust its source"

@@ -212,17 +212,19 @@ def _load_pickle(path):
 
 def _load_model(path, device, trust_pickle):
     """Load a model and its axes, checked before use."""
-    from sktransfer.cli._model_file import ModelFileError, load_model
+    from sktransfer.cli._model_file import ModelFileError, PickleFileError, load_model
     from sktransfer.cross_modal import SpectroGenRegressor
 
     if not os.path.isfile(path):
         raise CLIError(f"{path}: no such model file")
     try:
         model, extra = load_model(path, set_params={"device": device})
-    except ModelFileError as exc:
-        if not (trust_pickle and "pickle" in str(exc)):
+    except PickleFileError as exc:
+        if not trust_pickle:
             raise CLIError(f"{path} {exc}") from None
         model, extra = _load_pickle(path)
+    except ModelFileError as exc:
+        raise CLIError(f"{path} {exc}") from None
     except OSError as exc:
         raise CLIError(f"cannot read {path}: {exc.strerror or exc}") from None
     if not isinstance(model, SpectroGenRegressor) or not hasattr(model, "module_"):

@@ -121,7 +121,10 @@ def _is_cached(folder, modality):
         return True
     if folder.is_dir() and _has_spectra(folder, modality):
         # A cache written before completeness was marked: check it once.
-        (folder / _COMPLETE).write_text("checked\n")
+        try:
+            (folder / _COMPLETE).write_text("checked\n")
+        except OSError:
+            pass  # a read-only cache is checked again next time
         return True
     return False
 
