@@ -430,3 +430,50 @@ def test_output_that_is_a_directory(tmp_path, capsys):
     run = ["baseline", str(tmp_path / "in.csv"), "-o", str(tmp_path / "out.csv")]
     assert main([*run, "--overwrite"]) == 2
     _one_line_error(capsys, "out.csv is a directory")
+
+
+def _fit_args(tmp_path, model):
+    return [
+        "transfer",
+        "fit",
+        "--source",
+        str(tmp_path / "ir.csv"),
+        "--target",
+        str(tmp_path / "raman.csv"),
+        "-o",
+        str(model),
+        "--max-epochs",
+        "1",
+    ]
+
+
+def test_failed_model_write_leaves_no_partial_file(tmp_path, capsys, monkeypatch):
+    import sktransfer.cli._model_file as model_file
+
+    _paired_csv(tmp_path)
+    model = tmp_path / "model.skmodel"
+
+    def disk_full(f, estimator, extra=None):
+        f.write(b"PK\x03\x04 half a model")
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(model_file, "save_model", disk_full)
+    assert main(_fit_args(tmp_path, model)) == 2
+    _one_line_error(capsys, "No space left on device", "nothing was written")
+    assert sorted(os.listdir(tmp_path)) == ["ir.csv", "raman.csv"]
+    model.write_bytes(b"an older model")
+    assert main([*_fit_args(tmp_path, model), "--overwrite"]) == 2
+    assert model.read_bytes() == b"an older model"
+
+
+def test_non_finite_predictions_are_not_saved(tmp_path, capsys, monkeypatch):
+    from sktransfer.cross_modal import SpectroGenRegressor
+
+    _paired_csv(tmp_path)
+    model = tmp_path / "model.skmodel"
+    monkeypatch.setattr(
+        SpectroGenRegressor, "predict", lambda self, X: np.full((len(X), 100), np.nan)
+    )
+    assert main(_fit_args(tmp_path, model)) == 2
+    _one_line_error(capsys, "NaN or infinity", "Scale the input spectra")
+    assert not model.exists()
