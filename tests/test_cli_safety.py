@@ -14,28 +14,19 @@ import pytest
 from sktransfer.cli import main
 from sktransfer.cli._model_file import load_model, save_model
 from sktransfer.datasets import read_rruff, write_rruff
-from tests.test_cli_verbs import _paired_csv, _peaks, _read_csv, _write_csv
+from tests.test_cli_verbs import (
+    _fit_args,
+    _paired_csv,
+    _peaks,
+    _read_csv,
+    _write_csv,
+)
 
 
 def _fit(tmp_path, capsys, *extra):
     _paired_csv(tmp_path)
     model = tmp_path / "model.skmodel"
-    status = main(
-        [
-            "transfer",
-            "fit",
-            "--source",
-            str(tmp_path / "ir.csv"),
-            "--target",
-            str(tmp_path / "raman.csv"),
-            "-o",
-            str(model),
-            "--max-epochs",
-            "2",
-            *extra,
-        ]
-    )
-    assert status == 0
+    assert main([*_fit_args(tmp_path, model, epochs=2), *extra]) == 0
     capsys.readouterr()
     return model
 
@@ -430,21 +421,6 @@ def test_output_that_is_a_directory(tmp_path, capsys):
     run = ["baseline", str(tmp_path / "in.csv"), "-o", str(tmp_path / "out.csv")]
     assert main([*run, "--overwrite"]) == 2
     _one_line_error(capsys, "out.csv is a directory")
-
-
-def _fit_args(tmp_path, model):
-    return [
-        "transfer",
-        "fit",
-        "--source",
-        str(tmp_path / "ir.csv"),
-        "--target",
-        str(tmp_path / "raman.csv"),
-        "-o",
-        str(model),
-        "--max-epochs",
-        "1",
-    ]
 
 
 def test_failed_model_write_leaves_no_partial_file(tmp_path, capsys, monkeypatch):
