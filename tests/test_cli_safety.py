@@ -453,3 +453,34 @@ def test_non_finite_predictions_are_not_saved(tmp_path, capsys, monkeypatch):
     assert main(_fit_args(tmp_path, model)) == 2
     _one_line_error(capsys, "NaN or infinity", "Scale the input spectra")
     assert not model.exists()
+
+
+def test_model_file_that_is_a_zip_bomb(tmp_path, capsys):
+    _paired_csv(tmp_path)
+    bomb = tmp_path / "bomb.skmodel"
+    with zipfile.ZipFile(bomb, "w", zipfile.ZIP_DEFLATED) as zf:
+        zf.writestr("sktransfer-model.json", "{}")
+        zf.writestr("arrays.safetensors", b"\x00" * (8 << 20))
+        zf.writestr("modules.safetensors", b"\x00" * 8)
+    assert _predict(tmp_path, bomb) == 2
+    _one_line_error(capsys, "holds an oversized arrays.safetensors")
+
+
+@pytest.mark.parametrize("depth", [500, 100_000])
+def test_deeply_nested_model_file(tmp_path, capsys, depth):
+    from safetensors.numpy import save
+
+    _paired_csv(tmp_path)
+    nested = tmp_path / "nested.skmodel"
+    deep = "[" * depth + "]" * depth
+    manifest = (
+        '{"format": "sktransfer-model", "version": 1, "estimator": '
+        '"sktransfer.cross_modal._regressor.SpectroGenRegressor", '
+        f'"params": {{"beta": {deep}}}, "attributes": {{}}, "extra": {{}}}}'
+    )
+    with zipfile.ZipFile(nested, "w") as zf:
+        zf.writestr("sktransfer-model.json", manifest)
+        zf.writestr("arrays.safetensors", save({}))
+        zf.writestr("modules.safetensors", save({}))
+    assert _predict(tmp_path, nested) == 2
+    _one_line_error(capsys, "nested.skmodel")

@@ -89,7 +89,8 @@ def _read_labels(path, names):
 
 
 def _safe(text):
-    return re.sub(r"[^A-Za-z0-9._-]+", "_", str(text)).strip("_") or "class"
+    # Short enough that the whole file name stays within common limits.
+    return re.sub(r"[^A-Za-z0-9._-]+", "_", str(text)).strip("_")[:100] or "class"
 
 
 def _generated_names(labels, taken, suffix=""):

@@ -212,7 +212,12 @@ def _read_members(path):
             for info in zf.infolist():
                 if info.filename not in (_MANIFEST, _ARRAYS, _MODULES):
                     continue
-                if info.file_size > _MAX_MEMBER:
+                ratio = info.file_size / max(info.compress_size, 1)
+                # save_model stores the weights uncompressed: a member that
+                # inflates far beyond its size is a zip bomb.
+                if info.file_size > _MAX_MEMBER or (
+                    info.file_size > 1 << 20 and ratio > 100
+                ):
                     raise ModelFileError(f"holds an oversized {info.filename}")
                 members[info.filename] = zf.read(info)
     except zipfile.BadZipFile:
@@ -271,7 +276,7 @@ def load_model(path, *, set_params=None):
         if not all(isinstance(k, str) and k.isidentifier() for k in attributes):
             raise TypeError
         extra = _decode(manifest["extra"], arrays)
-    except (KeyError, TypeError, AttributeError):
+    except (KeyError, TypeError, AttributeError, RecursionError):
         raise ModelFileError("has an incomplete description of the model") from None
     try:
         estimator = cls(**{**params, **(set_params or {})})
