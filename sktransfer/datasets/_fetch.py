@@ -58,7 +58,14 @@ def _download(url, target, timeout):
     try:
         with urllib.request.urlopen(url, timeout=timeout) as response:
             with open(target, "wb") as f:
+                size = 0
                 while chunk := response.read(_CHUNK):
+                    size += len(chunk)
+                    if size > MAX_UNPACKED_BYTES:
+                        raise OSError(
+                            f"The download from {url} is larger than "
+                            f"MAX_UNPACKED_BYTES={MAX_UNPACKED_BYTES}."
+                        )
                     f.write(chunk)
                     digest.update(chunk)
     except http.client.HTTPException as exc:
@@ -267,8 +274,8 @@ def fetch_rruff(
     ------
     OSError
         If a download fails, is not a valid zip file (whatever the damage),
-        has the wrong checksum, would unpack to more than
-        ``MAX_UNPACKED_BYTES`` (4 GiB) or has a member compressed more than
+        has the wrong checksum, is larger or would unpack to more than
+        ``MAX_UNPACKED_BYTES`` (4 GiB), has a member compressed more than
         ``MAX_COMPRESSION_RATIO`` (100:1), holds no readable RRUFF file of
         its modality, or is missing with ``download_if_missing=False``.
     ValueError

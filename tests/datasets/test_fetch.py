@@ -198,9 +198,9 @@ def test_archive_escaping_the_cache_is_refused(server, tmp_path):
     assert not (tmp_path / "escape.txt").exists()
 
 
-def _zip_of(members, compression=zipfile.ZIP_DEFLATED):
+def _zip_of(members):
     buffer = io.BytesIO()
-    with zipfile.ZipFile(buffer, "w", compression) as zf:
+    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as zf:
         for name, data in members.items():
             zf.writestr(name, data)
     return buffer.getvalue()
@@ -240,10 +240,13 @@ def test_zip_bomb_is_refused(server, tmp_path, monkeypatch):
     assert _cache_entries(tmp_path) == []
     # The total size is capped too, however well or badly it compresses.
     monkeypatch.setattr("sktransfer.datasets._fetch.MAX_UNPACKED_BYTES", 1000)
-    server.files["raman/excellent_unoriented.zip"] = _zip_of(
-        {"a.txt": b"1, 2\n" * 300}, zipfile.ZIP_STORED
-    )
-    with pytest.raises(OSError, match="MAX_UNPACKED_BYTES"):
+    server.files["raman/excellent_unoriented.zip"] = _zip_of({"a.txt": b"1, 2\n" * 300})
+    with pytest.raises(OSError, match="would unpack to .* MAX_UNPACKED_BYTES"):
+        fetch_rruff(tmp_path, base_url=server.url, modalities=("raman",))
+    assert _cache_entries(tmp_path) == []
+    # ... and so is the download itself.
+    server.files["raman/excellent_unoriented.zip"] = b"PK" + b"\x00" * 5000
+    with pytest.raises(OSError, match="download .* is larger than"):
         fetch_rruff(tmp_path, base_url=server.url, modalities=("raman",))
     assert _cache_entries(tmp_path) == []
 
