@@ -85,8 +85,8 @@ class AugmentedClassifier(MetaEstimatorMixin, ClassifierMixin, BaseEstimator):
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
-        inner = get_tags(self.classifier)
-        tags.classifier_tags = inner.classifier_tags
+        if hasattr(self.classifier, "fit"):
+            tags.classifier_tags = get_tags(self.classifier).classifier_tags
         tags.target_tags.required = True
         return tags
 
@@ -107,6 +107,13 @@ class AugmentedClassifier(MetaEstimatorMixin, ClassifierMixin, BaseEstimator):
         self : AugmentedClassifier
             The fitted estimator.
         """
+        if not (
+            hasattr(self.classifier, "fit") and hasattr(self.classifier, "predict")
+        ):
+            raise ValueError(
+                "classifier must be a scikit-learn classifier with fit and "
+                f"predict methods; got {self.classifier!r}."
+            )
         X, y = validate_data(self, X, y)
         check_classification_targets(y)
         if not hasattr(self.sampler, "fit_resample"):

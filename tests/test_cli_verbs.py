@@ -187,28 +187,26 @@ def _paired_csv(tmp_path, n=12):
     return x_ir, x_ra, X, Y, names
 
 
+def _fit_args(tmp_path, model, epochs=1):
+    """Arguments of `transfer fit` on the CSV files of `_paired_csv`."""
+    return [
+        "transfer",
+        "fit",
+        "--source",
+        str(tmp_path / "ir.csv"),
+        "--target",
+        str(tmp_path / "raman.csv"),
+        "-o",
+        str(model),
+        "--max-epochs",
+        str(epochs),
+    ]
+
+
 def test_transfer_fit_and_predict_csv(tmp_path, capsys):
     x_ir, x_ra, X, Y, names = _paired_csv(tmp_path)
-    model = tmp_path / "model.joblib"
-    assert (
-        main(
-            [
-                "transfer",
-                "fit",
-                "--source",
-                str(tmp_path / "ir.csv"),
-                "--target",
-                str(tmp_path / "raman.csv"),
-                "-o",
-                str(model),
-                "--max-epochs",
-                "5",
-                "--random-state",
-                "0",
-            ]
-        )
-        == 0
-    )
+    model = tmp_path / "model.skmodel"
+    assert main([*_fit_args(tmp_path, model, 5), "--random-state", "0"]) == 0
     assert "training on 12 pairs: 120 -> 100 points" in capsys.readouterr().out
     out = tmp_path / "pred.csv"
     assert (
@@ -228,9 +226,9 @@ def test_transfer_fit_and_predict_csv(tmp_path, capsys):
     header, table = _read_csv(out)
     assert header == ["shift", *names]
     np.testing.assert_allclose(table[:, 0], x_ra)
-    import joblib
+    from sktransfer.cli._model_file import load_model
 
-    expected = joblib.load(model)["model"].predict(X)
+    expected = load_model(model)[0].predict(X)
     np.testing.assert_allclose(table[:, 1:].T, expected, rtol=1e-6, atol=1e-9)
 
 

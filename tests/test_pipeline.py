@@ -142,3 +142,11 @@ def test_wgan_in_augmented_classifier_generates_rare_rows(data):
     clf = AugmentedClassifier(wgan(), LogisticRegression()).fit(X, y)
     assert clf.sampler_.sampling_strategy_ == {"rare": 32}
     assert clf.predict(X).dtype.kind == "U"
+
+
+@pytest.mark.parametrize("classifier", [None, "svc", 5])
+def test_classifier_that_is_not_a_classifier(data, classifier):
+    X, y = data
+    clf = AugmentedClassifier(CountingOverSampler(), classifier)
+    with pytest.raises(ValueError, match="classifier must be a scikit-learn"):
+        clf.fit(X, y)

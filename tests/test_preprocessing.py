@@ -229,3 +229,14 @@ def test_in_pipeline_grid_search():
     grid = {"rangecut__start": [400.0, 700.0], "rangecut__end": [900.0, 1400.0]}
     search = GridSearchCV(pipe, grid, cv=3).fit(X, y)
     assert search.best_score_ > 0.9
+
+
+@pytest.mark.parametrize("norm", ["area", "l1", "l2"])
+def test_area_normalizer_of_values_near_the_largest_float(norm):
+    # The area (or norm) overflows to inf, the normalised spectrum does not.
+    x = np.linspace(0.0, 10.0, 50)
+    shape = 0.5 + np.exp(-0.5 * (x - 5.0) ** 2)
+    X = np.vstack([1e308 * shape, 1e-3 * shape])
+    Xt = AreaNormalizer(norm=norm, x_axis=x).fit_transform(X)
+    assert np.all(np.isfinite(Xt)) and np.all(Xt > 0)
+    np.testing.assert_allclose(Xt[0], Xt[1], rtol=1e-12)

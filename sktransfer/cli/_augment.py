@@ -1,9 +1,9 @@
 """``sktransfer augment``: balance a labelled spectra set with WGAN-GP spectra."""
 
 import csv
+import io
 import os
 import re
-import shutil
 from collections import Counter
 
 import numpy as np
@@ -15,15 +15,15 @@ from sktransfer.cli._common import (
     add_torch_options,
     check_device,
     estimator_error,
+    positive_int,
 )
 from sktransfer.cli._files import (
-    check_new_file,
-    check_output,
-    on_grid,
+    Outputs,
+    check_finite,
     overlap_grid,
+    read_csv_rows,
     read_spectra,
-    write_csv_spectra,
-    write_rruff,
+    spectra_on_grid,
 )
 
 DESCRIPTION = """\
@@ -64,23 +64,22 @@ def register(subparsers):
         default="auto",
         help="sampling_strategy: auto, minority, not minority, not majority, all",
     )
-    parser.add_argument("--max-iter", type=int, help="generator iterations")
+    parser.add_argument("--max-iter", type=positive_int, help="generator iterations")
     add_torch_options(parser)
     parser.set_defaults(func=run)
     return parser
 
 
 def _read_labels(path, names):
-    try:
-        with open(path, newline="", encoding="utf-8-sig") as f:
-            rows = [(i + 1, r) for i, r in enumerate(csv.reader(f)) if r]
-    except OSError as exc:
-        raise CLIError(f"cannot read {path}: {exc.strerror}") from None
+    rows = [(i + 1, r) for i, r in enumerate(read_csv_rows(path)) if r]
     mapping = {}
     for line_no, row in rows:
         if len(row) < 2:
             raise CLIError(f"{path}, line {line_no}: expected name,label")
-        mapping[row[0].strip()] = row[1].strip()
+        name, label = row[0].strip(), row[1].strip()
+        if mapping.get(name, label) != label:
+            raise CLIError(f"{path}, line {line_no}: a second label for {name!r}")
+        mapping[name] = label
     missing = [n for n in names if n not in mapping]
     if missing:
         raise CLIError(
@@ -90,7 +89,39 @@ def _read_labels(path, names):
 
 
 def _safe(text):
-    return re.sub(r"[^A-Za-z0-9._-]+", "_", str(text)).strip("_") or "class"
+    # Short enough that the whole file name stays within common limits.
+    return re.sub(r"[^A-Za-z0-9._-]+", "_", str(text)).strip("_")[:100] or "class"
+
+
+def _generated_names(labels, taken, suffix=""):
+    """``generated_<label>_<n>`` names, unique among themselves and ``taken``.
+
+    Labels that differ but sanitise to the same text ("Quartz a", "Quartz/a")
+    share one counter, so their names never clash; names already taken by
+    inputs (compared without case) are skipped.
+    """
+    used = {t.casefold() for t in taken}
+    counters = Counter()
+    names = []
+    for label in labels:
+        stem = f"generated_{_safe(label)}"
+        while True:
+            counters[stem] += 1
+            name = f"{stem}_{counters[stem]}"
+            if (name + suffix).casefold() not in used:
+                break
+        used.add((name + suffix).casefold())
+        names.append(name)
+    return names
+
+
+def _copy(path):
+    def write(f):
+        with open(path, "rb") as src:
+            while chunk := src.read(1 << 20):
+                f.write(chunk)
+
+    return write
 
 
 def run(args):
@@ -117,7 +148,7 @@ def run(args):
     grid = spectra.common_axis()
     if grid is None:
         grid = overlap_grid(spectra)
-        X, _ = on_grid(spectra, grid)
+        X = spectra_on_grid(spectra, grid)
         print(
             f"spectra put on a common grid of {grid.size} points "
             f"({grid[0]:g}-{grid[-1]:g})"
@@ -125,6 +156,8 @@ def run(args):
     else:
         X = spectra.matrix()
     y = np.asarray(y, dtype=object)
+    # Check the inputs' copies before training: clashes and existing files.
+    _plan(args, spectra, grid, X, y, X[:0], y[:0]).check()
     params = {"random_state": args.random_state, "device": args.device}
     if args.max_iter is not None:
         params["max_iter"] = args.max_iter
@@ -135,38 +168,45 @@ def run(args):
     except ValueError as exc:
         raise estimator_error(exc) from None
     X_new, y_new = X_res[len(y) :], y_res[len(y) :]
+    check_finite(X_new, "the generated spectra")
+    _plan(args, spectra, grid, X, y, X_new, y_new).write()
     counts = Counter(y_new)
-    names_new = []
-    seen = Counter()
-    for label in y_new:
-        seen[label] += 1
-        names_new.append(f"generated_{_safe(label)}_{seen[label]}")
-    if spectra.format == "csv":
-        check_output(args.output, args.overwrite)
-        labels_out = os.path.splitext(args.output)[0] + ".labels.csv"
-        check_new_file(labels_out, args.overwrite)
-        write_csv_spectra(
-            args.output, grid, X_res, list(spectra.names) + names_new, spectra.axis_name
-        )
-        with open(labels_out, "w", newline="", encoding="utf-8") as f:
-            writer = csv.writer(f)
-            for name, label in zip(list(spectra.names) + names_new, y_res):
-                writer.writerow([name, label])
-    else:
-        check_output(args.output, args.overwrite, directory=True)
-        for path, name in zip(spectra.paths, spectra.names):
-            dest = os.path.join(args.output, name)
-            check_new_file(dest, args.overwrite)
-            shutil.copyfile(path, dest)
-        for name, label, row in zip(names_new, y_new, X_new):
-            meta = {
-                args.label_key: label,
-                "DESCRIPTION": "generated by WGANGPOverSampler (sktransfer)",
-                "GENERATED": "true",
-            }
-            write_rruff(os.path.join(args.output, name + ".txt"), grid, row, meta)
     summary = ", ".join(f"{k}: +{v}" for k, v in sorted(counts.items(), key=str))
     print(
         f"generated {len(y_new)} spectra ({summary or 'none needed'}) -> {args.output}"
     )
     return 0
+
+
+def _plan(args, spectra, grid, X, y, X_new, y_new):
+    """Plan the output files: the inputs (copies or columns) and the new spectra."""
+    if spectra.format == "csv":
+        names = list(spectra.names)
+        names += _generated_names(y_new, names)
+        labels_out = os.path.splitext(args.output)[0] + ".labels.csv"
+        buffer = io.StringIO(newline="")
+        csv.writer(buffer).writerows(zip(names, np.concatenate([y, y_new])))
+        outputs = Outputs(args.overwrite)
+        outputs.add_csv(
+            args.output,
+            grid,
+            np.vstack([X, X_new]),
+            names,
+            spectra.axis_name,
+            spectra.paths[0],
+        )
+        outputs.add_text(labels_out, buffer.getvalue(), "the labels")
+        return outputs
+    outputs = Outputs(args.overwrite, directory=args.output)
+    for path, name in zip(spectra.paths, spectra.names):
+        outputs.add(os.path.join(args.output, name), _copy(path), path)
+    names = _generated_names(y_new, spectra.names, ".txt")
+    for name, label, row in zip(names, y_new, X_new):
+        meta = {
+            args.label_key: label,
+            "DESCRIPTION": "generated by WGANGPOverSampler (sktransfer)",
+            "GENERATED": "true",
+        }
+        path = os.path.join(args.output, name + ".txt")
+        outputs.add_rruff(path, grid, row, meta, "a generated spectrum")
+    return outputs

@@ -4,19 +4,16 @@ import os
 
 import numpy as np
 
+from sktransfer._validation import check_x_axis
+from sktransfer.cli import CLIError
 from sktransfer.cli._common import (
     HelpFormatter,
     add_output,
     estimator_error,
     parse_params,
+    positive_float,
 )
-from sktransfer.cli._files import (
-    check_new_file,
-    check_output,
-    read_spectra,
-    write_csv_spectra,
-    write_rruff,
-)
+from sktransfer.cli._files import Outputs, check_finite, read_spectra
 
 DESCRIPTION = """\
 Remove the baseline of every spectrum with a pybaselines method.
@@ -46,7 +43,9 @@ def register(subparsers):
     parser.add_argument(
         "--method", default="airpls", help="pybaselines method name (default airpls)"
     )
-    parser.add_argument("--lam", type=float, help="smoothness lam of Whittaker methods")
+    parser.add_argument(
+        "--lam", type=positive_float, help="smoothness lam of Whittaker methods"
+    )
     parser.add_argument(
         "--param",
         action="append",
@@ -62,15 +61,45 @@ def register(subparsers):
     return parser
 
 
+def _plan(args, spectra, results, what, kwargs):
+    if spectra.format == "csv":
+        outputs = Outputs(args.overwrite)
+        outputs.add_csv(
+            args.output,
+            spectra.axes[0],
+            np.vstack(results),
+            spectra.names,
+            spectra.axis_name,
+            spectra.paths[0],
+        )
+        return outputs
+    outputs = Outputs(args.overwrite, directory=args.output)
+    setting = f"{args.method}({', '.join(f'{k}={v}' for k, v in kwargs.items())})"
+    for i, name in enumerate(spectra.names):
+        meta = dict(spectra.metadata[i])
+        meta["BASELINE"] = f"{what} with {setting} (sktransfer)"
+        path = os.path.join(args.output, name)
+        outputs.add_rruff(path, spectra.axes[i], results[i], meta, spectra.paths[i])
+    return outputs
+
+
 def run(args):
     """Correct the baselines of the input files."""
     from sktransfer.baseline import PybaselinesCorrector
 
     spectra = read_spectra(args.inputs)
+    for path, axis in zip(spectra.paths, spectra.axes):
+        try:
+            check_x_axis(axis, axis.size, "its axis")
+        except ValueError as exc:
+            raise CLIError(f"{path}: {exc}") from None
     kwargs = parse_params(args.param)
     if args.lam is not None:
         kwargs["lam"] = args.lam
-    out = []
+    what = "baseline" if args.keep_baseline else "corrected"
+    # Check the output names before the work; refuse clashes up front.
+    zeros = [np.zeros_like(v) for v in spectra.values]
+    _plan(args, spectra, zeros, what, kwargs).check()
     # Spectra on one axis are corrected together; files with other axes apart.
     groups = {}
     for i, axis in enumerate(spectra.axes):
@@ -85,30 +114,11 @@ def run(args):
             Y = est.fit_transform(X)
             if args.keep_baseline:
                 Y = X - Y
-        except ValueError as exc:
-            raise estimator_error(exc) from None
+        except (ValueError, TypeError) as exc:
+            raise estimator_error(exc, spectra.paths[idx[0]]) from None
         for k, i in enumerate(idx):
             results[i] = Y[k]
-    what = "baseline" if args.keep_baseline else "corrected"
-    if spectra.format == "csv":
-        check_output(args.output, args.overwrite)
-        write_csv_spectra(
-            args.output,
-            spectra.axes[0],
-            np.vstack(results),
-            spectra.names,
-            spectra.axis_name,
-        )
-        out.append(args.output)
-    else:
-        check_output(args.output, args.overwrite, directory=True)
-        setting = f"{args.method}({', '.join(f'{k}={v}' for k, v in kwargs.items())})"
-        for i, name in enumerate(spectra.names):
-            meta = dict(spectra.metadata[i])
-            meta["BASELINE"] = f"{what} with {setting} (sktransfer)"
-            path = os.path.join(args.output, name)
-            check_new_file(path, args.overwrite)
-            write_rruff(path, spectra.axes[i], results[i], meta)
-            out.append(path)
+    check_finite(results, f"the {what} spectra")
+    _plan(args, spectra, results, what, kwargs).write()
     print(f"{what} {len(spectra)} spectra with {args.method} -> {args.output}")
     return 0

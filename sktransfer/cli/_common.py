@@ -1,6 +1,7 @@
 """Arguments and helpers shared by the command-line verbs."""
 
 import argparse
+import math
 
 from sktransfer.cli import CLIError
 
@@ -21,8 +22,31 @@ def add_torch_options(parser):
         "--device", default="cpu", help="torch device: cpu, cuda, cuda:N (default cpu)"
     )
     parser.add_argument(
-        "--random-state", type=int, default=0, help="seed for reproducible results"
+        "--random-state",
+        type=non_negative_int,
+        default=0,
+        help="seed for reproducible results",
     )
+
+
+def _number_type(kind, low, strict, what):
+    def parse(text):
+        try:
+            value = kind(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"{text!r} is not {what}") from None
+        if not math.isfinite(value) or value < low or (strict and value == low):
+            raise argparse.ArgumentTypeError(f"{text!r} is not {what}")
+        return value
+
+    parse.__name__ = what
+    return parse
+
+
+positive_int = _number_type(int, 0, True, "a positive integer")
+non_negative_int = _number_type(int, 0, False, "an integer >= 0")
+positive_float = _number_type(float, 0.0, True, "a positive number")
+non_negative_float = _number_type(float, 0.0, False, "a finite number >= 0")
 
 
 def parse_params(items):
@@ -30,9 +54,12 @@ def parse_params(items):
     params = {}
     for item in items or []:
         key, sep, value = item.partition("=")
-        if not sep or not key:
+        key = key.strip()
+        if not sep or not key.isidentifier():
             raise CLIError(f"--param expects key=value, got {item!r}")
-        params[key.strip()] = _literal(value.strip())
+        if key in params:
+            raise CLIError(f"--param {key} is given twice")
+        params[key] = _literal(value.strip())
     return params
 
 
@@ -60,9 +87,11 @@ def check_device(device):
         raise CLIError(str(exc)) from None
 
 
-def estimator_error(exc):
-    """Turn an estimator's ValueError about bad input into a CLI error."""
-    return CLIError(str(exc).strip().splitlines()[0])
+def estimator_error(exc, where=None):
+    """Turn an estimator's error about bad input into a one-line CLI error."""
+    lines = str(exc).strip().splitlines()
+    message = lines[0] if lines else type(exc).__name__
+    return CLIError(f"{where}: {message}" if where else message)
 
 
 class HelpFormatter(argparse.RawDescriptionHelpFormatter):

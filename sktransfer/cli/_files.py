@@ -4,17 +4,23 @@ Two formats are understood: RRUFF text files (``##KEY=value`` headers, then
 ``x, y`` rows; one spectrum per file, read with
 :func:`sktransfer.datasets.read_rruff`) and CSV tables with an axis column
 (first column the spectral axis, every further column one spectrum, the
-header row naming them). Outputs are written in the format of the input.
+header row naming them). Outputs are written in the format of the input,
+through :class:`Outputs`: every name is checked before anything is written,
+and each file is written to a temporary file and renamed into place.
 """
 
 import csv
+import io
 import os
+import stat
 from dataclasses import dataclass, field
 
 import numpy as np
 
 from sktransfer._validation import check_x_axis
 from sktransfer.cli import CLIError
+from sktransfer.datasets._load import on_grid
+from sktransfer.datasets._write import rruff_text, stage_file
 
 
 @dataclass
@@ -81,13 +87,7 @@ def read_csv_spectra(path):
     spectra : Spectra
         The spectra, all on the axis of the first column.
     """
-    try:
-        with open(path, newline="", encoding="utf-8-sig") as f:
-            rows = list(csv.reader(f))
-    except OSError as exc:
-        raise CLIError(f"cannot read {path}: {exc.strerror}") from None
-    except UnicodeDecodeError:
-        raise CLIError(f"{path} is not a text CSV file") from None
+    rows = read_csv_rows(path)
     numbered = [(i + 1, r) for i, r in enumerate(rows) if any(c.strip() for c in r)]
     if not numbered:
         raise CLIError(f"{path} is empty")
@@ -101,6 +101,9 @@ def read_csv_spectra(path):
         numbered = numbered[1:]
     if not header:
         raise CLIError(f"{path}: needs an axis column and at least one spectrum")
+    repeated = sorted({n for n in header if header.count(n) > 1})
+    if repeated:
+        raise CLIError(f"{path}: spectrum names must be unique; repeated: {repeated}")
     if not numbered:
         raise CLIError(f"{path}: no numeric rows after the header")
     data = np.empty((len(numbered), len(header) + 1))
@@ -129,18 +132,44 @@ def read_csv_spectra(path):
     )
 
 
+def check_regular_file(path):
+    """Raise a one-line error unless ``path`` is a regular file.
+
+    Pipes and devices are refused: reading one could block for ever.
+    """
+    try:
+        mode = os.stat(path).st_mode
+    except FileNotFoundError:
+        raise CLIError(f"{path}: no such file or directory") from None
+    except OSError as exc:
+        raise CLIError(f"cannot read {path}: {exc.strerror}") from None
+    if not stat.S_ISREG(mode):
+        raise CLIError(f"{path} is not a regular file")
+
+
+def read_csv_rows(path):
+    """Rows of a text CSV file, with one-line errors for unreadable files."""
+    check_regular_file(path)
+    try:
+        with open(path, newline="", encoding="utf-8-sig") as f:
+            return list(csv.reader(f))
+    except OSError as exc:
+        raise CLIError(f"cannot read {path}: {exc.strerror}") from None
+    except (UnicodeDecodeError, csv.Error):
+        raise CLIError(f"{path} is not a text CSV file") from None
+
+
 def _rruff_files(paths):
     files = []
     for p in paths:
         if os.path.isdir(p):
             for root, _, names in sorted(os.walk(p)):
-                files += [
-                    os.path.join(root, n) for n in sorted(names) if n.endswith(".txt")
-                ]
-        elif os.path.exists(p):
-            files.append(p)
+                found = [os.path.join(root, n) for n in sorted(names)]
+                # Only regular files: a pipe named *.txt would block the read.
+                files += [f for f in found if f.endswith(".txt") and os.path.isfile(f)]
         else:
-            raise CLIError(f"{p}: no such file or directory")
+            check_regular_file(p)
+            files.append(p)
     return files
 
 
@@ -183,27 +212,31 @@ def read_spectra(paths):
     return Spectra(axes, values, names, "rruff", metadata, used)
 
 
-def on_grid(spectra, grid):
-    """Interpolate every spectrum linearly onto ``grid``.
+def spectra_on_grid(spectra, grid, what="the grid"):
+    """Interpolate every spectrum onto ``grid``; 0 where it has no data.
 
-    Grid points outside a spectrum's measured range are set to 0; the number
-    of spectra that needed this is returned so that callers can say so.
-
-    Returns
-    -------
-    X : ndarray of shape (n_spectra, len(grid))
-        The spectra on the grid.
-    n_padded : int
-        How many spectra did not cover the whole grid.
+    Grid points more than half a grid step outside a spectrum's measured
+    range are set to 0 and reported in a note. A spectrum that covers no
+    point of the grid is an error that names its file.
     """
-    X = np.empty((len(spectra), len(grid)))
-    n_padded = 0
-    for i, (x, y) in enumerate(zip(spectra.axes, spectra.values)):
-        order = np.argsort(x)
-        x, y = x[order], y[order]
-        X[i] = np.interp(grid, x, y, left=0.0, right=0.0)
-        n_padded += bool(grid.min() < x[0] or grid.max() > x[-1])
-    return X, n_padded
+    X = np.vstack([on_grid(x, y, grid) for x, y in zip(spectra.axes, spectra.values)])
+    missing = np.isnan(X)
+    empty = np.flatnonzero(missing.all(axis=1))
+    if empty.size:
+        names = ", ".join(spectra.paths[i] for i in empty[:3])
+        more = f" and {empty.size - 3} more" if empty.size > 3 else ""
+        raise CLIError(
+            f"{empty.size} spectra do not overlap {what} "
+            f"({grid.min():g}-{grid.max():g}): {names}{more}"
+        )
+    n_padded = int(missing.any(axis=1).sum())
+    if n_padded:
+        print(
+            f"note: {n_padded} spectra do not cover all of {what}; the missing "
+            "points were set to 0"
+        )
+    X[missing] = 0.0
+    return X
 
 
 def overlap_grid(spectra, max_points=1024):
@@ -230,31 +263,121 @@ def check_output(path, overwrite, directory=False):
         raise CLIError(f"cannot write to {target}")
 
 
-def check_new_file(path, overwrite):
-    """Refuse to replace an existing file inside an output directory."""
-    if os.path.exists(path) and not overwrite:
-        raise CLIError(f"{path} exists; pass --overwrite to replace it")
+def check_finite(rows, what):
+    """Refuse to write NaN or infinite results (``rows``: one array per spectrum)."""
+    bad = [i for i, row in enumerate(rows) if not np.all(np.isfinite(row))]
+    if bad:
+        raise CLIError(
+            f"{what} hold NaN or infinity ({len(bad)} of {len(rows)} spectra); "
+            "nothing was written. Scale the input spectra (for example to a "
+            "maximum of 1) and try again"
+        )
 
 
-def write_csv_spectra(path, axis, Y, names, axis_name="x"):
-    """Write spectra as a CSV table with the axis in the first column."""
-    try:
-        with open(path, "w", newline="", encoding="utf-8") as f:
-            writer = csv.writer(f)
-            writer.writerow([axis_name, *names])
-            for k, xv in enumerate(axis):
-                writer.writerow([repr(float(xv)), *(repr(float(v)) for v in Y[:, k])])
-    except OSError as exc:
-        raise CLIError(f"cannot write {path}: {exc.strerror}") from None
+def _key(path):
+    return os.path.normcase(os.path.abspath(path)).casefold()
 
 
-def write_rruff(path, x, y, metadata):
-    """Write one spectrum as a RRUFF text file (headers, ``x, y`` rows)."""
-    lines = [f"##{key}={value}" for key, value in metadata.items()]
-    lines += [f"{float(a):.6g}, {float(b):.9g}" for a, b in zip(x, y)]
-    lines.append("##END=")
-    try:
-        with open(path, "w", encoding="utf-8", newline="\n") as f:
-            f.write("\n".join(lines) + "\n")
-    except OSError as exc:
-        raise CLIError(f"cannot write {path}: {exc.strerror}") from None
+class Outputs:
+    """The files one command writes, written whole and all together or not at all.
+
+    :meth:`add` plans a file; :meth:`check` refuses, before anything is
+    written, two planned files with one name (names that differ only in
+    case count as one) and existing files unless ``overwrite``;
+    :meth:`write` writes every file to a temporary file in its folder and
+    only then renames them all into place.
+    """
+
+    def __init__(self, overwrite, directory=None):
+        self.overwrite = overwrite
+        self.directory = directory
+        self._files = []
+
+    def add(self, path, write, origin):
+        """Plan ``path``, written by ``write(binary_file)``, made from ``origin``."""
+        self._files.append((os.fspath(path), write, origin))
+
+    def add_text(self, path, text, origin):
+        """Plan a UTF-8 text file."""
+        self.add(path, lambda f: f.write(text.encode("utf-8")), origin)
+
+    def add_rruff(self, path, x, y, metadata, origin):
+        """Plan a RRUFF file (see :func:`sktransfer.datasets.write_rruff`)."""
+        try:
+            text = rruff_text(x, y, metadata)
+        except ValueError as exc:
+            raise CLIError(f"cannot write {path}: {exc}") from None
+        self.add_text(path, text, origin)
+
+    def add_csv(self, path, axis, Y, names, axis_name, origin):
+        """Plan a CSV table with the axis in the first column (exact floats)."""
+        buffer = io.StringIO(newline="")
+        writer = csv.writer(buffer)
+        writer.writerow([axis_name, *names])
+        for k, xv in enumerate(axis):
+            writer.writerow([repr(float(xv)), *(repr(float(v)) for v in Y[:, k])])
+        self.add_text(path, buffer.getvalue(), origin)
+
+    def check(self):
+        """Refuse clashing names and, without ``overwrite``, existing files."""
+        groups = {}
+        for path, _, origin in self._files:
+            groups.setdefault(_key(path), []).append((path, origin))
+        clashes = [g for g in groups.values() if len(g) > 1]
+        if clashes:
+            shown = "; ".join(
+                f"{os.path.basename(g[0][0])} from {', '.join(o for _, o in g)}"
+                for g in clashes[:3]
+            )
+            more = f" and {len(clashes) - 3} more" if len(clashes) > 3 else ""
+            raise CLIError(
+                f"{len(clashes)} output names would be used twice ({shown}{more}); "
+                "nothing was written. Give inputs with distinct file names"
+            )
+        folders = [p for p, _, _ in self._files if os.path.isdir(p)]
+        if folders:
+            raise CLIError(f"{folders[0]} is a directory; give a file name")
+        if self.overwrite:
+            return
+        d = self.directory
+        if d is not None and os.path.isdir(d) and os.listdir(d):
+            raise CLIError(f"{d} exists; pass --overwrite to replace it")
+        existing = [p for p, _, _ in self._files if os.path.lexists(p)]
+        if existing:
+            more = f" (and {len(existing) - 1} more)" if len(existing) > 1 else ""
+            raise CLIError(
+                f"{existing[0]}{more} exists; pass --overwrite to replace it"
+            )
+
+    def write(self):
+        """Check, then write every planned file; on failure nothing changes."""
+        self.check()
+        folders = {os.path.dirname(os.path.abspath(p)) for p, _, _ in self._files}
+        staged = []
+        path = self.directory
+        try:
+            for folder in sorted(folders | ({self.directory} - {None})):
+                os.makedirs(folder, exist_ok=True)
+            # One flush of everything is much cheaper than one fsync per file.
+            sync_each = not hasattr(os, "sync")
+            for path, write, _ in self._files:
+                staged.append((stage_file(path, write, sync=sync_each), path))
+            if not sync_each:
+                os.sync()
+        except OSError as exc:
+            for tmp, _ in staged:
+                os.unlink(tmp)
+            raise CLIError(
+                f"cannot write {path}: {exc.strerror or exc}; nothing was written"
+            ) from None
+        for k, (tmp, path) in enumerate(staged):
+            try:
+                os.replace(tmp, path)
+            except OSError as exc:
+                for later, _ in staged[k:]:
+                    os.unlink(later)
+                raise CLIError(
+                    f"cannot write {path}: {exc.strerror or exc}; {k} of "
+                    f"{len(staged)} files were written"
+                ) from None
+        return [p for _, p in staged]

@@ -2,10 +2,8 @@
 
 import os
 
-import joblib
 import numpy as np
 
-from sktransfer import __version__
 from sktransfer.cli import CLIError
 from sktransfer.cli._common import (
     HelpFormatter,
@@ -13,15 +11,15 @@ from sktransfer.cli._common import (
     add_torch_options,
     check_device,
     estimator_error,
+    non_negative_float,
+    positive_int,
 )
 from sktransfer.cli._files import (
-    check_new_file,
-    check_output,
-    on_grid,
+    Outputs,
+    check_finite,
     read_csv_spectra,
     read_spectra,
-    write_csv_spectra,
-    write_rruff,
+    spectra_on_grid,
 )
 
 FIT_DESCRIPTION = """\
@@ -30,11 +28,12 @@ Train a SpectroGenRegressor that predicts TARGET spectra from SOURCE spectra.
 SOURCE and TARGET are either two CSV files (first column the axis, one
 spectrum per further column; spectra are paired by column name) or RRUFF
 directories (they may be the same one; spectra are paired by RRUFF id and put
-on the default grids of load_rruff). The model is saved with joblib.
+on the default grids of load_rruff). The model is saved as a zip of JSON
+parameters and safetensors weights, a format that cannot run code on loading.
 
 examples:
-  sktransfer transfer fit --source rruff/ --target rruff/ -o ir2raman.joblib
-  sktransfer transfer fit --source ir.csv --target raman.csv -o model.joblib \\
+  sktransfer transfer fit --source rruff/ --target rruff/ -o ir2raman.skmodel
+  sktransfer transfer fit --source ir.csv --target raman.csv -o model.skmodel \\
       --max-epochs 300 --device cuda
 """
 
@@ -42,11 +41,17 @@ PREDICT_DESCRIPTION = """\
 Predict target spectra with a model saved by `sktransfer transfer fit`.
 
 INPUT is a CSV file or RRUFF files and directories of the source modality;
-each spectrum is interpolated onto the model's source grid. The output has
-the input's format: a CSV file, or a directory of RRUFF files.
+each spectrum is interpolated onto the model's source grid (points it does
+not cover are set to 0; a spectrum that does not overlap the grid is an
+error). The output has the input's format: a CSV file, or a directory of
+RRUFF files.
+
+Models saved by older versions with joblib (pickles) are refused, because
+loading a pickle can run any code it holds; --trust-pickle loads one from a
+source you trust.
 
 example:
-  sktransfer transfer predict new_ir/ -m ir2raman.joblib -o predicted/
+  sktransfer transfer predict new_ir/ -m ir2raman.skmodel -o predicted/
 """
 
 _MODALITIES = ("ir", "raman", "xrd")
@@ -75,9 +80,11 @@ def register(subparsers):
     fit.add_argument(
         "--target-modality", default="raman", choices=_MODALITIES, help="RRUFF input"
     )
-    add_output(fit, "file the trained model is saved to (joblib)")
-    fit.add_argument("--max-epochs", type=int, help="training epochs")
-    fit.add_argument("--beta", type=float, help="weight of the KL term")
+    add_output(fit, "file the trained model is saved to")
+    fit.add_argument("--max-epochs", type=positive_int, help="training epochs")
+    fit.add_argument(
+        "--beta", type=non_negative_float, help="weight of the KL term (>= 0)"
+    )
     add_torch_options(fit)
     fit.set_defaults(func=run_fit)
 
@@ -91,6 +98,12 @@ def register(subparsers):
     predict.add_argument("-m", "--model", required=True, help="saved model file")
     add_output(predict, "output CSV file (CSV input) or directory (RRUFF input)")
     predict.add_argument("--device", default="cpu", help="torch device (default cpu)")
+    predict.add_argument(
+        "--trust-pickle",
+        action="store_true",
+        help="also load a joblib/pickle model (runs code from the file: only "
+        "for files from a source you trust)",
+    )
     predict.set_defaults(func=run_predict)
     return parser
 
@@ -136,6 +149,7 @@ def _paired_rruff(sources, targets, source_mod, target_mod):
 
 def run_fit(args):
     """Train and save a transfer model."""
+    from sktransfer.cli._model_file import save_model
     from sktransfer.cross_modal import SpectroGenRegressor
     from sktransfer.metrics import spectral_correlation
 
@@ -153,7 +167,9 @@ def run_fit(args):
         raise CLIError(
             "give one CSV file each for --source and --target, or directories"
         )
-    check_output(args.output, args.overwrite)
+    outputs = Outputs(args.overwrite)
+    outputs.add(args.output, None, "the trained model")
+    outputs.check()
     params = {"random_state": args.random_state, "device": args.device}
     if args.max_epochs is not None:
         params["max_epochs"] = args.max_epochs
@@ -165,71 +181,111 @@ def run_fit(args):
         model.fit(X, Y)
     except ValueError as exc:
         raise estimator_error(exc) from None
-    r = spectral_correlation(Y, model.predict(X))
-    bundle = {
-        "model": model,
+    Y_fit = model.predict(X)
+    check_finite(Y_fit, "the model's predictions of its training spectra")
+    r = spectral_correlation(Y, Y_fit)
+    extra = {
         "source_axis": x_src,
         "target_axis": x_tgt,
         "source_axis_name": src_name,
         "target_axis_name": tgt_name,
         "target_modality": args.target_modality,
-        "sktransfer_version": __version__,
     }
-    try:
-        joblib.dump(bundle, args.output)
-    except OSError as exc:
-        raise CLIError(f"cannot write {args.output}: {exc.strerror}") from None
+    outputs = Outputs(args.overwrite)
+    outputs.add(args.output, lambda f: save_model(f, model, extra), "the model")
+    outputs.write()
     print(f"training-set correlation {r:.3f}; model saved to {args.output}")
     return 0
 
 
-def _load_model(path):
+def _load_pickle(path):
+    import joblib
+
     try:
         bundle = joblib.load(path)
-    except FileNotFoundError:
-        raise CLIError(f"{path}: no such model file") from None
     except Exception as exc:
         raise CLIError(f"{path} is not a model saved by sktransfer ({exc})") from None
-    if not isinstance(bundle, dict) or "model" not in bundle:
+    if not isinstance(bundle, dict):
         raise CLIError(f"{path} is not a model saved by `sktransfer transfer fit`")
-    return bundle
+    return bundle.pop("model", None), bundle
+
+
+def _load_model(path, device, trust_pickle):
+    """Load a model and its axes, checked before use."""
+    from sktransfer.cli._model_file import ModelFileError, PickleFileError, load_model
+    from sktransfer.cross_modal import SpectroGenRegressor
+
+    if not os.path.isfile(path):
+        raise CLIError(f"{path}: no such model file")
+    try:
+        model, extra = load_model(path, set_params={"device": device})
+    except PickleFileError as exc:
+        if not trust_pickle:
+            raise CLIError(f"{path} {exc}") from None
+        model, extra = _load_pickle(path)
+    except ModelFileError as exc:
+        raise CLIError(f"{path} {exc}") from None
+    except OSError as exc:
+        raise CLIError(f"cannot read {path}: {exc.strerror or exc}") from None
+    if not isinstance(model, SpectroGenRegressor) or not hasattr(model, "module_"):
+        raise CLIError(
+            f"{path} does not hold a trained SpectroGenRegressor "
+            f"(found {type(model).__name__})"
+        )
+    keys = ("source_axis", "target_axis", "target_axis_name", "target_modality")
+    missing = [k for k in keys if k not in extra]
+    if missing:
+        raise CLIError(f"{path} is not a model saved by `sktransfer transfer fit`")
+    try:
+        source = np.asarray(extra["source_axis"], dtype=np.float64)
+        target = np.asarray(extra["target_axis"], dtype=np.float64)
+    except (TypeError, ValueError):
+        source = target = np.empty(0)
+    if (
+        source.ndim != 1
+        or source.size != model.n_features_in_
+        or target.ndim != 1
+        or target.size != model.n_outputs_
+    ):
+        raise CLIError(f"{path}: the model's axes do not match its network")
+    if model.device != device:
+        model.set_params(device=device)
+    extra = {**extra, "source_axis": source, "target_axis": target}
+    return model, extra
 
 
 def run_predict(args):
     """Predict target spectra with a saved model."""
     check_device(args.device)
-    bundle = _load_model(args.model)
-    model = bundle["model"]
-    if args.device != model.device:
-        model.set_params(device=args.device)
+    model, bundle = _load_model(args.model, args.device, args.trust_pickle)
     spectra = read_spectra(args.inputs)
-    X, n_padded = on_grid(spectra, bundle["source_axis"])
-    if n_padded:
-        print(
-            f"note: {n_padded} spectra do not cover the model's whole source range; "
-            "the missing points were set to 0"
-        )
+    X = spectra_on_grid(spectra, bundle["source_axis"], "the model's source range")
     try:
         Y = model.predict(X)
     except ValueError as exc:
         raise estimator_error(exc) from None
+    check_finite(Y, "the predicted spectra")
     x_tgt = bundle["target_axis"]
+    modality = bundle["target_modality"]
     if spectra.format == "csv":
-        check_output(args.output, args.overwrite)
-        write_csv_spectra(
-            args.output, x_tgt, Y, spectra.names, bundle["target_axis_name"]
+        outputs = Outputs(args.overwrite)
+        outputs.add_csv(
+            args.output,
+            x_tgt,
+            Y,
+            spectra.names,
+            bundle["target_axis_name"],
+            spectra.paths[0],
         )
     else:
-        check_output(args.output, args.overwrite, directory=True)
+        outputs = Outputs(args.overwrite, directory=args.output)
         for i, name in enumerate(spectra.names):
             meta = dict(spectra.metadata[i])
-            meta["FILETYPE"] = f"predicted {bundle['target_modality']} (sktransfer)"
+            meta["FILETYPE"] = f"predicted {modality} (sktransfer)"
             meta["SOURCE FILE"] = name
             stem = os.path.splitext(name)[0]
-            path = os.path.join(
-                args.output, f"{stem}__predicted_{bundle['target_modality']}.txt"
-            )
-            check_new_file(path, args.overwrite)
-            write_rruff(path, x_tgt, Y[i], meta)
+            path = os.path.join(args.output, f"{stem}__predicted_{modality}.txt")
+            outputs.add_rruff(path, x_tgt, Y[i], meta, spectra.paths[i])
+    outputs.write()
     print(f"predicted {len(spectra)} spectra -> {args.output}")
     return 0

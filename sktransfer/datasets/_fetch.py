@@ -1,18 +1,22 @@
 """Download, verify, cache and load the public RRUFF zip archives."""
 
+import contextlib
 import hashlib
+import http.client
 import os
+import re
 import shutil
 import tempfile
 import urllib.request
 import zipfile
+import zlib
 from pathlib import Path
 
 from sklearn.datasets import get_data_home as _sklearn_data_home
 
-from sktransfer._validation import check_option
-from sktransfer.datasets._load import load_rruff
-from sktransfer.datasets._records import MODALITIES
+from sktransfer.datasets._load import as_modalities, load_rruff
+from sktransfer.datasets._records import describe
+from sktransfer.datasets._rruff import read_rruff
 
 BASE_URL = "https://rruff.info/zipped_data_files/"
 ARCHIVES = {
@@ -20,7 +24,23 @@ ARCHIVES = {
     "raman": "raman/excellent_unoriented.zip",
     "xrd": "powder/DIF.zip",
 }
+# Limits on what an archive may unpack to: the RRUFF archives hold a few
+# hundred MB of text that compresses about 4:1, a zip bomb far more.
+MAX_UNPACKED_BYTES = 4 << 30
+MAX_COMPRESSION_RATIO = 100
 _CHUNK = 1 << 20
+_COMPLETE = ".sktransfer-complete"
+_SHA256_RE = re.compile(r"[0-9a-fA-F]{64}")
+# Everything zipfile and zlib raise for a damaged or unsupported archive.
+_ARCHIVE_ERRORS = (
+    zipfile.BadZipFile,
+    zipfile.LargeZipFile,
+    zlib.error,
+    EOFError,
+    NotImplementedError,
+    RuntimeError,
+    ValueError,
+)
 
 
 def _data_home(data_home):
@@ -35,32 +55,105 @@ def _data_home(data_home):
 
 def _download(url, target, timeout):
     digest = hashlib.sha256()
-    with urllib.request.urlopen(url, timeout=timeout) as response:
-        with open(target, "wb") as f:
-            while chunk := response.read(_CHUNK):
-                f.write(chunk)
-                digest.update(chunk)
+    try:
+        with urllib.request.urlopen(url, timeout=timeout) as response:
+            with open(target, "wb") as f:
+                size = 0
+                while chunk := response.read(_CHUNK):
+                    size += len(chunk)
+                    if size > MAX_UNPACKED_BYTES:
+                        raise OSError(
+                            f"The download from {url} is larger than "
+                            f"MAX_UNPACKED_BYTES={MAX_UNPACKED_BYTES}."
+                        )
+                    f.write(chunk)
+                    digest.update(chunk)
+    except http.client.HTTPException as exc:
+        raise OSError(f"The download from {url} failed: {exc!r}.") from exc
     return digest.hexdigest()
 
 
 def _unpack(archive, url, target):
     try:
         with zipfile.ZipFile(archive) as zf:
+            root = Path(target).resolve()
+            infos = zf.infolist()
+            total = sum(info.file_size for info in infos)
+            if total > MAX_UNPACKED_BYTES:
+                raise OSError(
+                    f"The archive from {url} would unpack to {total} bytes, more "
+                    f"than MAX_UNPACKED_BYTES={MAX_UNPACKED_BYTES}."
+                )
+            for info in infos:
+                # Refuse members that would land outside the cache (zip slip).
+                if not (root / info.filename).resolve().is_relative_to(root):
+                    raise OSError(
+                        f"Unsafe path {info.filename!r} in the archive from {url}."
+                    )
+                ratio = info.file_size / max(info.compress_size, 1)
+                if info.file_size > _CHUNK and ratio > MAX_COMPRESSION_RATIO:
+                    raise OSError(
+                        f"Member {info.filename!r} of the archive from {url} is "
+                        f"compressed {ratio:.0f}:1, more than "
+                        f"MAX_COMPRESSION_RATIO={MAX_COMPRESSION_RATIO} (a zip "
+                        "bomb?)."
+                    )
             bad = zf.testzip()
             if bad is not None:
                 raise OSError(f"Corrupt member {bad!r} in the archive from {url}.")
-            root = Path(target).resolve()
-            for name in zf.namelist():
-                # Refuse members that would land outside the cache (zip slip).
-                if not (root / name).resolve().is_relative_to(root):
-                    raise OSError(f"Unsafe path {name!r} in the archive from {url}.")
             zf.extractall(target)
-    except zipfile.BadZipFile as exc:
-        raise OSError(f"The download from {url} is not a valid zip file.") from exc
+    except _ARCHIVE_ERRORS as exc:
+        raise OSError(
+            f"The download from {url} is not a valid zip file ({exc})."
+        ) from exc
+
+
+def _has_spectra(folder, modality):
+    """Whether ``folder`` holds at least one readable RRUFF file of ``modality``."""
+    for path in sorted(Path(folder).rglob("*")):
+        if path.suffix.lower() != ".txt" or not path.is_file():
+            continue
+        try:
+            desc = describe(read_rruff(path), path)
+        except (OSError, ValueError):
+            continue
+        if desc["modality"] == modality and desc["rruff_id"] is not None:
+            return True
+    return False
+
+
+def _is_cached(folder, modality):
+    """Tell whether a cache folder is marked complete or holds spectra."""
+    if (folder / _COMPLETE).is_file():
+        return True
+    if folder.is_dir() and _has_spectra(folder, modality):
+        # A cache written before completeness was marked: check it once.
+        try:
+            (folder / _COMPLETE).write_text("checked\n")
+        except OSError:
+            pass  # a read-only cache is checked again next time
+        return True
+    return False
+
+
+@contextlib.contextmanager
+def _locked(cache, modality):
+    """Serialise fetches of one modality between processes where possible."""
+    try:
+        import fcntl
+    except ImportError:  # pragma: no cover - Windows: the rename below suffices
+        yield
+        return
+    with open(cache / f".{modality}.lock", "a") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(lock, fcntl.LOCK_UN)
 
 
 def _fetch_one(modality, url, cache, checksum, timeout):
-    """Download and unpack one archive into ``cache/modality`` atomically."""
+    """Download, check and unpack one archive; publish it with one rename."""
     final = cache / modality
     tmp = Path(tempfile.mkdtemp(prefix=f".{modality}-", dir=cache))
     try:
@@ -73,9 +166,47 @@ def _fetch_one(modality, url, cache, checksum, timeout):
             )
         unpacked = tmp / "unpacked"
         _unpack(archive, url, unpacked)
-        os.replace(unpacked, final)
+        if not _has_spectra(unpacked, modality):
+            raise OSError(
+                f"The archive from {url} holds no readable RRUFF {modality} "
+                "files; nothing was cached."
+            )
+        (unpacked / _COMPLETE).write_text(f"{url}\nsha256={sha256}\n")
+        if _is_cached(final, modality):
+            return  # another process published it meanwhile
+        if final.exists() or final.is_symlink():
+            # An incomplete folder left by an older version: move it aside.
+            os.replace(final, tmp / "stale")
+        try:
+            os.replace(unpacked, final)
+        except OSError:
+            if not _is_cached(final, modality):
+                raise
+            # Another process published the same archive first: keep theirs.
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
+
+
+def _check_checksums(checksums, modalities):
+    if checksums is None:
+        return {}
+    if not isinstance(checksums, dict):
+        raise ValueError(
+            f"checksums must be a dict of modality -> SHA-256 hex digest; got "
+            f"{type(checksums).__name__}."
+        )
+    for key, value in checksums.items():
+        if key not in modalities:
+            raise ValueError(
+                f"checksums has {key!r}, which is not among the fetched "
+                f"modalities {modalities}."
+            )
+        if not isinstance(value, str) or not _SHA256_RE.fullmatch(value):
+            raise ValueError(
+                f"checksums[{key!r}] must be a SHA-256 digest of 64 hex digits; "
+                f"got {value!r}."
+            )
+    return checksums
 
 
 def fetch_rruff(
@@ -92,11 +223,15 @@ def fetch_rruff(
     """Download the RRUFF archives (cached), then load them with load_rruff.
 
     Each modality's zip archive is fetched from ``base_url`` once, checked
-    (zip integrity and, if given, its SHA-256), unpacked into
+    (zip integrity, size and, if given, its SHA-256), unpacked into
     ``<data_home>/rruff/<modality>`` and loaded by :func:`load_rruff`. A
-    download is written to a temporary folder and only renamed into place
-    when it is complete and valid, so a failed or corrupt download leaves no
-    partial cache. Later calls read the cache without network access.
+    download is unpacked into a temporary folder and only renamed into
+    place when it is complete and holds at least one readable RRUFF file of
+    its modality, so the cache of a modality is complete or absent: a
+    failed, corrupt or empty download leaves nothing behind. Later calls
+    read the cache without network access. Concurrent calls (threads or
+    processes) on one cache are safe: one downloads, the others wait for it
+    (POSIX) or keep whichever complete copy was published first.
 
     Read more in the :ref:`User Guide <datasets>`.
 
@@ -110,7 +245,8 @@ def fetch_rruff(
         Where the archives are; each archive path is appended to it. The
         newer RRUFF site serves the same folders under
         ``https://www.rruff.net/zipped_data_files/``.
-    modalities : tuple of {"ir", "raman", "xrd"}, default=("ir", "raman", "xrd")
+    modalities : {"ir", "raman", "xrd"} or tuple of them, \
+            default=("ir", "raman", "xrd")
         Which archives to fetch and load.
     archives : dict or None, default=None
         Archive path relative to ``base_url`` per modality, overriding the
@@ -119,7 +255,8 @@ def fetch_rruff(
     download_if_missing : bool, default=True
         If False, raise an OSError instead of downloading a missing archive.
     checksums : dict or None, default=None
-        Expected SHA-256 hex digest per modality; a mismatch raises.
+        Expected SHA-256 hex digest (64 hex digits) per fetched modality; a
+        mismatch raises.
     timeout : float, default=60.0
         Network timeout in seconds.
     **load_kwargs : dict
@@ -136,8 +273,13 @@ def fetch_rruff(
     Raises
     ------
     OSError
-        If a download fails, is not a valid zip file, has the wrong
-        checksum, or is missing with ``download_if_missing=False``.
+        If a download fails, is not a valid zip file (whatever the damage),
+        has the wrong checksum, is larger or would unpack to more than
+        ``MAX_UNPACKED_BYTES`` (4 GiB), has a member compressed more than
+        ``MAX_COMPRESSION_RATIO`` (100:1), holds no readable RRUFF file of
+        its modality, or is missing with ``download_if_missing=False``.
+    ValueError
+        If ``modalities`` or ``checksums`` are not valid.
 
     See Also
     --------
@@ -150,25 +292,24 @@ def fetch_rruff(
     >>> data.raman.shape  # doctest: +SKIP
     (..., 1024)
     """
-    modalities = tuple(modalities)
+    modalities = as_modalities(modalities, "modalities")
     if not modalities:
         raise ValueError("modalities must name at least one modality.")
-    for m in modalities:
-        check_option(m, "modalities", MODALITIES)
+    checksums = _check_checksums(checksums, modalities)
     paths = {**ARCHIVES, **(archives or {})}
-    checksums = checksums or {}
     cache = _data_home(data_home) / "rruff"
     cache.mkdir(exist_ok=True)
     for m in modalities:
-        if (cache / m).is_dir():
-            continue
-        url = base_url.rstrip("/") + "/" + paths[m].lstrip("/")
-        if not download_if_missing:
-            raise OSError(
-                f"RRUFF {m} data not found in {str(cache)!r} and "
-                "download_if_missing=False."
-            )
-        _fetch_one(m, url, cache, checksums.get(m), timeout)
+        with _locked(cache, m):
+            if _is_cached(cache / m, m):
+                continue
+            url = base_url.rstrip("/") + "/" + paths[m].lstrip("/")
+            if not download_if_missing:
+                raise OSError(
+                    f"RRUFF {m} data not found in {str(cache)!r} and "
+                    "download_if_missing=False."
+                )
+            _fetch_one(m, url, cache, checksums.get(m), timeout)
     spectra = [m for m in modalities if m != "xrd"]
     load_kwargs.setdefault("require", tuple(spectra or modalities))
     load_kwargs.setdefault("on_error", "skip")

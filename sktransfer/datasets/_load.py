@@ -6,6 +6,7 @@ from sklearn.utils import Bunch
 from sktransfer._validation import check_option, check_param, check_x_axis
 from sktransfer.datasets._records import MODALITIES, scan
 from sktransfer.datasets._render import PROFILES, profile_eta, render_peaks
+from sktransfer.preprocessing._functions import normalize_rows
 
 DEFAULT_AXES = {
     "ir": (400.0, 4000.0, 1024),
@@ -30,17 +31,26 @@ def _covered(x_min, x_max, grid):
     return (grid >= x_min - slack) & (grid <= x_max + slack)
 
 
+def on_grid(x, y, grid):
+    """Interpolate ``y(x)`` linearly onto ``grid``.
+
+    ``x`` may be in any order (a repeated ``x`` keeps its first ``y``). Grid
+    points more than half a grid step outside the range of ``x`` are NaN;
+    within that slack the first/last measured value is used.
+    """
+    x, first = np.unique(np.asarray(x, dtype=np.float64), return_index=True)
+    values = np.interp(grid, x, np.asarray(y, dtype=np.float64)[first])
+    values[~_covered(x[0], x[-1], grid)] = np.nan
+    return values
+
+
 def _to_grid(data, modality, grid, xrd_profile, xrd_fwhm):
     """One file on ``grid``: values, with NaN where the file has no data."""
-    if modality == "xrd":
-        lo, hi = data.metadata.get("TWO_THETA_RANGE", (-np.inf, np.inf))
-        eta = profile_eta(xrd_profile)
-        values = render_peaks(grid, data.x, data.y, xrd_fwhm, eta)
-    else:
-        x, first = np.unique(data.x, return_index=True)
-        y = data.y[first]
-        lo, hi = x[0], x[-1]
-        values = np.interp(grid, x, y)
+    if modality != "xrd":
+        return on_grid(data.x, data.y, grid)
+    lo, hi = data.metadata.get("TWO_THETA_RANGE", (-np.inf, np.inf))
+    eta = profile_eta(xrd_profile)
+    values = render_peaks(grid, data.x, data.y, xrd_fwhm, eta)
     values[~_covered(lo, hi, grid)] = np.nan
     return values
 
@@ -65,13 +75,11 @@ def _fill_outside(values, policy):
 def _normalize(values, grid, how):
     if how is None:
         return values
-    finite = np.nan_to_num(values, nan=0.0)
     if how == "max":
-        scale = np.max(finite, axis=1)
-    else:
-        scale = np.abs(np.trapezoid(finite, grid, axis=1))
-    scale = np.where(scale > 0, scale, 1.0)
-    return values / scale[:, None]
+        return normalize_rows(values, lambda v: np.max(np.nan_to_num(v), axis=1))
+    return normalize_rows(
+        values, lambda v: np.abs(np.trapezoid(np.nan_to_num(v), grid, axis=1))
+    )
 
 
 def _preference(desc, data, grid):
@@ -95,6 +103,14 @@ def _header_fields(data, reserved):
             key = key.lower().replace(" ", "_").replace("-", "_")
             fields[f"header_{key}" if key in reserved else key] = value
     return fields
+
+
+def as_modalities(value, name):
+    """Return a tuple of modality names; one name alone gives a 1-tuple."""
+    value = (value,) if isinstance(value, str) else tuple(value)
+    for m in value:
+        check_option(m, name, MODALITIES)
+    return value
 
 
 def _check_args(kind, normalize, outside, xrd_profile, xrd_fwhm, on_error):
@@ -152,7 +168,7 @@ def load_rruff(
         If True, return one row per RRUFF id with one array per modality.
         If False, return every file of one modality as its own row (e.g. the
         many Raman spectra, RAW and Processed, of one sample).
-    require : tuple of {"ir", "raman", "xrd"}, default=("ir", "raman")
+    require : {"ir", "raman", "xrd"} or tuple of them, default=("ir", "raman")
         Only with ``pair=True``: modalities every returned sample must have.
         Other modalities are filled where a sample has them (NaN rows and a
         False ``has_<modality>`` entry elsewhere).
@@ -211,7 +227,7 @@ def load_rruff(
     Raises
     ------
     OSError
-        If ``directory`` does not exist.
+        If ``directory`` does not exist or is a file.
     ValueError
         If it holds no RRUFF files, no sample has the required modalities,
         or (with ``on_error="raise"``) some files cannot be read.
@@ -330,9 +346,8 @@ def _load_unpaired(records, found, modality, grids, normalize, outside, *rest):
 
 def _load_paired(records, found, require, grids, normalize, outside, *rest):
     xrd_profile, xrd_fwhm, as_frame = rest
-    require = tuple(require)
+    require = as_modalities(require, "require")
     for m in require:
-        check_option(m, "require", MODALITIES)
         if m not in found:
             raise ValueError(
                 f"No {m} files found, but require={require}; found {found}."

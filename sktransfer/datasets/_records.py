@@ -105,6 +105,11 @@ def scan(directory):
         directory = [directory]
     paths = []
     for root in map(Path, directory):
+        if root.is_file():
+            raise OSError(
+                f"{os.fspath(root)!r} is a file, not a directory; read one file "
+                "with read_rruff."
+            )
         if not root.is_dir():
             raise OSError(f"RRUFF directory {os.fspath(root)!r} does not exist.")
         paths += [

@@ -3,6 +3,7 @@
 import html
 import os
 import re
+import stat
 
 import numpy as np
 from sklearn.utils import Bunch
@@ -23,8 +24,18 @@ def _decode(raw, path):
         return raw.decode("latin-1")
 
 
+_NUMBER_RE = re.compile(
+    r"[+-]?(?:(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?|nan|inf(?:inity)?)",
+    re.IGNORECASE | re.ASCII,
+)
+
+
 def _parse_numbers(line):
     tokens = [t for t in _SEP_RE.split(line.strip()) if t]
+    # float() also takes "1_000" and non-ASCII digits; numpy's parser does not.
+    bad = next((t for t in tokens if not _NUMBER_RE.fullmatch(t)), None)
+    if bad is not None:
+        raise ValueError(bad)
     return [float(t) for t in tokens]
 
 
@@ -71,6 +82,8 @@ def _read_spectrum(lines, path):
                     f"{path}, line {lineno}: expected 2 values (x, y), "
                     f"got {len(numbers)} in {row[:60]!r}."
                 )
+        if xy is None:
+            raise ValueError(f"{path}: the data rows cannot be read as numbers.")
     bad = ~np.isfinite(xy).all(axis=1)
     if bad.any():
         lineno = linenos[int(np.flatnonzero(bad)[0])]
@@ -195,7 +208,8 @@ def read_rruff(path):
     Raises
     ------
     OSError
-        If the file cannot be opened (the message names the path).
+        If the file cannot be opened or is not a regular file (a pipe or a
+        device); the message names the path.
     ValueError
         If the file is binary, has no numeric rows, or has a row that is not
         numeric; the message names the file and the line number.
@@ -220,9 +234,14 @@ def read_rruff(path):
     """
     path = os.fspath(path)
     try:
+        # Refuse pipes and devices before opening: reading one may never end.
+        if not stat.S_ISREG(os.stat(path).st_mode):
+            raise OSError(f"Cannot read RRUFF file {path!r}: not a regular file.")
         with open(path, "rb") as f:
             raw = f.read()
     except OSError as exc:
+        if exc.strerror is None:
+            raise
         raise OSError(f"Cannot read RRUFF file {path!r}: {exc.strerror}.") from exc
     # splitlines() would also break on form feeds and U+2028; count real lines.
     text = _decode(raw, path).replace("\r\n", "\n").replace("\r", "\n")

@@ -45,6 +45,25 @@ def divide_rows(X, norms):
     return np.divide(X, norms, out=X.copy(), where=norms > 0)
 
 
+def normalize_rows(X, norm_of):
+    """Divide each row of ``X`` by ``norm_of(rows)``, also when the norm overflows.
+
+    A row of values near the largest float can have an area or a norm that
+    is not representable (infinite) while the normalised row is; such rows
+    are divided by their largest magnitude first. Rows with a zero norm are
+    left unchanged; NaN entries are carried through.
+    """
+    with np.errstate(over="ignore"):
+        norms = norm_of(X)
+    out = divide_rows(X, norms)
+    over = np.isinf(norms)
+    if np.any(over):
+        peak = np.nanmax(np.abs(X[over]), axis=1, keepdims=True)
+        scaled = X[over] / peak
+        out[over] = divide_rows(scaled, norm_of(scaled))
+    return out
+
+
 def linear_interp_matrix(x, grid):
     """Sparse matrix ``W`` such that ``X @ W`` interpolates rows of ``X`` linearly.
 

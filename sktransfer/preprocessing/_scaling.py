@@ -5,8 +5,8 @@ import numbers
 from sktransfer._base import SpectralTransformer
 from sktransfer._validation import check_option
 from sktransfer.preprocessing._functions import (
-    divide_rows,
     min_max_rows,
+    normalize_rows,
     row_norms,
     snv_rows,
 )
@@ -208,4 +208,4 @@ class AreaNormalizer(SpectralTransformer):
         check_option(self.norm, "norm", ("area", "l1", "l2"))
 
     def _transform(self, X):
-        return divide_rows(X, row_norms(X, self.norm, self.x_))
+        return normalize_rows(X, lambda rows: row_norms(rows, self.norm, self.x_))

@@ -1,6 +1,7 @@
 import hashlib
 import http.server
 import io
+import os
 import threading
 import zipfile
 
@@ -98,7 +99,9 @@ def server(archives):
 
 
 def _cache_entries(home):
-    return sorted(p.name for p in (home / "rruff").iterdir())
+    # The per-modality lock files stay; anything else would be partial data.
+    entries = (home / "rruff").iterdir()
+    return sorted(p.name for p in entries if not p.name.endswith(".lock"))
 
 
 def test_fetch_downloads_unpacks_and_caches(server, tmp_path):
@@ -193,3 +196,133 @@ def test_archive_escaping_the_cache_is_refused(server, tmp_path):
         fetch_rruff(tmp_path, base_url=server.url, modalities=("xrd",))
     assert _cache_entries(tmp_path) == []
     assert not (tmp_path / "escape.txt").exists()
+
+
+def _zip_of(members):
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as zf:
+        for name, data in members.items():
+            zf.writestr(name, data)
+    return buffer.getvalue()
+
+
+def test_archive_without_usable_files_is_not_cached(server, archives, tmp_path):
+    # A valid zip with nothing usable must not poison the cache for good.
+    server.files["raman/excellent_unoriented.zip"] = _zip_of({"readme.txt": "hi"})
+    with pytest.raises(OSError, match="no readable RRUFF raman files"):
+        fetch_rruff(tmp_path, base_url=server.url, modalities="raman", pair=False)
+    assert _cache_entries(tmp_path) == []
+    server.files["raman/excellent_unoriented.zip"] = archives[
+        "raman/excellent_unoriented.zip"
+    ]
+    data = fetch_rruff(tmp_path, base_url=server.url, modalities="raman", pair=False)
+    assert data.data.shape == (2, 1024)
+    assert len(server.requests) == 2
+
+
+def test_incomplete_cache_folder_is_replaced(server, tmp_path):
+    # A folder an older version left without usable files is downloaded again.
+    (tmp_path / "rruff" / "raman").mkdir(parents=True)
+    (tmp_path / "rruff" / "raman" / "junk.txt").write_text("nothing here\n")
+    data = fetch_rruff(tmp_path, base_url=server.url, modalities="raman", pair=False)
+    assert data.data.shape == (2, 1024)
+    assert server.requests == ["/raman/excellent_unoriented.zip"]
+    assert not (tmp_path / "rruff" / "raman" / "junk.txt").exists()
+
+
+def test_zip_bomb_is_refused(server, tmp_path, monkeypatch):
+    # 4 MB of zeros compress about 1000:1.
+    bomb = _zip_of({"bomb.txt": b"0" * (4 << 20)})
+    assert len(bomb) < 40_000
+    server.files["raman/excellent_unoriented.zip"] = bomb
+    with pytest.raises(OSError, match="MAX_COMPRESSION_RATIO"):
+        fetch_rruff(tmp_path, base_url=server.url, modalities=("raman",))
+    assert _cache_entries(tmp_path) == []
+    # The total size is capped too, however well or badly it compresses.
+    monkeypatch.setattr("sktransfer.datasets._fetch.MAX_UNPACKED_BYTES", 1000)
+    server.files["raman/excellent_unoriented.zip"] = _zip_of({"a.txt": b"1, 2\n" * 300})
+    with pytest.raises(OSError, match="would unpack to .* MAX_UNPACKED_BYTES"):
+        fetch_rruff(tmp_path, base_url=server.url, modalities=("raman",))
+    assert _cache_entries(tmp_path) == []
+    # ... and so is the download itself.
+    server.files["raman/excellent_unoriented.zip"] = b"PK" + b"\x00" * 5000
+    with pytest.raises(OSError, match="download .* is larger than"):
+        fetch_rruff(tmp_path, base_url=server.url, modalities=("raman",))
+    assert _cache_entries(tmp_path) == []
+
+
+def test_damaged_deflate_stream_is_an_oserror(server, archives, tmp_path):
+    # Corrupt the deflate data of the first member without touching headers:
+    # zlib raises zlib.error, which must surface as OSError.
+    good = bytearray(archives["raman/excellent_unoriented.zip"])
+    with zipfile.ZipFile(io.BytesIO(bytes(good))) as zf:
+        info = zf.infolist()[0]
+    start = info.header_offset + 30 + len(info.filename.encode()) + len(info.extra)
+    good[start : start + 8] = b"\xff" * 8
+    server.files["raman/excellent_unoriented.zip"] = bytes(good)
+    with pytest.raises(OSError, match="not a valid zip"):
+        fetch_rruff(tmp_path, base_url=server.url, modalities=("raman",))
+    assert _cache_entries(tmp_path) == []
+
+
+def test_concurrent_fetches_share_one_complete_cache(server, tmp_path):
+    results, errors = [], []
+
+    def fetch():
+        try:
+            results.append(
+                fetch_rruff(tmp_path, base_url=server.url, modalities=("ir", "raman"))
+            )
+        except Exception as exc:  # noqa: BLE001 - reported below
+            errors.append(exc)
+
+    threads = [threading.Thread(target=fetch) for _ in range(4)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert errors == []
+    assert len(results) == 4
+    for data in results[1:]:
+        np.testing.assert_array_equal(data.raman, results[0].raman)
+    assert _cache_entries(tmp_path) == ["ir", "raman"]
+    # The lock makes the later fetches wait for the first: one download each.
+    assert sorted(server.requests) == [
+        "/infrared/Processed.zip",
+        "/raman/excellent_unoriented.zip",
+    ]
+
+
+def test_publish_tolerates_another_winner(server, tmp_path, monkeypatch):
+    # Without a lock (e.g. on Windows), the rename can lose the race to
+    # another process that published a complete copy first: not an error.
+    import shutil
+
+    import sktransfer.datasets._fetch as fetch_module
+
+    real_replace = os.replace
+
+    def replace(src, dst):
+        if os.path.basename(src) == "unpacked":
+            shutil.copytree(src, dst)  # the other process wins
+            raise OSError(39, "Directory not empty")
+        return real_replace(src, dst)
+
+    monkeypatch.setattr(fetch_module.os, "replace", replace)
+    data = fetch_rruff(tmp_path, base_url=server.url, modalities="xrd")
+    assert data.xrd.shape[0] == 1
+    assert _cache_entries(tmp_path) == ["xrd"]
+
+
+@pytest.mark.parametrize(
+    "checksums, match",
+    [
+        ({"raman": 123}, r"checksums\['raman'\] must be a SHA-256"),
+        ({"raman": "abc"}, "64 hex digits"),
+        ({"ir": "0" * 64}, "not among the fetched modalities"),
+        (["0" * 64], "must be a dict"),
+    ],
+)
+def test_bad_checksums(tmp_path, checksums, match):
+    with pytest.raises(ValueError, match=match):
+        fetch_rruff(tmp_path, modalities=("raman",), checksums=checksums)

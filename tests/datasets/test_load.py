@@ -1,3 +1,5 @@
+import shutil
+
 import numpy as np
 import pytest
 
@@ -290,3 +292,44 @@ def test_inputs_not_modified(rruff_dir):
     before = axis.copy()
     load_rruff(rruff_dir, raman_axis=axis, normalize="max", outside="edge")
     np.testing.assert_array_equal(axis, before)
+
+
+def test_a_file_is_not_a_directory(tmp_path):
+    path = write_spectrum(
+        tmp_path / "Q__R000001-1__Infrared__Infrared_Data_P__1.txt",
+        np.linspace(400.0, 4000.0, 50),
+        np.ones(50),
+    )
+    with pytest.raises(OSError, match="is a file, not a directory; read one file"):
+        load_rruff(path)
+
+
+def test_one_modality_name_is_not_read_letter_by_letter(rruff_dir):
+    as_string = load_rruff(rruff_dir, require="raman")
+    as_tuple = load_rruff(rruff_dir, require=("raman",))
+    assert list(as_string.rruff_ids) == list(as_tuple.rruff_ids)
+    np.testing.assert_array_equal(as_string.raman, as_tuple.raman)
+
+
+def test_unparsable_number_is_skipped_not_a_crash(rruff_dir, tmp_path):
+    # "1_000" once raised TypeError, which escaped on_error="skip".
+    bad = tmp_path / "Bad__R000009__Raman__Raman_Data_Processed__1.txt"
+    bad.write_text("##NAMES=Bad\n##RRUFFID=R000009\n1_000, 1\n1001, 2\n")
+    shutil.copytree(rruff_dir, tmp_path / "copy")
+    data = load_rruff(tmp_path, on_error="skip")
+    assert [p for p, _ in data.skipped] == [str(bad)]
+    assert "line 3" in data.skipped[0][1]
+
+
+def test_area_normalize_of_huge_values(tmp_path):
+    # The area of values near 1e308 overflows; the normalised row must not.
+    x = np.linspace(150.0, 1250.0, 200)
+    y = 1e308 * (0.5 + 0.5 * peak(x, 700.0, 50.0))
+    path = tmp_path / "H__R000001__Raman__Raman_Data_Processed__1.txt"
+    path.write_text(
+        "##NAMES=H\n##RRUFFID=R000001\n"
+        + "".join(f"{a!r}, {b!r}\n" for a, b in zip(x.tolist(), y.tolist()))
+    )
+    data = load_rruff(tmp_path, require="raman", raman_axis=x, normalize="area")
+    expected = y / 1e308 / np.trapezoid(y / 1e308, x)
+    np.testing.assert_allclose(data.raman[0], expected, rtol=1e-12)

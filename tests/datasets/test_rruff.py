@@ -1,3 +1,6 @@
+import os
+import signal
+
 import numpy as np
 import pytest
 
@@ -123,3 +126,28 @@ def test_latin1_file(tmp_path):
     data = read_rruff(path)
     assert data.metadata["LOCALITY"] == "S\u00e3o Paulo"
     np.testing.assert_array_equal(data.y, [2.0])
+
+
+@pytest.mark.parametrize("row", ["1_000, 1", "\u0661\u0662, 1", "0x10, 1"])
+def test_numbers_python_accepts_but_files_do_not_hold(tmp_path, row):
+    # float() reads "1_000" and Arabic-Indic digits; a data file does not.
+    path = tmp_path / "u.txt"
+    path.write_text(f"##NAMES=U\n100, 1\n{row}\n", encoding="utf-8")
+    with pytest.raises(ValueError, match=r"u\.txt, line 3: non-numeric"):
+        read_rruff(path)
+
+
+def test_pipe_is_refused_not_read(tmp_path):
+    fifo = tmp_path / "pipe.txt"
+    os.mkfifo(fifo)
+    signal.signal(signal.SIGALRM, _hung)
+    signal.alarm(30)  # fail rather than hang
+    try:
+        with pytest.raises(OSError, match="not a regular file"):
+            read_rruff(fifo)
+    finally:
+        signal.alarm(0)
+
+
+def _hung(signum, frame):
+    raise TimeoutError("reading the pipe blocked")

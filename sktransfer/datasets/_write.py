@@ -1,0 +1,156 @@
+"""Whole-or-nothing file writes and the RRUFF text-file writer."""
+
+import os
+import re
+import tempfile
+
+import numpy as np
+
+_NEWLINE_RE = re.compile(r"\r\n|\r|\n")
+_UMASK = None
+
+
+def _file_mode():
+    global _UMASK
+    if _UMASK is None:
+        # The only portable way to read the umask is to set it and set it back.
+        _UMASK = os.umask(0o022)
+        os.umask(_UMASK)
+    return 0o666 & ~_UMASK
+
+
+def stage_file(path, write, sync=True):
+    """Write a temporary file in the folder of ``path`` and return its path.
+
+    ``write(f)`` receives the open binary file. The temporary file gets the
+    permissions a new file would get; on any error it is removed. Rename it
+    onto ``path`` with :func:`os.replace` to publish it whole. ``sync``
+    flushes it to the disk first, so that a crash after the rename cannot
+    leave an empty file; callers staging many files can sync once instead.
+    """
+    path = os.fspath(path)
+    folder = os.path.dirname(os.path.abspath(path))
+    fd, tmp = tempfile.mkstemp(
+        prefix=f".{os.path.basename(path)}.", suffix=".part", dir=folder
+    )
+    try:
+        with os.fdopen(fd, "wb") as f:
+            write(f)
+            if sync:
+                f.flush()
+                os.fsync(f.fileno())
+        os.chmod(tmp, _file_mode())
+    except BaseException:
+        try:
+            os.unlink(tmp)
+        except OSError:
+            pass
+        raise
+    return tmp
+
+
+def atomic_write(path, write):
+    """Write ``path`` through ``write(f)``: the whole file appears, or none."""
+    tmp = stage_file(path, write)
+    try:
+        os.replace(tmp, path)
+    except BaseException:
+        os.unlink(tmp)
+        raise
+
+
+def _header_value(value):
+    # html.unescape in read_rruff undoes exactly this escaping.
+    text = str(value).replace("&", "&amp;")
+    return _NEWLINE_RE.sub(lambda m: "".join(f"&#{ord(c)};" for c in m[0]), text)
+
+
+def rruff_text(x, y, metadata=None):
+    """Return the text of a RRUFF spectrum file; validate the arguments.
+
+    Floats are written with :func:`repr`, the shortest text that reads back
+    as the same float64.
+    """
+    x = np.asarray(x, dtype=np.float64)
+    y = np.asarray(y, dtype=np.float64)
+    if x.ndim != 1 or y.shape != x.shape or x.size == 0:
+        raise ValueError(
+            f"x and y must be 1-D arrays of the same non-zero length; got shapes "
+            f"{x.shape} and {y.shape}."
+        )
+    if not (np.all(np.isfinite(x)) and np.all(np.isfinite(y))):
+        raise ValueError("x and y must be finite: a RRUFF file cannot hold NaN or inf.")
+    lines = []
+    for key, value in (metadata or {}).items():
+        key = str(key)
+        if not key.strip() or "=" in key or _NEWLINE_RE.search(key):
+            raise ValueError(
+                f"Header key {key!r} cannot be written: it must be non-empty, "
+                "without '=' or line breaks."
+            )
+        if key.strip().upper() == "END":
+            raise ValueError("Header key 'END' is reserved for the end marker.")
+        lines.append(f"##{key}={_header_value(value)}")
+    lines += [f"{a!r}, {b!r}" for a, b in zip(x.tolist(), y.tolist())]
+    lines.append("##END=")
+    return "\n".join(lines) + "\n"
+
+
+def write_rruff(path, x, y, metadata=None, *, overwrite=False):
+    r"""Write one spectrum as a RRUFF text file.
+
+    The file holds one ``##KEY=value`` line per metadata entry, then one
+    ``x, y`` row per point and a closing ``##END=`` line, with LF line ends
+    and UTF-8 text, so that :func:`read_rruff` reads back the same numbers
+    and header fields. Floats are written exactly (the shortest text that
+    reads back as the same float64). The file is first written to a
+    temporary file in the same folder and then renamed onto ``path``: it
+    appears whole or not at all.
+
+    Read more in the :ref:`User Guide <datasets>`.
+
+    Parameters
+    ----------
+    path : str or os.PathLike
+        The file to write.
+    x : array-like of shape (n_points,)
+        Spectral axis.
+    y : array-like of shape (n_points,)
+        Intensities.
+    metadata : dict or None, default=None
+        Header fields. Values are written as text; ``&`` and line breaks are
+        written as HTML entities, which :func:`read_rruff` decodes.
+    overwrite : bool, default=False
+        Whether an existing file may be replaced.
+
+    Raises
+    ------
+    FileExistsError
+        If ``path`` exists and ``overwrite`` is False.
+    ValueError
+        If ``x`` and ``y`` are not finite 1-D arrays of one length, or a
+        header key is empty, contains ``=`` or a line break, or is ``END``.
+    OSError
+        If the file cannot be written; no partial file is left behind.
+
+    See Also
+    --------
+    read_rruff : Read one RRUFF file.
+
+    Examples
+    --------
+    >>> import os, tempfile
+    >>> import numpy as np
+    >>> from sktransfer.datasets import read_rruff, write_rruff
+    >>> path = os.path.join(tempfile.mkdtemp(), "quartz.txt")
+    >>> x = np.array([2000.0, 2000.002, 2000.004])
+    >>> write_rruff(path, x, [1.0, 0.1, 1 / 3], {"NAMES": "Quartz"})
+    >>> data = read_rruff(path)
+    >>> bool(np.array_equal(data.x, x)), bool(data.y[2] == 1 / 3)
+    (True, True)
+    """
+    text = rruff_text(x, y, metadata)
+    path = os.fspath(path)
+    if not overwrite and os.path.lexists(path):
+        raise FileExistsError(f"{path!r} exists; pass overwrite=True to replace it.")
+    atomic_write(path, lambda f: f.write(text.encode("utf-8")))

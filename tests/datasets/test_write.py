@@ -1,0 +1,91 @@
+import os
+import resource
+
+import numpy as np
+import pytest
+
+from sktransfer.datasets import read_rruff, write_rruff
+
+
+def test_round_trip_is_exact(tmp_path):
+    # 0.002 cm-1 steps near 2000 cm-1 need more than 6 significant digits.
+    x = 2000.0 + 0.002 * np.arange(400)
+    y = np.random.default_rng(0).normal(size=400) * 1e-7
+    path = tmp_path / "fine.txt"
+    write_rruff(path, x, y, {"NAMES": "Quartz"})
+    data = read_rruff(path)
+    np.testing.assert_array_equal(data.x, x)
+    np.testing.assert_array_equal(data.y, y)
+    assert np.unique(data.x).size == 400
+
+
+def test_header_values_round_trip(tmp_path):
+    meta = {
+        "NAMES": "Quartz & Calcite",
+        "COMMENT": "first line\nsecond line\r\n12, 13",
+        "LOCALITY": "Minas Gerais \u00f8 &#931;",
+    }
+    path = tmp_path / "meta.txt"
+    write_rruff(path, [1.0, 2.0], [3.0, 4.0], meta)
+    data = read_rruff(path)
+    assert {k: data.metadata[k] for k in meta} == meta
+    # A line break in a value never creates a data row.
+    np.testing.assert_array_equal(data.x, [1.0, 2.0])
+
+
+def test_refuses_to_overwrite_unless_asked(tmp_path):
+    path = tmp_path / "a.txt"
+    path.write_text("keep me")
+    with pytest.raises(FileExistsError, match="overwrite=True"):
+        write_rruff(path, [1.0, 2.0], [1.0, 2.0])
+    assert path.read_text() == "keep me"
+    write_rruff(path, [1.0, 2.0], [1.0, 2.0], overwrite=True)
+    np.testing.assert_array_equal(read_rruff(path).y, [1.0, 2.0])
+
+
+@pytest.mark.parametrize(
+    "x, y, meta, match",
+    [
+        ([1.0, 2.0], [1.0], None, "same non-zero length"),
+        ([1.0, np.nan], [1.0, 2.0], None, "finite"),
+        ([1.0, 2.0], [1.0, np.inf], None, "finite"),
+        ([1.0, 2.0], [1.0, 2.0], {"A=B": 1}, "Header key"),
+        ([1.0, 2.0], [1.0, 2.0], {"A\nB": 1}, "Header key"),
+        ([1.0, 2.0], [1.0, 2.0], {"end": 1}, "reserved"),
+    ],
+)
+def test_bad_arguments(tmp_path, x, y, meta, match):
+    with pytest.raises(ValueError, match=match):
+        write_rruff(tmp_path / "bad.txt", x, y, meta)
+    assert os.listdir(tmp_path) == []
+
+
+def _limited(limit, function):
+    """Run ``function`` in a child process whose files may not exceed ``limit``."""
+    pid = os.fork()
+    if pid == 0:  # pragma: no cover - the child
+        resource.setrlimit(resource.RLIMIT_FSIZE, (limit, limit))
+        import signal
+
+        signal.signal(signal.SIGXFSZ, signal.SIG_IGN)
+        try:
+            function()
+        except OSError:
+            os._exit(3)
+        os._exit(0)
+    return os.waitstatus_to_exitcode(os.waitpid(pid, 0)[1])
+
+
+def test_failed_write_leaves_no_partial_file(tmp_path):
+    # A full disk, simulated by a file-size limit: no truncated file stays.
+    path = tmp_path / "big.txt"
+    x = np.linspace(100.0, 4000.0, 5000)
+    status = _limited(20_000, lambda: write_rruff(path, x, np.sin(x)))
+    assert status == 3
+    assert os.listdir(tmp_path) == []
+    # An existing file is kept whole when its replacement fails.
+    write_rruff(path, [1.0, 2.0], [3.0, 4.0])
+    status = _limited(20_000, lambda: write_rruff(path, x, np.sin(x), overwrite=True))
+    assert status == 3
+    assert os.listdir(tmp_path) == ["big.txt"]
+    np.testing.assert_array_equal(read_rruff(path).y, [3.0, 4.0])

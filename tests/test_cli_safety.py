@@ -1,0 +1,486 @@
+"""The command line as a hostile or clumsy user meets it: safe model files,
+no clashing or partial outputs, exact numbers, clear one-line errors."""
+
+import json
+import os
+import resource
+import signal
+import zipfile
+
+import joblib
+import numpy as np
+import pytest
+
+from sktransfer.cli import main
+from sktransfer.cli._model_file import load_model, save_model
+from sktransfer.datasets import read_rruff, write_rruff
+from tests.test_cli_verbs import (
+    _fit_args,
+    _paired_csv,
+    _peaks,
+    _read_csv,
+    _write_csv,
+)
+
+
+def _fit(tmp_path, capsys, *extra):
+    _paired_csv(tmp_path)
+    model = tmp_path / "model.skmodel"
+    assert main([*_fit_args(tmp_path, model, epochs=2), *extra]) == 0
+    capsys.readouterr()
+    return model
+
+
+def _predict(tmp_path, model, *extra):
+    out = tmp_path / "pred.csv"
+    return main(
+        [
+            "transfer",
+            "predict",
+            str(tmp_path / "ir.csv"),
+            "-m",
+            str(model),
+            "-o",
+            str(out),
+            *extra,
+        ]
+    )
+
+
+def _one_line_error(capsys, *parts):
+    err = capsys.readouterr().err.strip()
+    assert len(err.splitlines()) == 1, err
+    for part in parts:
+        assert part in err, err
+    return err
+
+
+class _Exploit:
+    def __init__(self, marker):
+        self.marker = str(marker)
+
+    def __reduce__(self):
+        return (open, (self.marker, "w"))
+
+
+# ------------------------------------------------------------- model files
+def test_model_file_holds_no_pickle_and_predicts_the_same(tmp_path, capsys):
+    model = _fit(tmp_path, capsys)
+    with zipfile.ZipFile(model) as zf:
+        assert sorted(zf.namelist()) == [
+            "arrays.safetensors",
+            "modules.safetensors",
+            "sktransfer-model.json",
+        ]
+        manifest = json.loads(zf.read("sktransfer-model.json"))
+    assert manifest["estimator"].endswith("SpectroGenRegressor")
+    assert manifest["params"]["max_epochs"] == 2
+    regressor, extra = load_model(model)
+    x_ir, x_ra, X, _, _ = _paired_csv(tmp_path / "..")
+    np.testing.assert_array_equal(extra["source_axis"], x_ir)
+    np.testing.assert_array_equal(extra["target_axis"], x_ra)
+    assert _predict(tmp_path, model) == 0
+    _, table = _read_csv(tmp_path / "pred.csv")
+    np.testing.assert_array_equal(table[:, 1:].T, regressor.predict(X))
+
+
+def test_loaded_model_equals_the_trained_one(tmp_path):
+    from sktransfer.cross_modal import SpectroGenRegressor
+
+    rng = np.random.default_rng(0)
+    X, Y = rng.random((20, 16)), rng.random((20, 12))
+    reg = SpectroGenRegressor(
+        max_epochs=2,
+        random_state=0,
+        target_axis=np.linspace(100.0, 200.0, 12),
+        module__decoder="peaks",
+    ).fit(X, Y)
+    with open(tmp_path / "m.skmodel", "wb") as f:
+        save_model(f, reg, {"note": ("a", 1)})
+    loaded, extra = load_model(tmp_path / "m.skmodel")
+    assert extra == {"note": ("a", 1)}
+    assert loaded.get_params()["module__decoder"] == "peaks"
+    np.testing.assert_array_equal(loaded.target_axis_, reg.target_axis_)
+    np.testing.assert_array_equal(loaded.predict(X), reg.predict(X))
+    np.testing.assert_array_equal(
+        loaded.sample(X, 3, random_state=1), reg.sample(X, 3, random_state=1)
+    )
+
+
+def test_malicious_pickle_is_refused_without_running_it(tmp_path, capsys):
+    _paired_csv(tmp_path)
+    marker = tmp_path / "pwned"
+    joblib.dump({"model": _Exploit(marker)}, tmp_path / "evil.joblib")
+    assert _predict(tmp_path, tmp_path / "evil.joblib") == 2
+    _one_line_error(capsys, "is a pickle", "--trust-pickle")
+    assert not marker.exists()
+    assert not (tmp_path / "pred.csv").exists()
+
+
+def test_trusted_pickle_of_an_old_model_still_predicts(tmp_path, capsys):
+    model = _fit(tmp_path, capsys)
+    regressor, extra = load_model(model)
+    joblib.dump({"model": regressor, **extra}, tmp_path / "old.joblib")
+    assert _predict(tmp_path, tmp_path / "old.joblib") == 2
+    _one_line_error(capsys, "--trust-pickle")
+    assert _predict(tmp_path, tmp_path / "old.joblib", "--trust-pickle") == 0
+    _, table = _read_csv(tmp_path / "pred.csv")
+    X = _paired_csv(tmp_path)[2]
+    np.testing.assert_array_equal(table[:, 1:].T, regressor.predict(X))
+
+
+@pytest.mark.parametrize(
+    "bundle", [{"model": 5}, [1, 2], {"model": None, "source_axis": [1.0]}]
+)
+def test_trusted_pickle_that_is_no_model(tmp_path, capsys, bundle):
+    _paired_csv(tmp_path)
+    joblib.dump(bundle, tmp_path / "odd.joblib")
+    assert _predict(tmp_path, tmp_path / "odd.joblib", "--trust-pickle") == 2
+    _one_line_error(capsys, "odd.joblib")
+
+
+def _rewrite_manifest(model, edit):
+    with zipfile.ZipFile(model) as zf:
+        members = {n: zf.read(n) for n in zf.namelist()}
+    manifest = json.loads(members["sktransfer-model.json"])
+    edit(manifest)
+    members["sktransfer-model.json"] = json.dumps(manifest)
+    with zipfile.ZipFile(model, "w") as zf:
+        for name, data in members.items():
+            zf.writestr(name, data)
+
+
+@pytest.mark.parametrize(
+    "edit, message",
+    [
+        (lambda m: m.update(estimator="os.system"), "not allowed"),
+        (
+            lambda m: m["params"].update(module={"__ref__": "builtins.eval"}),
+            "not allowed",
+        ),
+        (
+            lambda m: m["params"].update(module={"__ref__": "torch.nn.functional.F"}),
+            "does not exist",
+        ),
+        (  # a function would be called with the file's module__* arguments
+            lambda m: m["params"].update(
+                module={"__ref__": "sktransfer.datasets._write.write_rruff"}
+            ),
+            "which is not a class",
+        ),
+        (  # a class outside the allowed bases
+            lambda m: m["params"].update(
+                module={"__ref__": "sktransfer.cli._files.Outputs"}
+            ),
+            "not allowed",
+        ),
+        (
+            lambda m: m.update(estimator="sktransfer.cli._files.Outputs"),
+            "not allowed",
+        ),
+        (lambda m: m.update(version=99), "format version 99"),
+        (lambda m: m["params"].update(module__n_hidden="x"), "cannot be rebuilt"),
+        (lambda m: m["extra"]["__dict__"].clear(), "not a model saved by"),
+        (lambda m: m["extra"].clear(), "holds a value of unknown kind"),
+    ],
+)
+def test_tampered_model_files_are_refused(tmp_path, capsys, edit, message):
+    model = _fit(tmp_path, capsys)
+    _rewrite_manifest(model, edit)
+    assert _predict(tmp_path, model) == 2
+    _one_line_error(capsys, message)
+
+
+def test_files_that_are_no_model(tmp_path, capsys):
+    import torch
+
+    _paired_csv(tmp_path)
+    torch.save({"w": torch.zeros(3)}, tmp_path / "weights.pt")  # also a zip
+    (tmp_path / "text.skmodel").write_text("not a model")
+    (tmp_path / "half.skmodel").write_bytes(b"PK\x03\x04" + b"\x00" * 40)
+    for name in ("weights.pt", "text.skmodel", "half.skmodel"):
+        assert _predict(tmp_path, tmp_path / name) == 2
+        _one_line_error(capsys, name, "not a model saved by sktransfer")
+    assert _predict(tmp_path, tmp_path / "missing.skmodel") == 2
+    _one_line_error(capsys, "no such model file")
+
+
+def test_unstorable_parameter_is_a_clear_error(tmp_path):
+    from skorch.callbacks import EpochTimer
+
+    from sktransfer.cross_modal import SpectroGenRegressor
+
+    rng = np.random.default_rng(0)
+    reg = SpectroGenRegressor(max_epochs=1, callbacks=[EpochTimer()])
+    reg.fit(rng.random((8, 6)), rng.random((8, 4)))
+    with open(tmp_path / "m.skmodel", "wb") as f:
+        with pytest.raises(TypeError, match="callbacks.*cannot be stored"):
+            save_model(f, reg)
+
+
+# ------------------------------------------------- validation of arguments
+@pytest.mark.parametrize(
+    "args, message",
+    [
+        (["transfer", "fit", "--max-epochs", "0"], "'0' is not a positive integer"),
+        (["transfer", "fit", "--max-epochs", "-3"], "is not a positive integer"),
+        (["transfer", "fit", "--beta", "-1"], "is not a finite number >= 0"),
+        (["transfer", "fit", "--beta", "nan"], "is not a finite number >= 0"),
+        (["transfer", "fit", "--random-state", "-1"], "is not an integer >= 0"),
+        (["augment", "x.csv", "--max-iter", "0"], "is not a positive integer"),
+        (["baseline", "x.csv", "--lam", "0"], "is not a positive number"),
+        (["baseline", "x.csv", "--lam", "inf"], "is not a positive number"),
+    ],
+)
+def test_meaningless_numbers_are_rejected_by_the_parser(capsys, args, message):
+    base = {"transfer": ["--source", "a.csv", "--target", "b.csv"]}
+    with pytest.raises(SystemExit) as exc:
+        main([*args, *base.get(args[0], []), "-o", "out"])
+    assert exc.value.code == 2
+    assert message in capsys.readouterr().err
+
+
+def test_param_that_the_method_cannot_use(tmp_path, capsys):
+    x = np.linspace(0.0, 100.0, 50)
+    _write_csv(tmp_path / "in.csv", x, np.ones((2, 50)), ["a", "b"])
+    out = tmp_path / "out.csv"
+    for param in ("weights=abc", "lam=abc", "=3", "lam"):
+        status = main(
+            ["baseline", str(tmp_path / "in.csv"), "-o", str(out)]
+            + [
+                "--param",
+                param,
+            ]
+        )
+        assert status == 2
+        _one_line_error(capsys)
+    assert not out.exists()
+
+
+def test_binary_labels_file(tmp_path, capsys):
+    x = np.linspace(0.0, 100.0, 50)
+    _write_csv(tmp_path / "in.csv", x, np.ones((2, 50)), ["a", "b"])
+    (tmp_path / "labels.csv").write_bytes(b"\xff\xfe\x00\x01binary\x00")
+    args = ["augment", str(tmp_path / "in.csv"), "--labels"]
+    args += [str(tmp_path / "labels.csv"), "-o", str(tmp_path / "aug.csv")]
+    assert main(args) == 2
+    _one_line_error(capsys, "labels.csv is not a text CSV file")
+
+
+# ------------------------------------------------------ inputs and outputs
+def _rruff(path, x, y, name="Quartz", rruff_id="R040031"):
+    write_rruff(path, x, y, {"NAMES": name, "RRUFFID": rruff_id}, overwrite=True)
+    return path
+
+
+def test_same_file_names_in_two_folders_are_refused_up_front(tmp_path, capsys):
+    x = np.linspace(150.0, 1250.0, 200)
+    for folder in ("dirA", "dirB"):
+        (tmp_path / folder).mkdir()
+        _rruff(tmp_path / folder / "x.txt", x, _peaks(x, [400]) + 1.0)
+        _rruff(tmp_path / folder / f"only_{folder}.txt", x, _peaks(x, [600]) + 1.0)
+    out = tmp_path / "out"
+    args = ["baseline", str(tmp_path / "dirA"), str(tmp_path / "dirB"), "-o", str(out)]
+    for extra in ([], ["--overwrite"]):
+        assert main(args + extra) == 2
+        _one_line_error(capsys, "x.txt from", "dirA", "dirB", "nothing was written")
+        assert not out.exists()
+
+
+def test_augment_names_never_clash(tmp_path, capsys):
+    src = tmp_path / "in"
+    src.mkdir()
+    x = np.linspace(150.0, 1250.0, 64)
+    labels = ["Albite"] * 6 + ["Quartz a"] * 2 + ["Quartz/a"] * 2
+    for i, label in enumerate(labels):
+        centre = 400 if label == "Albite" else 900
+        _rruff(src / f"s{i}.txt", x, _peaks(x, [centre]), label, f"R0600{i:02d}")
+    # An input already named like a generated spectrum keeps its copy.
+    _rruff(src / "generated_Quartz_a_1.txt", x, _peaks(x, [300]), "Albite", "R060099")
+    out = tmp_path / "out"
+    assert main(["augment", str(src), "-o", str(out), "--max-iter", "3"]) == 0
+    printed = capsys.readouterr().out
+    assert "generated 10 spectra" in printed
+    files = sorted(os.listdir(out))
+    assert len(files) == 11 + 10
+    assert (out / "generated_Quartz_a_1.txt").read_bytes() == (
+        src / "generated_Quartz_a_1.txt"
+    ).read_bytes()
+    names = [read_rruff(out / f).metadata["NAMES"] for f in files]
+    assert names.count("Quartz a") == names.count("Quartz/a") == 7
+    assert names.count("Albite") == 7
+
+
+def _limited(limit, function):
+    """Run ``function`` in a child process whose files may not exceed ``limit``."""
+    pid = os.fork()
+    if pid == 0:  # pragma: no cover - the child
+        resource.setrlimit(resource.RLIMIT_FSIZE, (limit, limit))
+        signal.signal(signal.SIGXFSZ, signal.SIG_IGN)
+        os._exit(function())
+    return os.waitstatus_to_exitcode(os.waitpid(pid, 0)[1])
+
+
+def test_failed_writes_leave_no_partial_output(tmp_path):
+    x = np.linspace(200.0, 1200.0, 2000)
+    _write_csv(tmp_path / "in.csv", x, np.vstack([_peaks(x, [500])] * 3), "abc")
+    out = tmp_path / "out.csv"
+    run = ["baseline", str(tmp_path / "in.csv"), "-o", str(out), "--method", "snip"]
+    assert _limited(30_000, lambda: main(run)) == 2
+    assert sorted(os.listdir(tmp_path)) == ["in.csv"]
+    # An existing output survives a failed --overwrite whole.
+    out.write_text("keep me")
+    assert _limited(30_000, lambda: main([*run, "--overwrite"])) == 2
+    assert out.read_text() == "keep me"
+    assert sorted(os.listdir(tmp_path)) == ["in.csv", "out.csv"]
+    # RRUFF output: the files are written all together or none.
+    src = tmp_path / "rruff"
+    src.mkdir()
+    for i in range(4):
+        xi = x if i < 3 else np.linspace(200.0, 1200.0, 4000)  # the one too big
+        _rruff(src / f"s{i}.txt", xi, _peaks(xi, [300 + 100 * i]) + 1.0)
+    dest = tmp_path / "corrected"
+    run = ["baseline", str(src), "-o", str(dest), "--method", "snip"]
+    assert _limited(75_000, lambda: main(run)) == 2
+    assert not dest.exists() or os.listdir(dest) == []
+
+
+def test_baseline_on_its_own_output_keeps_the_axis_exact(tmp_path, capsys):
+    src = tmp_path / "raw"
+    src.mkdir()
+    x = 2000.0 + 0.002 * np.arange(400)
+    _rruff(src / "fine.txt", x, _peaks(x, [2000.4], 0.05) + 1.0 + 1e-3 * x)
+    first, second = tmp_path / "once", tmp_path / "twice"
+    assert main(["baseline", str(src), "-o", str(first), "--method", "snip"]) == 0
+    assert main(["baseline", str(first), "-o", str(second), "--method", "snip"]) == 0
+    once, twice = read_rruff(first / "fine.txt"), read_rruff(second / "fine.txt")
+    np.testing.assert_array_equal(once.x, x)
+    np.testing.assert_array_equal(twice.x, x)
+    # The CSV writer is exact too.
+    _write_csv(tmp_path / "in.csv", x, np.vstack([once.y]), ["s"])
+    run = ["baseline", str(tmp_path / "in.csv"), "-o", str(tmp_path / "o.csv")]
+    assert main(run) == 0
+    capsys.readouterr()
+    _, table = _read_csv(tmp_path / "o.csv")
+    np.testing.assert_array_equal(table[:, 0], x)
+
+
+def test_non_monotonic_axis_names_the_file(tmp_path, capsys):
+    path = tmp_path / "Odd__R000001__Raman.txt"
+    path.write_text("##NAMES=Odd\n100, 1\n102, 2\n101, 3\n103, 4\n")
+    assert main(["baseline", str(path), "-o", str(tmp_path / "o")]) == 2
+    _one_line_error(capsys, "Odd__R000001__Raman.txt", "strictly monotonic")
+
+
+def test_pipes_in_inputs_do_not_hang(tmp_path, capsys):
+    src = tmp_path / "in"
+    src.mkdir()
+    x = np.linspace(150.0, 1250.0, 100)
+    _rruff(src / "good.txt", x, _peaks(x, [500]) + 1.0)
+    os.mkfifo(src / "pipe.txt")
+    os.mkfifo(tmp_path / "pipe.csv")
+    signal.signal(signal.SIGALRM, _hung)
+    signal.alarm(60)  # fail rather than hang
+    try:
+        assert main(["baseline", str(src), "-o", str(tmp_path / "out")]) == 0
+        assert os.listdir(tmp_path / "out") == ["good.txt"]
+        capsys.readouterr()
+        for pipe in (src / "pipe.txt", tmp_path / "pipe.csv"):
+            assert main(["baseline", str(pipe), "-o", str(tmp_path / "o2")]) == 2
+            _one_line_error(capsys, "is not a regular file")
+    finally:
+        signal.alarm(0)
+
+
+def test_predict_from_spectra_outside_the_model_range(tmp_path, capsys):
+    model = _fit(tmp_path, capsys)
+    far = tmp_path / "far"
+    far.mkdir()
+    x = np.linspace(5000.0, 6000.0, 100)  # the model's IR grid ends at 4000
+    _rruff(far / "far.txt", x, _peaks(x, [5500]))
+    out = tmp_path / "far_out"
+    args = ["transfer", "predict", str(far), "-m", str(model), "-o", str(out)]
+    assert main(args) == 2
+    _one_line_error(capsys, "do not overlap the model's source range", "far.txt")
+    assert not out.exists()
+    # Partial overlap is filled with 0 and said so.
+    x = np.linspace(2000.0, 6000.0, 100)
+    _rruff(far / "far.txt", x, _peaks(x, [3000]))
+    assert main(args) == 0
+    assert "1 spectra do not cover all of" in capsys.readouterr().out
+
+
+def _hung(signum, frame):
+    raise TimeoutError("reading the pipe blocked")
+
+
+def test_output_that_is_a_directory(tmp_path, capsys):
+    x = np.linspace(0.0, 100.0, 50)
+    _write_csv(tmp_path / "in.csv", x, np.ones((2, 50)) + x, ["a", "b"])
+    (tmp_path / "out.csv").mkdir()
+    run = ["baseline", str(tmp_path / "in.csv"), "-o", str(tmp_path / "out.csv")]
+    assert main([*run, "--overwrite"]) == 2
+    _one_line_error(capsys, "out.csv is a directory")
+
+
+def test_failed_model_write_leaves_no_partial_file(tmp_path, capsys, monkeypatch):
+    import sktransfer.cli._model_file as model_file
+
+    _paired_csv(tmp_path)
+    model = tmp_path / "model.skmodel"
+
+    def disk_full(f, estimator, extra=None):
+        f.write(b"PK\x03\x04 half a model")
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(model_file, "save_model", disk_full)
+    assert main(_fit_args(tmp_path, model)) == 2
+    _one_line_error(capsys, "No space left on device", "nothing was written")
+    assert sorted(os.listdir(tmp_path)) == ["ir.csv", "raman.csv"]
+    model.write_bytes(b"an older model")
+    assert main([*_fit_args(tmp_path, model), "--overwrite"]) == 2
+    assert model.read_bytes() == b"an older model"
+
+
+def test_non_finite_predictions_are_not_saved(tmp_path, capsys, monkeypatch):
+    from sktransfer.cross_modal import SpectroGenRegressor
+
+    _paired_csv(tmp_path)
+    model = tmp_path / "model.skmodel"
+    monkeypatch.setattr(
+        SpectroGenRegressor, "predict", lambda self, X: np.full((len(X), 100), np.nan)
+    )
+    assert main(_fit_args(tmp_path, model)) == 2
+    _one_line_error(capsys, "NaN or infinity", "Scale the input spectra")
+    assert not model.exists()
+
+
+def test_model_file_that_is_a_zip_bomb(tmp_path, capsys):
+    _paired_csv(tmp_path)
+    bomb = tmp_path / "bomb.skmodel"
+    with zipfile.ZipFile(bomb, "w", zipfile.ZIP_DEFLATED) as zf:
+        zf.writestr("sktransfer-model.json", "{}")
+        zf.writestr("arrays.safetensors", b"\x00" * (8 << 20))
+        zf.writestr("modules.safetensors", b"\x00" * 8)
+    assert _predict(tmp_path, bomb) == 2
+    _one_line_error(capsys, "holds an oversized arrays.safetensors")
+
+
+@pytest.mark.parametrize("depth", [500, 100_000])
+def test_deeply_nested_model_file(tmp_path, capsys, depth):
+    from safetensors.numpy import save
+
+    _paired_csv(tmp_path)
+    nested = tmp_path / "nested.skmodel"
+    deep = "[" * depth + "]" * depth
+    manifest = (
+        '{"format": "sktransfer-model", "version": 1, "estimator": '
+        '"sktransfer.cross_modal._regressor.SpectroGenRegressor", '
+        f'"params": {{"beta": {deep}}}, "attributes": {{}}, "extra": {{}}}}'
+    )
+    with zipfile.ZipFile(nested, "w") as zf:
+        zf.writestr("sktransfer-model.json", manifest)
+        zf.writestr("arrays.safetensors", save({}))
+        zf.writestr("modules.safetensors", save({}))
+    assert _predict(tmp_path, nested) == 2
+    _one_line_error(capsys, "nested.skmodel")
