@@ -6,6 +6,7 @@ import torch
 from scipy.integrate import quad
 from scipy.special import voigt_profile, wofz
 
+from sktransfer.peaks._layout import PeakLayout
 from sktransfer.peaks._profiles import (
     faddeeva,
     peak_area,
@@ -141,10 +142,12 @@ def test_solver_jacobian_matches_autograd(profile, npp):
         30 * full,
         2 * full,
     )
-    theta = torch.randn(n, k * npp + 2, dtype=F64, generator=gen)
-    _, jac = _model(x, u, theta, bounds, profile, 2, jac=True)
+    layout = PeakLayout(profile, k, "linear")
+    assert layout.n_params == k * npp + 2
+    theta = torch.randn(n, layout.n_params, dtype=F64, generator=gen)
+    _, jac = _model(x, u, theta, bounds, layout, jac=True)
     ref = torch.autograd.functional.jacobian(
-        lambda t: _model(x, u, t, bounds, profile, 2, jac=False)[0],
+        lambda t: _model(x, u, t, bounds, layout, jac=False)[0],
         theta,
         vectorize=True,
     )
