@@ -11,7 +11,7 @@ DEFAULT_MIN_PROMINENCE = 0.05
 
 
 #: Detected peaks (per spectrum) rise at least this many noise levels.
-NOISE_FACTOR = 5.0
+NOISE_FACTOR = 8.0
 
 
 def noise_level(y):
@@ -25,6 +25,25 @@ def noise_level(y):
     if d2.size == 0:
         return 0.0
     return float(np.median(np.abs(d2)) / (0.6745 * np.sqrt(6.0)))
+
+
+def _background_line(x, y, n_iter=3):
+    """Return a straight line under the spectrum's background.
+
+    The least-squares line, refitted a few times to the points on or below
+    it, so that peaks do not tilt it. Taken off before detection, a sloping
+    background adds no prominence to noise maxima.
+    """
+    t = x - x.mean()
+    keep = np.ones(y.size, dtype=bool)
+    for _ in range(n_iter):
+        coef = np.polyfit(t[keep], y[keep], 1)
+        line = np.polyval(coef, t)
+        below = y <= line
+        if below.sum() < 2:
+            break
+        keep = below
+    return line
 
 
 def _padded(y):
@@ -102,13 +121,16 @@ def detect_peaks(x, y, n_peaks=None):
 def detect_each(x, Y, n_peaks=None, min_prominence=DEFAULT_MIN_PROMINENCE):
     """Find the peaks of every spectrum on its own.
 
-    A spectrum's peaks are its local maxima inside the axis (a maximum at
-    either end may be a slope) whose prominence is at least
-    ``min_prominence`` times its range (maximum minus minimum) and at least
-    ``NOISE_FACTOR`` (5) times its noise level, the ``n_peaks`` most
-    prominent of them if more. The noise level is the standard deviation of
-    white noise estimated from the median absolute second difference, which
-    smooth peaks and baselines barely change.
+    A spectrum's peaks are the local maxima, inside the axis (a maximum at
+    either end may be a slope), of the spectrum less a straight line under
+    its background (least squares refitted to the points below it), whose
+    prominence is at least ``min_prominence`` times that detrended
+    spectrum's range and at least ``NOISE_FACTOR`` (8) times
+    its noise level, the ``n_peaks`` most prominent of them if more. The
+    noise level is the standard deviation of white noise estimated from the
+    median absolute second difference, which smooth peaks and baselines
+    barely change; 8 noise levels exceed the range of pure noise over a
+    few thousand points.
 
     Parameters
     ----------
@@ -130,9 +152,13 @@ def detect_each(x, Y, n_peaks=None, min_prominence=DEFAULT_MIN_PROMINENCE):
     """
     centers, fwhm = [], []
     for y in np.asarray(Y, dtype=np.float64):
+        # Rounding noise of a straight spectrum is no peak: a floor of 1e-9
+        # of the spectrum's magnitude.
+        floor = 1e-9 * max(np.abs(y).max(), np.ptp(y))
+        y = y - _background_line(x, y)
         padded, idx, prom = _candidates(x, y)
         inside = (idx > 1) & (idx < y.size)
-        level = max(min_prominence * np.ptp(y), NOISE_FACTOR * noise_level(y))
+        level = max(min_prominence * np.ptp(y), NOISE_FACTOR * noise_level(y), floor)
         idx = idx[inside & (prom >= level)][:n_peaks]
         if idx.size:
             c, f = _centers_and_widths(x, padded, idx)

@@ -31,6 +31,9 @@ class Bounds:
         self.f_lo, self.f_hi = f_lo, f_hi
         self.h_scale = h_scale
         self.mask = torch.ones_like(c0) if mask is None else mask
+        # Whether some blocks are padding (a quarter or more: then only the
+        # real peaks' profiles are computed, else all of them).
+        self.padded = bool((self.mask == 0).float().mean() >= 0.25)
 
     def subset(self, rows):
         """Return the bounds of some rows of the batch."""
@@ -78,9 +81,21 @@ def _model(x, u, theta, bounds, layout, jac):
     ts = ts[0] if ts else torch.zeros_like(tc)
     (c, h, f, s), derivs = bounds.from_theta(tc, th, tf, ts)
     dx = x - c.unsqueeze(-1)
-    terms = unit_peaks(
-        dx, f.unsqueeze(-1), s.unsqueeze(-1), layout.profile, derivatives=jac
-    )
+    f, s = f.unsqueeze(-1), s.unsqueeze(-1)
+    if bounds.padded:
+        # Profiles of the real peaks only, scattered into zeros.
+        real = bounds.mask > 0
+        parts = unit_peaks(dx[real], f[real], s[real], layout.profile, derivatives=jac)
+        terms = []
+        for part in parts if jac else (parts,):
+            full = None
+            if part is not None:
+                full = dx.new_zeros(dx.shape)
+                full[real] = part
+            terms.append(full)
+        terms = tuple(terms) if jac else terms[0]
+    else:
+        terms = unit_peaks(dx, f, s, layout.profile, derivatives=jac)
     g = terms[0] if jac else terms
     y = torch.einsum("bk,bkn->bn", h, g)
     n_base = layout.n_base

@@ -221,3 +221,16 @@ def test_convergence_is_reported_per_spectrum():
         warnings.simplefilter("error", ConvergenceWarning)
         _, summary = fit_peak_table(X, X_AXIS, return_summary=True)
     assert summary.converged.all()
+
+
+def test_detection_ignores_noise_on_a_sloping_background():
+    X, truth = collection(seed=4, noise=0.01)
+    rng = np.random.default_rng(5)
+    slope = 0.5 + 2e-3 * (X_AXIS - 100) + rng.normal(0, 0.01, X_AXIS.size)
+    X = np.vstack([X, slope, 1e-3 * slope])
+    _, summary = fit_peak_table(X, X_AXIS, return_summary=True)
+    assert summary.n_peaks.tolist() == [len(t) for t in truth] + [0, 0]
+    # the baseline alone describes the last two: offset at 500, slope
+    np.testing.assert_allclose(
+        summary.baseline_slope.iloc[-2:], [2e-3, 2e-6], rtol=0.05
+    )
