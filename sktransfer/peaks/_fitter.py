@@ -127,8 +127,8 @@ class PeakProfileFitter(SpectralTransformer):
     ``fit`` also fits the training spectra and keeps their diagnostics
     (``n_iter_``, ``r2_``, ``rmse_``); ``transform`` keeps no state, and
     :meth:`fit_peaks` returns the diagnostics of new spectra. The fit is
-    deterministic: nothing is random, and each spectrum's result does not
-    depend on the number of threads.
+    deterministic: nothing is random, and identical calls give identical
+    results.
 
     Examples
     --------
@@ -292,10 +292,12 @@ class PeakProfileFitter(SpectralTransformer):
         Returns
         -------
         result : :class:`~sklearn.utils.Bunch`
-            With ``parameters`` (n_samples, n_features_out), ``reconstruction``
-            (n_samples, n_features), ``r2`` and ``rmse`` (n_samples,), the
-            per-spectrum coefficient of determination and root mean squared
-            residual, ``converged`` (n_samples,) bool and ``n_iter`` (int).
+            With ``parameters`` (n_samples, n_features_out; None with
+            ``centers="each"``), ``reconstruction`` (n_samples, n_features),
+            ``r2`` and ``rmse`` (n_samples,), the per-spectrum coefficient of
+            determination and root mean squared residual, ``converged``
+            (n_samples,) bool and ``n_iter`` (int, the most iterations any
+            spectrum took).
         """
         check_is_fitted(self)
         return self._fit_spectra(self._validate_X(X, reset=False))

@@ -327,7 +327,7 @@ def render_peaks(x, center, height, fwhm, shape=None, profile="voigt"):
     Examples
     --------
     >>> import torch
-    >>> from sktransfer.peaks._profiles import render_peaks
+    >>> from sktransfer.peaks import render_peaks
     >>> x = torch.linspace(0, 100, 201)
     >>> y = render_peaks(x, torch.tensor([30.0, 60.0]), torch.tensor([1.0, 2.0]),
     ...                  torch.tensor([5.0, 8.0]), torch.tensor([0.5, 0.2]))
