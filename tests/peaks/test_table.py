@@ -234,3 +234,12 @@ def test_detection_ignores_noise_on_a_sloping_background():
     np.testing.assert_allclose(
         summary.baseline_slope.iloc[-2:], [2e-3, 2e-6], rtol=0.05
     )
+
+
+@pytest.mark.gpu
+def test_cuda_table_matches_cpu():
+    X, _ = collection(noise=0.01)
+    cpu = fit_peak_table(X, X_AXIS)
+    gpu = fit_peak_table(X, X_AXIS, device="cuda")
+    cols = ["center", "height", "fwhm", "shape", "r2"]
+    np.testing.assert_allclose(gpu[cols], cpu[cols], rtol=1e-5, atol=1e-6)
