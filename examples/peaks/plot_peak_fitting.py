@@ -19,8 +19,8 @@ import matplotlib.pyplot as plt
 import numpy as np
 import torch
 
-from sktransfer.peaks import PeakProfileFitter
-from sktransfer.peaks._profiles import peak_profiles, render_peaks
+from sktransfer.peaks import PeakProfileFitter, render_peaks
+from sktransfer.peaks._profiles import peak_profiles
 
 rng = np.random.default_rng(0)
 x = np.linspace(150.0, 1250.0, 1024)

@@ -1,8 +1,6 @@
-"""Tiny numpy renderer of peak sums (unit-height profiles scaled by height)."""
+"""Peak sums on numpy arrays, rendered by the kernel of :mod:`sktransfer.peaks`."""
 
 import numpy as np
-
-_SIGMA_PER_FWHM = 1.0 / (2.0 * np.sqrt(2.0 * np.log(2.0)))
 
 PROFILES = ("gaussian", "lorentzian", "pseudo_voigt")
 
@@ -13,24 +11,32 @@ def render_peaks(x, center, height, fwhm, eta=0.0, chunk=64):
     ``center``, ``height``, ``fwhm`` and ``eta`` broadcast to a common shape
     ``(n_spectra, n_peaks)`` (or ``(n_peaks,)``); ``eta`` is the Lorentzian
     fraction (0: Gaussian, 1: Lorentzian). Returns ``(n_spectra, n_points)``
-    (or ``(n_points,)``).
+    (or ``(n_points,)``), float64. The profiles are those of
+    :func:`sktransfer.peaks.render_peaks` (torch is imported on first use).
     """
+    import torch
+
+    from sktransfer.peaks._profiles import unit_peaks
+
     center, height, fwhm, eta = np.broadcast_arrays(
         *(np.asarray(a, dtype=np.float64) for a in (center, height, fwhm, eta))
     )
     single = center.ndim == 1
-    center, height, fwhm, eta = (np.atleast_2d(a) for a in (center, height, fwhm, eta))
-    x = np.asarray(x, dtype=np.float64)
-    out = np.zeros((center.shape[0], x.size))
+    center, height, fwhm, eta = (
+        torch.from_numpy(np.atleast_2d(a).copy()) for a in (center, height, fwhm, eta)
+    )
+    x = torch.as_tensor(np.asarray(x, dtype=np.float64))
+    out = np.zeros((center.shape[0], x.shape[0]))
     # Rows in chunks bound the (rows, peaks, points) temporary.
     for start in range(0, center.shape[0], chunk):
         sl = slice(start, start + chunk)
-        dx = x[None, None, :] - center[sl, :, None]
-        half = fwhm[sl, :, None] / 2.0
-        gauss = np.exp(-0.5 * (dx / (2.0 * half * _SIGMA_PER_FWHM)) ** 2)
-        lorentz = 1.0 / (1.0 + (dx / half) ** 2)
-        e = eta[sl, :, None]
-        out[sl] = np.sum(height[sl, :, None] * ((1 - e) * gauss + e * lorentz), axis=1)
+        g = unit_peaks(
+            x - center[sl, :, None],
+            fwhm[sl, :, None],
+            eta[sl, :, None],
+            "pseudo_voigt",
+        )
+        out[sl] = torch.einsum("bk,bkn->bn", height[sl], g).numpy()
     return out[0] if single else out
 
 

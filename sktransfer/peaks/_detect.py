@@ -10,10 +10,68 @@ from scipy.signal import find_peaks, peak_widths
 DEFAULT_MIN_PROMINENCE = 0.05
 
 
+#: Detected peaks (per spectrum) rise at least this many noise levels.
+NOISE_FACTOR = 8.0
+
+
+def noise_level(y):
+    """Return the white-noise standard deviation of a spectrum (robust).
+
+    The second difference of white noise of deviation s has deviation
+    ``s sqrt(6)``; its median absolute value, divided by 0.6745, estimates
+    that deviation whatever smooth signal lies beneath.
+    """
+    d2 = np.diff(y, 2)
+    if d2.size == 0:
+        return 0.0
+    return float(np.median(np.abs(d2)) / (0.6745 * np.sqrt(6.0)))
+
+
+def _background_line(x, y, n_iter=3):
+    """Return a straight line under the spectrum's background.
+
+    The least-squares line, refitted a few times to the points on or below
+    it, so that peaks do not tilt it. Taken off before detection, a sloping
+    background adds no prominence to noise maxima.
+    """
+    t = x - x.mean()
+    keep = np.ones(y.size, dtype=bool)
+    for _ in range(n_iter):
+        coef = np.polyfit(t[keep], y[keep], 1)
+        line = np.polyval(coef, t)
+        below = y <= line
+        if below.sum() < 2:
+            break
+        keep = below
+    return line
+
+
 def _padded(y):
     # A sample below the minimum on each side lets edge maxima count as peaks.
     low = y.min() - 1e-12 * (1.0 + abs(y.min()))
     return np.concatenate([[low], y, [low]])
+
+
+def _candidates(x, y):
+    """Peak indices into the padded ``y``, the most prominent first."""
+    padded = _padded(y)
+    idx, props = find_peaks(padded, prominence=0.0)
+    prom = props["prominences"]
+    # a flat spectrum gives plateaus whose prominence is only the padding step
+    keep = prom > 1e-9 * max(np.abs(y).max(), np.ptp(y))
+    idx, prom = idx[keep], prom[keep]
+    order = np.argsort(-prom, kind="stable")
+    return padded, idx[order], prom[order]
+
+
+def _centers_and_widths(x, padded, idx):
+    idx = np.sort(idx)
+    widths = peak_widths(padded, idx, rel_height=0.5)[0]
+    step = np.abs(np.gradient(x)) if x.size > 1 else np.ones(1)
+    fwhm = widths * step[idx - 1]
+    centers = x[idx - 1]
+    order = np.argsort(centers)
+    return centers[order], fwhm[order]
 
 
 def detect_peaks(x, y, n_peaks=None):
@@ -41,20 +99,15 @@ def detect_peaks(x, y, n_peaks=None):
     ValueError
         If no peak is found.
     """
-    padded = _padded(np.asarray(y, dtype=np.float64))
-    idx, props = find_peaks(padded, prominence=0.0)
-    prom = props["prominences"]
-    # a flat mean gives plateaus whose prominence is only the padding step
-    keep = prom > 1e-9 * max(np.abs(y).max(), np.ptp(y))
-    idx, prom = idx[keep], prom[keep]
+    y = np.asarray(y, dtype=np.float64)
+    padded, idx, prom = _candidates(x, y)
     if idx.size == 0:
         raise ValueError(
             "No peak found in the training spectra (their mean is flat); "
             "pass centers= explicitly."
         )
-    order = np.argsort(-prom, kind="stable")
     if n_peaks is None:
-        order = order[prom[order] >= DEFAULT_MIN_PROMINENCE * np.ptp(y)]
+        idx = idx[prom >= DEFAULT_MIN_PROMINENCE * np.ptp(y)]
     elif n_peaks > idx.size:
         warnings.warn(
             f"n_peaks={n_peaks} but only {idx.size} peak(s) were found in the "
@@ -62,14 +115,58 @@ def detect_peaks(x, y, n_peaks=None):
             UserWarning,
             stacklevel=3,
         )
-    order = order[:n_peaks]
-    idx = np.sort(idx[order])
-    widths = peak_widths(padded, idx, rel_height=0.5)[0]
-    step = np.abs(np.gradient(x)) if x.size > 1 else np.ones(1)
-    fwhm = widths * step[idx - 1]
-    centers = x[idx - 1]
-    order = np.argsort(centers)
-    return centers[order], fwhm[order]
+    return _centers_and_widths(x, padded, idx[:n_peaks])
+
+
+def detect_each(x, Y, n_peaks=None, min_prominence=DEFAULT_MIN_PROMINENCE):
+    """Find the peaks of every spectrum on its own.
+
+    A spectrum's peaks are the local maxima, inside the axis (a maximum at
+    either end may be a slope), of the spectrum less a straight line under
+    its background (least squares refitted to the points below it), whose
+    prominence is at least ``min_prominence`` times that detrended
+    spectrum's range and at least ``NOISE_FACTOR`` (8) times
+    its noise level, the ``n_peaks`` most prominent of them if more. The
+    noise level is the standard deviation of white noise estimated from the
+    median absolute second difference, which smooth peaks and baselines
+    barely change; 8 noise levels exceed the range of pure noise over a
+    few thousand points.
+
+    Parameters
+    ----------
+    x : ndarray of shape (n_points,)
+        Strictly monotonic axis.
+    Y : ndarray of shape (n_spectra, n_points)
+        Spectra.
+    n_peaks : int or None, default=None
+        Most peaks kept per spectrum; None keeps every peak over the
+        threshold.
+    min_prominence : float, default=0.05
+        Prominence threshold, relative to each spectrum's range.
+
+    Returns
+    -------
+    centers, fwhm : list of ndarray
+        Per spectrum, the peak positions (increasing axis order) and their
+        widths at half prominence; empty where no peak passes.
+    """
+    centers, fwhm = [], []
+    for y in np.asarray(Y, dtype=np.float64):
+        # Rounding noise of a straight spectrum is no peak: a floor of 1e-9
+        # of the spectrum's magnitude.
+        floor = 1e-9 * max(np.abs(y).max(), np.ptp(y))
+        y = y - _background_line(x, y)
+        padded, idx, prom = _candidates(x, y)
+        inside = (idx > 1) & (idx < y.size)
+        level = max(min_prominence * np.ptp(y), NOISE_FACTOR * noise_level(y), floor)
+        idx = idx[inside & (prom >= level)][:n_peaks]
+        if idx.size:
+            c, f = _centers_and_widths(x, padded, idx)
+        else:
+            c, f = np.empty(0), np.empty(0)
+        centers.append(c)
+        fwhm.append(f)
+    return centers, fwhm
 
 
 def widths_at(x, y, centers):

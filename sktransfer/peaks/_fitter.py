@@ -1,26 +1,25 @@
 """PeakProfileFitter: spectra to peak parameters and back, fitted in batches."""
 
-import warnings
-
 import numpy as np
 import torch
-from sklearn.exceptions import ConvergenceWarning
 from sklearn.utils import Bunch, check_array
 from sklearn.utils.validation import check_is_fitted, validate_data
 
 from sktransfer._base import FLOAT_DTYPES, SpectralTransformer
-from sktransfer._validation import check_option, check_param
-from sktransfer.peaks._detect import detect_peaks, widths_at
-from sktransfer.peaks._profiles import PROFILES, render_peaks
-from sktransfer.peaks._solver import (
-    Bounds,
-    levenberg_marquardt,
-    n_shape_params,
-    peak_terms,
+from sktransfer._validation import check_option
+from sktransfer.peaks._batch import (
+    check_centers,
+    check_fit_params,
+    default_fwhm_bounds,
+    fit_spectra,
+    initial_widths,
+    pad_ragged,
+    warn_not_converged,
 )
+from sktransfer.peaks._detect import detect_each, detect_peaks, widths_at
+from sktransfer.peaks._layout import PeakLayout
+from sktransfer.peaks._profiles import render_peaks
 from sktransfer.utils._torch import resolve_device
-
-_BASELINES = {"none": 0, "constant": 1, "linear": 2}
 
 
 class PeakProfileFitter(SpectralTransformer):
@@ -45,9 +44,13 @@ class PeakProfileFitter(SpectralTransformer):
         prominent peaks of the mean training spectrum. None keeps every peak
         whose prominence is at least 5 % of the mean spectrum's range. If
         fewer peaks exist, the ones found are used (with a warning).
-    centers : array-like of shape (n_peaks,) or None, default=None
+    centers : array-like of shape (n_peaks,), "each" or None, default=None
         Initial peak centres in axis units. Overrides detection and
-        ``n_peaks``.
+        ``n_peaks``. "each" detects the peaks of every spectrum on its own
+        (those with a prominence of at least 5 % of the spectrum's range, at
+        most ``n_peaks``) and fits each spectrum with its own peaks, as
+        :func:`fit_peak_table` does; it needs ``output="reconstruction"``,
+        since the spectra then share no parameter matrix.
     x_axis : array-like of shape (n_features,) or None, default=None
         Spectral axis (e.g. Raman shift). None means ``0, 1, ..., n - 1``.
     output : {"parameters", "reconstruction"}, default="parameters"
@@ -76,13 +79,13 @@ class PeakProfileFitter(SpectralTransformer):
         use the device better.
     device : str, default="cpu"
         Torch device of the fit: "cpu", "cuda" or "cuda:N".
-    random_state : int, RandomState instance or None, default=None
-        Unused: the fit is deterministic. Accepted for API symmetry.
 
     Attributes
     ----------
     centers_ : ndarray of shape (n_peaks,)
-        Initial peak centres (axis units, increasing axis order).
+        Initial peak centres (axis units, increasing axis order). Not set
+        with ``centers="each"``, as ``fwhm_init_``, ``center_tolerance_``
+        and ``n_peaks_``.
     fwhm_init_ : ndarray of shape (n_peaks,)
         Initial FWHM of each peak.
     center_tolerance_ : ndarray of shape (n_peaks,)
@@ -108,6 +111,7 @@ class PeakProfileFitter(SpectralTransformer):
 
     See Also
     --------
+    fit_peak_table : Peak table of spectra that each have their own peaks.
     sktransfer.baseline.AirPLS : Baseline correction to run before the fit.
 
     Notes
@@ -122,7 +126,9 @@ class PeakProfileFitter(SpectralTransformer):
 
     ``fit`` also fits the training spectra and keeps their diagnostics
     (``n_iter_``, ``r2_``, ``rmse_``); ``transform`` keeps no state, and
-    :meth:`fit_peaks` returns the diagnostics of new spectra.
+    :meth:`fit_peaks` returns the diagnostics of new spectra. The fit is
+    deterministic: nothing is random, and identical calls give identical
+    results.
 
     Examples
     --------
@@ -161,7 +167,6 @@ class PeakProfileFitter(SpectralTransformer):
         tol=1e-6,
         batch_size=32,
         device="cpu",
-        random_state=None,
     ):
         self.profile = profile
         self.n_peaks = n_peaks
@@ -175,7 +180,6 @@ class PeakProfileFitter(SpectralTransformer):
         self.tol = tol
         self.batch_size = batch_size
         self.device = device
-        self.random_state = random_state
 
     def _validate_X(self, X, reset):
         # After fit, let the n_features_in_ check speak first.
@@ -187,71 +191,51 @@ class PeakProfileFitter(SpectralTransformer):
             ensure_min_features=self._min_features if reset else 1,
         )
 
+    def _each(self):
+        return isinstance(self.centers, str) and self.centers == "each"
+
     def _check_params(self):
-        check_option(self.profile, "profile", PROFILES)
+        check_fit_params(
+            self.profile,
+            self.baseline,
+            self.n_peaks,
+            self.center_tolerance,
+            self.max_iter,
+            self.tol,
+            self.batch_size,
+            self.device,
+        )
         check_option(self.output, "output", ("parameters", "reconstruction"))
-        check_option(self.baseline, "baseline", tuple(_BASELINES))
-        if self.n_peaks is not None:
-            check_param(self.n_peaks, "n_peaks", "int", low=1)
-        if self.center_tolerance is not None:
-            check_param(
-                self.center_tolerance, "center_tolerance", low=0, closed="neither"
+        if isinstance(self.centers, str) and not self._each():
+            raise ValueError(
+                f"centers must be None, 'each' or an array of centres; "
+                f"got {self.centers!r}."
             )
-        check_param(self.max_iter, "max_iter", "int", low=1)
-        check_param(self.tol, "tol", low=0)
-        check_param(self.batch_size, "batch_size", "int", low=1)
-        resolve_device(self.device)
+        if self._each() and self.output != "reconstruction":
+            raise ValueError(
+                "centers='each' gives every spectrum its own peaks, so there is "
+                "no common parameter matrix: use output='reconstruction', or "
+                "sktransfer.peaks.fit_peak_table for the peak parameters."
+            )
 
     def _fit(self, X):
         x = self.x_
-        step = float(np.abs(np.diff(x)).min())
-        span = float(np.ptp(x))
-        if self.fwhm_bounds is None:
-            lo, hi = step, max(span / 4.0, 2.0 * step)
-        else:
-            lo, hi = self._check_fwhm_bounds()
+        self.fwhm_bounds_ = default_fwhm_bounds(x, self.fwhm_bounds)
+        if self._each():
+            return
         mean = X.mean(axis=0, dtype=np.float64)
         if self.centers is None:
             centers, fwhm = detect_peaks(x, mean, self.n_peaks)
         else:
-            centers = self._check_centers(x)
+            centers = check_centers(self.centers, x)
+            if centers.size == 0:
+                raise ValueError("centers must be a non-empty array of numbers.")
             fwhm = widths_at(x, mean, centers)
-        fwhm = np.where(fwhm > 0, fwhm, 4.0 * step)
         self.centers_ = centers
-        self.fwhm_init_ = np.clip(fwhm, lo + 0.01 * (hi - lo), hi - 0.01 * (hi - lo))
-        if self.center_tolerance is None:
-            tol = np.maximum(0.5 * self.fwhm_init_, step)
-        else:
-            tol = np.full(centers.shape, float(self.center_tolerance))
-        self.center_tolerance_ = tol
-        self.fwhm_bounds_ = (lo, hi)
+        self.fwhm_init_, self.center_tolerance_ = initial_widths(
+            x, fwhm, self.fwhm_bounds_, self.center_tolerance
+        )
         self.n_peaks_ = centers.shape[0]
-
-    def _check_fwhm_bounds(self):
-        try:
-            lo, hi = (float(v) for v in self.fwhm_bounds)
-        except (TypeError, ValueError) as exc:
-            raise ValueError(
-                f"fwhm_bounds must be a pair (low, high); got {self.fwhm_bounds!r}."
-            ) from exc
-        if not (np.isfinite(lo) and np.isfinite(hi) and 0 < lo < hi):
-            raise ValueError(
-                f"fwhm_bounds must satisfy 0 < low < high; got {self.fwhm_bounds!r}."
-            )
-        return lo, hi
-
-    def _check_centers(self, x):
-        centers = np.asarray(self.centers, dtype=np.float64).ravel()
-        if centers.size == 0 or not np.all(np.isfinite(centers)):
-            raise ValueError("centers must be a non-empty array of finite numbers.")
-        lo, hi = x.min(), x.max()
-        outside = centers[(centers < lo) | (centers > hi)]
-        if outside.size:
-            raise ValueError(
-                f"centers {outside.tolist()} lie outside the axis range "
-                f"[{lo:g}, {hi:g}]."
-            )
-        return np.sort(centers)
 
     def fit(self, X, y=None):
         """Learn the peaks from the spectra and fit them.
@@ -308,102 +292,63 @@ class PeakProfileFitter(SpectralTransformer):
         Returns
         -------
         result : :class:`~sklearn.utils.Bunch`
-            With ``parameters`` (n_samples, n_features_out), ``reconstruction``
-            (n_samples, n_features), ``r2`` and ``rmse`` (n_samples,), the
-            per-spectrum coefficient of determination and root mean squared
-            residual, ``converged`` (n_samples,) bool and ``n_iter`` (int).
+            With ``parameters`` (n_samples, n_features_out; None with
+            ``centers="each"``), ``reconstruction`` (n_samples, n_features),
+            ``r2`` and ``rmse`` (n_samples,), the per-spectrum coefficient of
+            determination and root mean squared residual, ``converged``
+            (n_samples,) bool and ``n_iter`` (int, the most iterations any
+            spectrum took).
         """
         check_is_fitted(self)
         return self._fit_spectra(self._validate_X(X, reset=False))
 
+    def _layout(self):
+        return PeakLayout(self.profile, self.n_peaks_, self.baseline)
+
     def _fit_spectra(self, X):
-        device = resolve_device(self.device)
-        dtype = torch.float64 if X.dtype == np.float64 else torch.float32
-        npp = n_shape_params(self.profile)
-        n_base = _BASELINES[self.baseline]
-        x = torch.tensor(self.x_, dtype=dtype, device=device)
-        mid, half = 0.5 * (self.x_[0] + self.x_[-1]), 0.5 * (self.x_[-1] - self.x_[0])
-        u = (x - mid) / half
-        X = np.ascontiguousarray(X)
-        n, k = X.shape[0], self.n_peaks_
-        out = np.empty((n, k * npp + n_base), dtype=X.dtype)
-        fitted_all = np.empty_like(X)
-        n_iter = 0
-        converged = np.zeros(n, dtype=bool)
-        for start in range(0, n, self.batch_size):
-            Y = torch.tensor(
-                X[start : start + self.batch_size], dtype=dtype, device=device
+        x, n = self.x_, X.shape[0]
+        if self._each():
+            centers, fwhm = detect_each(x, X, self.n_peaks)
+            centers, counts = pad_ragged(centers)
+            fwhm, tol = initial_widths(
+                x, pad_ragged(fwhm)[0], self.fwhm_bounds_, self.center_tolerance
             )
-            theta, bounds = self._initial_theta(Y, x, u, npp, n_base)
-            theta, fitted, conv, it = levenberg_marquardt(
-                x, u, Y, theta, bounds, self.profile, n_base, self.max_iter, self.tol
-            )
-            n_iter = max(n_iter, it)
-            rows = slice(start, start + Y.shape[0])
-            converged[rows] = conv.cpu().numpy()
-            out[rows] = self._physical(theta, bounds, npp, n_base, half)
-            fitted_all[rows] = fitted.cpu().numpy()
-        if not converged.all():
-            warnings.warn(
-                f"The peak fit of {int((~converged).sum())} of {n} spectra did "
-                f"not converge in max_iter={self.max_iter} iterations; "
-                "increase max_iter or tol.",
-                ConvergenceWarning,
-                stacklevel=3,
-            )
-        ss_res = ((X - fitted_all) ** 2).sum(axis=1, dtype=np.float64)
-        ss_tot = ((X - X.mean(axis=1, keepdims=True)) ** 2).sum(
-            axis=1, dtype=np.float64
+            layout = PeakLayout(self.profile, centers.shape[1], self.baseline)
+        else:
+            k = self.n_peaks_
+            centers = np.broadcast_to(self.centers_, (n, k))
+            fwhm = np.broadcast_to(self.fwhm_init_, (n, k))
+            tol = np.broadcast_to(self.center_tolerance_, (n, k))
+            counts = np.full(n, k)
+            layout = self._layout()
+        res = fit_spectra(
+            X,
+            x,
+            centers,
+            fwhm,
+            tol,
+            counts,
+            fwhm_bounds=self.fwhm_bounds_,
+            layout=layout,
+            max_iter=self.max_iter,
+            tol=self.tol,
+            batch_size=self.batch_size,
+            device=resolve_device(self.device),
         )
-        with np.errstate(divide="ignore", invalid="ignore"):
-            r2 = np.where(
-                ss_tot > 0, 1.0 - ss_res / ss_tot, np.where(ss_res > 0, 0.0, 1.0)
-            )
+        warn_not_converged(res.converged, self.max_iter, stacklevel=4)
+        params = None
+        if not self._each():
+            fields = [res.peaks[..., i] for i in range(4)]
+            base = res.baseline[:, : layout.n_base]
+            params = layout.pack(fields, base).astype(X.dtype)
         return Bunch(
-            parameters=out,
-            reconstruction=fitted_all,
-            r2=r2,
-            rmse=np.sqrt(ss_res / X.shape[1]),
-            converged=converged,
-            n_iter=max(n_iter, 1),
+            parameters=params,
+            reconstruction=res.reconstruction,
+            r2=res.r2,
+            rmse=res.rmse,
+            converged=res.converged,
+            n_iter=max(int(res.n_iter.max(initial=0)), 1),
         )
-
-    def _initial_theta(self, Y, x, u, npp, n_base):
-        n, k = Y.shape[0], self.n_peaks_
-        like = {"dtype": Y.dtype, "device": Y.device}
-        top, low = Y.amax(-1, keepdim=True), Y.amin(-1, keepdim=True)
-        h_scale = torch.where(top - low > 0, top - low, top.abs().clamp(min=1.0))
-        c0 = torch.tensor(self.centers_, **like).expand(n, k)
-        bounds = Bounds(
-            c0,
-            torch.tensor(self.center_tolerance_, **like).expand(n, k),
-            torch.full((n, k), self.fwhm_bounds_[0], **like),
-            torch.full((n, k), self.fwhm_bounds_[1], **like),
-            h_scale.expand(n, k),
-        )
-        f0 = torch.tensor(self.fwhm_init_, **like)
-        s0 = torch.full((k,), 0.5, **like)
-        g = peak_terms(x - c0[0, :, None], f0[:, None], s0[:, None], self.profile)[0]
-        # Heights and baseline are linear: start from their least-squares fit
-        # with the initial centres and widths (one basis for the whole batch).
-        basis = torch.cat([g, torch.ones_like(x)[None], u[None]])[: k + n_base]
-        coef = torch.linalg.lstsq(basis.T, Y.T).solution.T
-        h0 = coef[:, :k].clamp(min=0.0)
-        parts = bounds.to_theta(c0, h0, f0.expand(n, k), s0.expand(n, k))
-        theta = torch.stack(parts[:npp], dim=-1).reshape(n, k * npp)
-        return torch.cat([theta, coef[:, k:]], dim=-1), bounds
-
-    @staticmethod
-    def _physical(theta, bounds, npp, n_base, half):
-        n, k = bounds.c0.shape
-        tp = theta[:, : k * npp].reshape(n, k, npp)
-        ts = tp[..., 3] if npp == 4 else tp[..., 0]
-        phys, _ = bounds.from_theta(tp[..., 0], tp[..., 1], tp[..., 2], ts)
-        cols = torch.stack(phys[:npp], dim=-1).reshape(n, k * npp)
-        base = theta[:, k * npp :].clone()
-        if n_base == 2:
-            base[:, 1] = base[:, 1] / half
-        return torch.cat([cols, base], dim=-1).cpu().numpy()
 
     def inverse_transform(self, X):
         """Render parameter rows back into spectra on ``x_``.
@@ -423,43 +368,27 @@ class PeakProfileFitter(SpectralTransformer):
         check_is_fitted(self)
         if self.output == "reconstruction":
             return self._validate_X(X, reset=False)
-        X = self._check_params_matrix(X)
-        npp = n_shape_params(self.profile)
-        k, n_base = self.n_peaks_, _BASELINES[self.baseline]
-        t = torch.from_numpy(X.astype(np.float64))
-        p = t[:, : k * npp].reshape(-1, k, npp)
-        shape = p[..., 3] if npp == 4 else None
+        layout = self._layout()
+        X = self._check_params_matrix(X, layout)
+        (c, h, f, *s), base = layout.unpack(torch.from_numpy(X.astype(np.float64)))
         x = torch.from_numpy(self.x_)
-        Y = render_peaks(x, p[..., 0], p[..., 1], p[..., 2], shape, self.profile)
-        if n_base:
-            Y = Y + t[:, k * npp : k * npp + 1]
-        if n_base == 2:
-            mid = 0.5 * (self.x_[0] + self.x_[-1])
-            Y = Y + t[:, -1:] * (x - mid)
+        Y = render_peaks(x, c, h, f, s[0] if s else None, self.profile)
+        if layout.n_base:
+            Y = Y + base[:, :1]
+        if layout.n_base == 2:
+            Y = Y + base[:, 1:] * (x - 0.5 * (self.x_[0] + self.x_[-1]))
         return Y.numpy().astype(X.dtype, copy=False)
 
-    def _check_params_matrix(self, X):
+    @staticmethod
+    def _check_params_matrix(X, layout):
         X = check_array(X, dtype=FLOAT_DTYPES)
-        n_out = len(self._names())
-        if X.shape[1] != n_out:
+        names = layout.names()
+        if X.shape[1] != len(names):
             raise ValueError(
                 f"X has {X.shape[1]} columns but this fitter's parameter matrix "
-                f"has {n_out} ({', '.join(self._names()[:4])}, ...)."
+                f"has {len(names)} ({', '.join(names[:4])}, ...)."
             )
         return X
-
-    def _names(self):
-        npp = n_shape_params(self.profile)
-        fields = [
-            "center",
-            "height",
-            "fwhm",
-            "shape" if self.profile == "voigt" else "eta",
-        ]
-        names = [f"peak{i}_{f}" for i in range(self.n_peaks_) for f in fields[:npp]]
-        return (
-            names + ["baseline_offset", "baseline_slope"][: _BASELINES[self.baseline]]
-        )
 
     def get_feature_names_out(self, input_features=None):
         """Names of the output columns.
@@ -480,4 +409,4 @@ class PeakProfileFitter(SpectralTransformer):
         check_is_fitted(self)
         if self.output == "reconstruction":
             return super().get_feature_names_out(input_features)
-        return np.asarray(self._names(), dtype=object)
+        return np.asarray(self._layout().names(), dtype=object)

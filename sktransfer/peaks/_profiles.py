@@ -27,6 +27,7 @@ PROFILES = ("gaussian", "lorentzian", "voigt", "pseudo_voigt")
 _LN2 = math.log(2.0)
 _FWHM_TO_SIGMA = 1.0 / (2.0 * math.sqrt(2.0 * _LN2))
 _SQRT_PI = math.sqrt(math.pi)
+_TWO_OVER_SQRT_PI = 2.0 / _SQRT_PI
 _OL_A, _OL_B = 0.5346, 0.2166
 # Inside |z| < _R the rational approximation is used, outside the
 # asymptotic (Laplace) series, which is exact there to ~1e-8 and far cheaper.
@@ -152,6 +153,92 @@ def voigt_widths(fwhm, shape):
     return f_g * _FWHM_TO_SIGMA, 0.5 * f_l
 
 
+def _voigt_unit(dx, f, s, derivatives):
+    # In units of the FWHM: sigma = f * alpha, gamma = f * beta, so that the
+    # derivatives with respect to f and s stay short.
+    q = (1.0 - _OL_A * s).square() - _OL_B * s.square()
+    # At s=1 the Gaussian width is exactly zero; the floor (1e-6 of the FWHM)
+    # keeps z = (x + i gamma) / sigma finite, Lorentzian to ~1e-8.
+    root = torch.sqrt(torch.clamp(q, min=0.0) + 1e-12)
+    alpha = _FWHM_TO_SIGMA * root
+    beta = 0.5 * s
+    scale = math.sqrt(2.0) * f * alpha
+    a = beta / (math.sqrt(2.0) * alpha)
+    u = dx / scale
+    w = faddeeva(torch.complex(u, a.expand_as(u)))
+    inv_e = 1.0 / torch.special.erfcx(a)
+    g = w.real * inv_e
+    if not derivatives:
+        return g
+    wr, wi = w.real, w.imag
+    dq = torch.where(q > 0, -2.0 * _OL_A * (1.0 - _OL_A * s) - 2.0 * _OL_B * s, 0.0)
+    dalpha = _FWHM_TO_SIGMA * 0.5 * dq / root
+    da = (0.5 * alpha - beta * dalpha) / (math.sqrt(2.0) * alpha.square())
+    # w'(z) = -2 z w(z) + 2i / sqrt(pi); per-peak factors are folded into
+    # (..., k, 1) tensors so that few full-size passes remain.
+    dwr = 2.0 * (a * wi - u * wr)
+    dwi = _TWO_OVER_SQRT_PI - 2.0 * (u * wi + a * wr)
+    de = 2.0 * a - _TWO_OVER_SQRT_PI * inv_e  # erfcx'(a) / erfcx(a)
+    dg_dc = dwr * (-inv_e / scale)
+    udwr = u * dwr
+    dg_df = udwr * (-inv_e / f)
+    dg_ds = udwr * (-inv_e * dalpha / alpha) - dwi * (inv_e * da) - g * (de * da)
+    return g, dg_dc, dg_df, dg_ds
+
+
+def unit_peaks(dx, fwhm, shape, profile, derivatives=False):
+    """Unit-height peaks, and optionally their derivatives: the one kernel.
+
+    Every renderer of sktransfer (:func:`peak_profiles`,
+    :func:`render_peaks`, the Levenberg-Marquardt solver and the synthetic
+    spectra of :func:`~sktransfer.datasets.make_spectra`) evaluates its
+    profiles here.
+
+    Parameters
+    ----------
+    dx : torch.Tensor of shape (..., n_peaks, n_points)
+        ``x - center``.
+    fwhm, shape : torch.Tensor of shape (..., n_peaks, 1)
+        FWHM and shape (``shape`` is unused by "gaussian" and "lorentzian"
+        and may be None there).
+    profile : {"gaussian", "lorentzian", "voigt", "pseudo_voigt"}
+        Peak profile.
+    derivatives : bool, default=False
+        Also return the analytic derivatives.
+
+    Returns
+    -------
+    g : torch.Tensor of shape (..., n_peaks, n_points)
+        The unit-height profiles, when ``derivatives`` is False.
+    g, dg_dc, dg_df, dg_ds : tuple of torch.Tensor
+        With ``derivatives``: the profiles and their derivatives with respect
+        to the centre, the FWHM and the shape (``dg_ds`` is None without a
+        shape).
+    """
+    if profile == "voigt":
+        return _voigt_unit(dx, fwhm, shape, derivatives)
+    t = dx / fwhm
+    k = 8.0 * _LN2
+    gauss = torch.exp(-0.5 * k * t.square()) if profile != "lorentzian" else None
+    lor = 1.0 / (1.0 + 4.0 * t.square()) if profile != "gaussian" else None
+    if profile == "gaussian":
+        g = gauss
+    elif profile == "lorentzian":
+        g = lor
+    else:
+        g = shape * lor + (1.0 - shape) * gauss
+    if not derivatives:
+        return g
+    dgauss = gauss * k * t / fwhm if gauss is not None else None  # d/dc
+    dlor = 8.0 * t * lor.square() / fwhm if lor is not None else None
+    if profile == "gaussian":
+        return g, dgauss, t * dgauss, None  # d/df = t * d/dc
+    if profile == "lorentzian":
+        return g, dlor, t * dlor, None
+    dg_dc = shape * dlor + (1.0 - shape) * dgauss
+    return g, dg_dc, t * dg_dc, lor - gauss
+
+
 def _prepare(x, center, height, fwhm, shape):
     center = torch.as_tensor(center)
     dtype = center.dtype if center.is_floating_point() else torch.get_default_dtype()
@@ -200,23 +287,15 @@ def peak_profiles(x, center, height, fwhm, shape=None, profile="voigt"):
     if profile in ("voigt", "pseudo_voigt") and shape is None:
         raise ValueError(f"profile={profile!r} needs the shape parameter.")
     dx = x - center.unsqueeze(-1)
-    h = height.unsqueeze(-1)
     f = fwhm.unsqueeze(-1)
-    if profile == "gaussian":
-        return h * torch.exp(-4.0 * _LN2 * (dx / f).square())
-    if profile == "lorentzian":
-        return h / (1.0 + 4.0 * (dx / f).square())
-    s = shape.unsqueeze(-1)
-    if profile == "pseudo_voigt":
-        t2 = (dx / f).square()
-        g = torch.exp(-4.0 * _LN2 * t2)
-        lor = 1.0 / (1.0 + 4.0 * t2)
-        return h * (s * lor + (1.0 - s) * g)
-    sigma, gamma = voigt_widths(f, s)
-    scale = sigma * math.sqrt(2.0)
-    a = gamma / scale
-    w = faddeeva(torch.complex(dx / scale, a.expand_as(dx)))
-    return h * w.real / torch.special.erfcx(a)
+    if shape is not None:
+        dx, f, s = torch.broadcast_tensors(dx, f, shape.unsqueeze(-1))
+        s = s[..., :1]
+    else:
+        dx, f = torch.broadcast_tensors(dx, f)
+        s = None
+    g = unit_peaks(dx, f[..., :1], s, profile)
+    return height.unsqueeze(-1) * g
 
 
 def render_peaks(x, center, height, fwhm, shape=None, profile="voigt"):
@@ -248,7 +327,7 @@ def render_peaks(x, center, height, fwhm, shape=None, profile="voigt"):
     Examples
     --------
     >>> import torch
-    >>> from sktransfer.peaks._profiles import render_peaks
+    >>> from sktransfer.peaks import render_peaks
     >>> x = torch.linspace(0, 100, 201)
     >>> y = render_peaks(x, torch.tensor([30.0, 60.0]), torch.tensor([1.0, 2.0]),
     ...                  torch.tensor([5.0, 8.0]), torch.tensor([0.5, 0.2]))

@@ -235,3 +235,61 @@ def test_pipeline_after_baseline_and_grid_search():
     # the label is the order of the two middle peaks, not the two strongest
     assert search.best_params_["peakprofilefitter__n_peaks"] == 4
     assert search.best_score_ > 0.8
+
+
+def test_same_numbers_whatever_the_number_of_threads():
+    # MKL's least squares (once used for the starting heights) gave
+    # thread-dependent roundings that the fit amplified to 1e-3.
+    X, _ = make_peaks("voigt", n=30, noise=0.02, offset=0.1, seed=2)
+    before = torch.get_num_threads()
+    out = []
+    try:
+        for threads in (1, 2, 1, 2):
+            torch.set_num_threads(threads)
+            fitter = PeakProfileFitter(n_peaks=2, x_axis=X_AXIS)
+            out.append(fitter.fit_transform(X))
+    finally:
+        torch.set_num_threads(before)
+    for P in out[1:]:
+        np.testing.assert_array_equal(P, out[0])
+    assert "random_state" not in fitter.get_params()
+
+
+def test_stalled_fit_is_not_converged(monkeypatch):
+    # Every trial step gives NaN: the damping explodes after rejected steps.
+    from sktransfer.peaks import _solver
+
+    X, _ = make_peaks("gaussian", n=3, noise=0.01)
+    fitter = PeakProfileFitter("gaussian", n_peaks=4, x_axis=X_AXIS).fit(X)
+    calls = []
+
+    def nan_after_first(*args, **kwargs):
+        terms = _solver_unit_peaks(*args, **kwargs)
+        calls.append(1)
+        if len(calls) == 1:
+            return terms
+        return tuple(None if t is None else torch.full_like(t, np.nan) for t in terms)
+
+    _solver_unit_peaks = _solver.unit_peaks
+    monkeypatch.setattr(_solver, "unit_peaks", nan_after_first)
+    with pytest.warns(ConvergenceWarning, match="3 of 3 spectra did not converge"):
+        res = fitter.fit_peaks(X)
+    assert not res.converged.any()
+    assert 1 < res.n_iter < fitter.max_iter  # stopped on the damping, not max_iter
+
+
+def test_huge_values_fit_like_small_ones():
+    X, _ = make_peaks("gaussian", n=3, noise=0.01)
+    fitter = PeakProfileFitter("gaussian", n_peaks=4, x_axis=X_AXIS)
+    fitter.fit(X)
+    small = fitter.fit_peaks(X)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        big = fitter.fit_peaks(X * 1e160)
+    np.testing.assert_allclose(big.r2, small.r2, rtol=1e-9)
+    heights = slice(1, 12, 3)
+    np.testing.assert_allclose(
+        big.parameters[:, heights], small.parameters[:, heights] * 1e160, rtol=1e-6
+    )
+    np.testing.assert_allclose(big.parameters[:, 0:12:3], small.parameters[:, 0:12:3])
+    assert big.converged.all()

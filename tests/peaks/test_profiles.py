@@ -6,6 +6,7 @@ import torch
 from scipy.integrate import quad
 from scipy.special import voigt_profile, wofz
 
+from sktransfer.peaks._layout import PeakLayout
 from sktransfer.peaks._profiles import (
     faddeeva,
     peak_area,
@@ -141,10 +142,12 @@ def test_solver_jacobian_matches_autograd(profile, npp):
         30 * full,
         2 * full,
     )
-    theta = torch.randn(n, k * npp + 2, dtype=F64, generator=gen)
-    _, jac = _model(x, u, theta, bounds, profile, 2, jac=True)
+    layout = PeakLayout(profile, k, "linear")
+    assert layout.n_params == k * npp + 2
+    theta = torch.randn(n, layout.n_params, dtype=F64, generator=gen)
+    _, jac = _model(x, u, theta, bounds, layout, jac=True)
     ref = torch.autograd.functional.jacobian(
-        lambda t: _model(x, u, t, bounds, profile, 2, jac=False)[0],
+        lambda t: _model(x, u, t, bounds, layout, jac=False)[0],
         theta,
         vectorize=True,
     )
@@ -169,3 +172,48 @@ def test_voigt_widths_conventions():
     sigma, gamma = voigt_widths(_t(3.0), _t(0.0))
     assert float(sigma) == pytest.approx(3.0 / (2 * math.sqrt(2 * math.log(2))))
     assert float(gamma) == 0.0
+
+
+def test_numpy_renderer_of_datasets_uses_the_same_profiles():
+    from sktransfer.datasets._render import render_peaks as render_np
+
+    x = np.linspace(0.0, 100.0, 301)
+    c = np.array([[20.0, 55.0], [40.0, 80.0]])
+    h = np.array([[1.0, 0.5], [2.0, 0.3]])
+    f = np.array([[6.0, 9.0], [4.0, 12.0]])
+    eta = np.array([[0.0, 0.3], [1.0, 0.7]])
+    got = render_np(x, c, h, f, eta, chunk=1)
+    ref = render_peaks(*(_t(a) for a in (x, c, h, f, eta)), profile="pseudo_voigt")
+    np.testing.assert_allclose(got, ref.numpy(), rtol=1e-14, atol=1e-15)
+    # an independent formula: eta * L + (1 - eta) * G of the same FWHM
+    t = (x - 55.0) / 9.0
+    one = 0.5 * (0.3 / (1 + 4 * t**2) + 0.7 * np.exp(-4 * math.log(2) * t**2))
+    np.testing.assert_allclose(render_np(x, [55.0], [0.5], [9.0], 0.3), one, rtol=1e-13)
+
+
+@pytest.mark.parametrize(
+    "profile, fields",
+    [
+        ("gaussian", ["center", "height", "fwhm"]),
+        ("voigt", ["center", "height", "fwhm", "shape"]),
+        ("pseudo_voigt", ["center", "height", "fwhm", "eta"]),
+    ],
+)
+def test_layout_packs_unpacks_and_names(profile, fields):
+    layout = PeakLayout(profile, 3, "linear")
+    npp = len(fields)
+    assert layout.n_params == 3 * npp + 2
+    assert layout.names()[: npp + 1] == [f"peak0_{f}" for f in fields] + [
+        f"peak1_{fields[0]}"
+    ]
+    assert layout.names()[-2:] == ["baseline_offset", "baseline_slope"]
+    rows = np.arange(2.0 * layout.n_params).reshape(2, -1)
+    peaks, base = layout.unpack(rows)
+    np.testing.assert_array_equal(peaks[1], rows[:, 1 : 3 * npp : npp])
+    np.testing.assert_array_equal(base, rows[:, -2:])
+    np.testing.assert_array_equal(layout.pack(peaks, base), rows)
+    again = layout.pack(
+        [torch.from_numpy(p) for p in peaks], torch.from_numpy(base), lib=torch
+    )
+    np.testing.assert_array_equal(again.numpy(), rows)
+    assert PeakLayout(profile, 0, "none").n_params == 0

@@ -1,0 +1,276 @@
+"""Fit spectra that each have their own peaks, batch by batch (numpy in and out).
+
+The one driver behind :class:`~sktransfer.peaks.PeakProfileFitter` (every
+spectrum with the same initial peaks) and
+:func:`~sktransfer.peaks.fit_peak_table` (every spectrum with its own): a
+batch holds up to ``n_peaks`` peaks per spectrum, and a spectrum with fewer
+has its remaining blocks masked.
+"""
+
+import warnings
+
+import numpy as np
+import torch
+from sklearn.exceptions import ConvergenceWarning
+from sklearn.utils import Bunch
+
+from sktransfer._validation import check_option, check_param
+from sktransfer.peaks._layout import BASELINES
+from sktransfer.peaks._profiles import PROFILES, unit_peaks
+from sktransfer.peaks._solver import Bounds, levenberg_marquardt
+from sktransfer.utils._torch import resolve_device
+
+#: Initial shape (Lorentzian character) of every peak.
+SHAPE_INIT = 0.5
+
+
+def _initial_theta(x, u, Y, bounds, f0, layout):
+    """Heights and baseline from a linear least-squares fit, peaks as given.
+
+    Heights and baseline terms are linear in the model: each spectrum gets
+    their least-squares values with its initial centres and widths
+    (normal equations solved in float64, padded peaks held at zero).
+    """
+    n, k = bounds.c0.shape
+    s0 = torch.full_like(f0, SHAPE_INIT)
+    g = unit_peaks(
+        x - bounds.c0[..., None], f0[..., None], s0[..., None], layout.profile
+    )
+    g = g * bounds.mask[..., None]
+    extra = torch.stack([torch.ones_like(x), u])[: layout.n_base]
+    basis = torch.cat([g, extra.expand(n, -1, -1)], dim=1).double()
+    gram = basis @ basis.transpose(1, 2)
+    diag = torch.diagonal(gram, dim1=1, dim2=2)
+    # A ridge of 1e-10 of the largest diagonal keeps padded (all-zero) and
+    # coincident peaks solvable; padded heights come out as exactly zero.
+    ridge = 1e-10 * diag.amax(-1, keepdim=True).clamp(min=1e-300) + (diag == 0)
+    gram = gram + torch.diag_embed(ridge.expand_as(diag))
+    coef = torch.linalg.solve(gram, (basis @ Y.double().unsqueeze(-1)).squeeze(-1))
+    coef = coef.to(Y.dtype)
+    h0 = coef[:, :k].clamp(min=0.0)
+    parts = bounds.to_theta(bounds.c0, h0, f0, s0)
+    return layout.pack(parts, coef[:, k:], lib=torch)
+
+
+def fit_spectra(
+    X,
+    x_axis,
+    centers,
+    fwhm,
+    center_tolerance,
+    counts,
+    *,
+    fwhm_bounds,
+    layout,
+    max_iter,
+    tol,
+    batch_size,
+    device,
+):
+    """Fit every spectrum with its own initial peaks, in batches.
+
+    Parameters
+    ----------
+    X : ndarray of shape (n_spectra, n_points), float32 or float64
+        Spectra (validated, finite).
+    x_axis : ndarray of shape (n_points,)
+        Strictly monotonic axis.
+    centers, fwhm, center_tolerance : ndarray of shape (n_spectra, n_peaks)
+        Initial centres, initial widths and allowed centre movement of each
+        spectrum's peaks; entries beyond ``counts`` are ignored. May be
+        broadcast views.
+    counts : ndarray of int, shape (n_spectra,)
+        Number of peaks of each spectrum (at most ``n_peaks``).
+    fwhm_bounds : tuple of (float, float)
+        FWHM bounds of every peak.
+    layout : PeakLayout
+        Layout with ``n_peaks`` blocks.
+    max_iter, tol :
+        Solver settings (see :func:`levenberg_marquardt`).
+    batch_size : int
+        Spectra per batch. Consecutive spectra share a batch, and a batch
+        carries as many peak blocks as its spectrum with the most peaks.
+    device : torch.device
+        Device of the fit.
+
+    Returns
+    -------
+    result : Bunch
+        ``peaks`` (n_spectra, n_peaks, 4) physical centre, height, FWHM and
+        shape (NaN beyond ``counts``; shape NaN without one), ``baseline``
+        (n_spectra, 2) offset at the axis midpoint and slope per axis unit
+        (NaN where the baseline model has no such term), ``reconstruction``,
+        ``r2``, ``rmse``, ``converged`` and ``n_iter`` per spectrum.
+    """
+    dtype = torch.float64 if X.dtype == np.float64 else torch.float32
+    n, k_all = centers.shape
+    x = torch.tensor(x_axis, dtype=dtype, device=device)
+    mid, half = 0.5 * (x_axis[0] + x_axis[-1]), 0.5 * (x_axis[-1] - x_axis[0])
+    u = (x - mid) / half
+    X = np.ascontiguousarray(X)
+    peaks = np.full((n, k_all, 4), np.nan)
+    baseline = np.full((n, 2), np.nan)
+    fitted_all = np.empty_like(X)
+    scaled = np.empty(X.shape)
+    converged = np.zeros(n, dtype=bool)
+    n_iter = np.zeros(n, dtype=np.int64)
+    like = {"dtype": dtype, "device": device}
+    for start in range(0, n, batch_size):
+        rows = slice(start, min(start + batch_size, n))
+        # Each spectrum is fitted divided by its largest magnitude, so that
+        # neither the fit nor its tolerances depend on the units of X.
+        scale = np.abs(X[rows]).max(axis=1, keepdims=True).astype(np.float64)
+        scale[scale == 0] = 1.0
+        Y = torch.tensor(X[rows] / scale, **like)
+        k = int(counts[rows].max(initial=0))
+        sub = layout.with_peaks(k)
+        if sub.n_params == 0:
+            fitted_all[rows] = 0.0
+            scaled[rows] = 0.0
+            converged[rows] = True
+            continue
+        mask = np.arange(k) < counts[rows, None]
+        top, low = Y.amax(-1, keepdim=True), Y.amin(-1, keepdim=True)
+        h_scale = torch.where(top - low > 0, top - low, top.abs().clamp(min=1.0))
+        # Padded blocks get harmless finite values; the mask zeroes them.
+        c0 = np.where(mask, centers[rows, :k], mid)
+        f0 = np.where(mask, fwhm[rows, :k], 0.5 * sum(fwhm_bounds))
+        bounds = Bounds(
+            torch.tensor(c0, **like),
+            torch.tensor(np.where(mask, center_tolerance[rows, :k], 1.0), **like),
+            torch.full(c0.shape, fwhm_bounds[0], **like),
+            torch.full(c0.shape, fwhm_bounds[1], **like),
+            h_scale.expand(*c0.shape),
+            torch.tensor(mask, **like),
+        )
+        theta = _initial_theta(x, u, Y, bounds, torch.tensor(f0, **like), sub)
+        theta, fitted, conv, it = levenberg_marquardt(
+            x, u, Y, theta, bounds, sub, max_iter, tol
+        )
+        phys = bounds.physical(theta, sub).cpu().numpy().astype(np.float64)
+        (fields, base) = sub.unpack(phys)
+        block = np.stack(fields, -1)
+        block[..., 1] *= scale
+        block[~mask] = np.nan
+        peaks[rows, :k, : sub.n_per_peak] = block
+        if sub.n_base:
+            baseline[rows, : sub.n_base] = base * scale
+            if sub.n_base == 2:
+                baseline[rows, 1] /= half
+        scaled[rows] = fitted.cpu().numpy()
+        fitted_all[rows] = scaled[rows] * scale
+        converged[rows] = conv.cpu().numpy()
+        n_iter[rows] = it.cpu().numpy()
+    # Diagnostics on the scaled spectra: no overflow for huge values.
+    scale = np.abs(X).max(axis=1, keepdims=True).astype(np.float64)
+    scale[scale == 0] = 1.0
+    Xs = X / scale
+    ss_res = ((Xs - scaled) ** 2).sum(axis=1, dtype=np.float64)
+    ss_tot = ((Xs - Xs.mean(axis=1, keepdims=True)) ** 2).sum(axis=1, dtype=np.float64)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        r2 = np.where(ss_tot > 0, 1.0 - ss_res / ss_tot, np.where(ss_res > 0, 0.0, 1.0))
+    return Bunch(
+        peaks=peaks,
+        baseline=baseline,
+        reconstruction=fitted_all,
+        r2=r2,
+        rmse=np.sqrt(ss_res / X.shape[1]) * scale[:, 0],
+        converged=converged,
+        n_iter=n_iter,
+    )
+
+
+def warn_not_converged(converged, max_iter, stacklevel):
+    """Raise a ConvergenceWarning naming the spectra that did not converge."""
+    if converged.all():
+        return
+    bad = np.flatnonzero(~converged)
+    shown = ", ".join(map(str, bad[:10])) + (", ..." if bad.size > 10 else "")
+    warnings.warn(
+        f"The peak fit of {bad.size} of {converged.size} spectra did not "
+        f"converge (spectra {shown}): max_iter={max_iter} was reached or the "
+        "fit stalled; increase max_iter or tol, or check those spectra.",
+        ConvergenceWarning,
+        stacklevel=stacklevel + 1,
+    )
+
+
+def default_fwhm_bounds(x, fwhm_bounds):
+    """FWHM bounds: validated ``fwhm_bounds``, or one step to a quarter span."""
+    step = float(np.abs(np.diff(x)).min())
+    if fwhm_bounds is None:
+        return step, max(float(np.ptp(x)) / 4.0, 2.0 * step)
+    try:
+        lo, hi = (float(v) for v in fwhm_bounds)
+    except (TypeError, ValueError) as exc:
+        raise ValueError(
+            f"fwhm_bounds must be a pair (low, high); got {fwhm_bounds!r}."
+        ) from exc
+    if not (np.isfinite(lo) and np.isfinite(hi) and 0 < lo < hi):
+        raise ValueError(
+            f"fwhm_bounds must satisfy 0 < low < high; got {fwhm_bounds!r}."
+        )
+    return lo, hi
+
+
+def initial_widths(x, fwhm, fwhm_bounds, center_tolerance):
+    """Return initial FWHM inside the bounds and the allowed centre movement.
+
+    A width that could not be measured (0) starts at four axis steps;
+    ``center_tolerance=None`` lets a centre move by half its initial width
+    (at least one axis step).
+    """
+    step = float(np.abs(np.diff(x)).min())
+    lo, hi = fwhm_bounds
+    fwhm = np.where(fwhm > 0, fwhm, 4.0 * step)
+    fwhm = np.clip(fwhm, lo + 0.01 * (hi - lo), hi - 0.01 * (hi - lo))
+    if center_tolerance is None:
+        return fwhm, np.maximum(0.5 * fwhm, step)
+    return fwhm, np.full(fwhm.shape, float(center_tolerance))
+
+
+def check_centers(centers, x, where=""):
+    """Return the centres validated, sorted and inside the axis range."""
+    try:
+        centers = np.asarray(centers, dtype=np.float64).ravel()
+    except (TypeError, ValueError) as exc:
+        raise ValueError(f"centers{where} must be numbers; got {centers!r}.") from exc
+    if not np.all(np.isfinite(centers)):
+        raise ValueError(f"centers{where} must be finite numbers.")
+    lo, hi = x.min(), x.max()
+    outside = centers[(centers < lo) | (centers > hi)]
+    if outside.size:
+        raise ValueError(
+            f"centers{where} {outside.tolist()} lie outside the axis range "
+            f"[{lo:g}, {hi:g}]."
+        )
+    return np.sort(centers)
+
+
+def pad_ragged(arrays, n_peaks=None):
+    """Stack 1-D arrays of different lengths into a NaN-padded matrix.
+
+    Returns the (n, max_len) matrix and the length of each row.
+    """
+    counts = np.array([a.size for a in arrays], dtype=np.int64)
+    width = int(counts.max(initial=0)) if n_peaks is None else n_peaks
+    out = np.full((len(arrays), width), np.nan)
+    for i, a in enumerate(arrays):
+        out[i, : a.size] = a
+    return out, counts
+
+
+def check_fit_params(
+    profile, baseline, n_peaks, center_tolerance, max_iter, tol, batch_size, device
+):
+    """Validate the settings shared by every peak fit; return the device."""
+    check_option(profile, "profile", PROFILES)
+    check_option(baseline, "baseline", tuple(BASELINES))
+    if n_peaks is not None:
+        check_param(n_peaks, "n_peaks", "int", low=1)
+    if center_tolerance is not None:
+        check_param(center_tolerance, "center_tolerance", low=0, closed="neither")
+    check_param(max_iter, "max_iter", "int", low=1)
+    check_param(tol, "tol", low=0)
+    check_param(batch_size, "batch_size", "int", low=1)
+    return resolve_device(device)

@@ -1,0 +1,245 @@
+import warnings
+
+import numpy as np
+import pandas as pd
+import pytest
+import torch
+from scipy.optimize import curve_fit
+from sklearn.exceptions import ConvergenceWarning
+
+from sktransfer.peaks import PeakProfileFitter, fit_peak_table, render_peaks
+from sktransfer.peaks._profiles import peak_area
+
+X_AXIS = np.linspace(100.0, 900.0, 320)
+
+
+def collection(seed=0, noise=0.0):
+    """Spectra with their own Voigt peaks (0 to 4 each); true (c, h, f, s)."""
+    rng = np.random.default_rng(seed)
+    counts = [3, 1, 4, 0, 2, 3]
+    X, truth = [], []
+    for k in counts:
+        c = np.sort(rng.choice(np.arange(180.0, 820.0, 90.0), k, replace=False))
+        c = c + rng.uniform(-10, 10, k)
+        p = np.stack(
+            [
+                c,
+                rng.uniform(0.5, 2, k),
+                rng.uniform(12, 30, k),
+                rng.uniform(0.1, 0.9, k),
+            ],
+            axis=-1,
+        )
+        y = render_peaks(*(torch.from_numpy(a) for a in (X_AXIS, *p.T))).numpy()
+        X.append(y + 0.2 + 2e-4 * (X_AXIS - 500) + rng.normal(0, noise, X_AXIS.size))
+        truth.append(p)
+    return np.array(X), truth
+
+
+@pytest.fixture(scope="module")
+def fitted():
+    X, truth = collection()
+    peaks, summary = fit_peak_table(X, X_AXIS, return_summary=True)
+    return X, truth, peaks, summary
+
+
+def test_each_spectrum_gets_its_own_peaks(fitted):
+    X, truth, peaks, summary = fitted
+    assert isinstance(peaks, pd.DataFrame)
+    assert list(peaks.columns) == [
+        "spectrum",
+        "peak",
+        "center",
+        "height",
+        "fwhm",
+        "shape",
+        "area",
+        "r2",
+        "rmse",
+        "n_iter",
+        "converged",
+    ]
+    counts = [len(t) for t in truth]
+    assert (
+        peaks.groupby("spectrum").size().reindex(range(6), fill_value=0).tolist()
+        == counts
+    )
+    for i, true in enumerate(truth):
+        rows = peaks[peaks.spectrum == i]
+        assert rows.peak.tolist() == list(range(len(true)))
+        np.testing.assert_allclose(rows.center, true[:, 0], atol=1e-3)
+        np.testing.assert_allclose(rows.height, true[:, 1], rtol=1e-4)
+        np.testing.assert_allclose(rows.fwhm, true[:, 2], rtol=1e-4)
+        np.testing.assert_allclose(rows["shape"], true[:, 3], atol=1e-3)
+    area = peak_area(
+        *(torch.tensor(peaks[c].to_numpy()) for c in ("height", "fwhm", "shape"))
+    )
+    np.testing.assert_allclose(peaks.area, area.numpy(), rtol=1e-12)
+    assert peaks.converged.all() and (peaks.r2 > 0.99999).all()
+
+
+def test_summary_covers_spectra_without_peaks(fitted):
+    X, truth, peaks, summary = fitted
+    assert summary.spectrum.tolist() == list(range(6))
+    assert summary.n_peaks.tolist() == [len(t) for t in truth]
+    # the flat spectrum: baseline alone, fitted exactly (offset 0.2, slope 2e-4)
+    flat = summary.iloc[3]
+    assert flat.r2 == pytest.approx(1.0, abs=1e-9) and flat.converged
+    assert flat.baseline_offset == pytest.approx(0.2, abs=1e-9)
+    assert flat.baseline_slope == pytest.approx(2e-4, abs=1e-12)
+    # per-spectrum values repeated on each peak row agree with the summary
+    merged = peaks.merge(summary, on="spectrum", suffixes=("", "_s"))
+    for key in ("r2", "rmse", "n_iter", "converged"):
+        np.testing.assert_array_equal(merged[key], merged[key + "_s"])
+    assert (summary.n_iter >= 1).all()
+
+
+def test_table_matches_one_spectrum_at_a_time(fitted):
+    # the padded, sorted batch gives the peaks of a fit of each spectrum alone
+    X, truth, peaks, _ = fitted
+    for i in (0, 2):
+        alone = fit_peak_table(X[i : i + 1], X_AXIS)
+        np.testing.assert_allclose(
+            alone[["center", "height", "fwhm", "shape"]].to_numpy(),
+            peaks[peaks.spectrum == i][
+                ["center", "height", "fwhm", "shape"]
+            ].to_numpy(),
+            rtol=1e-6,
+            atol=1e-8,
+        )
+
+
+def test_given_centres_and_curve_fit_reference():
+    X, truth = collection(seed=1, noise=0.01)
+    centers = [t[:, 0] + 3.0 for t in truth]
+    with pytest.warns(UserWarning, match="1 spectra have no peak"):
+        table = fit_peak_table(
+            X, X_AXIS, profile="gaussian", centers=centers, as_frame=False
+        )
+    assert isinstance(table, dict)
+    assert "shape" not in table and "eta" not in table
+
+    def model(x, *p):
+        k = (len(p) - 2) // 3
+        c, h, f = (np.array(p[i : 3 * k : 3]) for i in range(3))
+        g = h * np.exp(-4 * np.log(2) * ((x[:, None] - c) / f) ** 2)
+        return g.sum(1) + p[-2] + p[-1] * (x - 500.0)
+
+    for i, c0 in enumerate(centers):
+        if c0.size == 0:
+            continue
+        p0 = np.ravel([[c, 1.0, 20.0] for c in c0]).tolist() + [0.0, 0.0]
+        ref = curve_fit(model, X_AXIS, X[i], p0=p0, maxfev=20000)[0]
+        rows = table["spectrum"] == i
+        got = np.stack([table[k][rows] for k in ("center", "height", "fwhm")], 1)
+        np.testing.assert_allclose(got, ref[:-2].reshape(-1, 3), rtol=2e-3, atol=2e-3)
+        r2_ref = (
+            1
+            - ((X[i] - model(X_AXIS, *ref)) ** 2).sum()
+            / ((X[i] - X[i].mean()) ** 2).sum()
+        )
+        assert table["r2"][rows][0] == pytest.approx(r2_ref, abs=1e-6)
+
+
+def test_detection_rule_threshold_and_cap():
+    X, truth = collection()
+    # spectrum 2 has 4 peaks: n_peaks keeps the most prominent
+    table = fit_peak_table(X[2:3], X_AXIS, n_peaks=2, profile="voigt")
+    h = truth[2][:, 1]
+    keep = np.sort(truth[2][np.argsort(-h)[:2], 0])
+    np.testing.assert_allclose(table.center, keep, atol=1.0)
+    # a threshold above every peak's prominence leaves the baseline alone
+    _, summary = fit_peak_table(X[:1], X_AXIS, min_prominence=1.01, return_summary=True)
+    assert summary.n_peaks.tolist() == [0]
+
+
+def test_fitter_centers_each_reuses_the_table():
+    X, truth = collection()
+    fitter = PeakProfileFitter(centers="each", output="reconstruction", x_axis=X_AXIS)
+    R = fitter.fit_transform(X)
+    np.testing.assert_allclose(R, X, atol=1e-4)
+    assert fitter.r2_.min() > 0.99999
+    table = fit_peak_table(X, X_AXIS, return_summary=True)[1]
+    np.testing.assert_allclose(fitter.r2_, table.r2, rtol=1e-9)
+    with pytest.raises(ValueError, match="output='reconstruction'"):
+        PeakProfileFitter(centers="each", x_axis=X_AXIS).fit(X)
+    with pytest.raises(ValueError, match="'each'"):
+        PeakProfileFitter(centers="all", output="reconstruction").fit(X)
+
+
+def test_input_not_modified_and_float32():
+    X, _ = collection()
+    X32 = X.astype(np.float32)
+    before = X32.copy()
+    table = fit_peak_table(X32, X_AXIS, return_summary=True)[1]
+    np.testing.assert_array_equal(X32, before)
+    assert table.r2.min() > 0.9999
+
+
+@pytest.mark.parametrize(
+    "kwargs, match",
+    [
+        ({"centers": [np.array([300.0])]}, "centers has 1 entries but X has 6"),
+        ({"centers": [[300.0]] * 5 + [[50.0]]}, r"centers\[5\] \[50.0\] lie outside"),
+        ({"centers": [[300.0]] * 5 + [300.0]}, r"centers\[5\] must be a 1-D"),
+        ({"centers": [[np.nan]] * 6}, "finite"),
+        ({"centers": "each"}, "one array of centres per spectrum"),
+        ({"profile": "cauchy"}, "profile must be one of"),
+        ({"n_peaks": 0}, "n_peaks"),
+        ({"min_prominence": -1.0}, "min_prominence"),
+        ({"fwhm_bounds": (3.0, 1.0)}, "fwhm_bounds"),
+        ({"as_frame": "yes"}, "as_frame"),
+        ({"device": "cuda:7"}, "device"),
+    ],
+)
+def test_bad_input(kwargs, match):
+    X, _ = collection()
+    with pytest.raises(ValueError, match=match):
+        fit_peak_table(X, X_AXIS, **kwargs)
+
+
+def test_bad_data():
+    X, _ = collection()
+    Xb = X.copy()
+    Xb[1, 4] = np.nan
+    with pytest.raises(ValueError, match="NaN"):
+        fit_peak_table(Xb, X_AXIS)
+    with pytest.raises(ValueError, match="x_axis has 10 values"):
+        fit_peak_table(X, np.arange(10.0))
+    with pytest.raises(ValueError, match="monotonic"):
+        fit_peak_table(X, np.r_[X_AXIS[:-1], 0.0])
+
+
+def test_convergence_is_reported_per_spectrum():
+    X, _ = collection(noise=0.01)
+    with pytest.warns(ConvergenceWarning, match="did not converge"):
+        _, summary = fit_peak_table(X, X_AXIS, max_iter=1, return_summary=True)
+    # the peakless spectrum (a linear model) is solved in one step
+    assert not summary.converged[summary.n_peaks > 0].any()
+    assert (summary.n_iter == 1).all()
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", ConvergenceWarning)
+        _, summary = fit_peak_table(X, X_AXIS, return_summary=True)
+    assert summary.converged.all()
+
+
+def test_detection_ignores_noise_on_a_sloping_background():
+    X, truth = collection(seed=4, noise=0.01)
+    rng = np.random.default_rng(5)
+    slope = 0.5 + 2e-3 * (X_AXIS - 100) + rng.normal(0, 0.01, X_AXIS.size)
+    X = np.vstack([X, slope, 1e-3 * slope])
+    _, summary = fit_peak_table(X, X_AXIS, return_summary=True)
+    assert summary.n_peaks.tolist() == [len(t) for t in truth] + [0, 0]
+    # the baseline alone describes the last two: offset at 500, slope
+    np.testing.assert_allclose(
+        summary.baseline_slope.iloc[-2:], [2e-3, 2e-6], rtol=0.05
+    )
+
+
+@pytest.mark.gpu
+def test_cuda_table_matches_cpu():
+    X, _ = collection(noise=0.01)
+    cpu = fit_peak_table(X, X_AXIS)
+    gpu = fit_peak_table(X, X_AXIS, device="cuda")
+    cols = ["center", "height", "fwhm", "shape", "r2"]
+    np.testing.assert_allclose(gpu[cols], cpu[cols], rtol=1e-5, atol=1e-6)
