@@ -8,7 +8,7 @@ from sklearn.exceptions import ConvergenceWarning
 from sklearn.utils import Bunch, check_array
 from sklearn.utils.validation import check_is_fitted, validate_data
 
-from sktransfer._base import FLOAT_DTYPES, SpectralTransformer
+from sktransfer._base import FLOAT_DTYPES, FeatureChangingTransformer
 from sktransfer._validation import check_option, check_param
 from sktransfer.peaks._detect import detect_peaks, widths_at
 from sktransfer.peaks._profiles import PROFILES, render_peaks
@@ -23,7 +23,7 @@ from sktransfer.utils._torch import resolve_device
 _BASELINES = {"none": 0, "constant": 1, "linear": 2}
 
 
-class PeakProfileFitter(SpectralTransformer):
+class PeakProfileFitter(FeatureChangingTransformer):
     """Fit every spectrum with a sum of peaks; output their parameters.
 
     ``fit`` learns the peaks shared by the data set (``centers_``), given or
@@ -479,5 +479,5 @@ class PeakProfileFitter(SpectralTransformer):
         """
         check_is_fitted(self)
         if self.output == "reconstruction":
-            return super().get_feature_names_out(input_features)
+            return self._input_feature_names(input_features)
         return np.asarray(self._names(), dtype=object)
