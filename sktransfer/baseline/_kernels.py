@@ -101,6 +101,18 @@ def _baseline_chunk(X, x_data, assume_sorted, method, kwargs):
     return baselines, n_iter, last_tol
 
 
+def _preferred_workers(method):
+    """Joblib's ``prefer`` for ``method``: threads unless the GIL is held.
+
+    A spectrum costs well under a millisecond, so processes spend much of
+    their time shipping spectra and baselines (16 MB each way for
+    2000 x 1024 points); threads share them, and numpy's and LAPACK's loops
+    release the GIL. pentapy's pentadiagonal solver, which the Whittaker
+    methods use, holds it, so those run in processes.
+    """
+    return "processes" if method in _WHITTAKER else "threads"
+
+
 def _chunks(n_rows, n_chunks):
     bounds = np.linspace(0, n_rows, n_chunks + 1).astype(int)
     return [slice(a, b) for a, b in zip(bounds[:-1], bounds[1:]) if b > a]
@@ -111,8 +123,10 @@ def row_baselines(X, method, kwargs, *, x_data=None, n_jobs=None):
 
     Rows are split into one contiguous chunk per joblib worker; each chunk
     reuses a single :class:`pybaselines.Baseline` object, so setup that only
-    depends on the axis is done once per chunk. The result does not depend
-    on ``n_jobs``.
+    depends on the axis is done once per chunk. Workers are processes for
+    the Whittaker methods and threads for the others, unless
+    :func:`joblib.parallel_config` asks for a backend. The result does not
+    depend on ``n_jobs``.
 
     Parameters
     ----------
@@ -144,7 +158,7 @@ def row_baselines(X, method, kwargs, *, x_data=None, n_jobs=None):
     n_workers = min(effective_n_jobs(n_jobs), X.shape[0])
     if n_workers <= 1:
         return _baseline_chunk(X, x_data, assume_sorted, method, kwargs)
-    parts = Parallel(n_jobs=n_jobs)(
+    parts = Parallel(n_jobs=n_jobs, prefer=_preferred_workers(method))(
         delayed(_baseline_chunk)(X[s], x_data, assume_sorted, method, kwargs)
         for s in _chunks(X.shape[0], n_workers)
     )

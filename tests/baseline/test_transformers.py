@@ -230,10 +230,13 @@ def test_fit_transform_warns_once(data):
     assert sum(issubclass(w.category, ConvergenceWarning) for w in record) == 1
 
 
-def test_n_jobs_processes_equal_serial(data):
+@pytest.mark.parametrize("est", [AirPLS(lam=1e5), ModPoly(), SNIP(max_half_window=9)])
+def test_n_jobs_workers_equal_serial(data, est):
+    # Processes for the Whittaker methods, threads for the others.
     _, X, _ = data
-    serial = AirPLS(lam=1e5).fit_transform(X)
-    np.testing.assert_array_equal(AirPLS(lam=1e5, n_jobs=2).fit_transform(X), serial)
+    serial = clone(est).fit_transform(X)
+    parallel = clone(est).set_params(n_jobs=2).fit_transform(X)
+    np.testing.assert_array_equal(parallel, serial)
 
 
 def test_n_jobs_none_honours_parallel_config(data, monkeypatch):
