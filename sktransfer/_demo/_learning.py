@@ -85,7 +85,6 @@ def transfer(data, corrected, *, epochs, random_state, device="cpu", progress=No
     )
     vae = SpectroGenRegressor(
         max_epochs=epochs,
-        lr=3e-3,
         target_axis=data.raman_axis,
         random_state=random_state,
         device=device,

@@ -17,7 +17,6 @@ from sktransfer._demo._records import Row, Skipped, StageResult
 #: Peaks fitted: the most prominent of the mean spectrum (noise would add
 #: many small ones).
 N_PEAKS = 10
-BASELINE_LAM = 1e5
 
 
 @dataclass
@@ -187,7 +186,7 @@ def baseline(data):
     corrected, scores = {}, {}
     for name in ("raman", "ir"):
         X, axis = truth[name], truth[f"{name}_axis"]
-        corrected[name] = AirPLS(lam=BASELINE_LAM, x_axis=axis).fit_transform(X)
+        corrected[name] = AirPLS(x_axis=axis).fit_transform(X)
         # Reference: the simplest correction, a constant offset (the minimum).
         offset = X - X.min(axis=1, keepdims=True)
         true_baseline, clean = truth[f"{name}_baseline"], truth[f"{name}_clean"]
