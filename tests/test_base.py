@@ -59,3 +59,15 @@ def test_resampler_names_the_grid_and_checks_input_names():
     assert est.get_feature_names_out().tolist() == ["x0.5", "x2.5"]
     with pytest.raises(ValueError, match="input_features"):
         est.get_feature_names_out(["a", "b", "c"])
+
+
+def test_area_normalizer_is_stateless_with_its_axis():
+    x = np.array([0.0, 1.0, 2.0, 4.0])
+    X = np.array([[0.0, 2.0, 2.0, 0.0]])
+    np.testing.assert_allclose(
+        AreaNormalizer(x_axis=x).transform(X), [[0.0, 0.4, 0.4, 0.0]]
+    )
+    with pytest.raises(ValueError, match="x_axis has 4 values"):
+        AreaNormalizer(x_axis=x).transform(np.ones((1, 3)))
+    with pytest.raises(ValueError, match="norm must be one of"):
+        AreaNormalizer(norm="max").transform(X)
