@@ -1,4 +1,11 @@
-"""Shared base class of the row-wise spectral transformers."""
+"""Shared base classes of the row-wise spectral transformers.
+
+Two bases, so that each transformer inherits only what is true of it:
+:class:`SpectralTransformer` for transformers that keep the features (one
+output column per input point, named like the input), and
+:class:`FeatureChangingTransformer` for those whose output columns differ
+(resampling onto a new grid, peak parameters), which name them themselves.
+"""
 
 import numpy as np
 from sklearn.base import BaseEstimator, OneToOneFeatureMixin, TransformerMixin
@@ -9,14 +16,19 @@ from sktransfer._validation import check_x_axis
 FLOAT_DTYPES = (np.float64, np.float32)
 
 
-class SpectralTransformer(OneToOneFeatureMixin, TransformerMixin, BaseEstimator):
-    """Base of transformers that map each spectrum on its own axis.
+class _RowwiseTransformer(TransformerMixin, BaseEstimator):
+    """Validation, ``fit`` and ``transform`` shared by both bases.
 
-    Subclasses keep the number of features, take the spectral axis as the
-    ``x_axis`` parameter and implement ``_transform(X)`` on a validated
-    float array (never modifying it). ``fit`` validates X, learns
-    ``n_features_in_`` and stores the validated axis in ``x_``; it then calls
-    ``_fit(X)`` for anything else to learn.
+    Subclasses take the spectral axis as the ``x_axis`` parameter (if they
+    have one) and implement ``_transform(X)`` on a validated float array
+    (never modifying it). ``fit`` validates X, learns ``n_features_in_`` and
+    stores the validated axis in ``x_``; it then calls ``_fit(X)`` for
+    anything else to learn.
+
+    A subclass that learns nothing from the data declares
+    ``requires_fit=False`` in its tags, as :class:`~sklearn.preprocessing.Normalizer`
+    does; its ``transform`` then also works before ``fit``, checking the
+    parameters and the axis on every call.
     """
 
     #: Minimum number of points a spectrum needs (``ensure_min_features``).
@@ -63,6 +75,23 @@ class SpectralTransformer(OneToOneFeatureMixin, TransformerMixin, BaseEstimator)
     def _fit(self, X):
         """Learn data-dependent state; nothing by default."""
 
+    def _is_fitted(self):
+        return hasattr(self, "n_features_in_")
+
+    def _axis(self, n_features):
+        """Return the validated axis: ``x_`` after ``fit``, else checked now."""
+        if self._is_fitted():
+            return self.x_
+        return check_x_axis(getattr(self, "x_axis", None), n_features)
+
+    def _validate_transform_X(self, X):
+        """Validate X for ``transform``; check the parameters if unfitted."""
+        check_is_fitted(self)
+        if not self._is_fitted():
+            # Stateless and not fitted: nothing was checked yet.
+            self._check_params()
+        return self._validate_X(X, reset=False)
+
     def transform(self, X):
         """Transform each spectrum.
 
@@ -73,12 +102,10 @@ class SpectralTransformer(OneToOneFeatureMixin, TransformerMixin, BaseEstimator)
 
         Returns
         -------
-        X_new : ndarray of shape (n_samples, n_features)
+        X_new : ndarray of shape (n_samples, n_features_out)
             Transformed spectra, in the input's float dtype.
         """
-        check_is_fitted(self)
-        X = self._validate_X(X, reset=False)
-        return self._transform(X)
+        return self._transform(self._validate_transform_X(X))
 
     def _transform(self, X):
         raise NotImplementedError
@@ -87,3 +114,42 @@ class SpectralTransformer(OneToOneFeatureMixin, TransformerMixin, BaseEstimator)
         tags = super().__sklearn_tags__()
         tags.transformer_tags.preserves_dtype = ["float64", "float32"]
         return tags
+
+
+class SpectralTransformer(OneToOneFeatureMixin, _RowwiseTransformer):
+    """Base of transformers that keep the features of every spectrum.
+
+    The output has one column per input point, on the same axis, so the
+    output feature names are the input's (:class:`~sklearn.base.OneToOneFeatureMixin`).
+    See :class:`FeatureChangingTransformer` for the others.
+    """
+
+
+class FeatureChangingTransformer(_RowwiseTransformer):
+    """Base of row-wise transformers whose output columns differ from the input's.
+
+    Subclasses (a new grid, peak parameters) implement
+    ``get_feature_names_out``; :meth:`_input_feature_names` gives the checked
+    input names for outputs that do keep them.
+    """
+
+    def _input_feature_names(self, input_features=None):
+        """Input feature names, checked against those seen in ``fit``."""
+        return OneToOneFeatureMixin.get_feature_names_out(self, input_features)
+
+    def get_feature_names_out(self, input_features=None):
+        """Get output feature names; each subclass defines them.
+
+        Parameters
+        ----------
+        input_features : array-like of str or None, default=None
+            Input feature names.
+
+        Returns
+        -------
+        feature_names_out : ndarray of str objects
+            Output feature names.
+        """
+        raise NotImplementedError(
+            f"{type(self).__name__} must define get_feature_names_out."
+        )

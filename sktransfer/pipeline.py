@@ -1,5 +1,6 @@
 """Meta-estimators that put resampling inside ``fit`` of a classifier."""
 
+import numpy as np
 from sklearn.base import BaseEstimator, ClassifierMixin, MetaEstimatorMixin, clone
 from sklearn.utils import get_tags
 from sklearn.utils.metaestimators import available_if
@@ -7,6 +8,20 @@ from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import check_is_fitted, validate_data
 
 __all__ = ["AugmentedClassifier"]
+
+
+def _is_dataframe(X):
+    return hasattr(X, "columns") and hasattr(X, "iloc")
+
+
+def _is_per_row(value, n_samples):
+    """Whether a fit parameter holds one value per training row."""
+    if isinstance(value, str | bytes) or not hasattr(value, "__len__"):
+        return False
+    shape = getattr(value, "shape", None)
+    if shape is not None:
+        return len(shape) > 0 and shape[0] == n_samples
+    return len(value) == n_samples
 
 
 def _classifier_has(attr):
@@ -96,11 +111,16 @@ class AugmentedClassifier(MetaEstimatorMixin, ClassifierMixin, BaseEstimator):
         Parameters
         ----------
         X : array-like of shape (n_samples, n_features)
-            Training data.
+            Training data. A pandas DataFrame reaches the sampler (and, as
+            the sampler returns it, the classifier) as a DataFrame.
         y : array-like of shape (n_samples,)
             Class labels.
         **fit_params : dict
-            Passed to the classifier's ``fit``.
+            Passed to the classifier's ``fit``. Per-row parameters (arrays of
+            length ``n_samples``, e.g. ``sample_weight``) follow the resampled
+            rows through the sampler's ``sample_indices_``; a sampler without
+            it (one that generates rows) cannot carry them, and they raise a
+            ``ValueError``.
 
         Returns
         -------
@@ -114,16 +134,41 @@ class AugmentedClassifier(MetaEstimatorMixin, ClassifierMixin, BaseEstimator):
                 "classifier must be a scikit-learn classifier with fit and "
                 f"predict methods; got {self.classifier!r}."
             )
-        X, y = validate_data(self, X, y)
-        check_classification_targets(y)
+        X_checked, y_checked = validate_data(self, X, y)
+        check_classification_targets(y_checked)
         if not hasattr(self.sampler, "fit_resample"):
             raise ValueError(
                 f"sampler must have a fit_resample method; got {self.sampler!r}."
             )
+        per_row = {
+            k: v for k, v in fit_params.items() if _is_per_row(v, len(y_checked))
+        }
+        X_in, y_in = (X, y) if _is_dataframe(X) else (X_checked, y_checked)
         self.sampler_ = clone(self.sampler)
-        X_res, y_res = self.sampler_.fit_resample(X, y)[:2]
+        X_res, y_res = self.sampler_.fit_resample(X_in, y_in)[:2]
+        if per_row:
+            fit_params = {**fit_params, **self._resampled_params(per_row)}
         self.classifier_ = clone(self.classifier).fit(X_res, y_res, **fit_params)
         return self
+
+    def _resampled_params(self, per_row):
+        """Per-row fit parameters taken at the rows the sampler returned."""
+        indices = getattr(self.sampler_, "sample_indices_", None)
+        if indices is None:
+            names = ", ".join(sorted(per_row))
+            raise ValueError(
+                f"per-row fit parameters ({names}) cannot follow the rows of "
+                f"{type(self.sampler_).__name__}, which does not tell which "
+                "input row each output row comes from (no sample_indices_): "
+                "generated rows have no value. Use a sampler with "
+                "sample_indices_ (e.g. imblearn's RandomOverSampler) or fit "
+                "without them."
+            )
+        indices = np.asarray(indices)
+        return {
+            k: v.iloc[indices] if hasattr(v, "iloc") else np.asarray(v)[indices]
+            for k, v in per_row.items()
+        }
 
     @property
     def classes_(self):
@@ -132,7 +177,11 @@ class AugmentedClassifier(MetaEstimatorMixin, ClassifierMixin, BaseEstimator):
 
     def _check_X(self, X):
         check_is_fitted(self)
-        return validate_data(self, X, reset=False)
+        X_checked = validate_data(self, X, reset=False)
+        # The classifier was fitted on what the sampler returned; if that
+        # had column names, it predicts on the DataFrame too.
+        named = hasattr(self.classifier_, "feature_names_in_")
+        return X if named and _is_dataframe(X) else X_checked
 
     def predict(self, X):
         """Predict classes with the classifier.

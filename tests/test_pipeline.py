@@ -1,3 +1,5 @@
+import warnings
+
 import numpy as np
 import pytest
 from sklearn.base import BaseEstimator, clone
@@ -95,8 +97,12 @@ def test_in_pipeline_grid_search_and_cross_val(data):
     ).fit(X, y)
     assert len(grid.cv_results_["params"]) == 4
     assert grid.best_estimator_.predict(X).shape == (48,)
-    scores = cross_val_score(pipe, X, y, cv=StratifiedKFold(3))
-    assert scores.shape == (3,) and np.all((scores >= 0) & (scores <= 1))
+    cv = StratifiedKFold(3)
+    scores = cross_val_score(pipe, X, y, cv=cv)
+    by_hand = [
+        clone(pipe).fit(X[tr], y[tr]).score(X[te], y[te]) for tr, te in cv.split(X, y)
+    ]
+    np.testing.assert_array_equal(scores, by_hand)
 
 
 def test_augmentation_changes_the_minority_recall(data):
@@ -150,3 +156,61 @@ def test_classifier_that_is_not_a_classifier(data, classifier):
     clf = AugmentedClassifier(CountingOverSampler(), classifier)
     with pytest.raises(ValueError, match="classifier must be a scikit-learn"):
         clf.fit(X, y)
+
+
+class IndexedOverSampler(CountingOverSampler):
+    """Like CountingOverSampler, recording the source row of each output row."""
+
+    def fit_resample(self, X, y):
+        X_res, y_res = super().fit_resample(X, y)
+        classes, counts = np.unique(y, return_counts=True)
+        extra = [
+            np.flatnonzero(y == c)[: max(counts) - n] for c, n in zip(classes, counts)
+        ]
+        self.sample_indices_ = np.r_[np.arange(len(y)), *extra].astype(int)
+        return X_res, y_res
+
+
+def test_sample_weight_follows_the_resampled_rows(data):
+    X, y = data
+    w = np.random.default_rng(2).uniform(0.2, 3.0, len(y))
+    clf = AugmentedClassifier(IndexedOverSampler(), LogisticRegression())
+    clf.fit(X, y, sample_weight=w)
+    idx = clf.sampler_.sample_indices_
+    assert len(idx) == 56 and (y[idx] == "rare").sum() == 16
+    ref = LogisticRegression().fit(X[idx], y[idx], sample_weight=w[idx])
+    np.testing.assert_allclose(clf.predict_proba(X), ref.predict_proba(X))
+    unweighted = AugmentedClassifier(IndexedOverSampler(), LogisticRegression())
+    assert not np.allclose(
+        unweighted.fit(X, y).predict_proba(X), clf.predict_proba(X), atol=1e-3
+    )
+
+
+def test_per_row_fit_params_rejected_without_sample_indices(data):
+    X, y = data
+    clf = AugmentedClassifier(CountingOverSampler(), LogisticRegression())
+    with pytest.raises(ValueError, match=r"per-row fit parameters \(sample_weight\)"):
+        clf.fit(X, y, sample_weight=np.ones(len(y)))
+
+
+def test_dataframes_reach_the_sampler_and_the_classifier(data):
+    pd = pytest.importorskip("pandas")
+    X, y = data
+    columns = [f"x{i}" for i in range(X.shape[1])]
+    df, ys = pd.DataFrame(X, columns=columns), pd.Series(y)
+    seen = {}
+
+    class Recording(IndexedOverSampler):
+        def fit_resample(self, X, y):
+            seen["types"] = (type(X), type(y))
+            X_res, y_res = super().fit_resample(X.to_numpy(), y.to_numpy())
+            return pd.DataFrame(X_res, columns=X.columns), pd.Series(y_res)
+
+    clf = AugmentedClassifier(Recording(), LogisticRegression()).fit(df, ys)
+    assert seen["types"] == (pd.DataFrame, pd.Series)
+    assert clf.classifier_.feature_names_in_.tolist() == columns
+    assert clf.feature_names_in_.tolist() == columns
+    ref = LogisticRegression().fit(*Recording().fit_resample(df, ys))
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", UserWarning)
+        np.testing.assert_allclose(clf.predict_proba(df), ref.predict_proba(df))

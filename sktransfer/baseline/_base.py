@@ -4,7 +4,6 @@ import warnings
 
 import numpy as np
 from sklearn.exceptions import ConvergenceWarning
-from sklearn.utils.validation import check_is_fitted
 
 from sktransfer._base import SpectralTransformer
 from sktransfer._validation import check_param
@@ -52,6 +51,10 @@ class BaselineCorrector(SpectralTransformer):
     def _check_params(self):
         check_n_jobs(self.n_jobs)
 
+    def _fit(self, X):
+        # A count from an earlier fit_transform does not describe this fit.
+        self.__dict__.pop("n_iter_", None)
+
     def _baselines(self, X):
         method, kwargs = self._method_name(), self._method_kwargs()
         needed = min_points(method, kwargs)
@@ -64,7 +67,7 @@ class BaselineCorrector(SpectralTransformer):
                 stacklevel=3,
             )
             return X.copy(), np.ones(X.shape[0], dtype=np.intp)
-        x_data = None if self.x_axis is None else self.x_
+        x_data = None if self.x_axis is None else self._axis(X.shape[1])
         baselines, n_iter, last_tol = row_baselines(
             X, method, kwargs, x_data=x_data, n_jobs=self.n_jobs
         )
@@ -82,36 +85,8 @@ class BaselineCorrector(SpectralTransformer):
                 )
         return baselines, n_iter
 
-    def _fit_baselines(self, X):
-        X = self._fit_validated(X)
-        if self._convergence_limits() is None:
-            return X, None
-        baselines, n_iter = self._baselines(X)
-        # The first weighted fit always runs, even when pybaselines stops
-        # before recording a tolerance.
-        self.n_iter_ = max(1, int(n_iter.max()))
-        return X, baselines
-
-    def fit(self, X, y=None):
-        """Validate the spectra and the axis; count iterations if iterative.
-
-        Parameters
-        ----------
-        X : array-like of shape (n_samples, n_features)
-            Spectra, one per row.
-        y : None
-            Ignored.
-
-        Returns
-        -------
-        self : object
-            The fitted transformer.
-        """
-        self._fit_baselines(X)
-        return self
-
     def fit_transform(self, X, y=None):
-        """Fit and return the corrected spectra, computing baselines once.
+        """Fit and return the corrected spectra; record ``n_iter_``.
 
         Parameters
         ----------
@@ -125,13 +100,21 @@ class BaselineCorrector(SpectralTransformer):
         X_new : ndarray of shape (n_samples, n_features)
             ``X`` minus its baselines, in the input's float dtype.
         """
-        X, baselines = self._fit_baselines(X)
-        if baselines is None:
-            baselines = self._baselines(X)[0]
+        X = self._fit_validated(X)
+        baselines, n_iter = self._baselines(X)
+        if self._convergence_limits() is not None:
+            # The first weighted fit always runs, even when pybaselines stops
+            # before recording a tolerance.
+            self.n_iter_ = max(1, int(n_iter.max()))
         return X - baselines
 
     def _transform(self, X):
         return X - self._baselines(X)[0]
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.requires_fit = False
+        return tags
 
     def baseline(self, X):
         """Return the baseline of every spectrum.
@@ -147,8 +130,7 @@ class BaselineCorrector(SpectralTransformer):
             The baselines, in the input's float dtype; ``transform(X)`` is
             ``X - baseline(X)``.
         """
-        check_is_fitted(self)
-        return self._baselines(self._validate_X(X, reset=False))[0]
+        return self._baselines(self._validate_transform_X(X))[0]
 
 
 def check_iterative(est):

@@ -56,7 +56,8 @@ class PybaselinesCorrector(BaselineCorrector):
         The validated axis (the feature index when ``x_axis`` is None).
     n_iter_ : int
         Only for methods with ``max_iter`` and ``tol`` arguments: the largest
-        number of passes over the spectra seen in :meth:`fit`.
+        number of passes over the spectra corrected by :meth:`fit_transform`
+        (``fit`` alone leaves it unset).
 
     See Also
     --------
@@ -64,11 +65,13 @@ class PybaselinesCorrector(BaselineCorrector):
 
     Notes
     -----
-    Methods with ``max_iter`` and ``tol`` arguments learn ``n_iter_`` in
-    ``fit`` and warn with a :class:`~sklearn.exceptions.ConvergenceWarning`
-    as :class:`AirPLS` does. Whittaker methods on spectra with at most
-    ``diff_order`` points, and SNIP on fewer than 3, return the spectrum as
-    its own baseline with a warning.
+    The transformer is stateless (``fit`` only validates; ``transform`` also
+    works without it). Methods with ``max_iter`` and ``tol`` arguments record
+    ``n_iter_`` in ``fit_transform`` and warn with a
+    :class:`~sklearn.exceptions.ConvergenceWarning` as :class:`AirPLS`
+    does. Whittaker methods on spectra with at most ``diff_order`` points,
+    and SNIP on fewer than 3, return the spectrum as its own baseline with a
+    warning.
 
     Examples
     --------

@@ -6,10 +6,15 @@ plain pybaselines loop on their own.
 """
 
 import inspect
+import os
+import tempfile
 
 import numpy as np
 from joblib import Parallel, delayed, effective_n_jobs
 from pybaselines import Baseline
+
+#: Folder in memory for the files workers share, where the system has one.
+_SHARED_MEMORY = "/dev/shm" if os.access("/dev/shm", os.W_OK) else None
 
 #: Baseline methods that fit a whole data set at once, not one spectrum.
 _NOT_ROW_WISE = frozenset({"collab_pls"})
@@ -101,6 +106,36 @@ def _baseline_chunk(X, x_data, assume_sorted, method, kwargs):
     return baselines, n_iter, last_tol
 
 
+def _baseline_chunk_into(X, x_data, assume_sorted, method, kwargs, path, rows):
+    """Baselines of a chunk written into rows ``rows`` of the ``.npy`` at ``path``.
+
+    Returns ``(None, n_iter, last_tol)``, or the baselines in place of None
+    where the file cannot be opened (a worker on another machine).
+    """
+    baselines, n_iter, last_tol = _baseline_chunk(
+        X, x_data, assume_sorted, method, kwargs
+    )
+    try:
+        out = np.load(path, mmap_mode="r+")
+    except OSError:
+        return baselines, n_iter, last_tol
+    out[rows] = baselines
+    out.flush()
+    return None, n_iter, last_tol
+
+
+def _preferred_workers(method):
+    """Joblib's ``prefer`` for ``method``: threads unless the GIL is held.
+
+    A spectrum costs well under a millisecond, so processes spend much of
+    their time shipping spectra and baselines (16 MB each way for
+    2000 x 1024 points); threads share them, and numpy's and LAPACK's loops
+    release the GIL. pentapy's pentadiagonal solver, which the Whittaker
+    methods use, holds it, so those run in processes.
+    """
+    return "processes" if method in _WHITTAKER else "threads"
+
+
 def _chunks(n_rows, n_chunks):
     bounds = np.linspace(0, n_rows, n_chunks + 1).astype(int)
     return [slice(a, b) for a, b in zip(bounds[:-1], bounds[1:]) if b > a]
@@ -111,8 +146,10 @@ def row_baselines(X, method, kwargs, *, x_data=None, n_jobs=None):
 
     Rows are split into one contiguous chunk per joblib worker; each chunk
     reuses a single :class:`pybaselines.Baseline` object, so setup that only
-    depends on the axis is done once per chunk. The result does not depend
-    on ``n_jobs``.
+    depends on the axis is done once per chunk. Workers are processes for
+    the Whittaker methods and threads for the others, unless
+    :func:`joblib.parallel_config` asks for a backend. The result does not
+    depend on ``n_jobs``.
 
     Parameters
     ----------
@@ -144,8 +181,28 @@ def row_baselines(X, method, kwargs, *, x_data=None, n_jobs=None):
     n_workers = min(effective_n_jobs(n_jobs), X.shape[0])
     if n_workers <= 1:
         return _baseline_chunk(X, x_data, assume_sorted, method, kwargs)
-    parts = Parallel(n_jobs=n_jobs)(
-        delayed(_baseline_chunk)(X[s], x_data, assume_sorted, method, kwargs)
-        for s in _chunks(X.shape[0], n_workers)
-    )
-    return tuple(np.concatenate(arrays) for arrays in zip(*parts))
+    chunks = _chunks(X.shape[0], n_workers)
+    with tempfile.TemporaryDirectory(dir=_SHARED_MEMORY) as folder:
+        # Workers on this machine write their baselines into one shared
+        # file instead of sending them back through a pipe (8 bytes per
+        # point, as much as the computation for cheap methods); a worker
+        # that cannot open it returns its baselines.
+        out = np.lib.format.open_memmap(
+            os.path.join(folder, "baselines.npy"),
+            mode="w+",
+            dtype=X.dtype,
+            shape=X.shape,
+        )
+        parts = Parallel(n_jobs=n_jobs, prefer=_preferred_workers(method))(
+            delayed(_baseline_chunk_into)(
+                X[s], x_data, assume_sorted, method, kwargs, out.filename, s
+            )
+            for s in chunks
+        )
+        baselines = np.array(out)
+        del out
+    for s, (part, _, _) in zip(chunks, parts):
+        if part is not None:
+            baselines[s] = part
+    n_iter, last_tol = (np.concatenate(a) for a in list(zip(*parts))[1:])
+    return baselines, n_iter, last_tol

@@ -45,7 +45,8 @@ class ModPoly(BaselineCorrector):
     x_ : ndarray of shape (`n_features_in_`,)
         The validated axis (the feature index when ``x_axis`` is None).
     n_iter_ : int
-        Largest number of passes over the spectra seen in :meth:`fit`.
+        Largest number of passes over the spectra corrected by
+        :meth:`fit_transform`; ``fit`` alone leaves it unset.
 
     See Also
     --------
@@ -53,9 +54,10 @@ class ModPoly(BaselineCorrector):
 
     Notes
     -----
-    ``fit`` runs the algorithm on the training spectra to learn ``n_iter_``;
-    ``fit``, ``transform``, ``fit_transform`` (which computes the baselines
-    only once) and ``baseline`` each raise a
+    The transformer is stateless: every spectrum is corrected on its own,
+    ``fit`` only validates the parameters, the spectra and the axis, and
+    ``transform`` also works without it. ``transform``, ``fit_transform``
+    and ``baseline`` each raise a
     :class:`~sklearn.exceptions.ConvergenceWarning` when some of the spectra
     they process reach ``max_iter``. A spectrum with at most ``poly_order + 1``
     points is interpolated exactly, so its corrected spectrum is zero.

@@ -70,7 +70,9 @@ class SNIP(BaselineCorrector):
 
     Notes
     -----
-    SNIP is not iterative to convergence, so there is no ``n_iter_``.
+    The transformer is stateless (``fit`` only validates; ``transform`` also
+    works without it). SNIP is not iterative to convergence, so there is no
+    ``n_iter_``.
     Spectra with fewer than 3 points have no interior point to clip: the
     baseline equals the spectrum, the corrected spectrum is zero and a
     warning says so.

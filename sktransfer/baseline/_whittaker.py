@@ -67,8 +67,9 @@ class AirPLS(_Whittaker):
     x_ : ndarray of shape (`n_features_in_`,)
         The validated axis (the feature index when ``x_axis`` is None).
     n_iter_ : int
-        Largest number of reweighting passes over the spectra seen in
-        :meth:`fit` (at least 1).
+        Largest number of reweighting passes over the spectra corrected by
+        :meth:`fit_transform` (at least 1); ``fit`` alone does not run the
+        algorithm and leaves it unset.
 
     See Also
     --------
@@ -77,9 +78,10 @@ class AirPLS(_Whittaker):
 
     Notes
     -----
-    ``fit`` runs the algorithm on the training spectra to learn ``n_iter_``;
-    ``fit``, ``transform``, ``fit_transform`` (which computes the baselines
-    only once) and ``baseline`` each raise a
+    The transformer is stateless: every spectrum is corrected on its own,
+    ``fit`` only validates the parameters, the spectra and the axis, and
+    ``transform`` also works without it. ``transform``, ``fit_transform``
+    and ``baseline`` each raise a
     :class:`~sklearn.exceptions.ConvergenceWarning` when some of the spectra
     they process reach ``max_iter``. Spectra with at most ``diff_order``
     points have an empty difference penalty, so the baseline equals the
@@ -167,8 +169,9 @@ class ArPLS(_Whittaker):
     x_ : ndarray of shape (`n_features_in_`,)
         The validated axis (the feature index when ``x_axis`` is None).
     n_iter_ : int
-        Largest number of reweighting passes over the spectra seen in
-        :meth:`fit` (at least 1).
+        Largest number of reweighting passes over the spectra corrected by
+        :meth:`fit_transform` (at least 1); ``fit`` alone does not run the
+        algorithm and leaves it unset.
 
     See Also
     --------
@@ -264,8 +267,9 @@ class AsLS(_Whittaker):
     x_ : ndarray of shape (`n_features_in_`,)
         The validated axis (the feature index when ``x_axis`` is None).
     n_iter_ : int
-        Largest number of reweighting passes over the spectra seen in
-        :meth:`fit` (at least 1).
+        Largest number of reweighting passes over the spectra corrected by
+        :meth:`fit_transform` (at least 1); ``fit`` alone does not run the
+        algorithm and leaves it unset.
 
     See Also
     --------

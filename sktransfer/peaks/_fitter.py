@@ -5,7 +5,7 @@ import torch
 from sklearn.utils import Bunch, check_array
 from sklearn.utils.validation import check_is_fitted, validate_data
 
-from sktransfer._base import FLOAT_DTYPES, SpectralTransformer
+from sktransfer._base import FLOAT_DTYPES, FeatureChangingTransformer
 from sktransfer._validation import check_option
 from sktransfer.peaks._batch import (
     check_centers,
@@ -22,7 +22,7 @@ from sktransfer.peaks._profiles import render_peaks
 from sktransfer.utils._torch import resolve_device
 
 
-class PeakProfileFitter(SpectralTransformer):
+class PeakProfileFitter(FeatureChangingTransformer):
     """Fit every spectrum with a sum of peaks; output their parameters.
 
     ``fit`` learns the peaks shared by the data set (``centers_``), given or
@@ -408,5 +408,5 @@ class PeakProfileFitter(SpectralTransformer):
         """
         check_is_fitted(self)
         if self.output == "reconstruction":
-            return super().get_feature_names_out(input_features)
+            return self._input_feature_names(input_features)
         return np.asarray(self._layout().names(), dtype=object)

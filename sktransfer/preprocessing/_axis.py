@@ -7,7 +7,7 @@ from sklearn.base import BaseEstimator
 from sklearn.feature_selection import SelectorMixin
 from sklearn.utils.validation import check_is_fitted, validate_data
 
-from sktransfer._base import FLOAT_DTYPES, SpectralTransformer
+from sktransfer._base import FLOAT_DTYPES, FeatureChangingTransformer
 from sktransfer._validation import check_option, check_param, check_x_axis
 from sktransfer.preprocessing._functions import linear_interp_matrix, resample_rows
 
@@ -20,7 +20,7 @@ def _axis_feature_names(grid, prefix="x"):
     return np.asarray(names, dtype=object)
 
 
-class Resampler(SpectralTransformer):
+class Resampler(FeatureChangingTransformer):
     """Interpolate spectra from their axis onto a new grid.
 
     Spectra measured on different or irregular axes (instruments, RRUFF
@@ -138,16 +138,7 @@ class Resampler(SpectralTransformer):
         feature_names_out : ndarray of str objects
             One name per grid point, e.g. ``x400.0``.
         """
-        check_is_fitted(self, "grid_")
-        if input_features is not None:
-            input_features = np.asarray(input_features, dtype=object)
-            names_in = getattr(self, "feature_names_in_", None)
-            if len(input_features) != self.n_features_in_ or (
-                names_in is not None and not np.array_equal(input_features, names_in)
-            ):
-                raise ValueError(
-                    "input_features is not equal to the feature names seen in fit."
-                )
+        self._input_feature_names(input_features)
         return _axis_feature_names(self.grid_)
 
 

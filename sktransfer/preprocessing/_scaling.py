@@ -185,8 +185,9 @@ class AreaNormalizer(SpectralTransformer):
     Notes
     -----
     A spectrum whose norm is zero (all zeros) is left unchanged. With a
-    single feature the area is zero, so nothing is divided. Float32 input
-    gives float32 output.
+    single feature the area is zero, so nothing is divided. The transformer
+    is stateless (``fit`` only validates; ``transform`` also works without
+    it); float32 input gives float32 output.
 
     Examples
     --------
@@ -208,4 +209,12 @@ class AreaNormalizer(SpectralTransformer):
         check_option(self.norm, "norm", ("area", "l1", "l2"))
 
     def _transform(self, X):
-        return normalize_rows(X, lambda rows: row_norms(rows, self.norm, self.x_))
+        return normalize_rows(
+            X, lambda rows: row_norms(rows, self.norm, self._axis(X.shape[1]))
+        )
+
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.requires_fit = False
+        return tags

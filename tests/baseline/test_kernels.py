@@ -1,8 +1,13 @@
+import os
+
 import numpy as np
 import pytest
 from joblib import parallel_config
 
+from sktransfer.baseline import _kernels
 from sktransfer.baseline._kernels import (
+    _baseline_chunk,
+    _baseline_chunk_into,
     _chunks,
     min_points,
     pybaselines_methods,
@@ -58,6 +63,32 @@ def test_row_baselines_parallel_chunks_equal_serial(data):
     with parallel_config(backend="threading"):
         parallel = row_baselines(X, "airpls", {"lam": 1e5}, n_jobs=3)
     for a, b in zip(serial, parallel):
+        np.testing.assert_array_equal(a, b)
+
+
+@pytest.mark.parametrize("backend", ["loky", "threading"])
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+def test_workers_share_the_output_file(data, backend, dtype, monkeypatch, tmp_path):
+    _, X = data
+    X = X.astype(dtype)
+    monkeypatch.setattr(_kernels, "_SHARED_MEMORY", str(tmp_path))
+    serial = row_baselines(X, "modpoly", {"poly_order": 2})
+    with parallel_config(backend=backend):
+        parallel = row_baselines(X, "modpoly", {"poly_order": 2}, n_jobs=2)
+    assert parallel[0].dtype == dtype
+    for a, b in zip(serial, parallel):
+        np.testing.assert_array_equal(a, b)
+    assert os.listdir(tmp_path) == []
+
+
+def test_worker_without_the_file_returns_its_baselines(data, tmp_path):
+    _, X = data
+    rows = slice(2, 5)
+    expected = _baseline_chunk(X[rows], None, True, "snip", {"max_half_window": 5})
+    got = _baseline_chunk_into(
+        X[rows], None, True, "snip", {"max_half_window": 5}, tmp_path / "gone.npy", rows
+    )
+    for a, b in zip(expected, got):
         np.testing.assert_array_equal(a, b)
 
 

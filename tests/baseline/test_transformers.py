@@ -8,6 +8,7 @@ from sklearn.base import clone
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.model_selection import GridSearchCV
 from sklearn.pipeline import make_pipeline
+from sklearn.utils import get_tags
 
 from sktransfer.baseline import SNIP, AirPLS, ArPLS, AsLS, ModPoly, PybaselinesCorrector
 from tests.baseline._reference import loop_baselines
@@ -157,14 +158,46 @@ def test_n_iter_is_largest_over_training_spectra(data):
     from pybaselines import Baseline
 
     _, X, _ = data
-    est = AirPLS(lam=1e4).fit(X)
+    est = AirPLS(lam=1e4)
+    est.fit_transform(X)
     counts = [len(Baseline().airpls(row, lam=1e4)[1]["tol_history"]) for row in X]
     assert len(set(counts)) > 1
     assert est.n_iter_ == max(counts)
-    assert not hasattr(SNIP().fit(X), "n_iter_")
-    assert not hasattr(PybaselinesCorrector("mor").fit(X), "n_iter_")
-    generic = PybaselinesCorrector("airpls", method_kwargs={"lam": 1e4}).fit(X)
+    snip = SNIP()
+    snip.fit_transform(X)
+    assert not hasattr(snip, "n_iter_")
+    generic = PybaselinesCorrector("airpls", method_kwargs={"lam": 1e4})
+    generic.fit_transform(X)
     assert generic.n_iter_ == max(counts)
+    # A later fit does no baseline work and drops the stale count.
+    assert not hasattr(est.fit(X), "n_iter_")
+
+
+@pytest.mark.parametrize(
+    "est", [AirPLS(lam=1e4), ArPLS(), AsLS(), ModPoly(), SNIP()], ids=repr
+)
+def test_fit_does_no_baseline_work_and_transform_needs_no_fit(est, data, monkeypatch):
+    from sktransfer.baseline import _kernels
+
+    x, X, _ = data
+    est = clone(est).set_params(x_axis=x)
+    expected = est.fit_transform(X)
+    calls = []
+    real = _kernels._baseline_chunk
+
+    def counting(*args, **kwargs):
+        calls.append(1)
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(_kernels, "_baseline_chunk", counting)
+    fresh = clone(est)
+    assert fresh.fit(X) is fresh and calls == []
+    assert not get_tags(fresh).requires_fit
+    np.testing.assert_array_equal(clone(est).transform(X), expected)
+    np.testing.assert_allclose(clone(est).baseline(X), X - expected, atol=1e-12)
+    assert len(calls) == 2
+    with pytest.raises(ValueError, match="x_axis has 3 values"):
+        clone(est).set_params(x_axis=[1.0, 2.0, 3.0]).transform(X)
 
 
 @pytest.mark.parametrize(
@@ -178,9 +211,12 @@ def test_n_iter_is_largest_over_training_spectra(data):
 def test_convergence_warning_at_max_iter(data, est):
     _, X, _ = data
     with pytest.warns(ConvergenceWarning, match="max_iter"):
-        est.fit(X)
+        est.fit_transform(X)
     with pytest.warns(ConvergenceWarning, match="max_iter"):
         est.transform(X)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", ConvergenceWarning)
+        est.fit(X)
     with warnings.catch_warnings():
         warnings.simplefilter("error", ConvergenceWarning)
         clone(est).set_params(max_iter=500, tol=1e-3).fit_transform(X)
@@ -194,10 +230,13 @@ def test_fit_transform_warns_once(data):
     assert sum(issubclass(w.category, ConvergenceWarning) for w in record) == 1
 
 
-def test_n_jobs_processes_equal_serial(data):
+@pytest.mark.parametrize("est", [AirPLS(lam=1e5), ModPoly(), SNIP(max_half_window=9)])
+def test_n_jobs_workers_equal_serial(data, est):
+    # Processes for the Whittaker methods, threads for the others.
     _, X, _ = data
-    serial = AirPLS(lam=1e5).fit_transform(X)
-    np.testing.assert_array_equal(AirPLS(lam=1e5, n_jobs=2).fit_transform(X), serial)
+    serial = clone(est).fit_transform(X)
+    parallel = clone(est).set_params(n_jobs=2).fit_transform(X)
+    np.testing.assert_array_equal(parallel, serial)
 
 
 def test_n_jobs_none_honours_parallel_config(data, monkeypatch):

@@ -1,0 +1,134 @@
+"""PNG figures of the demo, drawn from its result records.
+
+No pyplot: figures are built on :class:`matplotlib.figure.Figure` and saved
+through the Agg backend, so the global matplotlib state of the caller (a
+notebook, a test session) is left alone.
+"""
+
+import os
+
+import numpy as np
+
+
+def _figure(n_cols, width=4.2, height=3.2, sharey=False):
+    from matplotlib.figure import Figure
+
+    fig = Figure(figsize=(width * n_cols, height), layout="constrained")
+    return fig, fig.subplots(1, n_cols, squeeze=False, sharey=sharey)[0]
+
+
+def _save(fig, directory, name):
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+
+    FigureCanvasAgg(fig)
+    path = os.path.join(directory, name)
+    # Whole or absent: written under a temporary name, then renamed.
+    tmp = os.path.join(directory, f".{name}.tmp")
+    fig.savefig(tmp, dpi=100, format="png")
+    os.replace(tmp, path)
+    return name
+
+
+def transfer_figure(directory, result, n_show=3):
+    """Measured against predicted Raman spectra of a few held-out samples."""
+    n_show = min(n_show, len(result.measured))
+    fig, axes = _figure(n_show)
+    for i, ax in enumerate(axes):
+        ax.plot(result.axis, result.measured[i], color="0.6", lw=0.8, label="measured")
+        if result.clean is not None:
+            ax.plot(
+                result.axis,
+                result.clean[i],
+                color="black",
+                lw=1.2,
+                label="true (no noise)",
+            )
+        ax.plot(
+            result.axis, result.vae[i], color="tab:red", lw=1.0, label="SpectroGen VAE"
+        )
+        ax.plot(
+            result.axis, result.knn[i], color="tab:blue", lw=0.8, ls="--", label="5-NN"
+        )
+        ax.set_title(f"held-out sample {i}")
+        ax.set_xlabel("Raman shift (cm$^{-1}$)")
+    axes[0].set_ylabel("intensity")
+    axes[0].legend(fontsize="small")
+    return _save(fig, directory, "transfer.png")
+
+
+def generated_figure(directory, result, n_show=5):
+    """Real against generated spectra of the rare class."""
+    panels = {"real": result.real, **result.generated}
+    fig, axes = _figure(len(panels), sharey=True)
+    for ax, (name, spectra) in zip(axes, panels.items()):
+        for s in spectra[:n_show]:
+            ax.plot(result.grid, s, lw=0.8)
+        ax.set_title(f"{result.rare_name}: {name}")
+        ax.set_xlabel("Raman shift (cm$^{-1}$)")
+    axes[0].set_ylabel("intensity")
+    return _save(fig, directory, "generated.png")
+
+
+def pca_figure(directory, result):
+    """PCA scatter of the real training spectra and the generated rare class."""
+    from sklearn.decomposition import PCA
+
+    pca = PCA(n_components=2).fit(result.X_train)
+    fig, (ax,) = _figure(1, width=5.5, height=4.2)
+    Z = pca.transform(result.X_train)
+    for label in np.unique(result.y_train):
+        mask = result.y_train == label
+        style = {"s": 40, "edgecolor": "black"} if label == result.rare else {"s": 14}
+        ax.scatter(Z[mask, 0], Z[mask, 1], label=f"real class {label}", **style)
+    for (name, spectra), marker in zip(result.generated.items(), ("x", "+")):
+        G = pca.transform(spectra)
+        ax.scatter(
+            G[:, 0], G[:, 1], marker=marker, s=40, label=f"{name}, {result.rare_name}"
+        )
+    ax.set_xlabel("PC 1")
+    ax.set_ylabel("PC 2")
+    ax.legend(fontsize="small")
+    return _save(fig, directory, "pca.png")
+
+
+def write_figures(results, directory):
+    """Write every figure the stage results have data for.
+
+    Parameters
+    ----------
+    results : dict of str to StageResult
+        The records of a demo run, by stage name.
+    directory : str
+        Output folder.
+
+    Returns
+    -------
+    figures : list of (str, str)
+        ``(caption, file name)`` of each figure written.
+    notes : list of str
+        Why figures are missing, if they are.
+    """
+    from sktransfer._demo._learning import AugmentationResult, TransferResult
+
+    try:
+        import matplotlib  # noqa: F401
+    except ImportError:
+        return [], [
+            "matplotlib is not installed (pip install sktransfer[plot]): no figures"
+        ]
+    figures, notes = [], []
+    transfer = results.get("transfer")
+    if isinstance(transfer, TransferResult):
+        caption = "Measured against predicted Raman (held-out)"
+        figures.append((caption, transfer_figure(directory, transfer)))
+    else:
+        notes.append("no transfer figure: the transfer stage did not run")
+    augmentation = results.get("augmentation")
+    if isinstance(augmentation, AugmentationResult):
+        caption = f"Real against generated spectra of {augmentation.rare_name}"
+        figures.append((caption, generated_figure(directory, augmentation)))
+        caption = "PCA of real and generated spectra"
+        figures.append((caption, pca_figure(directory, augmentation)))
+    else:
+        notes.append("no generated-spectra figures: augmentation did not run")
+    return figures, notes

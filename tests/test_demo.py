@@ -1,0 +1,268 @@
+"""The demo's stages, checked on the records they return."""
+
+import os
+import sys
+
+import numpy as np
+import pytest
+
+from sktransfer._demo import DemoSettings, Row, Skipped, _stages, format_table, run_demo
+from sktransfer._demo._data import read_rruff_folder, rruff_data, synthetic_data
+from sktransfer._demo._figures import write_figures
+from sktransfer._demo._learning import (
+    AugmentationResult,
+    TransferResult,
+    augmentation,
+)
+from sktransfer._demo._report import report_text, write_outputs
+from sktransfer._demo._run import STAGES
+from sktransfer._demo._stages import (
+    BaselineResult,
+    MetricsResult,
+    PeaksResult,
+    PreprocessingResult,
+)
+from sktransfer.metrics import spectral_correlation, spectral_rmse
+
+PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
+FIGURES = ("transfer.png", "generated.png", "pca.png")
+
+
+def _write_rruff(path, x, y, species, rruff_id):
+    rows = "".join(f"{a:.4f}, {b:.6e}\r\n" for a, b in zip(x, y))
+    head = f"##NAMES={species}\r\n##RRUFFID={rruff_id}\r\n"
+    path.write_text(head + rows + "##END=\r\n", encoding="utf-8", newline="")
+
+
+def rruff_dir(root, species, n_each, seed=0):
+    """Paired IR/Raman RRUFF files: ``n_each`` samples of each species."""
+    rng = np.random.default_rng(seed)
+    x_ir, x_ra = np.linspace(380.0, 4010.0, 700), np.linspace(100.0, 1300.0, 500)
+    root.mkdir()
+    k = 0
+    for s, name in enumerate(species):
+        for _ in range(n_each):
+            rid = f"R05{k:04d}"
+            centers = np.array([300.0, 700.0]) + 150 * s + rng.normal(0, 5, 2)
+            ir = sum(np.exp(-0.5 * ((x_ir - 2 * c) / 30) ** 2) for c in centers)
+            ra = sum(np.exp(-0.5 * ((x_ra - c) / 8) ** 2) for c in centers)
+            ra = ra + rng.normal(0, 0.01, ra.shape)
+            _write_rruff(
+                root / f"{name}__{rid}-1__Infrared__Infrared_Data_Processed__1.txt",
+                x_ir,
+                ir,
+                name,
+                rid,
+            )
+            _write_rruff(
+                root / f"{name}__{rid}__Raman__532__0__unoriented__Raman_Data_"
+                "Processed__2.txt",
+                x_ra,
+                ra,
+                name,
+                rid,
+            )
+            k += 1
+    return root
+
+
+@pytest.fixture(scope="module")
+def quick_run():
+    return run_demo(DemoSettings(quick=True, random_state=1))
+
+
+def test_run_has_one_record_per_stage(quick_run):
+    kinds = [
+        PreprocessingResult,
+        MetricsResult,
+        BaselineResult,
+        PeaksResult,
+        TransferResult,
+        AugmentationResult,
+    ]
+    assert list(quick_run.results) == list(STAGES)
+    for name, kind in zip(STAGES[1:], kinds):
+        assert isinstance(quick_run.results[name], kind), name
+    assert set(quick_run.timings) == set(STAGES)
+    assert quick_run.source == "80 synthetic materials"
+
+
+def test_data_record_is_the_seeded_split(quick_run):
+    data = quick_run.results["data"]
+    again = synthetic_data(80, 1)
+    np.testing.assert_array_equal(data.raman, again.raman)
+    np.testing.assert_array_equal(data.train, again.train)
+    assert np.bincount(data.y).tolist() == [44, 20, 10, 6]
+    assert sorted(np.r_[data.train, data.test].tolist()) == list(range(80))
+    # Stratified: every class keeps its share in the held-out part.
+    assert np.bincount(data.y[data.test]).tolist() == [13, 6, 3, 2]
+
+
+def test_preprocessing_cubic_beats_linear_on_smooth_spectra(quick_run):
+    res = quick_run.results["preprocessing"]
+    (r_cubic, rmse_cubic), (r_linear, rmse_linear) = (
+        res.scores["cubic"],
+        res.scores["linear"],
+    )
+    assert r_cubic > r_linear and rmse_cubic < rmse_linear
+    assert (res.n_points, res.n_coarse) == (900, 300)
+    truth = quick_run.results["data"].truth
+    inside = (truth.raman_axis >= 400) & (truth.raman_axis <= 1250)
+    assert res.n_kept == inside.sum() and res.n_raman == truth.raman.shape[1]
+
+
+def test_realism_tests_tell_a_naive_generator_from_real(quick_run):
+    for name, (same, naive) in quick_run.results["metrics"].scores.items():
+        assert abs(same - 0.5) < abs(naive - 0.5), name
+        assert naive > 0.65, name
+
+
+def test_airpls_beats_the_minimum_offset_on_the_true_baseline(quick_run):
+    res = quick_run.results["baseline"]
+    data = quick_run.results["data"]
+    for label, (rmse, rmse_ref, _, _) in res.scores.items():
+        assert rmse < rmse_ref, label
+    # On Raman, whose baselines are strong, the corrected spectra also
+    # correlate better with the clean ones.
+    assert res.scores["Raman"][2] > res.scores["Raman"][3]
+    truth = data.truth
+    np.testing.assert_allclose(
+        res.scores["Raman"][0],
+        spectral_rmse(truth.raman_baseline, truth.raman - res.raman),
+    )
+    assert res.raman.shape == truth.raman.shape
+
+
+def test_peaks_found_near_the_true_centres(quick_run):
+    res = quick_run.results["peaks"]
+    assert res.n_peaks == _stages.N_PEAKS
+    assert res.center_error < res.grid_step
+    assert 0 < res.r2 <= res.r2_reference + 0.05
+
+
+def test_transfer_scores_are_those_of_the_predictions(quick_run):
+    res = quick_run.results["transfer"]
+    data = quick_run.results["data"]
+    assert res.vae.shape == res.measured.shape == (len(data.test), 600)
+    for name, func in (("r", spectral_correlation), ("RMSE", spectral_rmse)):
+        vae, knn = res.scores["measured"][name]
+        assert vae == func(res.measured, res.vae)
+        assert knn == func(res.measured, res.knn)
+        assert res.scores["clean"][name][0] == func(res.clean, res.vae)
+
+
+def test_oversampling_lifts_the_rare_class(quick_run):
+    res = quick_run.results["augmentation"]
+    assert res.rare == 3 and res.n_classes == 4
+    balanced = {k: v[0] for k, v in res.scores.items()}
+    # Strong regularisation leaves the rare class out; SMOTE brings it back.
+    assert balanced["SMOTE"] > balanced["none"] + 0.2
+    assert res.generated["WGAN-GP"].shape == res.real.shape
+    assert np.isfinite(res.generated["WGAN-GP"]).all()
+    assert set(res.realism) == {"two-sample acc.", "k-means indist."}
+
+
+def test_rows_render_the_records(quick_run):
+    rows = quick_run.rows()
+    assert all(isinstance(r, Row) for r in rows)
+    assert [r.stage for r in rows][:3] == ["data"] * 3
+    by_key = {(r.stage, r.quantity): r for r in rows}
+    rmse, rmse_ref, _, _ = quick_run.results["baseline"].scores["Raman"]
+    row = by_key["baseline", "Raman baseline RMSE vs true baseline"]
+    assert (row.value, row.reference) == (rmse, rmse_ref)
+    row = by_key["augmentation", "balanced acc., SMOTE"]
+    assert row.value == quick_run.results["augmentation"].scores["SMOTE"][0]
+    assert "beats none" in row.note
+    table = format_table(rows).splitlines()
+    assert table[0].split() == ["stage", "quantity", "value", "reference", "note"]
+    assert len(table) == len(rows) + 2
+    report = report_text(title="t", settings=[], rows=rows, figures=[], notes=[])
+    assert f"| baseline | Raman baseline RMSE vs true baseline | {rmse:.3f} |" in report
+
+
+def test_outputs_written_from_the_records(quick_run, tmp_path):
+    matplotlib_image = pytest.importorskip("matplotlib.image")
+    figures, notes = write_outputs(quick_run, str(tmp_path))
+    assert notes == [] and [name for _, name in figures] == list(FIGURES)
+    assert sorted(os.listdir(tmp_path)) == sorted([*FIGURES, "report.md"])
+    for name in FIGURES:
+        assert (tmp_path / name).read_bytes()[:8] == PNG_SIGNATURE
+        assert min(matplotlib_image.imread(tmp_path / name).shape[:2]) > 200
+    report = (tmp_path / "report.md").read_text(encoding="utf-8")
+    assert report.startswith("# sktransfer ") and "random state 1" in report
+    for name in FIGURES:
+        assert f"]({name})" in report
+
+
+def test_same_seed_same_records():
+    data = [synthetic_data(60, 3) for _ in range(2)]
+    first, second = ([_stages.metrics(d, 3), _stages.baseline(d)] for d in data)
+    assert first[0].scores == second[0].scores
+    assert first[1].scores == second[1].scores
+    other = _stages.metrics(synthetic_data(60, 4), 4)
+    assert other.scores != first[0].scores
+
+
+def test_a_failing_stage_stops_the_run(monkeypatch):
+    def broken(data):
+        raise RuntimeError("broken stage")
+
+    monkeypatch.setattr(_stages, "baseline", broken)
+    with pytest.raises(RuntimeError, match="broken stage"):
+        run_demo(DemoSettings(n_samples=50, quick=True))
+
+
+def test_too_few_samples():
+    with pytest.raises(ValueError, match="at least 50, got 10"):
+        run_demo(DemoSettings(n_samples=10))
+
+
+def test_figures_skipped_without_matplotlib(monkeypatch, tmp_path):
+    monkeypatch.setitem(sys.modules, "matplotlib", None)
+    figures, notes = write_figures({}, str(tmp_path))
+    assert figures == [] and "matplotlib is not installed" in notes[0]
+    assert os.listdir(tmp_path) == []
+
+
+def test_missing_stages_leave_notes_not_figures(tmp_path):
+    pytest.importorskip("matplotlib")
+    figures, notes = write_figures(
+        {"augmentation": Skipped("augmentation", "why")}, str(tmp_path)
+    )
+    assert figures == [] and len(notes) == 2
+    assert os.listdir(tmp_path) == []
+
+
+def test_demo_on_rruff_files(tmp_path):
+    folder = rruff_dir(tmp_path / "rruff", ["Albite", "Quartz"], n_each=6)
+    rruff = read_rruff_folder(str(folder))
+    run = run_demo(DemoSettings(quick=True, rruff=rruff))
+    data = run.results["data"]
+    assert len(data.ir) == 12 and data.truth is None
+    assert np.bincount(rruff.labelled.y).tolist() == [6, 6]
+    for stage in ("preprocessing", "metrics"):
+        assert isinstance(run.results[stage], Skipped)
+    assert run.results["baseline"].scores == {}
+    np.testing.assert_array_equal(run.results["baseline"].raman, data.raman)
+    assert run.results["peaks"].label == "Albite, 6 spectra"
+    # Two well-separated species: k-NN on IR finds the right Raman spectra.
+    assert run.results["transfer"].scores["measured"]["r"][1] > 0.5
+    aug = run.results["augmentation"]
+    assert aug.scores["none"][0] == 1.0
+    assert run.source == f"RRUFF files in {folder}"
+
+
+def test_rruff_without_usable_labels(tmp_path):
+    folder = rruff_dir(tmp_path / "rruff", [f"Min{i}" for i in range(6)], n_each=1)
+    rruff = read_rruff_folder(str(folder))
+    assert len(rruff.paired.rruff_ids) == 6
+    assert rruff.labelled is None and "fewer than 2 species" in rruff.labelled_note
+    data = rruff_data(rruff, 0)
+    res = augmentation(data, None, gan_iter=1, random_state=0)
+    assert isinstance(res, Skipped) and "fewer than 2 species" in res.reason
+
+
+def test_too_few_rruff_pairs(tmp_path):
+    folder = rruff_dir(tmp_path / "rruff", ["Albite"], n_each=3)
+    with pytest.raises(ValueError, match="3 RRUFF samples with both IR and Raman"):
+        read_rruff_folder(str(folder))
