@@ -78,6 +78,12 @@ def peak_recall(
     --------
     spectral_correlation : Per-spectrum Pearson correlation.
 
+    Notes
+    -----
+    Recall does not penalise extra peaks: a prediction with peaks everywhere
+    (an average over many different spectra, say) recalls most measured
+    peaks. Report it beside :func:`spectral_correlation`, which does.
+
     Examples
     --------
     >>> import numpy as np
