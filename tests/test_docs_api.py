@@ -24,8 +24,6 @@ NO_GUIDE_LINK = {
     "cross_modal.SpectroGenRegressor",
     "cross_modal.SpectroGenVAE",
     "utils.all_estimators",
-    "metrics.get_scorer",
-    "metrics.get_scorer_names",
 }
 
 
