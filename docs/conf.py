@@ -9,6 +9,10 @@ from datetime import date
 from pathlib import Path
 
 sys.path.insert(0, os.path.abspath(".."))
+# The gallery's torch models are tiny: one thread runs them about as fast on
+# an idle machine and many times faster on a busy one, where competing
+# threads spin. Set before torch is first imported (by the gallery).
+os.environ.setdefault("OMP_NUM_THREADS", "1")
 
 import sktransfer  # noqa: E402
 
