@@ -129,14 +129,17 @@ print(textwrap.fill(verdict, width=72))
 # -----------------------------------
 # :func:`~sktransfer.metrics.two_sample_accuracy` trains a classifier to
 # tell new rare-class spectra from held-out real ones: 0.5 means it cannot,
-# 1.0 that it always can. SMOTE's interpolations are the reference.
+# 1.0 that it always can. SMOTE's interpolations are the reference. The
+# spread (standard deviation across spectra, averaged over the axis) shows
+# whether the new spectra vary as much as real ones do.
 real_rare = X_test[y_test == "rare"]
-realism = {}
+print(f"{'':<8s} two-sample accuracy  spread")
+print(f"{'real':<8s} {'':>19s} {real_rare.std(axis=0).mean():7.3f}")
 for name in ["SMOTE", "WGAN-GP"]:
     X_res, y_res = training_sets[name]
     new = X_res[len(X_train) :][y_res[len(X_train) :] == "rare"]
-    realism[name] = two_sample_accuracy(real_rare, new, random_state=0)
-    print(f"{name:<8s} two-sample accuracy: {realism[name]:.2f}")
+    realism = two_sample_accuracy(real_rare, new, random_state=0)
+    print(f"{name:<8s} {realism:19.2f} {new.std(axis=0).mean():7.3f}")
 
 X_gan, y_gan = training_sets["WGAN-GP"]
 generated = X_gan[len(X_train) :][y_gan[len(X_train) :] == "rare"]
