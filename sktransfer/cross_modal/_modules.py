@@ -43,6 +43,173 @@ class ConvEncoder(nn.Module):
         return mu, logvar.clamp(-10.0, 10.0)
 
 
+class DenseEncoder(nn.Module):
+    """Dense encoder of a spectrum to a diagonal Gaussian.
+
+    Dropout on the input points (a strong regulariser when a few hundred
+    spectra of a thousand points each are all there is), one hidden layer,
+    and a linear head giving the mean and log-variance.
+    """
+
+    def __init__(self, n_in, latent_dim, hidden=256, dropout=0.5):
+        super().__init__()
+        self.net = nn.Sequential(
+            nn.Dropout(dropout),
+            nn.Linear(n_in, hidden),
+            nn.GELU(),
+            nn.Linear(hidden, 2 * latent_dim),
+        )
+
+    def forward(self, x):
+        """Return ``(mu, logvar)`` for spectra ``x`` of shape (batch, n_in)."""
+        mu, logvar = self.net(x).chunk(2, dim=-1)
+        return mu, logvar.clamp(-10.0, 10.0)
+
+
+class RetrievalDecoder(nn.Module):
+    """Decode a latent vector as a weighted mean of stored target spectra.
+
+    The weights are a softmax of the cosine similarity between the latent
+    vector and the latent codes of a memory of (source, target) pairs,
+    divided by ``temperature``. Targets are mixed as *shapes* (each centred
+    and divided by its own standard deviation, so that a strong and a weak
+    spectrum count alike), and the mixture is put back on the weighted mean
+    offset and scale of the same targets.
+
+    In training the memory is the mini-batch itself (each spectrum retrieves
+    the others); afterwards it is the whole training set, stored in the
+    buffers ``memory_z`` (latent means), ``memory_shape``, ``memory_offset``
+    and ``memory_scale``.
+
+    Parameters
+    ----------
+    latent_dim : int
+        Dimension of the latent codes.
+    n_out : int
+        Number of points of the target spectra.
+    temperature : float, default=0.1
+        Softmax temperature of the cosine similarities; smaller values
+        retrieve fewer, closer neighbours.
+    exclude_similar : float or None, default=None
+        In training, a spectrum does not retrieve batch members whose target
+        correlates with its own above this value (itself always excluded), so
+        the encoder learns to find *related* materials, as it must for
+        materials it has never seen, rather than near-copies. ``None``
+        excludes only the spectrum itself.
+    """
+
+    def __init__(self, latent_dim, n_out, temperature=0.1, exclude_similar=None):
+        super().__init__()
+        self.temperature = float(temperature)
+        self.exclude_similar = exclude_similar
+        self.register_buffer("memory_z", torch.zeros(0, latent_dim))
+        self.register_buffer("memory_shape", torch.zeros(0, n_out))
+        self.register_buffer("memory_offset", torch.zeros(0))
+        self.register_buffer("memory_scale", torch.zeros(0))
+
+    @staticmethod
+    def split_shapes(Y):
+        """Return the shapes, offsets and scales of target spectra ``Y``."""
+        offset = Y.mean(-1)
+        centred = Y - offset.unsqueeze(-1)
+        scale = centred.pow(2).mean(-1).sqrt().clamp_min(1e-8)
+        return centred / scale.unsqueeze(-1), offset, scale
+
+    @torch.no_grad()
+    def set_memory(self, z, Y):
+        """Store the latent codes ``z`` and the targets ``Y`` of training pairs.
+
+        Parameters
+        ----------
+        z : torch.Tensor of shape (n_memory, latent_dim)
+            Latent means of the training sources.
+        Y : torch.Tensor of shape (n_memory, n_out)
+            Their (standardised) target spectra.
+
+        Returns
+        -------
+        self : RetrievalDecoder
+            The decoder, with its memory filled.
+        """
+        shape, offset, scale = self.split_shapes(Y)
+        self.memory_z = z.detach().clone()
+        self.memory_shape = shape.detach().clone()
+        self.memory_offset = offset.detach().clone()
+        self.memory_scale = scale.detach().clone()
+        return self
+
+    def resize_memory(self, n_memory):
+        """Make empty memory buffers of ``n_memory`` rows (before loading)."""
+        for name in ("memory_z", "memory_shape", "memory_offset", "memory_scale"):
+            old = getattr(self, name)
+            setattr(self, name, old.new_zeros((n_memory, *old.shape[1:])))
+        return self
+
+    def weights(self, z, keys, exclude=None):
+        """Softmax weights of the memory ``keys`` for the queries ``z``."""
+        sim = F.normalize(z, dim=-1) @ F.normalize(keys, dim=-1).T
+        logits = sim / self.temperature
+        if exclude is not None:
+            logits = logits.masked_fill(exclude, float("-inf"))
+            # a row with nothing left to retrieve falls back to uniform weights
+            empty = exclude.all(-1, keepdim=True)
+            logits = torch.where(empty, torch.zeros_like(logits), logits)
+        return torch.softmax(logits, dim=-1)
+
+    def mix(self, w, shape, offset, scale, correction=None):
+        """Weighted mean shape, put back on the weighted offset and scale."""
+        mixed = w @ shape
+        if correction is not None:
+            mixed = mixed + correction.to(mixed.dtype)
+        return mixed * (w @ scale).unsqueeze(-1) + (w @ offset).unsqueeze(-1)
+
+    def forward(self, z, keys=None, Y=None, correction=None):
+        """Decode ``z`` from the stored memory, or from ``(keys, Y)`` of a batch.
+
+        Parameters
+        ----------
+        z : torch.Tensor of shape (batch, latent_dim)
+            Latent vectors to decode.
+        keys : torch.Tensor of shape (batch, latent_dim), default=None
+            Latent means of the batch, used as the memory in training.
+        Y : torch.Tensor of shape (batch, n_out), default=None
+            Targets of the batch (training only); ``None`` decodes from the
+            stored memory.
+        correction : torch.Tensor of shape (batch, n_out), default=None
+            Added to the mixed shape before it is put back on the retrieved
+            offset and scale (so predictions follow the units of the targets).
+
+        Returns
+        -------
+        recon : torch.Tensor of shape (batch, n_out)
+            Decoded spectra, standardised as the memory's targets are.
+        """
+        if Y is None:
+            if self.memory_z.shape[0] == 0:
+                raise RuntimeError(
+                    "The retrieval decoder has no memory yet: fit the model "
+                    "(or call set_memory) before decoding."
+                )
+            # float64, so that a spectrum's prediction does not depend on the
+            # other rows of its batch (float32 matrix products can)
+            w = self.weights(z.double(), self.memory_z.double())
+            out = self.mix(
+                w,
+                self.memory_shape.double(),
+                self.memory_offset.double(),
+                self.memory_scale.double(),
+                correction,
+            )
+            return out.to(z.dtype)
+        shape, offset, scale = self.split_shapes(Y)
+        exclude = torch.eye(len(Y), dtype=torch.bool, device=Y.device)
+        if self.exclude_similar is not None:
+            corr = shape @ shape.T / shape.shape[-1]
+            exclude = exclude | (corr > self.exclude_similar)
+        w = self.weights(z, keys, exclude)
+        return self.mix(w, shape, offset, scale, correction)
+
+
 class DenseDecoder(nn.Module):
     """Dense decoder from the latent to every point of the target grid."""
 
@@ -127,17 +294,27 @@ class PeakDecoder(nn.Module):
 class SpectroGenVAE(nn.Module):
     """Variational autoencoder from a source spectrum to a target spectrum.
 
-    A 1-D convolutional encoder maps the source spectrum (for example IR) to
-    a latent Gaussian; a decoder maps a latent vector to the target spectrum
-    (for example Raman) on its own grid. With ``decoder="peaks"`` the output
-    is rendered as a sum of peak profiles (the physical prior of SpectroGen),
-    optionally plus a smooth residual; ``decoder="dense"`` is a plain dense
-    decoder.
+    An encoder maps the source spectrum (for example IR) to a latent
+    Gaussian; a decoder maps a latent vector to the target spectrum (for
+    example Raman) on its own grid.
+
+    With ``retrieval=True`` (the default) the decoder is
+    retrieval-augmented: it decodes a latent vector as the weighted mean of
+    the target spectra of the training pairs whose latent codes are most
+    similar (:class:`RetrievalDecoder`), plus a learned correction by the
+    generative ``decoder`` whose weight starts at zero. The encoder is thus
+    trained so that sources that are close in the latent space have similar
+    *targets* (metric learning), which is what carries over to materials the
+    model has never seen. With ``decoder="peaks"`` the correction (or, with
+    ``retrieval=False``, the whole output) is rendered as a sum of peak
+    profiles (the physical prior of SpectroGen), optionally plus a smooth
+    residual; ``decoder="dense"`` is a plain dense decoder.
 
     Inputs are standardised and outputs de-standardised with buffers
     (``x_center``, ``x_scale``, ``y_center``, ``y_scale``) that
     :class:`SpectroGenRegressor` fills from the training data, so a saved
-    state dict holds everything needed to predict.
+    state dict (with the retrieval memory) holds everything needed to
+    predict.
 
     Parameters
     ----------
@@ -147,12 +324,17 @@ class SpectroGenVAE(nn.Module):
         Number of points of the target spectrum.
     latent_dim : int, default=16
         Dimension of the latent space.
-    decoder : {"dense", "peaks"}, default="dense"
-        Plain dense decoder, or peak-profile rendering.
+    decoder : {"dense", "peaks"}, default="peaks"
+        Generative decoder: plain dense layers, or peak-profile rendering.
+    retrieval : bool, default=True
+        Decode by retrieval from the training pairs plus the ``decoder``'s
+        correction (True), or by the ``decoder`` alone (False).
+    encoder : {"dense", "conv"}, default="dense"
+        Dense encoder with input dropout, or a 1-D convolutional one.
     hidden : int, default=256
         Width of the dense layers.
     channels : tuple of int, default=(16, 32, 32)
-        Channels of the three encoder convolutions.
+        Channels of the convolutions of ``encoder="conv"``.
     x_out : array-like of shape (n_out,), default=None
         Target axis, used by the peak decoder (centres and widths are in its
         units). ``None`` uses ``0, 1, ..., n_out - 1``.
@@ -164,13 +346,20 @@ class SpectroGenVAE(nn.Module):
         Add a smooth residual to the peak decoder's output.
     dropout : float, default=0.0
         Dropout after the hidden dense layers (training only).
+    input_dropout : float, default=0.5
+        Dropout on the source points of the dense encoder (training only).
+    temperature : float, default=0.1
+        Softmax temperature of the retrieval (see :class:`RetrievalDecoder`).
+    exclude_similar : float or None, default=None
+        Training pairs whose targets correlate above this value do not
+        retrieve each other during training (see :class:`RetrievalDecoder`).
 
     Examples
     --------
     >>> import torch
     >>> from sktransfer.cross_modal import SpectroGenVAE
-    >>> vae = SpectroGenVAE(n_in=100, n_out=60, latent_dim=4).eval()
-    >>> recon, mu, logvar = vae(torch.zeros(3, 100))
+    >>> vae = SpectroGenVAE(n_in=100, n_out=60, latent_dim=4, retrieval=False)
+    >>> recon, mu, logvar = vae.eval()(torch.zeros(3, 100))
     >>> tuple(recon.shape), tuple(mu.shape)
     ((3, 60), (3, 4))
     """
@@ -180,7 +369,9 @@ class SpectroGenVAE(nn.Module):
         n_in,
         n_out,
         latent_dim=16,
-        decoder="dense",
+        decoder="peaks",
+        retrieval=True,
+        encoder="dense",
         hidden=256,
         channels=(16, 32, 32),
         x_out=None,
@@ -188,12 +379,24 @@ class SpectroGenVAE(nn.Module):
         profile="pseudo_voigt",
         residual=True,
         dropout=0.0,
+        input_dropout=0.5,
+        temperature=0.1,
+        exclude_similar=None,
     ):
         super().__init__()
         self.latent_dim = latent_dim
-        self.encoder = ConvEncoder(
-            latent_dim, channels=channels, hidden=hidden, dropout=dropout
-        )
+        if encoder == "dense":
+            self.encoder = DenseEncoder(
+                n_in, latent_dim, hidden=hidden, dropout=input_dropout
+            )
+        elif encoder == "conv":
+            self.encoder = ConvEncoder(
+                latent_dim, channels=channels, hidden=hidden, dropout=dropout
+            )
+        else:
+            raise ValueError(
+                f"encoder must be 'dense' or 'conv'; got encoder={encoder!r}."
+            )
         if decoder == "dense":
             self.decoder = DenseDecoder(
                 latent_dim, n_out, hidden=hidden, dropout=dropout
@@ -213,6 +416,16 @@ class SpectroGenVAE(nn.Module):
             raise ValueError(
                 f"decoder must be 'dense' or 'peaks'; got decoder={decoder!r}."
             )
+        self.retrieval = None
+        if retrieval:
+            self.retrieval = RetrievalDecoder(
+                latent_dim,
+                n_out,
+                temperature=temperature,
+                exclude_similar=exclude_similar,
+            )
+            # weight of the generative decoder's correction; starts at zero
+            self.correction_weight = nn.Parameter(torch.zeros(()))
         self.register_buffer("x_center", torch.zeros(n_in))
         self.register_buffer("x_scale", torch.ones(()))
         self.register_buffer("y_center", torch.zeros(n_out))
@@ -223,9 +436,9 @@ class SpectroGenVAE(nn.Module):
         """Fill the standardisation buffers from training tensors.
 
         The source is centred per point and divided by one global scale. The
-        target is treated the same with the dense decoder; the peak decoder
-        draws whole spectra, so there the target is only divided by its root
-        mean square.
+        target is treated the same with the dense decoder alone; the peak and
+        retrieval decoders draw whole spectra, so there the target is only
+        divided by its root mean square.
 
         Parameters
         ----------
@@ -241,7 +454,7 @@ class SpectroGenVAE(nn.Module):
         """
         self.x_center.copy_(X.mean(0))
         self.x_scale.fill_(_safe_scale(X - self.x_center))
-        if isinstance(self.decoder, DenseDecoder):
+        if isinstance(self.decoder, DenseDecoder) and self.retrieval is None:
             self.y_center.copy_(Y.mean(0))
         else:
             self.y_center.zero_()
@@ -263,22 +476,52 @@ class SpectroGenVAE(nn.Module):
         """
         return self.encoder((x - self.x_center) / self.x_scale)
 
-    def decode(self, z):
+    def decode(self, z, keys=None, y=None):
         """Decode latent vectors to standardised target spectra.
 
         Parameters
         ----------
         z : torch.Tensor of shape (batch, latent_dim)
             Latent vectors.
+        keys, y : torch.Tensor, default=None
+            Latent means and standardised targets of a training batch, used
+            as the retrieval memory in training; ``None`` decodes from the
+            stored memory.
 
         Returns
         -------
         recon : torch.Tensor of shape (batch, n_out)
             Standardised target spectra.
         """
-        return self.decoder(z)
+        if self.retrieval is None:
+            return self.decoder(z)
+        correction = self.correction_weight * self.decoder(z)
+        return self.retrieval(z, keys, y, correction)
 
-    def forward(self, x):
+    @torch.no_grad()
+    def set_memory(self, x, y):
+        """Encode training sources and store them with their targets.
+
+        Parameters
+        ----------
+        x : torch.Tensor of shape (n_samples, n_in)
+            Source spectra in their own units.
+        y : torch.Tensor of shape (n_samples, n_out)
+            Standardised target spectra.
+
+        Returns
+        -------
+        self : SpectroGenVAE
+            The module (unchanged if it has no retrieval decoder).
+        """
+        if self.retrieval is not None:
+            training = self.training
+            self.eval()
+            self.retrieval.set_memory(self.encode(x)[0], y)
+            self.train(training)
+        return self
+
+    def forward(self, x, y=None):
         """Return ``(recon, mu, logvar)``; ``recon`` is standardised.
 
         In training mode the latent is sampled with the reparametrisation
@@ -289,6 +532,10 @@ class SpectroGenVAE(nn.Module):
         ----------
         x : torch.Tensor of shape (batch, n_in)
             Source spectra in their own units.
+        y : torch.Tensor of shape (batch, n_out), default=None
+            Standardised targets of a training batch: the batch is then its
+            own retrieval memory (each spectrum retrieves the others).
+            ``None`` retrieves from the stored memory.
 
         Returns
         -------
@@ -301,7 +548,24 @@ class SpectroGenVAE(nn.Module):
         z = mu
         if self.training:
             z = mu + torch.randn_like(mu) * torch.exp(0.5 * logvar)
-        return self.decode(z), mu, logvar
+        keys = mu if y is not None else None
+        return self.decode(z, keys, y), mu, logvar
+
+
+class CorrelationLoss(nn.Module):
+    """One minus the mean Pearson correlation of predicted and true spectra.
+
+    Insensitive to the offset and scale of each spectrum, so it rewards the
+    right peaks in the right places, which is how predicted spectra are
+    judged (:func:`sktransfer.metrics.spectral_correlation`).
+    """
+
+    def forward(self, y_pred, y_true):
+        """Return ``1 - mean_i r(y_pred[i], y_true[i])``."""
+        p = y_pred - y_pred.mean(-1, keepdim=True)
+        t = y_true - y_true.mean(-1, keepdim=True)
+        r = (p * t).sum(-1) / (p.norm(dim=-1) * t.norm(dim=-1)).clamp_min(1e-8)
+        return 1.0 - r.mean()
 
 
 def _safe_scale(t):

@@ -2,9 +2,10 @@
 
 import numpy as np
 import torch
-from sklearn.utils._available_if import available_if
+from sklearn.utils.metaestimators import available_if
 from sklearn.utils.validation import validate_data
 from skorch import NeuralNetRegressor
+from skorch.dataset import unpack_data
 
 from .._validation import check_param, check_x_axis
 from ..utils._torch import (
@@ -14,7 +15,7 @@ from ..utils._torch import (
     to_numpy,
     to_tensor,
 )
-from ._modules import SpectroGenVAE, kl_divergence
+from ._modules import CorrelationLoss, SpectroGenVAE, kl_divergence
 
 _PREDICT_BATCH = 1024
 
@@ -130,14 +131,14 @@ class SpectroGenRegressor(NeuralNetRegressor):
         self,
         module=SpectroGenVAE,
         *,
-        beta=10.0,
+        beta=1.0,
         target_axis=None,
         random_state=None,
-        criterion=torch.nn.MSELoss,
-        optimizer=torch.optim.Adam,
+        criterion=CorrelationLoss,
+        optimizer=torch.optim.AdamW,
         lr=1e-3,
-        max_epochs=200,
-        batch_size=32,
+        max_epochs=150,
+        batch_size=512,
         train_split=None,
         verbose=0,
         device="cpu",
@@ -191,7 +192,7 @@ class SpectroGenRegressor(NeuralNetRegressor):
         """
         if not self.warm_start or not self.initialized_:
             self.initialized_ = False
-        return self._train(X, y, _routing_method="fit", **fit_params)
+        return self._train(X, y, **fit_params)
 
     def partial_fit(self, X, y, classes=None, **fit_params):
         """Continue training for ``max_epochs`` epochs (initialise if needed).
@@ -214,8 +215,15 @@ class SpectroGenRegressor(NeuralNetRegressor):
         """
         return self._train(X, y, **fit_params)
 
-    def _train(self, X, y, **fit_params):
+    def _check_params(self):
         check_param(self.beta, "beta", low=0.0)
+        check_param(self.max_epochs, "max_epochs", kind="int", low=1)
+        check_param(self.lr, "lr", low=0.0, closed="neither")
+        if self.batch_size != -1:
+            check_param(self.batch_size, "batch_size", kind="int", low=1)
+
+    def _train(self, X, y, **fit_params):
+        self._check_params()
         if self.device is not None:
             resolve_device(self.device)
         first = not self.initialized_
@@ -231,9 +239,76 @@ class SpectroGenRegressor(NeuralNetRegressor):
                 self.module_.set_scaling(
                     to_tensor(X, self.device), to_tensor(Y, self.device)
                 )
-            Ys = self._scale_target(Y)
-            NeuralNetRegressor.partial_fit(self, X, Ys, **fit_params)
+            Ys = self._scale_target(Y).astype(np.float32)
+            self._memory_data = (X, Ys)
+            self.notify("on_train_begin", X=X, y=Ys)
+            try:
+                self.fit_loop(X, Ys, **fit_params)
+            except KeyboardInterrupt:  # as skorch does: keep what was learned
+                pass
+            self._refresh_memory()
+            self.notify("on_train_end", X=X, y=Ys)
+        del self._memory_data
         return self
+
+    def _refresh_memory(self):
+        """Store the training pairs in the retrieval memory, encoded now."""
+        X, Ys = self._memory_data
+        if getattr(self.module_, "retrieval", None) is None:
+            return
+        codes, shapes = [], []
+        for start in range(0, len(X), _PREDICT_BATCH):
+            codes.append(to_tensor(X[start : start + _PREDICT_BATCH], self.device))
+            shapes.append(to_tensor(Ys[start : start + _PREDICT_BATCH], self.device))
+        self.module_.set_memory(torch.cat(codes), torch.cat(shapes))
+
+    def on_epoch_begin(self, net, dataset_train=None, dataset_valid=None, **kwargs):
+        """Refresh the retrieval memory when a validation split is scored.
+
+        Parameters
+        ----------
+        net : SpectroGenRegressor
+            This estimator (skorch's callback signature).
+        dataset_train, dataset_valid : Dataset or None
+            The training and validation data of the epoch.
+        **kwargs
+            Ignored.
+        """
+        super().on_epoch_begin(
+            net, dataset_train=dataset_train, dataset_valid=dataset_valid, **kwargs
+        )
+        if dataset_valid is not None and hasattr(self, "_memory_data"):
+            self._refresh_memory()
+
+    def train_step_single(self, batch, **fit_params):
+        """One training step; the batch's targets are the retrieval memory.
+
+        Parameters
+        ----------
+        batch : tuple
+            ``(X, y)`` of the mini-batch.
+        **fit_params : dict
+            Passed on to the module's ``forward``.
+
+        Returns
+        -------
+        step : dict
+            ``loss`` and ``y_pred``, as skorch expects.
+        """
+        self._set_training(True)
+        Xi, yi = unpack_data(batch)
+        y_true = to_tensor(yi, self.device) if not torch.is_tensor(yi) else yi
+        y_pred = self.infer(Xi, y=y_true.to(self.device), **fit_params)
+        loss = self.get_loss(y_pred, yi, X=Xi, training=True)
+        if not torch.isfinite(loss):
+            raise ValueError(
+                f"The training loss became {float(loss)} in epoch "
+                f"{len(self.history)}. Scale the spectra to moderate values "
+                "(for example with sktransfer.preprocessing.MinMaxNormalizer), "
+                "or lower lr."
+            )
+        loss.backward()
+        return {"loss": loss, "y_pred": y_pred}
 
     def _check_target(self, y, first):
         y = np.asarray(y, dtype=np.float64)
@@ -434,6 +509,9 @@ class SpectroGenRegressor(NeuralNetRegressor):
                 else to_numpy(x_out)
             )
             self.initialize()
+            n_memory = state.get("retrieval.memory_z")
+            if n_memory is not None and self.module_.retrieval is not None:
+                self.module_.retrieval.resize_memory(int(n_memory.shape[0]))
         super().load_params(
             f_params=f_params, use_safetensors=use_safetensors, **kwargs
         )

@@ -45,6 +45,7 @@ def train_wgan_gp(
     latent_dim,
     torch_generator,
     progress=None,
+    base=None,
 ):
     """Train a (conditional) WGAN-GP in place and return its losses.
 
@@ -76,6 +77,10 @@ def train_wgan_gp(
         Source of every random draw of the loop.
     progress : callable or None
         Wraps the iteration range (e.g. ``tqdm.tqdm``).
+    base : callable or None
+        ``base(rows)`` returns, for a batch of training row indices, the
+        spectra that the generator's output is added to (anchors around
+        measured spectra); ``None`` adds nothing.
 
     Returns
     -------
@@ -92,7 +97,8 @@ def train_wgan_gp(
     opt_g = torch.optim.Adam(generator.parameters(), lr=learning_rate, betas=betas)
     opt_c = torch.optim.Adam(critic.parameters(), lr=learning_rate, betas=betas)
 
-    def fake_batch(lab):
+    def fake_batch(rows):
+        lab = labels[rows]
         z = torch.randn(
             lab.shape[0], latent_dim, generator=torch_generator, device=device
         )
@@ -101,7 +107,8 @@ def train_wgan_gp(
             if conditional
             else None
         )
-        return generator(z, onehot)
+        fake = generator(z, onehot)
+        return fake if base is None else fake + base(rows)
 
     keys = ("critic_loss", "generator_loss", "wasserstein", "gradient_penalty")
     history = {k: np.empty(n_iter) for k in keys}
@@ -112,15 +119,16 @@ def train_wgan_gp(
             idx = draw()
             real, lab = X[idx], labels[idx]
             with torch.no_grad():
-                fake = fake_batch(lab)
+                fake = fake_batch(idx)
             w_dist = critic(real, cond(lab)).mean() - critic(fake, cond(lab)).mean()
             gp = gradient_penalty(critic, real, fake, cond(lab), torch_generator)
             loss_c = -w_dist + gp_weight * gp
             opt_c.zero_grad(set_to_none=True)
             loss_c.backward()
             opt_c.step()
-        lab = labels[draw()]
-        loss_g = -critic(fake_batch(lab), cond(lab)).mean()
+        idx = draw()
+        lab = labels[idx]
+        loss_g = -critic(fake_batch(idx), cond(lab)).mean()
         opt_g.zero_grad(set_to_none=True)
         loss_g.backward()
         opt_g.step()

@@ -6,29 +6,87 @@ import torch
 from numpy.testing import assert_allclose
 
 from sktransfer.cross_modal import SpectroGenVAE
-from sktransfer.cross_modal._modules import PeakDecoder, kl_divergence
-from sktransfer.peaks._profiles import render_peaks
+from sktransfer.cross_modal._modules import (
+    CorrelationLoss,
+    PeakDecoder,
+    RetrievalDecoder,
+    kl_divergence,
+)
 
 
 @pytest.mark.parametrize("n_in, n_out", [(1, 2), (37, 5), (300, 120)])
-def test_vae_shapes_follow_the_data(n_in, n_out):
-    vae = SpectroGenVAE(n_in, n_out, latent_dim=3, hidden=8, channels=(4, 4))
+@pytest.mark.parametrize("retrieval", [False, True])
+def test_vae_shapes_follow_the_data(n_in, n_out, retrieval):
+    vae = SpectroGenVAE(n_in, n_out, latent_dim=3, hidden=8, retrieval=retrieval)
+    vae.set_memory(torch.randn(7, n_in), torch.randn(7, n_out))
     recon, mu, logvar = vae(torch.randn(5, n_in))
     assert recon.shape == (5, n_out)
     assert mu.shape == logvar.shape == (5, 3)
 
 
+def test_retrieval_without_memory_is_a_clear_error():
+    vae = SpectroGenVAE(10, 6, latent_dim=2, hidden=8).eval()
+    with pytest.raises(RuntimeError, match="no memory"):
+        vae(torch.randn(2, 10))
+
+
 def test_eval_mode_decodes_the_mean():
-    vae = SpectroGenVAE(20, 10, latent_dim=4, hidden=8)
+    vae = SpectroGenVAE(20, 10, latent_dim=4, hidden=8, retrieval=False)
     x = torch.randn(6, 20)
     vae.train()
     a, mu, _ = vae(x)
     b, _, _ = vae(x)
-    assert not torch.equal(a, b)  # sampled latents
+    assert not torch.equal(a, b)  # sampled latents (and input dropout)
     vae.eval()
     c, mu_eval, _ = vae(x)
     assert torch.equal(c, vae.decode(mu_eval))
     assert torch.equal(c, vae(x)[0])
+
+
+def test_retrieval_picks_the_nearest_memory_target_at_low_temperature():
+    keys = torch.eye(3)
+    Y = torch.tensor([[0.0, 1.0, 5.0, 2.0], [3.0, 3.0, 1.0, 0.0], [1.0, 2.0, 3.0, 4.0]])
+    dec = RetrievalDecoder(latent_dim=3, n_out=4, temperature=1e-3)
+    dec.set_memory(keys, Y)
+    z = torch.tensor([[0.1, 0.0, 2.0], [5.0, 0.2, 0.1]])  # nearest: 2, then 0
+    assert_allclose(dec(z).numpy(), Y[[2, 0]].numpy(), atol=1e-5)
+
+
+def test_retrieval_mixes_shapes_then_offsets_and_scales():
+    rng = np.random.default_rng(0)
+    Y = rng.normal(size=(4, 6)) * [[1.0], [5.0], [0.2], [2.0]] + [[0], [3], [-1], [9]]
+    dec = RetrievalDecoder(latent_dim=2, n_out=6, temperature=1e6)  # ~uniform
+    dec.set_memory(torch.randn(4, 2), torch.as_tensor(Y, dtype=torch.float32))
+    out = dec(torch.randn(1, 2)).numpy()[0]
+    offset, scale = Y.mean(1), Y.std(1)
+    shape = (Y - offset[:, None]) / scale[:, None]
+    expected = shape.mean(0) * scale.mean() + offset.mean()
+    assert_allclose(out, expected, rtol=1e-4, atol=1e-4)
+
+
+def test_training_batch_does_not_retrieve_itself_or_near_copies():
+    Y = torch.tensor(
+        [[0.0, 1.0, 0.0, 0.0], [0.0, 1.1, 0.0, 0.0], [0.0, 0.0, 0.0, 2.0]]
+    )
+    keys = torch.tensor([[1.0, 0.0], [1.0, 0.05], [0.0, 1.0]])
+    dec = RetrievalDecoder(latent_dim=2, n_out=4, temperature=1e-3, exclude_similar=0.8)
+    out = dec(keys, keys, Y)
+    # 0 and 1 are near-copies (r = 1 > 0.8): each must fall back on row 2
+    assert_allclose(out[0].numpy(), Y[2].numpy(), atol=1e-5)
+    assert_allclose(out[1].numpy(), Y[2].numpy(), atol=1e-5)
+    loose = RetrievalDecoder(latent_dim=2, n_out=4, temperature=1e-3)
+    assert_allclose(loose(keys, keys, Y)[0].numpy(), Y[1].numpy(), atol=1e-5)
+
+
+def test_correlation_loss_is_one_minus_pearson_r():
+    rng = np.random.default_rng(1)
+    P, T = rng.normal(size=(2, 5, 30))
+    r = [np.corrcoef(p, t)[0, 1] for p, t in zip(P, T)]
+    got = CorrelationLoss()(torch.as_tensor(P), torch.as_tensor(T))
+    assert float(got) == pytest.approx(1 - np.mean(r), rel=1e-9)
+    # blind to offset and scale of each spectrum
+    same = CorrelationLoss()(torch.as_tensor(3 * T + 7), torch.as_tensor(T))
+    assert float(same) == pytest.approx(0.0, abs=1e-12)
 
 
 def test_kl_divergence_closed_form():
@@ -44,36 +102,34 @@ def test_set_scaling_standardises():
     rng = np.random.default_rng(0)
     X = torch.as_tensor(rng.normal(5.0, 3.0, (50, 8)), dtype=torch.float32)
     Y = torch.as_tensor(rng.normal(-2.0, 7.0, (50, 6)), dtype=torch.float32)
-    vae = SpectroGenVAE(8, 6).set_scaling(X, Y)
+    vae = SpectroGenVAE(8, 6, decoder="dense", retrieval=False).set_scaling(X, Y)
     Ys = (Y - vae.y_center) / vae.y_scale
     assert_allclose(Ys.mean(0).numpy(), 0, atol=1e-5)
     assert float(Ys.pow(2).mean()) == pytest.approx(1.0, rel=1e-5)
-    peaks = SpectroGenVAE(8, 6, decoder="peaks").set_scaling(X, Y)
-    assert float(peaks.y_center.abs().max()) == 0.0  # whole spectra, not deviations
-    assert float(peaks.y_scale) == pytest.approx(float(Y.pow(2).mean().sqrt()))
+    for kw in ({"decoder": "peaks", "retrieval": False}, {}):
+        whole = SpectroGenVAE(8, 6, **kw).set_scaling(X, Y)
+        assert float(whole.y_center.abs().max()) == 0.0  # whole spectra
+        assert float(whole.y_scale) == pytest.approx(float(Y.pow(2).mean().sqrt()))
 
 
-def test_peak_decoder_renders_peak_profiles():
-    x = np.linspace(100.0, 1100.0, 200)
-    dec = PeakDecoder(latent_dim=3, x_out=x, n_peaks=5, hidden=8, residual=False)
-    z = torch.randn(4, 3)
-    out = dec(z)
-    h = dec.trunk(z)
-    a, b, c, d = dec.peaks(h).view(-1, 4, 5).unbind(1)
-    center = 100.0 + 1000.0 * torch.sigmoid(a)
-    fwhm = dec._w_min + (dec._w_max - dec._w_min) * torch.sigmoid(c)
-    ref = render_peaks(
-        dec.x_out,
-        center,
-        torch.nn.functional.softplus(b),
-        fwhm,
-        torch.sigmoid(d),
-        profile="pseudo_voigt",
+def test_peak_decoder_draws_the_peaks_its_outputs_describe():
+    x = np.linspace(100.0, 1100.0, 201)
+    dec = PeakDecoder(
+        latent_dim=3, x_out=x, n_peaks=2, hidden=8, profile="gaussian", residual=False
     )
-    assert_allclose(out.detach().numpy(), ref.detach().numpy(), rtol=1e-5)
-    assert (out >= 0).all()  # sums of peaks with non-negative heights
-    assert center.min() >= 100.0 and center.max() <= 1100.0
-    assert fwhm.min() >= 2 * (1000.0 / 199) - 1e-4
+    with torch.no_grad():
+        dec.peaks.weight.zero_()
+        # rows: centre logits, height pre-softplus, width logits, shape logits
+        dec.peaks.bias.copy_(torch.tensor([0.0, 1.0, 2.0, 0.5, 0.0, 0.0, 0.0, 0.0]))
+    out = dec(torch.randn(2, 3)).detach().numpy()
+    centre = 100.0 + 1000.0 / (1 + np.exp([-0.0, -1.0]))
+    height = np.log1p(np.exp([2.0, 0.5]))
+    fwhm = dec._w_min + (dec._w_max - dec._w_min) * 0.5
+    truth = sum(
+        h * np.exp(-4 * np.log(2) * (x - c) ** 2 / fwhm**2)
+        for c, h in zip(centre, height)
+    )
+    assert_allclose(out, np.stack([truth, truth]), rtol=1e-4, atol=1e-5)
 
 
 def test_peak_decoder_is_differentiable_in_every_peak_parameter():
@@ -82,6 +138,7 @@ def test_peak_decoder_is_differentiable_in_every_peak_parameter():
     assert dec.peaks.weight.grad.abs().sum(1).view(4, 3).min() > 0
 
 
-def test_unknown_decoder_is_an_error():
-    with pytest.raises(ValueError, match="decoder must be"):
-        SpectroGenVAE(10, 10, decoder="spline")
+@pytest.mark.parametrize("param", ["decoder", "encoder"])
+def test_unknown_decoder_or_encoder_is_an_error(param):
+    with pytest.raises(ValueError, match=f"{param} must be"):
+        SpectroGenVAE(10, 10, **{param: "spline"})
