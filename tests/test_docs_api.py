@@ -24,6 +24,8 @@ NO_GUIDE_LINK = {
     "cross_modal.SpectroGenRegressor",
     "cross_modal.SpectroGenVAE",
     "utils.all_estimators",
+    "datasets.anion_group",
+    "datasets.formula_elements",
 }
 
 

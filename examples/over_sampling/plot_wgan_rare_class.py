@@ -122,7 +122,7 @@ else:
         f" WGAN-GP ({gan:.3f}) does not beat {simple_name} ({simple:.3f}), "
         "which costs a fraction of a GAN's training."
     )
-print(textwrap.fill(verdict, width=72))
+print(textwrap.fill(verdict, width=72, break_on_hyphens=False))
 
 # %%
 # Do the generated spectra look real?
