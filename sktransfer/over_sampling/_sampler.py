@@ -9,6 +9,7 @@ from imblearn.over_sampling.base import BaseOverSampler
 from imblearn.utils import check_target_type
 from scipy.ndimage import gaussian_filter1d
 from sklearn.neighbors import NearestNeighbors
+from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import check_is_fitted, validate_data
 
 from sktransfer._validation import check_param
@@ -264,18 +265,19 @@ class WGANGPOverSampler(BaseOverSampler):
         self : WGANGPOverSampler
             The fitted sampler.
         """
+        check_classification_targets(y)
         super().fit(X, y)  # validates and sets sampling_strategy_
         X, y, _ = self._check_X_y(X, y)
         return self._train(X, y)
 
     def _fit_resample(self, X, y):
+        n_new = sum(self.sampling_strategy_.values())
+        _check_memory(len(y) + 2 * n_new, X.shape[1], X.dtype.itemsize)
         self._train(X, y)
         labels = [
             np.full(n, c, dtype=y.dtype) for c, n in self.sampling_strategy_.items()
         ]
         y_new = np.concatenate([y, *labels])
-        n_new = len(y_new) - len(y)
-        _check_memory(len(y_new), X.shape[1], X.dtype.itemsize)
         X_res = np.empty((len(y_new), X.shape[1]), dtype=X.dtype)
         X_res[: len(X)] = X
         X_res[len(X) :] = self.sample(n_new, y=y_new[len(y) :])
@@ -289,6 +291,7 @@ class WGANGPOverSampler(BaseOverSampler):
         index = {c: i for i, c in enumerate(self.classes_.tolist())}
         for c, n_new in self.sampling_strategy_.items():
             if n_new and counts[index[c]] < 2:
+                c = c.item() if isinstance(c, np.generic) else c
                 raise ValueError(
                     f"Class {c!r} has 1 sample; WGANGPOverSampler needs at least "
                     "2 spectra in every class it generates. Leave it out with a "
@@ -378,6 +381,7 @@ class WGANGPOverSampler(BaseOverSampler):
         """
         check_is_fitted(self, "generators_")
         check_param(n_samples, "n_samples", kind="int", low=0)
+        _check_memory(n_samples, self.n_features_in_, 8)
         labels = np.asarray(y)
         if labels.ndim == 0:
             labels = np.full(n_samples, labels[()], dtype=self.classes_.dtype)
@@ -390,7 +394,6 @@ class WGANGPOverSampler(BaseOverSampler):
             raise ValueError(
                 f"y contains class(es) {sorted(unknown, key=str)} not seen in fit."
             )
-        _check_memory(n_samples, self.n_features_in_, 8)
         out = np.empty((n_samples, self.n_features_in_))
         for c in np.unique(labels).tolist():
             rows = np.flatnonzero(labels == c)
