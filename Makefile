@@ -55,6 +55,7 @@ format: $(STAMP)
 
 docs: $(STAMP)
 	$(VENV)/bin/sphinx-build -W --keep-going -b html docs docs/_build/html
+	$(PY) docs/check_build.py docs/_build/html
 
 clean:
 	rm -rf $(VENV) $(MIN_VENV) docs/_build docs/auto_examples docs/generated .pytest_cache

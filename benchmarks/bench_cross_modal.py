@@ -23,7 +23,6 @@ import time
 
 import numpy as np
 import torch
-from scipy.signal import find_peaks
 from sklearn.cross_decomposition import PLSRegression
 from sklearn.dummy import DummyRegressor
 from sklearn.linear_model import Ridge
@@ -32,7 +31,11 @@ from sklearn.neighbors import KNeighborsRegressor
 
 from sktransfer.cross_modal import SpectroGenRegressor
 from sktransfer.datasets import load_rruff
-from sktransfer.metrics import spectral_correlation, spectral_correlation_scorer
+from sktransfer.metrics import (
+    peak_recall,
+    spectral_correlation,
+    spectral_correlation_scorer,
+)
 
 
 def minmax(Y):
@@ -40,24 +43,10 @@ def minmax(Y):
     return (Y - lo) / np.where(hi > lo, hi - lo, 1.0)
 
 
-def peak_recall(y_true, y_pred, axis, n_peaks=5, tol=10.0, prominence=0.05):
-    """Share of the measured spectrum's strongest peaks found in the prediction."""
-    t, p = minmax(y_true[None])[0], minmax(y_pred[None])[0]
-    idx, props = find_peaks(t, prominence=prominence)
-    if len(idx) == 0:
-        return np.nan
-    top = idx[np.argsort(props["prominences"])[::-1][:n_peaks]]
-    found, _ = find_peaks(p, prominence=prominence)
-    if len(found) == 0:
-        return 0.0
-    dist = np.abs(axis[top][:, None] - axis[found][None, :]).min(1)
-    return float(np.mean(dist <= tol))
-
-
 def scores(Y, P, axis):
     r = spectral_correlation(Y, P, multioutput="raw_values")
     rmse = np.sqrt(np.mean((minmax(Y) - minmax(P)) ** 2, axis=1))
-    recall = np.array([peak_recall(y, p, axis) for y, p in zip(Y, P)])
+    recall = peak_recall(Y, P, x_axis=axis, multioutput="raw_values")
     return r, rmse, recall
 
 

@@ -1,11 +1,13 @@
 """Metrics for spectra: per-spectrum agreement and "generated looks real" tests.
 
 :func:`spectral_correlation` and :func:`spectral_rmse` compare matching rows
-of two spectra matrices (with sklearn scorers for model selection);
+of two spectra matrices (with sklearn scorers for model selection),
+:func:`peak_recall` checks that a predicted spectrum has the measured peaks;
 :func:`two_sample_accuracy` and :func:`kmeans_indistinguishability` measure
 how well generated spectra can be told apart from real ones.
 """
 
+from sktransfer.metrics._peak_recall import peak_recall
 from sktransfer.metrics._scorer import (
     get_scorer,
     get_scorer_names,
@@ -22,6 +24,7 @@ __all__ = [
     "get_scorer",
     "get_scorer_names",
     "kmeans_indistinguishability",
+    "peak_recall",
     "spectral_correlation",
     "spectral_correlation_scorer",
     "spectral_rmse",

@@ -22,6 +22,8 @@ _SCORERS = {
 def get_scorer_names():
     """Names accepted by :func:`get_scorer`: sktransfer's and sklearn's.
 
+    Read more in the :ref:`User Guide <metrics>`.
+
     Returns
     -------
     names : list of str
@@ -43,6 +45,8 @@ def get_scorer(scoring):
     scorers; every other value is passed to :func:`sklearn.metrics.get_scorer`.
     sklearn does not know sktransfer's names, so pass the returned object (not
     the string) to ``GridSearchCV(scoring=...)`` or ``cross_validate``.
+
+    Read more in the :ref:`User Guide <metrics>`.
 
     Parameters
     ----------

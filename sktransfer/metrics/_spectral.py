@@ -53,6 +53,8 @@ def spectral_correlation(y_true, y_pred, *, multioutput="uniform_average"):
     the predicted spectrum has the right shape (peak positions and relative
     heights), whatever its offset and scale.
 
+    Read more in the :ref:`User Guide <metrics>`.
+
     Parameters
     ----------
     y_true : array-like of shape (n_samples, n_features) or (n_features,)
@@ -113,6 +115,8 @@ def spectral_correlation(y_true, y_pred, *, multioutput="uniform_average"):
 
 def spectral_rmse(y_true, y_pred, *, multioutput="uniform_average"):
     """Root-mean-square error between matching spectra, row by row.
+
+    Read more in the :ref:`User Guide <metrics>`.
 
     Parameters
     ----------

@@ -35,6 +35,8 @@ def two_sample_accuracy(real, generated, *, estimator=None, cv=5, random_state=N
     generated spectra are indistinguishable from the real ones for that
     classifier.
 
+    Read more in the :ref:`User Guide <metrics>`.
+
     Parameters
     ----------
     real : array-like of shape (n_real, n_features)
@@ -137,6 +139,8 @@ def kmeans_indistinguishability(
     K-means. If the generated spectra look real, the clusters do not follow
     the real/generated split. The score is the balanced accuracy of the best
     matching of the two clusters to the two groups.
+
+    Read more in the :ref:`User Guide <metrics>`.
 
     Parameters
     ----------

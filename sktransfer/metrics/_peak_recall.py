@@ -1,0 +1,139 @@
+"""Peak recall: the share of a measured spectrum's strongest peaks predicted."""
+
+import numbers
+
+import numpy as np
+from scipy.signal import find_peaks
+
+from sktransfer._validation import check_x_axis
+from sktransfer.metrics._spectral import _aggregate, _check_spectra_pair
+
+
+def _minmax_rows(Y):
+    """Scale each row to [0, 1]; a constant row becomes zeros."""
+    lo = Y.min(axis=1, keepdims=True)
+    span = Y.max(axis=1, keepdims=True) - lo
+    return (Y - lo) / np.where(span > 0, span, 1.0)
+
+
+def peak_recall(
+    y_true,
+    y_pred,
+    *,
+    x_axis=None,
+    n_peaks=5,
+    tolerance=10.0,
+    prominence=0.05,
+    multioutput="uniform_average",
+):
+    """Share of each measured spectrum's strongest peaks found in its prediction.
+
+    For every pair of spectra, the ``n_peaks`` most prominent peaks of the
+    measured spectrum are compared with all the peaks of the predicted one: a
+    measured peak counts as recalled when the prediction has a peak within
+    ``tolerance`` of its position. This is what a spectroscopist identifying a
+    material looks at; a smooth "average" prediction can correlate well with
+    the measured spectrum and still miss its peaks.
+
+    Read more in the :ref:`User Guide <metrics>`.
+
+    Parameters
+    ----------
+    y_true : array-like of shape (n_samples, n_features) or (n_features,)
+        Measured spectra, one per row; a 1-D array is one spectrum.
+    y_pred : array-like of the same shape as ``y_true``
+        Predicted spectra.
+    x_axis : array-like of shape (n_features,), default=None
+        The spectral axis (e.g. Raman shift in cm-1), strictly monotonic.
+        ``None`` uses the feature index, so ``tolerance`` is then in points.
+    n_peaks : int, default=5
+        Number of most prominent measured peaks to look for. A spectrum with
+        fewer peaks is scored on the peaks it has.
+    tolerance : float, default=10.0
+        Largest distance, in the units of ``x_axis``, between a measured peak
+        and a predicted one for the peak to count as recalled.
+    prominence : float, default=0.05
+        Smallest prominence of a peak, as a fraction of the spectrum's range:
+        both spectra are scaled to [0, 1] before the peaks are searched with
+        :func:`scipy.signal.find_peaks`.
+    multioutput : {"raw_values", "uniform_average"} or array-like of shape \
+            (n_samples,), default="uniform_average"
+        ``"raw_values"`` returns one recall per spectrum, ``"uniform_average"``
+        their mean, and an array of non-negative weights their weighted mean.
+
+    Returns
+    -------
+    recall : float or ndarray of shape (n_samples,)
+        Recall in ``[0, 1]``. With ``"raw_values"``, a measured spectrum
+        without any peak gets NaN (there is nothing to recall); the averages
+        leave those spectra out.
+
+    Raises
+    ------
+    ValueError
+        If the shapes differ, a parameter is out of range, or no measured
+        spectrum has a peak and an average is asked for.
+
+    See Also
+    --------
+    spectral_correlation : Per-spectrum Pearson correlation.
+
+    Notes
+    -----
+    Recall does not penalise extra peaks: a prediction with peaks everywhere
+    (an average over many different spectra, say) recalls most measured
+    peaks. Report it beside :func:`spectral_correlation`, which does.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from sktransfer.metrics import peak_recall
+    >>> x = np.arange(100.0)
+    >>> def peaks(*centres):
+    ...     return sum(np.exp(-0.5 * ((x - c) / 2.0) ** 2) for c in centres)
+    >>> measured = peaks(20, 50, 80)
+    >>> float(peak_recall(measured, peaks(22, 50), x_axis=x, tolerance=3.0))
+    0.6666666666666666
+    """
+    y_true, y_pred = _check_spectra_pair(y_true, y_pred)
+    x = check_x_axis(x_axis, y_true.shape[1])
+    if not isinstance(n_peaks, numbers.Integral) or n_peaks < 1:
+        raise ValueError(f"n_peaks must be an integer >= 1; got {n_peaks!r}.")
+    for name, value in (("tolerance", tolerance), ("prominence", prominence)):
+        if not isinstance(value, numbers.Real) or not np.isfinite(value) or value < 0:
+            raise ValueError(f"{name} must be a finite number >= 0; got {value!r}.")
+    if not np.all(np.isfinite(y_true)) or not np.all(np.isfinite(y_pred)):
+        raise ValueError("y_true and y_pred must not contain NaN or infinity.")
+
+    true01, pred01 = _minmax_rows(y_true), _minmax_rows(y_pred)
+    recall = np.full(len(true01), np.nan)
+    for i, (t, p) in enumerate(zip(true01, pred01)):
+        idx, props = find_peaks(t, prominence=prominence)
+        if len(idx) == 0:
+            continue
+        order = np.argsort(props["prominences"], kind="stable")[::-1]
+        top = x[idx[order[:n_peaks]]]
+        found = x[find_peaks(p, prominence=prominence)[0]]
+        if len(found) == 0:
+            recall[i] = 0.0
+            continue
+        distance = np.abs(top[:, None] - found[None, :]).min(axis=1)
+        recall[i] = np.mean(distance <= tolerance)
+
+    if isinstance(multioutput, str) and multioutput == "raw_values":
+        return recall
+    valid = ~np.isnan(recall)
+    if not valid.any():
+        raise ValueError(
+            "No spectrum of y_true has a peak of the given prominence; peak "
+            "recall is undefined."
+        )
+    if not isinstance(multioutput, str):
+        weights = np.asarray(multioutput, dtype=np.float64)
+        if weights.ndim != 1 or len(weights) != len(recall):
+            raise ValueError(
+                "multioutput weights must be 1-D, one per spectrum; got shape "
+                f"{weights.shape} for {len(recall)} spectra."
+            )
+        multioutput = weights[valid]
+    return _aggregate(recall[valid], multioutput)

@@ -1,0 +1,105 @@
+import numpy as np
+import pytest
+
+from sktransfer.metrics import peak_recall
+
+X = np.arange(100.0)
+
+
+def spectrum(*peaks, width=2.0):
+    """Sum of Gaussians; each peak is a centre or a (centre, height) pair."""
+    out = np.zeros_like(X)
+    for p in peaks:
+        centre, height = p if isinstance(p, tuple) else (p, 1.0)
+        out += height * np.exp(-0.5 * ((X - centre) / width) ** 2)
+    return out
+
+
+def test_two_of_three_peaks_within_tolerance():
+    measured = spectrum(20, 50, 80)
+    predicted = spectrum(22, 50)
+    assert peak_recall(measured, predicted, x_axis=X, tolerance=3.0) == 2 / 3
+    # 22 is 2 points from 20: outside a tolerance of 1
+    assert peak_recall(measured, predicted, x_axis=X, tolerance=1.0) == 1 / 3
+
+
+def test_only_the_strongest_measured_peaks_count():
+    measured = spectrum((20, 1.0), (50, 0.8), (80, 0.3))
+    # the two strongest are 20 and 50; a prediction with only 80 recalls none
+    assert peak_recall(measured, spectrum(80), n_peaks=2) == 0.0
+    assert peak_recall(measured, spectrum(20), n_peaks=2) == 0.5
+    # with all three, the peak at 80 counts
+    assert peak_recall(measured, spectrum(20, 80), n_peaks=3) == 2 / 3
+
+
+def test_tolerance_is_in_axis_units():
+    axis = 400.0 + 2.0 * X  # cm-1, 2 cm-1 per point
+    measured, predicted = spectrum(20), spectrum(24)  # 4 points = 8 cm-1 apart
+    assert peak_recall(measured, predicted, x_axis=axis, tolerance=10.0) == 1.0
+    assert peak_recall(measured, predicted, x_axis=axis, tolerance=5.0) == 0.0
+    # without an axis the distance is 4 points
+    assert peak_recall(measured, predicted, tolerance=5.0) == 1.0
+    # a descending axis gives the same distances
+    assert peak_recall(measured, predicted, x_axis=axis[::-1], tolerance=10.0) == 1.0
+
+
+def test_weak_bumps_below_the_prominence_are_not_peaks():
+    measured = spectrum((20, 1.0), (60, 0.03))
+    # the bump at 60 has 3 % of the range: not a peak at the default 5 %
+    assert peak_recall(measured, spectrum(20)) == 1.0
+    assert peak_recall(measured, spectrum(20), prominence=0.01) == 0.5
+
+
+def test_scale_and_offset_do_not_matter():
+    measured = spectrum(20, 50, 80)
+    predicted = 1000.0 * spectrum(20, 50) + 7.0
+    assert peak_recall(measured, predicted, tolerance=1.0) == 2 / 3
+
+
+def test_raw_values_and_averages():
+    Y = np.vstack([spectrum(20, 50), spectrum(30), np.ones_like(X)])
+    P = np.vstack([spectrum(20, 50), spectrum(70), spectrum(30)])
+    raw = peak_recall(Y, P, tolerance=2.0, multioutput="raw_values")
+    # the flat measured spectrum has nothing to recall
+    np.testing.assert_array_equal(raw, [1.0, 0.0, np.nan])
+    assert peak_recall(Y, P, tolerance=2.0) == 0.5
+    assert peak_recall(Y, P, tolerance=2.0, multioutput=[3.0, 1.0, 5.0]) == 0.75
+
+
+def test_flat_prediction_recalls_nothing():
+    assert peak_recall(spectrum(20), np.zeros_like(X)) == 0.0
+
+
+def test_inputs_are_not_modified():
+    Y = np.vstack([spectrum(20, 50), spectrum(30)])
+    P = Y[::-1].copy()
+    Y0, P0 = Y.copy(), P.copy()
+    peak_recall(Y, P, x_axis=X)
+    np.testing.assert_array_equal(Y, Y0)
+    np.testing.assert_array_equal(P, P0)
+
+
+@pytest.mark.parametrize(
+    "kwargs, match",
+    [
+        ({"n_peaks": 0}, "n_peaks"),
+        ({"n_peaks": 2.5}, "n_peaks"),
+        ({"tolerance": -1.0}, "tolerance"),
+        ({"prominence": np.nan}, "prominence"),
+        ({"x_axis": np.arange(5.0)}, "x_axis"),
+        ({"multioutput": "mean"}, "multioutput"),
+        ({"multioutput": [1.0, 2.0]}, "weights"),
+    ],
+)
+def test_bad_parameters_raise(kwargs, match):
+    with pytest.raises(ValueError, match=match):
+        peak_recall(spectrum(20), spectrum(20), **kwargs)
+
+
+def test_bad_data_raise():
+    with pytest.raises(ValueError, match="same shape"):
+        peak_recall(spectrum(20), spectrum(20)[:50])
+    with pytest.raises(ValueError, match="NaN"):
+        peak_recall(spectrum(20), np.full_like(X, np.nan))
+    with pytest.raises(ValueError, match="undefined"):
+        peak_recall(np.ones_like(X), spectrum(20))
