@@ -46,7 +46,7 @@ def on_grid(x, y, grid):
 
 def _to_grid(data, modality, grid, xrd_profile, xrd_fwhm):
     """One file on ``grid``: values, with NaN where the file has no data."""
-    if modality != "xrd":
+    if modality != "xrd" or data.format != "dif":  # measured spectra and scans
         return on_grid(data.x, data.y, grid)
     lo, hi = data.metadata.get("TWO_THETA_RANGE", (-np.inf, np.inf))
     eta = profile_eta(xrd_profile)
@@ -82,7 +82,7 @@ def _normalize(values, grid, how):
     )
 
 
-def _preference(desc, data, grid):
+def _preference(desc, data, grid, xrd_prefer="measured"):
     """Sort key of candidate files of one id and modality (smallest wins)."""
     lo, hi = np.min(data.x), np.max(data.x)
     coverage = _covered(lo, hi, grid).mean() if desc["modality"] != "xrd" else 1.0
@@ -92,7 +92,8 @@ def _preference(desc, data, grid):
         if laser in _LASER_PREFERENCE
         else len(_LASER_PREFERENCE)
     )
-    kind_rank = 0 if desc["kind"] in ("Processed", "DIF") else 1
+    preferred = ("Processed", "DIF" if xrd_prefer == "dif" else "XY")
+    kind_rank = 0 if desc["kind"] in preferred else 1
     return (kind_rank, -round(coverage, 2), laser_rank, desc["file"])
 
 
@@ -144,6 +145,7 @@ def load_rruff(
     outside="nan",
     xrd_profile="gaussian",
     xrd_fwhm=0.2,
+    xrd_prefer="measured",
     on_error="raise",
     as_frame=False,
 ):
@@ -155,8 +157,9 @@ def load_rruff(
     else from the DIF table layout. Files are joined on the base RRUFF id
     (``R040129`` for ``R040129-1``), taken from the ``RRUFFID`` header, else
     from the file name; two different ids are never paired. Each spectrum is
-    linearly interpolated onto the grid of its modality; DIF peak lists are
-    rendered as a sum of ``xrd_profile`` peaks of width ``xrd_fwhm``.
+    linearly interpolated onto the grid of its modality (measured powder-XRD
+    scans too, ``kind="XY"``); DIF peak lists (``kind="DIF"``) are rendered
+    as a sum of ``xrd_profile`` peaks of width ``xrd_fwhm``.
 
     Read more in the :ref:`User Guide <datasets>`.
 
@@ -198,6 +201,10 @@ def load_rruff(
         Peak shape used to render DIF peak lists (pseudo-Voigt: half/half).
     xrd_fwhm : float, default=0.2
         Full width at half maximum of rendered DIF peaks, degrees 2-theta.
+    xrd_prefer : {"measured", "dif"}, default="measured"
+        With ``pair=True``, which XRD file a sample gets when it has both a
+        measured scan and a DIF peak list: the measured diffractogram, or the
+        computed stick pattern of the DIF file.
     on_error : {"raise", "skip"}, default="raise"
         ``"raise"``: one ValueError listing every file that could not be read.
         ``"skip"``: leave them out and list them in ``skipped``.
@@ -219,7 +226,7 @@ def load_rruff(
         With ``pair=False``: ``data`` and ``axis`` (also under the modality's
         own names, e.g. ``raman`` and ``raman_axis``), ``modality``,
         ``rruff_ids``, ``sample_ids`` (with sub-sample suffix, e.g.
-        ``R040068-3``), ``species``, ``kind`` ("RAW"/"Processed"/"DIF"),
+        ``R040068-3``), ``species``, ``kind`` ("RAW"/"Processed"/"DIF"/"XY"),
         ``laser_nm``, ``orientation``, ``pair_key`` (shared by the RAW and
         the Processed file of one measurement), ``metadata``, ``files``,
         ``coverage``, ``dropped`` and ``skipped``.
@@ -255,6 +262,7 @@ def load_rruff(
     if not isinstance(pair, bool):
         raise ValueError(f"pair must be True or False, got {pair!r}.")
     _check_args(kind, normalize, outside, xrd_profile, xrd_fwhm, on_error)
+    check_option(xrd_prefer, "xrd_prefer", ("measured", "dif"))
     grids = {
         "ir": _grid(ir_axis, "ir"),
         "raman": _grid(raman_axis, "raman"),
@@ -279,7 +287,7 @@ def load_rruff(
     found = sorted({d["modality"] for d, _ in records})
     args = (grids, normalize, outside, xrd_profile, xrd_fwhm, as_frame)
     if pair:
-        data = _load_paired(records, found, require, *args)
+        data = _load_paired(records, found, require, *args, xrd_prefer=xrd_prefer)
     else:
         data = _load_unpaired(records, found, modality, *args)
     data.skipped = failures
@@ -344,7 +352,9 @@ def _load_unpaired(records, found, modality, grids, normalize, outside, *rest):
     )
 
 
-def _load_paired(records, found, require, grids, normalize, outside, *rest):
+def _load_paired(
+    records, found, require, grids, normalize, outside, *rest, xrd_prefer="measured"
+):
     xrd_profile, xrd_fwhm, as_frame = rest
     require = as_modalities(require, "require")
     for m in require:
@@ -364,7 +374,9 @@ def _load_paired(records, found, require, grids, normalize, outside, *rest):
     for rid in ids:
         picks = {}
         for m, candidates in by_id[rid].items():
-            picks[m] = min(candidates, key=lambda r, m=m: _preference(*r, grids[m]))
+            picks[m] = min(
+                candidates, key=lambda r, m=m: _preference(*r, grids[m], xrd_prefer)
+            )
         chosen.append(picks)
     out = Bunch()
     keep = np.ones(len(ids), dtype=bool)

@@ -26,9 +26,9 @@ def _modality(meta, parts, fmt):
     return None
 
 
-def _kind(meta, name, modality):
+def _kind(meta, name, modality, fmt):
     if modality == "xrd":
-        return "DIF"
+        return "DIF" if fmt == "dif" else "XY"
     filetype = meta.get("FILETYPE", "").lower()
     if "raw" in filetype.split():
         return "RAW"
@@ -67,7 +67,7 @@ def describe(data, path):
         laser = float(laser) if laser not in (None, "") else None
     except ValueError:
         laser = None
-    kind = _kind(meta, name, modality)
+    kind = _kind(meta, name, modality, data.format)
     data_at = next(
         (
             i

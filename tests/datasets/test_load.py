@@ -333,3 +333,27 @@ def test_area_normalize_of_huge_values(tmp_path):
     data = load_rruff(tmp_path, require="raman", raman_axis=x, normalize="area")
     expected = y / 1e308 / np.trapezoid(y / 1e308, x)
     np.testing.assert_allclose(data.raman[0], expected, rtol=1e-12)
+
+
+def test_measured_xrd_scan_is_interpolated_and_preferred(rruff_dir, tmp_path):
+    """A headerless XY_RAW scan is read as XRD, interpolated (not rendered as
+    peaks), and wins over a DIF of the same sample unless asked otherwise."""
+    import shutil
+
+    root = tmp_path / "rruff"
+    shutil.copytree(rruff_dir, root)
+    two_theta = np.arange(5.0, 90.0, 0.01)
+    counts = 100 + 900 * np.exp(-0.5 * ((two_theta - 26.6) / 0.05) ** 2)
+    scan = root / "xrd" / "Quartz__R000001-1__Powder__Xray_Data_XY_RAW.txt"
+    scan.write_text("".join(f"{a:.2f} {b:.3f}\n" for a, b in zip(two_theta, counts)))
+    measured = load_rruff(root)
+    assert measured.metadata[0]["xrd_kind"] == "XY"
+    grid = measured.xrd_axis
+    truth = 100 + 900 * np.exp(-0.5 * ((grid - 26.6) / 0.05) ** 2)
+    inside = grid <= two_theta[-1]
+    np.testing.assert_allclose(measured.xrd[0][inside], truth[inside], rtol=0.05)
+    dif = load_rruff(root, xrd_prefer="dif")
+    assert dif.metadata[0]["xrd_kind"] == "DIF"
+    np.testing.assert_allclose(dif.xrd, load_rruff(rruff_dir).xrd, equal_nan=True)
+    with pytest.raises(ValueError, match="xrd_prefer"):
+        load_rruff(root, xrd_prefer="scan")
