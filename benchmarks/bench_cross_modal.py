@@ -1,21 +1,25 @@
-"""Benchmark: SpectroGenRegressor on real RRUFF pairs (IR -> Raman, IR -> XRD).
+"""Benchmark: SpectroGenRegressor on real RRUFF pairs, on species never seen.
 
 Usage::
 
-    python benchmarks/bench_cross_modal.py --data /path/to/rruff/paired
-    python benchmarks/bench_cross_modal.py --data ... --device cuda
+    python benchmarks/bench_cross_modal.py --data ../shared/data/rruff/paired
+        [--folds 5] [--device cuda] [--skip random,xrd,speed]
 
-IR -> Raman on the paired samples: 5-fold cross-validation grouped by mineral
-species (no species in both train and test) and a plain shuffled 5-fold split
-(as in the SpectroGen paper). Per-sample Pearson r, RMSE on [0, 1]-scaled
-spectra and peak recall (share of the measured spectrum's 5 strongest peaks
-that the prediction has within 10 cm-1), for SpectroGenRegressor with its
-defaults (untuned), the same with the peak-profile decoder (grouped split
-only, it is slower), and Ridge, PLS and
-k-nearest-neighbour regression tuned by an inner CV on the training folds only,
-plus the mean training spectrum. Then IR -> XRD on the samples with a DIF file
-(leave-one-out smoke test), and speed: fit time with the defaults on all pairs
-(1024-point grids) and prediction throughput.
+IR -> Raman on the paired samples, with 5-fold cross-validation grouped by
+mineral species (no species on both sides), and the shuffled split of the
+SpectroGen paper beside it. Every baseline is tuned by an inner species-grouped
+CV on the training folds only (nested CV): Ridge, PLS and k-nearest-neighbour
+regression (k, weights, Euclidean or cosine metric). ``SpectroGenRegressor``
+runs with its defaults, which were fixed before this benchmark's test folds
+were scored (see its docstring), and a "tuned" row picks its retrieval
+temperature by the same inner CV. Oracle rows show the headroom: the single
+training Raman spectrum that best matches each test spectrum, and the mean of
+the 5 best. Scores: mean per-spectrum Pearson r, RMSE of [0, 1]-scaled
+spectra, peak recall (:func:`sktransfer.metrics.peak_recall`).
+
+Then IR -> XRD and Raman -> XRD on the measured powder scans (few samples,
+leave-one-species-out is too costly: 5 grouped folds, no bar), and speed: the
+default fit on all pairs (1024 -> 1024 points) and prediction throughput.
 """
 
 import argparse
@@ -23,10 +27,11 @@ import time
 
 import numpy as np
 import torch
+from sklearn.base import BaseEstimator, RegressorMixin, clone
 from sklearn.cross_decomposition import PLSRegression
 from sklearn.dummy import DummyRegressor
 from sklearn.linear_model import Ridge
-from sklearn.model_selection import GridSearchCV, GroupKFold, KFold, LeaveOneOut
+from sklearn.model_selection import GridSearchCV, GroupKFold, KFold
 from sklearn.neighbors import KNeighborsRegressor
 
 from sktransfer.cross_modal import SpectroGenRegressor
@@ -50,43 +55,67 @@ def scores(Y, P, axis):
     return r, rmse, recall
 
 
-def baselines(inner_cv):
+class Oracle(BaseEstimator, RegressorMixin):
+    """Not a model: looks at the test targets to pick training targets."""
+
+    def __init__(self, k=1):
+        self.k = k
+
+    def fit(self, X, Y):
+        self.Y_ = np.asarray(Y)
+        return self
+
+    def predict_from(self, Y_test):
+        def z(A):
+            A = A - A.mean(1, keepdims=True)
+            return A / (np.linalg.norm(A, axis=1, keepdims=True) + 1e-12)
+
+        best = np.argsort(-(z(Y_test) @ z(self.Y_).T), axis=1)[:, : self.k]
+        return self.Y_[best].mean(1)
+
+
+def estimators(inner_cv, device, target_axis, with_tuned):
     tune = {"scoring": spectral_correlation_scorer, "cv": inner_cv}
-    return {
-        "mean spectrum": DummyRegressor(),
-        "Ridge (tuned)": GridSearchCV(
-            Ridge(), {"alpha": np.logspace(-2, 3, 6)}, **tune
+    ests = {
+        "SpectroGen (defaults)": SpectroGenRegressor(
+            random_state=0, device=device, target_axis=target_axis
         ),
-        "PLS (tuned)": GridSearchCV(
-            PLSRegression(scale=False), {"n_components": [2, 4, 8, 16, 32]}, **tune
-        ),
-        "kNN (tuned)": GridSearchCV(
-            KNeighborsRegressor(),
-            {"n_neighbors": [1, 3, 5, 10, 20], "weights": ["uniform", "distance"]},
+    }
+    if with_tuned:
+        ests["SpectroGen (tuned T, nested)"] = GridSearchCV(
+            SpectroGenRegressor(random_state=0, device=device),
+            {"module__temperature": [0.05, 0.1, 0.2]},
             **tune,
-        ),
-    }
-
-
-def models(inner_cv, device, with_peaks, target_axis):
-    out = {
-        "SpectroGen (defaults)": SpectroGenRegressor(random_state=0, device=device),
-    }
-    if with_peaks:
-        out["SpectroGen (peaks decoder)"] = SpectroGenRegressor(
-            random_state=0,
-            device=device,
-            target_axis=target_axis,
-            module__decoder="peaks",
         )
-    out.update(baselines(inner_cv))
-    return out
+    ests.update(
+        {
+            "mean spectrum": DummyRegressor(),
+            "Ridge (tuned, nested)": GridSearchCV(
+                Ridge(), {"alpha": np.logspace(-2, 3, 6)}, **tune
+            ),
+            "PLS (tuned, nested)": GridSearchCV(
+                PLSRegression(scale=False), {"n_components": [2, 4, 8, 16]}, **tune
+            ),
+            "kNN (tuned, nested)": GridSearchCV(
+                KNeighborsRegressor(),
+                {
+                    "n_neighbors": [1, 3, 5, 10, 20],
+                    "weights": ["uniform", "distance"],
+                    "metric": ["euclidean", "cosine"],
+                },
+                **tune,
+            ),
+            "oracle: best training spectrum": Oracle(1),
+            "oracle: mean of 5 best": Oracle(5),
+        }
+    )
+    return ests
 
 
 def cross_validate(X, Y, axis, split, groups, ests, label):
-    print(f"\n== IR -> Raman, {label} ({len(X)} samples) ==")
+    print(f"\n== {label} ({len(X)} samples) ==")
     print(
-        f"{'model':28s} {'r mean':>7s} {'r sd':>6s} {'r median':>8s} "
+        f"{'model':32s} {'r mean':>7s} {'r sd':>6s} {'r median':>8s} "
         f"{'RMSE[0,1]':>9s} {'peak rec.':>9s} {'time s':>7s}"
     )
     results = {}
@@ -94,19 +123,37 @@ def cross_validate(X, Y, axis, split, groups, ests, label):
         P = np.zeros_like(Y)
         t0 = time.perf_counter()
         for train, test in split.split(X, Y, groups):
+            est = clone(est)
             fit_kw = {}
             if isinstance(est, GridSearchCV) and groups is not None:
                 fit_kw["groups"] = groups[train]
             est.fit(X[train], Y[train], **fit_kw)
-            P[test] = est.predict(X[test])
+            if isinstance(est, Oracle):
+                P[test] = est.predict_from(Y[test])
+            else:
+                P[test] = est.predict(X[test])
         r, rmse, rec = scores(Y, P, axis)
         results[name] = r.mean()
         print(
-            f"{name:28s} {r.mean():7.3f} {r.std():6.3f} {np.median(r):8.3f} "
+            f"{name:32s} {r.mean():7.3f} {r.std():6.3f} {np.median(r):8.3f} "
             f"{rmse.mean():9.3f} {np.nanmean(rec):9.3f} "
             f"{time.perf_counter() - t0:7.1f}",
             flush=True,
         )
+    ours = results["SpectroGen (defaults)"]
+    best_name, best = max(
+        (
+            (k, v)
+            for k, v in results.items()
+            if not k.startswith(("SpectroGen", "oracle"))
+        ),
+        key=lambda kv: kv[1],
+    )
+    verdict = "met" if ours - best >= 0.05 else "MISSED"
+    print(
+        f"SpectroGen defaults r {ours:.3f} vs best tuned baseline {best_name} "
+        f"{best:.3f}: margin {ours - best:+.3f} (bar +0.05: {verdict})"
+    )
     return results
 
 
@@ -116,11 +163,9 @@ def main():
     parser.add_argument("--device", default="cpu")
     parser.add_argument("--folds", type=int, default=5)
     parser.add_argument("--threads", type=int, default=2, help="torch CPU threads")
+    parser.add_argument("--no-tuned", action="store_true", help="skip the tuned row")
     parser.add_argument(
-        "--no-peaks", action="store_true", help="skip the peak-decoder variant"
-    )
-    parser.add_argument(
-        "--skip", default="", help="comma list of parts to skip: grouped,random,xrd"
+        "--skip", default="", help="comma list of parts to skip: random,xrd,speed"
     )
     args = parser.parse_args()
     torch.set_num_threads(args.threads)
@@ -135,87 +180,69 @@ def main():
         f"({axis[0]:.0f}-{axis[-1]:.0f} cm-1); torch threads {args.threads}, "
         f"device {args.device}"
     )
-
-    summary = {}
-    if "grouped" not in skip:
-        ests = models(GroupKFold(3), args.device, not args.no_peaks, axis)
-        summary["grouped"] = cross_validate(
-            X,
-            Y,
-            axis,
-            GroupKFold(args.folds),
-            species,
-            ests,
-            f"GroupKFold({args.folds}) by species",
-        )
+    inner = GroupKFold(3)
+    cross_validate(
+        X,
+        Y,
+        axis,
+        GroupKFold(args.folds),
+        species,
+        estimators(inner, args.device, axis, not args.no_tuned),
+        f"IR -> Raman, GroupKFold({args.folds}) by species, nested tuning",
+    )
     if "random" not in skip:
-        # the slower peak-decoder variant runs on the grouped split only
-        ests = models(KFold(3, shuffle=True, random_state=0), args.device, False, axis)
-        summary["random"] = cross_validate(
+        inner = KFold(3, shuffle=True, random_state=0)
+        ests = estimators(inner, args.device, axis, False)
+        cross_validate(
             X,
             Y,
             axis,
             KFold(args.folds, shuffle=True, random_state=0),
             None,
             ests,
-            f"shuffled KFold({args.folds})",
-        )
-    for split, res in summary.items():
-        ours = max(v for k, v in res.items() if k.startswith("SpectroGen"))
-        best_name, best = max(
-            ((k, v) for k, v in res.items() if not k.startswith("SpectroGen")),
-            key=lambda kv: kv[1],
-        )
-        verdict = "met" if ours - best >= 0.05 else "MISSED"
-        print(
-            f"{split}: best SpectroGen r {ours:.3f} vs best baseline "
-            f"{best_name} {best:.3f}: margin {ours - best:+.3f} (bar +0.05: "
-            f"{verdict})"
+            f"IR -> Raman, shuffled KFold({args.folds}) (species leak)",
         )
 
     if "xrd" not in skip:
-        dx = load_rruff(
-            args.data, require=("ir", "xrd"), outside="zero", normalize="max"
-        )
-        Xx, Yx = dx.ir, dx.xrd
-        print(f"\n== IR -> XRD, leave-one-out ({len(Xx)} samples, smoke test) ==")
-        print(f"{'model':28s} {'r mean':>7s} {'RMSE[0,1]':>9s}")
-        for name, est in {
-            "SpectroGen (defaults)": SpectroGenRegressor(
-                random_state=0, device=args.device
-            ),
-            "mean spectrum": DummyRegressor(),
-            "1-NN": KNeighborsRegressor(1),
-            "Ridge (alpha=1)": Ridge(1.0),
-        }.items():
-            P = np.zeros_like(Yx)
-            for train, test in LeaveOneOut().split(Xx):
-                P[test] = est.fit(Xx[train], Yx[train]).predict(Xx[test])
-            r = spectral_correlation(Yx, P, multioutput="raw_values")
-            rmse = np.sqrt(np.mean((minmax(Yx) - minmax(P)) ** 2, axis=1))
-            print(f"{name:28s} {r.mean():7.3f} {rmse.mean():9.3f}", flush=True)
+        for source in ("ir", "raman"):
+            dx = load_rruff(
+                args.data, require=(source, "xrd"), outside="zero", normalize="max"
+            )
+            keep = np.array([m["xrd_kind"] == "XY" for m in dx.metadata])
+            Xx, Yx = getattr(dx, source)[keep], dx.xrd[keep]
+            sp = np.asarray(dx.species)[keep]
+            ests = estimators(GroupKFold(3), args.device, dx.xrd_axis, False)
+            cross_validate(
+                Xx,
+                Yx,
+                dx.xrd_axis,
+                GroupKFold(5),
+                sp,
+                ests,
+                f"{source.upper()} -> measured XRD, GroupKFold(5) by species "
+                "(few samples, no bar)",
+            )
 
-    print(f"\n== Speed ({len(X)} pairs x {X.shape[1]} -> {Y.shape[1]} points) ==")
-    reg = SpectroGenRegressor(random_state=0, device=args.device)
-    t0, c0 = time.perf_counter(), time.process_time()
-    reg.fit(X, Y)
-    fit_s, fit_cpu = time.perf_counter() - t0, time.process_time() - c0
-    big = np.tile(X, (max(1, 20000 // len(X)), 1))
-    reg.predict(big[:100])
-    t0, c0 = time.perf_counter(), time.process_time()
-    reg.predict(big)
-    rate = len(big) / (time.perf_counter() - t0)
-    rate_cpu = len(big) / (time.process_time() - c0)
-    print(
-        f"fit with defaults ({reg.max_epochs} epochs): {fit_s:.1f} s wall, "
-        f"{fit_cpu:.1f} s CPU over {args.threads} thread(s) "
-        f"(bar < 180 s: {'met' if fit_s < 180 else 'MISSED'} on wall time)"
-    )
-    print(
-        f"prediction: {rate:.0f} spectra/s wall, {rate_cpu:.0f} per CPU-second, "
-        f"on {len(big)} spectra (bar > 1000: {'met' if rate > 1000 else 'MISSED'})"
-    )
-    print("(wall times depend on the machine's load; CPU times much less)")
+    if "speed" not in skip:
+        print(f"\n== Speed ({len(X)} pairs x {X.shape[1]} -> {Y.shape[1]} points) ==")
+        reg = SpectroGenRegressor(random_state=0, device=args.device)
+        t0, c0 = time.perf_counter(), time.process_time()
+        reg.fit(X, Y)
+        fit_s, fit_cpu = time.perf_counter() - t0, time.process_time() - c0
+        big = np.tile(X, (max(1, 20000 // len(X)), 1))
+        reg.predict(big[:100])
+        t0 = time.perf_counter()
+        reg.predict(big)
+        rate = len(big) / (time.perf_counter() - t0)
+        print(
+            f"fit with defaults ({reg.max_epochs} epochs): {fit_s:.1f} s wall, "
+            f"{fit_cpu:.1f} s CPU, {args.threads} thread(s) (bar < 60 s: "
+            f"{'met' if fit_s < 60 else 'MISSED'})"
+        )
+        print(
+            f"prediction: {rate:.0f} spectra/s on {len(big)} spectra "
+            f"(bar > 1000: {'met' if rate > 1000 else 'MISSED'})"
+        )
 
 
 if __name__ == "__main__":

@@ -21,8 +21,6 @@ MODULES.append("utils")
 # Public classes and functions whose docstrings do not link to their user
 # guide section yet.
 NO_GUIDE_LINK = {
-    "cross_modal.SpectroGenRegressor",
-    "cross_modal.SpectroGenVAE",
     "utils.all_estimators",
     "datasets.anion_group",
     "datasets.formula_elements",

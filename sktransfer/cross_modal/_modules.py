@@ -316,6 +316,8 @@ class SpectroGenVAE(nn.Module):
     state dict (with the retrieval memory) holds everything needed to
     predict.
 
+    Read more in the :ref:`User Guide <cross_modal>`.
+
     Parameters
     ----------
     n_in : int
