@@ -288,10 +288,23 @@ def load_model(path, *, set_params=None):
             state = {
                 k[len(prefix) :]: v for k, v in tensors.items() if k.startswith(prefix)
             }
-            getattr(estimator, name).load_state_dict(state, strict=True)
+            module = getattr(estimator, name)
+            _size_buffers(module, state)
+            module.load_state_dict(state, strict=True)
     except (TypeError, ValueError, AttributeError, RuntimeError) as exc:
         message = str(exc).strip().splitlines()[0] if str(exc).strip() else ""
         raise ModelFileError(
             f"cannot be rebuilt into {manifest['estimator']} ({message})"
         ) from None
     return estimator, extra
+
+
+def _size_buffers(module, state):
+    """Give buffers sized by the training data (a retrieval memory) the
+    saved shapes, so that a strict ``load_state_dict`` can fill them."""
+    for key, value in state.items():
+        owner_name, _, buf = key.rpartition(".")
+        owner = module.get_submodule(owner_name) if owner_name else module
+        current = dict(owner.named_buffers(recurse=False)).get(buf)
+        if current is not None and current.shape != value.shape:
+            owner.register_buffer(buf, current.new_zeros(value.shape))

@@ -301,6 +301,8 @@ def peak_profiles(x, center, height, fwhm, shape=None, profile="voigt"):
 def render_peaks(x, center, height, fwhm, shape=None, profile="voigt"):
     """Render a sum of peaks on an axis (differentiable torch function).
 
+    Read more in the :ref:`User Guide <peaks>`.
+
     Parameters
     ----------
     x : torch.Tensor of shape (n_points,)

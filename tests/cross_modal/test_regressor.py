@@ -69,7 +69,9 @@ def test_learns_the_mapping_better_than_the_mean(data, fitted):
 
 def test_history_loss_decreases(fitted):
     loss = fitted.history[:, "train_loss"]
-    assert loss[-1] < 0.5 * loss[0]
+    # retrieval starts from real spectra, so the first loss is already low
+    assert loss[-1] < 0.8 * loss[0]
+    assert np.all(np.isfinite(loss))
 
 
 def test_predict_is_float64_in_original_units(data, fitted):
