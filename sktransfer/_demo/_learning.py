@@ -168,6 +168,7 @@ class AugmentationResult(StageResult):
     y_train: np.ndarray
     real: np.ndarray
     generated: dict
+    realism_against: str = "held-out spectra"
 
     def rows(self):
         """Return the classification rows, then the realism rows."""
@@ -219,7 +220,7 @@ class AugmentationResult(StageResult):
                     f"{self.rare_name} real vs WGAN-GP, {name}",
                     value["WGAN-GP"],
                     value.get("SMOTE", 0.5),
-                    "0.5 = looks real (ref: "
+                    f"0.5 = looks real, against {self.realism_against} (ref: "
                     + ("SMOTE's spectra)" if "SMOTE" in value else "ideal)"),
                 )
             )
@@ -263,7 +264,12 @@ def augmentation(data, corrected, *, gan_iter, random_state, device="cpu", verbo
         scores[name] = _scores(y[te], model.predict(X[te]))
     # judge realism against held-out spectra, never the generator's own
     # training spectra (which a copying generator would match perfectly)
-    real = X[te][y[te] == rare]
+    # judge realism against held-out spectra; where the split holds out too
+    # few spectra of the rare class, against its training spectra, and say so
+    real, against = X[te][y[te] == rare], "held-out spectra"
+    if len(real) < 5:
+        real = X[tr][y[tr] == rare]
+        against = f"training spectra (only {int((y[te] == rare).sum())} held out)"
     generated = {
         "WGAN-GP": models["WGAN-GP"].sampler_.sample(len(real), y=rare),
     }
@@ -275,7 +281,7 @@ def augmentation(data, corrected, *, gan_iter, random_state, device="cpu", verbo
             generated["SMOTE"] = new
     cv = int(min(5, len(real)))
     realism = {}
-    for name, func, kwargs in () if len(real) < 2 else (
+    for name, func, kwargs in (
         ("two-sample acc.", two_sample_accuracy, {"cv": cv}),
         ("k-means indist.", kmeans_indistinguishability, {}),
     ):
@@ -283,6 +289,7 @@ def augmentation(data, corrected, *, gan_iter, random_state, device="cpu", verbo
             k: func(real, g, random_state=seed, **kwargs) for k, g in generated.items()
         }
     return AugmentationResult(
+        realism_against=against,
         scores=scores,
         realism=realism,
         n_classes=len(counts),
