@@ -37,11 +37,12 @@ X = (peaks + background + rng.normal(0.0, 0.01, x.size))[np.newaxis, :]
 # %%
 # Fit and correct
 # ---------------
-# ``transform`` returns the spectrum minus its baseline; ``baseline`` returns
-# the baseline itself. The spectral axis is passed as ``x_axis``.
-corrector = AirPLS(lam=1e6, x_axis=x).fit(X)
+# ``fit_transform`` returns the spectrum minus its baseline (and records the
+# number of reweighting passes in ``n_iter_``); ``baseline`` returns the
+# baseline itself. The spectral axis is passed as ``x_axis``.
+corrector = AirPLS(lam=1e6, x_axis=x)
+corrected = corrector.fit_transform(X)[0]
 baseline = corrector.baseline(X)[0]
-corrected = corrector.transform(X)[0]
 print(f"reweighting passes: {corrector.n_iter_}")
 print(f"largest error against the true peaks: {np.abs(corrected - peaks).max():.3f}")
 

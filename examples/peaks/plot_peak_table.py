@@ -1,7 +1,7 @@
 """
-==========================================
+===========================================
 The peak table of a folder of RRUFF spectra
-==========================================
+===========================================
 
 A collection of different minerals has a different set of peaks in every
 spectrum. :func:`~sktransfer.peaks.fit_peak_table` detects the peaks of each

@@ -283,7 +283,7 @@ def test_module_instance_and_clone(fitted):
     params = clone(fitted).get_params()
     assert params["module__latent_dim"] == 4 and params["beta"] == 0.5
     assert SpectroGenRegressor().get_params()["beta"] == 1.0
-    assert "predict_proba" not in dir(fitted)
+    assert not hasattr(fitted, "predict_proba")
     assert fitted.module is SpectroGenVAE
 
 
