@@ -206,10 +206,7 @@ def time_default_fit(device, threads):
     centres = rng.uniform(0.1, 0.9, (4, 6))
     y = np.repeat(np.arange(4), [150, 80, 50, 20])
     X = np.stack(
-        [
-            sum(np.exp(-0.5 * ((t - c) / 0.01) ** 2) for c in centres[k])
-            for k in y
-        ]
+        [sum(np.exp(-0.5 * ((t - c) / 0.01) ** 2) for c in centres[k]) for k in y]
     ) + rng.normal(0, 0.02, (len(y), 1024))
     prev = torch.get_num_threads()
     torch.set_num_threads(threads)
@@ -228,7 +225,7 @@ def summary(all_scores):
     """WGAN-GP against SMOTE and against none, over (task, classifier) cells."""
     wins = ties_at_one = cells = 0
     d_none = []
-    for (task, clf), s in all_scores.items():
+    for s in all_scores.values():
         w, sm, no = s["wgan-gp"], s["smote"], s["none"]
         if w == sm == no == 1.0:
             ties_at_one += 1

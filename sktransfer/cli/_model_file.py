@@ -300,8 +300,11 @@ def load_model(path, *, set_params=None):
 
 
 def _size_buffers(module, state):
-    """Give buffers sized by the training data (a retrieval memory) the
-    saved shapes, so that a strict ``load_state_dict`` can fill them."""
+    """Give buffers sized by the training data their saved shapes.
+
+    A retrieval memory has as many rows as training pairs; a strict
+    ``load_state_dict`` can then fill it.
+    """
     for key, value in state.items():
         owner_name, _, buf = key.rpartition(".")
         owner = module.get_submodule(owner_name) if owner_name else module

@@ -245,9 +245,7 @@ class WGANGPOverSampler(BaseOverSampler):
     def _check_X_y(self, X, y, accept_sparse=None):
         # dense float spectra only; imbalanced-learn's checks otherwise
         y, binarize_y = check_target_type(y, indicate_one_vs_all=True)
-        X, y = validate_data(
-            self, X=X, y=y, reset=True, dtype=(np.float64, np.float32)
-        )
+        X, y = validate_data(self, X=X, y=y, reset=True, dtype=(np.float64, np.float32))
         return X, y, binarize_y
 
     def fit(self, X, y):
@@ -532,9 +530,9 @@ class _AnchorModel:
             base = self.real[rows] + lam * (self.real[other] - self.real[rows])
             # variance of the noise lost by averaging two measured spectra
             noise_factor = torch.sqrt(2 * lam * (1 - lam))
-        eps = torch.randn(
-            self.real[rows].shape, generator=gen, device=gen.device
-        ).to(device)
+        eps = torch.randn(self.real[rows].shape, generator=gen, device=gen.device).to(
+            device
+        )
         return base + noise_factor * eps * self.noise
 
     def unscale(self, fake, code):
@@ -542,7 +540,7 @@ class _AnchorModel:
 
 
 def _class_neighbors(X, codes, k):
-    """Indices of up to ``k`` nearest neighbours of each row within its class.
+    """Return up to ``k`` nearest neighbours of each row within its class.
 
     A class with fewer rows repeats its neighbours; a one-row class is its
     own neighbour.

@@ -213,7 +213,6 @@ class AreaNormalizer(SpectralTransformer):
             X, lambda rows: row_norms(rows, self.norm, self._axis(X.shape[1]))
         )
 
-
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
         tags.requires_fit = False

@@ -65,9 +65,7 @@ def test_retrieval_mixes_shapes_then_offsets_and_scales():
 
 
 def test_training_batch_does_not_retrieve_itself_or_near_copies():
-    Y = torch.tensor(
-        [[0.0, 1.0, 0.0, 0.0], [0.0, 1.1, 0.0, 0.0], [0.0, 0.0, 0.0, 2.0]]
-    )
+    Y = torch.tensor([[0.0, 1.0, 0.0, 0.0], [0.0, 1.1, 0.0, 0.0], [0.0, 0.0, 0.0, 2.0]])
     keys = torch.tensor([[1.0, 0.0], [1.0, 0.05], [0.0, 1.0]])
     dec = RetrievalDecoder(latent_dim=2, n_out=4, temperature=1e-3, exclude_similar=0.8)
     out = dec(keys, keys, Y)

@@ -28,7 +28,9 @@ def test_anion_group_of_rruff_formulas(formula, group):
 
 
 def test_formula_elements_ignore_markup():
-    assert formula_elements("[box]Ca_2_(Mg_4.5-2.5_Fe^2+^_0.5-2.5_)_Σ=5_Si_8_O_22_") == {
+    assert formula_elements(
+        "[box]Ca_2_(Mg_4.5-2.5_Fe^2+^_0.5-2.5_)_Σ=5_Si_8_O_22_"
+    ) == {
         "Ca",
         "Mg",
         "Fe",

@@ -201,7 +201,9 @@ def test_bad_inputs(data):
         tiny(sampling_strategy={"x": 40}).fit(X, y)
     y3 = y.copy()
     y3[:5] = 2
-    with pytest.raises(ValueError, match="float only when the type of target is binary"):
+    with pytest.raises(
+        ValueError, match="float only when the type of target is binary"
+    ):
         tiny(sampling_strategy=0.5).fit(X, y3)
 
 
