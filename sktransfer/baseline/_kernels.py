@@ -124,18 +124,6 @@ def _baseline_chunk_into(X, x_data, assume_sorted, method, kwargs, path, rows):
     return None, n_iter, last_tol
 
 
-def _preferred_workers(method):
-    """Joblib's ``prefer`` for ``method``: threads unless the GIL is held.
-
-    A spectrum costs well under a millisecond, so processes spend much of
-    their time shipping spectra and baselines (16 MB each way for
-    2000 x 1024 points); threads share them, and numpy's and LAPACK's loops
-    release the GIL. pentapy's pentadiagonal solver, which the Whittaker
-    methods use, holds it, so those run in processes.
-    """
-    return "processes" if method in _WHITTAKER else "threads"
-
-
 def _chunks(n_rows, n_chunks):
     bounds = np.linspace(0, n_rows, n_chunks + 1).astype(int)
     return [slice(a, b) for a, b in zip(bounds[:-1], bounds[1:]) if b > a]
@@ -146,8 +134,10 @@ def row_baselines(X, method, kwargs, *, x_data=None, n_jobs=None):
 
     Rows are split into one contiguous chunk per joblib worker; each chunk
     reuses a single :class:`pybaselines.Baseline` object, so setup that only
-    depends on the axis is done once per chunk. Workers are processes for
-    the Whittaker methods and threads for the others, unless
+    depends on the axis is done once per chunk. Workers are processes that
+    write their baselines into one shared output file (threads were slower
+    for every method: pentapy's solver holds the GIL, and so does much of
+    the per-spectrum Python work of the other methods), unless
     :func:`joblib.parallel_config` asks for a backend. The result does not
     depend on ``n_jobs``.
 
@@ -193,7 +183,7 @@ def row_baselines(X, method, kwargs, *, x_data=None, n_jobs=None):
             dtype=X.dtype,
             shape=X.shape,
         )
-        parts = Parallel(n_jobs=n_jobs, prefer=_preferred_workers(method))(
+        parts = Parallel(n_jobs=n_jobs, prefer="processes")(
             delayed(_baseline_chunk_into)(
                 X[s], x_data, assume_sorted, method, kwargs, out.filename, s
             )

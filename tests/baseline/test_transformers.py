@@ -232,7 +232,7 @@ def test_fit_transform_warns_once(data):
 
 @pytest.mark.parametrize("est", [AirPLS(lam=1e5), ModPoly(), SNIP(max_half_window=9)])
 def test_n_jobs_workers_equal_serial(data, est):
-    # Processes for the Whittaker methods, threads for the others.
+    # Process workers writing into one shared output file.
     _, X, _ = data
     serial = clone(est).fit_transform(X)
     parallel = clone(est).set_params(n_jobs=2).fit_transform(X)
