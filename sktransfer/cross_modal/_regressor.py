@@ -294,11 +294,7 @@ class SpectroGenRegressor(NeuralNetRegressor):
         X, Ys = self._memory_data
         if getattr(self.module_, "retrieval", None) is None:
             return
-        codes, shapes = [], []
-        for start in range(0, len(X), _PREDICT_BATCH):
-            codes.append(to_tensor(X[start : start + _PREDICT_BATCH], self.device))
-            shapes.append(to_tensor(Ys[start : start + _PREDICT_BATCH], self.device))
-        self.module_.set_memory(torch.cat(codes), torch.cat(shapes))
+        self.module_.set_memory(to_tensor(X, self.device), to_tensor(Ys, self.device))
 
     def on_epoch_begin(self, net, dataset_train=None, dataset_valid=None, **kwargs):
         """Refresh the retrieval memory when a validation split is scored.
@@ -335,8 +331,7 @@ class SpectroGenRegressor(NeuralNetRegressor):
         """
         self._set_training(True)
         Xi, yi = unpack_data(batch)
-        y_true = to_tensor(yi, self.device) if not torch.is_tensor(yi) else yi
-        y_pred = self.infer(Xi, y=y_true.to(self.device), **fit_params)
+        y_pred = self.infer(Xi, y=torch.as_tensor(yi, device=self.device), **fit_params)
         loss = self.get_loss(y_pred, yi, X=Xi, training=True)
         if not torch.isfinite(loss):
             raise ValueError(

@@ -502,9 +502,16 @@ class _AnchorModel:
         self.counts = torch.as_tensor(counts, dtype=torch.long)
 
     def to(self, device):
-        for name in ("real", "noise", "codes", "neighbors", "order", "starts"):
+        for name in (
+            "real",
+            "noise",
+            "codes",
+            "neighbors",
+            "order",
+            "starts",
+            "counts",
+        ):
             setattr(self, name, getattr(self, name).to(device))
-        self.counts = self.counts.to(device)
         return self
 
     def rows_of(self, codes, gen):
