@@ -10,8 +10,9 @@ import os
 import tempfile
 
 import numpy as np
-from joblib import Parallel, delayed, effective_n_jobs
+from joblib import Parallel, cpu_count, delayed, effective_n_jobs
 from pybaselines import Baseline
+from threadpoolctl import threadpool_limits
 
 #: Folder in memory for the files workers share, where the system has one.
 _SHARED_MEMORY = "/dev/shm" if os.access("/dev/shm", os.W_OK) else None
@@ -132,9 +133,10 @@ def _chunks(n_rows, n_chunks):
 def row_baselines(X, method, kwargs, *, x_data=None, n_jobs=None):
     """Baseline of every row of ``X`` with one pybaselines method.
 
-    Rows are split into one contiguous chunk per joblib worker; each chunk
-    reuses a single :class:`pybaselines.Baseline` object, so setup that only
-    depends on the axis is done once per chunk. Workers are processes that
+    Rows are split into one contiguous chunk per joblib worker; the calling
+    process computes the last chunk itself while the workers compute the
+    others. Each chunk reuses a single :class:`pybaselines.Baseline` object,
+    so setup that only depends on the axis is done once per chunk. Workers are processes that
     write their baselines into one shared output file (threads were slower
     for every method: pentapy's solver holds the GIL, and so does much of
     the per-spectrum Python work of the other methods), unless
@@ -183,12 +185,21 @@ def row_baselines(X, method, kwargs, *, x_data=None, n_jobs=None):
             dtype=X.dtype,
             shape=X.shape,
         )
-        parts = Parallel(n_jobs=n_jobs, prefer="processes")(
+        # The calling process does the last chunk itself while the workers
+        # do the others: it would otherwise sit idle, and its chunk is never
+        # shipped anywhere.
+        pending = Parallel(n_jobs=n_jobs, prefer="processes", return_as="generator")(
             delayed(_baseline_chunk_into)(
                 X[s], x_data, assume_sorted, method, kwargs, out.filename, s
             )
-            for s in chunks
+            for s in chunks[:-1]
         )
+        # Like joblib's workers, it leaves the other cores to them.
+        with threadpool_limits(max(1, cpu_count() // n_workers)):
+            own = _baseline_chunk(
+                X[chunks[-1]], x_data, assume_sorted, method, kwargs
+            )
+        parts = [*pending, own]
         baselines = np.array(out)
         del out
     for s, (part, _, _) in zip(chunks, parts):
