@@ -10,9 +10,10 @@ mineral species (no species on both sides), and the shuffled split of the
 SpectroGen paper beside it. Every baseline is tuned by an inner species-grouped
 CV on the training folds only (nested CV): Ridge, PLS and k-nearest-neighbour
 regression (k, weights, Euclidean or cosine metric). ``SpectroGenRegressor``
-runs with its defaults, which were fixed before this benchmark's test folds
-were scored (see its docstring), and a "tuned" row picks its retrieval
-temperature by the same inner CV. Oracle rows show the headroom: the single
+runs with its defaults, which were chosen on these same 296 pairs and folds
+(see its docstring), so that row is not a nested estimate; the "tuned,
+nested" row is: it picks ``beta`` and ``mixup`` by the same inner CV as the
+baselines, on the training folds only. Oracle rows show the headroom: the single
 training Raman spectrum that best matches each test spectrum, and the mean of
 the 5 best. Scores: mean per-spectrum Pearson r, RMSE of [0, 1]-scaled
 spectra, peak recall (:func:`sktransfer.metrics.peak_recall`, within 10 cm-1;
@@ -83,9 +84,9 @@ def estimators(inner_cv, device, target_axis, with_tuned):
         ),
     }
     if with_tuned:
-        ests["SpectroGen (tuned T, nested)"] = GridSearchCV(
+        ests["SpectroGen (tuned, nested)"] = GridSearchCV(
             SpectroGenRegressor(random_state=0, device=device),
-            {"module__temperature": [0.05, 0.1, 0.2]},
+            {"beta": [1.0, 3.0], "mixup": [0.0, 0.4]},
             **tune,
         )
     ests.update(
@@ -113,7 +114,7 @@ def estimators(inner_cv, device, target_axis, with_tuned):
     return ests
 
 
-def cross_validate(X, Y, axis, split, groups, ests, label, tol=10.0):
+def cross_validate(X, Y, axis, split, groups, ests, label, tol=10.0, bar=True):
     print(f"\n== {label} ({len(X)} samples) ==")
     print(
         f"{'model':32s} {'r mean':>7s} {'r sd':>6s} {'r median':>8s} "
@@ -150,10 +151,12 @@ def cross_validate(X, Y, axis, split, groups, ests, label, tol=10.0):
         ),
         key=lambda kv: kv[1],
     )
-    verdict = "met" if ours - best >= 0.05 else "MISSED"
+    verdict = ""
+    if bar:
+        verdict = " (bar +0.05: " + ("met" if ours - best >= 0.05 else "MISSED") + ")"
     print(
         f"SpectroGen defaults r {ours:.3f} vs best tuned baseline {best_name} "
-        f"{best:.3f}: margin {ours - best:+.3f} (bar +0.05: {verdict})"
+        f"{best:.3f}: margin {ours - best:+.3f}{verdict}"
     )
     return results
 
@@ -202,6 +205,7 @@ def main():
             None,
             ests,
             f"IR -> Raman, shuffled KFold({args.folds}) (species leak)",
+            bar=False,
         )
 
     if "xrd" not in skip:
@@ -223,6 +227,7 @@ def main():
                 f"{source.upper()} -> measured XRD, GroupKFold(5) by species "
                 "(few samples, no bar; peak recall within 0.2 degrees)",
                 tol=0.2,
+                bar=False,
             )
 
     if "speed" not in skip:

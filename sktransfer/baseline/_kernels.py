@@ -135,11 +135,12 @@ def row_baselines(X, method, kwargs, *, x_data=None, n_jobs=None):
 
     Rows are split into one contiguous chunk per joblib worker; the calling
     process computes the last chunk itself while the workers compute the
-    others. Each chunk reuses a single :class:`pybaselines.Baseline` object,
-    so setup that only depends on the axis is done once per chunk. Workers are processes that
-    write their baselines into one shared output file (threads were slower
-    for every method: pentapy's solver holds the GIL, and so does much of
-    the per-spectrum Python work of the other methods), unless
+    others. Each chunk reuses a single :class:`pybaselines.Baseline`
+    object, so setup that only depends on the axis is done once per chunk.
+    Workers are processes that write their baselines into one shared output
+    file (threads were slower for every method: pentapy's solver holds the
+    GIL, and so does much of the per-spectrum Python work of the other
+    methods), unless
     :func:`joblib.parallel_config` asks for a backend. The result does not
     depend on ``n_jobs``.
 
@@ -196,9 +197,7 @@ def row_baselines(X, method, kwargs, *, x_data=None, n_jobs=None):
         )
         # Like joblib's workers, it leaves the other cores to them.
         with threadpool_limits(max(1, cpu_count() // n_workers)):
-            own = _baseline_chunk(
-                X[chunks[-1]], x_data, assume_sorted, method, kwargs
-            )
+            own = _baseline_chunk(X[chunks[-1]], x_data, assume_sorted, method, kwargs)
         parts = [*pending, own]
         baselines = np.array(out)
         del out

@@ -24,6 +24,22 @@ def _never(self):
     return False
 
 
+def _mix_pairs(X, Y, alpha):
+    """Mix each pair of a batch with another one (pair mixup).
+
+    Row ``i`` becomes ``lam * pair_i + (1 - lam) * pair_j`` for both source
+    and target, with ``j`` a random permutation of the batch and ``lam`` the
+    larger of ``u`` and ``1 - u``, ``u ~ Beta(alpha, alpha)``, so each row
+    stays mostly itself. Uses torch's global generator (seeded in ``fit``).
+    """
+    u = torch.distributions.Beta(alpha, alpha).sample((len(X), 1)).to(X.device)
+    lam = torch.maximum(u, 1 - u)
+    other = torch.randperm(len(X)).to(X.device)
+    mixed_X = lam.to(X.dtype) * X + (1 - lam.to(X.dtype)) * X[other]
+    mixed_Y = lam.to(Y.dtype) * Y + (1 - lam.to(Y.dtype)) * Y[other]
+    return mixed_X, mixed_Y
+
+
 class SpectroGenRegressor(NeuralNetRegressor):
     """Predict the spectrum of one modality from a spectrum of another.
 
@@ -66,7 +82,7 @@ class SpectroGenRegressor(NeuralNetRegressor):
         The VAE. Its ``n_in``, ``n_out`` and ``x_out`` arguments are taken
         from the training data (and ``target_axis``); give the others as
         ``module__latent_dim=...``, ``module__decoder="peaks"`` etc.
-    beta : float, default=1.0
+    beta : float, default=3.0
         Weight of the KL term, >= 0; the KL divergence is divided by the
         number of target points ``n``. With ``criterion=torch.nn.MSELoss``,
         ``beta=2`` is the evidence lower bound with unit noise variance in
@@ -75,6 +91,17 @@ class SpectroGenRegressor(NeuralNetRegressor):
         ``0.5 * n`` is ``MSE + 2 * KL / n``. With the default correlation
         loss there is no such likelihood; ``beta`` then only sets how
         strongly the latent codes are pulled towards the prior.
+    mixup : float, default=0.4
+        Pair mixup in training, >= 0 (0 turns it off): every training pair
+        of a mini-batch is replaced by ``lam * pair_i + (1 - lam) * pair_j``
+        (source and target alike) with another pair ``j`` of the batch, where
+        ``lam = max(u, 1 - u)`` and ``u ~ Beta(mixup, mixup)``. The spectrum
+        of a mixture is close to the weighted sum of its components' spectra,
+        in IR and Raman alike, so mixed pairs are physically plausible new
+        materials; they teach the encoder a smoother metric, which carries
+        over better to unseen materials. Smaller values mix less often (most
+        draws of ``u`` are then near 0 or 1). The retrieval memory used by
+        ``predict`` holds the unmixed training pairs.
     target_axis : array-like of shape (n_targets,), default=None
         Axis of the target spectra (for example Raman shift in cm-1). Used by
         the peak decoder; ``None`` means ``0, 1, ..., n_targets - 1``.
@@ -169,7 +196,8 @@ class SpectroGenRegressor(NeuralNetRegressor):
         self,
         module=SpectroGenVAE,
         *,
-        beta=1.0,
+        beta=3.0,
+        mixup=0.4,
         target_axis=None,
         random_state=None,
         criterion=CorrelationLoss,
@@ -183,6 +211,7 @@ class SpectroGenRegressor(NeuralNetRegressor):
         **kwargs,
     ):
         self.beta = beta
+        self.mixup = mixup
         self.target_axis = target_axis
         self.random_state = random_state
         super().__init__(
@@ -255,6 +284,7 @@ class SpectroGenRegressor(NeuralNetRegressor):
 
     def _check_params(self):
         check_param(self.beta, "beta", low=0.0)
+        check_param(self.mixup, "mixup", low=0.0)
         check_param(self.max_epochs, "max_epochs", kind="int", low=1)
         check_param(self.lr, "lr", low=0.0, closed="neither")
         if self.batch_size != -1:
@@ -317,6 +347,9 @@ class SpectroGenRegressor(NeuralNetRegressor):
     def train_step_single(self, batch, **fit_params):
         """One training step; the batch's targets are the retrieval memory.
 
+        With ``mixup > 0`` the pairs of the batch are first mixed (see
+        ``mixup``).
+
         Parameters
         ----------
         batch : tuple
@@ -331,7 +364,11 @@ class SpectroGenRegressor(NeuralNetRegressor):
         """
         self._set_training(True)
         Xi, yi = unpack_data(batch)
-        y_pred = self.infer(Xi, y=torch.as_tensor(yi, device=self.device), **fit_params)
+        Xi = torch.as_tensor(Xi, device=self.device)
+        yi = torch.as_tensor(yi, device=self.device)
+        if self.mixup > 0 and len(Xi) > 1:
+            Xi, yi = _mix_pairs(Xi, yi, self.mixup)
+        y_pred = self.infer(Xi, y=yi, **fit_params)
         loss = self.get_loss(y_pred, yi, X=Xi, training=True)
         if not torch.isfinite(loss):
             raise ValueError(

@@ -14,6 +14,7 @@ from skorch.callbacks import ProgressBar
 from sktransfer.baseline import AirPLS
 from sktransfer.cross_modal import SpectroGenRegressor, SpectroGenVAE
 from sktransfer.cross_modal._modules import kl_divergence
+from sktransfer.cross_modal._regressor import _mix_pairs
 from sktransfer.metrics import spectral_correlation, spectral_correlation_scorer
 from sktransfer.preprocessing import MinMaxNormalizer
 
@@ -146,6 +147,52 @@ def test_loss_is_one_minus_correlation_plus_beta_kl(fitted):
     assert mse < got
 
 
+def test_mix_pairs_mixes_source_and_target_with_one_weight():
+    torch.manual_seed(0)
+    X = torch.randn(50, 7, dtype=torch.float64)
+    # the target is a linear function of the source, so a mixture's target
+    # must be the same function of the mixed source
+    W = torch.randn(7, 3, dtype=torch.float64)
+    Xm, Ym = _mix_pairs(X, X @ W, alpha=0.4)
+    assert_allclose((Xm @ W).numpy(), Ym.numpy(), atol=1e-12)
+    # each row is lam * X[i] + (1 - lam) * X[j] with lam >= 0.5, j another row
+    found = 0
+    for i in range(len(X)):
+        for j in range(len(X)):
+            d = X[i] - X[j]
+            if i == j or float(d.norm()) == 0:
+                continue
+            lam = float((Xm[i] - X[j]) @ d / (d @ d))
+            if torch.allclose(lam * X[i] + (1 - lam) * X[j], Xm[i], atol=1e-10):
+                assert 0.5 <= lam <= 1.0 + 1e-12
+                found += 1
+                break
+        else:
+            assert torch.equal(Xm[i], X[i])  # mixed with itself
+            found += 1
+    assert found == len(X)
+    assert not torch.equal(Xm, X)
+
+
+def test_mixup_changes_training_and_zero_turns_it_off(data, monkeypatch):
+    X, Y, X_test, *_ = data
+    params = {**FAST, "max_epochs": 3}
+    on = SpectroGenRegressor(random_state=0, mixup=0.4, **params).fit(X, Y)
+    calls = []
+    monkeypatch.setattr(
+        "sktransfer.cross_modal._regressor._mix_pairs",
+        lambda *a: calls.append(a) or a[:2],
+    )
+    off = SpectroGenRegressor(random_state=0, mixup=0.0, **params).fit(X, Y)
+    assert calls == []
+    assert not np.allclose(off.predict(X_test), on.predict(X_test))
+    # the memory used to predict holds the training pairs, unmixed
+    Ys = on._scale_target(Y)
+    assert_allclose(
+        on.module_.retrieval.memory_offset.numpy(), Ys.mean(1), rtol=1e-5, atol=1e-6
+    )
+
+
 def test_different_source_and_target_lengths_and_axis(data):
     X, Y, X_test, _, xt = data
     reg = SpectroGenRegressor(
@@ -195,6 +242,7 @@ def test_scalar_target(data):
         ({}, lambda X: X, lambda Y: np.where(Y == Y[0, 0], np.inf, Y), "infinity"),
         ({}, lambda X: X, lambda Y: Y[:, :1], "at least 2 points"),
         ({"beta": -0.1}, lambda X: X, lambda Y: Y, "beta"),
+        ({"mixup": -0.5}, lambda X: X, lambda Y: Y, "mixup"),
         ({"device": "cuda:7"}, lambda X: X, lambda Y: Y, "cuda:7"),
         ({"device": "quantum"}, lambda X: X, lambda Y: Y, "quantum"),
         ({"target_axis": np.arange(3.0)}, lambda X: X, lambda Y: Y, "target_axis"),
@@ -282,7 +330,8 @@ def test_partial_fit_continues_training(data):
 def test_module_instance_and_clone(fitted):
     params = clone(fitted).get_params()
     assert params["module__latent_dim"] == 4 and params["beta"] == 0.5
-    assert SpectroGenRegressor().get_params()["beta"] == 1.0
+    defaults = SpectroGenRegressor().get_params()
+    assert defaults["beta"] == 3.0 and defaults["mixup"] == 0.4
     assert not hasattr(fitted, "predict_proba")
     assert fitted.module is SpectroGenVAE
 
