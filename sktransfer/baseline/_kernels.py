@@ -186,19 +186,37 @@ def row_baselines(X, method, kwargs, *, x_data=None, n_jobs=None):
             dtype=X.dtype,
             shape=X.shape,
         )
-        # The calling process does the last chunk itself while the workers
-        # do the others: it would otherwise sit idle, and its chunk is never
-        # shipped anywhere.
-        pending = Parallel(n_jobs=n_jobs, prefer="processes", return_as="generator")(
-            delayed(_baseline_chunk_into)(
-                X[s], x_data, assume_sorted, method, kwargs, out.filename, s
+
+        path = out.filename
+
+        def tasks(rows):
+            return (
+                delayed(_baseline_chunk_into)(
+                    X[s], x_data, assume_sorted, method, kwargs, path, s
+                )
+                for s in rows
             )
-            for s in chunks[:-1]
-        )
-        # Like joblib's workers, it leaves the other cores to them.
-        with threadpool_limits(max(1, cpu_count() // n_workers)):
-            own = _baseline_chunk(X[chunks[-1]], x_data, assume_sorted, method, kwargs)
-        parts = [*pending, own]
+
+        try:
+            # The calling process does the last chunk itself while the
+            # workers do the others: it would otherwise sit idle, and its
+            # chunk is never shipped anywhere.
+            pending = Parallel(
+                n_jobs=n_jobs, prefer="processes", return_as="generator"
+            )(tasks(chunks[:-1]))
+        except ValueError as exc:
+            # Backends without result generators (Dask with older joblib
+            # releases) get every chunk.
+            if "return_as" not in str(exc):
+                raise
+            parts = Parallel(n_jobs=n_jobs, prefer="processes")(tasks(chunks))
+        else:
+            # Like joblib's workers, it leaves the other cores to them.
+            with threadpool_limits(max(1, cpu_count() // n_workers)):
+                own = _baseline_chunk(
+                    X[chunks[-1]], x_data, assume_sorted, method, kwargs
+                )
+            parts = [*pending, own]
         baselines = np.array(out)
         del out
     for s, (part, _, _) in zip(chunks, parts):

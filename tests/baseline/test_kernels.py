@@ -81,6 +81,42 @@ def test_workers_share_the_output_file(data, backend, dtype, monkeypatch, tmp_pa
     assert os.listdir(tmp_path) == []
 
 
+def test_calling_process_computes_the_last_chunk(data, monkeypatch):
+    _, X = data
+    shipped = []
+    real_into = _kernels._baseline_chunk_into
+
+    def spy(X_chunk, *args):
+        shipped.append(args[-1])
+        return real_into(X_chunk, *args)
+
+    monkeypatch.setattr(_kernels, "_baseline_chunk_into", spy)
+    serial = row_baselines(X, "snip", {"max_half_window": 5})
+    with parallel_config(backend="threading"):
+        parallel = row_baselines(X, "snip", {"max_half_window": 5}, n_jobs=3)
+    for a, b in zip(serial, parallel):
+        np.testing.assert_array_equal(a, b)
+    # two of the three chunks go to workers; the last one stays here
+    assert shipped == _chunks(len(X), 3)[:-1]
+
+
+def test_backend_without_result_generator_gets_every_chunk(data, monkeypatch):
+    _, X = data
+
+    class NoGenerator(_kernels.Parallel):
+        def __init__(self, *args, return_as="list", **kwargs):
+            if return_as == "generator":
+                raise ValueError("Backend does not support return_as=generator")
+            super().__init__(*args, return_as=return_as, **kwargs)
+
+    monkeypatch.setattr(_kernels, "Parallel", NoGenerator)
+    serial = row_baselines(X, "snip", {"max_half_window": 5})
+    with parallel_config(backend="threading"):
+        parallel = row_baselines(X, "snip", {"max_half_window": 5}, n_jobs=2)
+    for a, b in zip(serial, parallel):
+        np.testing.assert_array_equal(a, b)
+
+
 def test_worker_without_the_file_returns_its_baselines(data, tmp_path):
     _, X = data
     rows = slice(2, 5)
