@@ -81,6 +81,14 @@ def test_workers_share_the_output_file(data, backend, dtype, monkeypatch, tmp_pa
     assert os.listdir(tmp_path) == []
 
 
+def _assert_threads_equal_serial(X, n_jobs):
+    serial = row_baselines(X, "snip", {"max_half_window": 5})
+    with parallel_config(backend="threading"):
+        parallel = row_baselines(X, "snip", {"max_half_window": 5}, n_jobs=n_jobs)
+    for a, b in zip(serial, parallel):
+        np.testing.assert_array_equal(a, b)
+
+
 def test_calling_process_computes_the_last_chunk(data, monkeypatch):
     _, X = data
     shipped = []
@@ -91,11 +99,7 @@ def test_calling_process_computes_the_last_chunk(data, monkeypatch):
         return real_into(X_chunk, *args)
 
     monkeypatch.setattr(_kernels, "_baseline_chunk_into", spy)
-    serial = row_baselines(X, "snip", {"max_half_window": 5})
-    with parallel_config(backend="threading"):
-        parallel = row_baselines(X, "snip", {"max_half_window": 5}, n_jobs=3)
-    for a, b in zip(serial, parallel):
-        np.testing.assert_array_equal(a, b)
+    _assert_threads_equal_serial(X, n_jobs=3)
     # two of the three chunks go to workers; the last one stays here
     assert shipped == _chunks(len(X), 3)[:-1]
 
@@ -110,11 +114,7 @@ def test_backend_without_result_generator_gets_every_chunk(data, monkeypatch):
             super().__init__(*args, return_as=return_as, **kwargs)
 
     monkeypatch.setattr(_kernels, "Parallel", NoGenerator)
-    serial = row_baselines(X, "snip", {"max_half_window": 5})
-    with parallel_config(backend="threading"):
-        parallel = row_baselines(X, "snip", {"max_half_window": 5}, n_jobs=2)
-    for a, b in zip(serial, parallel):
-        np.testing.assert_array_equal(a, b)
+    _assert_threads_equal_serial(X, n_jobs=2)
 
 
 def test_worker_without_the_file_returns_its_baselines(data, tmp_path):
