@@ -140,9 +140,9 @@ def row_baselines(X, method, kwargs, *, x_data=None, n_jobs=None):
     Workers are processes that write their baselines into one shared output
     file (threads were slower for every method: pentapy's solver holds the
     GIL, and so does much of the per-spectrum Python work of the other
-    methods), unless
-    :func:`joblib.parallel_config` asks for a backend. The result does not
-    depend on ``n_jobs``.
+    methods), unless :func:`joblib.parallel_config` asks for a backend.
+    Backends that cannot return results as a generator get every chunk. The
+    result does not depend on ``n_jobs``.
 
     Parameters
     ----------

@@ -35,9 +35,7 @@ def _mix_pairs(X, Y, alpha):
     u = torch.distributions.Beta(alpha, alpha).sample((len(X), 1)).to(X.device)
     lam = torch.maximum(u, 1 - u)
     other = torch.randperm(len(X)).to(X.device)
-    mixed_X = lam.to(X.dtype) * X + (1 - lam.to(X.dtype)) * X[other]
-    mixed_Y = lam.to(Y.dtype) * Y + (1 - lam.to(Y.dtype)) * Y[other]
-    return mixed_X, mixed_Y
+    return tuple(lam.to(A.dtype) * A + (1 - lam.to(A.dtype)) * A[other] for A in (X, Y))
 
 
 class SpectroGenRegressor(NeuralNetRegressor):
