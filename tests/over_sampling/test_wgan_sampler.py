@@ -216,6 +216,7 @@ def test_bad_inputs(data):
         ("learning_rate", 0.0),
         ("batch_size", 0),
         ("betas", (0.5, 1.0)),
+        ("shared_variation", -0.5),
     ],
 )
 def test_bad_params(data, param, value):
@@ -292,7 +293,9 @@ def test_imblearn_sampler_checks(estimator, check):
 def test_generated_spectra_lie_around_measured_ones():
     """Without noise and before training, a spectrum is a SMOTE interpolate."""
     X, y = two_class_spectra(n0=30, n1=6)
-    sampler = tiny(noise=False, max_iter=1, learning_rate=1e-12).fit(X, y)
+    sampler = tiny(
+        noise=False, shared_variation=0, max_iter=1, learning_rate=1e-12
+    ).fit(X, y)
     new = sampler.sample(50, y=1)
     real = X[y == 1]
     # each generated spectrum is on a segment between two real ones of class 1
@@ -328,7 +331,13 @@ def test_noise_model_recovers_the_measurement_noise():
 @pytest.mark.parametrize("anchor", ["real", "mean"])
 def test_other_anchors(anchor):
     X, y = two_class_spectra(n0=20, n1=5)
-    sampler = tiny(anchor=anchor, noise=False, max_iter=1, learning_rate=1e-12)
+    sampler = tiny(
+        anchor=anchor,
+        noise=False,
+        shared_variation=0,
+        max_iter=1,
+        learning_rate=1e-12,
+    )
     new = sampler.fit(X, y).sample(10, y=1)
     real = X[y == 1]
     if anchor == "real":  # copies of measured spectra before training
@@ -336,6 +345,49 @@ def test_other_anchors(anchor):
         assert d.max() < 1e-6
     else:  # the class mean
         np.testing.assert_allclose(new, np.tile(real.mean(0), (10, 1)), atol=1e-6)
+
+
+def three_blocks(n=(40, 30, 6), n_features=48, random_state=0):
+    """Class k varies only on its own block of 10 points, around its mean."""
+    rng = np.random.default_rng(random_state)
+    means = rng.uniform(0.5, 1.5, (3, n_features))
+    X = np.repeat(means, n, axis=0)
+    y = np.repeat(np.arange(3), n)
+    for k, size in enumerate(n):
+        X[y == k, 10 * k : 10 * k + 10] += rng.normal(0, 0.1 * (k + 1), (size, 10))
+    return X, y
+
+
+@pytest.mark.parametrize("conditional", [True, False])
+@pytest.mark.parametrize("amount", [0.5, 1.0])
+def test_shared_variation_is_borrowed_from_other_classes(conditional, amount):
+    """Class 2 gets deviations of classes 0 and 1, scaled to its own spread."""
+    X, y = three_blocks()
+    sampler = tiny(
+        anchor="real",
+        noise=False,
+        shared_variation=amount,
+        conditional=conditional,
+        max_iter=1,
+        learning_rate=1e-12,
+    ).fit(X, y)
+    new = sampler.sample(3000, y=2)
+    real = X[y == 2]
+    # the class's own block is a copy of one of its measured spectra ...
+    own = np.abs(new[:, None, 20:30] - real[None, :, 20:30]).max(-1)
+    assert own.min(1).max() < 1e-6
+    base = real[own.argmin(1)]
+    diff = new - base
+    np.testing.assert_allclose(diff[:, 30:], 0, atol=1e-6)
+    # ... plus a deviation of exactly one other class (block 0 or block 1)
+    on0 = np.abs(diff[:, :10]).max(1) > 1e-9
+    on1 = np.abs(diff[:, 10:20]).max(1) > 1e-9
+    assert not np.any(on0 & on1)
+    assert 0.2 < on0.mean() < 0.8  # both other classes are drawn from
+    # with the class's root-mean-square spread times shared_variation
+    spread = np.sqrt(((real - real.mean(0)) ** 2).sum(1).mean())
+    rms = np.sqrt((diff**2).sum(1).mean())
+    assert rms == pytest.approx(amount * spread, rel=0.1)
 
 
 def test_request_larger_than_memory_is_refused_up_front(data):
