@@ -619,7 +619,7 @@ class _AnchorModel:
         """Deviations of random spectra of other classes, rescaled per class.
 
         Returns zeros without a draw when nothing is borrowed
-        (``shared_variation=0`` or a single class).
+        (``shared_variation=0``, or the other classes do not vary).
         """
         if not self.borrow:
             return torch.zeros((), device=self.pool.device)
@@ -634,7 +634,7 @@ class _AnchorModel:
         offset = offset + n_own * (offset >= self.pool_starts[cls])
         other = self.pool_order[offset.clamp_max(len(self.pool) - 1)]
         g = torch.randn(n, 1, generator=gen, device=gen.device).to(device)
-        return (self.borrow_factor[codes] * g[:, 0])[:, None] * self.pool[other]
+        return self.borrow_factor[codes, None] * g * self.pool[other]
 
     def unscale(self, fake, code):
         return fake * self.scale + self.centers[code]
