@@ -76,8 +76,15 @@ def make_generator(seed, device="cpu"):
 
 
 def to_tensor(X, device, dtype=torch.float32):
-    """Convert an array to a tensor of ``dtype`` on ``device`` (a copy)."""
-    return torch.as_tensor(np.asarray(X), dtype=dtype, device=device).clone()
+    """Convert an array to a tensor of ``dtype`` on ``device`` (a copy).
+
+    Read-only arrays (joblib's memmaps, for instance) are copied by numpy
+    first: torch warns when it wraps memory it may not write.
+    """
+    X = np.asarray(X)
+    if not X.flags.writeable:
+        X = X.copy()
+    return torch.as_tensor(X, dtype=dtype, device=device).clone()
 
 
 def to_numpy(tensor, dtype=np.float64):
