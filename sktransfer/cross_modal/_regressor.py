@@ -297,9 +297,9 @@ class SpectroGenRegressor(NeuralNetRegressor):
         first = not self.initialized_
         X, y = validate_data(self, X, y, reset=first, multi_output=True, y_numeric=True)
         Y = self._check_target(y, first)
-        # writable float32 (a copy only if needed): torch's data loader warns
-        # on read-only arrays such as joblib's memmaps
-        X = np.require(X, dtype=np.float32, requirements="W")
+        # contiguous, writable float32 (a copy only if needed): torch's data
+        # loader cannot wrap reversed views and warns on read-only memmaps
+        X = np.require(X, dtype=np.float32, requirements="CW")
         seed = seed_from_random_state(self.random_state)
         devices = [self.device] if str(self.device).startswith("cuda") else []
         with torch.random.fork_rng(devices=devices):

@@ -78,13 +78,10 @@ def make_generator(seed, device="cpu"):
 def to_tensor(X, device, dtype=torch.float32):
     """Convert an array to a tensor of ``dtype`` on ``device`` (a copy).
 
-    Read-only arrays (joblib's memmaps, for instance) are copied by numpy
-    first: torch warns when it wraps memory it may not write.
+    Works for read-only arrays (joblib's memmaps) and reversed views
+    (``X[:, ::-1]``), which torch cannot wrap without copying.
     """
-    X = np.asarray(X)
-    if not X.flags.writeable:
-        X = X.copy()
-    return torch.as_tensor(X, dtype=dtype, device=device).clone()
+    return torch.tensor(np.ascontiguousarray(X), dtype=dtype, device=device)
 
 
 def to_numpy(tensor, dtype=np.float64):

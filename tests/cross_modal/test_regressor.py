@@ -1,5 +1,7 @@
 import io
 import pickle
+import subprocess
+import sys
 
 import numpy as np
 import pytest
@@ -348,3 +350,38 @@ def test_cuda_trained_model_predicts_on_cpu(data):
     assert_allclose(cpu.predict(X_test), on_gpu, rtol=1e-4, atol=1e-5)
     restored = pickle.loads(pickle.dumps(reg))
     assert_array_equal(restored.predict(X_test), on_gpu)
+
+
+def test_reversed_view_gives_the_same_model_as_a_copy():
+    # spectra on a decreasing axis are often flipped with X[:, ::-1]; torch
+    # cannot wrap such views, so the regressor copies them
+    rng = np.random.default_rng(0)
+    X = rng.random((12, 16)).astype(np.float32)[:, ::-1]
+    Y = rng.random((12, 8))[:, ::-1]
+    kw = {"max_epochs": 2, "module__hidden": 8, "random_state": 0}
+    a = SpectroGenRegressor(**kw).fit(X, Y)
+    b = SpectroGenRegressor(**kw).fit(X.copy(), Y.copy())
+    assert_array_equal(a.predict(X), b.predict(X.copy()))
+    assert_array_equal(a.encode(X), b.encode(X.copy()))
+
+
+def test_read_only_input_gives_no_torch_warning():
+    # torch warns once per process when it wraps a read-only array, so the
+    # check runs in a fresh interpreter with warnings turned into errors.
+    code = (
+        "import numpy as np\n"
+        "from sktransfer.cross_modal import SpectroGenRegressor\n"
+        "rng = np.random.default_rng(0)\n"
+        "X = rng.random((12, 16)).astype(np.float32); Y = rng.random((12, 8))\n"
+        "X.setflags(write=False); Y.setflags(write=False)\n"
+        "reg = SpectroGenRegressor(max_epochs=1, module__hidden=8, random_state=0)\n"
+        "P = reg.fit(X, Y).predict(X)\n"
+        "assert P.shape == (12, 8) and np.isfinite(P).all()\n"
+    )
+    result = subprocess.run(
+        [sys.executable, "-W", "error::UserWarning", "-c", code],
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert result.returncode == 0, result.stderr[-2000:]
