@@ -113,8 +113,10 @@ def _baseline_chunk_into(X, x_data, assume_sorted, method, kwargs, path, rows):
     Returns ``(None, n_iter, last_tol)``, or the baselines in place of None
     where the file cannot be opened (a worker on another machine).
     """
+    # a view of the shared input file arrives as a memmap: compute on an
+    # ndarray, so that the baselines are one too
     baselines, n_iter, last_tol = _baseline_chunk(
-        X, x_data, assume_sorted, method, kwargs
+        np.asarray(X), x_data, assume_sorted, method, kwargs
     )
     try:
         out = np.load(path, mmap_mode="r+")
@@ -123,6 +125,13 @@ def _baseline_chunk_into(X, x_data, assume_sorted, method, kwargs, path, rows):
     out[rows] = baselines
     out.flush()
     return None, n_iter, last_tol
+
+
+def _shared_array(folder, name, dtype, shape):
+    """Create the ``.npy`` memmap ``name`` in ``folder``, open for writing."""
+    return np.lib.format.open_memmap(
+        os.path.join(folder, name), mode="w+", dtype=dtype, shape=shape
+    )
 
 
 def _chunks(n_rows, n_chunks):
@@ -137,10 +146,11 @@ def row_baselines(X, method, kwargs, *, x_data=None, n_jobs=None):
     process computes the last chunk itself while the workers compute the
     others. Each chunk reuses a single :class:`pybaselines.Baseline`
     object, so setup that only depends on the axis is done once per chunk.
-    Workers are processes that write their baselines into one shared output
-    file (threads were slower for every method: pentapy's solver holds the
-    GIL, and so does much of the per-spectrum Python work of the other
-    methods), unless :func:`joblib.parallel_config` asks for a backend.
+    Workers are processes that read their spectra from one shared file and
+    write their baselines into another (threads were slower for every
+    method: pentapy's solver holds the GIL, and so does much of the
+    per-spectrum Python work of the other methods), unless
+    :func:`joblib.parallel_config` asks for a backend.
     Backends that cannot return results as a generator get every chunk. The
     result does not depend on ``n_jobs``.
 
@@ -180,19 +190,26 @@ def row_baselines(X, method, kwargs, *, x_data=None, n_jobs=None):
         # file instead of sending them back through a pipe (8 bytes per
         # point, as much as the computation for cheap methods); a worker
         # that cannot open it returns its baselines.
-        out = np.lib.format.open_memmap(
-            os.path.join(folder, "baselines.npy"),
-            mode="w+",
-            dtype=X.dtype,
-            shape=X.shape,
-        )
-
+        out = _shared_array(folder, "baselines.npy", X.dtype, X.shape)
         path = out.filename
+        # Their spectra come from a shared file too: joblib passes views of a
+        # memmap by reference. Left to joblib's own memmapping, each call
+        # ends with its clean-up waiting about 0.1 s for the workers to let
+        # go of the file, as long as a cheap method's whole chunk takes.
+        shipped = chunks[-1].start
+        source = _shared_array(folder, "spectra.npy", X.dtype, (shipped, X.shape[1]))
+        source[:] = X[:shipped]
 
-        def tasks(rows):
+        def tasks(rows, source):
             return (
                 delayed(_baseline_chunk_into)(
-                    X[s], x_data, assume_sorted, method, kwargs, path, s
+                    source[s] if s.stop <= shipped else X[s],
+                    x_data,
+                    assume_sorted,
+                    method,
+                    kwargs,
+                    path,
+                    s,
                 )
                 for s in rows
             )
@@ -203,13 +220,13 @@ def row_baselines(X, method, kwargs, *, x_data=None, n_jobs=None):
             # chunk is never shipped anywhere.
             pending = Parallel(
                 n_jobs=n_jobs, prefer="processes", return_as="generator"
-            )(tasks(chunks[:-1]))
+            )(tasks(chunks[:-1], source))
         except ValueError as exc:
             # Backends without result generators (Dask with older joblib
             # releases) get every chunk.
             if "return_as" not in str(exc):
                 raise
-            parts = Parallel(n_jobs=n_jobs, prefer="processes")(tasks(chunks))
+            parts = Parallel(n_jobs=n_jobs, prefer="processes")(tasks(chunks, source))
         else:
             # Like joblib's workers, it leaves the other cores to them.
             with threadpool_limits(max(1, cpu_count() // n_workers)):
@@ -218,7 +235,7 @@ def row_baselines(X, method, kwargs, *, x_data=None, n_jobs=None):
                 )
             parts = [*pending, own]
         baselines = np.array(out)
-        del out
+        del out, source
     for s, (part, _, _) in zip(chunks, parts):
         if part is not None:
             baselines[s] = part

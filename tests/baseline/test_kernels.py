@@ -104,6 +104,27 @@ def test_calling_process_computes_the_last_chunk(data, monkeypatch):
     assert shipped == _chunks(len(X), 3)[:-1]
 
 
+def test_workers_read_their_spectra_from_the_shared_file(data, monkeypatch):
+    # views of one memmap beside the output file, so joblib passes them by
+    # reference and has no memmap of its own to clean up after the call
+    _, X = data
+    received = []
+    real_into = _kernels._baseline_chunk_into
+
+    def spy(X_chunk, *args):
+        received.append((X_chunk, args[-2], args[-1]))
+        return real_into(X_chunk, *args)
+
+    monkeypatch.setattr(_kernels, "_baseline_chunk_into", spy)
+    _assert_threads_equal_serial(X, n_jobs=3)
+    assert len(received) == 2
+    for X_chunk, path, rows in received:
+        assert isinstance(X_chunk, np.memmap)
+        assert os.path.dirname(X_chunk.filename) == os.path.dirname(path)
+        assert X_chunk.filename != path
+        np.testing.assert_array_equal(X_chunk, X[rows])
+
+
 def test_backend_without_result_generator_gets_every_chunk(data, monkeypatch):
     _, X = data
 
