@@ -162,8 +162,9 @@ class SpectroGenRegressor(NeuralNetRegressor):
     (150, 300), pair mixup (0, 0.2, 0.4, 1) and ``beta`` (0.1, 1, 3, 10).
     The benchmark (``benchmarks/bench_cross_modal.py``) also picks ``beta``
     and ``mixup`` inside the training folds only (nested) and reports both
-    rows (0.381 and 0.380 for ``random_state=0``; the defaults give 0.371
-    to 0.381 over seeds 0 to 4); the figures are in the user guide.
+    rows (0.381 and 0.380 for ``random_state=0``; the defaults give 0.365
+    to 0.381 over seeds 0 to 19, mean 0.373); the figures are in the user
+    guide.
 
     Training raises a ``ValueError`` if the loss becomes non-finite (scale
     the spectra, or lower ``lr``), so a model that did not train never
