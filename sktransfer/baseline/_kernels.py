@@ -222,8 +222,8 @@ def row_baselines(X, method, kwargs, *, x_data=None, n_jobs=None):
                 n_jobs=n_jobs, prefer="processes", return_as="generator"
             )(tasks(chunks[:-1], source))
         except ValueError as exc:
-            # Backends without result generators (Dask with older joblib
-            # releases) get every chunk.
+            # Backends without result generators (joblib's "multiprocessing")
+            # get every chunk.
             if "return_as" not in str(exc):
                 raise
             parts = Parallel(n_jobs=n_jobs, prefer="processes")(tasks(chunks, source))

@@ -66,7 +66,7 @@ def test_row_baselines_parallel_chunks_equal_serial(data):
         np.testing.assert_array_equal(a, b)
 
 
-@pytest.mark.parametrize("backend", ["loky", "threading"])
+@pytest.mark.parametrize("backend", ["loky", "threading", "multiprocessing"])
 @pytest.mark.parametrize("dtype", [np.float64, np.float32])
 def test_workers_share_the_output_file(data, backend, dtype, monkeypatch, tmp_path):
     _, X = data
