@@ -195,7 +195,7 @@ def row_baselines(X, method, kwargs, *, x_data=None, n_jobs=None):
         # Their spectra come from a shared file too: joblib passes views of a
         # memmap by reference. Left to joblib's own memmapping, each call
         # ends with its clean-up waiting about 0.1 s for the workers to let
-        # go of the file, as long as a cheap method's whole chunk takes.
+        # go of the file, about as long as a cheap method's chunk takes.
         shipped = chunks[-1].start
         source = _shared_array(folder, "spectra.npy", X.dtype, (shipped, X.shape[1]))
         source[:] = X[:shipped]
