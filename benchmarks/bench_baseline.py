@@ -11,7 +11,10 @@ Usage::
    solver (``banded_solver=3``, what a plain pybaselines install runs) and
    with it, against the transformer's ``fit`` then ``transform`` and
    ``fit_transform`` at ``n_jobs=1``, and ``fit_transform`` at ``n_jobs=2``
-   (default workers, threads, processes); best of ``--repeats`` runs each,
+   (default workers, threads, processes). The transformers of airPLS, arPLS
+   and AsLS solve all spectra as one stacked banded system (with pentapy
+   where the loop uses it), ModPoly fits them together; best of
+   ``--repeats`` runs each,
    interleaved. The loky workers are started once before timing (a cold
    start adds about a second). Bars: fit + transform takes at most 1.2x the
    loop's time; for airPLS, arPLS and AsLS, sktransfer is at least 1.6x

