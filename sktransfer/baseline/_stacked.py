@@ -335,7 +335,8 @@ def stacked_baselines(X, method, kwargs, *, x_data=None, reverse=False):
     """
     kwargs = _with_defaults(method, kwargs)
     n_rows, n_points = X.shape
-    Y = np.asarray(X[:, ::-1] if reverse else X, dtype=np.float64)
+    # contiguous rows: every row is then computed the same way wherever it is
+    Y = np.ascontiguousarray(X[:, ::-1] if reverse else X, dtype=np.float64)
     x = None if x_data is None else np.asarray(x_data, dtype=np.float64)
     if x is not None and reverse:
         x = x[::-1]

@@ -111,11 +111,15 @@ def test_uneven_axis_either_way(data, method, decreasing):
 def test_stacks_are_independent(data, method, kwargs, monkeypatch):
     # One spectrum per stack gives bit-for-bit the baselines of one stack,
     # so the result does not depend on n_jobs.
-    _, X = data
+    x, X = data
     together = stacked_baselines(X, method, kwargs)
+    backwards = stacked_baselines(X, method, kwargs, x_data=x[::-1], reverse=True)
     monkeypatch.setattr(_stacked, "_STACK_POINTS", {"whittaker": 1, "modpoly": 1})
     alone = stacked_baselines(X, method, kwargs)
     for a, b in zip(together, alone):
+        np.testing.assert_array_equal(a, b)
+    alone = stacked_baselines(X, method, kwargs, x_data=x[::-1], reverse=True)
+    for a, b in zip(backwards, alone):
         np.testing.assert_array_equal(a, b)
     # and the same as each spectrum on its own
     single = stacked_baselines(X[4:5], method, kwargs)
