@@ -271,16 +271,13 @@ def _stack(Y, passes, tol):
     state = passes.start(Y)
     for k in range(passes.n_passes):
         z, tol_value, early = passes.step(k, state)
-        stop = (tol_value < tol) | (k == passes.n_passes - 1)
         if early is None:
-            n_iter[rows] = k + 1
-            last_tol[rows] = tol_value
-        else:
-            # pybaselines returns this pass's baseline without a tolerance.
-            n_early += int(early.sum())
-            stop |= early
-            n_iter[rows] = np.where(early, k, k + 1)
-            last_tol[rows] = np.where(early, last_tol[rows], tol_value)
+            early = np.zeros(rows.size, dtype=bool)
+        # An early stop returns this pass's baseline without a tolerance.
+        n_early += int(early.sum())
+        stop = early | (tol_value < tol) | (k == passes.n_passes - 1)
+        n_iter[rows] = np.where(early, k, k + 1)
+        last_tol[rows] = np.where(early, last_tol[rows], tol_value)
         if stop.any():
             baselines[rows[stop]] = z[stop]
             go = ~stop
