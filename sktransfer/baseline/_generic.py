@@ -6,7 +6,8 @@ from pybaselines import Baseline
 
 from sktransfer._validation import check_option, check_param
 from sktransfer.baseline._base import BaselineCorrector
-from sktransfer.baseline._kernels import _WHITTAKER, method_default, pybaselines_methods
+from sktransfer.baseline._kernels import _WHITTAKER, pybaselines_methods
+from sktransfer.baseline._stacked import method_default
 
 # Common keyword arguments checked here so that bad values raise a ValueError
 # naming them before any spectrum is processed.

@@ -16,7 +16,7 @@ from joblib import Parallel, cpu_count, delayed, effective_n_jobs
 from pybaselines import Baseline
 from threadpoolctl import threadpool_limits
 
-from sktransfer.baseline._stacked import stacked_baselines, stacks
+from sktransfer.baseline._stacked import method_default, stacked_baselines, stacks
 
 #: Folder in memory for the files workers share, where the system has one.
 _SHARED_MEMORY = "/dev/shm" if os.access("/dev/shm", os.W_OK) else None
@@ -56,14 +56,6 @@ def pybaselines_methods():
         for name, value in inspect.getmembers(Baseline, inspect.isfunction)
         if not name.startswith("_") and name not in _NOT_ROW_WISE
     )
-
-
-def method_default(method, name):
-    """Default value of keyword ``name`` of a pybaselines method, or None."""
-    param = inspect.signature(getattr(Baseline, method)).parameters.get(name)
-    if param is None or param.default is inspect.Parameter.empty:
-        return None
-    return param.default
 
 
 def min_points(method, kwargs):

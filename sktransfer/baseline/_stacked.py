@@ -80,10 +80,17 @@ def stacks(method, kwargs):
     return int(kwargs["diff_order"]) in (1, 2, 3)
 
 
+def method_default(method, name):
+    """Default value of keyword ``name`` of a pybaselines method, or None."""
+    param = inspect.signature(getattr(Baseline, method)).parameters.get(name)
+    if param is None or param.default is inspect.Parameter.empty:
+        return None
+    return param.default
+
+
 def _with_defaults(method, kwargs):
     """``kwargs`` completed with the defaults of the pybaselines method."""
-    params = inspect.signature(getattr(Baseline, method)).parameters
-    return {name: params[name].default for name in _KWARGS[method]} | kwargs
+    return {name: method_default(method, name) for name in _KWARGS[method]} | kwargs
 
 
 def penalty_bands(n_points, diff_order):
