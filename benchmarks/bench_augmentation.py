@@ -118,12 +118,16 @@ def folds(X, y, groups, mode, n_folds, seed):
         yield train, test
 
 
-def make_sampler(name, seed, device, wgan_params):
+def make_sampler(name, y, seed, device, wgan_params, sampling_strategy="auto"):
+    """The over-sampler ``name`` for training labels ``y``."""
+    kw = {"sampling_strategy": sampling_strategy, "random_state": seed}
     if name == "random":
-        return RandomOverSampler(random_state=seed)
+        return RandomOverSampler(**kw)
     if name == "smote":
-        return "smote"  # built per fold: k_neighbors must fit the smallest class
-    return WGANGPOverSampler(random_state=seed, device=device, **wgan_params)
+        # k_neighbors must fit the smallest class of this training fold
+        k = min(5, np.unique(y, return_counts=True)[1].min() - 1)
+        return SMOTE(k_neighbors=k, **kw)
+    return WGANGPOverSampler(device=device, **{**kw, **wgan_params})
 
 
 def nn_ratio(gen, train, test):
@@ -147,10 +151,7 @@ def run_task(X, y, groups, mode, n_folds, seed, device, wgan_params):
             if name == "none":
                 Xr, yr = Xtr, ytr
             else:
-                sampler = make_sampler(name, seed + fold, device, wgan_params)
-                if sampler == "smote":
-                    k = min(5, np.unique(ytr, return_counts=True)[1].min() - 1)
-                    sampler = SMOTE(k_neighbors=k, random_state=seed + fold)
+                sampler = make_sampler(name, ytr, seed + fold, device, wgan_params)
                 Xr, yr = sampler.fit_resample(Xtr, ytr)
             fit_time[name] += time.perf_counter() - t0
             for cname, clf in CLASSIFIERS.items():
@@ -208,23 +209,12 @@ def within_batch_realism(X, y, groups, mode, n_folds, seed, device, wgan_params)
         classes, counts = np.unique(yf, return_counts=True)
         strategy = {c: n + 200 for c, n in zip(classes, counts)}
         gen = {"measured": {c: Xf[yf == c] for c in classes}}
-        k = min(5, counts.min() - 1)
-        for name, sampler in (
-            (
-                "copies",
-                RandomOverSampler(sampling_strategy=strategy, random_state=seed + fold),
-            ),
-            (
-                "smote",
-                SMOTE(
-                    k_neighbors=k, sampling_strategy=strategy, random_state=seed + fold
-                ),
-            ),
-        ):
+        for name in SAMPLERS[1:]:
+            sampler = make_sampler(
+                name, yf, seed + fold, device, wgan_params, sampling_strategy=strategy
+            )
             Xr, yr = sampler.fit_resample(Xf, yf)
             gen[name] = {c: Xr[len(yf) :][yr[len(yf) :] == c] for c in classes}
-        w = make_sampler("wgan-gp", seed + fold, device, wgan_params).fit(Xf, yf)
-        gen["wgan-gp"] = {c: w.sample(200, y=c) for c in classes}
         for c in classes:
             seen, unseen = Xh[yh == c], X[test][y[test] == c]
             if len(seen) < 15 or len(unseen) < 5:

@@ -68,6 +68,12 @@ def scores(Y, P, axis, tol):
     return r, rmse, recall
 
 
+def shapes(Y):
+    """Each spectrum centred and scaled to unit variance (r ignores both)."""
+    Y = Y - Y.mean(1, keepdims=True)
+    return Y / np.maximum(Y.std(1, keepdims=True), 1e-12)
+
+
 class Oracle(BaseEstimator, RegressorMixin):
     """Not a model: looks at the test targets to pick training targets."""
 
@@ -79,18 +85,8 @@ class Oracle(BaseEstimator, RegressorMixin):
         return self
 
     def predict_from(self, Y_test):
-        def z(A):
-            A = A - A.mean(1, keepdims=True)
-            return A / (np.linalg.norm(A, axis=1, keepdims=True) + 1e-12)
-
-        best = np.argsort(-(z(Y_test) @ z(self.Y_).T), axis=1)[:, : self.k]
+        best = np.argsort(-(shapes(Y_test) @ shapes(self.Y_).T), axis=1)[:, : self.k]
         return self.Y_[best].mean(1)
-
-
-def shapes(Y):
-    """Each spectrum centred and scaled to unit variance (r ignores both)."""
-    Y = Y - Y.mean(1, keepdims=True)
-    return Y / np.maximum(Y.std(1, keepdims=True), 1e-12)
 
 
 def unchanged(Y):
