@@ -24,6 +24,21 @@ def _never(self):
     return False
 
 
+def _retrieves(self):
+    """Whether the (fitted or configured) module decodes by retrieval."""
+    module = getattr(self, "module_", None)
+    if module is None:
+        found = bool(self.get_params_for("module").get("retrieval", True))
+    else:
+        found = getattr(module, "retrieval", None) is not None
+    if not found:
+        raise AttributeError(
+            "kneighbors needs the retrieval decoder; this model has none "
+            "(module__retrieval=False)."
+        )
+    return True
+
+
 def _mix_pairs(X, Y, alpha):
     """Mix each pair of a batch with another one (pair mixup).
 
@@ -195,6 +210,9 @@ class SpectroGenRegressor(NeuralNetRegressor):
     (3, 32)
     >>> reg.sample(X[:3], n_samples=4, random_state=0).shape
     (3, 4, 32)
+    >>> dist, ind = reg.kneighbors(X[:3], n_neighbors=2)  # training rows
+    >>> ind.shape
+    (3, 2)
     """
 
     def __init__(
@@ -551,6 +569,80 @@ class SpectroGenRegressor(NeuralNetRegressor):
         Ys = np.concatenate(out).reshape(len(X), n_samples, -1)
         Y = Ys * float(self.module_.y_scale) + to_numpy(self.module_.y_center)
         return Y[..., 0] if self._y_1d else Y
+
+    @available_if(_retrieves)
+    def kneighbors(self, X=None, n_neighbors=5, return_distance=True):
+        """Find the training pairs whose latent codes are nearest.
+
+        The prediction for a source spectrum is a softmax-weighted mean of
+        the target spectra of *all* training pairs (plus a small learned
+        correction), with weights proportional to
+        ``exp((1 - distance) / module__temperature)``. ``kneighbors`` names
+        the pairs that carry most of that weight, so their measured targets
+        can be looked at as candidates, as in a library search, and a
+        prediction traced back to the materials it came from.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_queries, n_features), default=None
+            Source spectra. ``None`` queries the training pairs themselves,
+            each one's neighbours being the *other* training pairs (as in
+            scikit-learn's ``kneighbors``).
+        n_neighbors : int, default=5
+            Number of neighbours, at least 1 and at most the number of
+            training pairs (one fewer when ``X`` is ``None``).
+        return_distance : bool, default=True
+            Whether to return the distances as well.
+
+        Returns
+        -------
+        distances : ndarray of shape (n_queries, n_neighbors)
+            Cosine distances (1 - cosine similarity) of the latent means, in
+            [0, 2], in increasing order; only if ``return_distance``.
+        indices : ndarray of shape (n_queries, n_neighbors)
+            Row indices of the neighbours in the data of the last ``fit``
+            (or ``partial_fit``).
+
+        Raises
+        ------
+        AttributeError
+            With ``module__retrieval=False`` (no training pairs are stored).
+        """
+        self.check_is_fitted()
+        memory = self.module_.retrieval.memory_z.double()
+        n_memory = len(memory)
+        own = X is None
+        most = n_memory - 1 if own else n_memory
+        check_param(n_neighbors, "n_neighbors", kind="int", low=1)
+        if n_neighbors > most:
+            raise ValueError(
+                f"n_neighbors must be at most {most} (the number of training "
+                f"pairs{', less the query itself' if own else ''}), got "
+                f"{n_neighbors}."
+            )
+        keys = torch.nn.functional.normalize(memory, dim=-1)
+        if own:
+            queries = torch.split(keys, _PREDICT_BATCH)
+        else:
+            queries = (
+                torch.nn.functional.normalize(
+                    self.module_.encode(xb)[0].double(), dim=-1
+                )
+                for xb in self._batches(self._source(X))
+            )
+        dists, inds, start = [], [], 0
+        for q in queries:
+            dist = 1 - q @ keys.T
+            if own:  # a training pair is not its own neighbour
+                rows = torch.arange(len(q), device=dist.device)
+                dist[rows, rows + start] = float("inf")
+            # a stable sort: ties keep the training order
+            order = torch.sort(dist, dim=1, stable=True).indices[:, :n_neighbors]
+            dists.append(to_numpy(torch.gather(dist, 1, order)))
+            inds.append(order.cpu().numpy().astype(np.intp))
+            start += len(q)
+        dist, ind = np.concatenate(dists), np.concatenate(inds)
+        return (dist, ind) if return_distance else ind
 
     # ------------------------------------------------------- persistence
     def load_params(self, f_params=None, use_safetensors=False, **kwargs):

@@ -10,6 +10,7 @@ from numpy.testing import assert_allclose, assert_array_equal
 from sklearn.base import clone
 from sklearn.dummy import DummyRegressor
 from sklearn.model_selection import GridSearchCV, KFold
+from sklearn.neighbors import NearestNeighbors
 from sklearn.pipeline import make_pipeline
 from skorch.callbacks import ProgressBar
 
@@ -235,6 +236,75 @@ def test_scalar_target(data):
     assert reg.sample(X_test, n_samples=2).shape == (len(X_test), 2)
 
 
+def test_kneighbors_matches_brute_force_cosine_neighbours_of_the_codes(data, fitted):
+    X, _, X_test, *_ = data
+    X_test_before = X_test.copy()
+    ref = NearestNeighbors(n_neighbors=7, metric="cosine", algorithm="brute")
+    ref.fit(fitted.encode(X))
+    dist, ind = fitted.kneighbors(X_test, n_neighbors=7)
+    ref_dist, ref_ind_test = ref.kneighbors(fitted.encode(X_test))
+    assert_array_equal(ind, ref_ind_test)
+    assert_allclose(dist, ref_dist, atol=1e-6)
+    assert ind.dtype == np.intp and dist.dtype == np.float64
+    assert np.all(np.diff(dist, axis=1) >= 0)
+    assert_array_equal(X_test, X_test_before)
+    # without X: the training pairs, each without itself (as scikit-learn)
+    dist, ind = fitted.kneighbors(n_neighbors=3)
+    ref_dist, ref_ind = ref.kneighbors(n_neighbors=3)
+    assert_array_equal(ind, ref_ind)
+    assert_allclose(dist, ref_dist, atol=1e-6)
+    assert not np.any(ind == np.arange(len(X))[:, None])
+    ind = fitted.kneighbors(X_test, 2, return_distance=False)
+    assert ind.shape == (len(X_test), 2)
+    assert_array_equal(ind, ref_ind_test[:, :2])
+
+
+def test_kneighbors_distances_give_the_prediction_weights(data, fitted):
+    # with the learned correction at zero, a prediction is the mean of the
+    # training targets' shapes, weighted by exp((1 - distance) / temperature),
+    # put back on their weighted offset and scale
+    X, Y, X_test, *_ = data
+    reg = pickle.loads(pickle.dumps(fitted))
+    with torch.no_grad():
+        reg.module_.correction_weight.zero_()
+    dist, ind = reg.kneighbors(X_test, n_neighbors=len(X))
+    logits = (1 - dist) / reg.module_.retrieval.temperature
+    w = np.exp(logits - logits.max(1, keepdims=True))
+    w /= w.sum(1, keepdims=True)
+    scale_y, centre_y = float(reg.module_.y_scale), reg.module_.y_center.numpy()
+    Ys = (Y - centre_y) / scale_y
+    offset = Ys.mean(1)
+    spread = np.sqrt(((Ys - offset[:, None]) ** 2).mean(1))
+    shape = (Ys - offset[:, None]) / spread[:, None]
+    ref = np.stack(
+        [
+            (wi @ shape[ii]) * (wi @ spread[ii]) + wi @ offset[ii]
+            for wi, ii in zip(w, ind)
+        ]
+    )
+    assert_allclose(reg.predict(X_test), ref * scale_y + centre_y, atol=1e-4)
+
+
+def test_kneighbors_bad_input_and_no_retrieval(data, fitted):
+    X, Y, X_test, *_ = data
+    for bad in (0, 2.5, True):
+        with pytest.raises(ValueError, match="n_neighbors"):
+            fitted.kneighbors(X_test, n_neighbors=bad)
+    with pytest.raises(ValueError, match="at most 80"):
+        fitted.kneighbors(X_test, n_neighbors=81)
+    with pytest.raises(ValueError, match="at most 79"):
+        fitted.kneighbors(n_neighbors=80)
+    with pytest.raises(ValueError, match="features"):
+        fitted.kneighbors(X_test[:, :50])
+    plain = SpectroGenRegressor(module__retrieval=False, **{**FAST, "max_epochs": 1})
+    assert not hasattr(plain, "kneighbors")
+    plain.fit(X, Y)
+    with pytest.raises(AttributeError) as info:
+        plain.kneighbors(X_test)
+    assert "module__retrieval=False" in str(info.value.__cause__)
+    assert hasattr(SpectroGenRegressor(), "kneighbors")
+
+
 @pytest.mark.parametrize(
     "params, X_fn, y_fn, match",
     [
@@ -348,6 +418,7 @@ def test_cuda_trained_model_predicts_on_cpu(data):
     buf.seek(0)
     cpu = SpectroGenRegressor(**FAST).load_params(f_params=buf)
     assert_allclose(cpu.predict(X_test), on_gpu, rtol=1e-4, atol=1e-5)
+    assert_array_equal(cpu.kneighbors(X_test, 3)[1], reg.kneighbors(X_test, 3)[1])
     restored = pickle.loads(pickle.dumps(reg))
     assert_array_equal(restored.predict(X_test), on_gpu)
 
