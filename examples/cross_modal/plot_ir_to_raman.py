@@ -162,3 +162,27 @@ for i, ax in enumerate(axes):
 axes[-1].set_xlabel("Raman shift (cm$^{-1}$)")
 fig.tight_layout()
 plt.show()
+
+# %%
+# Candidates, not only a prediction
+# ---------------------------------
+# A prediction is a weighted mean of training Raman spectra.
+# :meth:`~sktransfer.cross_modal.SpectroGenRegressor.kneighbors` names the
+# training samples that carry most of the weight, so their measured spectra
+# can be shown as candidates, the way a library search is read. Picking the
+# best of them needs the measured spectrum (it is an oracle), but it says
+# how much a spectroscopist who can tell the candidates apart gains from
+# seeing them: on unseen RRUFF species the best of ten candidates scored
+# r 0.54 against 0.38 for the prediction (:ref:`which_method`). Here:
+dist, ind = gen.kneighbors(X[test], n_neighbors=10)
+candidates = Y[train][ind]  # (n_test, 10, n_raman_points)
+best = np.array(
+    [
+        spectral_correlation(
+            np.repeat(Y[[t]], 10, axis=0), cand, multioutput="raw_values"
+        ).max()
+        for t, cand in zip(test, candidates)
+    ]
+)
+print(f"mean r of the prediction:            {gen_r:.3f}")
+print(f"mean r of the best of 10 candidates: {best.mean():.3f}")
