@@ -145,10 +145,14 @@ class RetrievalDecoder(nn.Module):
             setattr(self, name, old.new_zeros((n_memory, *old.shape[1:])))
         return self
 
+    @staticmethod
+    def similarity(z, keys):
+        """Cosine similarities of the queries ``z`` to the ``keys``."""
+        return F.normalize(z, dim=-1) @ F.normalize(keys, dim=-1).T
+
     def weights(self, z, keys, exclude=None):
         """Softmax weights of the memory ``keys`` for the queries ``z``."""
-        sim = F.normalize(z, dim=-1) @ F.normalize(keys, dim=-1).T
-        logits = sim / self.temperature
+        logits = self.similarity(z, keys) / self.temperature
         if exclude is not None:
             logits = logits.masked_fill(exclude, float("-inf"))
             # a row with nothing left to retrieve falls back to uniform weights

@@ -609,7 +609,8 @@ class SpectroGenRegressor(NeuralNetRegressor):
             With ``module__retrieval=False`` (no training pairs are stored).
         """
         self.check_is_fitted()
-        memory = self.module_.retrieval.memory_z.double()
+        retrieval = self.module_.retrieval
+        memory = retrieval.memory_z.double()
         n_memory = len(memory)
         own = X is None
         most = n_memory - 1 if own else n_memory
@@ -620,19 +621,16 @@ class SpectroGenRegressor(NeuralNetRegressor):
                 f"pairs{', less the query itself' if own else ''}), got "
                 f"{n_neighbors}."
             )
-        keys = torch.nn.functional.normalize(memory, dim=-1)
         if own:
-            queries = torch.split(keys, _PREDICT_BATCH)
+            queries = torch.split(memory, _PREDICT_BATCH)
         else:
             queries = (
-                torch.nn.functional.normalize(
-                    self.module_.encode(xb)[0].double(), dim=-1
-                )
+                self.module_.encode(xb)[0].double()
                 for xb in self._batches(self._source(X))
             )
         dists, inds, start = [], [], 0
         for q in queries:
-            dist = 1 - q @ keys.T
+            dist = 1 - retrieval.similarity(q, memory)
             if own:  # a training pair is not its own neighbour
                 rows = torch.arange(len(q), device=dist.device)
                 dist[rows, rows + start] = float("inf")
