@@ -175,7 +175,7 @@ def run_fit(args):
         params["max_epochs"] = args.max_epochs
     if args.beta is not None:
         params["beta"] = args.beta
-    model = SpectroGenRegressor(target_axis=x_tgt, **params)
+    model = SpectroGenRegressor(source_axis=x_src, target_axis=x_tgt, **params)
     print(f"training on {X.shape[0]} pairs: {X.shape[1]} -> {Y.shape[1]} points")
     try:
         model.fit(X, Y)

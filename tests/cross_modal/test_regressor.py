@@ -17,7 +17,7 @@ from skorch.callbacks import ProgressBar
 from sktransfer.baseline import AirPLS
 from sktransfer.cross_modal import SpectroGenRegressor, SpectroGenVAE
 from sktransfer.cross_modal._modules import kl_divergence
-from sktransfer.cross_modal._regressor import _mix_pairs
+from sktransfer.cross_modal._regressor import _mix_pairs, _stretch_pairs, _stretch_rows
 from sktransfer.metrics import spectral_correlation, spectral_correlation_scorer
 from sktransfer.preprocessing import MinMaxNormalizer
 
@@ -177,22 +177,108 @@ def test_mix_pairs_mixes_source_and_target_with_one_weight():
     assert not torch.equal(Xm, X)
 
 
-def test_mixup_changes_training_and_zero_turns_it_off(data, monkeypatch):
+def _centroids(A):
+    index = torch.arange(A.shape[-1], dtype=A.dtype)
+    return (A * index).sum(-1) / A.sum(-1)
+
+
+def test_stretch_rows_moves_features_away_from_the_first_point():
+    index = torch.arange(200, dtype=torch.float64)
+    A = torch.stack([torch.exp(-0.5 * ((index - c) / 4) ** 2) for c in (30, 90, 150)])
+    assert torch.equal(_stretch_rows(A, torch.ones(3, 1, dtype=A.dtype)), A)
+    f = torch.tensor([[1.1], [0.95], [1.2]], dtype=A.dtype)
+    B = _stretch_rows(A, f)
+    # a peak at index c moves to c * f (linear interpolation keeps centroids
+    # to a small fraction of a point)
+    assert_allclose(_centroids(B).numpy(), [33.0, 85.5, 180.0], atol=0.05)
+    assert_allclose(B.max(-1).values.numpy(), 1.0, atol=0.02)
+    # shrinking reads beyond the last point: its value is repeated
+    ramp = index[None] / 199
+    assert_allclose(
+        _stretch_rows(ramp, torch.tensor([[0.8]], dtype=A.dtype))[0, -40:], 1.0
+    )
+
+
+def test_stretch_pairs_moves_source_and_target_bands_together():
+    torch.manual_seed(0)
+    # the same band, at the same fraction p of two grids of different lengths
+    p = torch.linspace(0.2, 0.7, 40, dtype=torch.float64)[:, None]
+
+    def band(n):
+        i = torch.arange(n, dtype=torch.float64)
+        return torch.exp(-0.5 * ((i - p * (n - 1)) / (0.02 * n)) ** 2)
+
+    X, Y = band(300), band(120)
+    Xs, Ys = _stretch_pairs(X, Y, 0.1)
+    fx = _centroids(Xs) / _centroids(X)
+    fy = _centroids(Ys) / _centroids(Y)
+    assert_allclose(fx.numpy(), fy.numpy(), atol=2e-3)  # one factor per pair
+    assert fx.min() >= 0.9 - 2e-3 and fx.max() <= 1.1 + 2e-3
+    assert fx.std() > 0.03  # factors differ between pairs
+    # a scalar target (one point) is left as it is
+    y1 = torch.rand(40, 1, dtype=torch.float64)
+    assert torch.equal(_stretch_pairs(X, y1, 0.1)[1], y1)
+    # a descending source axis: the same stretch, read from the other end
+    torch.manual_seed(1)
+    Xd, Yd = _stretch_pairs(X.flip(-1), Y, 0.1, descending=(True, False))
+    torch.manual_seed(1)
+    Xa, Ya = _stretch_pairs(X, Y, 0.1)
+    assert_allclose(Xd.flip(-1).numpy(), Xa.numpy(), atol=1e-12)
+    assert_allclose(Yd.numpy(), Ya.numpy(), atol=1e-12)
+
+
+def test_stretch_follows_the_direction_of_the_axes(data, monkeypatch):
+    # fit passes the direction of each axis to the stretch, which then reads
+    # a descending spectrum from its other end (as tested just above)
+    X, Y, *_ = data
+    seen = []
+
+    def spy(X, Y, amount, descending=(False, False)):
+        seen.append(descending)
+        return X, Y
+
+    monkeypatch.setattr("sktransfer.cross_modal._regressor._stretch_pairs", spy)
+    params = {**FAST, "max_epochs": 1, "random_state": 0}
+    up, down = np.arange(X.shape[1]), np.arange(X.shape[1])[::-1]
+    t_down = np.linspace(800.0, 200.0, Y.shape[1])
+    for kw, expected in [
+        ({}, (False, False)),
+        ({"source_axis": up}, (False, False)),
+        ({"source_axis": down}, (True, False)),
+        ({"source_axis": down, "target_axis": t_down}, (True, True)),
+    ]:
+        seen.clear()
+        reg = SpectroGenRegressor(**params, **kw).fit(X, Y)
+        assert seen and set(seen) == {expected}
+    assert_array_equal(reg.source_axis_, down)
+
+
+@pytest.mark.parametrize(
+    "param, value, helper",
+    [("mixup", 0.4, "_mix_pairs"), ("stretch", 0.05, "_stretch_pairs")],
+)
+def test_augmentation_changes_training_and_zero_turns_it_off(
+    data, monkeypatch, param, value, helper
+):
     X, Y, X_test, *_ = data
-    params = {**FAST, "max_epochs": 3}
-    on = SpectroGenRegressor(random_state=0, mixup=0.4, **params).fit(X, Y)
+    params = {**FAST, "max_epochs": 3, "random_state": 0}
+    on = SpectroGenRegressor(**{param: value}, **params).fit(X, Y)
     calls = []
     monkeypatch.setattr(
-        "sktransfer.cross_modal._regressor._mix_pairs",
+        f"sktransfer.cross_modal._regressor.{helper}",
         lambda *a: calls.append(a) or a[:2],
     )
-    off = SpectroGenRegressor(random_state=0, mixup=0.0, **params).fit(X, Y)
+    off = SpectroGenRegressor(**{param: 0.0}, **params).fit(X, Y)
     assert calls == []
     assert not np.allclose(off.predict(X_test), on.predict(X_test))
-    # the memory used to predict holds the training pairs, unmixed
-    Ys = on._scale_target(Y)
+    SpectroGenRegressor(**{param: value}, **params).fit(X, Y)
+    assert len(calls) == 6  # one call per training step: 3 epochs of 2 batches
+    # the memory used to predict holds the training pairs as they are
     assert_allclose(
-        on.module_.retrieval.memory_offset.numpy(), Ys.mean(1), rtol=1e-5, atol=1e-6
+        on.module_.retrieval.memory_offset.numpy(),
+        on._scale_target(Y).mean(1),
+        rtol=1e-5,
+        atol=1e-6,
     )
 
 
@@ -315,6 +401,9 @@ def test_kneighbors_bad_input_and_no_retrieval(data, fitted):
         ({}, lambda X: X, lambda Y: Y[:, :1], "at least 2 points"),
         ({"beta": -0.1}, lambda X: X, lambda Y: Y, "beta"),
         ({"mixup": -0.5}, lambda X: X, lambda Y: Y, "mixup"),
+        ({"stretch": -0.1}, lambda X: X, lambda Y: Y, "stretch"),
+        ({"stretch": 0.5}, lambda X: X, lambda Y: Y, "stretch"),
+        ({"source_axis": np.arange(3.0)}, lambda X: X, lambda Y: Y, "source_axis"),
         ({"device": "cuda:7"}, lambda X: X, lambda Y: Y, "cuda:7"),
         ({"device": "quantum"}, lambda X: X, lambda Y: Y, "quantum"),
         ({"target_axis": np.arange(3.0)}, lambda X: X, lambda Y: Y, "target_axis"),
@@ -404,6 +493,7 @@ def test_module_instance_and_clone(fitted):
     assert params["module__latent_dim"] == 4 and params["beta"] == 0.5
     defaults = SpectroGenRegressor().get_params()
     assert defaults["beta"] == 3.0 and defaults["mixup"] == 0.4
+    assert defaults["stretch"] == 0.025
     assert not hasattr(fitted, "predict_proba")
     assert fitted.module is SpectroGenVAE
 
