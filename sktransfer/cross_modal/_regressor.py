@@ -216,7 +216,7 @@ class SpectroGenRegressor(NeuralNetRegressor):
         Number of points of the source spectra.
     n_outputs_ : int
         Number of points of the target spectra.
-    source_axis_ : ndarray of shape (n_features_in_,)
+    source_axis_ : ndarray of shape (n_features,)
         The source axis used (set by ``fit``).
     target_axis_ : ndarray of shape (n_outputs,)
         The target axis used.
