@@ -20,8 +20,8 @@ nested" row is: it picks ``beta``, ``mixup`` and ``stretch`` (on or off) by
 the same inner CV as the baselines, on the training folds only. The defaults
 are also run with ``random_state`` 1 to ``--seeds - 1`` and the margin is
 given for their mean as well, since one seed can be lucky; then the r of
-the mean of the
-predictions of seeds 1 to 5 (the user guide's seed-averaging recipe). Oracle
+the mean of the predictions of seeds 1 to 5 (the user guide's seed-averaging
+recipe). Oracle
 rows show the headroom: the single training Raman spectrum that best matches
 each test spectrum, and the mean of the 5 best; then the best among the 10
 candidates that the regressor's ``kneighbors`` offers, and among the 10

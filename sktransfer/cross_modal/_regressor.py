@@ -155,12 +155,12 @@ class SpectroGenRegressor(NeuralNetRegressor):
         Joint stretch of the pairs in training, in [0, 0.5) (0 turns it off):
         at every step, the source and the target of each training pair are
         both stretched along their grids by the same random factor
-        ``f ~ U(1 - stretch, 1 + stretch)``, away from the first point of
-        each grid (linear interpolation; beyond the last point, its value is
-        repeated). Related materials (a solid-solution series, a substituted
-        cation) have their bands, in every modality, displaced together, so
-        a stretched pair is a plausible new material, while a stretched
-        source with an unchanged target is not. Applied before ``mixup``; a
+        ``f ~ U(1 - stretch, 1 + stretch)`` (linear interpolation; beyond the
+        end of a grid, its last value is repeated). Related materials (a
+        solid-solution series, a substituted cation) have their bands, in
+        every modality, displaced together, so a stretched pair is a
+        plausible new material, while a stretched source with an unchanged
+        target is not. Applied before ``mixup``; a
         scalar target (1-D ``y``) is not stretched. Each spectrum is
         stretched away from the low end of its axis (low wavenumber or
         angle): the first point, unless ``source_axis`` or ``target_axis``
