@@ -14,8 +14,12 @@ class ConvEncoder(nn.Module):
     """1-D convolutional encoder of a spectrum to a diagonal Gaussian.
 
     Strided convolutions (the first one, stride 4, reads broad bands cheaply;
-    the others stride 2), an adaptive pooling to a fixed length (so any input
-    length works) and a dense head giving the mean and log-variance.
+    the others stride 2), each followed by a normalisation over its channels
+    and points (``GroupNorm`` with one group, independent of the batch), an
+    adaptive pooling to a fixed length (so any input length works) and a
+    dense head giving the mean and log-variance. Without the normalisation
+    the encoder hardly moved from its initial, near-constant output in the
+    default 150 full-batch epochs.
     """
 
     def __init__(
@@ -25,7 +29,11 @@ class ConvEncoder(nn.Module):
         layers, c_in = [], 1
         for i, c_out in enumerate(channels):
             k, stride = (16, 4) if i == 0 else (9, 2)
-            layers += [nn.Conv1d(c_in, c_out, k, stride, padding=k // 2), nn.GELU()]
+            layers += [
+                nn.Conv1d(c_in, c_out, k, stride, padding=k // 2),
+                nn.GroupNorm(1, c_out),
+                nn.GELU(),
+            ]
             c_in = c_out
         self.conv = nn.Sequential(*layers, nn.AdaptiveAvgPool1d(pool))
         self.head = nn.Sequential(
@@ -340,7 +348,9 @@ class SpectroGenVAE(nn.Module):
         Decode by retrieval from the training pairs plus the ``decoder``'s
         correction (True), or by the ``decoder`` alone (False).
     encoder : {"dense", "conv"}, default="dense"
-        Dense encoder with input dropout, or a 1-D convolutional one.
+        Dense encoder with input dropout, or a 1-D convolutional one (on the
+        species-grouped RRUFF IR -> Raman benchmark the convolutional one
+        reached r 0.37 against 0.39, and takes about twice as long).
     hidden : int, default=256
         Width of the dense layers.
     channels : tuple of int, default=(16, 32, 32)
