@@ -9,6 +9,8 @@ import torch
 from torch import nn
 from torch.nn import functional as F
 
+from .._validation import check_param
+
 
 class ConvEncoder(nn.Module):
     """1-D convolutional encoder of a spectrum to a diagonal Gaussian.
@@ -95,10 +97,10 @@ class RetrievalDecoder(nn.Module):
         Dimension of the latent codes.
     n_out : int
         Number of points of the target spectra.
-    temperature : float, default=0.1
+    temperature : float > 0, default=0.1
         Softmax temperature of the cosine similarities; smaller values
         retrieve fewer, closer neighbours.
-    exclude_similar : float or None, default=None
+    exclude_similar : float in [-1, 1] or None, default=None
         In training, a spectrum does not retrieve batch members whose target
         correlates with its own above this value (itself always excluded), so
         the encoder learns to find *related* materials, as it must for
@@ -108,6 +110,9 @@ class RetrievalDecoder(nn.Module):
 
     def __init__(self, latent_dim, n_out, temperature=0.1, exclude_similar=None):
         super().__init__()
+        check_param(temperature, "temperature", low=0.0, closed="neither")
+        if exclude_similar is not None:
+            check_param(exclude_similar, "exclude_similar", low=-1.0, high=1.0)
         self.temperature = float(temperature)
         self.exclude_similar = exclude_similar
         self.register_buffer("memory_z", torch.zeros(0, latent_dim))
@@ -364,13 +369,13 @@ class SpectroGenVAE(nn.Module):
         Peak profile of the peak decoder, as in :mod:`sktransfer.peaks`.
     residual : bool, default=True
         Add a smooth residual to the peak decoder's output.
-    dropout : float, default=0.0
+    dropout : float in [0, 1), default=0.0
         Dropout after the hidden dense layers (training only).
-    input_dropout : float, default=0.5
+    input_dropout : float in [0, 1), default=0.5
         Dropout on the source points of the dense encoder (training only).
-    temperature : float, default=0.1
+    temperature : float > 0, default=0.1
         Softmax temperature of the retrieval (see :class:`RetrievalDecoder`).
-    exclude_similar : float or None, default=None
+    exclude_similar : float in [-1, 1] or None, default=None
         Training pairs whose targets correlate above this value do not
         retrieve each other during training (see :class:`RetrievalDecoder`).
 
@@ -404,6 +409,29 @@ class SpectroGenVAE(nn.Module):
         exclude_similar=None,
     ):
         super().__init__()
+        _check_sizes(
+            n_in=n_in,
+            n_out=n_out,
+            latent_dim=latent_dim,
+            hidden=hidden,
+            n_peaks=n_peaks,
+        )
+        if (
+            isinstance(channels, str)
+            or not hasattr(channels, "__len__")
+            or not len(channels)
+        ):
+            raise ValueError(
+                "channels must be a non-empty sequence of positive integers; "
+                f"got {channels!r}."
+            )
+        _check_sizes(**{f"channels[{i}]": c for i, c in enumerate(channels)})
+        for value, name in ((dropout, "dropout"), (input_dropout, "input_dropout")):
+            check_param(value, name, low=0.0, high=1.0, closed="left")
+        if x_out is not None and len(x_out) != n_out:
+            raise ValueError(
+                f"x_out has {len(x_out)} points, but the target has n_out={n_out}."
+            )
         self.latent_dim = latent_dim
         if encoder == "dense":
             self.encoder = DenseEncoder(
@@ -586,6 +614,12 @@ class CorrelationLoss(nn.Module):
         t = y_true - y_true.mean(-1, keepdim=True)
         r = (p * t).sum(-1) / (p.norm(dim=-1) * t.norm(dim=-1)).clamp_min(1e-8)
         return 1.0 - r.mean()
+
+
+def _check_sizes(**sizes):
+    """Check that each named size is a positive integer."""
+    for name, value in sizes.items():
+        check_param(value, name, kind="int", low=1)
 
 
 def _safe_scale(t):

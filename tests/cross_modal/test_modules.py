@@ -140,3 +140,39 @@ def test_peak_decoder_is_differentiable_in_every_peak_parameter():
 def test_unknown_decoder_or_encoder_is_an_error(param):
     with pytest.raises(ValueError, match=f"{param} must be"):
         SpectroGenVAE(10, 10, **{param: "spline"})
+
+
+@pytest.mark.parametrize(
+    "params, match",
+    [
+        ({"latent_dim": 0}, r"latent_dim must be in \[1, inf\), got 0"),
+        ({"latent_dim": 2.5}, "latent_dim must be an integer"),
+        ({"hidden": 0}, r"hidden must be in \[1, inf\)"),
+        ({"n_peaks": 0}, r"n_peaks must be in \[1, inf\)"),
+        ({"channels": ()}, "channels must be a non-empty sequence"),
+        ({"channels": 8}, "channels must be a non-empty sequence"),
+        ({"channels": (8, 0)}, r"channels\[1\] must be in \[1, inf\)"),
+        ({"dropout": 1.0}, r"dropout must be in \[0.0, 1.0\)"),
+        ({"input_dropout": -0.1}, r"input_dropout must be in \[0.0, 1.0\)"),
+        ({"temperature": 0.0}, r"temperature must be in \(0.0, inf\)"),
+        ({"temperature": -0.1}, r"temperature must be in \(0.0, inf\)"),
+        ({"temperature": float("nan")}, "temperature must be finite"),
+        ({"exclude_similar": 1.5}, r"exclude_similar must be in \[-1.0, 1.0\]"),
+        ({"x_out": np.arange(7.0)}, "x_out has 7 points, but the target has n_out=10"),
+    ],
+)
+def test_bad_module_parameters_are_clear_errors(params, match):
+    # each of these used to build a module that trained silently (a negative
+    # temperature retrieves the *least* similar pairs) or failed deep in torch
+    with pytest.raises(ValueError, match=match):
+        SpectroGenVAE(10, 10, **params)
+
+
+def test_bad_retrieval_parameters_are_clear_errors():
+    with pytest.raises(ValueError, match="temperature must be in"):
+        RetrievalDecoder(2, 4, temperature=-1.0)
+    with pytest.raises(ValueError, match="exclude_similar must be in"):
+        RetrievalDecoder(2, 4, exclude_similar=-2.0)
+    # the limits themselves are valid
+    RetrievalDecoder(2, 4, exclude_similar=1.0)
+    SpectroGenVAE(10, 10, latent_dim=1, hidden=1, channels=(1,), input_dropout=0.0)
