@@ -56,6 +56,44 @@ def check_param(value, name, kind="real", low=None, high=None, closed="both"):
     return value
 
 
+def check_bool(value, name):
+    """Return ``value`` if it is a bool, else raise a ValueError naming it.
+
+    Parameters
+    ----------
+    value : object
+        The value to check; ``True``, ``False`` or a NumPy bool.
+    name : str
+        Parameter name used in the error message.
+
+    Returns
+    -------
+    value : bool
+        The value, unchanged.
+    """
+    if not isinstance(value, bool | np.bool_):
+        raise ValueError(f"{name} must be True or False, got {value!r}.")
+    return value
+
+
+def check_verbose(value):
+    """Return ``value`` if it is a bool or a non-negative integer.
+
+    Parameters
+    ----------
+    value : object
+        The ``verbose`` parameter of an estimator.
+
+    Returns
+    -------
+    value : bool or int
+        The value, unchanged.
+    """
+    if not isinstance(value, bool | np.bool_):
+        check_param(value, "verbose", kind="int", low=0)
+    return value
+
+
 def check_option(value, name, options):
     """Check that ``value`` is one of ``options`` and return it.
 

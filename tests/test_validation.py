@@ -1,7 +1,13 @@
 import numpy as np
 import pytest
 
-from sktransfer._validation import check_option, check_param, check_x_axis
+from sktransfer._validation import (
+    check_bool,
+    check_option,
+    check_param,
+    check_verbose,
+    check_x_axis,
+)
 
 
 def test_check_x_axis_default_is_index():
@@ -46,3 +52,19 @@ def test_check_option():
     assert check_option("a", "m", ["a", "b"]) == "a"
     with pytest.raises(ValueError, match="m must be one of 'a', 'b'"):
         check_option("c", "m", ["a", "b"])
+
+
+def test_check_bool():
+    assert check_bool(True, "flag") is True
+    assert check_bool(np.False_, "flag") == np.False_
+    for bad in (0, 1, "yes", None):
+        with pytest.raises(ValueError, match="flag must be True or False"):
+            check_bool(bad, "flag")
+
+
+def test_check_verbose():
+    for good in (0, 3, True, False):
+        assert check_verbose(good) is good
+    for bad in (-1, 1.5, "x", None):
+        with pytest.raises(ValueError, match="verbose must be"):
+            check_verbose(bad)

@@ -10,13 +10,6 @@ from sktransfer._validation import check_param
 from sktransfer.baseline._kernels import min_points, row_baselines
 
 
-def check_bool(value, name):
-    """Return ``value`` if it is a bool, else raise a ValueError naming it."""
-    if not isinstance(value, bool | np.bool_):
-        raise ValueError(f"{name} must be True or False, got {value!r}.")
-    return value
-
-
 def check_n_jobs(n_jobs):
     """Return ``n_jobs`` if it is None or a non-zero integer."""
     if n_jobs is not None:

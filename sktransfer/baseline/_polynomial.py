@@ -1,7 +1,7 @@
 """Polynomial baselines: modified polynomial fitting (ModPoly)."""
 
-from sktransfer._validation import check_param
-from sktransfer.baseline._base import BaselineCorrector, check_bool, check_iterative
+from sktransfer._validation import check_bool, check_param
+from sktransfer.baseline._base import BaselineCorrector, check_iterative
 
 
 class ModPoly(BaselineCorrector):

@@ -2,8 +2,8 @@
 
 import numbers
 
-from sktransfer._validation import check_param
-from sktransfer.baseline._base import BaselineCorrector, check_bool
+from sktransfer._validation import check_bool, check_param
+from sktransfer.baseline._base import BaselineCorrector
 
 
 def _check_half_window(value):

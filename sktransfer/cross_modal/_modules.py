@@ -9,7 +9,7 @@ import torch
 from torch import nn
 from torch.nn import functional as F
 
-from .._validation import check_param
+from .._validation import check_bool, check_param
 
 
 class ConvEncoder(nn.Module):
@@ -426,6 +426,8 @@ class SpectroGenVAE(nn.Module):
                 f"got {channels!r}."
             )
         _check_sizes(**{f"channels[{i}]": c for i, c in enumerate(channels)})
+        check_bool(retrieval, "retrieval")
+        check_bool(residual, "residual")
         for value, name in ((dropout, "dropout"), (input_dropout, "input_dropout")):
             check_param(value, name, low=0.0, high=1.0, closed="left")
         if x_out is not None and len(x_out) != n_out:

@@ -7,7 +7,7 @@ from sklearn.utils.validation import validate_data
 from skorch import NeuralNetRegressor
 from skorch.dataset import unpack_data
 
-from .._validation import check_param, check_x_axis
+from .._validation import check_bool, check_param, check_verbose, check_x_axis
 from ..utils._torch import (
     make_generator,
     resolve_device,
@@ -380,6 +380,8 @@ class SpectroGenRegressor(NeuralNetRegressor):
         check_param(self.stretch, "stretch", low=0.0, high=0.5, closed="left")
         check_param(self.max_epochs, "max_epochs", kind="int", low=1)
         check_param(self.lr, "lr", low=0.0, closed="neither")
+        check_verbose(self.verbose)
+        check_bool(self.warm_start, "warm_start")
         if self.batch_size != -1:
             check_param(self.batch_size, "batch_size", kind="int", low=1)
 

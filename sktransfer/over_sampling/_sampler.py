@@ -1,6 +1,7 @@
 """WGAN-GP over-sampler of spectra."""
 
 import copy
+import numbers
 import os
 
 import numpy as np
@@ -12,7 +13,7 @@ from sklearn.neighbors import NearestNeighbors
 from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import check_is_fitted, validate_data
 
-from sktransfer._validation import check_param
+from sktransfer._validation import check_bool, check_param, check_verbose
 from sktransfer.over_sampling._modules import Critic, Generator
 from sktransfer.over_sampling._trainer import train_wgan_gp
 from sktransfer.utils._torch import (
@@ -117,7 +118,7 @@ class WGANGPOverSampler(BaseOverSampler):
     learning_rate : float, default=1e-3
         Adam learning rate of both networks.
     betas : tuple of float, default=(0.5, 0.9)
-        Adam betas of both networks.
+        Adam betas of both networks, two numbers in [0, 1).
     verbose : int, default=0
         If positive, show a progress bar while training.
     random_state : int, RandomState instance or None, default=None
@@ -256,8 +257,20 @@ class WGANGPOverSampler(BaseOverSampler):
         check_param(self.shared_variation, "shared_variation", low=0)
         check_param(self.noise_width, "noise_width", low=0, closed="neither")
         check_param(self.learning_rate, "learning_rate", low=0, closed="neither")
-        if len(self.betas) != 2 or not all(0 <= b < 1 for b in self.betas):
-            raise ValueError(f"betas must be two numbers in [0, 1); got {self.betas}.")
+        check_verbose(self.verbose)
+        check_bool(self.noise, "noise")
+        check_bool(self.conditional, "conditional")
+        betas = self.betas
+        if (
+            isinstance(betas, str)
+            or not hasattr(betas, "__len__")
+            or len(betas) != 2
+            or not all(
+                isinstance(b, numbers.Real) and not isinstance(b, bool) and 0 <= b < 1
+                for b in betas
+            )
+        ):
+            raise ValueError(f"betas must be two numbers in [0, 1); got {betas!r}.")
         if self.anchor not in _ANCHORS:
             raise ValueError(f"anchor must be one of {_ANCHORS}; got {self.anchor!r}.")
 

@@ -159,6 +159,8 @@ def test_unknown_decoder_or_encoder_is_an_error(param):
         ({"temperature": float("nan")}, "temperature must be finite"),
         ({"exclude_similar": 1.5}, r"exclude_similar must be in \[-1.0, 1.0\]"),
         ({"x_out": np.arange(7.0)}, "x_out has 7 points, but the target has n_out=10"),
+        ({"retrieval": "no"}, "retrieval must be True or False, got 'no'"),
+        ({"residual": None}, "residual must be True or False, got None"),
     ],
 )
 def test_bad_module_parameters_are_clear_errors(params, match):

@@ -216,7 +216,15 @@ def test_bad_inputs(data):
         ("learning_rate", 0.0),
         ("batch_size", 0),
         ("betas", (0.5, 1.0)),
+        ("betas", 0.5),
+        ("betas", ("a", "b")),
+        ("betas", (0.5, 0.9, 0.99)),
         ("shared_variation", -0.5),
+        ("noise", "no"),
+        ("noise", None),
+        ("conditional", "yes"),
+        ("verbose", -1),
+        ("verbose", "x"),
     ],
 )
 def test_bad_params(data, param, value):

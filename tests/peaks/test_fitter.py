@@ -155,6 +155,8 @@ def test_convergence_warning():
         ({"baseline": "cubic"}, "baseline must be one of"),
         ({"centers": [100.0, 450.0]}, "outside the axis range"),
         ({"centers": [np.nan]}, "finite"),
+        ({"centers": True}, "centers must be numbers; got True"),
+        ({"centers": [True, False]}, "centers must be numbers"),
         ({"fwhm_bounds": (5.0, 1.0)}, "fwhm_bounds"),
         ({"center_tolerance": 0.0}, "center_tolerance"),
         ({"max_iter": 0}, "max_iter"),
