@@ -106,6 +106,11 @@ def test_bad_input(metric):
         metric(Y, np.full((3, 4), np.inf))
     with pytest.raises(ValueError, match="multioutput"):
         metric(Y, Y, multioutput="variance_weighted")
+    for scalar in (1.0, True):
+        with pytest.raises(ValueError, match="multioutput must be one of"):
+            metric(Y, Y, multioutput=scalar)
+    with pytest.raises(ValueError, match="1-D array of weights"):
+        metric(Y, Y, multioutput=np.ones((3, 1)))
     with pytest.raises(ValueError, match="dim 3"):
         metric(np.ones((2, 2, 2)), np.ones((2, 2, 2)))
 
@@ -211,6 +216,8 @@ def test_kmeans_indistinguishability_bad_input():
     X = np.random.default_rng(0).normal(size=(10, 4))
     with pytest.raises(ValueError, match="n_components"):
         kmeans_indistinguishability(X, X, n_components=5)
+    with pytest.raises(ValueError, match="return_details must be True or False"):
+        kmeans_indistinguishability(X, X, return_details="yes")
     with pytest.raises(ValueError, match="n_components"):
         kmeans_indistinguishability(X, X, n_components=0)
     with pytest.raises(ValueError, match="same number of features"):

@@ -84,6 +84,8 @@ def test_inputs_are_not_modified():
     [
         ({"n_peaks": 0}, "n_peaks"),
         ({"n_peaks": 2.5}, "n_peaks"),
+        ({"n_peaks": True}, "n_peaks must be an integer, got True"),
+        ({"tolerance": True}, "tolerance must be a real number, got True"),
         ({"tolerance": -1.0}, "tolerance"),
         ({"prominence": np.nan}, "prominence"),
         ({"x_axis": np.arange(5.0)}, "x_axis"),

@@ -3,7 +3,7 @@
 import numpy as np
 from sklearn.utils import Bunch, check_random_state
 
-from sktransfer._validation import check_param
+from sktransfer._validation import check_bool, check_param
 from sktransfer.datasets._render import render_peaks
 
 IR_RANGE = (400.0, 4000.0)
@@ -229,6 +229,7 @@ def make_spectra(
         check_param(value, name, "int", low=2)
     check_param(noise, "noise", low=0)
     check_param(shift, "shift", low=0)
+    check_bool(baseline, "baseline")
     rng = check_random_state(random_state)
     counts = _class_counts(n_samples, n_classes, weights)
     y = rng.permutation(np.repeat(np.arange(n_classes), counts))

@@ -1,11 +1,9 @@
 """Peak recall: the share of a measured spectrum's strongest peaks predicted."""
 
-import numbers
-
 import numpy as np
 from scipy.signal import find_peaks
 
-from sktransfer._validation import check_x_axis
+from sktransfer._validation import check_param, check_x_axis
 from sktransfer.metrics._spectral import _aggregate, _check_spectra_pair
 
 
@@ -97,11 +95,9 @@ def peak_recall(
     """
     y_true, y_pred = _check_spectra_pair(y_true, y_pred)
     x = check_x_axis(x_axis, y_true.shape[1])
-    if not isinstance(n_peaks, numbers.Integral) or n_peaks < 1:
-        raise ValueError(f"n_peaks must be an integer >= 1; got {n_peaks!r}.")
-    for name, value in (("tolerance", tolerance), ("prominence", prominence)):
-        if not isinstance(value, numbers.Real) or not np.isfinite(value) or value < 0:
-            raise ValueError(f"{name} must be a finite number >= 0; got {value!r}.")
+    check_param(n_peaks, "n_peaks", kind="int", low=1)
+    check_param(tolerance, "tolerance", low=0)
+    check_param(prominence, "prominence", low=0)
     if not np.all(np.isfinite(y_true)) or not np.all(np.isfinite(y_pred)):
         raise ValueError("y_true and y_pred must not contain NaN or infinity.")
 

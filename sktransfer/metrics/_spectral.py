@@ -34,11 +34,14 @@ def _aggregate(values, multioutput):
         if multioutput == "raw_values":
             return values
         return float(np.mean(values))
+    if np.ndim(multioutput) != 1:
+        raise ValueError(
+            f"multioutput must be one of {_AGGREGATES} or a 1-D array of "
+            f"weights, one per spectrum; got {multioutput!r}."
+        )
     weights = check_array(
         multioutput, ensure_2d=False, dtype=np.float64, input_name="multioutput"
     )
-    if weights.ndim != 1:
-        raise ValueError("multioutput weights must be 1-D, one per spectrum.")
     check_consistent_length(values, weights)
     if np.any(weights < 0) or weights.sum() == 0:
         raise ValueError("multioutput weights must be >= 0 and not all zero.")

@@ -10,7 +10,7 @@ from sklearn.model_selection import StratifiedKFold, check_cv, cross_val_score
 from sklearn.pipeline import make_pipeline
 from sklearn.utils import Bunch, check_array
 
-from sktransfer._validation import check_param
+from sktransfer._validation import check_bool, check_param
 
 
 def _pool(real, generated):
@@ -194,6 +194,7 @@ def kmeans_indistinguishability(
     """
     X, y = _pool(real, generated)
     check_param(n_components, "n_components", kind="int", low=1)
+    check_bool(return_details, "return_details")
     if n_components > min(X.shape):
         raise ValueError(
             f"n_components={n_components} must be at most min(n_samples, "

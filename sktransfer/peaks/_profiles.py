@@ -338,7 +338,34 @@ def render_peaks(x, center, height, fwhm, shape=None, profile="voigt"):
     >>> round(float(y[120]), 3)  # x = 60: the second maximum plus a tail
     2.003
     """
+    _check_render_inputs(x, center, height, fwhm, shape, profile)
     return peak_profiles(x, center, height, fwhm, shape, profile).sum(dim=-2)
+
+
+def _check_render_inputs(x, center, height, fwhm, shape, profile):
+    """Raise a ValueError naming the first bad argument of :func:`render_peaks`."""
+    named = {"x": x, "center": center, "height": height, "fwhm": fwhm}
+    if profile in ("voigt", "pseudo_voigt") and shape is not None:
+        named["shape"] = shape
+    values = {}
+    for name, value in named.items():
+        try:
+            t = torch.as_tensor(value)
+        except (TypeError, ValueError, RuntimeError) as exc:
+            raise ValueError(f"{name} must be numbers; got {value!r}.") from exc
+        if t.dtype == torch.bool or t.is_complex():
+            raise ValueError(f"{name} must be real numbers; got dtype {t.dtype}.")
+        if not bool(torch.isfinite(t).all()):
+            raise ValueError(f"{name} must not contain NaN or infinity.")
+        values[name] = t.detach()
+    if values["x"].ndim != 1:
+        raise ValueError(f"x must be 1-D, got shape {tuple(values['x'].shape)}.")
+    if not bool((values["fwhm"] > 0).all()):
+        raise ValueError("fwhm must be > 0.")
+    if "shape" in values and not bool(
+        ((values["shape"] >= 0) & (values["shape"] <= 1)).all()
+    ):
+        raise ValueError("shape must lie in [0, 1] (the Lorentzian character).")
 
 
 def peak_area(height, fwhm, shape=None, profile="voigt"):

@@ -7,7 +7,7 @@ import torch
 from sklearn.utils import check_array
 
 from sktransfer._base import FLOAT_DTYPES
-from sktransfer._validation import check_param, check_x_axis
+from sktransfer._validation import check_bool, check_param, check_x_axis
 from sktransfer.peaks._batch import (
     check_centers,
     check_fit_params,
@@ -153,6 +153,7 @@ def fit_peak_table(
         profile, baseline, n_peaks, center_tolerance, max_iter, tol, batch_size, device
     )
     check_param(min_prominence, "min_prominence", low=0)
+    check_bool(return_summary, "return_summary")
     pd = _pandas(as_frame)
     X = check_array(X, dtype=FLOAT_DTYPES, ensure_min_features=2)
     x = check_x_axis(x_axis, X.shape[1])
@@ -205,7 +206,7 @@ def fit_peak_table(
 
 
 def _pandas(as_frame):
-    if as_frame not in (None, True, False):
+    if not (as_frame is None or isinstance(as_frame, bool | np.bool_)):
         raise ValueError(f"as_frame must be None, True or False; got {as_frame!r}.")
     if as_frame is False:
         return None

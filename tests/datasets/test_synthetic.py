@@ -148,6 +148,7 @@ def test_raman_predictable_from_ir(data):
         ({"n_ir_points": 1}, "n_ir_points"),
         ({"noise": -0.1}, "noise"),
         ({"shift": np.nan}, "shift"),
+        ({"baseline": "no"}, "baseline must be True or False, got 'no'"),
         ({"weights": [0.5, 0.5]}, "weights"),
         ({"weights": [0.5, -0.1, 0.3, 0.3]}, "weights"),
         ({"n_samples": 3}, "without samples"),

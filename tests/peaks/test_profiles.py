@@ -165,6 +165,42 @@ def test_profile_errors():
         render_peaks(x, one, one, one, None, profile="voigt")
 
 
+@pytest.mark.parametrize(
+    "args, match",
+    [
+        ({"center": None}, "center must be numbers; got None"),
+        ({"height": "junk"}, "height must be numbers"),
+        ({"fwhm": torch.tensor([True])}, "fwhm must be real numbers"),
+        ({"center": torch.tensor([float("nan")])}, "center must not contain NaN"),
+        ({"fwhm": torch.tensor([0.0])}, "fwhm must be > 0"),
+        ({"fwhm": torch.tensor([-1.0])}, "fwhm must be > 0"),
+        ({"shape": torch.tensor([1.5])}, r"shape must lie in \[0, 1\]"),
+        ({"shape": torch.tensor([float("nan")])}, "shape must not contain NaN"),
+        ({"x": torch.ones(2, 5)}, "x must be 1-D"),
+    ],
+)
+def test_bad_render_inputs_are_clear_errors(args, match):
+    # each of these used to return NaN or out-of-range spectra, or fail
+    # inside torch with a message that did not name the argument
+    kwargs = {
+        "x": torch.linspace(0, 1, 5),
+        "center": torch.tensor([0.5]),
+        "height": torch.ones(1),
+        "fwhm": torch.ones(1),
+        "shape": torch.tensor([0.5]),
+        **args,
+    }
+    with pytest.raises(ValueError, match=match):
+        render_peaks(**kwargs, profile="pseudo_voigt")
+
+
+def test_shape_is_not_checked_where_the_profile_ignores_it():
+    x = torch.linspace(0, 1, 5)
+    one = torch.ones(1)
+    y = render_peaks(x, one / 2, one, one, torch.tensor([7.0]), profile="gaussian")
+    assert float(y[2]) == pytest.approx(1.0)
+
+
 def test_voigt_widths_conventions():
     sigma, gamma = voigt_widths(_t(3.0), _t(1.0))
     assert float(gamma) == pytest.approx(1.5)

@@ -189,6 +189,8 @@ def test_input_not_modified_and_float32():
         ({"min_prominence": -1.0}, "min_prominence"),
         ({"fwhm_bounds": (3.0, 1.0)}, "fwhm_bounds"),
         ({"as_frame": "yes"}, "as_frame"),
+        ({"as_frame": 0}, "as_frame must be None, True or False; got 0"),
+        ({"return_summary": "no"}, "return_summary must be True or False"),
         ({"device": "cuda:7"}, "device"),
     ],
 )
