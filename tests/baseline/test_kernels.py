@@ -121,11 +121,14 @@ def test_workers_read_their_spectra_from_the_shared_file(data, monkeypatch):
 
     monkeypatch.setattr(_kernels, "_baseline_chunk_into", spy)
     _assert_threads_equal_serial(X, n_jobs=3)
-    assert len(received) == 2
+    shipped = [
+        (type(c).__name__, getattr(c, "filename", None), p, r) for c, p, r in received
+    ]
+    assert len(received) == 2, shipped
     for X_chunk, path, rows in received:
-        assert isinstance(X_chunk, np.memmap)
-        assert os.path.dirname(X_chunk.filename) == os.path.dirname(path)
-        assert X_chunk.filename != path
+        assert isinstance(X_chunk, np.memmap), shipped
+        assert os.path.dirname(X_chunk.filename) == os.path.dirname(path), shipped
+        assert X_chunk.filename != path, shipped
         np.testing.assert_array_equal(X_chunk, X[rows])
 
 
