@@ -56,6 +56,39 @@ def check_param(value, name, kind="real", low=None, high=None, closed="both"):
     return value
 
 
+def check_sequence(value, name, kind="real", length=None, **bounds):
+    """Check a sequence of scalar hyper-parameters and return it as a tuple.
+
+    Parameters
+    ----------
+    value : object
+        The value to check: a non-empty sequence (not a string).
+    name : str
+        Parameter name used in the error messages; an item is named
+        ``name[i]``.
+    kind : {"real", "int"}, default="real"
+        Accepted type of the items (see :func:`check_param`).
+    length : int or None, default=None
+        Required number of items; ``None`` accepts any non-zero number.
+    **bounds
+        ``low``, ``high`` and ``closed`` of :func:`check_param`, for every item.
+
+    Returns
+    -------
+    value : tuple
+        The items, unchanged.
+    """
+    sized = not isinstance(value, str | bytes) and hasattr(value, "__len__")
+    n = len(value) if sized else 0
+    if n == 0 or (length is not None and n != length):
+        size = "non-empty" if length is None else f"{length}-item"
+        what = "integers" if kind == "int" else "numbers"
+        raise ValueError(f"{name} must be a {size} sequence of {what}; got {value!r}.")
+    return tuple(
+        check_param(v, f"{name}[{i}]", kind=kind, **bounds) for i, v in enumerate(value)
+    )
+
+
 def check_bool(value, name):
     """Return ``value`` if it is a bool, else raise a ValueError naming it.
 

@@ -5,6 +5,7 @@ from sktransfer._validation import (
     check_bool,
     check_option,
     check_param,
+    check_sequence,
     check_verbose,
     check_x_axis,
 )
@@ -68,3 +69,17 @@ def test_check_verbose():
     for bad in (-1, 1.5, "x", None):
         with pytest.raises(ValueError, match="verbose must be"):
             check_verbose(bad)
+
+
+def test_check_sequence():
+    assert check_sequence([16, 32], "channels", kind="int", low=1) == (16, 32)
+    assert check_sequence((0.5, 0.9), "betas", length=2, low=0, high=1) == (0.5, 0.9)
+    for bad in ((), 8, "ab", None):
+        with pytest.raises(ValueError, match="channels must be a non-empty sequence"):
+            check_sequence(bad, "channels", kind="int")
+    with pytest.raises(ValueError, match="betas must be a 2-item sequence of numbers"):
+        check_sequence((0.5, 0.9, 0.99), "betas", length=2)
+    with pytest.raises(ValueError, match=r"channels\[1\] must be in \[1, inf\)"):
+        check_sequence((8, 0), "channels", kind="int", low=1)
+    with pytest.raises(ValueError, match=r"betas\[0\] must be a real number"):
+        check_sequence((True, 0.9), "betas", length=2)

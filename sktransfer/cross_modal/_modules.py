@@ -9,7 +9,7 @@ import torch
 from torch import nn
 from torch.nn import functional as F
 
-from .._validation import check_bool, check_param
+from .._validation import check_bool, check_param, check_sequence
 
 
 class ConvEncoder(nn.Module):
@@ -416,16 +416,7 @@ class SpectroGenVAE(nn.Module):
             hidden=hidden,
             n_peaks=n_peaks,
         )
-        if (
-            isinstance(channels, str)
-            or not hasattr(channels, "__len__")
-            or not len(channels)
-        ):
-            raise ValueError(
-                "channels must be a non-empty sequence of positive integers; "
-                f"got {channels!r}."
-            )
-        _check_sizes(**{f"channels[{i}]": c for i, c in enumerate(channels)})
+        check_sequence(channels, "channels", kind="int", low=1)
         check_bool(retrieval, "retrieval")
         check_bool(residual, "residual")
         for value, name in ((dropout, "dropout"), (input_dropout, "input_dropout")):

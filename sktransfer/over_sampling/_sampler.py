@@ -1,7 +1,6 @@
 """WGAN-GP over-sampler of spectra."""
 
 import copy
-import numbers
 import os
 
 import numpy as np
@@ -13,7 +12,12 @@ from sklearn.neighbors import NearestNeighbors
 from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import check_is_fitted, validate_data
 
-from sktransfer._validation import check_bool, check_param, check_verbose
+from sktransfer._validation import (
+    check_bool,
+    check_param,
+    check_sequence,
+    check_verbose,
+)
 from sktransfer.over_sampling._modules import Critic, Generator
 from sktransfer.over_sampling._trainer import train_wgan_gp
 from sktransfer.utils._torch import (
@@ -260,17 +264,7 @@ class WGANGPOverSampler(BaseOverSampler):
         check_verbose(self.verbose)
         check_bool(self.noise, "noise")
         check_bool(self.conditional, "conditional")
-        betas = self.betas
-        if (
-            isinstance(betas, str)
-            or not hasattr(betas, "__len__")
-            or len(betas) != 2
-            or not all(
-                isinstance(b, numbers.Real) and not isinstance(b, bool) and 0 <= b < 1
-                for b in betas
-            )
-        ):
-            raise ValueError(f"betas must be two numbers in [0, 1); got {betas!r}.")
+        check_sequence(self.betas, "betas", length=2, low=0, high=1, closed="left")
         if self.anchor not in _ANCHORS:
             raise ValueError(f"anchor must be one of {_ANCHORS}; got {self.anchor!r}.")
 

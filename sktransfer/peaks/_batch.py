@@ -232,9 +232,10 @@ def initial_widths(x, fwhm, fwhm_bounds, center_tolerance):
 def check_centers(centers, x, where=""):
     """Return the centres validated, sorted and inside the axis range."""
     try:
-        if np.asarray(centers).dtype == bool:
+        given = np.asarray(centers)
+        if given.dtype == bool:
             raise TypeError("booleans are not centres")
-        centers = np.asarray(centers, dtype=np.float64).ravel()
+        centers = given.astype(np.float64).ravel()
     except (TypeError, ValueError) as exc:
         raise ValueError(f"centers{where} must be numbers; got {centers!r}.") from exc
     if not np.all(np.isfinite(centers)):
