@@ -208,7 +208,7 @@ def fit_peak_table(
 def _pandas(as_frame):
     if not (as_frame is None or isinstance(as_frame, bool | np.bool_)):
         raise ValueError(f"as_frame must be None, True or False; got {as_frame!r}.")
-    if as_frame is False:
+    if as_frame is not None and not as_frame:
         return None
     try:
         import pandas as pd

@@ -245,3 +245,10 @@ def test_cuda_table_matches_cpu():
     gpu = fit_peak_table(X, X_AXIS, device="cuda")
     cols = ["center", "height", "fwhm", "shape", "r2"]
     np.testing.assert_allclose(gpu[cols], cpu[cols], rtol=1e-5, atol=1e-6)
+
+
+@pytest.mark.parametrize("as_frame", [False, np.False_])
+def test_as_frame_false_returns_arrays(as_frame):
+    X, _ = collection(seed=0, noise=0.01)
+    table = fit_peak_table(X[:2], X_AXIS, profile="gaussian", as_frame=as_frame)
+    assert isinstance(table, dict) and isinstance(table["center"], np.ndarray)
