@@ -177,7 +177,7 @@ class PairwiseSimilarity(BaseEstimator, RegressorMixin):
         X = np.asarray(X, dtype=np.float64)
         self.X_, self.shapes_ = X, shapes(np.asarray(Y, dtype=np.float64))
         n = len(X)
-        r = (self.shapes_ @ self.shapes_.T / Y.shape[1]).reshape(-1)
+        r = (self.shapes_ @ self.shapes_.T / self.shapes_.shape[1]).reshape(-1)
         keep = ~np.eye(n, dtype=bool).reshape(-1)
         if groups is not None:
             groups = np.asarray(groups)
