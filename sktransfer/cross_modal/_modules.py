@@ -289,7 +289,7 @@ class PeakDecoder(nn.Module):
 
     def forward(self, z):
         """Decode ``z`` (batch, latent_dim) to (batch, n_out)."""
-        from ..peaks._profiles import render_peaks
+        from ..peaks._profiles import _render_peaks
 
         h = self.trunk(z)
         a, b, c, d = self.peaks(h).view(-1, 4, self.n_peaks).unbind(1)
@@ -297,7 +297,7 @@ class PeakDecoder(nn.Module):
         height = F.softplus(b)
         fwhm = self._w_min + (self._w_max - self._w_min) * torch.sigmoid(c)
         shape = torch.sigmoid(d)
-        out = render_peaks(
+        out = _render_peaks(
             self.x_out, center, height, fwhm, shape, profile=self.profile
         )
         if self.residual is not None:

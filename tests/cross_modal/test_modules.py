@@ -130,6 +130,21 @@ def test_peak_decoder_draws_the_peaks_its_outputs_describe():
     assert_allclose(out, np.stack([truth, truth]), rtol=1e-4, atol=1e-5)
 
 
+def test_peak_decoder_forward_skips_the_public_input_checks(monkeypatch):
+    # its parameters are valid by construction; the checks of render_peaks
+    # would synchronise the device on every batch
+    from sktransfer.peaks import _profiles
+
+    def fail(*args):
+        raise AssertionError("render_peaks' input checks ran in forward")
+
+    monkeypatch.setattr(_profiles, "_check_render_inputs", fail)
+    dec = PeakDecoder(latent_dim=2, x_out=np.arange(50.0), n_peaks=3, hidden=8)
+    assert dec(torch.randn(4, 2)).shape == (4, 50)
+    with pytest.raises(AssertionError, match="input checks ran"):
+        _profiles.render_peaks(torch.arange(5.0), *torch.ones(3, 1))
+
+
 def test_peak_decoder_is_differentiable_in_every_peak_parameter():
     dec = PeakDecoder(latent_dim=2, x_out=np.arange(50.0), n_peaks=3, hidden=8)
     dec(torch.randn(2, 2)).sum().backward()
