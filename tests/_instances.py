@@ -47,10 +47,6 @@ EXPECTED_FAILED = {
             "skorch's set_params re-initializes components and validates "
             "values, so arbitrary values do not round-trip"
         ),
-        "check_methods_subset_invariance": (
-            "float32 network: the result of a matrix product depends on the "
-            "batch it is in by ~1e-7 (relative), above the check's atol=1e-7"
-        ),
         "check_supervised_y_2d": (
             "a 2-D target of one column is a target spectrum of one point, "
             "which is rejected on purpose; a 1-D y is a scalar target"

@@ -107,6 +107,28 @@ def test_loaded_model_equals_the_trained_one(tmp_path):
     )
 
 
+def test_model_file_from_before_normalize_source_predicts_as_it_did(tmp_path):
+    # files saved before the parameter existed read their sources unscaled
+    from sktransfer.cross_modal import SpectroGenRegressor
+
+    rng = np.random.default_rng(0)
+    X, Y = 5.0 * rng.random((20, 16)), rng.random((20, 12))
+    reg = SpectroGenRegressor(max_epochs=2, random_state=0, normalize_source=False)
+    reg.fit(X, Y)
+    with open(tmp_path / "m.skmodel", "wb") as f:
+        save_model(f, reg)
+    _rewrite_manifest(
+        tmp_path / "m.skmodel", lambda m: m["params"].pop("normalize_source")
+    )
+    loaded, _ = load_model(tmp_path / "m.skmodel")
+    assert loaded.normalize_source is False
+    np.testing.assert_array_equal(loaded.predict(X), reg.predict(X))
+    # a file that has it keeps its value
+    with open(tmp_path / "n.skmodel", "wb") as f:
+        save_model(f, reg.set_params(normalize_source=True))
+    assert load_model(tmp_path / "n.skmodel")[0].normalize_source is True
+
+
 def test_malicious_pickle_is_refused_without_running_it(tmp_path, capsys):
     _paired_csv(tmp_path)
     marker = tmp_path / "pwned"

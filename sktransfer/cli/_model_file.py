@@ -268,6 +268,8 @@ def load_model(path, *, set_params=None):
     try:
         cls = _resolve(manifest["estimator"], _ESTIMATOR_PACKAGES)
         params = {k: _decode(v, arrays) for k, v in manifest["params"].items()}
+        # a file saved before a parameter existed gets the value it had then
+        params = {**getattr(cls, "_absent_param_values", {}), **params}
         attributes = {
             k: v for k, v in manifest["attributes"].items() if v != {"__module__": True}
         }

@@ -6,6 +6,7 @@ from sklearn.utils.metaestimators import available_if
 from sklearn.utils.validation import validate_data
 from skorch import NeuralNetRegressor
 from skorch.dataset import unpack_data
+from skorch.utils import to_tensor as _skorch_tensor
 
 from .._validation import check_bool, check_param, check_verbose, check_x_axis
 from ..utils._torch import (
@@ -37,6 +38,18 @@ def _retrieves(self):
             "(module__retrieval=False)."
         )
     return True
+
+
+def _max_scaled(X):
+    """Each row of ``X`` (array or tensor) divided by its largest |value|.
+
+    A new array or tensor; rows of zeros are left as they are. Idempotent.
+    """
+    if torch.is_tensor(X):
+        scale = X.abs().amax(-1, keepdim=True)
+        return X / torch.where(scale > 0, scale, torch.ones_like(scale))
+    scale = np.abs(X).max(axis=-1, keepdims=True)
+    return X / np.where(scale > 0, scale, 1).astype(X.dtype)
 
 
 def _mix_pairs(X, Y, alpha):
@@ -170,6 +183,16 @@ class SpectroGenRegressor(NeuralNetRegressor):
         2.5 % (about 26 points of a 1024-point grid at its far end), was
         chosen on the benchmark's folds (see Notes). The retrieval memory
         used by ``predict`` holds the unstretched training pairs.
+    normalize_source : bool, default=True
+        Divide each source spectrum by its largest absolute value before the
+        model reads it, in ``fit`` (before ``stretch`` and ``mixup``) and in
+        every prediction, so that the overall intensity of a source spectrum
+        (sample thickness, concentration, acquisition time, instrument gain)
+        does not matter; the input arrays are not modified. Spectra already
+        scaled to maximum 1 are read unchanged. ``False`` reads the sources
+        in their own units: for sources that are not spectra (a few
+        descriptors) or whose absolute intensity carries the information.
+        Predictions are in the target's units either way.
     source_axis : array-like of shape (n_features,), default=None
         Axis of the source spectra. Only its direction is used (by
         ``stretch``); ``None`` means an ascending axis.
@@ -287,6 +310,7 @@ class SpectroGenRegressor(NeuralNetRegressor):
         beta=3.0,
         mixup=0.4,
         stretch=0.025,
+        normalize_source=True,
         source_axis=None,
         target_axis=None,
         random_state=None,
@@ -303,6 +327,7 @@ class SpectroGenRegressor(NeuralNetRegressor):
         self.beta = beta
         self.mixup = mixup
         self.stretch = stretch
+        self.normalize_source = normalize_source
         self.source_axis = source_axis
         self.target_axis = target_axis
         self.random_state = random_state
@@ -321,6 +346,16 @@ class SpectroGenRegressor(NeuralNetRegressor):
 
     # skorch's predict_proba makes no sense for a regressor of spectra
     predict_proba = available_if(_never)(NeuralNetRegressor.predict_proba)
+
+    # Parameters added after models were first saved, with the value that
+    # reproduces a model saved before them: a pickle or a model file without
+    # the parameter is rebuilt with it, so that it predicts as it did.
+    _absent_param_values = {"normalize_source": False}
+
+    def __setstate__(self, state):
+        for name, value in self._absent_param_values.items():
+            state.setdefault(name, value)
+        super().__setstate__(state)
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
@@ -382,6 +417,7 @@ class SpectroGenRegressor(NeuralNetRegressor):
         check_param(self.lr, "lr", low=0.0, closed="neither")
         check_verbose(self.verbose)
         check_bool(self.warm_start, "warm_start")
+        check_bool(self.normalize_source, "normalize_source")
         if self.batch_size != -1:
             check_param(self.batch_size, "batch_size", kind="int", low=1)
 
@@ -398,6 +434,8 @@ class SpectroGenRegressor(NeuralNetRegressor):
         # contiguous, writable float32 (a copy only if needed): torch's data
         # loader cannot wrap reversed views and warns on read-only memmaps
         X = np.require(X, dtype=np.float32, requirements="CW")
+        if self.normalize_source:
+            X = _max_scaled(X)
         seed = seed_from_random_state(self.random_state)
         devices = [self.device] if str(self.device).startswith("cuda") else []
         with torch.random.fork_rng(devices=devices):
@@ -474,7 +512,9 @@ class SpectroGenRegressor(NeuralNetRegressor):
             Xi, yi = _stretch_pairs(Xi, yi, self.stretch, descending)
         if self.mixup > 0 and len(Xi) > 1:
             Xi, yi = _mix_pairs(Xi, yi, self.mixup)
-        y_pred = self.infer(Xi, y=yi, **fit_params)
+        # the rows were scaled before they were stretched and mixed: read
+        # them as they are now
+        y_pred = super().infer(Xi, y=yi, **fit_params)
         loss = self.get_loss(y_pred, yi, X=Xi, training=True)
         if not torch.isfinite(loss):
             raise ValueError(
@@ -571,8 +611,31 @@ class SpectroGenRegressor(NeuralNetRegressor):
     # -------------------------------------------------------- prediction
     def _source(self, X):
         self.check_is_fitted()
-        X = validate_data(self, X, reset=False)
-        return np.asarray(X, dtype=np.float32)
+        X = np.asarray(validate_data(self, X, reset=False), dtype=np.float32)
+        return _max_scaled(X) if self.normalize_source else X
+
+    def infer(self, x, **fit_params):
+        """Run the module on source spectra ``x``, scaled as in ``fit``.
+
+        skorch's ``forward``, ``forward_iter`` and validation scoring come
+        through here; with ``normalize_source`` each row is first divided by
+        its largest absolute value, as ``fit`` and ``predict`` do.
+
+        Parameters
+        ----------
+        x : array-like or torch.Tensor of shape (batch, n_features)
+            Source spectra.
+        **fit_params : dict
+            Passed on to the module's ``forward``.
+
+        Returns
+        -------
+        out : tuple of torch.Tensor
+            The module's output ``(recon, mu, logvar)``.
+        """
+        if self.normalize_source:
+            x = _max_scaled(_skorch_tensor(x, device=self.device))
+        return super().infer(x, **fit_params)
 
     def _batches(self, X):
         """Yield source batches as tensors, with the module in eval mode.

@@ -35,15 +35,18 @@ FAST = {
 def paired_spectra(n_samples=80, n_source=120, n_target=60, random_state=0):
     """Source and target spectra driven by the same two hidden parameters.
 
-    The source has a peak whose position encodes ``a`` and whose height
-    encodes ``b``; the target has two peaks whose heights follow ``a`` and
-    ``b``. Knowing the source therefore determines the target.
+    The source has a peak whose position encodes ``a`` and whose height,
+    relative to a band of fixed height (an internal standard), encodes
+    ``b``; the target has two peaks whose heights follow ``a`` and ``b``.
+    Knowing the source therefore determines the target, whatever the
+    source's overall intensity.
     """
     rng = np.random.default_rng(random_state)
     a, b = rng.uniform(0, 1, (2, n_samples, 1))
     xs = np.linspace(0, 1, n_source)
     xt = np.linspace(200.0, 800.0, n_target)
     X = (0.5 + b) * np.exp(-0.5 * ((xs - 0.2 - 0.6 * a) / 0.05) ** 2)
+    X += np.exp(-0.5 * ((xs - 0.95) / 0.02) ** 2)
     X += rng.normal(0, 0.01, X.shape)
     Y = a * np.exp(-0.5 * ((xt - 350) / 20) ** 2) + b * np.exp(
         -0.5 * ((xt - 650) / 30) ** 2
@@ -102,12 +105,57 @@ def test_predict_is_float64_in_original_units(data, fitted):
     assert_allclose(scaled.predict(X_test), 1000.0 * ref + 5.0, rtol=1e-4, atol=1e-3)
 
 
+def test_overall_source_intensity_does_not_matter(data, fitted):
+    X, Y, X_test, *_ = data
+    rng = np.random.default_rng(1)
+    gain = rng.uniform(0.1, 10.0, (len(X), 1))
+    gain_test = rng.uniform(0.1, 10.0, (len(X_test), 1))
+    expected = fitted.predict(X_test)
+    # the same model: only float32 rounding of the scaled rows differs
+    assert_allclose(fitted.predict(X_test * gain_test), expected, atol=1e-6)
+    assert_allclose(fitted.encode(X_test * gain_test), fitted.encode(X_test), atol=1e-6)
+    assert_array_equal(
+        fitted.kneighbors(X_test * gain_test, n_neighbors=3)[1],
+        fitted.kneighbors(X_test, n_neighbors=3)[1],
+    )
+    # skorch's forward comes through the same scaling
+    assert_allclose(
+        fitted.forward((X_test * gain_test).astype(np.float32))[1].numpy(),
+        fitted.encode(X_test),
+        atol=1e-6,
+    )
+    # trained on the gained sources: the same model up to float32 rounding
+    X_gained = X * gain
+    X_copy = X_gained.copy()
+    refit = SpectroGenRegressor(random_state=0, **FAST).fit(X_gained, Y)
+    assert_array_equal(X_gained, X_copy)  # the input is not modified
+    assert_allclose(refit.predict(X_test * gain_test), expected, atol=3e-3)
+    # without it, the sources are read in their own units and the gains count
+    raw = SpectroGenRegressor(random_state=0, normalize_source=False, **FAST).fit(X, Y)
+    change = np.abs(raw.predict(X_test * gain_test) - raw.predict(X_test)).max()
+    assert change > 0.1
+
+
+def test_sources_scaled_to_maximum_one_are_read_unchanged(data):
+    X, Y, X_test, *_ = data
+    X, X_test = (A / np.abs(A).max(axis=1, keepdims=True) for A in (X, X_test))
+    params = {**FAST, "max_epochs": 10}
+    on = SpectroGenRegressor(random_state=0, **params).fit(X, Y)
+    off = SpectroGenRegressor(random_state=0, normalize_source=False, **params).fit(
+        X, Y
+    )
+    assert_array_equal(on.predict(X_test), off.predict(X_test))
+
+
 def test_predict_is_deterministic_and_decodes_mean_latent(data, fitted):
     X_test = data[2]
     assert_array_equal(fitted.predict(X_test), fitted.predict(X_test))
     module = fitted.module_.eval()
+    # the module reads each source scaled to maximum absolute value 1
+    X_scaled = X_test.astype(np.float32)
+    X_scaled /= np.abs(X_scaled).max(axis=1, keepdims=True)
     with torch.no_grad():
-        mu, _ = module.encode(torch.as_tensor(X_test, dtype=torch.float32))
+        mu, _ = module.encode(torch.as_tensor(X_scaled, dtype=torch.float32))
         ref = module.decode(mu) * module.y_scale + module.y_center
     assert_allclose(fitted.predict(X_test), ref.numpy(), rtol=1e-5, atol=1e-6)
     assert_allclose(fitted.encode(X_test), mu.numpy(), rtol=1e-6)
@@ -418,6 +466,7 @@ def test_kneighbors_bad_input_and_no_retrieval(data, fitted):
         ({"verbose": -1}, lambda X: X, lambda Y: Y, "verbose"),
         ({"verbose": "junk"}, lambda X: X, lambda Y: Y, "verbose"),
         ({"warm_start": "no"}, lambda X: X, lambda Y: Y, "warm_start"),
+        ({"normalize_source": "yes"}, lambda X: X, lambda Y: Y, "normalize_source"),
         ({"source_axis": np.arange(3.0)}, lambda X: X, lambda Y: Y, "source_axis"),
         ({"device": "cuda:7"}, lambda X: X, lambda Y: Y, "cuda:7"),
         ({"device": "quantum"}, lambda X: X, lambda Y: Y, "quantum"),
@@ -429,6 +478,18 @@ def test_bad_input(data, params, X_fn, y_fn, match):
     reg = SpectroGenRegressor(**{**FAST, "max_epochs": 1, **params})
     with pytest.raises(ValueError, match=match):
         reg.fit(X_fn(X), y_fn(Y))
+
+
+def test_pickle_from_before_normalize_source_predicts_as_it_did(data):
+    X, Y, X_test, *_ = data
+    reg = SpectroGenRegressor(random_state=0, normalize_source=False, **FAST)
+    reg.fit(5.0 * X, Y)
+    state = pickle.loads(pickle.dumps(reg)).__getstate__()
+    del state["normalize_source"]  # as pickled before the parameter existed
+    old = SpectroGenRegressor.__new__(SpectroGenRegressor)
+    old.__setstate__(state)
+    assert old.normalize_source is False
+    assert_array_equal(old.predict(5.0 * X_test), reg.predict(5.0 * X_test))
 
 
 def test_wrong_number_of_source_features_at_predict(fitted, data):
