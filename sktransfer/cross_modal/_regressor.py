@@ -291,8 +291,12 @@ class SpectroGenRegressor(NeuralNetRegressor):
     on ``device="cuda"`` unpickles on a machine without CUDA (skorch maps the
     tensors to the CPU and sets ``device="cpu"`` with a ``DeviceWarning``). With
     ``save_params(f_params=...)``, load into an estimator built with the same
-    ``module__*`` parameters: ``load_params`` reads the dimensions and the
-    standardisation from the file itself, so no fitting is needed first.
+    ``module__*`` parameters and ``normalize_source``: ``load_params`` reads
+    the dimensions and the standardisation from the file itself, so no
+    fitting is needed first. Such a file holds the network only; weights saved
+    before ``normalize_source`` existed need ``normalize_source=False``
+    (pickles and the command line's model files of that time get it by
+    themselves).
 
     Examples
     --------
