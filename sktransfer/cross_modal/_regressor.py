@@ -9,6 +9,7 @@ from skorch.dataset import unpack_data
 from skorch.utils import to_tensor as _skorch_tensor
 
 from .._validation import check_bool, check_param, check_verbose, check_x_axis
+from ..preprocessing._functions import divide_rows
 from ..utils._torch import (
     make_generator,
     resolve_device,
@@ -49,8 +50,7 @@ def _max_scaled(X):
     if torch.is_tensor(X):
         scale = torch.maximum(X.amax(-1, keepdim=True), -X.amin(-1, keepdim=True))
         return X / torch.where(scale > 0, scale, torch.ones_like(scale))
-    scale = np.maximum(X.max(axis=-1, keepdims=True), -X.min(axis=-1, keepdims=True))
-    return X / np.where(scale > 0, scale, 1).astype(X.dtype)
+    return divide_rows(X, np.maximum(X.max(axis=-1), -X.min(axis=-1)))
 
 
 def _mix_pairs(X, Y, alpha):
