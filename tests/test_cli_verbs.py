@@ -2,6 +2,7 @@
 
 import csv
 import os
+import warnings
 
 import numpy as np
 import pytest
@@ -369,6 +370,82 @@ def test_augment_rruff_directory(tmp_path, capsys):
     original = next(f for f in files if f.startswith("Albite"))
     assert (out / original).read_bytes() == (src / original).read_bytes()
     assert "Quartz: +2" in capsys.readouterr().out
+
+
+def _one_file_species(tmp_path):
+    """Four Albite spectra, two Quartz and one each of Rutile and Zircon."""
+    src = tmp_path / "in"
+    src.mkdir()
+    x = np.linspace(150.0, 1250.0, 128)
+    species = ["Albite"] * 4 + ["Quartz"] * 2 + ["Rutile", "Zircon"]
+    for i, name in enumerate(species):
+        _write_rruff(
+            src / f"{name}__R0700{i:02d}__Raman.txt",
+            x,
+            _peaks(x, [300 + 100 * species.index(name)]),
+            name,
+            f"R0700{i:02d}",
+        )
+    return src
+
+
+def test_augment_single_spectrum_classes_are_refused_or_kept(tmp_path, capsys):
+    src = _one_file_species(tmp_path)
+    out = tmp_path / "out"
+    args = ["augment", str(src), "-o", str(out), "--max-iter", "2"]
+    assert main(args) == 2
+    err = capsys.readouterr().err
+    assert "2 class(es) to augment have a single spectrum (Rutile, Zircon)" in err
+    assert "--min-spectra 2" in err and not out.exists()
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # no "regression target?" warning either
+        assert main([*args, "--min-spectra", "2"]) == 0
+    printed = capsys.readouterr().out
+    assert "fewer than 2 spectra: 2 class(es) (Rutile, Zircon)" in printed
+    assert "(Quartz: +2)" in printed
+    files = sorted(os.listdir(out))
+    assert len(files) == 8 + 2
+    assert [f for f in files if f.startswith("generated_")] == [
+        "generated_Quartz_1.txt",
+        "generated_Quartz_2.txt",
+    ]
+    # --min-spectra 3 leaves Quartz alone too: nothing to generate
+    out3 = tmp_path / "out3"
+    assert main([*args[:3], str(out3), *args[4:], "--min-spectra", "3"]) == 0
+    printed = capsys.readouterr().out
+    assert "3 class(es) (Quartz, Rutile, Zircon)" in printed
+    assert "generated 0 spectra (none needed)" in printed
+    assert len(os.listdir(out3)) == 8
+
+
+def test_augment_strategy_as_counts_or_ratio(tmp_path, capsys):
+    src = _one_file_species(tmp_path)
+    out = tmp_path / "out"
+    args = ["augment", str(src), "-o", str(out), "--max-iter", "2"]
+    assert main([*args, "--strategy", '{"Quartz": 5}']) == 0
+    assert "generated 3 spectra (Quartz: +3)" in capsys.readouterr().out
+    assert len(os.listdir(out)) == 8 + 3
+    bad_out = str(tmp_path / "x")
+    args[3] = bad_out
+    # refused by the sampling strategy rules
+    for strategy, message in [
+        ('{"Quartz": 1}', "--strategy: With over-sampling methods"),
+        ('{"Beryl": 3}', "--strategy: The {'Beryl'} target class"),
+        ("0.5", '--strategy: "sampling_strategy" can be a float only'),
+    ]:
+        assert main([*args, "--strategy", strategy]) == 2
+        assert message in capsys.readouterr().err, strategy
+    # refused when parsing the command line
+    for strategy, message in [
+        ('{"Quartz": 2.5}', "count of class 'Quartz' must be an integer"),
+        ('{"Quartz": 3', "is not a JSON object of class: count"),
+        ("most", "'most' is not one of auto, minority"),
+    ]:
+        with pytest.raises(SystemExit) as exc:
+            main([*args, "--strategy", strategy])
+        assert exc.value.code == 2
+        assert message in capsys.readouterr().err, strategy
+    assert not os.path.exists(bad_out)
 
 
 def test_verb_help(capsys):

@@ -1,9 +1,12 @@
 """``sktransfer augment``: balance a labelled spectra set with WGAN-GP spectra."""
 
+import argparse
 import csv
 import io
+import json
 import os
 import re
+import warnings
 from collections import Counter
 
 import numpy as np
@@ -39,10 +42,49 @@ generated columns, with a labels file beside it (OUTPUT.labels.csv); or a
 directory with copies of the original RRUFF files and one RRUFF file per
 generated spectrum.
 
+--strategy says how many spectra each class gets: a name (auto, minority,
+not minority, not majority, all; see imbalanced-learn), a ratio for two
+classes, or a JSON object of class: total count. WGANGPOverSampler needs two
+spectra of a class to generate more; --min-spectra 2 keeps the classes that
+have only one as they are (RRUFF folders often hold one file per species).
+
 examples:
-  sktransfer augment corrected/ -o augmented/ --strategy auto
+  sktransfer augment corrected/ -o augmented/ --strategy auto --min-spectra 2
+  sktransfer augment corrected/ -o augmented/ --strategy '{"Quartz": 10}'
   sktransfer augment spectra.csv --labels labels.csv -o augmented.csv
 """
+
+STRATEGY_NAMES = ("auto", "minority", "not minority", "not majority", "all")
+
+
+def _strategy(text):
+    """``--strategy``: a name, a ratio or a JSON object of class: count."""
+    if text in STRATEGY_NAMES:
+        return text
+    if text.lstrip().startswith("{"):
+        try:
+            value = json.loads(text)
+        except json.JSONDecodeError as exc:
+            raise argparse.ArgumentTypeError(
+                f"{text!r} is not a JSON object of class: count ({exc.msg})"
+            ) from None
+        bad = [k for k, v in value.items() if type(v) is not int or v < 0]
+        if bad:
+            raise argparse.ArgumentTypeError(
+                f"the count of class {bad[0]!r} must be an integer >= 0, "
+                f"got {value[bad[0]]!r}"
+            )
+        return value
+    try:
+        return float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(
+            f"{text!r} is not one of {', '.join(STRATEGY_NAMES)}, a ratio or a "
+            "JSON object such as '{\"Quartz\": 10}'"
+        ) from None
+
+
+_strategy.__name__ = "sampling strategy"
 
 
 def register(subparsers):
@@ -61,8 +103,16 @@ def register(subparsers):
     )
     parser.add_argument(
         "--strategy",
+        type=_strategy,
         default="auto",
-        help="sampling_strategy: auto, minority, not minority, not majority, all",
+        help="sampling_strategy: auto, minority, not minority, not majority, all; "
+        "a ratio (two classes); or JSON such as '{\"Quartz\": 10}' (total counts)",
+    )
+    parser.add_argument(
+        "--min-spectra",
+        type=positive_int,
+        help="keep classes with fewer spectra as they are, without generating "
+        "(they are listed); default: refuse a class too small to learn from",
     )
     parser.add_argument("--max-iter", type=positive_int, help="generator iterations")
     add_torch_options(parser)
@@ -161,10 +211,14 @@ def run(args):
     params = {"random_state": args.random_state, "device": args.device}
     if args.max_iter is not None:
         params["max_iter"] = args.max_iter
-    sampler = WGANGPOverSampler(sampling_strategy=args.strategy, **params)
+    strategy = _class_targets(args.strategy, y, args.min_spectra)
+    sampler = WGANGPOverSampler(sampling_strategy=strategy, **params)
     print(f"training WGAN-GP on {len(y)} spectra of {len(set(y))} classes")
     try:
-        X_res, y_res = sampler.fit_resample(X, y)
+        with warnings.catch_warnings():
+            # labels here are class names, never a regression target
+            warnings.filterwarnings("ignore", "The number of unique classes")
+            X_res, y_res = sampler.fit_resample(X, y)
     except ValueError as exc:
         raise estimator_error(exc) from None
     X_new, y_new = X_res[len(y) :], y_res[len(y) :]
@@ -176,6 +230,44 @@ def run(args):
         f"generated {len(y_new)} spectra ({summary or 'none needed'}) -> {args.output}"
     )
     return 0
+
+
+def _class_targets(strategy, y, min_spectra):
+    """Resolve ``strategy`` to the total count of every class to augment.
+
+    Classes with fewer than ``min_spectra`` spectra are left out (and
+    listed); without ``min_spectra``, a class of one spectrum that the
+    strategy would augment is an error that says how to proceed.
+    """
+    from imblearn.utils import check_sampling_strategy
+
+    try:
+        n_new = check_sampling_strategy(strategy, y, "over-sampling")
+    except ValueError as exc:
+        raise estimator_error(exc, "--strategy") from None
+    counts = Counter(y.tolist())
+    wanted = {c: n for c, n in n_new.items() if n > 0}
+    small = sorted((c for c in wanted if counts[c] < (min_spectra or 2)), key=str)
+    if small and min_spectra is None:
+        raise CLIError(
+            f"{len(small)} class(es) to augment have a single spectrum "
+            f"({_listing(small)}); WGANGPOverSampler needs at least 2. Keep "
+            "them as they are with --min-spectra 2, or name the classes to "
+            "augment with --strategy '{\"class\": total count, ...}'"
+        )
+    if small:
+        print(
+            f"not augmented, fewer than {min_spectra} spectra: {len(small)} "
+            f"class(es) ({_listing(small)})"
+        )
+    return {c: counts[c] + int(n) for c, n in wanted.items() if c not in small}
+
+
+def _listing(names, at_most=5):
+    shown = ", ".join(map(str, names[:at_most]))
+    return shown + (
+        f", ... {len(names) - at_most} more" if len(names) > at_most else ""
+    )
 
 
 def _plan(args, spectra, grid, X, y, X_new, y_new):

@@ -296,7 +296,8 @@ class WGANGPOverSampler(BaseOverSampler):
 
     def _fit_resample(self, X, y):
         n_new = sum(self.sampling_strategy_.values())
-        _check_memory(len(y) + 2 * n_new, X.shape[1], X.dtype.itemsize)
+        # the output array and the generated block it is filled from
+        _check_memory(n_new, len(y) + 2 * n_new, X.shape[1], X.dtype.itemsize)
         self._train(X, y)
         labels = [
             np.full(n, c, dtype=y.dtype) for c, n in self.sampling_strategy_.items()
@@ -411,7 +412,7 @@ class WGANGPOverSampler(BaseOverSampler):
         """
         check_is_fitted(self, "generators_")
         check_param(n_samples, "n_samples", kind="int", low=0)
-        _check_memory(n_samples, self.n_features_in_, 8)
+        _check_memory(n_samples, n_samples, self.n_features_in_, 8)
         labels = np.asarray(y)
         if labels.ndim == 0:
             labels = np.full(n_samples, labels[()], dtype=self.classes_.dtype)
@@ -680,8 +681,12 @@ def _noise_std(X, width):
     return 1.4826 * mad
 
 
-def _check_memory(n_rows, n_features, itemsize):
-    """Refuse, up front, an output that cannot fit in the free memory."""
+def _check_memory(n_requested, n_rows, n_features, itemsize):
+    """Refuse, up front, an output that cannot fit in the free memory.
+
+    ``n_requested`` spectra are asked for; ``n_rows`` rows of ``n_features``
+    points must be held at once to deliver them.
+    """
     need = n_rows * n_features * itemsize
     try:
         free = os.sysconf("SC_AVPHYS_PAGES") * os.sysconf("SC_PAGE_SIZE")
@@ -689,8 +694,8 @@ def _check_memory(n_rows, n_features, itemsize):
         return
     if need > free:
         raise MemoryError(
-            f"The request needs {need / 2**30:.1f} GiB for {n_rows} spectra of "
-            f"{n_features} points, but only {free / 2**30:.1f} GiB of memory are "
-            "free. Ask for fewer spectra (a smaller sampling_strategy or "
-            "n_samples)."
+            f"Generating {n_requested} spectra of {n_features} points needs "
+            f"{need / 2**30:.1f} GiB ({n_rows} rows held at once), but only "
+            f"{free / 2**30:.1f} GiB of memory are free. Ask for fewer spectra "
+            "(a smaller sampling_strategy or n_samples)."
         )
