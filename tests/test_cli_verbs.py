@@ -287,6 +287,18 @@ def test_transfer_rruff_directories(tmp_path, capsys):
     assert written.endswith("__predicted_raman.txt")
     data = read_rruff(out / written)
     assert data.x.shape == (1024,) and data.metadata["SOURCE FILE"] == src.name
+    # Raman files given to an IR -> Raman model are refused, unless asked for
+    raman = next(p for p in root.iterdir() if "Raman" in p.name)
+    (ir_only / raman.name).write_bytes(raman.read_bytes())
+    out2 = tmp_path / "pred2"
+    predict = ["transfer", "predict", str(ir_only), "-m", str(model), "-o", str(out2)]
+    assert main(predict) == 2
+    err = capsys.readouterr().err
+    assert "trained on ir spectra, but 1 input file(s) hold raman" in err
+    assert raman.name in err and "--any-modality" in err
+    assert not out2.exists()
+    assert main([*predict, "--any-modality"]) == 0
+    assert len(os.listdir(out2)) == 2
 
 
 def test_transfer_predict_with_a_file_that_is_no_model(tmp_path, capsys):

@@ -41,6 +41,10 @@ class Spectra:
         The file each spectrum came from.
     axis_name : str
         Header of the CSV axis column (``"x"`` for RRUFF input).
+    modalities : list
+        The modality of each RRUFF spectrum (``"ir"``, ``"raman"``,
+        ``"xrd"``) as its header or file name says, None where neither says
+        (empty for CSV).
     """
 
     axes: list
@@ -50,6 +54,7 @@ class Spectra:
     metadata: list = field(default_factory=list)
     paths: list = field(default_factory=list)
     axis_name: str = "x"
+    modalities: list = field(default_factory=list)
 
     def __len__(self):
         return len(self.values)
@@ -188,13 +193,14 @@ def read_spectra(paths):
         The spectra read, in file order.
     """
     from sktransfer.datasets import read_rruff
+    from sktransfer.datasets._records import describe
 
     if any(p.lower().endswith(".csv") for p in paths):
         if len(paths) != 1:
             raise CLIError("give one CSV file, or RRUFF files and directories")
         return read_csv_spectra(paths[0])
     files = _rruff_files(paths)
-    axes, values, names, metadata, used = [], [], [], [], []
+    axes, values, names, metadata, used, modalities = [], [], [], [], [], []
     for path in files:
         try:
             data = read_rruff(path)
@@ -207,9 +213,10 @@ def read_spectra(paths):
         names.append(os.path.basename(path))
         metadata.append(dict(data.metadata))
         used.append(path)
+        modalities.append(describe(data, path)["modality"])
     if not values:
         raise CLIError(f"no RRUFF spectra found in {', '.join(paths)}")
-    return Spectra(axes, values, names, "rruff", metadata, used)
+    return Spectra(axes, values, names, "rruff", metadata, used, "x", modalities)
 
 
 def spectra_on_grid(spectra, grid, what="the grid"):

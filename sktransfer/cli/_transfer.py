@@ -104,6 +104,12 @@ def register(subparsers):
         help="also load a joblib/pickle model (runs code from the file: only "
         "for files from a source you trust)",
     )
+    predict.add_argument(
+        "--any-modality",
+        action="store_true",
+        help="predict from RRUFF files whose header or name gives another "
+        "modality than the model's source (refused by default)",
+    )
     predict.set_defaults(func=run_predict)
     return parser
 
@@ -155,6 +161,7 @@ def run_fit(args):
 
     check_device(args.device)
     csv_in = [p.lower().endswith(".csv") for p in args.source + args.target]
+    source_modality = None
     if all(csv_in) and len(args.source) == len(args.target) == 1:
         X, Y, x_src, x_tgt, src_name, tgt_name = _paired_csv(
             args.source[0], args.target[0]
@@ -163,6 +170,8 @@ def run_fit(args):
         X, Y, x_src, x_tgt, src_name, tgt_name = _paired_rruff(
             args.source, args.target, args.source_modality, args.target_modality
         )
+        # what RRUFF input to `transfer predict` must be
+        source_modality = args.source_modality
     else:
         raise CLIError(
             "give one CSV file each for --source and --target, or directories"
@@ -191,6 +200,8 @@ def run_fit(args):
         "target_axis_name": tgt_name,
         "target_modality": args.target_modality,
     }
+    if source_modality is not None:
+        extra["source_modality"] = source_modality
     outputs = Outputs(args.overwrite)
     outputs.add(args.output, lambda f: save_model(f, model, extra), "the model")
     outputs.write()
@@ -254,11 +265,31 @@ def _load_model(path, device, trust_pickle):
     return model, extra
 
 
+def _check_modality(spectra, expected):
+    """Refuse RRUFF files whose header or name gives another modality."""
+    if expected is None:  # trained from CSV, or saved before it was recorded
+        return
+    wrong = [
+        (name, m)
+        for name, m in zip(spectra.names, spectra.modalities)
+        if m is not None and m != expected
+    ]
+    if wrong:
+        name, found = wrong[0]
+        raise CLIError(
+            f"the model was trained on {expected} spectra, but {len(wrong)} "
+            f"input file(s) hold {found} spectra, e.g. {name} (its header or "
+            "name says so); give --any-modality to predict from them anyway"
+        )
+
+
 def run_predict(args):
     """Predict target spectra with a saved model."""
     check_device(args.device)
     model, bundle = _load_model(args.model, args.device, args.trust_pickle)
     spectra = read_spectra(args.inputs)
+    if not args.any_modality:
+        _check_modality(spectra, bundle.get("source_modality"))
     X = spectra_on_grid(spectra, bundle["source_axis"], "the model's source range")
     try:
         Y = model.predict(X)
