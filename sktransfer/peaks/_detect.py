@@ -58,7 +58,8 @@ def _candidates(x, y):
     idx, props = find_peaks(padded, prominence=0.0)
     prom = props["prominences"]
     # a flat spectrum gives plateaus whose prominence is only the padding step
-    keep = prom > 1e-9 * max(np.abs(y).max(), np.ptp(y))
+    # (a constant one, zero included, has no peak at all)
+    keep = (prom > 1e-9 * max(np.abs(y).max(), np.ptp(y))) & (np.ptp(y) > 0)
     idx, prom = idx[keep], prom[keep]
     order = np.argsort(-prom, kind="stable")
     return padded, idx[order], prom[order]

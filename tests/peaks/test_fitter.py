@@ -179,8 +179,12 @@ def test_bad_data():
         Xb[1, 5] = bad
         with pytest.raises(ValueError, match="NaN|infinity"):
             PeakProfileFitter(x_axis=X_AXIS).fit(Xb)
-    with pytest.raises(ValueError, match="No peak found"):
-        PeakProfileFitter(x_axis=X_AXIS).fit(np.ones_like(X))
+    for constant in (1.0, 0.0, -3.0):  # every constant, zero included
+        for n_peaks in (None, 2):
+            with pytest.raises(ValueError, match="No peak found"):
+                PeakProfileFitter(n_peaks=n_peaks, x_axis=X_AXIS).fit(
+                    np.full_like(X, constant)
+                )
     fitter = PeakProfileFitter("gaussian", n_peaks=2, x_axis=X_AXIS).fit(X)
     with pytest.raises(ValueError, match="features"):
         fitter.transform(X[:, :-1])
