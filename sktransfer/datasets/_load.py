@@ -125,6 +125,15 @@ def _check_args(kind, normalize, outside, xrd_profile, xrd_fwhm, on_error):
     check_option(on_error, "on_error", ("raise", "skip"))
 
 
+def _shortfall(coverage, grid):
+    """Say how much of ``grid`` a spectrum of this coverage leaves uncovered."""
+    missing = round((1.0 - coverage) * grid.size)
+    return (
+        f"covers {grid.size - missing} of the {grid.size} grid points "
+        f"({grid.min():g}-{grid.max():g})"
+    )
+
+
 def _finish(values, grid, outside, normalize):
     coverage = 1.0 - np.isnan(values).mean(axis=1)
     values = _normalize(_fill_outside(values, outside), grid, normalize)
@@ -324,7 +333,7 @@ def _load_unpaired(records, found, modality, grids, normalize, outside, *rest):
     if outside == "drop":
         keep = coverage == 1.0
         dropped = [
-            (r[0]["file"], f"covers {c:.0%} of the {modality} grid")
+            (r[0]["file"], f"{modality} {_shortfall(c, grid)}")
             for r, c, k in zip(records, coverage, keep)
             if not k
         ]
@@ -381,7 +390,7 @@ def _load_paired(
     out = Bunch()
     keep = np.ones(len(ids), dtype=bool)
     coverage = {}
-    dropped = []
+    short_of = [[] for _ in ids]  # why each pair falls short, per modality
     for m in MODALITIES:
         has = np.array([m in p for p in chosen])
         out[f"{m}_axis"] = grids[m]
@@ -398,11 +407,10 @@ def _load_paired(
         out[m], coverage[m] = values, cov
         if outside == "drop":
             short = has & (cov < 1.0)
-            dropped += [
-                (ids[i], f"{m} covers {cov[i]:.0%} of the grid")
-                for i in np.flatnonzero(short & keep)
-            ]
+            for i in np.flatnonzero(short):
+                short_of[i].append(f"{m} {_shortfall(cov[i], grids[m])}")
             keep &= ~short
+    dropped = [(ids[i], "; ".join(r)) for i, r in enumerate(short_of) if r]
     for m in MODALITIES:
         if out[m] is not None:
             out[m] = out[m][keep]

@@ -122,6 +122,41 @@ def test_outside_policies(rruff_dir, paired):
     np.testing.assert_array_equal(dropped.raman, paired.raman[:1])
 
 
+def test_dropped_pairs_say_every_modality_short_and_by_how_many_points(tmp_path):
+    ir_axis = np.linspace(400.0, 4000.0, 101)  # 36 cm-1 steps
+    raman_axis = np.linspace(150.0, 1250.0, 111)  # 10 cm-1 steps
+    for rid, ir_end, raman_end in [
+        ("R000001", 4000.0, 1250.0),  # covers both grids
+        ("R000002", 3950.0, 1250.0),  # IR one grid point short (3964 missing)
+        ("R000003", 3950.0, 1200.0),  # both short: 1 and 5 points
+    ]:
+        write_spectrum(
+            tmp_path / f"Quartz__{rid}-1__Infrared__Infrared_Data_Processed__1.txt",
+            np.arange(380.0, ir_end + 1e-9, 2.0),
+            np.ones(int((ir_end - 380.0) / 2) + 1),
+            species="Quartz",
+            rruff_id=rid,
+        )
+        x = np.arange(100.0, raman_end + 1e-9, 0.5)
+        write_spectrum(
+            tmp_path / f"Quartz__{rid}__Raman__532__0__unoriented__Raman_Data_P.txt",
+            x,
+            np.ones(x.size),
+            species="Quartz",
+            rruff_id=rid,
+        )
+    kept = load_rruff(tmp_path, ir_axis=ir_axis, raman_axis=raman_axis, outside="drop")
+    assert list(kept.rruff_ids) == ["R000001"]
+    assert kept.dropped == [
+        ("R000002", "ir covers 100 of the 101 grid points (400-4000)"),
+        (
+            "R000003",
+            "ir covers 100 of the 101 grid points (400-4000); "
+            "raman covers 106 of the 111 grid points (150-1250)",
+        ),
+    ]
+
+
 @pytest.mark.parametrize("normalize", ["max", "area"])
 def test_normalize(rruff_dir, normalize):
     data = load_rruff(rruff_dir, normalize=normalize, outside="zero")
