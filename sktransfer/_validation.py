@@ -151,7 +151,7 @@ def check_option(value, name, options):
     return value
 
 
-def check_x_axis(x_axis, n_features, name="x_axis"):
+def check_x_axis(x_axis, n_features, name="x_axis", of="X has {} features"):
     """Validate a spectral axis against the number of features.
 
     Parameters
@@ -163,6 +163,9 @@ def check_x_axis(x_axis, n_features, name="x_axis"):
         Number of features of the data the axis belongs to.
     name : str, default="x_axis"
         Parameter name used in error messages.
+    of : str, default="X has {} features"
+        What the axis must match, for the length error; ``{}`` is replaced
+        by ``n_features``.
 
     Returns
     -------
@@ -185,7 +188,7 @@ def check_x_axis(x_axis, n_features, name="x_axis"):
         raise ValueError(f"{name} must be 1-D, got an array of shape {x.shape}.")
     if x.shape[0] != n_features:
         raise ValueError(
-            f"{name} has {x.shape[0]} values but X has {n_features} features; "
+            f"{name} has {x.shape[0]} values but {of.format(n_features)}; "
             "they must match."
         )
     if not np.all(np.isfinite(x)):

@@ -88,7 +88,7 @@ def test_inputs_are_not_modified():
         ({"tolerance": True}, "tolerance must be a real number, got True"),
         ({"tolerance": -1.0}, "tolerance"),
         ({"prominence": np.nan}, "prominence"),
-        ({"x_axis": np.arange(5.0)}, "x_axis"),
+        ({"x_axis": np.arange(5.0)}, "x_axis has 5 values but the spectra have"),
         ({"multioutput": "mean"}, "multioutput"),
         ({"multioutput": [1.0, 2.0]}, "weights"),
     ],

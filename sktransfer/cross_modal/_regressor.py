@@ -552,7 +552,7 @@ class SpectroGenRegressor(NeuralNetRegressor):
         if first:
             self.n_outputs_ = Y.shape[1]
             self.target_axis_ = check_x_axis(
-                self.target_axis, self.n_outputs_, "target_axis"
+                self.target_axis, self.n_outputs_, "target_axis", "y has {} columns"
             )
         elif Y.shape[1] != self.n_outputs_:
             raise ValueError(

@@ -19,17 +19,24 @@ def _class_counts(n_samples, n_classes, weights):
     if weights is None:
         weights = np.full(n_classes, 1.0 / n_classes)
     else:
-        weights = np.asarray(weights, dtype=np.float64).ravel()
-        if weights.size == n_classes - 1:
-            weights = np.append(weights, 1.0 - weights.sum())
-        if weights.size != n_classes:
+        given = np.asarray(weights, dtype=np.float64).ravel()
+        if given.size not in (n_classes, n_classes - 1):
             raise ValueError(
                 f"weights must have n_classes={n_classes} or n_classes - 1 "
-                f"entries, got {weights.size}."
+                f"entries, got {given.size}."
             )
-        if not np.all(np.isfinite(weights)) or np.any(weights <= 0):
-            raise ValueError(f"weights must be positive and finite, got {weights}.")
-        weights = weights / weights.sum()
+        if not np.all(np.isfinite(given)) or np.any(given <= 0):
+            raise ValueError(f"weights must be positive and finite, got {given}.")
+        if given.size == n_classes:
+            weights = given / given.sum()
+        elif given.sum() < 1.0:
+            weights = np.append(given, 1.0 - given.sum())
+        else:
+            raise ValueError(
+                f"weights has n_classes - 1 = {given.size} entries, so the last "
+                f"class gets 1 - their sum, but they sum to {given.sum():g}; "
+                f"give weights summing to less than 1, or n_classes={given.size}."
+            )
     counts = np.floor(weights * n_samples).astype(int)
     # Largest remainders first, so the counts add up to n_samples.
     order = np.argsort(-(weights * n_samples - counts), kind="stable")
@@ -154,9 +161,10 @@ def make_spectra(
     n_classes : int, default=4
         Number of material classes.
     weights : array-like of shape (n_classes,) or (n_classes - 1,), default=None
-        Proportions of samples per class (normalised to sum 1; with
-        ``n_classes - 1`` entries the last class gets the rest). None gives
-        balanced classes. Counts are exact up to rounding.
+        Proportions of samples per class. With ``n_classes`` entries they
+        are normalised to sum 1; with ``n_classes - 1`` entries they must sum
+        to less than 1 and the last class gets the rest. None gives balanced
+        classes. Counts are exact up to rounding.
     n_modes : int, default=12
         Vibrational modes per class.
     n_reflections : int, default=15

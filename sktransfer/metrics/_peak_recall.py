@@ -94,7 +94,7 @@ def peak_recall(
     0.6666666666666666
     """
     y_true, y_pred = _check_spectra_pair(y_true, y_pred)
-    x = check_x_axis(x_axis, y_true.shape[1])
+    x = check_x_axis(x_axis, y_true.shape[1], of="the spectra have {} points")
     check_param(n_peaks, "n_peaks", kind="int", low=1)
     check_param(tolerance, "tolerance", low=0)
     check_param(prominence, "prominence", low=0)

@@ -467,10 +467,15 @@ def test_kneighbors_bad_input_and_no_retrieval(data, fitted):
         ({"verbose": "junk"}, lambda X: X, lambda Y: Y, "verbose"),
         ({"warm_start": "no"}, lambda X: X, lambda Y: Y, "warm_start"),
         ({"normalize_source": "yes"}, lambda X: X, lambda Y: Y, "normalize_source"),
-        ({"source_axis": np.arange(3.0)}, lambda X: X, lambda Y: Y, "source_axis"),
+        ({"source_axis": np.arange(3.0)}, lambda X: X, lambda Y: Y, "values but X has"),
         ({"device": "cuda:7"}, lambda X: X, lambda Y: Y, "cuda:7"),
         ({"device": "quantum"}, lambda X: X, lambda Y: Y, "quantum"),
-        ({"target_axis": np.arange(3.0)}, lambda X: X, lambda Y: Y, "target_axis"),
+        (
+            {"target_axis": np.arange(3.0)},
+            lambda X: X,
+            lambda Y: Y,
+            "target_axis has 3 values but y has [0-9]+ columns",
+        ),
     ],
 )
 def test_bad_input(data, params, X_fn, y_fn, match):

@@ -151,6 +151,9 @@ def test_raman_predictable_from_ir(data):
         ({"baseline": "no"}, "baseline must be True or False, got 'no'"),
         ({"weights": [0.5, 0.5]}, "weights"),
         ({"weights": [0.5, -0.1, 0.3, 0.3]}, "weights"),
+        # n_classes - 1 entries leave the last class 1 - their sum
+        ({"weights": [0.6, 0.25, 0.15]}, "they sum to 1; give .* or n_classes=3"),
+        ({"weights": [0.6, 0.25, 0.25]}, "they sum to 1.1"),
         ({"n_samples": 3}, "without samples"),
     ],
 )
