@@ -167,11 +167,12 @@ def _arpls_weights(state, baseline, kwargs, _):
 
 def _airpls_weights(state, baseline, kwargs, iteration):
     residual, negative, _, total, _, early = _negative_parts(state, baseline)
+    log_max = np.log(np.finfo(float).max)
     with np.errstate(divide="ignore", invalid="ignore"):
+        # a row without negative residuals (it stops early) gives inf * 0
         scale = min(iteration, 50) / total
         tol_value = np.abs(total) / state["y_l1_norm"]
-    log_max = np.log(np.finfo(float).max)
-    inner = np.clip(scale[:, None] * residual, 0, log_max - np.spacing(log_max))
+        inner = np.clip(scale[:, None] * residual, 0, log_max - np.spacing(log_max))
     new = np.where(negative, np.exp(inner), 0.0)
     if kwargs["normalize_weights"]:
         # only the negative residuals have non-zero weights
@@ -242,7 +243,11 @@ class _ModPoly:
         self.use_original = kwargs["use_original"]
         # pybaselines maps the axis onto [-1, 1] (its default axis already is)
         x = np.linspace(-1.0, 1.0, n_points) if x is None else x
-        mapped = polyutils.mapdomain(x, polyutils.getdomain(x), np.array([-1.0, 1.0]))
+        if n_points > 1:
+            domain = polyutils.getdomain(x)
+            mapped = polyutils.mapdomain(x, domain, np.array([-1.0, 1.0]))
+        else:  # one point has no domain to map; any place fits it exactly
+            mapped = np.zeros(1)
         self.vander = polyvander(mapped, int(kwargs["poly_order"]))
         self.pinv = np.linalg.pinv(self.vander)
 
@@ -280,8 +285,11 @@ def _stack(Y, passes, tol):
         z, tol_value, early = passes.step(k, state)
         if early is None:
             early = np.zeros(rows.size, dtype=bool)
-        # An early stop returns this pass's baseline without a tolerance.
-        n_early += int(early.sum())
+        # An early stop returns this pass's baseline without a tolerance. It
+        # is worth a warning unless the baseline is the data (all zero, say).
+        if early.any():
+            exact = (z[early] == state["y"][early]).all(axis=1)
+            n_early += int(early.sum() - exact.sum())
         stop = early | (tol_value < tol) | (k == passes.n_passes - 1)
         n_iter[rows] = np.where(early, k, k + 1)
         last_tol[rows] = np.where(early, last_tol[rows], tol_value)

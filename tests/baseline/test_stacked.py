@@ -148,6 +148,22 @@ def test_early_stop_warns_once_and_counts_passes_as_pybaselines(data):
     _check_equal(got, expected, X)
 
 
+@pytest.mark.parametrize("method", ["airpls", "arpls"])
+def test_spectra_fitted_exactly_stop_without_a_warning(data, method):
+    # All-zero rows have no negative residual and stop at once, like the
+    # early stop above, but their baseline is the data: nothing to warn of.
+    _, X = data
+    Y = np.vstack([np.zeros(X.shape[1]), X[:3], np.zeros(X.shape[1])])
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        got = stacked_baselines(Y, method, {})
+    np.testing.assert_array_equal(got[0][[0, -1]], 0)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # pybaselines warns on the zero rows
+        expected = _loop(Y, method, {})
+    _check_equal(got, expected, Y)
+
+
 def test_float32_in_float32_out(data):
     _, X = data
     X32 = X.astype(np.float32)
