@@ -157,6 +157,15 @@ def test_unknown_method_and_device_are_one_line_errors(raw_csv, tmp_path, capsys
     )
     err = capsys.readouterr().err
     assert "method must be one of" in err and len(err.strip().splitlines()) == 1
+    assert str(path) not in err  # the input file is not to blame
+    for param, message in [
+        ("foo=1", "has 'foo', which 'airpls' does not accept"),
+        ("lam=-1", "['lam'] must be in (0, inf), got -1"),
+    ]:
+        out = tmp_path / "o.csv"
+        assert main(["baseline", str(path), "-o", str(out), "--param", param]) == 2
+        err = capsys.readouterr().err
+        assert message in err and str(path) not in err
     assert (
         main(
             [

@@ -96,6 +96,10 @@ def run(args):
     kwargs = parse_params(args.param)
     if args.lam is not None:
         kwargs["lam"] = args.lam
+    try:  # the method and its settings, before any file is blamed for them
+        PybaselinesCorrector(args.method, method_kwargs=kwargs or None)._check_params()
+    except ValueError as exc:
+        raise estimator_error(exc) from None
     what = "baseline" if args.keep_baseline else "corrected"
     # Check the output names before the work; refuse clashes up front.
     zeros = [np.zeros_like(v) for v in spectra.values]
