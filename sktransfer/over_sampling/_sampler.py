@@ -414,17 +414,19 @@ class WGANGPOverSampler(BaseOverSampler):
         check_param(n_samples, "n_samples", kind="int", low=0)
         _check_memory(n_samples, n_samples, self.n_features_in_, 8)
         labels = np.asarray(y)
-        if labels.ndim == 0:
-            labels = np.full(n_samples, labels[()], dtype=self.classes_.dtype)
-        if labels.shape != (n_samples,):
+        if labels.ndim != 0 and labels.shape != (n_samples,):
             raise ValueError(
                 f"y must be one label or {n_samples} labels; got shape {labels.shape}."
             )
-        unknown = set(labels.tolist()) - set(self.classes_.tolist())
+        # before a single label is cast to the classes' dtype, which would
+        # turn 7.9 into 7 or "bbb" into "bb"
+        unknown = set(np.atleast_1d(labels).tolist()) - set(self.classes_.tolist())
         if unknown:
             raise ValueError(
                 f"y contains class(es) {sorted(unknown, key=str)} not seen in fit."
             )
+        if labels.ndim == 0:
+            labels = np.full(n_samples, labels[()], dtype=self.classes_.dtype)
         out = np.empty((n_samples, self.n_features_in_))
         for c in np.unique(labels).tolist():
             rows = np.flatnonzero(labels == c)

@@ -83,10 +83,25 @@ def test_sample_labels_and_errors(trained):
     assert trained.sample(0, y=1).shape == (0, trained.n_features_in_)
     mixed = trained.sample(4, y=[0, 1, 1, 0])
     assert mixed.shape == (4, trained.n_features_in_)
-    with pytest.raises(ValueError, match="not seen in fit"):
-        trained.sample(2, y=7)
+    # a single label is checked as given, not after a cast to the classes'
+    # dtype (which would make 1.5 class 1), and also when no spectrum is asked
+    for label in (7, 1.5, "1", 0.9):
+        for n in (2, 0):
+            with pytest.raises(ValueError, match="not seen in fit"):
+                trained.sample(n, y=label)
+    with pytest.raises(ValueError, match=r"\[1.5\] not seen in fit"):
+        trained.sample(2, y=[1, 1.5])
+    assert trained.sample(3, y=1.0).shape == (3, trained.n_features_in_)
     with pytest.raises(ValueError, match="one label or 3 labels"):
         trained.sample(3, y=[0, 1])
+
+
+def test_sample_does_not_truncate_an_unknown_string_label(data):
+    X, y = data
+    sampler = tiny().fit(X, np.where(y == 0, "a", "bb"))
+    with pytest.raises(ValueError, match=r"\['bbb'\] not seen in fit"):
+        sampler.sample(2, y="bbb")
+    assert sampler.sample(2, y="bb").shape == (2, X.shape[1])
 
 
 def test_pandas_in_pandas_out(data):
