@@ -97,6 +97,12 @@ def test_loaded_model_equals_the_trained_one(tmp_path):
     ).fit(X, Y)
     with open(tmp_path / "m.skmodel", "wb") as f:
         save_model(f, reg, {"note": ("a", 1)})
+    # the training pairs kept for partial_fit stay out of the file
+    assert reg._memory_pairs[0].shape == (20, 16)
+    with zipfile.ZipFile(tmp_path / "m.skmodel") as zf:
+        manifest = json.loads(zf.read("sktransfer-model.json"))
+    assert "_memory_pairs" not in manifest["attributes"]
+    assert "n_outputs_" in manifest["attributes"]
     loaded, extra = load_model(tmp_path / "m.skmodel")
     assert extra == {"note": ("a", 1)}
     assert loaded.get_params()["module__decoder"] == "peaks"

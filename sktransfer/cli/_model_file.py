@@ -166,8 +166,11 @@ def save_model(file, estimator, extra=None):
     encode = _Encoder()
     params = {k: v for k, v in estimator.get_params(deep=False).items() if k[0] != "_"}
     attributes, tensors = {}, {}
+    # what the estimator needs only to resume training, which a model
+    # file does not offer
+    transient = set(getattr(estimator, "_not_in_model_file", ()))
     for name, value in vars(estimator).items():
-        if name in params:
+        if name in params or name in transient:
             continue
         if isinstance(value, torch.nn.Module):
             for key, tensor in value.state_dict().items():

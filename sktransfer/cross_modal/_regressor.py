@@ -1,5 +1,7 @@
 """SpectroGenRegressor: the cross-modal VAE as a skorch/sklearn regressor."""
 
+import warnings
+
 import numpy as np
 import torch
 from sklearn.utils.metaestimators import available_if
@@ -359,6 +361,10 @@ class SpectroGenRegressor(NeuralNetRegressor):
     # skorch's predict_proba makes no sense for a regressor of spectra
     predict_proba = available_if(_never)(NeuralNetRegressor.predict_proba)
 
+    # The training pairs, kept for partial_fit to re-encode: pickles keep
+    # them, model files (which do not resume training) leave them out.
+    _not_in_model_file = ("_memory_pairs",)
+
     # Parameters added after models were first saved, with the value that
     # reproduces a model saved before them: a pickle or a model file without
     # the parameter is rebuilt with it, so that it predicts as it did.
@@ -403,6 +409,13 @@ class SpectroGenRegressor(NeuralNetRegressor):
     def partial_fit(self, X, y, classes=None, **fit_params):
         """Continue training for ``max_epochs`` epochs (initialise if needed).
 
+        The epochs see the pairs of this call only, but the retrieval memory
+        that predictions draw on holds every pair given since the last
+        ``fit`` (re-encoded by the updated network), so training in chunks
+        predicts from all of them. Each call draws its own batches, mixup
+        and stretch, also with an integer ``random_state``; the sequence of
+        calls is reproducible.
+
         Parameters
         ----------
         X : array-like of shape (n_samples, n_features)
@@ -419,7 +432,7 @@ class SpectroGenRegressor(NeuralNetRegressor):
         self : SpectroGenRegressor
             The fitted regressor.
         """
-        return self._train(X, y, **fit_params)
+        return self._train(X, y, extend=True, **fit_params)
 
     def _check_params(self):
         check_param(self.beta, "beta", low=0.0)
@@ -433,7 +446,7 @@ class SpectroGenRegressor(NeuralNetRegressor):
         if self.batch_size != -1:
             check_param(self.batch_size, "batch_size", kind="int", low=1)
 
-    def _train(self, X, y, **fit_params):
+    def _train(self, X, y, extend=False, **fit_params):
         self._check_params()
         if self.device is not None:
             resolve_device(self.device)
@@ -449,6 +462,11 @@ class SpectroGenRegressor(NeuralNetRegressor):
         if self.normalize_source:
             X = _max_scaled(X)
         seed = seed_from_random_state(self.random_state)
+        if not first:
+            # a later call continues the random stream instead of replaying
+            # the first call's (an integer random_state gives the same seed)
+            done = len(self.history) if self.history is not None else 0
+            seed = int(np.random.SeedSequence([seed, done]).generate_state(1)[0] >> 1)
         devices = [self.device] if str(self.device).startswith("cuda") else []
         with torch.random.fork_rng(devices=devices):
             torch.manual_seed(seed)
@@ -458,7 +476,7 @@ class SpectroGenRegressor(NeuralNetRegressor):
                     to_tensor(X, self.device), to_tensor(Y, self.device)
                 )
             Ys = self._scale_target(Y).astype(np.float32)
-            self._memory_data = (X, Ys)
+            self._memory_data = self._memory_pairs_with(X, Ys, extend and not first)
             self.notify("on_train_begin", X=X, y=Ys)
             try:
                 self.fit_loop(X, Ys, **fit_params)
@@ -466,8 +484,28 @@ class SpectroGenRegressor(NeuralNetRegressor):
                 pass
             self._refresh_memory()
             self.notify("on_train_end", X=X, y=Ys)
+        # kept (pickled and saved with the model) so that partial_fit can
+        # re-encode the earlier pairs
+        retrieval = getattr(self.module_, "retrieval", None) is not None
+        self._memory_pairs = self._memory_data if retrieval else None
         del self._memory_data
         return self
+
+    def _memory_pairs_with(self, X, Ys, extend):
+        """Return the pairs for the retrieval memory (the earlier ones first)."""
+        if not extend or getattr(self.module_, "retrieval", None) is None:
+            return X, Ys
+        earlier = getattr(self, "_memory_pairs", None)
+        if earlier is None:
+            warnings.warn(
+                "The training pairs of the earlier fits are not known (a model "
+                "saved before they were kept, or loaded with load_params), so "
+                "the retrieval memory holds the pairs of this partial_fit only.",
+                UserWarning,
+                stacklevel=4,
+            )
+            return X, Ys
+        return np.concatenate([earlier[0], X]), np.concatenate([earlier[1], Ys])
 
     def _refresh_memory(self):
         """Store the training pairs in the retrieval memory, encoded now."""
@@ -756,8 +794,8 @@ class SpectroGenRegressor(NeuralNetRegressor):
             Cosine distances (1 - cosine similarity) of the latent means, in
             [0, 2], in increasing order; only if ``return_distance``.
         indices : ndarray of shape (n_queries, n_neighbors)
-            Row indices of the neighbours in the data of the last ``fit``
-            (or ``partial_fit``).
+            Row indices of the neighbours in the data of the last ``fit``,
+            followed by that of every ``partial_fit`` since, in order.
 
         Raises
         ------
@@ -838,6 +876,9 @@ class SpectroGenRegressor(NeuralNetRegressor):
         super().load_params(
             f_params=f_params, use_safetensors=use_safetensors, **kwargs
         )
+        if f_params is not None:
+            # the memory now comes from the file, not from the pairs of a fit
+            self._memory_pairs = None
         return self
 
     def _read_state(self, f_params, use_safetensors):

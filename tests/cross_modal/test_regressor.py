@@ -2,6 +2,7 @@ import io
 import pickle
 import subprocess
 import sys
+import warnings
 
 import numpy as np
 import pytest
@@ -567,6 +568,64 @@ def test_partial_fit_continues_training(data):
     assert len(reg.history) == 4
     with pytest.raises(ValueError, match="points per spectrum"):
         reg.partial_fit(X, Y[:, :30])
+
+
+def test_partial_fit_predicts_from_every_chunk_seen_since_fit(data):
+    X, Y, *_ = data
+    reg = SpectroGenRegressor(random_state=0, **{**FAST, "max_epochs": 2})
+    reg.partial_fit(X[:30], Y[:30]).partial_fit(X[30:], Y[30:])
+    # each training source finds itself (distance 0) in the memory, in the
+    # order the chunks came
+    dist, idx = reg.kneighbors(X, 1)
+    assert_array_equal(idx[:, 0], np.arange(len(X)))
+    assert np.abs(dist).max() < 1e-5
+    # the memory is re-encoded by the network as it is now, as fit would
+    assert_allclose(
+        reg.module_.retrieval.memory_z.numpy(), reg.encode(X), rtol=1e-5, atol=1e-6
+    )
+    # fit (also with warm_start) starts the data over
+    reg.set_params(warm_start=True).fit(X[:20], Y[:20])
+    assert len(reg.module_.retrieval.memory_z) == 20
+    assert_array_equal(reg.kneighbors(X[:20], 1)[1][:, 0], np.arange(20))
+
+
+def test_partial_fit_calls_draw_their_own_random_stream(data, monkeypatch):
+    X, Y, *_ = data
+    seeds = []
+    original = torch.manual_seed
+    monkeypatch.setattr(torch, "manual_seed", lambda s: seeds.append(s) or original(s))
+
+    def three_calls():
+        reg = SpectroGenRegressor(random_state=0, **{**FAST, "max_epochs": 1})
+        for _ in range(3):
+            reg.partial_fit(X, Y)
+        return reg
+
+    first, second = three_calls(), three_calls()
+    assert len(set(seeds[:3])) == 3  # not the first call's stream again
+    assert seeds[3:] == seeds[:3]  # and reproducible
+    assert_array_equal(first.predict(X), second.predict(X))
+    # a first call draws the seed fit draws: fit is unchanged by this
+    fit_seeds = len(seeds)
+    SpectroGenRegressor(random_state=0, **{**FAST, "max_epochs": 1}).fit(X, Y)
+    assert seeds[fit_seeds] == seeds[0]
+
+
+def test_partial_fit_without_the_earlier_pairs_warns(data, tmp_path):
+    X, Y, *_ = data
+    reg = SpectroGenRegressor(random_state=0, **{**FAST, "max_epochs": 1}).fit(X, Y)
+    reg.save_params(f_params=tmp_path / "w.pt")
+    new = SpectroGenRegressor(random_state=0, **{**FAST, "max_epochs": 1})
+    new.load_params(f_params=tmp_path / "w.pt")
+    with pytest.warns(UserWarning, match="holds the pairs of this partial_fit only"):
+        new.partial_fit(X[:10], Y[:10])
+    assert len(new.module_.retrieval.memory_z) == 10
+    # a pickle keeps them
+    again = pickle.loads(pickle.dumps(reg))
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        again.partial_fit(X[:10], Y[:10])
+    assert len(again.module_.retrieval.memory_z) == len(X) + 10
 
 
 def test_module_instance_and_clone(fitted):
