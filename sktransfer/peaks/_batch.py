@@ -22,6 +22,8 @@ from sktransfer.utils._torch import resolve_device
 
 #: Initial shape (Lorentzian character) of every peak.
 SHAPE_INIT = 0.5
+#: Share of its tolerance beyond which a fitted centre counts as held by it.
+_PINNED = 0.98
 
 
 def _initial_theta(x, u, Y, bounds, f0, layout):
@@ -100,7 +102,9 @@ def fit_spectra(
         shape (NaN beyond ``counts``; shape NaN without one), ``baseline``
         (n_spectra, 2) offset at the axis midpoint and slope per axis unit
         (NaN where the baseline model has no such term), ``reconstruction``,
-        ``r2``, ``rmse``, ``converged`` and ``n_iter`` per spectrum.
+        ``r2``, ``rmse``, ``converged`` and ``n_iter`` per spectrum, and
+        ``center_at_bound`` (n_spectra, n_peaks): whether each peak's centre
+        ended at the edge of its tolerance (False beyond ``counts``).
     """
     dtype = torch.float64 if X.dtype == np.float64 else torch.float32
     n, k_all = centers.shape
@@ -113,6 +117,7 @@ def fit_spectra(
     fitted_all = np.empty_like(X)
     scaled = np.empty(X.shape)
     converged = np.zeros(n, dtype=bool)
+    pinned = np.zeros((n, k_all), dtype=bool)
     n_iter = np.zeros(n, dtype=np.int64)
     like = {"dtype": dtype, "device": device}
     for start in range(0, n, batch_size):
@@ -148,6 +153,10 @@ def fit_spectra(
             x, u, Y, theta, bounds, sub, max_iter, tol
         )
         phys = bounds.physical(theta, sub).cpu().numpy().astype(np.float64)
+        # a centre held at the edge of its tolerance box: the peak is
+        # elsewhere (or absent), the fit stopped against the bound
+        moved = np.abs(sub.unpack(phys)[0][0] - c0) / center_tolerance[rows, :k]
+        pinned[rows, :k] = (moved > _PINNED) & mask
         (fields, base) = sub.unpack(phys)
         block = np.stack(fields, -1)
         block[..., 1] *= scale
@@ -176,6 +185,7 @@ def fit_spectra(
         r2=r2,
         rmse=np.sqrt(ss_res / X.shape[1]) * scale[:, 0],
         converged=converged,
+        center_at_bound=pinned,
         n_iter=n_iter,
     )
 

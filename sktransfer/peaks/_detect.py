@@ -170,11 +170,26 @@ def detect_each(x, Y, n_peaks=None, min_prominence=DEFAULT_MIN_PROMINENCE):
     return centers, fwhm
 
 
-def widths_at(x, y, centers):
-    """Full widths at half height of ``y`` at given positions.
+def _uphill(y, i):
+    """Index of the local maximum reached by climbing ``y`` from ``i``."""
+    while True:
+        left = y[i - 1] if i > 0 else -np.inf
+        right = y[i + 1] if i + 1 < y.size else -np.inf
+        if y[i] >= left and y[i] >= right:
+            return i
+        i = i - 1 if left > right else i + 1
 
-    From the sample nearest each position, walk outwards until ``y`` drops
-    below half-way between its value there and the minimum of ``y``.
+
+def widths_at(x, y, centers):
+    """Full widths at half height of the peaks of ``y`` at given positions.
+
+    From the sample nearest each position, climb to the top of its peak
+    (a position given off the top, on a flank, would otherwise measure the
+    narrow side of the peak) unless it lies within 1 % of the range of
+    ``y`` above its minimum, then walk outwards until ``y`` drops below
+    half-way between the top and the minimum of ``y``; the width is twice
+    the nearer of the two crossings, so that a neighbouring peak on the
+    other side does not widen it.
 
     Parameters
     ----------
@@ -191,11 +206,13 @@ def widths_at(x, y, centers):
         Widths in axis units (0 where ``y`` does not drop on either side).
     """
     y = np.asarray(y, dtype=np.float64)
-    half = 0.5 * (y[np.abs(x[:, None] - centers[None, :]).argmin(axis=0)] + y.min())
     fwhm = np.zeros(centers.shape)
-    for j, (c, level) in enumerate(zip(centers, half, strict=True)):
+    floor = y.min() + 0.01 * np.ptp(y)
+    for j, c in enumerate(centers):
         i = int(np.abs(x - c).argmin())
-        below = y < level
+        if y[i] > floor:  # on a peak, not on the baseline between peaks
+            i = _uphill(y, i)
+        below = y < 0.5 * (y[i] + y.min())
         left = np.flatnonzero(below[:i])
         right = np.flatnonzero(below[i:])
         sides = []

@@ -21,6 +21,15 @@ from sktransfer.peaks._layout import PeakLayout
 from sktransfer.peaks._profiles import render_peaks
 from sktransfer.utils._torch import resolve_device
 
+#: What a fit of shared peaks learns, and ``centers="each"`` does not.
+_SHARED_PEAK_ATTRIBUTES = (
+    "centers_",
+    "fwhm_init_",
+    "center_tolerance_",
+    "n_peaks_",
+    "center_at_bound_",
+)
+
 
 class PeakProfileFitter(FeatureChangingTransformer):
     """Fit every spectrum with a sum of peaks; output their parameters.
@@ -84,12 +93,18 @@ class PeakProfileFitter(FeatureChangingTransformer):
     ----------
     centers_ : ndarray of shape (n_peaks,)
         Initial peak centres (axis units, increasing axis order). Not set
-        with ``centers="each"``, as ``fwhm_init_``, ``center_tolerance_``
-        and ``n_peaks_``.
+        with ``centers="each"``, as ``fwhm_init_``, ``center_tolerance_``,
+        ``center_at_bound_`` and ``n_peaks_``.
     fwhm_init_ : ndarray of shape (n_peaks,)
         Initial FWHM of each peak.
     center_tolerance_ : ndarray of shape (n_peaks,)
         Allowed centre movement of each peak.
+    center_at_bound_ : ndarray of shape (n_peaks,)
+        Share of the training spectra in which the peak's fitted centre
+        ended at the edge of its tolerance (within 2 % of it): held there,
+        so the peak lies further away, is weak, or is absent from those
+        spectra. A high share for a given centre means it was given off the
+        peak; widen ``center_tolerance`` or correct it.
     fwhm_bounds_ : tuple of (float, float)
         FWHM bounds used.
     n_peaks_ : int
@@ -222,6 +237,9 @@ class PeakProfileFitter(FeatureChangingTransformer):
         x = self.x_
         self.fwhm_bounds_ = default_fwhm_bounds(x, self.fwhm_bounds)
         if self._each():
+            # nothing of the shared peaks of an earlier fit may remain
+            for name in _SHARED_PEAK_ATTRIBUTES:
+                self.__dict__.pop(name, None)
             return
         mean = X.mean(axis=0, dtype=np.float64)
         if self.centers is None:
@@ -273,6 +291,8 @@ class PeakProfileFitter(FeatureChangingTransformer):
         """
         res = self._fit_spectra(self._fit_validated(X))
         self.n_iter_, self.r2_, self.rmse_ = res.n_iter, res.r2, res.rmse
+        if not self._each():
+            self.center_at_bound_ = res.center_at_bound.mean(axis=0)
         return res[self.output]
 
     def _transform(self, X):
@@ -296,8 +316,10 @@ class PeakProfileFitter(FeatureChangingTransformer):
             ``centers="each"``), ``reconstruction`` (n_samples, n_features),
             ``r2`` and ``rmse`` (n_samples,), the per-spectrum coefficient of
             determination and root mean squared residual, ``converged``
-            (n_samples,) bool and ``n_iter`` (int, the most iterations any
-            spectrum took).
+            (n_samples,) bool, ``n_iter`` (int, the most iterations any
+            spectrum took) and ``center_at_bound`` (n_samples, n_peaks)
+            bool, whether each peak's centre ended at the edge of its
+            ``center_tolerance_`` (None with ``centers="each"``).
         """
         check_is_fitted(self)
         return self._fit_spectra(self._validate_X(X, reset=False))
@@ -348,6 +370,7 @@ class PeakProfileFitter(FeatureChangingTransformer):
             rmse=res.rmse,
             converged=res.converged,
             n_iter=max(int(res.n_iter.max(initial=0)), 1),
+            center_at_bound=None if self._each() else res.center_at_bound,
         )
 
     def inverse_transform(self, X):

@@ -98,12 +98,15 @@ def fit_peak_table(
     -------
     peaks : DataFrame or dict
         One row per fitted peak, spectra in input order and each spectrum's
-        peaks in the order of their initial centres, with the columns
-        ``spectrum`` (row index into ``X``), ``peak`` (index within the
-        spectrum), ``center``, ``height`` (maximum, not area), ``fwhm``,
-        ``shape`` ("voigt") or ``eta`` ("pseudo_voigt"), ``area``, and the
-        spectrum's ``r2``, ``rmse``, ``n_iter`` and ``converged`` repeated
-        on each of its rows.
+        peaks in increasing order of their initial centres (given centres
+        are sorted), with the columns ``spectrum`` (row index into ``X``),
+        ``peak`` (index within the spectrum), ``center``, ``height``
+        (maximum, not area), ``fwhm``, ``shape`` ("voigt") or ``eta``
+        ("pseudo_voigt"), ``area``, ``center_at_bound`` (the centre ended
+        at the edge of its ``center_tolerance``: the fit was held there, so
+        the peak is further away, weak or absent), and the spectrum's
+        ``r2``, ``rmse``, ``n_iter`` and ``converged`` repeated on each of
+        its rows.
     summary : DataFrame or dict
         Only with ``return_summary=True``: one row per spectrum with
         ``spectrum``, ``n_peaks``, ``r2``, ``rmse``, ``n_iter``,
@@ -185,7 +188,8 @@ def fit_peak_table(
     )
     inverse = np.empty_like(order)
     inverse[order] = np.arange(order.size)
-    for key in ("peaks", "baseline", "r2", "rmse", "converged", "n_iter"):
+    keys = ("peaks", "baseline", "r2", "rmse", "converged", "n_iter")
+    for key in (*keys, "center_at_bound"):
         res[key] = res[key][inverse]
     warn_not_converged(res.converged, max_iter, stacklevel=2)
 
@@ -254,6 +258,7 @@ def _tables(res, counts, layout):
     table["area"] = peak_area(
         torch.from_numpy(p[:, 1]), torch.from_numpy(p[:, 2]), shape, layout.profile
     ).numpy()
+    table["center_at_bound"] = res.center_at_bound[real]
     for key in ("r2", "rmse", "n_iter", "converged"):
         table[key] = res[key][spectrum]
     summary = {"spectrum": np.arange(counts.size), "n_peaks": counts}

@@ -54,11 +54,13 @@ def test_each_spectrum_gets_its_own_peaks(fitted):
         "fwhm",
         "shape",
         "area",
+        "center_at_bound",
         "r2",
         "rmse",
         "n_iter",
         "converged",
     ]
+    assert not peaks.center_at_bound.any()  # every peak found where detected
     counts = [len(t) for t in truth]
     assert (
         peaks.groupby("spectrum").size().reindex(range(6), fill_value=0).tolist()
@@ -76,6 +78,36 @@ def test_each_spectrum_gets_its_own_peaks(fitted):
     )
     np.testing.assert_allclose(peaks.area, area.numpy(), rtol=1e-12)
     assert peaks.converged.all() and (peaks.r2 > 0.99999).all()
+
+
+def test_centres_given_off_the_peak(fitted):
+    # A Gaussian of FWHM 20 at 600; a centre given on its flank (8 off) is
+    # found, as the initial width is measured at the top the flank climbs
+    # to; one given beyond the tolerance is held at it, and flagged.
+    x = np.linspace(0.0, 1000.0, 1001)
+    X = np.exp(-4 * np.log(2) * ((x - 600.0) / 20.0) ** 2)[None]
+    kw = {"profile": "gaussian", "baseline": "none"}
+    near = fit_peak_table(X, x, centers=[[608.0]], **kw)
+    assert near.center[0] == pytest.approx(600.0, abs=1e-3)
+    assert near.fwhm[0] == pytest.approx(20.0, rel=1e-4)
+    assert not near.center_at_bound[0] and near.r2[0] > 0.999999
+    far = fit_peak_table(X, x, centers=[[630.0]], center_tolerance=5.0, **kw)
+    assert far.center[0] == pytest.approx(625.0, abs=0.1)
+    assert far.center_at_bound[0]
+    fitter = PeakProfileFitter(centers=[400.0, 608.0, 630.0], x_axis=x, **kw)
+    fitter.fit(np.vstack([X, 0.5 * X]))
+    # no peak at 400: its height goes to zero where it is, unflagged
+    assert fitter.center_at_bound_.tolist() == [0.0, 0.0, 1.0]
+    result = fitter.fit_peaks(X)
+    assert result.center_at_bound.tolist() == [[False, False, True]]
+    params = dict(zip(fitter.get_feature_names_out(), result.parameters[0]))
+    assert params["peak0_height"] < 1e-4 and params["peak2_height"] < 1e-4
+    assert params["peak1_center"] == pytest.approx(600.0, abs=1e-3)
+    # a refit with centers="each" keeps nothing of the shared peaks
+    fitter.set_params(centers="each", output="reconstruction").fit(X)
+    assert not hasattr(fitter, "center_at_bound_")
+    assert not hasattr(fitter, "centers_")
+    assert fitter.fit_peaks(X).center_at_bound is None
 
 
 def test_summary_covers_spectra_without_peaks(fitted):
