@@ -63,7 +63,9 @@ def two_sample_accuracy(real, generated, *, estimator=None, cv=5, random_state=N
         Mean balanced accuracy over the folds: 0.5 means indistinguishable,
         1.0 means perfectly separated. Balanced accuracy makes the score
         independent of unequal group sizes. Values a little below 0.5 are
-        chance fluctuations.
+        chance fluctuations between independent samples; values well below
+        it mean that the generated spectra copy real ones (a set tested
+        against itself scores far below 0.5, see Notes).
 
     See Also
     --------
@@ -82,6 +84,10 @@ def two_sample_accuracy(real, generated, *, estimator=None, cv=5, random_state=N
     trained on. Against its own training spectra a generator that memorises
     or averages them is favoured, and held-out folds can then score well
     below 0.5 (the classifier learns the leave-one-out shift of the mean).
+    Copies are the extreme case: each held-out spectrum's twin sits in the
+    training folds with the other label, so a set compared with itself
+    scores near 0 (0.1 for a set of 40 noisy spectra), not 0.5. That is no
+    sanity check of the test; compare two halves of the real spectra.
 
     References
     ----------
