@@ -1,3 +1,5 @@
+import warnings
+
 import numpy as np
 import pytest
 from scipy.stats import pearsonr
@@ -45,6 +47,21 @@ def test_correlation_matches_scipy_per_row(pair):
     assert raw.shape == (len(Y),)
     np.testing.assert_allclose(raw, expected, rtol=1e-12)
     assert spectral_correlation(Y, P) == pytest.approx(np.mean(expected))
+
+
+def test_correlation_of_values_near_the_largest_float(pair):
+    # the means of these rows overflow; r does not depend on the scale
+    Y, P = pair
+    big = 0.5 * np.finfo(np.float64).max / np.abs(Y).max()
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        raw = spectral_correlation(big * Y, P, multioutput="raw_values")
+        both = spectral_correlation(big * Y, big * P, multioutput="raw_values")
+    expected = spectral_correlation(Y, P, multioutput="raw_values")
+    np.testing.assert_allclose(raw, expected, rtol=1e-12)
+    np.testing.assert_allclose(both, expected, rtol=1e-12)
+    r = spectral_correlation([1.5e308, 1.5e308, 1e308], [1.0, 2.0, 3.0])
+    assert r == pytest.approx(pearsonr([1.5, 1.5, 1.0], [1, 2, 3]).statistic)
 
 
 def test_rmse_matches_reference(pair):

@@ -1,3 +1,5 @@
+import warnings
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -229,6 +231,23 @@ def test_in_pipeline_grid_search():
     grid = {"rangecut__start": [400.0, 700.0], "rangecut__end": [900.0, 1400.0]}
     search = GridSearchCV(pipe, grid, cv=3).fit(X, y)
     assert search.best_score_ > 0.9
+
+
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+@pytest.mark.parametrize("est", [MinMaxNormalizer(), StandardNormalVariate()])
+def test_scale_free_transformers_of_values_near_the_largest_float(est, dtype):
+    # sums, ranges and squares overflow; the scaled spectra do not, and
+    # equal those of the same shapes at ordinary magnitudes
+    big = np.finfo(dtype).max
+    shapes = np.array([[-1.0, 0.0, 1.0, 0.5], [1.0, 1.0, 0.7, 0.2]], dtype=dtype)
+    X = np.vstack([0.99 * big * shapes, shapes])
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        Xt = est.fit_transform(X)
+    assert Xt.dtype == dtype and np.all(np.isfinite(Xt))
+    np.testing.assert_allclose(
+        Xt[:2], Xt[2:], rtol=1e-5 if dtype == np.float32 else 1e-12
+    )
 
 
 @pytest.mark.parametrize("norm", ["area", "l1", "l2"])

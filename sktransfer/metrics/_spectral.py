@@ -3,6 +3,8 @@
 import numpy as np
 from sklearn.utils import check_array, check_consistent_length
 
+from sktransfer.preprocessing._functions import rescaled_where_not_finite
+
 _AGGREGATES = ("raw_values", "uniform_average")
 
 
@@ -99,6 +101,11 @@ def spectral_correlation(y_true, y_pred, *, multioutput="uniform_average"):
     array([-1., -1.])
     """
     y_true, y_pred = _check_spectra_pair(y_true, y_pred)
+    r = rescaled_where_not_finite(_row_correlation, y_true, y_pred)
+    return _aggregate(np.clip(r, -1.0, 1.0), multioutput)
+
+
+def _row_correlation(y_true, y_pred):
     const_t = np.ptp(y_true, axis=1) == 0
     const_p = np.ptp(y_pred, axis=1) == 0
     dt = y_true - y_true.mean(axis=1, keepdims=True)
@@ -113,7 +120,7 @@ def spectral_correlation(y_true, y_pred, *, multioutput="uniform_average"):
     r = np.divide(num, den, out=np.zeros_like(num), where=~either)
     both = const_t & const_p
     r[both] = np.all(y_true[both] == y_pred[both], axis=1).astype(np.float64)
-    return _aggregate(np.clip(r, -1.0, 1.0), multioutput)
+    return r
 
 
 def spectral_rmse(y_true, y_pred, *, multioutput="uniform_average"):

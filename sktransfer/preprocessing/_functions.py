@@ -5,21 +5,50 @@ from scipy.interpolate import CubicSpline, PchipInterpolator
 from scipy.sparse import csr_array
 
 
+def rescaled_where_not_finite(rows_of, *arrays):
+    """``rows_of(*arrays)`` row by row, rows that overflow computed rescaled.
+
+    For a row-wise computation whose result does not change when a row (of
+    each array) is multiplied by a positive number: a row whose values come
+    near the largest float can overflow on the way (a sum, a range) while its
+    result is representable. Such rows are divided by their largest
+    magnitude first. Results that are finite are left as computed.
+    """
+    with np.errstate(over="ignore", invalid="ignore"):
+        out = rows_of(*arrays)
+    bad = ~np.isfinite(out.reshape(len(out), -1)).all(axis=1)
+    if np.any(bad):
+        scaled = [divide_rows(a[bad], np.abs(a[bad]).max(axis=1)) for a in arrays]
+        out[bad] = rows_of(*scaled)
+    return out
+
+
 def min_max_rows(X, low, high):
     """Scale each row to ``[low, high]``; constant rows become ``low``."""
-    xmin = X.min(axis=1, keepdims=True)
-    span = X.max(axis=1, keepdims=True) - xmin
-    out = np.divide(X - xmin, span, out=np.zeros_like(X), where=span > 0)
-    out *= high - low
-    out += low
+
+    def scale(X):
+        xmin = X.min(axis=1, keepdims=True)
+        span = X.max(axis=1, keepdims=True) - xmin
+        out = np.divide(X - xmin, span, out=np.zeros_like(X), where=span > 0)
+        out *= high - low
+        out += low
+        out[np.isinf(span[:, 0])] = np.nan  # the range overflowed: recompute
+        return out
+
+    return rescaled_where_not_finite(scale, X)
+
+
+def _snv(X):
+    centred = X - X.mean(axis=1, keepdims=True)
+    std = centred.std(axis=1, keepdims=True)
+    out = np.divide(centred, std, out=np.zeros_like(centred), where=std > 0)
+    out[~np.isfinite(std[:, 0])] = np.nan  # overflowed on the way: recompute
     return out
 
 
 def snv_rows(X):
     """Centre each row and divide by its standard deviation; constant rows -> 0."""
-    centred = X - X.mean(axis=1, keepdims=True)
-    std = centred.std(axis=1, keepdims=True)
-    return np.divide(centred, std, out=np.zeros_like(centred), where=std > 0)
+    return rescaled_where_not_finite(_snv, X)
 
 
 def row_norms(X, norm, x):
