@@ -64,6 +64,18 @@ def test_raw_values_and_averages():
     np.testing.assert_array_equal(raw, [1.0, 0.0, np.nan])
     assert peak_recall(Y, P, tolerance=2.0) == 0.5
     assert peak_recall(Y, P, tolerance=2.0, multioutput=[3.0, 1.0, 5.0]) == 0.75
+    # weight only on the spectrum without peaks: said as such
+    with pytest.raises(ValueError, match="zero for every spectrum of y_true that"):
+        peak_recall(Y, P, multioutput=[0.0, 0.0, 1.0])
+    with pytest.raises(ValueError, match=">= 0 and not all zero"):
+        peak_recall(Y, P, multioutput=[0.0, -1.0, 1.0])
+
+
+def test_a_maximum_at_the_end_of_the_axis_is_not_a_peak():
+    ramp = np.linspace(0.0, 1.0, X.size)  # its maximum is the last point
+    measured = spectrum(30) + ramp
+    assert peak_recall(measured, spectrum(30), tolerance=1.0) == 1.0
+    assert np.isnan(peak_recall(ramp, ramp, multioutput="raw_values")[0])
 
 
 def test_flat_prediction_recalls_nothing():

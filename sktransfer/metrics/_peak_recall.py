@@ -82,6 +82,11 @@ def peak_recall(
     (an average over many different spectra, say) recalls most measured
     peaks. Report it beside :func:`spectral_correlation`, which does.
 
+    A peak is a local maximum with samples on both sides, as in
+    :func:`scipy.signal.find_peaks`: a maximum on the first or last point of
+    the axis is not a peak, in the measured or the predicted spectrum. Cut
+    the axis so that the peaks of interest lie inside it.
+
     Examples
     --------
     >>> import numpy as np
@@ -130,6 +135,11 @@ def peak_recall(
             raise ValueError(
                 "multioutput weights must be 1-D, one per spectrum; got shape "
                 f"{weights.shape} for {len(recall)} spectra."
+            )
+        if np.all(weights >= 0) and weights.sum() > 0 and not weights[valid].any():
+            raise ValueError(
+                "multioutput weights are zero for every spectrum of y_true that "
+                "has a peak (spectra without one are left out of the average)."
             )
         multioutput = weights[valid]
     return _aggregate(recall[valid], multioutput)
