@@ -130,6 +130,14 @@ def test_resampler_out_of_range(data):
     out = Resampler(grid=[300.0, 500.0], x_axis=x, fill_value=-1.0).fit_transform(X)
     np.testing.assert_array_equal(out[:, 0], -1.0)
     np.testing.assert_allclose(out[:, 1], [np.interp(500.0, x, r) for r in X])
+    # NaN marks them as missing; inside points are computed as before
+    for method in ("linear", "pchip"):
+        nan = Resampler(grid=[300.0, 500.0], x_axis=x, method=method, fill_value=np.nan)
+        got = nan.fit_transform(X)
+        assert np.isnan(got[:, 0]).all() and np.isfinite(got[:, 1]).all()
+        np.testing.assert_array_equal(
+            got[:, 1], nan.set_params(fill_value=-1.0).fit_transform(X)[:, 1]
+        )
 
 
 def test_resampler_bad_params(data):
@@ -146,6 +154,8 @@ def test_resampler_bad_params(data):
         Resampler(method="cubic").fit(X[:, :1])
     with pytest.raises(ValueError, match="fill_value"):
         Resampler(fill_value="zero").fit(X)
+    with pytest.raises(ValueError, match="fill_value"):
+        Resampler(fill_value=np.inf).fit(X)
 
 
 def test_range_cut(data):

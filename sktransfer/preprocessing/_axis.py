@@ -47,8 +47,11 @@ class Resampler(FeatureChangingTransformer):
         shape-preserving monotone cubic (:class:`scipy.interpolate.PchipInterpolator`).
         The cubic methods need at least two input points.
     fill_value : float or None, default=None
-        Value for grid points outside the range of ``x_axis``. ``None`` makes
-        such points an error (no silent extrapolation).
+        Value for grid points outside the range of ``x_axis``: a finite
+        number, or ``np.nan`` to mark them as missing (as
+        :func:`~sktransfer.datasets.load_rruff` does; estimators refuse NaN,
+        so fill or cut them before one). ``None`` makes such points an error
+        (no silent extrapolation).
 
     Attributes
     ----------
@@ -93,8 +96,10 @@ class Resampler(FeatureChangingTransformer):
 
     def _check_params(self):
         check_option(self.method, "method", ("linear", "cubic", "pchip"))
-        if self.fill_value is not None:
-            check_param(self.fill_value, "fill_value")
+        fill = self.fill_value
+        nan = isinstance(fill, numbers.Real) and not isinstance(fill, bool)
+        if fill is not None and not (nan and np.isnan(fill)):
+            check_param(fill, "fill_value")
 
     def _fit(self, X):
         x = self.x_
