@@ -84,6 +84,42 @@ def test_model_file_holds_no_pickle_and_predicts_the_same(tmp_path, capsys):
     np.testing.assert_array_equal(table[:, 1:].T, regressor.predict(X))
 
 
+def test_ctrl_c_during_training_stops_without_a_model(tmp_path, capsys, monkeypatch):
+    from sktransfer.cross_modal import SpectroGenRegressor
+
+    def interrupted(self, X, y, **kwargs):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(SpectroGenRegressor, "fit_loop", interrupted)
+    _paired_csv(tmp_path)
+    model = tmp_path / "model.skmodel"
+    assert main(_fit_args(tmp_path, model, epochs=2)) == 130
+    assert capsys.readouterr().err.strip() == "sktransfer transfer: interrupted"
+    assert not model.exists()
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["ir.csv", "raman.csv"]
+
+
+def test_ctrl_c_while_writing_leaves_no_staged_file(tmp_path, monkeypatch):
+    from sktransfer.cli import _files
+
+    calls = []
+    stage = _files.stage_file
+
+    def second_interrupts(path, write, **kwargs):
+        calls.append(path)
+        if len(calls) == 2:
+            raise KeyboardInterrupt
+        return stage(path, write, **kwargs)
+
+    monkeypatch.setattr(_files, "stage_file", second_interrupts)
+    outputs = _files.Outputs(False, directory=str(tmp_path / "out"))
+    for name in ("a.txt", "b.txt", "c.txt"):
+        outputs.add_text(str(tmp_path / "out" / name), "x", "a test")
+    with pytest.raises(KeyboardInterrupt):
+        outputs.write()
+    assert os.listdir(tmp_path / "out") == []
+
+
 def test_loaded_model_equals_the_trained_one(tmp_path):
     from sktransfer.cross_modal import SpectroGenRegressor
 

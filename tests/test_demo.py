@@ -13,6 +13,7 @@ from sktransfer._demo._learning import (
     AugmentationResult,
     TransferResult,
     augmentation,
+    transfer,
 )
 from sktransfer._demo._report import report_text, write_outputs
 from sktransfer._demo._run import STAGES
@@ -210,6 +211,24 @@ def test_a_failing_stage_stops_the_run(monkeypatch):
     monkeypatch.setattr(_stages, "baseline", broken)
     with pytest.raises(RuntimeError, match="broken stage"):
         run_demo(DemoSettings(n_samples=50, quick=True))
+
+
+def test_ctrl_c_during_the_vae_training_stops_the_demo(monkeypatch, tmp_path):
+    # skorch keeps a partly trained model on Ctrl-C; the demo must stop
+    # instead of reporting its scores, and the command writes nothing
+    from sktransfer.cli import main
+    from sktransfer.cross_modal import SpectroGenRegressor
+
+    def interrupted(self, X, y, **kwargs):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(SpectroGenRegressor, "fit_loop", interrupted)
+    data = synthetic_data(60, 0)
+    with pytest.raises(KeyboardInterrupt):
+        transfer(data, data, epochs=3, random_state=0)
+    out = tmp_path / "out"
+    assert main(["demo", "--quick", "--output", str(out)]) == 130
+    assert not out.exists() or os.listdir(out) == []
 
 
 def test_too_few_samples():

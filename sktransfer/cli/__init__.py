@@ -57,7 +57,7 @@ def main(argv=None):
     Returns
     -------
     status : int
-        0 on success, 2 for a user error.
+        0 on success, 2 for a user error, 130 when interrupted (Ctrl-C).
     """
     parser = build_parser()
     args = parser.parse_args(argv)
@@ -69,3 +69,7 @@ def main(argv=None):
     except CLIError as exc:
         print(f"sktransfer {args.verb}: error: {exc}", file=sys.stderr)
         return 2
+    except KeyboardInterrupt:
+        # files are staged and renamed into place: none stays half-written
+        print(f"sktransfer {args.verb}: interrupted", file=sys.stderr)
+        return 130

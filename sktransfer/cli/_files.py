@@ -371,9 +371,11 @@ class Outputs:
                 staged.append((stage_file(path, write, sync=sync_each), path))
             if not sync_each:
                 os.sync()
-        except OSError as exc:
+        except BaseException as exc:  # also Ctrl-C: no staged file stays
             for tmp, _ in staged:
                 os.unlink(tmp)
+            if not isinstance(exc, OSError):
+                raise
             raise CLIError(
                 f"cannot write {path}: {exc.strerror or exc}; nothing was written"
             ) from None

@@ -478,10 +478,20 @@ class SpectroGenRegressor(NeuralNetRegressor):
             Ys = self._scale_target(Y).astype(np.float32)
             self._memory_data = self._memory_pairs_with(X, Ys, extend and not first)
             self.notify("on_train_begin", X=X, y=Ys)
+            epochs_before = len(self.history)
+            self._interrupted = False
             try:
                 self.fit_loop(X, Ys, **fit_params)
             except KeyboardInterrupt:  # as skorch does: keep what was learned
-                pass
+                self._interrupted = True
+                done = len(self.history) - epochs_before
+                warnings.warn(
+                    f"Training was interrupted (KeyboardInterrupt) after {done} "
+                    f"of {self.max_epochs} epochs; the model is only partly "
+                    "trained.",
+                    UserWarning,
+                    stacklevel=3,
+                )
             self._refresh_memory()
             self.notify("on_train_end", X=X, y=Ys)
         # kept (pickled and saved with the model) so that partial_fit can
@@ -490,6 +500,16 @@ class SpectroGenRegressor(NeuralNetRegressor):
         self._memory_pairs = self._memory_data if retrieval else None
         del self._memory_data
         return self
+
+    def _raise_if_interrupted(self):
+        """Raise KeyboardInterrupt again if the last training was interrupted.
+
+        For programs (the command line, the demo) that must stop on Ctrl-C
+        rather than go on with a partly trained model, as skorch's
+        convention has an interactive session do.
+        """
+        if getattr(self, "_interrupted", False):
+            raise KeyboardInterrupt
 
     def _memory_pairs_with(self, X, Ys, extend):
         """Return the pairs for the retrieval memory (the earlier ones first)."""

@@ -13,7 +13,7 @@ from sklearn.dummy import DummyRegressor
 from sklearn.model_selection import GridSearchCV, KFold
 from sklearn.neighbors import NearestNeighbors
 from sklearn.pipeline import make_pipeline
-from skorch.callbacks import ProgressBar
+from skorch.callbacks import Callback, ProgressBar
 
 from sktransfer.baseline import AirPLS
 from sktransfer.cross_modal import SpectroGenRegressor, SpectroGenVAE
@@ -626,6 +626,33 @@ def test_partial_fit_without_the_earlier_pairs_warns(data, tmp_path):
         warnings.simplefilter("error")
         again.partial_fit(X[:10], Y[:10])
     assert len(again.module_.retrieval.memory_z) == len(X) + 10
+
+
+class _CtrlCAfter(Callback):
+    """Raise KeyboardInterrupt at the end of an epoch, as Ctrl-C would."""
+
+    def __init__(self, epoch):
+        self.epoch = epoch
+
+    def on_epoch_end(self, net, **kwargs):
+        if len(net.history) == self.epoch:
+            raise KeyboardInterrupt
+
+
+def test_interrupted_training_warns_and_can_be_raised_again(data):
+    X, Y, *_ = data
+    reg = SpectroGenRegressor(
+        random_state=0, callbacks=[_CtrlCAfter(2)], **{**FAST, "max_epochs": 5}
+    )
+    # skorch's convention: keep what was learned, as in a notebook ...
+    with pytest.warns(UserWarning, match="interrupted .* after 2 of 5 epochs"):
+        reg.fit(X, Y)
+    assert len(reg.history) == 2 and reg.predict(X).shape == Y.shape
+    # ... and programs that must stop (the command line) can
+    with pytest.raises(KeyboardInterrupt):
+        reg._raise_if_interrupted()
+    reg.set_params(callbacks=None).fit(X, Y)
+    reg._raise_if_interrupted()  # a complete fit: nothing to raise
 
 
 def test_module_instance_and_clone(fitted):
