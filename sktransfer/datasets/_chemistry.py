@@ -14,8 +14,21 @@ ANION_GROUPS = (
     "non-oxide",
 )
 
-# Markup of RRUFF formulas: charges (^2+^), vacancies ([box]), site sums.
-_MARKUP = re.compile(r"\^[^^]*\^|\[box\]|Σ=[0-9.]+|\bREE\b")
+# Markup of RRUFF formulas: charges (^2+^), vacancies ([box]), site sums,
+# and REE (rare-earth elements, unspecified; "R" is no element symbol, so
+# REE needs no word boundary: Ca_2_REE_2_...).
+_MARKUP = re.compile(r"\^[^^]*\^|\[box\]|Σ=[0-9.]+|REE")
+# An element with its charge: Cr^3+^, N^3-^, S^2-^ ...
+_CHARGED = re.compile(r"([A-Z][a-z]?)\^([0-9]*)([+-])\^")
+# Oxygen in hydroxyl or water only: OH, (OH), H_2_O, H2O
+_HYDROXYL_OR_WATER = re.compile(r"OH|H_?2_?O")
+_HALOGENS = frozenset({"F", "Cl", "Br", "I"})
+# Elements that make an oxyanion only at their highest valence: Cr^3+^ in
+# chromite or V^3+^ in karelianite sits in an oxide.
+_OXYANION_VALENCE = {"Cr": 6, "V": 5, "Mo": 6, "W": 6}
+# ... and are written next to the oxygen of their oxyanion: CrO_4_, V_2_O_7_,
+# V^5+^O_4_ (not Mg_6_Cr_2_CO_3_..., a carbonate)
+_BOUND_TO_OXYGEN = re.compile(r"(Cr|V|Mo|W)(?:\^[^^]*\^)?(?:_[0-9.]+_)?O")
 _ELEMENT = re.compile(r"[A-Z][a-z]?")
 _KNOWN = frozenset(
     "H He Li Be B C N O F Ne Na Mg Al Si P S Cl Ar K Ca Sc Ti V Cr Mn Fe Co Ni "
@@ -63,6 +76,26 @@ def formula_elements(formula):
     return set(symbols)
 
 
+def _anion_markers(formula, elements):
+    """The elements of ``formula`` that can form its oxyanion.
+
+    An element the formula gives a negative charge (S^2-^ of a sulfide,
+    N^3-^ of ammonium) is an anion itself, not the centre of an oxyanion;
+    nor are Cr, V, Mo and W given a charge below their highest valence, not
+    written next to oxygen, or the only elements besides oxygen and hydrogen.
+    """
+    markers = set(elements)
+    if elements - {"O", "H"} <= _OXYANION_VALENCE.keys():
+        # no other cation to balance an oxyanion: MoO_3_, Cr_2_O_3_, WO_3_·H_2_O
+        markers -= _OXYANION_VALENCE.keys()
+    markers -= _OXYANION_VALENCE.keys() - set(_BOUND_TO_OXYGEN.findall(formula))
+    for element, size, sign in _CHARGED.findall(formula):
+        charge = int(size or 1) * (1 if sign == "+" else -1)
+        if charge < 0 or charge < _OXYANION_VALENCE.get(element, 0):
+            markers.discard(element)
+    return markers
+
+
 def anion_group(formula):
     """Chemical class (anion group) of a mineral from its formula.
 
@@ -78,8 +111,25 @@ def anion_group(formula):
     4. ``"sulfate"``: S, Se, Te, Cr, Mo or W (sulfates, selenates, tellurates,
        chromates, molybdates, tungstates);
     5. ``"carbonate"``: C or N (carbonates and nitrates);
-    6. ``"oxide"``: any other oxygen-bearing mineral (oxides, hydroxides);
-    7. ``"non-oxide"``: no oxygen (sulfides, halides, native elements...).
+    6. ``"oxide"``: any other oxygen-bearing mineral (oxides, hydroxides),
+       except that
+    7. ``"non-oxide"``: no oxygen (sulfides, halides, native elements...),
+       or a halogen (F, Cl, Br, I) with oxygen only in hydroxyl or water
+       (hydroxyhalides such as atacamite, hydrated halides such as
+       bischofite; Strunz counts them among the halides).
+
+    An element counts for rules 1-5 unless the formula gives its charge
+    and that charge rules out the oxyanion: a negative one (``S^2-^`` of a
+    sulfide, ``N^3-^`` of ammonium), or Cr, V, Mo or W below their highest
+    valence (``Cr^3+^`` of chromite, ``V^3+^`` of karelianite are oxides;
+    Nor do Cr, V, Mo and W when the formula does not write them next to
+    oxygen, as their oxyanions are written (CrO_4_, V_2_O_7_: stichtite,
+    Mg_6_Cr_2_CO_3_(OH)_16_·4H_2_O, is a carbonate), or when they are the
+    only elements besides oxygen and hydrogen (eskolaite Cr_2_O_3_,
+    molybdite MoO_3_: oxides). An oxide written like an oxyanion salt and
+    without charges (chromite as FeCr_2_O_4_) is misread: write the
+    charges (Fe^2+^Cr^3+^_2_O_4_) when they matter. Oxyhalides with oxide
+    oxygen (mendipite, Pb_3_O_2_Cl_2_) stay oxides.
 
     Parameters
     ----------
@@ -102,6 +152,7 @@ def anion_group(formula):
     elements = formula_elements(formula)
     if "O" not in elements:
         return "non-oxide"
+    present = _anion_markers(formula, elements)
     for group, markers in (
         ("silicate", {"Si"}),
         ("borate", {"B"}),
@@ -109,6 +160,9 @@ def anion_group(formula):
         ("sulfate", {"S", "Se", "Te", "Cr", "Mo", "W"}),
         ("carbonate", {"C", "N"}),
     ):
-        if elements & markers:
+        if present & markers:
             return group
-    return "oxide"
+    oxide_oxygen = "O" in _ELEMENT.findall(
+        _HYDROXYL_OR_WATER.sub(" ", _MARKUP.sub(" ", formula))
+    )
+    return "oxide" if oxide_oxygen or not elements & _HALOGENS else "non-oxide"

@@ -21,6 +21,27 @@ from sktransfer.datasets import anion_group, formula_elements
         ("FeAsS", "non-oxide"),  # arsenide-sulfide, no oxygen
         ("CaF_2_", "non-oxide"),
         ("Na_3_Ca(Si_3_Al_3_)O_12_S", "silicate"),
+        # Cr, V, Mo, W: oxyanions only at their highest valence, written
+        # next to their oxygen and with another cation
+        ("PbCrO_4_", "sulfate"),  # crocoite, a chromate
+        ("Cu_3_V_2_O_7_(OH)_2_·2H_2_O", "phosphate"),  # volborthite
+        ("Pb_5_(VO_4_)_3_Cl", "phosphate"),  # vanadinite
+        ("Fe^2+^Cr^3+^_2_O_4_", "oxide"),  # chromite
+        ("V^3+^O(OH)", "oxide"),  # montroseite
+        ("Mg_6_Cr_2_CO_3_(OH)_16_·4H_2_O", "carbonate"),  # stichtite
+        ("Cr_2_O_3_", "oxide"),  # eskolaite
+        ("MoO_3_", "oxide"),  # molybdite
+        ("WO_3_·H_2_O", "oxide"),  # tungstite
+        ("CaV^4+^OSi_4_O_10_·4H_2_O", "silicate"),  # cavansite
+        # negative charges: anions themselves, not oxyanion centres
+        ("(N^3-^H_4_)Cl·H_2_O", "non-oxide"),  # no nitrate
+        ("(N^3-^H_4_)Mg(PO_4_)·6H_2_O", "phosphate"),  # struvite
+        # halides with oxygen only in hydroxyl or water (Strunz class 3)
+        ("CuPb_2_Cl_2_(OH)_4_", "non-oxide"),  # diaboleite
+        ("Cu_2_Cl(OH)_3_", "non-oxide"),  # atacamite
+        ("MgCl_2_·6H_2_O", "non-oxide"),  # bischofite
+        ("Pb_3_O_2_Cl_2_", "oxide"),  # mendipite: oxide oxygen
+        ("(Ca,Na)_2_Nb_2_O_6_(OH,F)", "oxide"),  # pyrochlore
     ],
 )
 def test_anion_group_of_rruff_formulas(formula, group):
@@ -37,6 +58,12 @@ def test_formula_elements_ignore_markup():
         "Si",
         "O",
     }
+
+
+def test_ree_is_ignored_wherever_it_stands():
+    assert formula_elements("Ca_2_REE_2_(SiO_4_)_3_") == {"Ca", "Si", "O"}
+    assert formula_elements("CaREE(PO_4_)") == {"Ca", "P", "O"}
+    assert formula_elements("REEPO_4_") == {"P", "O"}
 
 
 @pytest.mark.parametrize("bad", ["", "123", "Xx_2_O"])
