@@ -77,7 +77,7 @@ def formula_elements(formula):
 
 
 def _anion_markers(formula, elements):
-    """The elements of ``formula`` that can form its oxyanion.
+    """Return the elements of ``formula`` that can form its oxyanion.
 
     An element the formula gives a negative charge (S^2-^ of a sulfide,
     N^3-^ of ammonium) is an anion itself, not the centre of an oxyanion;
