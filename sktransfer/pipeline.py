@@ -51,9 +51,11 @@ class AugmentedClassifier(MetaEstimatorMixin, ClassifierMixin, BaseEstimator):
     Parameters
     ----------
     sampler : object
-        Any object with ``fit_resample(X, y)``, e.g.
+        An estimator with ``fit_resample(X, y)``, e.g.
         :class:`~sktransfer.over_sampling.WGANGPOverSampler` or an
-        imbalanced-learn sampler. Cloned in ``fit``.
+        imbalanced-learn sampler. Cloned in ``fit``, so it needs
+        ``get_params`` as scikit-learn estimators have (derive from
+        :class:`sklearn.base.BaseEstimator`).
     classifier : object
         A scikit-learn classifier. Cloned in ``fit``.
 

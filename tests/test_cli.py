@@ -140,3 +140,12 @@ def test_python_dash_m():
     )
     assert result.returncode == 0
     assert "demo" in result.stdout
+
+
+def test_negative_random_state_is_a_usage_error(capsys, tmp_path):
+    out = tmp_path / "o"
+    with pytest.raises(SystemExit) as exc:
+        main(["demo", "--quick", "--random-state", "-1", "--output", str(out)])
+    assert exc.value.code == 2
+    assert "--random-state: '-1' is not an integer >= 0" in capsys.readouterr().err
+    assert not out.exists()

@@ -160,7 +160,18 @@ def test_oversampling_lifts_the_rare_class(quick_run):
     assert balanced["SMOTE"] > balanced["none"] + 0.2
     assert res.generated["WGAN-GP"].shape == res.real.shape
     assert np.isfinite(res.generated["WGAN-GP"]).all()
+    # 2 held out and 4 in training: too few for a two-sample test, said so
+    assert res.realism == {} and len(res.real) == 4
+    (row,) = [r for r in res.rows() if "real vs WGAN-GP" in r.quantity]
+    assert row.value == "skipped" and "too few real" in row.note
+
+
+def test_realism_judged_on_enough_held_out_spectra():
+    data = synthetic_data(200, 0)
+    res = augmentation(data, data, gan_iter=2, random_state=0)
+    assert len(res.real) == 5 and res.realism_against == "held-out spectra"
     assert set(res.realism) == {"two-sample acc.", "k-means indist."}
+    assert all(0.0 <= v <= 1.0 for d in res.realism.values() for v in d.values())
 
 
 def test_rows_render_the_records(quick_run):
@@ -264,8 +275,11 @@ def test_demo_on_rruff_files(tmp_path):
     assert run.results["baseline"].scores == {}
     np.testing.assert_array_equal(run.results["baseline"].raman, data.raman)
     assert run.results["peaks"].label == "Albite, 6 spectra"
-    # Two well-separated species: k-NN on IR finds the right Raman spectra.
-    assert run.results["transfer"].scores["measured"]["r"][1] > 0.5
+    # held out by species: the held-out minerals are new to the models
+    species = np.asarray(rruff.paired.species)
+    assert not set(species[data.train]) & set(species[data.test])
+    assert data.table[2].note == "split by species"
+    assert np.isfinite(run.results["transfer"].scores["measured"]["r"]).all()
     aug = run.results["augmentation"]
     assert aug.scores["none"][0] == 1.0
     assert run.source == f"RRUFF files in {folder}"

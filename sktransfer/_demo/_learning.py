@@ -218,6 +218,16 @@ class AugmentationResult(StageResult):
                     f"{_versus(value, ref, ref_name)} (ref: {ref_name})",
                 )
             )
+        if not self.realism:
+            rows.append(
+                Row(
+                    "augmentation",
+                    f"{self.rare_name} real vs WGAN-GP",
+                    "skipped",
+                    "",
+                    self.realism_against,
+                )
+            )
         for name, value in self.realism.items():
             rows.append(
                 Row(
@@ -286,10 +296,15 @@ def augmentation(data, corrected, *, gan_iter, random_state, device="cpu", verbo
             generated["SMOTE"] = new
     cv = int(min(5, len(real)))
     realism = {}
+    if len(real) < _MIN_REAL:
+        # a two-sample test on a handful of spectra says nothing
+        against = f"too few real {rare_name} spectra ({len(real)}) to judge"
     for name, func, kwargs in (
         ("two-sample acc.", two_sample_accuracy, {"cv": cv}),
         ("k-means indist.", kmeans_indistinguishability, {}),
     ):
+        if len(real) < _MIN_REAL:
+            continue
         realism[name] = {
             k: func(real, g, random_state=seed, **kwargs) for k, g in generated.items()
         }
@@ -307,6 +322,10 @@ def augmentation(data, corrected, *, gan_iter, random_state, device="cpu", verbo
         real=real,
         generated=generated,
     )
+
+
+#: Fewest real spectra of the rare class that the realism tests are run on.
+_MIN_REAL = 5
 
 
 def _smote(min_count, seed):

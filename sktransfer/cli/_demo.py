@@ -7,6 +7,7 @@ return result records, and the table, figures and report rendered from them.
 import os
 
 from sktransfer._demo._run import FULL, MIN_SAMPLES, QUICK
+from sktransfer.cli._common import non_negative_int
 
 __all__ = ["register", "run"]
 
@@ -77,7 +78,7 @@ def register(subparsers):
     )
     parser.add_argument(
         "--random-state",
-        type=int,
+        type=non_negative_int,
         default=0,
         metavar="SEED",
         help="seed of the data and of every estimator (default 0)",

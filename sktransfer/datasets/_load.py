@@ -226,8 +226,10 @@ def load_rruff(
         With ``pair=True``: ``ir``, ``raman``, ``xrd`` (arrays of shape
         (n_samples, n_points), or None when no file of that modality exists),
         ``ir_axis``, ``raman_axis``, ``xrd_axis``, ``has_ir``, ``has_raman``,
-        ``has_xrd`` (boolean masks), ``xrd_peaks`` (per sample a
-        ``(two_theta, intensity)`` tuple or None), ``rruff_ids``, ``species``,
+        ``has_xrd`` (boolean masks), ``xrd_peaks`` (per sample the XRD
+        data as read, a ``(two_theta, intensity)`` tuple: the peak list of a
+        DIF file, or every point of a measured scan; None without XRD),
+        ``rruff_ids``, ``species``,
         ``metadata``, ``files`` (per sample a dict modality -> path),
         ``coverage`` (dict modality -> covered fraction per row), ``dropped``
         and ``skipped`` (lists of ``(name, reason)``).
