@@ -1,8 +1,14 @@
 """Meta-estimators that put resampling inside ``fit`` of a classifier."""
 
 import numpy as np
+from sklearn import get_config
 from sklearn.base import BaseEstimator, ClassifierMixin, MetaEstimatorMixin, clone
 from sklearn.utils import get_tags
+from sklearn.utils.metadata_routing import (
+    MetadataRouter,
+    MethodMapping,
+    process_routing,
+)
 from sklearn.utils.metaestimators import available_if
 from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import check_is_fitted, validate_data
@@ -122,7 +128,9 @@ class AugmentedClassifier(MetaEstimatorMixin, ClassifierMixin, BaseEstimator):
             length ``n_samples``, e.g. ``sample_weight``) follow the resampled
             rows through the sampler's ``sample_indices_``; a sampler without
             it (one that generates rows) cannot carry them, and they raise a
-            ``ValueError``.
+            ``ValueError``. With scikit-learn's metadata routing enabled,
+            only what the classifier requests (``set_fit_request``) is
+            passed, as in any meta-estimator.
 
         Returns
         -------
@@ -142,6 +150,8 @@ class AugmentedClassifier(MetaEstimatorMixin, ClassifierMixin, BaseEstimator):
             raise ValueError(
                 f"sampler must have a fit_resample method; got {self.sampler!r}."
             )
+        if get_config().get("enable_metadata_routing", False):
+            fit_params = dict(process_routing(self, "fit", **fit_params).classifier.fit)
         per_row = {
             k: v for k, v in fit_params.items() if _is_per_row(v, len(y_checked))
         }
@@ -152,6 +162,24 @@ class AugmentedClassifier(MetaEstimatorMixin, ClassifierMixin, BaseEstimator):
             fit_params = {**fit_params, **self._resampled_params(per_row)}
         self.classifier_ = clone(self.classifier).fit(X_res, y_res, **fit_params)
         return self
+
+    def get_metadata_routing(self):
+        """Say where ``fit`` sends metadata: to the classifier's ``fit``.
+
+        Used with scikit-learn's metadata routing
+        (``sklearn.set_config(enable_metadata_routing=True)``); ``score``
+        takes its own ``sample_weight`` (``set_score_request``).
+
+        Returns
+        -------
+        routing : MetadataRouter
+            The routing of this estimator.
+        """
+        router = MetadataRouter(owner=type(self).__name__).add_self_request(self)
+        return router.add(
+            classifier=self.classifier,
+            method_mapping=MethodMapping().add(caller="fit", callee="fit"),
+        )
 
     def _resampled_params(self, per_row):
         """Per-row fit parameters taken at the rows the sampler returned."""

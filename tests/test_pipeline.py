@@ -186,6 +186,38 @@ def test_sample_weight_follows_the_resampled_rows(data):
     )
 
 
+def test_metadata_routing_sends_sample_weight_to_the_classifier(data):
+    import sklearn
+    from sklearn.model_selection import cross_validate
+
+    X, y = data
+    w = np.random.default_rng(2).uniform(0.2, 3.0, len(y))
+    cv = StratifiedKFold(3, shuffle=True, random_state=0)
+    with sklearn.config_context(enable_metadata_routing=True):
+        requested = LogisticRegression().set_fit_request(sample_weight=True)
+        clf = AugmentedClassifier(IndexedOverSampler(), requested)
+        # scored unweighted, as cross_validate scores without routing
+        clf.set_score_request(sample_weight=False)
+        got = cross_validate(clf, X, y, cv=cv, params={"sample_weight": w})
+        # routed, the weights follow the resampled rows as without routing
+        clf.fit(X, y, sample_weight=w)
+        idx = clf.sampler_.sample_indices_
+        ref = LogisticRegression().fit(X[idx], y[idx], sample_weight=w[idx])
+        np.testing.assert_allclose(clf.predict_proba(X), ref.predict_proba(X))
+        # a classifier that did not request them is an error, as in sklearn
+        plain = AugmentedClassifier(IndexedOverSampler(), LogisticRegression())
+        with pytest.raises(ValueError, match="sample_weight"):
+            plain.fit(X, y, sample_weight=w)
+    unrouted = cross_validate(
+        AugmentedClassifier(IndexedOverSampler(), LogisticRegression()),
+        X,
+        y,
+        cv=cv,
+        params={"sample_weight": w},
+    )
+    np.testing.assert_allclose(got["test_score"], unrouted["test_score"])
+
+
 def test_per_row_fit_params_rejected_without_sample_indices(data):
     X, y = data
     clf = AugmentedClassifier(CountingOverSampler(), LogisticRegression())
