@@ -1,5 +1,7 @@
 """Load a directory of RRUFF files onto common grids, paired by RRUFF id."""
 
+import warnings
+
 import numpy as np
 from sklearn.utils import Bunch
 
@@ -209,7 +211,9 @@ def load_rruff(
     xrd_profile : {"gaussian", "lorentzian", "pseudo_voigt"}, default="gaussian"
         Peak shape used to render DIF peak lists (pseudo-Voigt: half/half).
     xrd_fwhm : float, default=0.2
-        Full width at half maximum of rendered DIF peaks, degrees 2-theta.
+        Full width at half maximum of rendered DIF peaks, degrees 2-theta;
+        under two steps of the XRD grid, a warning (peaks fall between grid
+        points).
     xrd_prefer : {"measured", "dif"}, default="measured"
         With ``pair=True``, which XRD file a sample gets when it has both a
         measured scan and a DIF peak list: the measured diffractogram, or the
@@ -279,6 +283,15 @@ def load_rruff(
         "raman": _grid(raman_axis, "raman"),
         "xrd": _grid(xrd_axis, "xrd"),
     }
+    step = float(np.abs(np.diff(grids["xrd"])).max(initial=0.0))
+    if xrd_fwhm < 2.0 * step * (1.0 - 1e-9):  # a rounded step is not "less"
+        warnings.warn(
+            f"xrd_fwhm={xrd_fwhm:g} is less than two steps of the XRD grid "
+            f"({step:g} degrees): rendered DIF peaks fall between grid points "
+            "and lose height unevenly. Use a wider xrd_fwhm or a finer xrd_axis.",
+            UserWarning,
+            stacklevel=2,
+        )
     records, failures = scan(directory)
     if failures and on_error == "raise":
         listing = "\n".join(

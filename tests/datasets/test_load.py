@@ -1,4 +1,5 @@
 import shutil
+import warnings
 
 import numpy as np
 import pytest
@@ -187,6 +188,16 @@ def test_custom_axes_and_xrd_rendering(rruff_dir):
     far = np.argmin(np.abs(xrd_axis - 27.64))
     gauss = load_rruff(rruff_dir, xrd_axis=xrd_axis)
     assert lorentz.xrd[0][far] > 10 * gauss.xrd[0][far]
+
+
+def test_xrd_fwhm_under_two_grid_steps_warns(rruff_dir):
+    xrd_axis = np.linspace(20.0, 30.0, 201)  # 0.05 degree steps
+    with pytest.warns(UserWarning, match="less than two steps of the XRD grid"):
+        coarse = load_rruff(rruff_dir, xrd_axis=xrd_axis, xrd_fwhm=0.05)
+    assert coarse.xrd[0].max() < 99.0  # the peak at 26.64 falls between points
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        load_rruff(rruff_dir, xrd_axis=xrd_axis, xrd_fwhm=0.1)
 
 
 def test_require_raman_and_xrd(rruff_dir):
