@@ -121,15 +121,16 @@ def anion_group(formula):
     An element counts for rules 1-5 unless the formula gives its charge
     and that charge rules out the oxyanion: a negative one (``S^2-^`` of a
     sulfide, ``N^3-^`` of ammonium), or Cr, V, Mo or W below their highest
-    valence (``Cr^3+^`` of chromite, ``V^3+^`` of karelianite are oxides;
-    Nor do Cr, V, Mo and W when the formula does not write them next to
-    oxygen, as their oxyanions are written (CrO_4_, V_2_O_7_: stichtite,
-    Mg_6_Cr_2_CO_3_(OH)_16_·4H_2_O, is a carbonate), or when they are the
-    only elements besides oxygen and hydrogen (eskolaite Cr_2_O_3_,
-    molybdite MoO_3_: oxides). An oxide written like an oxyanion salt and
-    without charges (chromite as FeCr_2_O_4_) is misread: write the
-    charges (Fe^2+^Cr^3+^_2_O_4_) when they matter. Oxyhalides with oxide
-    oxygen (mendipite, Pb_3_O_2_Cl_2_) stay oxides.
+    valence (``Cr^3+^`` of chromite and ``V^3+^`` of karelianite: oxides).
+    Nor do Cr, V, Mo and W count when the formula does not write them next
+    to oxygen, as their oxyanions are written (``CrO_4_``, ``V_2_O_7_``;
+    stichtite, ``Mg_6_Cr_2_CO_3_(OH)_16_·4H_2_O``, is a carbonate), or when
+    they are the only elements besides oxygen and hydrogen (eskolaite
+    ``Cr_2_O_3_``, molybdite ``MoO_3_``: oxides). An oxide written like an
+    oxyanion salt and without charges (chromite as ``FeCr_2_O_4_``) is
+    misread: write the charges (``Fe^2+^Cr^3+^_2_O_4_``) when they matter.
+    Oxyhalides with oxide oxygen (mendipite, ``Pb_3_O_2_Cl_2_``) stay
+    oxides.
 
     Parameters
     ----------

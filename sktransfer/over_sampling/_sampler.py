@@ -171,7 +171,7 @@ class WGANGPOverSampler(BaseOverSampler):
     refused before anything is generated. The defaults were chosen on
     imbalanced Raman and NIR benchmarks split by species or by production
     batch (``benchmarks/bench_augmentation.py``), where they matched or
-    beat SMOTE in 8 of 9 (task, classifier) cells; ``shared_variation=1``
+    beat SMOTE in 7 or 8 of 9 (task, classifier) cells; ``shared_variation=1``
     (the class's own spread) was compared there with 0 and 0.5 only. See
     the user guide for when SMOTE is the better choice.
 
