@@ -269,6 +269,23 @@ def test_files_that_are_no_model(tmp_path, capsys):
     _one_line_error(capsys, "no such model file")
 
 
+def test_damaged_compressed_manifest_is_a_one_line_error(tmp_path, capsys):
+    import struct
+
+    model = _fit(tmp_path, capsys)
+    with zipfile.ZipFile(model) as zf:
+        info = zf.getinfo("sktransfer-model.json")
+    assert info.compress_type == zipfile.ZIP_DEFLATED
+    data = bytearray(model.read_bytes())
+    name_len, extra_len = struct.unpack("<HH", data[info.header_offset + 26 :][:4])
+    start = info.header_offset + 30 + name_len + extra_len
+    data[start : start + 7] = b"\xff" * 7  # a deflate block of reserved type
+    bad = tmp_path / "bad.skmodel"
+    bad.write_bytes(bytes(data))
+    assert _predict(tmp_path, bad) == 2
+    _one_line_error(capsys, "bad.skmodel", "is a damaged zip file")
+
+
 def test_unstorable_parameter_is_a_clear_error(tmp_path):
     from skorch.callbacks import EpochTimer
 

@@ -38,7 +38,8 @@ whose class is a header field (--label-key, default NAMES, the mineral name).
 Baselines should be removed first (`sktransfer baseline`).
 
 Output, in the input's format: a CSV file holding the original and the
-generated columns, with a labels file beside it (OUTPUT.labels.csv); or a
+generated columns, with a labels file beside it (-o augmented.csv writes
+augmented.labels.csv); or a
 directory with copies of the original RRUFF files and one RRUFF file per
 generated spectrum.
 

@@ -21,6 +21,7 @@ import importlib
 import json
 import types
 import zipfile
+import zlib
 
 import numpy as np
 
@@ -225,7 +226,7 @@ def _read_members(path):
                 members[info.filename] = zf.read(info)
     except zipfile.BadZipFile:
         members = {}
-    except (EOFError, RuntimeError, NotImplementedError, ValueError) as exc:
+    except (EOFError, RuntimeError, NotImplementedError, ValueError, zlib.error) as exc:
         if isinstance(exc, ModelFileError):
             raise
         raise ModelFileError(f"is a damaged zip file ({exc})") from None
