@@ -1,6 +1,5 @@
 """Demo stages that train models: IR -> Raman transfer and augmentation."""
 
-import warnings
 from dataclasses import dataclass
 
 import numpy as np
@@ -92,10 +91,7 @@ def transfer(data, corrected, *, epochs, random_state, device="cpu", progress=No
         callbacks=callbacks,
     )
     knn = KNeighborsRegressor(n_neighbors=min(5, len(tr)))
-    with warnings.catch_warnings():
-        warnings.filterwarnings("ignore", "Training was interrupted")
-        vae.fit(X[tr], Y[tr])
-    vae._raise_if_interrupted()  # Ctrl-C stops the demo, writing nothing
+    vae._fit_to_the_end(X[tr], Y[tr])  # Ctrl-C stops the demo, writing nothing
     predicted = {
         "vae": vae.predict(X[te]),
         "knn": knn.fit(X[tr], Y[tr]).predict(X[te]),

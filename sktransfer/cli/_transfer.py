@@ -1,7 +1,6 @@
 """``sktransfer transfer fit|predict``: cross-modal spectral transfer on files."""
 
 import os
-import warnings
 
 import numpy as np
 
@@ -188,12 +187,9 @@ def run_fit(args):
     model = SpectroGenRegressor(source_axis=x_src, target_axis=x_tgt, **params)
     print(f"training on {X.shape[0]} pairs: {X.shape[1]} -> {Y.shape[1]} points")
     try:
-        with warnings.catch_warnings():
-            warnings.filterwarnings("ignore", "Training was interrupted")
-            model.fit(X, Y)
+        model._fit_to_the_end(X, Y)  # Ctrl-C: stop, save no part-trained model
     except ValueError as exc:
         raise estimator_error(exc) from None
-    model._raise_if_interrupted()  # Ctrl-C: stop, save no part-trained model
     Y_fit = model.predict(X)
     check_finite(Y_fit, "the model's predictions of its training spectra")
     r = spectral_correlation(Y, Y_fit)

@@ -501,15 +501,19 @@ class SpectroGenRegressor(NeuralNetRegressor):
         del self._memory_data
         return self
 
-    def _raise_if_interrupted(self):
-        """Raise KeyboardInterrupt again if the last training was interrupted.
+    def _fit_to_the_end(self, X, y):
+        """Fit, and raise KeyboardInterrupt again if Ctrl-C cut training short.
 
         For programs (the command line, the demo) that must stop on Ctrl-C
         rather than go on with a partly trained model, as skorch's
         convention has an interactive session do.
         """
-        if getattr(self, "_interrupted", False):
+        with warnings.catch_warnings():
+            warnings.filterwarnings("ignore", "Training was interrupted")
+            self.fit(X, y)
+        if self._interrupted:
             raise KeyboardInterrupt
+        return self
 
     def _memory_pairs_with(self, X, Ys, extend):
         """Return the pairs for the retrieval memory (the earlier ones first)."""

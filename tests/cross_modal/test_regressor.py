@@ -650,9 +650,9 @@ def test_interrupted_training_warns_and_can_be_raised_again(data):
     assert len(reg.history) == 2 and reg.predict(X).shape == Y.shape
     # ... and programs that must stop (the command line) can
     with pytest.raises(KeyboardInterrupt):
-        reg._raise_if_interrupted()
-    reg.set_params(callbacks=None).fit(X, Y)
-    reg._raise_if_interrupted()  # a complete fit: nothing to raise
+        reg._fit_to_the_end(X, Y)
+    reg.set_params(callbacks=None)._fit_to_the_end(X, Y)  # complete: no raise
+    assert len(reg.history) == 5
 
 
 def test_module_instance_and_clone(fitted):
