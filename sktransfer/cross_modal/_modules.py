@@ -331,7 +331,8 @@ class SpectroGenVAE(nn.Module):
     (``x_center``, ``x_scale``, ``y_center``, ``y_scale``) that
     :class:`SpectroGenRegressor` fills from the training data, so a saved
     state dict (with the retrieval memory) holds everything needed to
-    predict.
+    predict; ``source_max_scaled`` records whether the sources were first
+    divided by their maximum (1), not (0) or is unknown (NaN).
 
     Read more in the :ref:`User Guide <cross_modal>`.
 
@@ -471,6 +472,16 @@ class SpectroGenVAE(nn.Module):
         self.register_buffer("x_scale", torch.ones(()))
         self.register_buffer("y_center", torch.zeros(n_out))
         self.register_buffer("y_scale", torch.ones(()))
+        # 1 if the sources were divided by their maximum absolute value
+        # before x_center and x_scale were taken, 0 if not, NaN if unknown
+        self.register_buffer("source_max_scaled", torch.full((), float("nan")))
+
+    def _load_from_state_dict(self, state_dict, prefix, *args, **kwargs):
+        # state dicts saved before the buffer existed do not say
+        key = f"{prefix}source_max_scaled"
+        if key not in state_dict:
+            state_dict[key] = torch.full((), float("nan"))
+        super()._load_from_state_dict(state_dict, prefix, *args, **kwargs)
 
     @torch.no_grad()
     def set_scaling(self, X, Y):

@@ -295,10 +295,11 @@ class SpectroGenRegressor(NeuralNetRegressor):
     ``save_params(f_params=...)``, load into an estimator built with the same
     ``module__*`` parameters and ``normalize_source``: ``load_params`` reads
     the dimensions and the standardisation from the file itself, so no
-    fitting is needed first. Such a file holds the network only; weights saved
-    before ``normalize_source`` existed need ``normalize_source=False``
-    (pickles and the command line's model files of that time get it by
-    themselves).
+    fitting is needed first, and refuses a file saved with the other
+    ``normalize_source``. Such a file holds the network only; weights saved
+    before ``normalize_source`` existed need ``normalize_source=False``, which
+    cannot be checked for them (pickles and the command line's model files of
+    that time get it by themselves).
 
     Examples
     --------
@@ -475,6 +476,7 @@ class SpectroGenRegressor(NeuralNetRegressor):
                 self.module_.set_scaling(
                     to_tensor(X, self.device), to_tensor(Y, self.device)
                 )
+                self.module_.source_max_scaled.fill_(float(self.normalize_source))
             Ys = self._scale_target(Y).astype(np.float32)
             self._memory_data = self._memory_pairs_with(X, Ys, extend and not first)
             self.notify("on_train_begin", X=X, y=Ys)
@@ -882,8 +884,11 @@ class SpectroGenRegressor(NeuralNetRegressor):
         self : SpectroGenRegressor
             The regressor with the loaded parameters.
         """
-        if f_params is not None and not self.initialized_:
-            state = self._read_state(f_params, use_safetensors)
+        state = (
+            None if f_params is None else self._read_state(f_params, use_safetensors)
+        )
+        self._check_saved_normalization(state)
+        if state is not None and not self.initialized_:
             self.n_features_in_ = int(state["x_center"].shape[0])
             self.n_outputs_ = int(state["y_center"].shape[0])
             self._y_1d = self.n_outputs_ == 1
@@ -904,6 +909,19 @@ class SpectroGenRegressor(NeuralNetRegressor):
             # the memory now comes from the file, not from the pairs of a fit
             self._memory_pairs = None
         return self
+
+    def _check_saved_normalization(self, state):
+        saved = None if state is None else state.get("source_max_scaled")
+        if saved is None or torch.isnan(saved):
+            return  # saved before the flag existed: it cannot be checked
+        if bool(saved) != bool(self.normalize_source):
+            raise ValueError(
+                f"These parameters were saved by a regressor with "
+                f"normalize_source={bool(saved)}, and this one has "
+                f"normalize_source={self.normalize_source}: its predictions "
+                "would be wrong. Build it with "
+                f"normalize_source={bool(saved)}."
+            )
 
     def _read_state(self, f_params, use_safetensors):
         if use_safetensors:

@@ -713,3 +713,38 @@ def test_read_only_input_gives_no_torch_warning():
         timeout=300,
     )
     assert result.returncode == 0, result.stderr[-2000:]
+
+
+@pytest.mark.parametrize("normalize_source", [False, True])
+def test_load_params_refuses_the_other_normalize_source(data, normalize_source):
+    X, Y, X_test = data[:3]
+    reg = SpectroGenRegressor(
+        random_state=0, normalize_source=normalize_source, **{**FAST, "max_epochs": 1}
+    ).fit(X, Y)
+    buf = io.BytesIO()
+    reg.save_params(f_params=buf)
+    for fresh in (True, False):  # into a new regressor, and into a fitted one
+        other = SpectroGenRegressor(normalize_source=not normalize_source, **FAST)
+        if not fresh:
+            other.fit(X, Y)
+        buf.seek(0)
+        with pytest.raises(ValueError, match=f"normalize_source={normalize_source}"):
+            other.load_params(f_params=buf)
+    buf.seek(0)
+    same = SpectroGenRegressor(normalize_source=normalize_source, **FAST)
+    assert_array_equal(
+        same.load_params(f_params=buf).predict(X_test), reg.predict(X_test)
+    )
+
+
+def test_load_params_from_before_the_normalization_flag(data):
+    X, Y, X_test = data[:3]
+    reg = SpectroGenRegressor(random_state=0, **{**FAST, "max_epochs": 1}).fit(X, Y)
+    state = reg.module_.state_dict()
+    del state["source_max_scaled"]  # as saved before the flag existed
+    buf = io.BytesIO()
+    torch.save(state, buf)
+    buf.seek(0)
+    old = SpectroGenRegressor(**FAST).load_params(f_params=buf)
+    assert torch.isnan(old.module_.source_max_scaled)  # unknown, so unchecked
+    assert_array_equal(old.predict(X_test), reg.predict(X_test))
