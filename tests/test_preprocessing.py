@@ -140,6 +140,25 @@ def test_resampler_out_of_range(data):
         )
 
 
+@pytest.mark.parametrize("method", ["linear", "cubic", "pchip"])
+def test_resampler_rounding_overshoot_is_the_end_point(method):
+    # an axis accumulated in steps of 0.1 ends at 3999.999999997, the grid
+    # at 4000: the same point
+    x = np.cumsum(np.r_[400.0, np.full(36000, 0.1)])
+    assert 4000.0 - 1e-8 < x[-1] < 4000.0
+    X = np.vstack([np.sin(x / 300.0), x / 1000.0])
+    grid = np.linspace(400.0, 4000.0, 7)
+    out = Resampler(grid=grid, x_axis=x, method=method).fit_transform(X)
+    np.testing.assert_allclose(out[:, -1], X[:, -1], rtol=1e-9)
+    filled = Resampler(grid=grid, x_axis=x, method=method, fill_value=np.nan)
+    np.testing.assert_array_equal(filled.fit_transform(X), out)
+    # a real overshoot is still one, and the message shows where
+    with pytest.raises(
+        ValueError, match=r"\[400, 4000\] of x_axis .*spans \[400, 4000\.01\]"
+    ):
+        Resampler(grid=[400.0, 4000.01], x_axis=x, method=method).fit(X)
+
+
 def test_resampler_bad_params(data):
     x, X = data
     with pytest.raises(ValueError, match="method must be one of"):

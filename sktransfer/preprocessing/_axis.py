@@ -9,7 +9,11 @@ from sklearn.utils.validation import check_is_fitted, validate_data
 
 from sktransfer._base import FLOAT_DTYPES, FeatureChangingTransformer
 from sktransfer._validation import check_option, check_param, check_x_axis
-from sktransfer.preprocessing._functions import linear_interp_matrix, resample_rows
+from sktransfer.preprocessing._functions import (
+    linear_interp_matrix,
+    outside_range,
+    resample_rows,
+)
 
 
 def _axis_feature_names(grid, prefix="x"):
@@ -114,12 +118,14 @@ class Resampler(FeatureChangingTransformer):
             self.grid_ = np.linspace(x[0], x[-1], n)
         else:
             self.grid_ = check_x_axis(self.grid, np.size(self.grid), "grid")
-        lo, hi = min(x[0], x[-1]), max(x[0], x[-1])
-        outside = (self.grid_ < lo) | (self.grid_ > hi)
+        outside = outside_range(self.grid_, x)
         if self.fill_value is None and np.any(outside):
+            lo, hi = min(x[0], x[-1]), max(x[0], x[-1])
             raise ValueError(
                 f"grid has {int(outside.sum())} point(s) outside the range "
-                f"[{lo:g}, {hi:g}] of x_axis; narrow the grid or set fill_value."
+                f"[{lo:.10g}, {hi:.10g}] of x_axis (the grid spans "
+                f"[{self.grid_.min():.10g}, {self.grid_.max():.10g}]); narrow "
+                "the grid or set fill_value."
             )
         self._matrix = (
             linear_interp_matrix(x, self.grid_) if self.method == "linear" else None

@@ -114,6 +114,19 @@ def linear_interp_matrix(x, grid):
     return csr_array((np.r_[1 - w, w], (rows, cols)), shape=(n, m))
 
 
+def outside_range(grid, x):
+    """Mask of the points of ``grid`` outside the range of the axis ``x``.
+
+    A point beyond an end of ``x`` by less than 1e-9 of the axis span (or of
+    its magnitude, for a one-point axis) counts as inside: such overshoots
+    come from rounding (an axis accumulated from 400 in 36,000 steps of 0.1
+    ends at 3999.999999997, not 4000), and the end value is what is meant.
+    """
+    lo, hi = min(x[0], x[-1]), max(x[0], x[-1])
+    tol = 1e-9 * max(hi - lo, abs(lo), abs(hi))
+    return (grid < lo - tol) | (grid > hi + tol)
+
+
 def resample_rows(X, x, grid, method, fill_value, matrix=None):
     """Interpolate rows of ``X`` sampled on ``x`` at the points ``grid``.
 
@@ -131,7 +144,7 @@ def resample_rows(X, x, grid, method, fill_value, matrix=None):
             x, X = x[::-1], X[:, ::-1]
         interp = CubicSpline if method == "cubic" else PchipInterpolator
         out = interp(x, X, axis=1)(grid).astype(X.dtype, copy=False)
-    outside = (grid < x.min()) | (grid > x.max())
+    outside = outside_range(grid, x)
     if np.any(outside):
         out[:, outside] = fill_value
     return out
