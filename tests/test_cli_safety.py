@@ -565,3 +565,109 @@ def test_deeply_nested_model_file(tmp_path, capsys, depth):
         zf.writestr("modules.safetensors", save({}))
     assert _predict(tmp_path, nested) == 2
     _one_line_error(capsys, "nested.skmodel")
+
+
+def test_upper_case_and_hidden_files_in_input_folders(tmp_path, capsys):
+    # Instruments on Windows write SAMPLE.TXT; macOS leaves ._name resource
+    # forks (binary) beside each file on FAT/exFAT drives and network shares;
+    # Jupyter keeps copies in .ipynb_checkpoints.
+    src = tmp_path / "in"
+    (src / ".ipynb_checkpoints").mkdir(parents=True)
+    x = np.linspace(150.0, 1250.0, 100)
+    _rruff(src / "a.txt", x, _peaks(x, [400]) + 1.0)
+    _rruff(src / "B.TXT", x, _peaks(x, [700]) + 1.0)
+    (src / "._a.txt").write_bytes(b"\x00\x05\x16\x07\x00\x02\x00\x00Mac OS X")
+    _rruff(src / ".ipynb_checkpoints" / "a-checkpoint.txt", x, x)
+    out = tmp_path / "out"
+    assert main(["baseline", str(src), "-o", str(out)]) == 0
+    assert "corrected 2 spectra" in capsys.readouterr().out
+    assert sorted(os.listdir(out)) == ["B.TXT", "a.txt"]
+
+
+def test_unreadable_file_of_a_rruff_folder_is_named(tmp_path, capsys):
+    src = tmp_path / "in"
+    src.mkdir()
+    x = np.linspace(400.0, 4000.0, 300)
+    for i in range(3):
+        rid = f"R04003{i}"
+        _rruff(
+            src / f"Q__{rid}__Infrared.txt", x, _peaks(x, [1000 + 100 * i]), "Q", rid
+        )
+        _rruff(src / f"Q__{rid}__Raman.txt", x, _peaks(x, [500 + 100 * i]), "Q", rid)
+    (src / "README.txt").write_text("Spectra from the lab, May 2024\n")
+    args = ["transfer", "fit", "--source", str(src), "--target", str(src)]
+    assert main([*args, "-o", str(tmp_path / "m.skmodel")]) == 2
+    err = _one_line_error(capsys, "README.txt", "non-numeric data row")
+    assert "on_error" not in err  # an option of the Python function only
+
+
+def test_read_only_output_folder_is_refused_before_training(
+    tmp_path, capsys, monkeypatch
+):
+    _paired_csv(tmp_path)
+    locked = tmp_path / "locked"
+    locked.mkdir()
+    access = os.access
+
+    def read_only(path, mode, **kwargs):  # as chmod 555 is for a user, not root
+        if os.path.abspath(path) == str(locked) and mode & os.W_OK:
+            return False
+        return access(path, mode, **kwargs)
+
+    monkeypatch.setattr(os, "access", read_only)
+    for model in (locked / "model.skmodel", locked / "new" / "model.skmodel"):
+        assert main(_fit_args(tmp_path, model, epochs=2)) == 2
+        captured = capsys.readouterr()
+        assert "training" not in captured.out
+        assert "cannot write to" in captured.err and str(locked) in captured.err
+    assert os.listdir(locked) == []
+
+
+def test_longest_file_names_can_be_written(tmp_path, capsys):
+    # 250 characters: a legal name, whose temporary name must stay legal too.
+    src = tmp_path / "in"
+    src.mkdir()
+    x = np.linspace(150.0, 1250.0, 100)
+    name = "Quartz__R040031__Raman__" + "x" * 222 + ".txt"
+    assert len(name) == 250
+    _rruff(src / name, x, _peaks(x, [400]) + 1.0)
+    out = tmp_path / "out"
+    assert main(["baseline", str(src), "-o", str(out)]) == 0
+    assert os.listdir(out) == [name]
+
+
+def test_latin1_csv_from_a_spreadsheet(tmp_path, capsys):
+    x = np.linspace(200.0, 1200.0, 50)
+    Y = np.vstack([_peaks(x, [500]) + 1.0, _peaks(x, [800]) + 1.0])
+    table = np.column_stack([x, *Y]).tolist()
+    rows = "".join(",".join(map(repr, row)) + "\r\n" for row in table)
+    head = "Raman shift (cm-1),S1 25\u00b0C \u00b5m,S2 \u00c5\r\n"
+    (tmp_path / "in.csv").write_bytes((head + rows).encode("latin-1"))
+    out = tmp_path / "out.csv"
+    assert main(["baseline", str(tmp_path / "in.csv"), "-o", str(out)]) == 0
+    header, table = _read_csv(out)
+    assert header == ["Raman shift (cm-1)", "S1 25\u00b0C \u00b5m", "S2 \u00c5"]
+    np.testing.assert_array_equal(table[:, 0], x)
+
+
+def test_ctrl_c_while_renaming_waits_for_the_whole_set(tmp_path, monkeypatch):
+    from sktransfer.cli import _files
+
+    replace = os.replace
+    calls = []
+
+    def second_interrupts(src, dst):
+        calls.append(dst)
+        if len(calls) == 2:
+            signal.raise_signal(signal.SIGINT)  # a real Ctrl-C, mid-way
+        replace(src, dst)
+
+    monkeypatch.setattr(_files.os, "replace", second_interrupts)
+    outputs = _files.Outputs(False, directory=str(tmp_path / "out"))
+    for name in ("a.txt", "b.txt", "c.txt"):
+        outputs.add_text(str(tmp_path / "out" / name), name, "a test")
+    with pytest.raises(KeyboardInterrupt):
+        outputs.write()
+    # No staged file left behind, and not two files of three.
+    assert sorted(os.listdir(tmp_path / "out")) == ["a.txt", "b.txt", "c.txt"]
+    assert (tmp_path / "out" / "c.txt").read_text() == "c.txt"

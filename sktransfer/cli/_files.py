@@ -9,10 +9,13 @@ through :class:`Outputs`: every name is checked before anything is written,
 and each file is written to a temporary file and renamed into place.
 """
 
+import contextlib
 import csv
 import io
 import os
+import signal
 import stat
+import threading
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -153,25 +156,37 @@ def check_regular_file(path):
 
 
 def read_csv_rows(path):
-    """Rows of a text CSV file, with one-line errors for unreadable files."""
+    """Rows of a text CSV file, with one-line errors for unreadable files.
+
+    The text is UTF-8 (with or without a byte-order mark) or, failing that,
+    Latin-1, as spreadsheets on Windows save "°", "µ" or "Å" in headers.
+    """
     check_regular_file(path)
     try:
-        with open(path, newline="", encoding="utf-8-sig") as f:
-            return list(csv.reader(f))
+        with open(path, "rb") as f:
+            raw = f.read()
     except OSError as exc:
         raise CLIError(f"cannot read {path}: {exc.strerror}") from None
-    except (UnicodeDecodeError, csv.Error):
+    if b"\x00" in raw:
+        raise CLIError(f"{path} is not a text CSV file (it holds NUL bytes)")
+    try:
+        text = raw.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        text = raw.decode("latin-1")  # every byte sequence decodes there
+    try:
+        return list(csv.reader(io.StringIO(text, newline="")))
+    except csv.Error:
         raise CLIError(f"{path} is not a text CSV file") from None
 
 
 def _rruff_files(paths):
+    from sktransfer.datasets._records import text_files
+
     files = []
     for p in paths:
         if os.path.isdir(p):
-            for root, _, names in sorted(os.walk(p)):
-                found = [os.path.join(root, n) for n in sorted(names)]
-                # Only regular files: a pipe named *.txt would block the read.
-                files += [f for f in found if f.endswith(".txt") and os.path.isfile(f)]
+            # *.txt in any case, as load_rruff reads them; no hidden files
+            files += sorted(text_files(p), key=lambda f: (os.path.dirname(f), f))
         else:
             check_regular_file(p)
             files.append(p)
@@ -185,7 +200,8 @@ def read_spectra(paths):
     ----------
     paths : list of str
         One CSV file, or RRUFF text files and directories (searched
-        recursively for ``*.txt``).
+        recursively for ``*.txt`` in any case; hidden files and folders are
+        left out).
 
     Returns
     -------
@@ -281,6 +297,23 @@ def check_finite(rows, what):
         )
 
 
+def _check_writable(folder):
+    """Raise a one-line error unless files can be created in ``folder``.
+
+    A folder that does not exist yet is judged by the nearest existing
+    folder above it, where it would be created.
+    """
+    existing = folder
+    while not os.path.lexists(existing):
+        existing = os.path.dirname(existing)
+    if not os.path.isdir(existing):
+        raise CLIError(f"cannot write to {folder}: {existing} is not a directory")
+    if not os.access(existing, os.W_OK | os.X_OK):
+        raise CLIError(
+            f"cannot write to {folder}: no permission to create files in {existing}"
+        )
+
+
 def _key(path):
     return os.path.normcase(os.path.abspath(path)).casefold()
 
@@ -344,6 +377,12 @@ class Outputs:
         folders = [p for p, _, _ in self._files if os.path.isdir(p)]
         if folders:
             raise CLIError(f"{folders[0]} is a directory; give a file name")
+        # Before the work (training can take hours), not when writing.
+        targets = {os.path.dirname(os.path.abspath(p)) for p, _, _ in self._files}
+        if self.directory is not None:
+            targets.add(os.path.abspath(self.directory))
+        for folder in sorted(targets):
+            _check_writable(folder)
         if self.overwrite:
             return
         d = self.directory
@@ -379,14 +418,38 @@ class Outputs:
             raise CLIError(
                 f"cannot write {path}: {exc.strerror or exc}; nothing was written"
             ) from None
-        for k, (tmp, path) in enumerate(staged):
-            try:
-                os.replace(tmp, path)
-            except OSError as exc:
-                for later, _ in staged[k:]:
-                    os.unlink(later)
-                raise CLIError(
-                    f"cannot write {path}: {exc.strerror or exc}; {k} of "
-                    f"{len(staged)} files were written"
-                ) from None
+        with _ctrl_c_deferred():  # renaming is quick: a Ctrl-C waits for it
+            for k, (tmp, path) in enumerate(staged):
+                try:
+                    os.replace(tmp, path)
+                except OSError as exc:
+                    for later, _ in staged[k:]:
+                        os.unlink(later)
+                    raise CLIError(
+                        f"cannot write {path}: {exc.strerror or exc}; {k} of "
+                        f"{len(staged)} files were written"
+                    ) from None
         return [p for _, p in staged]
+
+
+@contextlib.contextmanager
+def _ctrl_c_deferred():
+    """Hold a Ctrl-C (SIGINT) back until the block ends, then deliver it.
+
+    Only the main thread receives signals; elsewhere this does nothing.
+    """
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    received = []
+    previous = signal.signal(signal.SIGINT, lambda *_: received.append(True))
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGINT, previous)
+    if not received:
+        return
+    if callable(previous):  # Python's own handler raises KeyboardInterrupt
+        previous(signal.SIGINT, None)
+    elif previous != signal.SIG_IGN:
+        raise KeyboardInterrupt

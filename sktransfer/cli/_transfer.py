@@ -130,6 +130,20 @@ def _paired_csv(source, target):
     return X, Y, src.axes[0], tgt.axes[0], src.axis_name, tgt.axis_name
 
 
+def _one_line(exc):
+    """One line for an error of load_rruff, naming the first unreadable file.
+
+    Its list of unreadable files follows the first line, which suggests
+    ``on_error='skip'``, an option of the Python function only.
+    """
+    lines = [line.strip() for line in str(exc).splitlines() if line.strip()]
+    if len(lines) < 2:
+        return lines[0] if lines else type(exc).__name__
+    head = lines[0].split(" (pass on_error=")[0].rstrip(":")
+    more = f" (and {len(lines) - 2} more)" if len(lines) > 2 else ""
+    return f"{head}: {lines[1]}{more}"
+
+
 def _paired_rruff(sources, targets, source_mod, target_mod):
     from sktransfer.datasets import load_rruff
 
@@ -142,7 +156,7 @@ def _paired_rruff(sources, targets, source_mod, target_mod):
             dirs, pair=True, require=(source_mod, target_mod), outside="zero"
         )
     except (OSError, ValueError) as exc:
-        raise CLIError(str(exc).splitlines()[0]) from None
+        raise CLIError(_one_line(exc)) from None
     return (
         data[source_mod],
         data[target_mod],

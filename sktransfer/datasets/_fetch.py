@@ -15,7 +15,7 @@ from pathlib import Path
 from sklearn.datasets import get_data_home as _sklearn_data_home
 
 from sktransfer.datasets._load import as_modalities, load_rruff
-from sktransfer.datasets._records import describe
+from sktransfer.datasets._records import describe, text_files
 from sktransfer.datasets._rruff import read_rruff
 
 BASE_URL = "https://rruff.info/zipped_data_files/"
@@ -110,9 +110,7 @@ def _unpack(archive, url, target):
 
 def _has_spectra(folder, modality):
     """Whether ``folder`` holds at least one readable RRUFF file of ``modality``."""
-    for path in sorted(Path(folder).rglob("*")):
-        if path.suffix.lower() != ".txt" or not path.is_file():
-            continue
+    for path in sorted(map(Path, text_files(folder))):
         try:
             desc = describe(read_rruff(path), path)
         except (OSError, ValueError):

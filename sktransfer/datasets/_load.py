@@ -162,7 +162,9 @@ def load_rruff(
 ):
     r"""Load a directory tree of RRUFF files onto common spectral grids.
 
-    Every ``*.txt`` file under ``directory`` is read with :func:`read_rruff`.
+    Every ``*.txt`` file under ``directory`` (the suffix in any case) is read
+    with :func:`read_rruff`; hidden files and folders (names starting with
+    ``.``, such as macOS ``._*`` resource forks) are left out.
     Its modality (Raman, infrared, powder XRD) comes from the ``FILETYPE``
     header, else from the RRUFF file name (``__Raman__``, ``__Infrared__``),
     else from the DIF table layout. Files are joined on the base RRUFF id

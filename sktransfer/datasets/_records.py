@@ -95,8 +95,30 @@ def describe(data, path):
     }
 
 
+def text_files(root):
+    """Every regular ``*.txt`` file under ``root``, the suffix in any case.
+
+    Hidden files and folders (names starting with ``.``) are left out: they
+    hold no spectra but macOS resource forks (``._Quartz.txt``, binary),
+    Jupyter checkpoints (copies) and version-control data. Symbolic links to
+    files are followed, links to folders are not (no loops).
+    """
+    found = []
+    for folder, dirs, names in os.walk(root):
+        dirs[:] = [d for d in dirs if not d.startswith(".")]
+        found += [
+            os.path.join(folder, n)
+            for n in sorted(names)
+            if not n.startswith(".") and n.lower().endswith(".txt")
+        ]
+    # Only regular files: a pipe named *.txt would block the read.
+    return [f for f in found if os.path.isfile(f)]
+
+
 def scan(directory):
     """Read every ``*.txt`` file under ``directory`` (one folder or a list).
+
+    Hidden files and folders are left out (see :func:`text_files`).
 
     Returns ``(records, failures)``: records are ``(description, data)`` pairs,
     failures ``(path, reason)`` pairs for files that could not be used.
@@ -112,9 +134,7 @@ def scan(directory):
             )
         if not root.is_dir():
             raise OSError(f"RRUFF directory {os.fspath(root)!r} does not exist.")
-        paths += [
-            p for p in root.rglob("*") if p.is_file() and p.suffix.lower() == ".txt"
-        ]
+        paths += [Path(p) for p in text_files(root)]
     paths.sort()
     if not paths:
         where = ", ".join(repr(os.fspath(d)) for d in directory)

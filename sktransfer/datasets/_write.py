@@ -8,6 +8,8 @@ import numpy as np
 
 _NEWLINE_RE = re.compile(r"\r\n|\r|\n")
 _UMASK = None
+# At most 4 bytes a character: ".{name}.XXXXXXXX.part" stays under 255 bytes.
+_PREFIX_CHARS = 40
 
 
 def _file_mode():
@@ -30,9 +32,16 @@ def stage_file(path, write, sync=True):
     """
     path = os.fspath(path)
     folder = os.path.dirname(os.path.abspath(path))
-    fd, tmp = tempfile.mkstemp(
-        prefix=f".{os.path.basename(path)}.", suffix=".part", dir=folder
-    )
+    # A short prefix: the temporary name of a file whose own name is near
+    # the limit of 255 bytes must not exceed it.
+    prefix = f".{os.path.basename(path)[:_PREFIX_CHARS]}."
+    try:
+        fd, tmp = tempfile.mkstemp(prefix=prefix, suffix=".part", dir=folder)
+    except OSError as exc:
+        if exc.errno is None:
+            raise
+        # Name the file asked for, not the temporary one.
+        raise type(exc)(exc.errno, exc.strerror, path) from None
     try:
         with os.fdopen(fd, "wb") as f:
             write(f)

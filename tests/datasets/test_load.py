@@ -280,6 +280,26 @@ def test_unreadable_files_are_listed_in_one_error(rruff_dir, tmp_path):
     assert len(data.skipped) == 3
 
 
+def test_hidden_files_and_folders_are_left_out(rruff_dir, tmp_path):
+    # macOS resource forks (binary) beside each file, Jupyter checkpoint copies
+    root = tmp_path / "copy"
+    shutil.copytree(rruff_dir, root)
+    for path in sorted(root.rglob("*.txt")):
+        (path.parent / f"._{path.name}").write_bytes(b"\x00\x05\x16\x07Mac OS X")
+    hidden = root / "raman" / ".ipynb_checkpoints"
+    hidden.mkdir()
+    write_spectrum(
+        hidden / "Albite__R000003__Raman__532__0__unoriented__R_3-checkpoint.txt",
+        RAMAN_X,
+        _raman(RAMAN_X, "R000003"),
+        species="Albite",
+        rruff_id="R000003",
+    )
+    data = load_rruff(root, pair=False, modality="raman")
+    assert data.skipped == []
+    assert sorted(data.rruff_ids) == ["R000001", "R000002", "R000003"]
+
+
 def test_directory_errors(tmp_path):
     with pytest.raises(OSError, match="does not exist"):
         load_rruff(tmp_path / "missing")

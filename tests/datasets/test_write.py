@@ -89,3 +89,15 @@ def test_failed_write_leaves_no_partial_file(tmp_path):
     assert status == 3
     assert os.listdir(tmp_path) == ["big.txt"]
     np.testing.assert_array_equal(read_rruff(path).y, [3.0, 4.0])
+
+
+def test_longest_file_names_and_errors_name_the_file(tmp_path):
+    # A name of 250 characters is legal; its temporary name must be too.
+    path = tmp_path / ("a" * 246 + ".txt")
+    write_rruff(path, [1.0, 2.0], [3.0, 4.0])
+    assert os.listdir(tmp_path) == [path.name]
+    np.testing.assert_array_equal(read_rruff(path).y, [3.0, 4.0])
+    missing = tmp_path / "nope" / "b.txt"
+    with pytest.raises(FileNotFoundError) as info:
+        write_rruff(missing, [1.0, 2.0], [3.0, 4.0])
+    assert info.value.filename == str(missing)
