@@ -211,6 +211,9 @@ def test_two_sample_accuracy_bad_input():
         two_sample_accuracy(X, np.zeros((3, 4)))
     with pytest.raises(ValueError, match="cv must be"):
         two_sample_accuracy(X, X, cv=1)
+    # a bool used to reach sklearn as one fold ("n_splits=1")
+    with pytest.raises(ValueError, match="cv must be an integer, got True"):
+        two_sample_accuracy(X, X, cv=True)
     with pytest.raises(ValueError, match="NaN"):
         two_sample_accuracy(X, np.full((10, 4), np.nan))
 

@@ -50,6 +50,16 @@ def test_min_max_normalizer(data):
     np.testing.assert_allclose(Xt.max(1), 2.0)
 
 
+@pytest.mark.parametrize(
+    "feature_range", [(0.0, np.inf), (-np.inf, 0.0), (-1e308, 1e308), (0, 10**400)]
+)
+def test_min_max_normalizer_refuses_a_range_without_a_finite_span(data, feature_range):
+    # these used to give NaN and infinite spectra with a RuntimeWarning
+    _, X = data
+    with pytest.raises(ValueError, match="feature_range must be a pair"):
+        MinMaxNormalizer(feature_range=feature_range).fit_transform(X)
+
+
 def test_snv_matches_standard_scaler_on_rows(data):
     _, X = data
     Xt = StandardNormalVariate().fit_transform(X)
@@ -167,6 +177,9 @@ def test_resampler_bad_params(data):
         Resampler(grid=[500.0, 700.0, 600.0], x_axis=x).fit(X)
     with pytest.raises(ValueError, match="grid must be"):
         Resampler(grid=0).fit(X)
+    # a float count used to be read as a 0-D array of points
+    with pytest.raises(ValueError, match="grid must be a number of points"):
+        Resampler(grid=50.0).fit(X)
     with pytest.raises(ValueError, match="grid contains NaN"):
         Resampler(grid=[500.0, np.nan], x_axis=x).fit(X)
     with pytest.raises(ValueError, match="1 feature"):

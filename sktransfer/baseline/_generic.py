@@ -61,8 +61,10 @@ class PybaselinesCorrector(BaselineCorrector):
         The validated axis (the feature index when ``x_axis`` is None).
     n_iter_ : int
         Only for methods with ``max_iter`` and ``tol`` arguments: the largest
-        number of passes over the spectra corrected by :meth:`fit_transform`
-        (``fit`` alone leaves it unset).
+        number of passes over the spectra corrected by :meth:`fit_transform`,
+        the length of pybaselines' ``tol_history`` (for the Whittaker methods
+        the first, equal-weight fit counts too, so up to ``max_iter + 1``);
+        ``fit`` alone leaves it unset.
 
     See Also
     --------

@@ -46,10 +46,12 @@ class AirPLS(_Whittaker):
     diff_order : int, default=2
         Order of the finite difference penalty (``>= 1``).
     max_iter : int, default=50
-        Maximum number of reweighting passes.
+        Maximum number of reweighting passes. They follow a first fit with
+        equal weights, so a spectrum gets at most ``max_iter + 1`` fits, as
+        in pybaselines.
     tol : float, default=1e-3
-        Stop when the residual's L1 norm falls below ``tol`` times the
-        spectrum's.
+        Stop when the L1 norm of the negative residuals (the points below
+        the baseline) falls below ``tol`` times the spectrum's L1 norm.
     x_axis : array-like of shape (n_features,), default=None
         Spectral axis (strictly increasing or decreasing). ``None`` uses
         pybaselines' default axis. The Whittaker methods only use it to
@@ -68,8 +70,10 @@ class AirPLS(_Whittaker):
     x_ : ndarray of shape (`n_features_in_`,)
         The validated axis (the feature index when ``x_axis`` is None).
     n_iter_ : int
-        Largest number of reweighting passes over the spectra corrected by
-        :meth:`fit_transform` (at least 1); ``fit`` alone does not run the
+        Largest number of fits over the spectra corrected by
+        :meth:`fit_transform`: the first, equal-weight fit plus the
+        reweighting passes, so from 1 to ``max_iter + 1`` (the length of
+        pybaselines' ``tol_history``); ``fit`` alone does not run the
         algorithm and leaves it unset.
 
     See Also
@@ -88,10 +92,11 @@ class AirPLS(_Whittaker):
     points have an empty difference penalty, so the baseline equals the
     spectrum: the corrected spectrum is zero and a warning says so.
 
-    The spectra of a call are stacked into one block-diagonal banded system
-    and reweighted together, each following pybaselines' passes (same
-    weights, tolerances, stopping rules and solver: pentapy for
-    ``diff_order=2``, LAPACK otherwise) until it stops on its own. On 2000
+    With ``diff_order`` 1 to 3, the spectra of a call are stacked into one
+    block-diagonal banded system and reweighted together, each following
+    pybaselines' passes (same weights, tolerances, stopping rules and
+    solver: pentapy for ``diff_order=2``, LAPACK otherwise) until it stops
+    on its own; higher orders call pybaselines one spectrum at a time. On 2000
     spectra of 1024 points this is 2.5-3.5x faster than a pybaselines loop
     without pentapy and 1.5-2.3x faster than one with it. Baselines agree
     with the loop to rounding, which the reweighting can amplify to about
@@ -160,7 +165,9 @@ class ArPLS(_Whittaker):
     diff_order : int, default=2
         Order of the finite difference penalty (``>= 1``).
     max_iter : int, default=50
-        Maximum number of reweighting passes.
+        Maximum number of reweighting passes. They follow a first fit with
+        equal weights, so a spectrum gets at most ``max_iter + 1`` fits, as
+        in pybaselines.
     tol : float, default=1e-3
         Stop when the relative change of the weights falls below ``tol``.
     x_axis : array-like of shape (n_features,), default=None
@@ -181,8 +188,10 @@ class ArPLS(_Whittaker):
     x_ : ndarray of shape (`n_features_in_`,)
         The validated axis (the feature index when ``x_axis`` is None).
     n_iter_ : int
-        Largest number of reweighting passes over the spectra corrected by
-        :meth:`fit_transform` (at least 1); ``fit`` alone does not run the
+        Largest number of fits over the spectra corrected by
+        :meth:`fit_transform`: the first, equal-weight fit plus the
+        reweighting passes, so from 1 to ``max_iter + 1`` (the length of
+        pybaselines' ``tol_history``); ``fit`` alone does not run the
         algorithm and leaves it unset.
 
     See Also
@@ -260,7 +269,9 @@ class AsLS(_Whittaker):
     diff_order : int, default=2
         Order of the finite difference penalty (``>= 1``).
     max_iter : int, default=50
-        Maximum number of reweighting passes.
+        Maximum number of reweighting passes. They follow a first fit with
+        equal weights, so a spectrum gets at most ``max_iter + 1`` fits, as
+        in pybaselines.
     tol : float, default=1e-3
         Stop when the relative change of the weights falls below ``tol``.
     x_axis : array-like of shape (n_features,), default=None
@@ -281,8 +292,10 @@ class AsLS(_Whittaker):
     x_ : ndarray of shape (`n_features_in_`,)
         The validated axis (the feature index when ``x_axis`` is None).
     n_iter_ : int
-        Largest number of reweighting passes over the spectra corrected by
-        :meth:`fit_transform` (at least 1); ``fit`` alone does not run the
+        Largest number of fits over the spectra corrected by
+        :meth:`fit_transform`: the first, equal-weight fit plus the
+        reweighting passes, so from 1 to ``max_iter + 1`` (the length of
+        pybaselines' ``tol_history``); ``fit`` alone does not run the
         algorithm and leaves it unset.
 
     See Also

@@ -9,7 +9,8 @@ import torch
 from torch import nn
 from torch.nn import functional as F
 
-from .._validation import check_bool, check_param, check_sequence
+from .._validation import check_bool, check_option, check_param, check_sequence
+from ..peaks._profiles import PROFILES
 
 
 class ConvEncoder(nn.Module):
@@ -366,12 +367,15 @@ class SpectroGenVAE(nn.Module):
         units). ``None`` uses ``0, 1, ..., n_out - 1``.
     n_peaks : int, default=32
         Number of peaks of the peak decoder.
-    profile : str, default="pseudo_voigt"
+    profile : {"pseudo_voigt", "voigt", "gaussian", "lorentzian"}, \
+            default="pseudo_voigt"
         Peak profile of the peak decoder, as in :mod:`sktransfer.peaks`.
     residual : bool, default=True
         Add a smooth residual to the peak decoder's output.
     dropout : float in [0, 1), default=0.0
-        Dropout after the hidden dense layers (training only).
+        Dropout after the hidden layer of the dense decoder and of the
+        convolutional encoder's head (training only); the dense encoder
+        uses ``input_dropout`` instead.
     input_dropout : float in [0, 1), default=0.5
         Dropout on the source points of the dense encoder (training only).
     temperature : float > 0, default=0.1
@@ -420,6 +424,7 @@ class SpectroGenVAE(nn.Module):
         check_sequence(channels, "channels", kind="int", low=1)
         check_bool(retrieval, "retrieval")
         check_bool(residual, "residual")
+        check_option(profile, "profile", PROFILES)
         for value, name in ((dropout, "dropout"), (input_dropout, "input_dropout")):
             check_param(value, name, low=0.0, high=1.0, closed="left")
         if x_out is not None and len(x_out) != n_out:

@@ -738,8 +738,9 @@ class SpectroGenRegressor(NeuralNetRegressor):
 
         Returns
         -------
-        Y : ndarray of shape (n_samples, n_targets)
-            Predicted target spectra in the original units (float64).
+        Y : ndarray of shape (n_samples, n_targets) or (n_samples,)
+            Predicted target spectra in the original units (float64); 1-D
+            for a regressor fitted on a 1-D ``y``.
         """
         return self._unscale_target(to_numpy(self._forward_eval(X)[0]))
 
@@ -772,8 +773,10 @@ class SpectroGenRegressor(NeuralNetRegressor):
 
         Returns
         -------
-        Y : ndarray of shape (n_samples_X, n_samples, n_targets)
-            Sampled target spectra in the original units (float64).
+        Y : ndarray of shape (n_samples_X, n_samples, n_targets) or \
+                (n_samples_X, n_samples)
+            Sampled target spectra in the original units (float64); the
+            second shape for a regressor fitted on a 1-D ``y``.
         """
         check_param(n_samples, "n_samples", kind="int", low=1)
         X = self._source(X)

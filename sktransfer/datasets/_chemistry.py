@@ -57,6 +57,8 @@ def formula_elements(formula):
 
     Raises
     ------
+    TypeError
+        If ``formula`` is not a string.
     ValueError
         If the formula names no element, or a symbol that is not an element.
 
@@ -141,7 +143,14 @@ def anion_group(formula):
     Returns
     -------
     group : str
-        One of :data:`ANION_GROUPS`.
+        One of ``"silicate"``, ``"borate"``, ``"phosphate"``, ``"sulfate"``,
+        ``"carbonate"``, ``"oxide"`` and ``"non-oxide"``.
+
+    Raises
+    ------
+    TypeError, ValueError
+        As :func:`formula_elements`: for a formula that is not a string
+        (TypeError), names no element or a symbol that is not one.
 
     Examples
     --------

@@ -68,10 +68,21 @@ def atomic_write(path, write):
         raise
 
 
+def _entities(text):
+    return "".join(f"&#{ord(c)};" for c in text)
+
+
 def _header_value(value):
     # html.unescape in read_rruff undoes exactly this escaping.
     text = str(value).replace("&", "&amp;")
-    return _NEWLINE_RE.sub(lambda m: "".join(f"&#{ord(c)};" for c in m[0]), text)
+    text = _NEWLINE_RE.sub(lambda m: _entities(m[0]), text)
+    # read_rruff strips a value before decoding it: white space at either
+    # end survives only as entities
+    body = text.strip()
+    if not body:
+        return _entities(text)
+    start, end = len(text) - len(text.lstrip()), len(text.rstrip())
+    return _entities(text[:start]) + body + _entities(text[end:])
 
 
 def rruff_text(x, y, metadata=None):
@@ -111,7 +122,8 @@ def write_rruff(path, x, y, metadata=None, *, overwrite=False):
     The file holds one ``##KEY=value`` line per metadata entry, then one
     ``x, y`` row per point and a closing ``##END=`` line, with LF line ends
     and UTF-8 text, so that :func:`read_rruff` reads back the same numbers
-    and header fields. Floats are written exactly (the shortest text that
+    and header values (under upper-case keys, as :func:`read_rruff` gives
+    every key). Floats are written exactly (the shortest text that
     reads back as the same float64). The file is first written to a
     temporary file in the same folder and then renamed onto ``path``: it
     appears whole or not at all.
@@ -127,8 +139,10 @@ def write_rruff(path, x, y, metadata=None, *, overwrite=False):
     y : array-like of shape (n_points,)
         Intensities.
     metadata : dict or None, default=None
-        Header fields. Values are written as text; ``&`` and line breaks are
-        written as HTML entities, which :func:`read_rruff` decodes.
+        Header fields. Values are written as text; ``&``, line breaks and
+        white space at either end are written as HTML entities, which
+        :func:`read_rruff` decodes. Keys are read back upper case and
+        without surrounding spaces.
     overwrite : bool, default=False
         Whether an existing file may be replaced.
 

@@ -119,7 +119,8 @@ def two_sample_accuracy(real, generated, *, estimator=None, cv=5, random_state=N
         estimator.set_params(
             **{k: random_state for k in params if k.endswith("random_state")}
         )
-    if isinstance(cv, int | np.integer) and not isinstance(cv, bool):
+    if isinstance(cv, int | np.integer | np.bool_):
+        # a bool is refused here, not read by sklearn as one fold
         check_param(cv, "cv", kind="int", low=2)
         smallest = int(min(np.bincount(y, minlength=2)))
         if smallest < cv:

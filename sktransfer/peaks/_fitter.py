@@ -56,8 +56,11 @@ class PeakProfileFitter(FeatureChangingTransformer):
     centers : array-like of shape (n_peaks,), "each" or None, default=None
         Initial peak centres in axis units. Overrides detection and
         ``n_peaks``. "each" detects the peaks of every spectrum on its own
-        (those with a prominence of at least 5 % of the spectrum's range, at
-        most ``n_peaks``) and fits each spectrum with its own peaks, as
+        (with the rule of :func:`fit_peak_table` and its default
+        ``min_prominence``: local maxima inside the axis, once a straight
+        background line is taken off, with a prominence of at least 5 % of
+        that spectrum's range and 8 times its noise level; at most
+        ``n_peaks``) and fits each spectrum with its own peaks, as
         :func:`fit_peak_table` does; it needs ``output="reconstruction"``,
         since the spectra then share no parameter matrix.
     x_axis : array-like of shape (n_features,) or None, default=None

@@ -316,7 +316,8 @@ def render_peaks(x, center, height, fwhm, shape=None, profile="voigt"):
     shape : torch.Tensor of shape (..., n_peaks) or None, default=None
         Lorentzian character in [0, 1]: eta for "pseudo_voigt", the
         Lorentzian share of the width for "voigt" (Olivero-Longbothum, see
-        the module docstring). Ignored for "gaussian" and "lorentzian".
+        the module docstring). Required for "voigt" (the default profile)
+        and "pseudo_voigt"; ignored for "gaussian" and "lorentzian".
     profile : {"gaussian", "lorentzian", "voigt", "pseudo_voigt"}, default="voigt"
         Peak profile. "voigt" is the exact convolution of a Gaussian and a
         Lorentzian, computed with the Faddeeva function.
@@ -325,6 +326,15 @@ def render_peaks(x, center, height, fwhm, shape=None, profile="voigt"):
     -------
     spectrum : torch.Tensor of shape (..., n_points)
         The sum of the peaks, on the device and in the dtype of ``center``.
+
+    Raises
+    ------
+    ValueError
+        If ``profile`` is unknown, ``shape`` is missing for "voigt" or
+        "pseudo_voigt", an argument is not finite real numbers, ``x`` is not
+        1-D, the peak parameters do not broadcast to one shape
+        ``(..., n_peaks)``, a ``fwhm`` is not positive or a ``shape`` lies
+        outside [0, 1].
 
     Examples
     --------
@@ -370,6 +380,20 @@ def _check_render_inputs(x, center, height, fwhm, shape, profile):
         values[name] = t.detach()
     if values["x"].ndim != 1:
         raise ValueError(f"x must be 1-D, got shape {tuple(values['x'].shape)}.")
+    params = [name for name in values if name != "x"]
+    shapes = ", ".join(f"{name} {tuple(values[name].shape)}" for name in params)
+    try:
+        common = torch.broadcast_shapes(*(values[name].shape for name in params))
+    except RuntimeError:
+        raise ValueError(
+            f"{', '.join(params)} must broadcast to one shape (..., n_peaks); "
+            f"got {shapes}."
+        ) from None
+    if len(common) == 0:
+        raise ValueError(
+            f"{', '.join(params)} need a last dimension of peaks, shape "
+            f"(..., n_peaks); got {shapes}."
+        )
     if not bool((values["fwhm"] > 0).all()):
         raise ValueError("fwhm must be > 0.")
     if "shape" in values and not bool(

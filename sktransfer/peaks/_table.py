@@ -62,15 +62,20 @@ def fit_peak_table(
     centers : list of array-like or None, default=None
         One array of initial centres (axis units) per spectrum; an empty
         array fits that spectrum with the baseline alone. None detects the
-        peaks of every spectrum: its local maxima whose prominence is at
-        least ``min_prominence`` times the spectrum's range (maximum minus
-        minimum), the ``n_peaks`` most prominent of them if more.
+        peaks of every spectrum: once a straight line under its background
+        is taken off, its local maxima inside the axis (not on its first or
+        last point) whose prominence is at least ``min_prominence`` times
+        the range (maximum minus minimum) of that detrended spectrum and at
+        least 8 times its noise level (the standard deviation of white
+        noise, estimated from the median absolute second difference), the
+        ``n_peaks`` most prominent of them if more.
     n_peaks : int or None, default=None
         Most peaks detected per spectrum (``centers=None`` only); None keeps
         every peak over the prominence threshold.
     min_prominence : float, default=0.05
-        Prominence threshold of the detection, relative to each spectrum's
-        range.
+        Prominence threshold of the detection, relative to each detrended
+        spectrum's range. The noise threshold applies as well, so 0 does not
+        keep every local maximum.
     baseline : {"linear", "constant", "none"}, default="linear"
         Baseline term fitted with the peaks of each spectrum.
     center_tolerance : float or None, default=None

@@ -112,8 +112,18 @@ class Resampler(FeatureChangingTransformer):
                 f"method={self.method!r} needs at least 2 features; got "
                 f"{len(x)} feature(s)."
             )
-        if self.grid is None or isinstance(self.grid, numbers.Integral):
-            n = len(x) if self.grid is None else self.grid
+        grid = self.grid
+        if grid is None or np.ndim(grid) == 0:
+            # a scalar is a number of points: 3.0 is refused as one, not as
+            # a 0-D array of points
+            if grid is not None and (
+                isinstance(grid, bool) or not isinstance(grid, numbers.Integral)
+            ):
+                raise ValueError(
+                    "grid must be a number of points (an integer), an array of "
+                    f"points or None; got {grid!r}."
+                )
+            n = len(x) if grid is None else grid
             check_param(n, "grid", kind="int", low=1)
             self.grid_ = np.linspace(x[0], x[-1], n)
         else:

@@ -1,5 +1,6 @@
 """Per-spectrum scaling: min-max, standard normal variate, area/vector norm."""
 
+import math
 import numbers
 
 from sktransfer._base import SpectralTransformer
@@ -10,6 +11,14 @@ from sktransfer.preprocessing._functions import (
     row_norms,
     snv_rows,
 )
+
+
+def _finite_span(low, high):
+    """Whether ``high - low`` is a finite float (the bounds too)."""
+    try:
+        return math.isfinite(float(high) - float(low))
+    except OverflowError:  # an integer beyond the float range
+        return False
 
 
 class MinMaxNormalizer(SpectralTransformer):
@@ -26,7 +35,8 @@ class MinMaxNormalizer(SpectralTransformer):
     Parameters
     ----------
     feature_range : tuple (min, max), default=(0.0, 1.0)
-        Range of each transformed spectrum; ``min < max``.
+        Range of each transformed spectrum: finite numbers with
+        ``min < max``.
 
     Attributes
     ----------
@@ -72,10 +82,12 @@ class MinMaxNormalizer(SpectralTransformer):
             or len(fr) != 2
             or not all(isinstance(v, numbers.Real) for v in fr)
             or not fr[0] < fr[1]
+            # infinite bounds, or a span that overflows, give NaN spectra
+            or not _finite_span(*fr)
         ):
             raise ValueError(
-                "feature_range must be a pair (min, max) of numbers with "
-                f"min < max; got {fr!r}."
+                "feature_range must be a pair (min, max) of finite numbers with "
+                f"min < max and a finite max - min; got {fr!r}."
             )
 
     def _transform(self, X):

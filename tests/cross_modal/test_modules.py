@@ -176,6 +176,8 @@ def test_unknown_decoder_or_encoder_is_an_error(param):
         ({"x_out": np.arange(7.0)}, "x_out has 7 points, but the target has n_out=10"),
         ({"retrieval": "no"}, "retrieval must be True or False, got 'no'"),
         ({"residual": None}, "residual must be True or False, got None"),
+        ({"profile": "cauchy"}, "profile must be one of"),
+        ({"profile": "cauchy", "decoder": "peaks"}, "profile must be one of"),
     ],
 )
 def test_bad_module_parameters_are_clear_errors(params, match):

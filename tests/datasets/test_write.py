@@ -33,6 +33,15 @@ def test_header_values_round_trip(tmp_path):
     np.testing.assert_array_equal(data.x, [1.0, 2.0])
 
 
+def test_header_values_keep_white_space_at_either_end(tmp_path):
+    # read_rruff strips a value before decoding its entities: such white
+    # space used to be lost on the way back
+    meta = {"LOCALITY": "  Brazil\t", "NOTE": " ", "SITE": "\u00a0a  b\u00a0"}
+    path = tmp_path / "spaces.txt"
+    write_rruff(path, [1.0, 2.0], [3.0, 4.0], meta)
+    assert {k: read_rruff(path).metadata[k] for k in meta} == meta
+
+
 def test_refuses_to_overwrite_unless_asked(tmp_path):
     path = tmp_path / "a.txt"
     path.write_text("keep me")

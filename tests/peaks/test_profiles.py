@@ -177,6 +177,18 @@ def test_profile_errors():
         ({"shape": torch.tensor([1.5])}, r"shape must lie in \[0, 1\]"),
         ({"shape": torch.tensor([float("nan")])}, "shape must not contain NaN"),
         ({"x": torch.ones(2, 5)}, "x must be 1-D"),
+        (
+            {"center": torch.full((2,), 0.5), "height": torch.ones(3)},
+            r"must broadcast to one shape \(\.\.\., n_peaks\); got center \(2,\)",
+        ),
+        (
+            {"center": torch.full((2,), 0.5), "shape": torch.full((3,), 0.5)},
+            "center, height, fwhm, shape must broadcast",
+        ),
+        (
+            {k: torch.tensor(0.5) for k in ("center", "height", "fwhm", "shape")},
+            "need a last dimension of peaks",
+        ),
     ],
 )
 def test_bad_render_inputs_are_clear_errors(args, match):
