@@ -245,3 +245,32 @@ def test_kmeans_indistinguishability_bad_input():
         kmeans_indistinguishability(X, X, n_components=0)
     with pytest.raises(ValueError, match="same number of features"):
         kmeans_indistinguishability(X, X[:, :3])
+
+
+@pytest.mark.parametrize(
+    "metric",
+    [spectral_correlation, spectral_rmse, "peak_recall"],
+)
+def test_metrics_memory_does_not_grow_with_the_number_of_spectra(monkeypatch, metric):
+    # scale: the metrics made float64 copies of both whole matrices and
+    # several temporaries of their size (1.5 GiB for 20,000 x 2,000 float32
+    # spectra); they now work on chunks of rows
+    import tracemalloc
+
+    from sktransfer.metrics import _spectral, peak_recall
+
+    metric = peak_recall if metric == "peak_recall" else metric
+    rng = np.random.default_rng(0)
+    Y = rng.normal(size=(2000, 500)).astype(np.float32)
+    P = Y + rng.normal(0, 0.1, Y.shape).astype(np.float32)
+    whole = metric(Y, P, multioutput="raw_values")
+    monkeypatch.setattr(_spectral, "_CHUNK_POINTS", 50 * 500, raising=False)
+    tracemalloc.start()
+    try:
+        chunked = metric(Y, P, multioutput="raw_values")
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    # one float64 copy of one matrix is 8 MB
+    assert peak < 2e6
+    np.testing.assert_allclose(chunked, whole, rtol=1e-14)

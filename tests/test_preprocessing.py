@@ -301,3 +301,33 @@ def test_area_normalizer_of_values_near_the_largest_float(norm):
     Xt = AreaNormalizer(norm=norm, x_axis=x).fit_transform(X)
     assert np.all(np.isfinite(Xt)) and np.all(Xt > 0)
     np.testing.assert_allclose(Xt[0], Xt[1], rtol=1e-12)
+
+
+@pytest.mark.parametrize("method", ["cubic", "pchip"])
+def test_resampler_splines_work_on_chunks_of_rows(monkeypatch, method):
+    # scale: a spline of every row at once holds 4 float64 coefficients per
+    # point and row (10,000 x 2,000 float32 spectra took 2 GiB); rows are
+    # interpolated in chunks, with the same result
+    from sktransfer.preprocessing import _functions
+
+    rng = np.random.default_rng(0)
+    x = np.linspace(0.0, 10.0, 50)
+    X = rng.normal(size=(23, 50)).astype(np.float32)
+    grid = np.linspace(0.5, 9.5, 31)
+    whole = Resampler(grid=grid, x_axis=x, method=method).fit_transform(X)
+
+    seen = []
+    interp = {"cubic": CubicSpline, "pchip": PchipInterpolator}[method]
+
+    def spy(x, y, axis):
+        seen.append(y.shape[0])
+        return interp(x, y, axis=axis)
+
+    monkeypatch.setattr(
+        _functions, "CubicSpline" if method == "cubic" else "PchipInterpolator", spy
+    )
+    monkeypatch.setattr(_functions, "_SPLINE_CHUNK_POINTS", 5 * 50, raising=False)
+    chunked = Resampler(grid=grid, x_axis=x, method=method).fit_transform(X)
+    assert seen == [5, 5, 5, 5, 3]
+    assert chunked.dtype == np.float32
+    np.testing.assert_array_equal(chunked, whole)

@@ -55,6 +55,33 @@ def _max_scaled(X):
     return divide_rows(X, np.maximum(X.max(axis=-1), -X.min(axis=-1)))
 
 
+def _smallest(dist, k):
+    """Return the ``k`` smallest entries of each row, in stable-sort order.
+
+    Returns ``(values, indices)`` of shape ``(n_rows, k)``: the first ``k``
+    columns of ``torch.sort(dist, dim=1, stable=True)``, ties in index order,
+    found with a partial selection (``topk``) instead of sorting whole rows.
+    Only the rows where the ``k``-th smallest value is tied with the next
+    one (which of the tied entries comes first then depends on the index)
+    are sorted whole.
+    """
+    if k >= dist.shape[1]:
+        values, index = torch.sort(dist, dim=1, stable=True)
+        return values[:, :k], index[:, :k]
+    values, index = torch.topk(dist, k + 1, dim=1, largest=False, sorted=True)
+    ambiguous = (values[:, k] == values[:, k - 1]) | values.isnan().any(dim=1)
+    # the k smallest by index first, so that the stable sort by value
+    # leaves tied values in index order
+    index = torch.sort(index[:, :k], dim=1).values
+    values, order = torch.sort(torch.gather(dist, 1, index), dim=1, stable=True)
+    index = torch.gather(index, 1, order)
+    if bool(ambiguous.any()):
+        rows = ambiguous.nonzero()[:, 0]
+        tied_values, tied_index = torch.sort(dist[rows], dim=1, stable=True)
+        values[rows], index[rows] = tied_values[:, :k], tied_index[:, :k]
+    return values, index
+
+
 def _mix_pairs(X, Y, alpha):
     """Mix each pair of a batch with another one (pair mixup).
 
@@ -728,6 +755,11 @@ class SpectroGenRegressor(NeuralNetRegressor):
         outs = [self.module_(xb) for xb in self._batches(self._source(X))]
         return torch.cat([o[0] for o in outs]), torch.cat([o[1] for o in outs])
 
+    def _encode_eval(self, X):
+        """Latent means of source spectra, batch by batch, encoder only."""
+        batches = self._batches(self._source(X))
+        return torch.cat([self.module_.encode(xb)[0] for xb in batches])
+
     def predict(self, X):
         """Predict target spectra by decoding the mean latent.
 
@@ -757,7 +789,9 @@ class SpectroGenRegressor(NeuralNetRegressor):
         Z : ndarray of shape (n_samples, latent_dim)
             Latent means (float64).
         """
-        return to_numpy(self._forward_eval(X)[1])
+        # the encoder alone: decoding (a retrieval over every training pair)
+        # would cost as much as predict, for nothing
+        return to_numpy(self._encode_eval(X))
 
     def sample(self, X, n_samples=1, random_state=None):
         """Draw target spectra from the latent distribution of each source.
@@ -781,16 +815,25 @@ class SpectroGenRegressor(NeuralNetRegressor):
         check_param(n_samples, "n_samples", kind="int", low=1)
         X = self._source(X)
         gen = make_generator(seed_from_random_state(random_state), self.device)
-        out = []
+        Y = np.empty((len(X), n_samples, self.n_outputs_))
+        start = 0
         for xb in self._batches(X):
             mu, logvar = self.module_.encode(xb)
             eps = torch.randn(
                 (len(xb), n_samples, mu.shape[1]), generator=gen, device=mu.device
             )
             z = mu.unsqueeze(1) + eps * torch.exp(0.5 * logvar).unsqueeze(1)
-            out.append(to_numpy(self.module_.decode(z.flatten(0, 1))))
-        Ys = np.concatenate(out).reshape(len(X), n_samples, -1)
-        Y = Ys * float(self.module_.y_scale) + to_numpy(self.module_.y_center)
+            z = z.flatten(0, 1)
+            # a view of this batch's draws in the output, one row per draw
+            rows = Y[start : start + len(xb)].reshape(-1, self.n_outputs_)
+            # decoded in batches of rows, as predict does: the draws of a
+            # batch of sources are n_samples times as many rows
+            for first in range(0, len(z), _PREDICT_BATCH):
+                part = slice(first, first + _PREDICT_BATCH)
+                rows[part] = to_numpy(self.module_.decode(z[part]))
+            start += len(xb)
+        Y *= float(self.module_.y_scale)
+        Y += to_numpy(self.module_.y_center)
         return Y[..., 0] if self._y_1d else Y
 
     @available_if(_retrieves)
@@ -857,9 +900,9 @@ class SpectroGenRegressor(NeuralNetRegressor):
             if own:  # a training pair is not its own neighbour
                 rows = torch.arange(len(q), device=dist.device)
                 dist[rows, rows + start] = float("inf")
-            # a stable sort: ties keep the training order
-            order = torch.sort(dist, dim=1, stable=True).indices[:, :n_neighbors]
-            dists.append(to_numpy(torch.gather(dist, 1, order)))
+            # ties keep the training order, as in a stable sort
+            nearest_dist, order = _smallest(dist, n_neighbors)
+            dists.append(to_numpy(nearest_dist))
             inds.append(order.cpu().numpy().astype(np.intp))
             start += len(q)
         dist, ind = np.concatenate(dists), np.concatenate(inds)

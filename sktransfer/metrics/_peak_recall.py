@@ -4,7 +4,11 @@ import numpy as np
 from scipy.signal import find_peaks
 
 from sktransfer._validation import check_param, check_x_axis
-from sktransfer.metrics._spectral import _aggregate, _check_spectra_pair
+from sktransfer.metrics._spectral import (
+    _aggregate,
+    _check_spectra_pair,
+    _row_chunks,
+)
 
 
 def _minmax_rows(Y):
@@ -12,6 +16,24 @@ def _minmax_rows(Y):
     lo = Y.min(axis=1, keepdims=True)
     span = Y.max(axis=1, keepdims=True) - lo
     return (Y - lo) / np.where(span > 0, span, 1.0)
+
+
+def _recall_rows(true01, pred01, x, n_peaks, tolerance, prominence):
+    """Peak recall of each pair of rows scaled to [0, 1] (NaN: no peak)."""
+    recall = np.full(len(true01), np.nan)
+    for i, (t, p) in enumerate(zip(true01, pred01)):
+        idx, props = find_peaks(t, prominence=prominence)
+        if len(idx) == 0:
+            continue
+        order = np.argsort(props["prominences"], kind="stable")[::-1]
+        top = x[idx[order[:n_peaks]]]
+        found = x[find_peaks(p, prominence=prominence)[0]]
+        if len(found) == 0:
+            recall[i] = 0.0
+            continue
+        distance = np.abs(top[:, None] - found[None, :]).min(axis=1)
+        recall[i] = np.mean(distance <= tolerance)
+    return recall
 
 
 def peak_recall(
@@ -106,20 +128,11 @@ def peak_recall(
     if not np.all(np.isfinite(y_true)) or not np.all(np.isfinite(y_pred)):
         raise ValueError("y_true and y_pred must not contain NaN or infinity.")
 
-    true01, pred01 = _minmax_rows(y_true), _minmax_rows(y_pred)
-    recall = np.full(len(true01), np.nan)
-    for i, (t, p) in enumerate(zip(true01, pred01)):
-        idx, props = find_peaks(t, prominence=prominence)
-        if len(idx) == 0:
-            continue
-        order = np.argsort(props["prominences"], kind="stable")[::-1]
-        top = x[idx[order[:n_peaks]]]
-        found = x[find_peaks(p, prominence=prominence)[0]]
-        if len(found) == 0:
-            recall[i] = 0.0
-            continue
-        distance = np.abs(top[:, None] - found[None, :]).min(axis=1)
-        recall[i] = np.mean(distance <= tolerance)
+    recall = np.full(len(y_true), np.nan)
+    for rows, (t, p) in _row_chunks(y_true, y_pred):
+        recall[rows] = _recall_rows(
+            _minmax_rows(t), _minmax_rows(p), x, n_peaks, tolerance, prominence
+        )
 
     if isinstance(multioutput, str) and multioutput == "raw_values":
         return recall

@@ -7,15 +7,24 @@ from sktransfer.preprocessing._functions import rescaled_where_not_finite
 
 _AGGREGATES = ("raw_values", "uniform_average")
 
+#: Points (rows x points per row) of each spectra matrix computed on at once:
+#: every metric works on chunks of rows in float64, about 8 MiB per array,
+#: so that its memory does not grow with the number of spectra.
+_CHUNK_POINTS = 2**20
+
 
 def _check_spectra_pair(y_true, y_pred):
-    """Validate two spectra matrices of the same shape; 1-D is one spectrum."""
+    """Validate two spectra matrices of the same shape; 1-D is one spectrum.
+
+    The matrices keep their (numeric) dtype: the metrics convert them to
+    float64 a chunk of rows at a time (:func:`_row_chunks`).
+    """
     arrays = []
     for name, y in (("y_true", y_true), ("y_pred", y_pred)):
         y = check_array(y, ensure_2d=False, dtype="numeric", input_name=name)
         if y.ndim == 1:
             y = y.reshape(1, -1)
-        arrays.append(y.astype(np.float64, copy=False))
+        arrays.append(y)
     y_true, y_pred = arrays
     if y_true.shape != y_pred.shape:
         raise ValueError(
@@ -23,6 +32,20 @@ def _check_spectra_pair(y_true, y_pred):
             f"and {y_pred.shape}."
         )
     return y_true, y_pred
+
+
+def _row_chunks(*arrays):
+    """Yield ``(rows, chunks)``: a slice of rows and those rows in float64.
+
+    Consecutive rows of about ``_CHUNK_POINTS`` points each. Every metric is
+    computed row by row, so the chunks change a result at most in its last
+    bit (as the position of a row in memory already could).
+    """
+    n_rows, n_features = arrays[0].shape
+    step = max(1, _CHUNK_POINTS // max(n_features, 1))
+    for start in range(0, n_rows, step):
+        rows = slice(start, min(start + step, n_rows))
+        yield rows, [a[rows].astype(np.float64, copy=False) for a in arrays]
 
 
 def _aggregate(values, multioutput):
@@ -101,7 +124,9 @@ def spectral_correlation(y_true, y_pred, *, multioutput="uniform_average"):
     array([-1., -1.])
     """
     y_true, y_pred = _check_spectra_pair(y_true, y_pred)
-    r = rescaled_where_not_finite(_row_correlation, y_true, y_pred)
+    r = np.empty(y_true.shape[0])
+    for rows, (t, p) in _row_chunks(y_true, y_pred):
+        r[rows] = rescaled_where_not_finite(_row_correlation, t, p)
     return _aggregate(np.clip(r, -1.0, 1.0), multioutput)
 
 
@@ -168,11 +193,17 @@ def spectral_rmse(y_true, y_pred, *, multioutput="uniform_average"):
     0.0
     """
     y_true, y_pred = _check_spectra_pair(y_true, y_pred)
-    diff = y_true - y_pred
+    rmse = np.empty(y_true.shape[0])
+    for rows, (t, p) in _row_chunks(y_true, y_pred):
+        rmse[rows] = _row_rmse(t - p)
+    return _aggregate(rmse, multioutput)
+
+
+def _row_rmse(diff):
     rmse = np.sqrt(np.einsum("ij,ij->i", diff, diff) / diff.shape[1])
     if not np.all(np.isfinite(rmse)):
         # The squares overflowed: divide by the largest difference first.
         scale = np.abs(diff).max(axis=1)
         safe = np.where(scale > 0, scale, 1.0)
         rmse = safe * np.sqrt(np.mean((diff / safe[:, None]) ** 2, axis=1))
-    return _aggregate(rmse, multioutput)
+    return rmse

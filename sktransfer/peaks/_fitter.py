@@ -21,6 +21,10 @@ from sktransfer.peaks._layout import PeakLayout
 from sktransfer.peaks._profiles import render_peaks
 from sktransfer.utils._torch import resolve_device
 
+#: Peak points (rows x peaks x points) rendered at once by
+#: ``inverse_transform``: the temporaries of a chunk stay near 100 MiB.
+_RENDER_CHUNK_POINTS = 2**20
+
 #: What a fit of shared peaks learns, and ``centers="each"`` does not.
 _SHARED_PEAK_ATTRIBUTES = (
     "centers_",
@@ -396,14 +400,22 @@ class PeakProfileFitter(FeatureChangingTransformer):
             return self._validate_X(X, reset=False)
         layout = self._layout()
         X = self._check_params_matrix(X, layout)
-        (c, h, f, *s), base = layout.unpack(torch.from_numpy(X.astype(np.float64)))
         x = torch.from_numpy(self.x_)
-        Y = render_peaks(x, c, h, f, s[0] if s else None, self.profile)
-        if layout.n_base:
-            Y = Y + base[:, :1]
-        if layout.n_base == 2:
-            Y = Y + base[:, 1:] * (x - 0.5 * (self.x_[0] + self.x_[-1]))
-        return Y.numpy().astype(X.dtype, copy=False)
+        out = np.empty((X.shape[0], self.x_.shape[0]), dtype=X.dtype)
+        # Rendering makes (rows, n_peaks, n_points) temporaries (complex for
+        # "voigt"): rows in chunks keep them to a few tens of MiB.
+        step = max(1, _RENDER_CHUNK_POINTS // (self.n_peaks_ * self.x_.shape[0]))
+        for start in range(0, X.shape[0], step):
+            rows = slice(start, start + step)
+            params = torch.from_numpy(X[rows].astype(np.float64))
+            (c, h, f, *s), base = layout.unpack(params)
+            Y = render_peaks(x, c, h, f, s[0] if s else None, self.profile)
+            if layout.n_base:
+                Y = Y + base[:, :1]
+            if layout.n_base == 2:
+                Y = Y + base[:, 1:] * (x - 0.5 * (self.x_[0] + self.x_[-1]))
+            out[rows] = Y.numpy()
+        return out
 
     @staticmethod
     def _check_params_matrix(X, layout):

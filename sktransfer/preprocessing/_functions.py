@@ -4,6 +4,10 @@ import numpy as np
 from scipy.interpolate import CubicSpline, PchipInterpolator
 from scipy.sparse import csr_array
 
+#: Points (rows x points per row) interpolated at once by the cubic and PCHIP
+#: splines of :func:`resample_rows`: about 32 MiB of float64 coefficients.
+_SPLINE_CHUNK_POINTS = 2**20
+
 
 def rescaled_where_not_finite(rows_of, *arrays):
     """``rows_of(*arrays)`` row by row, rows that overflow computed rescaled.
@@ -143,7 +147,15 @@ def resample_rows(X, x, grid, method, fill_value, matrix=None):
         if x[0] > x[-1]:
             x, X = x[::-1], X[:, ::-1]
         interp = CubicSpline if method == "cubic" else PchipInterpolator
-        out = interp(x, X, axis=1)(grid).astype(X.dtype, copy=False)
+        # A spline holds four float64 coefficients per point and row, and
+        # its solver a few copies of the rows: rows in chunks bound that to
+        # a few tens of MiB whatever the number of spectra. Each row's
+        # spline depends on that row only, so the chunks change nothing.
+        out = np.empty((X.shape[0], len(grid)), dtype=X.dtype)
+        step = max(1, _SPLINE_CHUNK_POINTS // max(len(x), 1))
+        for start in range(0, X.shape[0], step):
+            rows = slice(start, start + step)
+            out[rows] = interp(x, X[rows], axis=1)(grid)
     outside = outside_range(grid, x)
     if np.any(outside):
         out[:, outside] = fill_value

@@ -748,3 +748,75 @@ def test_load_params_from_before_the_normalization_flag(data):
     old = SpectroGenRegressor(**FAST).load_params(f_params=buf)
     assert torch.isnan(old.module_.source_max_scaled)  # unknown, so unchecked
     assert_array_equal(old.predict(X_test), reg.predict(X_test))
+
+
+def test_encode_runs_the_encoder_only(data, fitted, monkeypatch):
+    # scale: encode ran the whole model, a retrieval over every training
+    # pair for each query, and kept only the latent means (24 times the
+    # encoder's own time for 20,000 queries and 5,000 training pairs)
+    X_test = data[2]
+    expected = fitted.encode(X_test)
+    net = pickle.loads(pickle.dumps(fitted))
+
+    def no_decoding(*args, **kwargs):
+        raise AssertionError("encode decoded the latent codes")
+
+    monkeypatch.setattr(net.module_, "decode", no_decoding)
+    assert_array_equal(net.encode(X_test), expected)
+
+
+def test_kneighbors_sorts_only_the_neighbours(data, fitted, monkeypatch):
+    # scale: kneighbors sorted whole rows of distances to every training
+    # pair (12 s for 20,000 queries and 5,000 pairs, a top-k takes 1 s)
+    X_test = data[2]
+    expected = fitted.kneighbors(X_test, n_neighbors=3)
+    widths = []
+    sort = torch.sort
+
+    def spy(input, *args, **kwargs):
+        widths.append(input.shape[-1])
+        return sort(input, *args, **kwargs)
+
+    monkeypatch.setattr(torch, "sort", spy)
+    dist, ind = fitted.kneighbors(X_test, n_neighbors=3)
+    assert widths and max(widths) <= 3
+    assert_array_equal(ind, expected[1])
+    assert_array_equal(dist, expected[0])
+
+
+def test_smallest_orders_ties_as_a_stable_sort():
+    from sktransfer.cross_modal._regressor import _smallest
+
+    gen = torch.Generator().manual_seed(0)
+    dist = torch.randint(0, 3, (40, 25), generator=gen).double()  # many ties
+    dist[:5] = torch.rand(5, 25, generator=gen, dtype=torch.float64)
+    dist[7, 3] = float("inf")
+    for k in range(1, 26):
+        values, index = _smallest(dist, k)
+        ref_values, ref_index = torch.sort(dist, dim=1, stable=True)
+        assert torch.equal(index, ref_index[:, :k])
+        assert torch.equal(values, ref_values[:, :k])
+
+
+def test_sample_decodes_a_bounded_number_of_rows(data, fitted, monkeypatch):
+    # scale: sample decoded n_samples draws of a whole batch of sources at
+    # once (2 GiB for 1,000 sources x 20 draws with 5,000 training pairs)
+    from sktransfer.cross_modal import _regressor
+
+    X_test = data[2][:6]
+    net = pickle.loads(pickle.dumps(fitted))
+    expected = net.sample(X_test, n_samples=7, random_state=0)
+    rows = []
+    decode = net.module_.decode
+
+    def spy(z, *args, **kwargs):
+        rows.append(len(z))
+        return decode(z, *args, **kwargs)
+
+    monkeypatch.setattr(net.module_, "decode", spy)
+    monkeypatch.setattr(_regressor, "_PREDICT_BATCH", 8)
+    draws = net.sample(X_test, n_samples=7, random_state=0)
+    assert draws.shape == (6, 7, net.n_outputs_)
+    assert max(rows) <= 8 and sum(rows) == 6 * 7
+    # batches of 8 sources draw the same latent noise as one batch of 6
+    assert_allclose(draws, expected, rtol=1e-5, atol=1e-6)

@@ -299,3 +299,26 @@ def test_huge_values_fit_like_small_ones():
     )
     np.testing.assert_allclose(big.parameters[:, 0:12:3], small.parameters[:, 0:12:3])
     assert big.converged.all()
+
+
+def test_inverse_transform_renders_chunks_of_rows(voigt_fit, monkeypatch):
+    # scale: rendering every row at once made (rows, peaks, points) complex
+    # temporaries (3 GiB for 1,000 spectra of 2,000 points and 12 peaks)
+    from sktransfer.peaks import _fitter
+
+    fitter, _, _, P = voigt_fit
+    P = np.vstack([P] * 3)  # 36 rows
+    whole = fitter.inverse_transform(P)
+    seen = []
+
+    def spy(x, center, *args, **kwargs):
+        seen.append(center.shape[0])
+        return render_peaks(x, center, *args, **kwargs)
+
+    monkeypatch.setattr(_fitter, "render_peaks", spy)
+    # 10 rows of 4 peaks on the 240 points of the axis
+    monkeypatch.setattr(_fitter, "_RENDER_CHUNK_POINTS", 10 * 4 * 240, raising=False)
+    chunked = fitter.inverse_transform(P)
+    assert seen == [10, 10, 10, 6]
+    np.testing.assert_allclose(chunked, whole, rtol=1e-14, atol=1e-15)
+    assert fitter.inverse_transform(P.astype(np.float32)).dtype == np.float32
