@@ -599,6 +599,13 @@ def test_unreadable_file_of_a_rruff_folder_is_named(tmp_path, capsys):
     assert main([*args, "-o", str(tmp_path / "m.skmodel")]) == 2
     err = _one_line_error(capsys, "README.txt", "non-numeric data row")
     assert "on_error" not in err  # an option of the Python function only
+    # A missing modality is told in the verb's options, not load_rruff's.
+    (src / "README.txt").unlink()
+    for path in src.glob("*Infrared.txt"):
+        path.unlink()
+    assert main([*args, "-o", str(tmp_path / "m.skmodel")]) == 2
+    err = _one_line_error(capsys, "--source-modality ir: no ir spectra in")
+    assert "(found: raman)" in err and "require=" not in err
 
 
 def test_read_only_output_folder_is_refused_before_training(
@@ -671,3 +678,92 @@ def test_ctrl_c_while_renaming_waits_for_the_whole_set(tmp_path, monkeypatch):
     # No staged file left behind, and not two files of three.
     assert sorted(os.listdir(tmp_path / "out")) == ["a.txt", "b.txt", "c.txt"]
     assert (tmp_path / "out" / "c.txt").read_text() == "c.txt"
+
+
+def test_output_over_an_input_of_another_kind_is_refused(tmp_path, capsys):
+    # --overwrite replaces an earlier output; a slip of the tab key must not
+    # turn the training data into a model, or the model into predictions.
+    model = _fit(tmp_path, capsys)
+    before = {p: p.read_bytes() for p in tmp_path.iterdir()}
+    fit = _fit_args(tmp_path, tmp_path / "raman.csv", epochs=1)
+    assert main([*fit, "--overwrite"]) == 2
+    _one_line_error(capsys, "raman.csv is the --target input; writing the model")
+    predict = ["transfer", "predict", str(tmp_path / "ir.csv"), "-m", str(model)]
+    assert main([*predict, "-o", str(model), "--overwrite"]) == 2
+    _one_line_error(capsys, "model.skmodel is the -m model file; writing the predicted")
+    assert main([*predict, "-o", str(tmp_path / "ir.csv"), "--overwrite"]) == 2
+    _one_line_error(capsys, "ir.csv is an input; writing the predicted spectra")
+    (tmp_path / "labels.csv").write_text("".join(f"m{i},a\n" for i in range(12)))
+    augment = ["augment", str(tmp_path / "ir.csv"), "--labels"]
+    augment += [str(tmp_path / "labels.csv"), "-o", str(tmp_path / "labels.csv")]
+    assert main([*augment, "--overwrite"]) == 2
+    _one_line_error(capsys, "labels.csv is the --labels file; writing the spectra")
+    assert all(p.read_bytes() == data for p, data in before.items())
+    # An in-place correction writes the same kind of file: allowed.
+    raman = str(tmp_path / "raman.csv")
+    assert main(["baseline", raman, "-o", raman, "--overwrite"]) == 0
+
+
+def test_csv_files_as_spreadsheets_save_them(tmp_path, capsys):
+    from sktransfer.cli._files import read_csv_spectra
+
+    # German and French spreadsheets separate by ';' and write decimal
+    # commas; "Unicode text" of Excel is UTF-16, tab-separated.
+    x = np.linspace(400.0, 410.0, 21)
+    Y = np.random.default_rng(0).uniform(0.0, 1.0, (2, 21))
+    table = [[repr(v) for v in row] for row in np.column_stack([x, *Y]).tolist()]
+    files = {
+        "comma.csv": (";", lambda c: c.replace(".", ","), "utf-8"),
+        "point.csv": (";", str, "utf-8"),
+        "unicode.csv": ("\t", str, "utf-16"),
+    }
+    for name, (sep, cell, encoding) in files.items():
+        lines = [sep.join(["Wellenzahl (cm-1)", "Probe 1", "Probe 2"])]
+        lines += [sep.join(map(cell, row)) for row in table]
+        (tmp_path / name).write_bytes("\r\n".join(lines).encode(encoding))
+        spectra = read_csv_spectra(str(tmp_path / name))
+        assert spectra.names == ["Probe 1", "Probe 2"], name
+        np.testing.assert_array_equal(spectra.axes[0], x)
+        np.testing.assert_array_equal(spectra.matrix(), Y)
+    for content, message in [
+        ("x;a\n400,5;1.5\n401,5;0,5\n", "'1.5' has a decimal point, but this ';'"),
+        ("x\ta\n400,5\t0,5\n401,5\t0,7\n", "in ';'-separated files only"),
+        ("x|a\n400|0.5\n401|0.7\n", "separated by ',', ';' or tab"),
+    ]:
+        (tmp_path / "bad.csv").write_text(content)
+        run = ["baseline", str(tmp_path / "bad.csv"), "-o", str(tmp_path / "o.csv")]
+        assert main(run) == 2
+        _one_line_error(capsys, "bad.csv", message)
+
+
+def test_compressed_input_is_named_as_such(tmp_path, capsys):
+    import gzip
+
+    x = np.linspace(150.0, 1250.0, 100)
+    text = _rruff(tmp_path / "a.txt", x, _peaks(x, [400]) + 1.0).read_bytes()
+    (tmp_path / "a.txt.gz").write_bytes(gzip.compress(text))
+    run = ["baseline", str(tmp_path / "a.txt.gz"), "-o", str(tmp_path / "out")]
+    assert main(run) == 2
+    _one_line_error(capsys, "a.txt.gz is gzip-compressed: unpack it first")
+
+
+def test_file_name_that_is_not_utf8(tmp_path, capsys):
+    # Latin-1 bytes in a name, as an old Windows zip leaves them: the name
+    # goes into the header of the prediction, which is UTF-8.
+    model = _fit(tmp_path, capsys)
+    src = tmp_path / "in"
+    src.mkdir()
+    rows = "".join(f"{a:.1f}, {a / 4e3:.6f}\n" for a in np.linspace(400, 4000, 120))
+    name = b"Quartz_\xe9chantillon__R040031__Infrared.txt"
+    try:
+        with open(os.path.join(os.fsencode(src), name), "wb") as f:
+            f.write(rows.encode())
+    except OSError:  # pragma: no cover - a file system that refuses the name
+        pytest.skip("this file system refuses names that are not UTF-8")
+    out = tmp_path / "out"
+    assert (
+        main(["transfer", "predict", str(src), "-m", str(model), "-o", str(out)]) == 0
+    )
+    (written,) = os.listdir(out)
+    source = read_rruff(out / written).metadata["SOURCE FILE"]
+    assert source == "Quartz_\ufffdchantillon__R040031__Infrared.txt"

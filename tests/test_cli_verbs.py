@@ -10,6 +10,7 @@ from pybaselines import Baseline
 
 from sktransfer.cli import main
 from sktransfer.datasets import read_rruff
+from sktransfer.datasets._records import written_by_sktransfer
 
 
 def _peaks(x, centers, width=8.0):
@@ -296,6 +297,7 @@ def test_transfer_rruff_directories(tmp_path, capsys):
     assert written.endswith("__predicted_raman.txt")
     data = read_rruff(out / written)
     assert data.x.shape == (1024,) and data.metadata["SOURCE FILE"] == src.name
+    assert "prediction" in written_by_sktransfer(data.metadata)  # load_rruff: no
     # Raman files given to an IR -> Raman model are refused, unless asked for
     raman = next(p for p in root.iterdir() if "Raman" in p.name)
     (ir_only / raman.name).write_bytes(raman.read_bytes())
@@ -388,7 +390,9 @@ def test_augment_rruff_directory(tmp_path, capsys):
     assert generated == ["generated_Quartz_1.txt", "generated_Quartz_2.txt"]
     meta = read_rruff(out / generated[0]).metadata
     assert meta["NAMES"] == "Quartz" and meta["GENERATED"] == "true"
+    assert "generated" in written_by_sktransfer(meta)  # load_rruff leaves it out
     original = next(f for f in files if f.startswith("Albite"))
+    assert written_by_sktransfer(read_rruff(out / original).metadata) is None
     assert (out / original).read_bytes() == (src / original).read_bytes()
     assert "Quartz: +2" in capsys.readouterr().out
 

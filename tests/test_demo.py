@@ -2,11 +2,21 @@
 
 import os
 import sys
+from types import SimpleNamespace
 
 import numpy as np
 import pytest
 
-from sktransfer._demo import DemoSettings, Row, Skipped, _stages, format_table, run_demo
+from sktransfer._demo import (
+    DemoSettings,
+    Row,
+    Skipped,
+    _figures,
+    _report,
+    _stages,
+    format_table,
+    run_demo,
+)
 from sktransfer._demo._data import read_rruff_folder, rruff_data, synthetic_data
 from sktransfer._demo._figures import write_figures
 from sktransfer._demo._learning import (
@@ -204,6 +214,26 @@ def test_outputs_written_from_the_records(quick_run, tmp_path):
     assert report.startswith("# sktransfer ") and "random state 1" in report
     for name in FIGURES:
         assert f"]({name})" in report
+
+
+def test_failed_writes_leave_no_temporary_file(monkeypatch, tmp_path):
+    # A full disk, simulated by a file-size limit: no truncated report.md.tmp
+    # or .<figure>.png.tmp stays in the output folder.
+    from tests.datasets.test_write import _limited
+
+    monkeypatch.setattr(_report, "report_text", lambda **kwargs: "x" * 200_000)
+    settings = SimpleNamespace(random_state=0, device="cpu", quick=True)
+    run = SimpleNamespace(
+        results={}, timings={}, total=0.0, source="x", settings=settings
+    )
+    run.rows = list
+    assert _limited(50_000, lambda: write_outputs(run, str(tmp_path))) == 3
+    assert os.listdir(tmp_path) == []
+    figure = pytest.importorskip("matplotlib.figure").Figure(figsize=(8, 6))
+    figure.subplots().plot(np.random.default_rng(0).normal(size=2000))
+    save = lambda: _figures._save(figure, str(tmp_path), "pca.png")  # noqa: E731
+    assert _limited(5_000, save) == 3
+    assert os.listdir(tmp_path) == []
 
 
 def test_same_seed_same_records():

@@ -9,6 +9,8 @@ import os
 
 import numpy as np
 
+from sktransfer.datasets._write import atomic_write
+
 
 def _figure(n_cols, width=4.2, height=3.2, sharey=False):
     from matplotlib.figure import Figure
@@ -22,10 +24,8 @@ def _save(fig, directory, name):
 
     FigureCanvasAgg(fig)
     path = os.path.join(directory, name)
-    # Whole or absent: written under a temporary name, then renamed.
-    tmp = os.path.join(directory, f".{name}.tmp")
-    fig.savefig(tmp, dpi=100, format="png")
-    os.replace(tmp, path)
+    # Whole or absent, also when the disk is full: no temporary file stays.
+    atomic_write(path, lambda f: fig.savefig(f, dpi=100, format="png"))
     return name
 
 

@@ -5,6 +5,7 @@ import os
 import numpy as np
 
 from sktransfer._demo._figures import write_figures
+from sktransfer.datasets._write import atomic_write
 
 HEADER = ("stage", "quantity", "value", "reference", "note")
 
@@ -125,8 +126,5 @@ def write_outputs(run, directory):
         notes=notes,
     )
     path = os.path.join(directory, "report.md")
-    tmp = path + ".tmp"
-    with open(tmp, "w", encoding="utf-8") as f:
-        f.write(text)
-    os.replace(tmp, path)
+    atomic_write(path, lambda f: f.write(text.encode("utf-8")))
     return figures, notes

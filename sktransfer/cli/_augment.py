@@ -288,7 +288,9 @@ def _plan(args, spectra, grid, X, y, X_new, y_new):
             spectra.axis_name,
             spectra.paths[0],
         )
-        outputs.add_text(labels_out, buffer.getvalue(), "the labels")
+        outputs.add_text(labels_out, buffer.getvalue(), "the labels", "labels")
+        outputs.add_inputs(spectra.paths[:1], "an input")
+        outputs.add_inputs([args.labels], "the --labels file", "labels")
         return outputs
     outputs = Outputs(args.overwrite, directory=args.output)
     for path, name in zip(spectra.paths, spectra.names):

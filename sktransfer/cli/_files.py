@@ -12,6 +12,7 @@ and each file is written to a temporary file and renamed into place.
 import contextlib
 import csv
 import io
+import itertools
 import os
 import signal
 import stat
@@ -23,6 +24,7 @@ import numpy as np
 from sktransfer._validation import check_x_axis
 from sktransfer.cli import CLIError
 from sktransfer.datasets._load import on_grid
+from sktransfer.datasets._rruff import decode_text
 from sktransfer.datasets._write import rruff_text, stage_file
 
 
@@ -75,11 +77,31 @@ class Spectra:
         return np.vstack(self.values)
 
 
-def _number(text, path, line_no):
+def _number(text, path, line_no, decimal_comma=False):
+    cell = text.strip()
+    where = f"{path}, line {line_no}: {cell!r}"
+    if decimal_comma and "." in cell:
+        raise CLIError(
+            f"{where} has a decimal point, but this ';'-separated file writes "
+            "decimal commas"
+        )
     try:
-        return float(text)
+        return float(cell.replace(",", ".") if decimal_comma else cell)
     except ValueError:
-        raise CLIError(f"{path}, line {line_no}: {text!r} is not a number") from None
+        pass
+    hint = ""
+    if "," in cell and not decimal_comma:
+        hint = " (decimal commas are read in ';'-separated files only)"
+    raise CLIError(f"{where} is not a number{hint}") from None
+
+
+def _is_number(cell):
+    """Whether a cell reads as a number, with a decimal point or comma."""
+    try:
+        float(cell.strip().replace(",", "."))
+    except ValueError:
+        return False
+    return True
 
 
 def read_csv_spectra(path):
@@ -95,20 +117,26 @@ def read_csv_spectra(path):
     spectra : Spectra
         The spectra, all on the axis of the first column.
     """
-    rows = read_csv_rows(path)
+    rows, separator = _read_csv(path)
     numbered = [(i + 1, r) for i, r in enumerate(rows) if any(c.strip() for c in r)]
     if not numbered:
         raise CLIError(f"{path} is empty")
-    first_no, first = numbered[0]
-    try:
-        [float(c) for c in first]
+    # European spreadsheets separate by ';' because they write decimal commas.
+    decimal_comma = separator == ";" and any(
+        "," in c for _, row in numbered[1:] for c in row
+    )
+    first = numbered[0][1]
+    if all(map(_is_number, first)):
         header = [f"spectrum{i}" for i in range(1, len(first))]
         axis_name = "x"
-    except ValueError:
+    else:
         header, axis_name = [c.strip() for c in first[1:]], first[0].strip() or "x"
         numbered = numbered[1:]
     if not header:
-        raise CLIError(f"{path}: needs an axis column and at least one spectrum")
+        raise CLIError(
+            f"{path}: needs an axis column and at least one spectrum, separated "
+            "by ',', ';' or tab"
+        )
     repeated = sorted({n for n in header if header.count(n) > 1})
     if repeated:
         raise CLIError(f"{path}: spectrum names must be unique; repeated: {repeated}")
@@ -121,7 +149,7 @@ def read_csv_spectra(path):
                 f"{path}, line {line_no}: {len(row)} columns, expected "
                 f"{len(header) + 1}"
             )
-        data[k] = [_number(c.strip(), path, line_no) for c in row]
+        data[k] = [_number(c, path, line_no, decimal_comma) for c in row]
     if not np.all(np.isfinite(data)):
         bad = numbered[int(np.where(~np.isfinite(data))[0][0])][0]
         raise CLIError(f"{path}, line {bad}: NaN or infinity")
@@ -158,28 +186,56 @@ def check_regular_file(path):
 def read_csv_rows(path):
     """Rows of a text CSV file, with one-line errors for unreadable files.
 
-    The text is UTF-8 (with or without a byte-order mark) or, failing that,
-    Latin-1, as spreadsheets on Windows save "°", "µ" or "Å" in headers.
+    The text is UTF-8 (with or without a byte-order mark), UTF-16 with a
+    byte-order mark or, failing those, Latin-1, as spreadsheets on Windows
+    save "°", "µ" or "Å" in headers. Columns are separated by ``,``, or by
+    ``;`` or tab where every one of the first lines holds as many of them.
     """
+    return _read_csv(path)[0]
+
+
+def _separator(text):
+    """Return the column separator of a CSV text: ``;``, tab or ``,``.
+
+    A separator fits when each of the first five non-empty lines (the header
+    and the first rows) splits into the same number of columns, more than
+    one, at it. ``;`` is taken when it fits (numbers never hold one); tab
+    when it fits and ``,`` does not (tabs may pad a comma-separated table).
+    """
+    lines = (line for line in io.StringIO(text, newline=None) if line.strip())
+    sample = list(itertools.islice(lines, 5))
+
+    def fits(separator):
+        widths = {len(row) for row in csv.reader(sample, delimiter=separator)}
+        return len(widths) == 1 and widths != {1}
+
+    if fits(";"):
+        return ";"
+    return "\t" if fits("\t") and not fits(",") else ","
+
+
+def _read_csv(path):
+    """``(rows, separator)`` of a text CSV file (see :func:`read_csv_rows`)."""
     check_regular_file(path)
     try:
         with open(path, "rb") as f:
             raw = f.read()
     except OSError as exc:
         raise CLIError(f"cannot read {path}: {exc.strerror}") from None
-    if b"\x00" in raw:
-        raise CLIError(f"{path} is not a text CSV file (it holds NUL bytes)")
     try:
-        text = raw.decode("utf-8-sig")
-    except UnicodeDecodeError:
-        text = raw.decode("latin-1")  # every byte sequence decodes there
+        text = decode_text(raw, path, "a text CSV file")
+    except ValueError as exc:
+        raise CLIError(str(exc).rstrip(".")) from None
+    separator = _separator(text)
     try:
-        return list(csv.reader(io.StringIO(text, newline="")))
+        rows = csv.reader(io.StringIO(text, newline=""), delimiter=separator)
+        return list(rows), separator
     except csv.Error:
         raise CLIError(f"{path} is not a text CSV file") from None
 
 
-def _rruff_files(paths):
+def input_files(paths):
+    """List the files that ``paths`` name: files, and the RRUFF files of folders."""
     from sktransfer.datasets._records import text_files
 
     files = []
@@ -215,7 +271,7 @@ def read_spectra(paths):
         if len(paths) != 1:
             raise CLIError("give one CSV file, or RRUFF files and directories")
         return read_csv_spectra(paths[0])
-    files = _rruff_files(paths)
+    files = input_files(paths)
     axes, values, names, metadata, used, modalities = [], [], [], [], [], []
     for path in files:
         try:
@@ -318,50 +374,89 @@ def _key(path):
     return os.path.normcase(os.path.abspath(path)).casefold()
 
 
+def _replaces(output, path):
+    """Whether writing ``output`` replaces the existing file ``path``.
+
+    A symbolic link given as output is replaced, not the file it names.
+    """
+    try:
+        return not os.path.islink(output) and os.path.samefile(output, path)
+    except OSError:  # either does not exist
+        return False
+
+
 class Outputs:
     """The files one command writes, written whole and all together or not at all.
 
     :meth:`add` plans a file; :meth:`check` refuses, before anything is
     written, two planned files with one name (names that differ only in
-    case count as one) and existing files unless ``overwrite``;
-    :meth:`write` writes every file to a temporary file in its folder and
-    only then renames them all into place.
+    case count as one), a file written over an input of another kind (named
+    with :meth:`add_inputs`; even with ``overwrite``) and existing files
+    unless ``overwrite``; :meth:`write` writes every file to a temporary
+    file in its folder and only then renames them all into place.
     """
 
     def __init__(self, overwrite, directory=None):
         self.overwrite = overwrite
         self.directory = directory
         self._files = []
+        self._inputs = []
 
-    def add(self, path, write, origin):
-        """Plan ``path``, written by ``write(binary_file)``, made from ``origin``."""
-        self._files.append((os.fspath(path), write, origin))
+    def add_inputs(self, paths, role, kind="spectra"):
+        """Name input files, which no output of another kind may replace.
 
-    def add_text(self, path, text, origin):
+        ``role`` says in errors which input they are (``"the --target
+        input"``); ``kind`` is what they hold (``"spectra"``, ``"model"``,
+        ``"labels"``). An output of the same kind may replace one: an
+        in-place correction.
+        """
+        self._inputs += [(p, role, kind) for p in dict.fromkeys(map(os.fspath, paths))]
+
+    def add(self, path, write, origin, kind="spectra"):
+        """Plan ``path``, written by ``write(binary_file)``, made from ``origin``.
+
+        ``kind`` is what the file holds, as for :meth:`add_inputs`.
+        """
+        self._files.append((os.fspath(path), write, origin, kind))
+
+    def add_text(self, path, text, origin, kind="spectra"):
         """Plan a UTF-8 text file."""
-        self.add(path, lambda f: f.write(text.encode("utf-8")), origin)
+        self.add(path, lambda f: f.write(text.encode("utf-8")), origin, kind)
 
-    def add_rruff(self, path, x, y, metadata, origin):
+    def add_rruff(self, path, x, y, metadata, origin, kind="spectra"):
         """Plan a RRUFF file (see :func:`sktransfer.datasets.write_rruff`)."""
         try:
             text = rruff_text(x, y, metadata)
         except ValueError as exc:
             raise CLIError(f"cannot write {path}: {exc}") from None
-        self.add_text(path, text, origin)
+        self.add_text(path, text, origin, kind)
 
-    def add_csv(self, path, axis, Y, names, axis_name, origin):
+    def add_csv(self, path, axis, Y, names, axis_name, origin, kind="spectra"):
         """Plan a CSV table with the axis in the first column (exact floats)."""
         buffer = io.StringIO(newline="")
         writer = csv.writer(buffer)
         writer.writerow([axis_name, *names])
         for k, xv in enumerate(axis):
             writer.writerow([repr(float(xv)), *(repr(float(v)) for v in Y[:, k])])
-        self.add_text(path, buffer.getvalue(), origin)
+        self.add_text(path, buffer.getvalue(), origin, kind)
+
+    def _check_inputs(self):
+        """Refuse an output that would replace an input of another kind."""
+        for path, _, _, kind in self._files:
+            for source, role, source_kind in self._inputs:
+                if kind != source_kind and _replaces(path, source):
+                    raise CLIError(
+                        f"{path} is {role}; writing the {kind} over it is "
+                        "refused, even with --overwrite: give another output name"
+                    )
 
     def check(self):
-        """Refuse clashing names and, without ``overwrite``, existing files."""
+        """Refuse clashes, outputs over inputs of another kind, existing files.
+
+        Existing files are refused only without ``overwrite``.
+        """
         groups = {}
-        for path, _, origin in self._files:
+        for path, _, origin, _ in self._files:
             groups.setdefault(_key(path), []).append((path, origin))
         clashes = [g for g in groups.values() if len(g) > 1]
         if clashes:
@@ -374,11 +469,12 @@ class Outputs:
                 f"{len(clashes)} output names would be used twice ({shown}{more}); "
                 "nothing was written. Give inputs with distinct file names"
             )
-        folders = [p for p, _, _ in self._files if os.path.isdir(p)]
+        folders = [p for p, *_ in self._files if os.path.isdir(p)]
         if folders:
             raise CLIError(f"{folders[0]} is a directory; give a file name")
+        self._check_inputs()
         # Before the work (training can take hours), not when writing.
-        targets = {os.path.dirname(os.path.abspath(p)) for p, _, _ in self._files}
+        targets = {os.path.dirname(os.path.abspath(p)) for p, *_ in self._files}
         if self.directory is not None:
             targets.add(os.path.abspath(self.directory))
         for folder in sorted(targets):
@@ -388,7 +484,7 @@ class Outputs:
         d = self.directory
         if d is not None and os.path.isdir(d) and os.listdir(d):
             raise CLIError(f"{d} exists; pass --overwrite to replace it")
-        existing = [p for p, _, _ in self._files if os.path.lexists(p)]
+        existing = [p for p, *_ in self._files if os.path.lexists(p)]
         if existing:
             more = f" (and {len(existing) - 1} more)" if len(existing) > 1 else ""
             raise CLIError(
@@ -398,7 +494,7 @@ class Outputs:
     def write(self):
         """Check, then write every planned file; on failure nothing changes."""
         self.check()
-        folders = {os.path.dirname(os.path.abspath(p)) for p, _, _ in self._files}
+        folders = {os.path.dirname(os.path.abspath(p)) for p, *_ in self._files}
         staged = []
         path = self.directory
         try:
@@ -406,7 +502,7 @@ class Outputs:
                 os.makedirs(folder, exist_ok=True)
             # One flush of everything is much cheaper than one fsync per file.
             sync_each = not hasattr(os, "sync")
-            for path, write, _ in self._files:
+            for path, write, *_ in self._files:
                 staged.append((stage_file(path, write, sync=sync_each), path))
             if not sync_each:
                 os.sync()

@@ -17,6 +17,7 @@ from sktransfer.cli._common import (
 from sktransfer.cli._files import (
     Outputs,
     check_finite,
+    input_files,
     read_csv_spectra,
     read_spectra,
     spectra_on_grid,
@@ -152,19 +153,41 @@ def _paired_rruff(sources, targets, source_mod, target_mod):
         if not os.path.isdir(d):
             raise CLIError(f"{d}: RRUFF input must be a directory")
     try:
-        data = load_rruff(
-            dirs, pair=True, require=(source_mod, target_mod), outside="zero"
-        )
+        # Nothing required: a missing modality is told below in options.
+        data = load_rruff(dirs, pair=True, require=(), outside="zero")
     except (OSError, ValueError) as exc:
         raise CLIError(_one_line(exc)) from None
+    where = ", ".join(dirs)
+    found = [m for m in _MODALITIES if data[m] is not None]
+    for option, m in (("--source", source_mod), ("--target", target_mod)):
+        if m not in found:
+            raise CLIError(
+                f"{option}-modality {m}: no {m} spectra in {where} (found: "
+                f"{', '.join(found) or 'none'})"
+            )
+    both = data[f"has_{source_mod}"] & data[f"has_{target_mod}"]
+    if not both.any():
+        raise CLIError(
+            f"no RRUFF id in {where} has both {source_mod} spectra "
+            f"(--source-modality) and {target_mod} spectra (--target-modality)"
+        )
     return (
-        data[source_mod],
-        data[target_mod],
+        data[source_mod][both],
+        data[target_mod][both],
         data[f"{source_mod}_axis"],
         data[f"{target_mod}_axis"],
         "x",
         "x",
     )
+
+
+def _model_output(args, write):
+    """Plan the model file; the training spectra may not be replaced by it."""
+    outputs = Outputs(args.overwrite)
+    outputs.add(args.output, write, "the model", kind="model")
+    outputs.add_inputs(input_files(args.source), "the --source input")
+    outputs.add_inputs(input_files(args.target), "the --target input")
+    return outputs
 
 
 def run_fit(args):
@@ -190,9 +213,7 @@ def run_fit(args):
         raise CLIError(
             "give one CSV file each for --source and --target, or directories"
         )
-    outputs = Outputs(args.overwrite)
-    outputs.add(args.output, None, "the trained model")
-    outputs.check()
+    _model_output(args, None).check()
     params = {"random_state": args.random_state, "device": args.device}
     if args.max_epochs is not None:
         params["max_epochs"] = args.max_epochs
@@ -216,9 +237,7 @@ def run_fit(args):
     }
     if source_modality is not None:
         extra["source_modality"] = source_modality
-    outputs = Outputs(args.overwrite)
-    outputs.add(args.output, lambda f: save_model(f, model, extra), "the model")
-    outputs.write()
+    _model_output(args, lambda f: save_model(f, model, extra)).write()
     print(f"training-set correlation {r:.3f}; model saved to {args.output}")
     return 0
 
@@ -312,6 +331,7 @@ def run_predict(args):
     check_finite(Y, "the predicted spectra")
     x_tgt = bundle["target_axis"]
     modality = bundle["target_modality"]
+    kind = "predicted spectra"
     if spectra.format == "csv":
         outputs = Outputs(args.overwrite)
         outputs.add_csv(
@@ -321,16 +341,20 @@ def run_predict(args):
             spectra.names,
             bundle["target_axis_name"],
             spectra.paths[0],
+            kind,
         )
     else:
         outputs = Outputs(args.overwrite, directory=args.output)
         for i, name in enumerate(spectra.names):
             meta = dict(spectra.metadata[i])
             meta["FILETYPE"] = f"predicted {modality} (sktransfer)"
-            meta["SOURCE FILE"] = name
+            # A name that is not UTF-8 (surrogate escapes) cannot be written.
+            meta["SOURCE FILE"] = os.fsencode(name).decode("utf-8", "replace")
             stem = os.path.splitext(name)[0]
             path = os.path.join(args.output, f"{stem}__predicted_{modality}.txt")
-            outputs.add_rruff(path, x_tgt, Y[i], meta, spectra.paths[i])
+            outputs.add_rruff(path, x_tgt, Y[i], meta, spectra.paths[i], kind)
+    outputs.add_inputs(spectra.paths, "an input")
+    outputs.add_inputs([args.model], "the -m model file", "model")
     outputs.write()
     print(f"predicted {len(spectra)} spectra -> {args.output}")
     return 0

@@ -7,6 +7,7 @@ import os
 import re
 import shutil
 import tempfile
+import urllib.error
 import urllib.request
 import zipfile
 import zlib
@@ -15,8 +16,7 @@ from pathlib import Path
 from sklearn.datasets import get_data_home as _sklearn_data_home
 
 from sktransfer.datasets._load import as_modalities, load_rruff
-from sktransfer.datasets._records import describe, text_files
-from sktransfer.datasets._rruff import read_rruff
+from sktransfer.datasets._records import NotMeasured, read_record, text_files
 
 BASE_URL = "https://rruff.info/zipped_data_files/"
 ARCHIVES = {
@@ -53,23 +53,38 @@ def _data_home(data_home):
     return path
 
 
+def _reason(exc):
+    """Why a download failed, in words: "Connection refused", "timed out"."""
+    reason = exc
+    if isinstance(exc, urllib.error.URLError) and not isinstance(
+        exc, urllib.error.HTTPError
+    ):
+        reason = exc.reason  # an OSError such as ConnectionRefusedError, or text
+    if isinstance(reason, OSError) and reason.strerror:
+        return reason.strerror
+    return str(reason) or repr(reason)
+
+
 def _download(url, target, timeout):
     digest = hashlib.sha256()
+    size = 0
     try:
         with urllib.request.urlopen(url, timeout=timeout) as response:
             with open(target, "wb") as f:
-                size = 0
                 while chunk := response.read(_CHUNK):
                     size += len(chunk)
                     if size > MAX_UNPACKED_BYTES:
-                        raise OSError(
-                            f"The download from {url} is larger than "
-                            f"MAX_UNPACKED_BYTES={MAX_UNPACKED_BYTES}."
-                        )
+                        break
                     f.write(chunk)
                     digest.update(chunk)
-    except http.client.HTTPException as exc:
-        raise OSError(f"The download from {url} failed: {exc!r}.") from exc
+    # OSError: URLError, HTTPError (404), TimeoutError, ConnectionError, ...
+    except (http.client.HTTPException, OSError) as exc:
+        raise OSError(f"The download from {url} failed: {_reason(exc)}.") from exc
+    if size > MAX_UNPACKED_BYTES:
+        raise OSError(
+            f"The download from {url} is larger than "
+            f"MAX_UNPACKED_BYTES={MAX_UNPACKED_BYTES}."
+        )
     return digest.hexdigest()
 
 
@@ -112,10 +127,10 @@ def _has_spectra(folder, modality):
     """Whether ``folder`` holds at least one readable RRUFF file of ``modality``."""
     for path in sorted(map(Path, text_files(folder))):
         try:
-            desc = describe(read_rruff(path), path)
-        except (OSError, ValueError):
+            desc, _ = read_record(path)
+        except (NotMeasured, OSError, ValueError):
             continue
-        if desc["modality"] == modality and desc["rruff_id"] is not None:
+        if desc["modality"] == modality:
             return True
     return False
 
@@ -271,11 +286,15 @@ def fetch_rruff(
     Raises
     ------
     OSError
-        If a download fails, is not a valid zip file (whatever the damage),
-        has the wrong checksum, is larger or would unpack to more than
-        ``MAX_UNPACKED_BYTES`` (4 GiB), has a member compressed more than
-        ``MAX_COMPRESSION_RATIO`` (100:1), holds no readable RRUFF file of
-        its modality, or is missing with ``download_if_missing=False``.
+        If a download fails (the message names the URL and the reason, such
+        as an HTTP error, a refused connection or a timeout; the original
+        error is chained as ``__cause__``), is not a valid zip file
+        (whatever the damage), has the wrong checksum, is larger or would
+        unpack to more than ``MAX_UNPACKED_BYTES`` (4 GiB), has a member
+        compressed more than ``MAX_COMPRESSION_RATIO`` (100:1), holds no
+        readable RRUFF file of its modality (files that sktransfer wrote as
+        predictions or generated spectra do not count), or is missing with
+        ``download_if_missing=False``.
     ValueError
         If ``modalities`` or ``checksums`` are not valid.
 

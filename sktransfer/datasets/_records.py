@@ -41,6 +41,46 @@ def _kind(meta, name, modality, fmt):
     return None
 
 
+def written_by_sktransfer(meta):
+    """Why a file that sktransfer wrote is no measurement; None for others.
+
+    ``sktransfer transfer predict`` writes ``FILETYPE=predicted <modality>
+    (sktransfer)``, ``sktransfer augment`` marks the spectra it generates
+    ``GENERATED=true`` (and says so in ``DESCRIPTION``).
+    """
+    filetype = meta.get("FILETYPE", "").lower()
+    if filetype.startswith("predicted") and "(sktransfer)" in filetype:
+        return "written by sktransfer as a prediction, not a measurement"
+    description = meta.get("DESCRIPTION", "").lower()
+    generated = description.startswith("generated") and "(sktransfer)" in description
+    if generated or meta.get("GENERATED", "").lower() == "true":
+        return "written by sktransfer as a generated spectrum, not a measurement"
+    return None
+
+
+class NotMeasured(Exception):
+    """A file that sktransfer wrote: a prediction or a generated spectrum."""
+
+
+def read_record(path):
+    """Read and describe one RRUFF file to load: ``(description, data)``.
+
+    Raises :class:`NotMeasured` for files that sktransfer wrote (see
+    :func:`written_by_sktransfer`), ``OSError`` or ``ValueError`` for files
+    that cannot be read or whose modality or RRUFF id is unknown.
+    """
+    data = read_rruff(path)
+    reason = written_by_sktransfer(data.metadata)
+    if reason is not None:
+        raise NotMeasured(reason)
+    desc = describe(data, path)
+    if desc["modality"] is None:
+        raise ValueError("modality not recognised")
+    if desc["rruff_id"] is None:
+        raise ValueError("no RRUFF id in header or file name")
+    return desc, data
+
+
 def describe(data, path):
     """Flat description of one read RRUFF file (used for pairing and tables)."""
     meta = data.metadata
@@ -120,8 +160,10 @@ def scan(directory):
 
     Hidden files and folders are left out (see :func:`text_files`).
 
-    Returns ``(records, failures)``: records are ``(description, data)`` pairs,
-    failures ``(path, reason)`` pairs for files that could not be used.
+    Returns ``(records, failures, left_out)``: records are ``(description,
+    data)`` pairs, failures ``(path, reason)`` pairs for files that could not
+    be used, left_out ``(path, reason)`` pairs for files that sktransfer
+    wrote as predictions or generated spectra (no measurements).
     """
     if isinstance(directory, (str, os.PathLike)):
         directory = [directory]
@@ -139,18 +181,12 @@ def scan(directory):
     if not paths:
         where = ", ".join(repr(os.fspath(d)) for d in directory)
         raise ValueError(f"No RRUFF files (*.txt) found under {where}.")
-    records, failures = [], []
+    records, failures, left_out = [], [], []
     for path in paths:
         try:
-            data = read_rruff(path)
+            records.append(read_record(path))
+        except NotMeasured as exc:
+            left_out.append((os.fspath(path), str(exc)))
         except (OSError, ValueError) as exc:
             failures.append((os.fspath(path), str(exc)))
-            continue
-        desc = describe(data, path)
-        if desc["modality"] is None:
-            failures.append((os.fspath(path), "modality not recognised"))
-        elif desc["rruff_id"] is None:
-            failures.append((os.fspath(path), "no RRUFF id in header or file name"))
-        else:
-            records.append((desc, data))
-    return records, failures
+    return records, failures, left_out

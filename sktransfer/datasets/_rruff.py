@@ -1,5 +1,7 @@
 """Reader of single RRUFF files: spectra (``##KEY=value`` + ``x, y``) and DIF."""
 
+import codecs
+import contextlib
 import html
 import os
 import re
@@ -12,16 +14,42 @@ _ID_RE = re.compile(r"(?<![A-Za-z0-9])([RX]\d{6})(-\d+)?(?![0-9])")
 _DIF_HEADER_RE = re.compile(r"^[ \t]*2-THETA\s+INTENSITY", re.IGNORECASE | re.M)
 _SEP_RE = re.compile(r"[,\s;]+")
 _NUMERIC_START_RE = re.compile(r"[-+.\d]")
+# A field left empty between separators ("100,,5"), or before the first.
+_EMPTY_FIELD_RE = re.compile(r"^[,;]|[,;][ \t]*[,;]", re.M)
+_UTF16_BOMS = (codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)
 
 
-def _decode(raw, path):
+def decode_text(raw, path, what="an RRUFF text file"):
+    """Decode the bytes of a text file read from ``path``.
+
+    UTF-8 (with or without a byte-order mark), UTF-16 with a byte-order mark
+    (Windows "Unicode" text, PowerShell redirects), else Latin-1, in which
+    every byte sequence decodes (older RRUFF files and spreadsheets on
+    Windows). A gzip-compressed or binary file (NUL bytes) is a
+    ``ValueError`` that names ``path`` and says it is not ``what``.
+    """
+    if raw.startswith(b"\x1f\x8b"):
+        raise ValueError(f"{path} is gzip-compressed: unpack it first.")
+    if raw.startswith(_UTF16_BOMS):
+        with contextlib.suppress(UnicodeDecodeError):
+            text = raw.decode("utf-16")
+            if "\x00" not in text:
+                return text
     if b"\x00" in raw:
-        raise ValueError(f"{path}: binary file (NUL bytes), not an RRUFF text file.")
+        raise ValueError(f"{path} is not {what}: it is binary (NUL bytes).")
     try:
         return raw.decode("utf-8-sig")
     except UnicodeDecodeError:
-        # Older RRUFF files are Latin-1; every byte sequence decodes there.
         return raw.decode("latin-1")
+
+
+def _header_field(line):
+    """``(KEY, value)`` of a ``##KEY=value`` line; None if it names no key."""
+    key, _, value = line[2:].partition("=")
+    key = key.strip().upper()
+    if not key:  # a bare "##" line
+        return None
+    return key, html.unescape(value.strip())
 
 
 _NUMBER_RE = re.compile(
@@ -42,16 +70,22 @@ def _parse_numbers(line):
 def _read_spectrum(lines, path):
     metadata = {}
     rows, linenos = [], []
+    late_header = None  # a header line after the data: two files joined?
     for lineno, line in enumerate(lines, start=1):
         stripped = line.strip()
         if not stripped:
             continue
         if stripped.startswith("##"):
-            key, _, value = stripped[2:].partition("=")
-            key = key.strip().upper()
+            field = _header_field(stripped)
+            if field is None:
+                continue
+            key, value = field
             if key == "END":
                 break
-            metadata[key] = html.unescape(value.strip())
+            if rows:
+                late_header = lineno
+                break
+            metadata[key] = value
             continue
         if not rows and metadata and not _NUMERIC_START_RE.match(stripped):
             # Some rruff.net files carry keyless text lines among the headers.
@@ -62,15 +96,23 @@ def _read_spectrum(lines, path):
         linenos.append(lineno)
     if not rows:
         raise ValueError(f"{path}: no numeric data rows found.")
-    block = "\n".join(rows).replace(",", " ").replace(";", " ")
-    try:
-        # numpy's C parser; it also rejects rows with a different column count.
-        xy = np.loadtxt(block.split("\n"), dtype=np.float64, ndmin=2)
-    except ValueError:
-        xy = None
+    block = "\n".join(rows)
+    xy = None
+    # Runs of separators count as one below: "100,,5" would read as (100, 5).
+    if _EMPTY_FIELD_RE.search(block) is None:
+        block = block.replace(",", " ").replace(";", " ")
+        try:
+            # numpy's C parser; it also rejects rows with another column count.
+            xy = np.loadtxt(block.split("\n"), dtype=np.float64, ndmin=2)
+        except ValueError:
+            pass
     if xy is None or xy.shape[1] != 2:
-        # Slow path only to name the offending line.
+        # Slow path only to name the first offending line.
         for lineno, row in zip(linenos, rows):
+            if _EMPTY_FIELD_RE.search(row):
+                raise ValueError(
+                    f"{path}, line {lineno}: empty field in data row {row[:60]!r}."
+                )
             try:
                 numbers = _parse_numbers(row)
             except ValueError:
@@ -88,6 +130,10 @@ def _read_spectrum(lines, path):
     if bad.any():
         lineno = linenos[int(np.flatnonzero(bad)[0])]
         raise ValueError(f"{path}, line {lineno}: non-finite value in data row.")
+    if late_header is not None:
+        raise ValueError(
+            f"{path}, line {late_header}: header line after the data: two files joined?"
+        )
     return Bunch(
         x=xy[:, 0].copy(),
         y=xy[:, 1].copy(),
@@ -104,8 +150,9 @@ def _read_dif(lines, path, header_index):
         metadata["NAMES"] = names[0]
     for ln in head:
         if ln.startswith("##"):
-            key, _, value = ln[2:].partition("=")
-            metadata[key.strip().upper()] = html.unescape(value.strip())
+            field = _header_field(ln)
+            if field is not None:
+                metadata[field[0]] = field[1]
             continue
         key, sep, value = ln.partition(":")
         if sep and key.strip().upper() == key.strip() and key.strip():
@@ -170,7 +217,9 @@ def read_rruff(path):
     ``RAMAN WAVELENGTH``, ...) and then ``x, y`` rows, separated by commas
     and/or whitespace, possibly in exponent notation, with CRLF or LF line
     ends, blank lines and an optional ``##END=`` line after which nothing is
-    read. DIF files (XPOW output) hold a free-text header and a table
+    read. A bare ``##`` line holds no header field and is passed over. The
+    text is UTF-8, UTF-16 with a byte-order mark, or Latin-1. DIF files
+    (XPOW output) hold a free-text header and a table
     ``2-THETA INTENSITY D-SPACING H K L`` closed by a line of ``=``; a
     repeated last row is dropped.
 
@@ -211,8 +260,11 @@ def read_rruff(path):
         If the file cannot be opened or is not a regular file (a pipe or a
         device); the message names the path.
     ValueError
-        If the file is binary, has no numeric rows, or has a row that is not
-        numeric; the message names the file and the line number.
+        If the file is binary or gzip-compressed, has no numeric rows, or
+        has a row that is not numeric or leaves a field empty between two
+        separators (``100,,5``), or a ``##KEY=value`` header line follows
+        the data rows (two files joined into one); the message names the
+        file and the line number.
 
     See Also
     --------
@@ -244,7 +296,7 @@ def read_rruff(path):
             raise
         raise OSError(f"Cannot read RRUFF file {path!r}: {exc.strerror}.") from exc
     # splitlines() would also break on form feeds and U+2028; count real lines.
-    text = _decode(raw, path).replace("\r\n", "\n").replace("\r", "\n")
+    text = decode_text(raw, path).replace("\r\n", "\n").replace("\r", "\n")
     lines = text.split("\n")
     dif_header = _DIF_HEADER_RE.search(text)
     if dif_header is not None:

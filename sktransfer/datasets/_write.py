@@ -7,6 +7,10 @@ import tempfile
 import numpy as np
 
 _NEWLINE_RE = re.compile(r"\r\n|\r|\n")
+# What a header cannot hold: NUL (read_rruff refuses a file with one as
+# binary; other control characters read back as written) and lone
+# surrogates (file names that are not UTF-8 cannot be encoded).
+_UNWRITABLE_RE = re.compile("[\x00\ud800-\udfff]")
 _UMASK = None
 # At most 4 bytes a character: ".{name}.XXXXXXXX.part" stays under 255 bytes.
 _PREFIX_CHARS = 40
@@ -74,7 +78,7 @@ def _entities(text):
 
 def _header_value(value):
     # html.unescape in read_rruff undoes exactly this escaping.
-    text = str(value).replace("&", "&amp;")
+    text = value.replace("&", "&amp;")
     text = _NEWLINE_RE.sub(lambda m: _entities(m[0]), text)
     # read_rruff strips a value before decoding it: white space at either
     # end survives only as entities
@@ -102,7 +106,7 @@ def rruff_text(x, y, metadata=None):
         raise ValueError("x and y must be finite: a RRUFF file cannot hold NaN or inf.")
     lines = []
     for key, value in (metadata or {}).items():
-        key = str(key)
+        key, value = str(key), str(value)
         if not key.strip() or "=" in key or _NEWLINE_RE.search(key):
             raise ValueError(
                 f"Header key {key!r} cannot be written: it must be non-empty, "
@@ -110,6 +114,14 @@ def rruff_text(x, y, metadata=None):
             )
         if key.strip().upper() == "END":
             raise ValueError("Header key 'END' is reserved for the end marker.")
+        for what, text in (("key", key), ("value", value)):
+            bad = _UNWRITABLE_RE.search(text)
+            if bad is not None:
+                kind = "lone surrogate" if bad[0] != "\x00" else "NUL character"
+                raise ValueError(
+                    f"Header {what} {text[:60]!r} cannot be written: it holds the "
+                    f"{kind} U+{ord(bad[0]):04X}."
+                )
         lines.append(f"##{key}={_header_value(value)}")
     lines += [f"{a!r}, {b!r}" for a, b in zip(x.tolist(), y.tolist())]
     lines.append("##END=")
@@ -152,7 +164,10 @@ def write_rruff(path, x, y, metadata=None, *, overwrite=False):
         If ``path`` exists and ``overwrite`` is False.
     ValueError
         If ``x`` and ``y`` are not finite 1-D arrays of one length, or a
-        header key is empty, contains ``=`` or a line break, or is ``END``.
+        header key is empty, contains ``=`` or a line break, or is ``END``,
+        or a header key or value holds a NUL character (it would make the
+        file binary) or a lone surrogate (such as a file name that is not
+        UTF-8, as :func:`os.fsdecode` gives it).
     OSError
         If the file cannot be written; no partial file is left behind.
 

@@ -2,6 +2,7 @@ import hashlib
 import http.server
 import io
 import os
+import socket
 import threading
 import zipfile
 
@@ -218,6 +219,54 @@ def test_archive_without_usable_files_is_not_cached(server, archives, tmp_path):
     data = fetch_rruff(tmp_path, base_url=server.url, modalities="raman", pair=False)
     assert data.data.shape == (2, 1024)
     assert len(server.requests) == 2
+
+
+def test_archive_of_predictions_is_not_cached(server, tmp_path):
+    # Spectra that sktransfer predicted are no RRUFF measurements.
+    rows = "".join(f"{x!r}, 1.0\n" for x in RAMAN_X[:50].tolist())
+    head = "##NAMES=Quartz\n##RRUFFID=R000001\n"
+    predicted = f"{head}##FILETYPE=predicted raman (sktransfer)\n{rows}"
+    name = "Quartz__R000001__Infrared_Data_Processed__1__predicted_raman.txt"
+    server.files["raman/excellent_unoriented.zip"] = _zip_of({name: predicted})
+    with pytest.raises(OSError, match="no readable RRUFF raman files"):
+        fetch_rruff(tmp_path, base_url=server.url, modalities="raman", pair=False)
+    assert _cache_entries(tmp_path) == []
+
+
+def _closed_port():
+    """A port of 127.0.0.1 that nothing listens on."""
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def test_network_errors_name_the_url(server, tmp_path):
+    url = f"http://127.0.0.1:{_closed_port()}/"
+    with pytest.raises(OSError, match="Connection refused") as info:
+        fetch_rruff(tmp_path, base_url=url, modalities="ir")
+    message = str(info.value)
+    assert message.startswith(f"The download from {url}infrared/Processed.zip failed")
+    assert isinstance(info.value.__cause__, OSError)  # URLError, chained
+    with pytest.raises(OSError, match=r"/nowhere\.zip failed: HTTP Error 404"):
+        fetch_rruff(
+            tmp_path,
+            base_url=server.url,
+            modalities="ir",
+            archives={"ir": "nowhere.zip"},
+        )
+    # A server that accepts the connection and never answers.
+    with socket.socket() as silent:
+        silent.bind(("127.0.0.1", 0))
+        silent.listen()
+        port = silent.getsockname()[1]
+        with pytest.raises(OSError, match=f"{port}/powder/DIF.zip failed: timed out"):
+            fetch_rruff(
+                tmp_path,
+                base_url=f"http://127.0.0.1:{port}/",
+                modalities="xrd",
+                timeout=0.2,
+            )
+    assert _cache_entries(tmp_path) == []
 
 
 def test_incomplete_cache_folder_is_replaced(server, tmp_path):

@@ -1,4 +1,7 @@
+import codecs
+import gzip
 import os
+import re
 import signal
 
 import numpy as np
@@ -97,6 +100,52 @@ def test_bad_data_row_names_file_and_line(tmp_path, row, line):
     path = tmp_path / "bad.txt"
     path.write_text(f"##NAMES=A\n1.0, 2.0\n3.0, 4.0\n{row}\n6.0, 7.0\n")
     with pytest.raises(ValueError, match=rf"bad\.txt, line {line}:"):
+        read_rruff(path)
+
+
+@pytest.mark.parametrize(
+    "text, message",
+    [
+        # "100,,5" used to read as (100, 5): the y column was lost.
+        ("##NAMES=A\n100,1,\n200,,5\n", "line 3: empty field in data row '200,,5'"),
+        ("##NAMES=A\n100;1\n200; ;5\n", "line 3: empty field"),
+        # Two files joined by cat, the first without ##END=: one spectrum
+        # of both, with the second file's names.
+        (
+            "##NAMES=A\n100, 1\n200, 2\n##NAMES=B\n150, 3\n",
+            "line 4: header line after the data: two files joined?",
+        ),
+        # Of two problems, the first line's is told.
+        ("##NAMES=A\n100, x\n##NAMES=B\n150, 3\n", "line 2: non-numeric"),
+    ],
+)
+def test_rows_that_would_be_misread(tmp_path, text, message):
+    path = tmp_path / "m.txt"
+    path.write_text(text)
+    with pytest.raises(ValueError, match=re.escape(f"m.txt, {message}")):
+        read_rruff(path)
+
+
+def test_bare_hash_line_is_no_header_field(tmp_path):
+    path = tmp_path / "h.txt"
+    path.write_text("##\n##NAMES=Quartz\n100, 1\n200, 2\n##\n##END=\n")
+    data = read_rruff(path)
+    assert data.metadata == {"NAMES": "Quartz"}
+    np.testing.assert_array_equal(data.y, [1.0, 2.0])
+
+
+def test_utf16_and_gzip_files(tmp_path):
+    # PowerShell 5 redirects and Windows "Unicode text" are UTF-16 with a BOM.
+    text = "##NAMES=Bj\u00f8rn\r\n100, 1.5\r\n200, 2.5\r\n"
+    for bom, encoding in [(codecs.BOM_UTF16_LE, "le"), (codecs.BOM_UTF16_BE, "be")]:
+        path = tmp_path / f"{encoding}.txt"
+        path.write_bytes(bom + text.encode(f"utf-16-{encoding}"))
+        data = read_rruff(path)
+        assert data.metadata["NAMES"] == "Bj\u00f8rn"
+        np.testing.assert_array_equal(data.y, [1.5, 2.5])
+    path = tmp_path / "s.txt.gz"
+    path.write_bytes(gzip.compress(text.encode("utf-8")))
+    with pytest.raises(ValueError, match=r"s\.txt\.gz is gzip-compressed: unpack it"):
         read_rruff(path)
 
 

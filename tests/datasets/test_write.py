@@ -24,6 +24,7 @@ def test_header_values_round_trip(tmp_path):
         "NAMES": "Quartz & Calcite",
         "COMMENT": "first line\nsecond line\r\n12, 13",
         "LOCALITY": "Minas Gerais \u00f8 &#931;",
+        "CONTROL": "form\x0cfeed, escape \x1b, next line \x85, \u2028 and more",
     }
     path = tmp_path / "meta.txt"
     write_rruff(path, [1.0, 2.0], [3.0, 4.0], meta)
@@ -61,6 +62,11 @@ def test_refuses_to_overwrite_unless_asked(tmp_path):
         ([1.0, 2.0], [1.0, 2.0], {"A=B": 1}, "Header key"),
         ([1.0, 2.0], [1.0, 2.0], {"A\nB": 1}, "Header key"),
         ([1.0, 2.0], [1.0, 2.0], {"end": 1}, "reserved"),
+        # read_rruff would refuse the file as binary
+        ([1.0, 2.0], [1.0, 2.0], {"A": "padded\x00\x00"}, "NUL character"),
+        ([1.0, 2.0], [1.0, 2.0], {"A\x00": 1}, "key .* NUL character"),
+        # a file name that is not UTF-8, as os.fsdecode gives it
+        ([1.0, 2.0], [1.0, 2.0], {"SOURCE": "\udce9t\u00e9.txt"}, "lone surrogate"),
     ],
 )
 def test_bad_arguments(tmp_path, x, y, meta, match):
