@@ -397,6 +397,28 @@ def test_augment_rruff_directory(tmp_path, capsys):
     assert "Quartz: +2" in capsys.readouterr().out
 
 
+def test_augment_label_key_description_keeps_the_label(tmp_path):
+    src = tmp_path / "in"
+    src.mkdir()
+    x = np.linspace(150.0, 1250.0, 128)
+    for i in range(6):
+        kind = "feldspar" if i < 4 else "silica"
+        _write_rruff(
+            src / f"S__R0610{i:02d}__Raman.txt",
+            x,
+            _peaks(x, [400 if i < 4 else 900]),
+            "S",
+            f"R0610{i:02d}",
+            extra=f"##DESCRIPTION={kind}\n",
+        )
+    out = tmp_path / "out"
+    args = ["augment", str(src), "-o", str(out), "--label-key", "DESCRIPTION"]
+    assert main([*args, "--max-iter", "2"]) == 0
+    meta = read_rruff(out / "generated_silica_1.txt").metadata
+    assert meta["DESCRIPTION"] == "silica" and meta["GENERATED"] == "true"
+    assert "generated" in written_by_sktransfer(meta)
+
+
 def _one_file_species(tmp_path):
     """Four Albite spectra, two Quartz and one each of Rutile and Zircon."""
     src = tmp_path / "in"
