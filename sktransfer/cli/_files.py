@@ -9,6 +9,7 @@ through :class:`Outputs`: every name is checked before anything is written,
 and each file is written to a temporary file and renamed into place.
 """
 
+import collections
 import contextlib
 import csv
 import io
@@ -137,7 +138,7 @@ def read_csv_spectra(path):
             f"{path}: needs an axis column and at least one spectrum, separated "
             "by ',', ';' or tab"
         )
-    repeated = sorted({n for n in header if header.count(n) > 1})
+    repeated = sorted(n for n, k in collections.Counter(header).items() if k > 1)
     if repeated:
         raise CLIError(f"{path}: spectrum names must be unique; repeated: {repeated}")
     if not numbered:

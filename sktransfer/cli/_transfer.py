@@ -117,17 +117,19 @@ def register(subparsers):
 
 def _paired_csv(source, target):
     src, tgt = read_csv_spectra(source), read_csv_spectra(target)
-    common = [n for n in src.names if n in set(tgt.names)]
+    src_row = {n: i for i, n in enumerate(src.names)}
+    tgt_row = {n: i for i, n in enumerate(tgt.names)}
+    common = [n for n in src.names if n in tgt_row]
     if len(common) < 2:
         raise CLIError(
             f"{source} and {target} share fewer than 2 spectrum names; spectra "
             "are paired by column name"
         )
-    unpaired = sorted(set(src.names) ^ set(tgt.names))
+    unpaired = len(src_row) + len(tgt_row) - 2 * len(common)
     if unpaired:
-        print(f"note: {len(unpaired)} spectra without a partner are not used")
-    X = np.vstack([src.values[src.names.index(n)] for n in common])
-    Y = np.vstack([tgt.values[tgt.names.index(n)] for n in common])
+        print(f"note: {unpaired} spectra without a partner are not used")
+    X = np.vstack([src.values[src_row[n]] for n in common])
+    Y = np.vstack([tgt.values[tgt_row[n]] for n in common])
     return X, Y, src.axes[0], tgt.axes[0], src.axis_name, tgt.axis_name
 
 
