@@ -103,6 +103,15 @@ def test_extreme_scales_stay_finite():
         )
 
 
+def test_rmse_of_tiny_differences_does_not_underflow():
+    # the squares of differences below 1e-154 underflow: the error was 0
+    # (pytest.approx's absolute tolerance hid it above)
+    x = np.sin(np.linspace(0, 6, 50))
+    for scale in (1e-200, 1e-300):
+        got = spectral_rmse(scale * x, 2 * scale * x)
+        assert got == pytest.approx(scale * np.sqrt(np.mean(x**2)), rel=1e-12, abs=0)
+
+
 def test_inputs_not_modified(pair):
     Y, P = pair
     Y0, P0 = Y.copy(), P.copy()

@@ -32,6 +32,18 @@ def test_only_the_strongest_measured_peaks_count():
     assert peak_recall(measured, spectrum(20, 80), n_peaks=3) == 2 / 3
 
 
+def test_equally_prominent_peaks_do_not_depend_on_the_axis_direction():
+    # two measured peaks of the same height, n_peaks=1: the one kept was the
+    # last in memory, so the same spectra stored the other way round scored
+    # 0 and 1; now the one at the smaller axis value is kept
+    measured = np.round(10 * spectrum(30, 70, width=3.0))
+    predicted = np.round(10 * spectrum(30, width=3.0))
+    kw = {"n_peaks": 1, "tolerance": 2.0}
+    up = peak_recall(measured, predicted, x_axis=X, **kw)
+    down = peak_recall(measured[::-1], predicted[::-1], x_axis=X[::-1], **kw)
+    assert up == down == 1.0
+
+
 def test_tolerance_is_in_axis_units():
     axis = 400.0 + 2.0 * X  # cm-1, 2 cm-1 per point
     measured, predicted = spectrum(20), spectrum(24)  # 4 points = 8 cm-1 apart

@@ -292,6 +292,34 @@ def test_scale_free_transformers_of_values_near_the_largest_float(est, dtype):
     )
 
 
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+@pytest.mark.parametrize(
+    "est", [StandardNormalVariate(), AreaNormalizer(norm="l2")], ids=["snv", "l2"]
+)
+def test_scale_free_transformers_of_tiny_values(est, dtype):
+    # squares of values below sqrt(tiny) underflow: SNV gave zeros (and a
+    # wrong scale just above that), the l2 norm 0 and the spectrum back
+    # unchanged; the scaled spectra equal those at ordinary magnitudes
+    tiny = {np.float64: 1e-300, np.float32: 1e-30}[dtype]
+    shapes = np.array([[-1.0, 0.0, 1.0, 0.5], [1.0, 1.0, 0.7, 0.2]], dtype=dtype)
+    X = np.vstack([(tiny * shapes).astype(dtype), shapes])
+    Xt = est.fit_transform(X)
+    assert Xt.dtype == dtype
+    np.testing.assert_allclose(
+        Xt[:2], Xt[2:], rtol=1e-5 if dtype == np.float32 else 1e-12
+    )
+
+
+def test_area_normalizer_float32_keeps_a_fine_axis_far_from_zero():
+    # the axis was rounded to float32: 4000 cm-1 in 0.05 steps came out up
+    # to 1e-4 off an area of 1
+    x = np.linspace(4000.0, 4010.0, 201)
+    X = np.abs(np.random.default_rng(0).normal(size=(4, x.size))) + 1.0
+    Xt = AreaNormalizer(x_axis=x).fit_transform(X.astype(np.float32))
+    assert Xt.dtype == np.float32
+    np.testing.assert_allclose(trapezoid(Xt.astype(np.float64), x), 1.0, rtol=1e-6)
+
+
 @pytest.mark.parametrize("norm", ["area", "l1", "l2"])
 def test_area_normalizer_of_values_near_the_largest_float(norm):
     # The area (or norm) overflows to inf, the normalised spectrum does not.

@@ -25,7 +25,9 @@ def _recall_rows(true01, pred01, x, n_peaks, tolerance, prominence):
         idx, props = find_peaks(t, prominence=prominence)
         if len(idx) == 0:
             continue
-        order = np.argsort(props["prominences"], kind="stable")[::-1]
+        # Most prominent first; equal prominences in increasing axis order,
+        # so that the choice does not depend on the direction of the axis.
+        order = np.lexsort((x[idx], -props["prominences"]))
         top = x[idx[order[:n_peaks]]]
         found = x[find_peaks(p, prominence=prominence)[0]]
         if len(found) == 0:
@@ -68,7 +70,9 @@ def peak_recall(
         ``None`` uses the feature index, so ``tolerance`` is then in points.
     n_peaks : int, default=5
         Number of most prominent measured peaks to look for. A spectrum with
-        fewer peaks is scored on the peaks it has.
+        fewer peaks is scored on the peaks it has. Among equally prominent
+        peaks, those at smaller axis values come first, whichever the
+        direction of the axis.
     tolerance : float, default=10.0
         Largest distance, in the units of ``x_axis``, between a measured peak
         and a predicted one for the peak to count as recalled.

@@ -3,7 +3,10 @@
 import numpy as np
 from sklearn.utils import check_array, check_consistent_length
 
-from sktransfer.preprocessing._functions import rescaled_where_not_finite
+from sktransfer.preprocessing._functions import (
+    pow2_scaled_rows,
+    rescaled_where_not_finite,
+)
 
 _AGGREGATES = ("raw_values", "uniform_average")
 
@@ -200,10 +203,9 @@ def spectral_rmse(y_true, y_pred, *, multioutput="uniform_average"):
 
 
 def _row_rmse(diff):
-    rmse = np.sqrt(np.einsum("ij,ij->i", diff, diff) / diff.shape[1])
-    if not np.all(np.isfinite(rmse)):
-        # The squares overflowed: divide by the largest difference first.
-        scale = np.abs(diff).max(axis=1)
-        safe = np.where(scale > 0, scale, 1.0)
-        rmse = safe * np.sqrt(np.mean((diff / safe[:, None]) ** 2, axis=1))
-    return rmse
+    # On rows scaled by a power of two (exact), the squares of tiny
+    # differences do not underflow to a zero error, nor huge ones overflow.
+    scaled, exponent = pow2_scaled_rows(diff)
+    rmse = np.sqrt(np.einsum("ij,ij->i", scaled, scaled) / diff.shape[1])
+    with np.errstate(over="ignore"):
+        return np.ldexp(rmse, exponent[:, 0])

@@ -261,6 +261,23 @@ def test_same_numbers_whatever_the_number_of_threads():
     assert "random_state" not in fitter.get_params()
 
 
+def test_a_long_first_step_does_not_throw_the_shape_onto_its_bound():
+    # A start 7 off a peak of FWHM 16 made an early step push the shape's
+    # free parameter to ~30, where the sigmoid is flat: the shape stayed at
+    # exactly 0 or 1 (4 of 6 spectra, true 0.26-0.69), "converged", with a
+    # worse R2 than scipy's curve_fit from the same start.
+    x = np.linspace(0.0, 100.0, 201)
+    rng = np.random.default_rng(2)
+    eta = rng.uniform(0.2, 0.8, 6)
+    t = [torch.tensor(v, dtype=torch.float64) for v in ([50.0], [1.0], [16.0])]
+    Y = render_peaks(torch.from_numpy(x), *t, torch.from_numpy(eta[:, None])).numpy()
+    Y = Y + 0.1 + 0.001 * (x - 50.0) + rng.normal(0, 0.01, Y.shape)
+    fitter = PeakProfileFitter(centers=[57.0], x_axis=x)
+    P = fitter.fit_transform(Y)
+    np.testing.assert_allclose(P[:, 3], eta, atol=0.05)
+    assert fitter.r2_.min() > 0.998
+
+
 def test_stalled_fit_is_not_converged(monkeypatch):
     # Every trial step gives NaN: the damping explodes after rejected steps.
     from sktransfer.peaks import _solver
