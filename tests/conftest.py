@@ -49,6 +49,19 @@ def global_random_seed():
     return int(os.environ.get("SKTRANSFER_TESTS_SEED", 42))
 
 
+def traced_peak(func, *args, **kwargs):
+    """Return ``(result, peak)`` of a call: the peak of the memory tracemalloc
+    traces (numpy's arrays and Python objects, not torch's tensors)."""
+    import tracemalloc
+
+    tracemalloc.start()
+    try:
+        result = func(*args, **kwargs)
+        return result, tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+
+
 def gaussian_spectra(n_samples=20, n_features=200, baseline=True, random_state=0):
     """Small synthetic spectra: two to three Gaussian peaks on a smooth baseline.
 

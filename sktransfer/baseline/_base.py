@@ -49,6 +49,7 @@ class BaselineCorrector(SpectralTransformer):
         self.__dict__.pop("n_iter_", None)
 
     def _baselines(self, X):
+        """``(baselines, n_iter)``; the baselines are a new array of X's dtype."""
         method, kwargs = self._method_name(), self._method_kwargs()
         needed = min_points(method, kwargs)
         if X.shape[1] < needed:
@@ -99,10 +100,10 @@ class BaselineCorrector(SpectralTransformer):
             # The first weighted fit always runs, even when pybaselines stops
             # before recording a tolerance.
             self.n_iter_ = max(1, int(n_iter.max()))
-        return X - baselines
+        return _subtract_from(X, baselines)
 
     def _transform(self, X):
-        return X - self._baselines(X)[0]
+        return _subtract_from(X, self._baselines(X)[0])
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
@@ -124,6 +125,11 @@ class BaselineCorrector(SpectralTransformer):
             ``X - baseline(X)``.
         """
         return self._baselines(self._validate_transform_X(X))[0]
+
+
+def _subtract_from(X, baselines):
+    """``X - baselines``, written over ``baselines`` (a new array of X's dtype)."""
+    return np.subtract(X, baselines, out=baselines)
 
 
 def check_iterative(est):

@@ -45,8 +45,9 @@ _KWARGS = {
     "modpoly": {"poly_order", "max_iter", "tol", "use_original", "mask_initial_peaks"},
 }
 
-#: Points per stack: bounds the memory of a pass (about 100 bytes a point)
-#: whatever the chunk's size; the sizes were the fastest on 1024-point
+#: Points per stack: bounds the memory beyond the output (about 100 bytes a
+#: point; stacks are converted to float64 one at a time) whatever the
+#: chunk's size; the sizes were the fastest on 1024-point
 #: spectra (a stack that fits in the CPU's caches).
 _STACK_POINTS = {"whittaker": 2**17, "modpoly": 2**15}
 
@@ -347,8 +348,6 @@ def stacked_baselines(X, method, kwargs, *, x_data=None, reverse=False):
     """
     kwargs = _with_defaults(method, kwargs)
     n_rows, n_points = X.shape
-    # contiguous rows: every row is then computed the same way wherever it is
-    Y = np.ascontiguousarray(X[:, ::-1] if reverse else X, dtype=np.float64)
     x = None if x_data is None else np.asarray(x_data, dtype=np.float64)
     if x is not None and reverse:
         x = x[::-1]
@@ -357,12 +356,23 @@ def stacked_baselines(X, method, kwargs, *, x_data=None, reverse=False):
     passes = (_ModPoly if kind == "modpoly" else _Whittaker)(
         method, kwargs, per_stack, n_points, x
     )
-    parts = [
-        _stack(Y[start : start + per_stack], passes, kwargs["tol"])
-        for start in range(0, n_rows, per_stack)
-    ]
-    baselines, n_iter, last_tol = (np.concatenate(a) for a in list(zip(*parts))[:3])
-    n_early = sum(part[3] for part in parts)
+    # Each stack is converted to float64 and its baselines written into the
+    # output on their own: the memory beyond the output is that of one stack
+    # whatever the number of spectra. Every row is computed the same way
+    # wherever it is (the stacks are independent), so nothing changes.
+    baselines = np.empty(X.shape, dtype=X.dtype)
+    out = baselines[:, ::-1] if reverse else baselines
+    n_iter = np.empty(n_rows, dtype=np.intp)
+    last_tol = np.empty(n_rows)
+    n_early = 0
+    for start in range(0, n_rows, per_stack):
+        rows = slice(start, start + per_stack)
+        # contiguous rows, in the axis's increasing order
+        Y = np.ascontiguousarray(X[rows, ::-1] if reverse else X[rows], np.float64)
+        out[rows], n_iter[rows], last_tol[rows], early = _stack(
+            Y, passes, kwargs["tol"]
+        )
+        n_early += early
     if n_early:
         warnings.warn(
             f"{method}: almost all baseline points are below the data in "
@@ -371,6 +381,4 @@ def stacked_baselines(X, method, kwargs, *, x_data=None, reverse=False):
             ParameterWarning,
             stacklevel=2,
         )
-    if reverse:
-        baselines = baselines[:, ::-1]
-    return baselines.astype(X.dtype, copy=False), n_iter, last_tol
+    return baselines, n_iter, last_tol

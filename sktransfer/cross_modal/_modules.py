@@ -3,6 +3,7 @@
 No sklearn or skorch here; the regressor in ``_regressor.py`` wraps them.
 """
 
+import contextlib
 import math
 
 import torch
@@ -11,6 +12,14 @@ from torch.nn import functional as F
 
 from .._validation import check_bool, check_option, check_param, check_sequence
 from ..peaks._profiles import PROFILES
+from ..utils._chunks import row_slices
+
+#: Sources encoded at once by :meth:`SpectroGenVAE.set_memory`.
+MEMORY_BATCH = 1024
+
+#: Rows x peaks x points the peak decoder renders at once outside training:
+#: about 100 MiB of float32 temporaries (see :meth:`PeakDecoder.forward`).
+_RENDER_CHUNK_POINTS = 2**22
 
 
 class ConvEncoder(nn.Module):
@@ -120,6 +129,38 @@ class RetrievalDecoder(nn.Module):
         self.register_buffer("memory_shape", torch.zeros(0, n_out))
         self.register_buffer("memory_offset", torch.zeros(0))
         self.register_buffer("memory_scale", torch.zeros(0))
+        self._memory64 = None
+
+    def _memory_float64(self):
+        """Return the memory buffers in float64 (the kept copies, or new ones)."""
+        # (a module unpickled from before the attribute existed has none)
+        kept = getattr(self, "_memory64", None)
+        if kept is not None:
+            return kept
+        return tuple(
+            t.double()
+            for t in (
+                self.memory_z,
+                self.memory_shape,
+                self.memory_offset,
+                self.memory_scale,
+            )
+        )
+
+    @contextlib.contextmanager
+    def float64_memory(self):
+        """Keep float64 copies of the memory while many batches are decoded.
+
+        Decoding from the stored memory works in float64; without this
+        context each batch copies the whole memory (every training target)
+        to float64 once more. The memory must not change inside it.
+        """
+        self._memory64 = None
+        self._memory64 = self._memory_float64()
+        try:
+            yield self
+        finally:
+            self._memory64 = None
 
     @staticmethod
     def split_shapes(Y):
@@ -210,14 +251,9 @@ class RetrievalDecoder(nn.Module):
                 )
             # float64, so that a spectrum's prediction does not depend on the
             # other rows of its batch (float32 matrix products can)
-            w = self.weights(z.double(), self.memory_z.double())
-            out = self.mix(
-                w,
-                self.memory_shape.double(),
-                self.memory_offset.double(),
-                self.memory_scale.double(),
-                correction,
-            )
+            memory_z, shape, offset, scale = self._memory_float64()
+            w = self.weights(z.double(), memory_z)
+            out = self.mix(w, shape, offset, scale, correction)
             return out.to(z.dtype)
         shape, offset, scale = self.split_shapes(Y)
         exclude = torch.eye(len(Y), dtype=torch.bool, device=Y.device)
@@ -298,9 +334,32 @@ class PeakDecoder(nn.Module):
         height = F.softplus(b)
         fwhm = self._w_min + (self._w_max - self._w_min) * torch.sigmoid(c)
         shape = torch.sigmoid(d)
-        out = _render_peaks(
-            self.x_out, center, height, fwhm, shape, profile=self.profile
-        )
+        row_size = self.n_peaks * self.x_out.shape[0]
+        # whole multiples of 64 rows: each chunk then holds a multiple of 64
+        # values, and torch's vectorised loops round every value as they do
+        # over the whole batch
+        step = 64 * max(1, _RENDER_CHUNK_POINTS // (64 * row_size))
+        if torch.is_grad_enabled() or len(z) <= step:
+            # in training autograd keeps every chunk's temporaries anyway
+            out = _render_peaks(
+                self.x_out, center, height, fwhm, shape, profile=self.profile
+            )
+        else:
+            # (rows, n_peaks, n_out) temporaries: 1.9 GiB for 1,024 rows of
+            # 32 peaks on 2,048 points; rows in chunks bound them
+            out = torch.cat(
+                [
+                    _render_peaks(
+                        self.x_out,
+                        center[rows],
+                        height[rows],
+                        fwhm[rows],
+                        shape[rows],
+                        profile=self.profile,
+                    )
+                    for rows in row_slices(len(z), row_size, step * row_size)
+                ]
+            )
         if self.residual is not None:
             knots = self.residual(h).unsqueeze(1)
             out = out + F.interpolate(
@@ -559,6 +618,10 @@ class SpectroGenVAE(nn.Module):
     def set_memory(self, x, y):
         """Encode training sources and store them with their targets.
 
+        The sources are encoded ``MEMORY_BATCH`` (1,024) at a time, as
+        :class:`SpectroGenRegressor` encodes and predicts: the encoder's
+        activations then do not grow with the number of pairs.
+
         Parameters
         ----------
         x : torch.Tensor of shape (n_samples, n_in)
@@ -574,7 +637,8 @@ class SpectroGenVAE(nn.Module):
         if self.retrieval is not None:
             training = self.training
             self.eval()
-            self.retrieval.set_memory(self.encode(x)[0], y)
+            z = [self.encode(xb)[0] for xb in torch.split(x, MEMORY_BATCH)]
+            self.retrieval.set_memory(torch.cat(z), y)
             self.train(training)
         return self
 

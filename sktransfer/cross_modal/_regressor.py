@@ -1,5 +1,6 @@
 """SpectroGenRegressor: the cross-modal VAE as a skorch/sklearn regressor."""
 
+import contextlib
 import warnings
 
 import numpy as np
@@ -19,9 +20,9 @@ from ..utils._torch import (
     to_numpy,
     to_tensor,
 )
-from ._modules import CorrelationLoss, SpectroGenVAE, kl_divergence
+from ._modules import MEMORY_BATCH, CorrelationLoss, SpectroGenVAE, kl_divergence
 
-_PREDICT_BATCH = 1024
+_PREDICT_BATCH = MEMORY_BATCH  # as the retrieval memory is encoded
 
 
 def _never(self):
@@ -707,15 +708,16 @@ class SpectroGenRegressor(NeuralNetRegressor):
         return (Y - to_numpy(m.y_center)) / float(m.y_scale)
 
     def _unscale_target(self, Ys):
-        m = self.module_
-        Y = Ys * float(m.y_scale) + to_numpy(m.y_center)
-        return Y.ravel() if self._y_1d else Y
+        """Put standardised targets ``Ys`` (a float64 array) in units, in place."""
+        Ys *= float(self.module_.y_scale)
+        Ys += to_numpy(self.module_.y_center)
+        return Ys
 
     # -------------------------------------------------------- prediction
     def _source(self, X):
+        """Return the validated sources (``_batches`` converts and scales them)."""
         self.check_is_fitted()
-        X = np.asarray(validate_data(self, X, reset=False), dtype=np.float32)
-        return _max_scaled(X) if self.normalize_source else X
+        return validate_data(self, X, reset=False)
 
     def infer(self, x, **fit_params):
         """Run the module on source spectra ``x``, scaled as in ``fit``.
@@ -744,16 +746,27 @@ class SpectroGenRegressor(NeuralNetRegressor):
         """Yield source batches as tensors, with the module in eval mode.
 
         Large batches without skorch's data loader: faster, and the loader
-        would draw a base seed from the global torch generator.
+        would draw a base seed from the global torch generator. Each batch
+        is converted to float32 and, with ``normalize_source``, scaled as it
+        is made (a row's scaling depends on that row only), instead of
+        copies of all the sources.
         """
         self.module_.eval()
         with torch.no_grad():
             for start in range(0, len(X), _PREDICT_BATCH):
-                yield to_tensor(X[start : start + _PREDICT_BATCH], self.device)
+                xb = np.asarray(X[start : start + _PREDICT_BATCH], dtype=np.float32)
+                if self.normalize_source:
+                    xb = _max_scaled(xb)
+                yield to_tensor(xb, self.device)
 
-    def _forward_eval(self, X):
-        outs = [self.module_(xb) for xb in self._batches(self._source(X))]
-        return torch.cat([o[0] for o in outs]), torch.cat([o[1] for o in outs])
+    def _decoding(self):
+        """Context of many decoded batches: the memory kept in float64."""
+        retrieval = getattr(self.module_, "retrieval", None)
+        return (
+            contextlib.nullcontext()
+            if retrieval is None
+            else retrieval.float64_memory()
+        )
 
     def _encode_eval(self, X):
         """Latent means of source spectra, batch by batch, encoder only."""
@@ -774,7 +787,18 @@ class SpectroGenRegressor(NeuralNetRegressor):
             Predicted target spectra in the original units (float64); 1-D
             for a regressor fitted on a 1-D ``y``.
         """
-        return self._unscale_target(to_numpy(self._forward_eval(X)[0]))
+        X = self._source(X)
+        # each batch written into the float64 output, which is then unscaled
+        # in place: no float32 copy of every prediction, and no temporaries
+        # the size of the output
+        Y = np.empty((len(X), self.n_outputs_))
+        start = 0
+        with self._decoding():
+            for xb in self._batches(X):
+                Y[start : start + len(xb)] = to_numpy(self.module_(xb)[0])
+                start += len(xb)
+        Y = self._unscale_target(Y)
+        return Y.ravel() if self._y_1d else Y
 
     def encode(self, X):
         """Return the latent means of the source spectra.
@@ -817,23 +841,23 @@ class SpectroGenRegressor(NeuralNetRegressor):
         gen = make_generator(seed_from_random_state(random_state), self.device)
         Y = np.empty((len(X), n_samples, self.n_outputs_))
         start = 0
-        for xb in self._batches(X):
-            mu, logvar = self.module_.encode(xb)
-            eps = torch.randn(
-                (len(xb), n_samples, mu.shape[1]), generator=gen, device=mu.device
-            )
-            z = mu.unsqueeze(1) + eps * torch.exp(0.5 * logvar).unsqueeze(1)
-            z = z.flatten(0, 1)
-            # a view of this batch's draws in the output, one row per draw
-            rows = Y[start : start + len(xb)].reshape(-1, self.n_outputs_)
-            # decoded in batches of rows, as predict does: the draws of a
-            # batch of sources are n_samples times as many rows
-            for first in range(0, len(z), _PREDICT_BATCH):
-                part = slice(first, first + _PREDICT_BATCH)
-                rows[part] = to_numpy(self.module_.decode(z[part]))
-            start += len(xb)
-        Y *= float(self.module_.y_scale)
-        Y += to_numpy(self.module_.y_center)
+        with self._decoding():
+            for xb in self._batches(X):
+                mu, logvar = self.module_.encode(xb)
+                eps = torch.randn(
+                    (len(xb), n_samples, mu.shape[1]), generator=gen, device=mu.device
+                )
+                z = mu.unsqueeze(1) + eps * torch.exp(0.5 * logvar).unsqueeze(1)
+                z = z.flatten(0, 1)
+                # a view of this batch's draws in the output, one row per draw
+                rows = Y[start : start + len(xb)].reshape(-1, self.n_outputs_)
+                # decoded in batches of rows, as predict does: the draws of a
+                # batch of sources are n_samples times as many rows
+                for first in range(0, len(z), _PREDICT_BATCH):
+                    part = slice(first, first + _PREDICT_BATCH)
+                    rows[part] = to_numpy(self.module_.decode(z[part]))
+                start += len(xb)
+        Y = self._unscale_target(Y)
         return Y[..., 0] if self._y_1d else Y
 
     @available_if(_retrieves)

@@ -7,6 +7,7 @@ from sktransfer.preprocessing._functions import (
     pow2_scaled_rows,
     rescaled_where_not_finite,
 )
+from sktransfer.utils._chunks import row_slices
 
 _AGGREGATES = ("raw_values", "uniform_average")
 
@@ -44,10 +45,7 @@ def _row_chunks(*arrays):
     computed row by row, so the chunks change a result at most in its last
     bit (as the position of a row in memory already could).
     """
-    n_rows, n_features = arrays[0].shape
-    step = max(1, _CHUNK_POINTS // max(n_features, 1))
-    for start in range(0, n_rows, step):
-        rows = slice(start, min(start + step, n_rows))
+    for rows in row_slices(*arrays[0].shape, _CHUNK_POINTS):
         yield rows, [a[rows].astype(np.float64, copy=False) for a in arrays]
 
 

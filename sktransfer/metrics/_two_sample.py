@@ -10,13 +10,19 @@ from sklearn.model_selection import StratifiedKFold, check_cv, cross_val_score
 from sklearn.pipeline import make_pipeline
 from sklearn.utils import Bunch, check_array
 
+from sktransfer._base import FLOAT_DTYPES
 from sktransfer._validation import check_bool, check_param
 
 
 def _pool(real, generated):
-    """Validate both groups and stack them with labels 0 (real) / 1 (generated)."""
-    real = check_array(real, dtype=np.float64, input_name="real")
-    generated = check_array(generated, dtype=np.float64, input_name="generated")
+    """Validate both groups and stack them with labels 0 (real) / 1 (generated).
+
+    Float32 spectra stay float32 (both groups float32: the pool is too, and
+    PCA works in it), which halves the memory and the time; any other data
+    are pooled in float64.
+    """
+    real = check_array(real, dtype=FLOAT_DTYPES, input_name="real")
+    generated = check_array(generated, dtype=FLOAT_DTYPES, input_name="generated")
     if real.shape[1] != generated.shape[1]:
         raise ValueError(
             f"real and generated must have the same number of features; got "
@@ -42,7 +48,8 @@ def two_sample_accuracy(real, generated, *, estimator=None, cv=5, random_state=N
     real : array-like of shape (n_real, n_features)
         Real spectra.
     generated : array-like of shape (n_generated, n_features)
-        Generated spectra, on the same axis.
+        Generated spectra, on the same axis. Two float32 groups are pooled
+        in float32, anything else in float64.
     estimator : classifier or None, default=None
         The classifier. ``None`` uses whitened PCA scores (10 components, or
         a third of the smaller group if that is fewer) and a regularised
@@ -154,7 +161,8 @@ def kmeans_indistinguishability(
     real : array-like of shape (n_real, n_features)
         Real spectra.
     generated : array-like of shape (n_generated, n_features)
-        Generated spectra, on the same axis.
+        Generated spectra, on the same axis. Two float32 groups are pooled
+        (and projected) in float32, anything else in float64.
     n_components : int, default=2
         Number of principal components kept before clustering; at most
         ``min(n_real + n_generated, n_features)``.

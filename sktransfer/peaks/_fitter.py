@@ -19,6 +19,7 @@ from sktransfer.peaks._batch import (
 from sktransfer.peaks._detect import detect_each, detect_peaks, widths_at
 from sktransfer.peaks._layout import PeakLayout
 from sktransfer.peaks._profiles import render_peaks
+from sktransfer.utils._chunks import row_slices
 from sktransfer.utils._torch import resolve_device
 
 #: Peak points (rows x peaks x points) rendered at once by
@@ -404,9 +405,8 @@ class PeakProfileFitter(FeatureChangingTransformer):
         out = np.empty((X.shape[0], self.x_.shape[0]), dtype=X.dtype)
         # Rendering makes (rows, n_peaks, n_points) temporaries (complex for
         # "voigt"): rows in chunks keep them to a few tens of MiB.
-        step = max(1, _RENDER_CHUNK_POINTS // (self.n_peaks_ * self.x_.shape[0]))
-        for start in range(0, X.shape[0], step):
-            rows = slice(start, start + step)
+        size = self.n_peaks_ * self.x_.shape[0]
+        for rows in row_slices(X.shape[0], size, _RENDER_CHUNK_POINTS):
             params = torch.from_numpy(X[rows].astype(np.float64))
             (c, h, f, *s), base = layout.unpack(params)
             Y = render_peaks(x, c, h, f, s[0] if s else None, self.profile)

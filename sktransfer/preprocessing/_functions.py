@@ -4,6 +4,8 @@ import numpy as np
 from scipy.interpolate import CubicSpline, PchipInterpolator
 from scipy.sparse import csr_array
 
+from sktransfer.utils._chunks import row_slices
+
 #: Points (rows x points per row) interpolated at once by the cubic and PCHIP
 #: splines of :func:`resample_rows`: about 32 MiB of float64 coefficients.
 _SPLINE_CHUNK_POINTS = 2**20
@@ -170,9 +172,7 @@ def resample_rows(X, x, grid, method, fill_value, matrix=None):
         # a few tens of MiB whatever the number of spectra. Each row's
         # spline depends on that row only, so the chunks change nothing.
         out = np.empty((X.shape[0], len(grid)), dtype=X.dtype)
-        step = max(1, _SPLINE_CHUNK_POINTS // max(len(x), 1))
-        for start in range(0, X.shape[0], step):
-            rows = slice(start, start + step)
+        for rows in row_slices(X.shape[0], len(x), _SPLINE_CHUNK_POINTS):
             out[rows] = interp(x, X[rows], axis=1)(grid)
     outside = outside_range(grid, x)
     if np.any(outside):

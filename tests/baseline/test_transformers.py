@@ -12,7 +12,7 @@ from sklearn.utils import get_tags
 
 from sktransfer.baseline import SNIP, AirPLS, ArPLS, AsLS, ModPoly, PybaselinesCorrector
 from tests.baseline._reference import loop_baselines
-from tests.conftest import gaussian_spectra
+from tests.conftest import gaussian_spectra, traced_peak
 
 # (estimator, pybaselines method, keyword arguments it must be called with)
 CASES = [
@@ -401,3 +401,32 @@ def test_pandas_output_keeps_column_names(data):
     assert list(out.columns) == columns and list(out.index) == list(df.index)
     np.testing.assert_array_equal(out.to_numpy(), est.transform(df).to_numpy())
     assert list(est.get_feature_names_out()) == columns
+
+
+@pytest.mark.parametrize("est", [AsLS(), ModPoly()])
+@pytest.mark.parametrize("decreasing", [False, True])
+def test_stacked_memory_does_not_grow_with_the_number_of_spectra(
+    monkeypatch, est, decreasing
+):
+    # scale: a float64 copy of all the spectra, every stack's float64
+    # baselines kept and concatenated, a cast back and the subtraction made
+    # about 7 times the float32 input (2.1 GiB for 20,000 x 4,000); stacks
+    # are now converted one at a time and written into the output
+    from sktransfer.baseline import _stacked
+
+    rng = np.random.default_rng(0)
+    x = np.linspace(0, 1, 128)
+    X = 2 * x + np.exp(-0.5 * ((x - 0.5) / 0.05) ** 2)
+    X = (X + rng.normal(0, 0.01, (1000, 128))).astype(np.float32)
+    est = clone(est).set_params(x_axis=x[::-1] if decreasing else None)
+    whole = est.fit_transform(X)
+    monkeypatch.setattr(
+        _stacked, "_STACK_POINTS", {"whittaker": 32 * 128, "modpoly": 32 * 128}
+    )
+    stacked, peak = traced_peak(est.fit_transform, X)
+    # the output is 0.5 MB; it was 7 times that
+    assert peak < 1.5e6
+    assert stacked.dtype == np.float32
+    np.testing.assert_array_equal(stacked, whole)
+    np.testing.assert_array_equal(est.transform(X), whole)
+    np.testing.assert_array_equal(X - est.baseline(X), whole)

@@ -195,3 +195,58 @@ def test_bad_retrieval_parameters_are_clear_errors():
     # the limits themselves are valid
     RetrievalDecoder(2, 4, exclude_similar=1.0)
     SpectroGenVAE(10, 10, latent_dim=1, hidden=1, channels=(1,), input_dropout=0.0)
+
+
+def test_set_memory_encodes_batches_of_sources(monkeypatch):
+    # scale: the memory was encoded in one pass over every training source
+    # (+376 MiB for 4,000 pairs with the conv encoder); now in batches
+    from sktransfer.cross_modal import _modules
+
+    vae = SpectroGenVAE(64, 10, latent_dim=3, hidden=8, encoder="conv").eval()
+    x, y = torch.randn(40, 64), torch.randn(40, 10)
+    with torch.no_grad():
+        expected = torch.cat([vae.encode(xb)[0] for xb in x.split(16)])
+    rows = []
+    forward = vae.encoder.forward
+
+    def spy(xb):
+        rows.append(len(xb))
+        return forward(xb)
+
+    monkeypatch.setattr(vae.encoder, "forward", spy)
+    monkeypatch.setattr(_modules, "MEMORY_BATCH", 16, raising=False)
+    vae.train()
+    vae.set_memory(x, y)
+    assert rows == [16, 16, 8]
+    assert vae.training  # left as it was
+    assert torch.equal(vae.retrieval.memory_z, expected)
+
+
+@pytest.mark.parametrize("profile", ["pseudo_voigt", "gaussian"])
+def test_peak_decoder_renders_chunks_of_rows_outside_training(monkeypatch, profile):
+    # scale: one batch of 1,024 rows rendered (1024, 32, 2048) temporaries
+    # (1.9 GiB); outside training rows are rendered 64 (or a multiple) at a
+    # time, to the same values
+    from sktransfer.cross_modal import _modules
+    from sktransfer.peaks import _profiles
+
+    dec = PeakDecoder(3, torch.linspace(0, 100, 50), n_peaks=4, profile=profile)
+    z = torch.randn(150, 3)
+    with torch.no_grad():
+        whole = dec(z)
+    rows = []
+    render = _profiles._render_peaks
+
+    def spy(x, center, *args, **kwargs):
+        rows.append(len(center))
+        return render(x, center, *args, **kwargs)
+
+    monkeypatch.setattr(_profiles, "_render_peaks", spy)
+    monkeypatch.setattr(_modules, "_RENDER_CHUNK_POINTS", 64 * 4 * 50, raising=False)
+    with torch.no_grad():
+        chunked = dec(z)
+    assert rows == [64, 64, 22]
+    assert torch.equal(chunked, whole)
+    rows.clear()
+    dec(z)  # with autograd: one pass, whose temporaries backward needs
+    assert rows == [150]

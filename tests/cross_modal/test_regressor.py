@@ -21,6 +21,7 @@ from sktransfer.cross_modal._modules import kl_divergence
 from sktransfer.cross_modal._regressor import _mix_pairs, _stretch_pairs, _stretch_rows
 from sktransfer.metrics import spectral_correlation, spectral_correlation_scorer
 from sktransfer.preprocessing import MinMaxNormalizer
+from tests.conftest import traced_peak
 
 FAST = {
     "beta": 0.5,
@@ -820,3 +821,40 @@ def test_sample_decodes_a_bounded_number_of_rows(data, fitted, monkeypatch):
     assert max(rows) <= 8 and sum(rows) == 6 * 7
     # batches of 8 sources draw the same latent noise as one batch of 6
     assert_allclose(draws, expected, rtol=1e-5, atol=1e-6)
+
+
+def test_predict_writes_batches_into_the_output(data, fitted):
+    # scale: predict held the float32 predictions, a float64 copy and two
+    # more float64 arrays of the output's size, and copies of the sources
+    # (peak 3.9 times the output for 20,000 queries); each batch is now
+    # written into the output, which is unscaled in place
+    X_test = np.tile(data[2], (200, 1))  # 4,000 float64 sources
+    fitted.predict(X_test[:10])
+    Y, peak = traced_peak(fitted.predict, X_test)
+    assert Y.shape == (4000, fitted.n_outputs_) and Y.dtype == np.float64
+    # the output is 1.9 MB; the copies were 7.7 MB more
+    assert peak < Y.nbytes + 1.5e6
+    assert_allclose(Y[: len(data[2])], fitted.predict(data[2]), rtol=1e-5, atol=1e-6)
+
+
+def test_predict_copies_the_memory_to_float64_once(data, fitted, monkeypatch):
+    # scale: every decoded batch copied the whole memory (every training
+    # target) to float64 once more (1.3 s of a 12.8 s predict)
+    from sktransfer.cross_modal import _regressor
+
+    X_test = data[2]
+    expected = fitted.predict(X_test)
+    memory = tuple(fitted.module_.retrieval.memory_shape.shape)
+    copies = []
+    double = torch.Tensor.double
+
+    def spy(self, *args, **kwargs):
+        copies.append(tuple(self.shape))
+        return double(self, *args, **kwargs)
+
+    monkeypatch.setattr(torch.Tensor, "double", spy)
+    monkeypatch.setattr(_regressor, "_PREDICT_BATCH", 8)
+    Y = fitted.predict(X_test)
+    assert copies.count(memory) == 1  # for 3 batches
+    assert fitted.module_.retrieval._memory64 is None  # not kept afterwards
+    assert_allclose(Y, expected, rtol=1e-5, atol=1e-6)

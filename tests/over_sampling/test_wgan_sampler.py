@@ -3,7 +3,7 @@ import pytest
 import torch
 
 from sktransfer.over_sampling import WGANGPOverSampler
-from tests.conftest import gaussian_spectra
+from tests.conftest import gaussian_spectra, traced_peak
 
 FAST = {"max_iter": 3, "batch_size": 8, "channels": 8, "n_critic_layers": 2}
 
@@ -439,3 +439,126 @@ def test_one_hot_y_round_trip(data):
     X_res, Y_res = tiny().fit_resample(X, Y)
     assert Y_res.shape == (66, 3) and Y_res.sum(axis=0).tolist() == [22, 22, 22]
     np.testing.assert_array_equal(Y_res[: len(Y)], Y)
+
+
+def test_fit_resample_generates_into_the_output(data, monkeypatch):
+    # scale: float32 fit_resample made a float64 block of every new row
+    # (870 MiB for 57,000 x 2,000) and cast it into X_res; batches are now
+    # written straight into X_res, with the same values
+    from sktransfer.over_sampling import _sampler
+
+    X, y = data
+    X = X.astype(np.float32)
+    monkeypatch.setattr(_sampler, "_CHUNK", 256)
+    strategy = {1: 20000}
+    fitted = tiny(sampling_strategy=strategy).fit(X, y)
+    expected = fitted.sample(fitted.sampling_strategy_[1], y=1).astype(np.float32)
+    sampler = tiny(sampling_strategy=strategy)
+    _, peak = traced_peak(sampler.fit_resample, X, y)
+    X_res, _ = tiny(sampling_strategy=strategy).fit_resample(X, y)
+    assert X_res.dtype == np.float32
+    np.testing.assert_array_equal(X_res[len(X) :], expected)
+    # X_res is 5 MB, the float64 block was 10 MB more; a batch is 0.13 MB
+    assert peak < X_res.nbytes + 2e6
+
+
+def test_up_front_memory_check_counts_the_output_and_a_batch(data, monkeypatch):
+    # scale: the check counted the generated rows at X's itemsize (4 bytes
+    # for float32) where they were made in float64, and no room for making
+    # them; it now counts the output plus a batch being generated
+    import os
+
+    from sktransfer.over_sampling import _sampler
+
+    X, y = data
+    X = X.astype(np.float32)
+    n_out, n_new = 60, 26
+    output = n_out * X.shape[1] * 4
+    sysconf = os.sysconf
+
+    def free(n_bytes):
+        pages = {"SC_AVPHYS_PAGES": n_bytes, "SC_PAGE_SIZE": 1}
+        monkeypatch.setattr(
+            _sampler.os, "sysconf", lambda name: pages.get(name) or sysconf(name)
+        )
+
+    # room for the output and a float64 copy of the batch, not for making it
+    free(output + n_new * X.shape[1] * 8)
+    with pytest.raises(MemoryError, match=f"an output of {n_out} rows"):
+        tiny().fit_resample(X, y)
+    free(output + n_new * X.shape[1] * _sampler._generate_bytes(FAST["channels"]))
+    assert tiny().fit_resample(X, y)[0].shape == (n_out, X.shape[1])
+
+
+def test_class_statistics_equal_the_whole_array_formulas(monkeypatch):
+    # the class means summed per class (np.add.at was 40 times slower), the
+    # scale, deviations and noise level worked out on slices of rows: the
+    # same values to the last bit, so a seed gives the same spectra as before
+    from scipy.ndimage import gaussian_filter1d
+
+    from sktransfer.over_sampling import _sampler
+
+    rng = np.random.default_rng(0)
+    for n_features in (1, 37):
+        X = rng.normal(size=(300, n_features)) * 10.0 ** rng.integers(-3, 4, (300, 1))
+        X = X.astype(np.float32)
+        codes = rng.integers(0, 5, len(X))
+        codes[codes == 3] = 4  # a class without rows
+        means = np.zeros((5, n_features))
+        np.add.at(means, codes, X)
+        means /= np.maximum(np.bincount(codes), 1)[:, None]
+        dev = X - means[codes]
+        scale = float(np.std(dev))
+        resid = X - gaussian_filter1d(X, 2.0, axis=1, mode="nearest")
+        noise = 1.4826 * np.median(np.abs(resid - np.median(resid, axis=0)), axis=0)
+        monkeypatch.setattr(_sampler, "_CHUNK_POINTS", 7 * n_features, raising=False)
+        got = _sampler._class_means(X, codes)
+        np.testing.assert_array_equal(got, means)
+        assert _sampler._deviation_std(X, got, codes) == scale
+        real, real_sq, own_sq = _sampler._scaled_deviations(X, got, codes, scale)
+        np.testing.assert_array_equal(real, torch.as_tensor(dev / scale).float())
+        np.testing.assert_array_equal(real_sq, ((dev / scale) ** 2).sum(1))
+        np.testing.assert_array_equal(own_sq, (real.numpy() ** 2).sum(1))
+        np.testing.assert_array_equal(_sampler._noise_std(X, 2.0), noise)
+        monkeypatch.undo()
+
+
+def test_class_means_without_add_at(monkeypatch):
+    from sktransfer.over_sampling import _sampler
+
+    class Add:
+        def __getattr__(self, name):
+            assert name != "at", "np.add.at adds one element at a time"
+            return getattr(np.add, name)
+
+    class Numpy:
+        add = Add()
+
+        def __getattr__(self, name):
+            return getattr(np, name)
+
+    X = np.random.default_rng(0).normal(size=(40, 8))
+    expected = _sampler._class_means(X, np.arange(40) % 3)
+    monkeypatch.setattr(_sampler, "np", Numpy())
+    np.testing.assert_array_equal(_sampler._class_means(X, np.arange(40) % 3), expected)
+
+
+@pytest.mark.parametrize("conditional", [True, False])
+def test_fit_memory_does_not_grow_with_copies_of_the_data(monkeypatch, conditional):
+    # scale: fit made about 10 float64 copies of the spectra (0.9 GiB for
+    # 12,000 x 2,000 float32); one float64 copy is left, for the scale
+    from sktransfer.over_sampling import _sampler
+
+    rng = np.random.default_rng(0)
+    X = rng.random((2000, 200)).astype(np.float32)
+    y = rng.integers(0, 4, len(X))
+    params = {"max_iter": 1, "n_critic": 1, "conditional": conditional}
+    whole = tiny(**params).fit(X, y)
+    monkeypatch.setattr(_sampler, "_CHUNK_POINTS", 20 * 200, raising=False)
+    sampler = tiny(**params)
+    _, peak = traced_peak(sampler.fit, X, y)
+    # X is 1.6 MB; the float64 copies were 11 to 15 MB
+    assert peak < 3 * X.nbytes
+    np.testing.assert_array_equal(
+        sampler.sample(5, y=[0, 1, 3, 3, 0]), whole.sample(5, y=[0, 1, 3, 3, 0])
+    )
