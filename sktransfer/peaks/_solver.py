@@ -9,9 +9,6 @@ one batched linear solve. Bounds are kept by reparametrisation:
 - FWHM    ``f = lo + (hi - lo) * sigmoid(t)``
 - shape   ``s = sigmoid(t)``
 - optional baseline ``b0 + b1 * u`` with ``u`` the axis mapped to [-1, 1].
-
-One step moves a peak's free parameters by at most ``MAX_STEP``: far out
-the maps are flat, and a parameter thrown there would not come back.
 """
 
 import torch
@@ -126,12 +123,6 @@ def _model(x, u, theta, bounds, layout, jac):
 #: Damping beyond which a spectrum whose steps keep failing stops.
 MAX_DAMPING = 1e12
 
-#: Largest move of a peak's free parameter in one step. The bounds are
-#: tanh, sigmoid and softplus maps, flat far out: a longer step could throw
-#: a parameter (a shape, say) onto its bound, where its derivative vanishes
-#: and no later step brings it back.
-MAX_STEP = 5.0
-
 
 def levenberg_marquardt(x, u, Y, theta, bounds, layout, max_iter, tol):
     """Minimise ``||Y - model(theta)||^2`` for every row of ``Y`` at once.
@@ -202,18 +193,7 @@ def levenberg_marquardt(x, u, Y, theta, bounds, layout, max_iter, tol):
         a = jtj + lam_a[:, None, None] * torch.diag_embed(diag)
         a = a + 1e-12 * diag.amax(-1)[:, None, None] * eye
         step = torch.linalg.solve(a, grad)
-        # Shorten steps that move a peak parameter by more than MAX_STEP, and
-        # predict the gain of the step t = alpha * s taken: with
-        # (JtJ + lam D) s = g, the quadratic model gains
-        # 2 g.t - t.JtJ.t = (2 - alpha) g.t + lam t.D.t.
-        alpha = torch.ones_like(lam_a)
-        if layout.n_peaks:
-            longest = step[:, layout.peak_slice].abs().amax(-1)
-            alpha = MAX_STEP / longest.clamp(min=MAX_STEP)
-            step = alpha[:, None] * step
-        predicted = (2.0 - alpha) * (step * grad).sum(-1) + lam_a * (
-            step * diag * step
-        ).sum(-1)
+        predicted = (step * (lam_a[:, None] * diag * step + grad)).sum(-1)
         trial = theta[act] + step.to(Y.dtype)
         y_t, j_t = _model(x, u, trial, bounds.subset(act), layout, jac=True)
         r_t = Y[act] - y_t
