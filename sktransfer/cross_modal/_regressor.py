@@ -622,7 +622,7 @@ class SpectroGenRegressor(NeuralNetRegressor):
         loss = self.get_loss(y_pred, yi, X=Xi, training=True)
         if not torch.isfinite(loss):
             raise ValueError(
-                f"The training loss became {float(loss)} in epoch "
+                f"The training loss became {float(loss.detach())} in epoch "
                 f"{len(self.history)}. Scale the spectra to moderate values "
                 "(for example with sktransfer.preprocessing.MinMaxNormalizer), "
                 "or lower lr."

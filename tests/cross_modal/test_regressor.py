@@ -858,3 +858,17 @@ def test_predict_copies_the_memory_to_float64_once(data, fitted, monkeypatch):
     assert copies.count(memory) == 1  # for 3 batches
     assert fitted.module_.retrieval._memory64 is None  # not kept afterwards
     assert_allclose(Y, expected, rtol=1e-5, atol=1e-6)
+
+
+def test_non_finite_loss_raises_without_torch_warning():
+    # the error message reads the loss value; doing so on the tensor that
+    # still requires grad made torch warn beside the ValueError
+    rng = np.random.default_rng(0)
+    X, Y = rng.normal(size=(16, 20)), rng.normal(size=(16, 12))
+    reg = SpectroGenRegressor(
+        max_epochs=3, lr=1e6, normalize_source=False, random_state=0
+    )
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", UserWarning)
+        with pytest.raises(ValueError, match="training loss became"):
+            reg.fit(X * 1e30, Y * 1e30)
