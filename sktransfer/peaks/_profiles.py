@@ -12,7 +12,7 @@ Parameter conventions, shared by every profile and by
   width, ``f_L = shape * fwhm``, with the Gaussian width ``f_G`` chosen so
   that the Olivero-Longbothum relation
   ``fwhm = 0.5346 f_L + sqrt(0.2166 f_L**2 + f_G**2)`` holds (that relation
-  is accurate to 0.02 %, so ``fwhm`` is the Voigt FWHM to that accuracy).
+  is accurate to about 0.025 %, so ``fwhm`` is the Voigt FWHM to that accuracy).
   ``shape=0`` is a Gaussian and ``shape=1`` a Lorentzian. ``shape`` is
   ignored by ``"gaussian"`` and ``"lorentzian"``.
 """
