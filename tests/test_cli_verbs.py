@@ -369,19 +369,31 @@ def test_augment_csv_balances_classes(tmp_path, capsys):
     assert out_labels.count("a") == 8 and out_labels.count("b") == 8
 
 
-def test_augment_rruff_directory(tmp_path, capsys):
+def _four_and_two(tmp_path, first, second, label_key=None):
+    """Four RRUFF Raman files of class ``first`` and two of ``second``.
+
+    The class is the species name, or with ``label_key`` that header field
+    (the species is then "S" for all six).
+    """
     src = tmp_path / "in"
     src.mkdir()
     x = np.linspace(150.0, 1250.0, 128)
     for i in range(6):
-        name = "Albite" if i < 4 else "Quartz"
+        label = first if i < 4 else second
+        name = label if label_key is None else "S"
         _write_rruff(
             src / f"{name}__R0600{i:02d}__Raman.txt",
             x,
             _peaks(x, [400 if i < 4 else 900]),
             name,
             f"R0600{i:02d}",
+            extra="" if label_key is None else f"##{label_key}={label}\n",
         )
+    return src
+
+
+def test_augment_rruff_directory(tmp_path, capsys):
+    src = _four_and_two(tmp_path, "Albite", "Quartz")
     out = tmp_path / "out"
     assert main(["augment", str(src), "-o", str(out), "--max-iter", "3"]) == 0
     files = sorted(os.listdir(out))
@@ -398,19 +410,7 @@ def test_augment_rruff_directory(tmp_path, capsys):
 
 
 def test_augment_label_key_description_keeps_the_label(tmp_path):
-    src = tmp_path / "in"
-    src.mkdir()
-    x = np.linspace(150.0, 1250.0, 128)
-    for i in range(6):
-        kind = "feldspar" if i < 4 else "silica"
-        _write_rruff(
-            src / f"S__R0610{i:02d}__Raman.txt",
-            x,
-            _peaks(x, [400 if i < 4 else 900]),
-            "S",
-            f"R0610{i:02d}",
-            extra=f"##DESCRIPTION={kind}\n",
-        )
+    src = _four_and_two(tmp_path, "feldspar", "silica", label_key="DESCRIPTION")
     out = tmp_path / "out"
     args = ["augment", str(src), "-o", str(out), "--label-key", "DESCRIPTION"]
     assert main([*args, "--max-iter", "2"]) == 0
