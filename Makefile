@@ -1,5 +1,5 @@
 # One-command set-up: `make demo` and `make test` create .venv, install the
-# pinned CPU torch, the package and its extras, then run. Re-runs are fast.
+# pinned torch (as pip resolves it; TORCH_SPEC overrides), the package and its extras, then run. Re-runs are fast.
 PYTHON ?= python3
 VENV ?= .venv
 PY := $(VENV)/bin/python

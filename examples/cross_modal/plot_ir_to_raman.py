@@ -173,7 +173,7 @@ plt.show()
 # best of them needs the measured spectrum (it is an oracle), but it says
 # how much a spectroscopist who can tell the candidates apart gains from
 # seeing them: on unseen RRUFF species the best of ten candidates scored
-# r 0.54 against 0.38 for the prediction (:ref:`which_method`). Here:
+# r 0.54 against 0.39 for the prediction (:ref:`which_method`). Here:
 dist, ind = gen.kneighbors(X[test], n_neighbors=10)
 candidates = Y[train][ind]  # (n_test, 10, n_raman_points)
 best = np.array(

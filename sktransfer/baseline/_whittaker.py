@@ -98,7 +98,7 @@ class AirPLS(_Whittaker):
     solver: pentapy for ``diff_order=2``, LAPACK otherwise) until it stops
     on its own; higher orders call pybaselines one spectrum at a time. On 2000
     spectra of 1024 points this is 2.5-3.5x faster than a pybaselines loop
-    without pentapy and 1.5-2.3x faster than one with it. Baselines agree
+    without pentapy and 1.7-2.4x faster than one with it. Baselines agree
     with the loop to rounding, which the reweighting usually amplifies to
     at most about :math:`10^{-8}` of the data range; where a residual lies
     within rounding of zero, a weight can flip and the difference reach
