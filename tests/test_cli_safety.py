@@ -657,7 +657,20 @@ def test_latin1_csv_from_a_spreadsheet(tmp_path, capsys):
     np.testing.assert_array_equal(table[:, 0], x)
 
 
-def test_ctrl_c_while_renaming_waits_for_the_whole_set(tmp_path, monkeypatch):
+@pytest.fixture
+def sigint_handler():
+    """Set the process's SIGINT handler for one test, then put it back.
+
+    A process started in the background by a shell ignores SIGINT, so a
+    test that needs Python's own handler must install it.
+    """
+    previous = signal.getsignal(signal.SIGINT)
+    yield lambda handler: signal.signal(signal.SIGINT, handler)
+    signal.signal(signal.SIGINT, previous)
+
+
+def _three_outputs_interrupted(tmp_path, monkeypatch):
+    """Outputs of three files whose second rename gets a real Ctrl-C."""
     from sktransfer.cli import _files
 
     replace = os.replace
@@ -673,11 +686,31 @@ def test_ctrl_c_while_renaming_waits_for_the_whole_set(tmp_path, monkeypatch):
     outputs = _files.Outputs(False, directory=str(tmp_path / "out"))
     for name in ("a.txt", "b.txt", "c.txt"):
         outputs.add_text(str(tmp_path / "out" / name), name, "a test")
+    return outputs
+
+
+def test_ctrl_c_while_renaming_waits_for_the_whole_set(
+    tmp_path, monkeypatch, sigint_handler
+):
+    sigint_handler(signal.default_int_handler)
+    outputs = _three_outputs_interrupted(tmp_path, monkeypatch)
     with pytest.raises(KeyboardInterrupt):
         outputs.write()
     # No staged file left behind, and not two files of three.
     assert sorted(os.listdir(tmp_path / "out")) == ["a.txt", "b.txt", "c.txt"]
     assert (tmp_path / "out" / "c.txt").read_text() == "c.txt"
+
+
+def test_ignored_ctrl_c_stays_ignored_while_renaming(
+    tmp_path, monkeypatch, sigint_handler
+):
+    # a process that ignores SIGINT (started in the background) writes its
+    # outputs and goes on, as it would without the deferral
+    sigint_handler(signal.SIG_IGN)
+    outputs = _three_outputs_interrupted(tmp_path, monkeypatch)
+    outputs.write()
+    assert sorted(os.listdir(tmp_path / "out")) == ["a.txt", "b.txt", "c.txt"]
+    assert signal.getsignal(signal.SIGINT) is signal.SIG_IGN
 
 
 def test_output_over_an_input_of_another_kind_is_refused(tmp_path, capsys):
