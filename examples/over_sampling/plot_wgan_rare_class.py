@@ -92,12 +92,13 @@ for name, sampler in samplers.items():
     print(f"{name:<21s} {len(training_sets[name][0])} training spectra")
 
 # %%
-# Who classifies the rare class best?
-# -----------------------------------
-# A 5-nearest-neighbour classifier rarely finds 5 neighbours of a class
-# that has 4 training spectra; resampling gives it more. Balanced accuracy
-# weighs the three classes equally; the recall of the rare class is the
-# share of its test spectra recognised.
+# Which resampling classifies best?
+# ---------------------------------
+# A 5-nearest-neighbour classifier cannot find 5 neighbours of a class that
+# has 4 training spectra; resampling gives it more. Balanced accuracy
+# weighs the three classes equally and decides the ranking below; the
+# recall of the rare class is the share of its test spectra recognised, and
+# the best sampler by one need not be the best by the other.
 scores = {}
 for name, (X_fit, y_fit) in training_sets.items():
     pred = KNeighborsClassifier(5).fit(X_fit, y_fit).predict(X_test)

@@ -95,7 +95,9 @@ print(peaks[cols].to_string(float_format="{:.3f}".format))
 # baseline explain: close to 1 for a spectrum the peaks describe, lower
 # where peaks were missed (a shoulder below the detection threshold) or the
 # background is not linear. The background-only file has no peak row; its
-# summary row says how well the straight baseline alone fits it.
+# summary row says how well the straight baseline alone fits it, and its
+# ``r2`` is well below 1 although its background is a straight line: on a
+# nearly flat spectrum the noise is a large share of the variance.
 # ``converged`` is False where the solver stopped at ``max_iter`` or stalled
 # (a ``ConvergenceWarning`` names those spectra): treat their rows with
 # care, for example refit them with a larger ``max_iter``.
