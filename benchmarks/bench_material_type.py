@@ -75,15 +75,15 @@ def oof_proba(clf, F, idx, y, groups, seed):
     return P
 
 
-def late_fusion(clf, X, G, y, train, test, groups, seed, ir_oof=None):
+def late_fusion(clf, ir_oof, p_ir, G, y, train, test, groups, seed):
     """Predict ``test`` from IR and generated-Raman probabilities.
 
-    The weight of the generated Raman is chosen from ``WEIGHTS`` by the
-    balanced accuracy of out-of-fold probabilities on ``train``.
+    ``ir_oof`` and ``p_ir`` are the IR classifier's out-of-fold
+    probabilities on ``train`` and its probabilities on ``test``. The weight
+    of the generated Raman ``G`` is chosen from ``WEIGHTS`` by the balanced
+    accuracy of out-of-fold probabilities on ``train``.
     """
     classes = np.unique(y[train])
-    if ir_oof is None:
-        ir_oof = oof_proba(clf, X, train, y, groups, seed)
     g_oof = oof_proba(clf, G, train, y, groups, seed)
     inner = [
         balanced_accuracy_score(
@@ -92,7 +92,6 @@ def late_fusion(clf, X, G, y, train, test, groups, seed, ir_oof=None):
         for w in WEIGHTS
     ]
     w = WEIGHTS[int(np.argmax(inner))]
-    p_ir = clone(clf).fit(X[train], y[train]).predict_proba(X[test])
     p_g = clone(clf).fit(G[train], y[train]).predict_proba(G[test])
     return classes[((1 - w) * p_ir + w * p_g).argmax(1)], w
 
@@ -153,14 +152,17 @@ def main():
                 "(f) IR + kNN Raman": np.hstack([X, gen["kNN"]]),
             }
             for name, F in feats.items():
-                pred = clone(clf).fit(F[train], y[train]).predict(F[test])
+                fitted = clone(clf).fit(F[train], y[train])
+                if name == "(a) measured IR":  # kept for late fusion
+                    p_ir = fitted.predict_proba(F[test])
+                pred = fitted.predict(F[test])
                 rows[name][repeat].append(balanced_accuracy_score(y[test], pred))
             seed = 100 + 5 * repeat + fold
             ir_oof = oof_proba(clf, X, train, y, species, seed)
             for k, row in (("SpectroGen", "(g)"), ("kNN", "(h)")):
                 name = next(n for n in rows if n.startswith(row))
                 pred, w = late_fusion(
-                    clf, X, gen[k], y, train, test, species, seed, ir_oof
+                    clf, ir_oof, p_ir, gen[k], y, train, test, species, seed
                 )
                 rows[name][repeat].append(balanced_accuracy_score(y[test], pred))
                 chosen[k].append(w)

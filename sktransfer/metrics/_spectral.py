@@ -4,8 +4,8 @@ import numpy as np
 from sklearn.utils import check_array, check_consistent_length
 
 from sktransfer.preprocessing._functions import (
-    pow2_scaled_rows,
     rescaled_where_not_finite,
+    root_sum_squares_rows,
 )
 from sktransfer.utils._chunks import row_slices
 
@@ -196,14 +196,5 @@ def spectral_rmse(y_true, y_pred, *, multioutput="uniform_average"):
     y_true, y_pred = _check_spectra_pair(y_true, y_pred)
     rmse = np.empty(y_true.shape[0])
     for rows, (t, p) in _row_chunks(y_true, y_pred):
-        rmse[rows] = _row_rmse(t - p)
+        rmse[rows] = root_sum_squares_rows(t - p, t.shape[1])
     return _aggregate(rmse, multioutput)
-
-
-def _row_rmse(diff):
-    # On rows scaled by a power of two (exact), the squares of tiny
-    # differences do not underflow to a zero error, nor huge ones overflow.
-    scaled, exponent = pow2_scaled_rows(diff)
-    rmse = np.sqrt(np.einsum("ij,ij->i", scaled, scaled) / diff.shape[1])
-    with np.errstate(over="ignore"):
-        return np.ldexp(rmse, exponent[:, 0])

@@ -68,6 +68,19 @@ def _snv(X):
     return out
 
 
+def root_sum_squares_rows(X, divisor=1):
+    """``sqrt(sum(X**2, axis=1) / divisor)`` without underflow or overflow.
+
+    Computed on rows scaled by a power of two (exact), so the squares of
+    tiny values do not underflow to zero, nor huge ones overflow; the result
+    is scaled back the same way (dividing by 1 changes no bit).
+    """
+    scaled, exponent = pow2_scaled_rows(X)
+    roots = np.sqrt(np.einsum("ij,ij->i", scaled, scaled) / divisor)
+    with np.errstate(over="ignore"):
+        return np.ldexp(roots, exponent[:, 0])
+
+
 def snv_rows(X):
     """Centre each row and divide by its standard deviation; constant rows -> 0."""
     return rescaled_where_not_finite(_snv, X)
@@ -78,12 +91,7 @@ def row_norms(X, norm, x):
     if norm == "l1":
         return np.abs(X).sum(axis=1)
     if norm == "l2":
-        # On rows scaled by a power of two (exact), the squares of tiny
-        # values do not underflow to a zero norm, nor huge ones overflow.
-        scaled, exponent = pow2_scaled_rows(X)
-        norms = np.sqrt(np.einsum("ij,ij->i", scaled, scaled))
-        with np.errstate(over="ignore"):
-            return np.ldexp(norms, exponent[:, 0])
+        return root_sum_squares_rows(X)
     if X.shape[1] == 1:
         return np.zeros(X.shape[0], dtype=X.dtype)
     # The axis stays float64: rounded to float32, the steps of an axis far
