@@ -131,6 +131,13 @@ class RetrievalDecoder(nn.Module):
         self.register_buffer("memory_scale", torch.zeros(0))
         self._memory64 = None
 
+    def _load_from_state_dict(self, state_dict, prefix, *args, **kwargs):
+        # the memory holds as many pairs as the state it is loaded from
+        memory = state_dict.get(f"{prefix}memory_z")
+        if memory is not None and memory.shape[0] != self.memory_z.shape[0]:
+            self.resize_memory(int(memory.shape[0]))
+        super()._load_from_state_dict(state_dict, prefix, *args, **kwargs)
+
     def _memory_float64(self):
         """Return the memory buffers in float64 (the kept copies, or new ones)."""
         # (a module unpickled from before the attribute existed has none)
@@ -539,6 +546,9 @@ class SpectroGenVAE(nn.Module):
         # 1 if the sources were divided by their maximum absolute value
         # before x_center and x_scale were taken, 0 if not, NaN if unknown
         self.register_buffer("source_max_scaled", torch.full((), float("nan")))
+        # whether the buffers hold a standardisation (from set_scaling or a
+        # loaded state) rather than their initial values
+        self.scaled = False
 
     def _load_from_state_dict(self, state_dict, prefix, *args, **kwargs):
         # state dicts saved before the buffer existed do not say
@@ -546,6 +556,7 @@ class SpectroGenVAE(nn.Module):
         if key not in state_dict:
             state_dict[key] = torch.full((), float("nan"))
         super()._load_from_state_dict(state_dict, prefix, *args, **kwargs)
+        self.scaled = True
 
     @torch.no_grad()
     def set_scaling(self, X, Y):
@@ -569,12 +580,13 @@ class SpectroGenVAE(nn.Module):
             The module, with its scaling buffers filled.
         """
         self.x_center.copy_(X.mean(0))
-        self.x_scale.fill_(_safe_scale(X - self.x_center))
+        self.x_scale.fill_(_safe_scale(X - self.x_center, X))
         if isinstance(self.decoder, DenseDecoder) and self.retrieval is None:
             self.y_center.copy_(Y.mean(0))
         else:
             self.y_center.zero_()
-        self.y_scale.fill_(_safe_scale(Y - self.y_center))
+        self.y_scale.fill_(_safe_scale(Y - self.y_center, Y))
+        self.scaled = True
         return self
 
     def encode(self, x):
@@ -679,10 +691,17 @@ class CorrelationLoss(nn.Module):
     Insensitive to the offset and scale of each spectrum, so it rewards the
     right peaks in the right places, which is how predicted spectra are
     judged (:func:`sktransfer.metrics.spectral_correlation`).
+
+    A target of one point (a scalar ``y``) has no shape to correlate: the
+    correlation of one-point rows is undefined and would give no gradient,
+    so for them the loss is the mean squared error (of the standardised
+    values, inside :class:`SpectroGenRegressor`).
     """
 
     def forward(self, y_pred, y_true):
-        """Return ``1 - mean_i r(y_pred[i], y_true[i])``."""
+        """Return ``1 - mean_i r(y_pred[i], y_true[i])`` (one point: the MSE)."""
+        if y_pred.shape[-1] == 1:
+            return F.mse_loss(y_pred, y_true)
         p = y_pred - y_pred.mean(-1, keepdim=True)
         t = y_true - y_true.mean(-1, keepdim=True)
         r = (p * t).sum(-1) / (p.norm(dim=-1) * t.norm(dim=-1)).clamp_min(1e-8)
@@ -695,9 +714,37 @@ def _check_sizes(**sizes):
         check_param(value, name, kind="int", low=1)
 
 
-def _safe_scale(t):
-    scale = float(t.pow(2).mean().sqrt())
-    return scale if math.isfinite(scale) and scale > 1e-12 else 1.0
+def _rms(t):
+    """Root mean square of ``t``, also where float32 squares would not hold.
+
+    The float32 figure where it is reliable; otherwise (values around 1e20
+    overflow when squared, around 1e-20 underflow) the tensor is divided by
+    its largest magnitude and the root mean square taken in float64.
+    """
+    rms = float(t.pow(2).mean().sqrt())
+    if math.isfinite(rms) and rms > 1e-12:
+        return rms
+    t = t.double()
+    largest = float(t.abs().max()) if t.numel() else 0.0
+    if not math.isfinite(largest) or largest == 0.0:
+        return largest
+    return largest * float((t / largest).pow(2).mean().sqrt())
+
+
+def _safe_scale(centred, raw):
+    """Return a scale to divide ``centred`` by: its root mean square.
+
+    A root mean square that is zero or negligible next to that of the data
+    ``raw`` it was centred from (a constant, whose centred values are
+    rounding errors) falls back to the root mean square of ``raw``, then to
+    1, so that the data are never blown up or left at an extreme magnitude.
+    """
+    scale, reference = _rms(centred), _rms(raw)
+    if math.isfinite(scale) and scale > 1e-9 * reference and scale > 0:
+        return scale
+    if math.isfinite(reference) and reference > 0:
+        return reference
+    return 1.0
 
 
 def kl_divergence(mu, logvar):

@@ -1,6 +1,7 @@
 """SpectroGenRegressor: the cross-modal VAE as a skorch/sklearn regressor."""
 
 import contextlib
+import copy
 import warnings
 
 import numpy as np
@@ -8,7 +9,10 @@ import torch
 from sklearn.utils.metaestimators import available_if
 from sklearn.utils.validation import validate_data
 from skorch import NeuralNetRegressor
+from skorch.callbacks import EarlyStopping, EpochScoring
 from skorch.dataset import unpack_data
+from skorch.exceptions import NotInitializedError
+from skorch.utils import data_from_dataset
 from skorch.utils import to_tensor as _skorch_tensor
 
 from .._validation import check_bool, check_param, check_verbose, check_x_axis
@@ -23,6 +27,9 @@ from ..utils._torch import (
 from ._modules import MEMORY_BATCH, CorrelationLoss, SpectroGenVAE, kl_divergence
 
 _PREDICT_BATCH = MEMORY_BATCH  # as the retrieval memory is encoded
+
+# attributes that only exist while the regressor trains
+_TRAINING_ONLY = ("_memory_data", "_memory_extend", "_memory_train", "_memory_stale")
 
 
 def _never(self):
@@ -133,6 +140,50 @@ def _stretch_pairs(X, Y, amount, descending=(False, False)):
     return tuple(out)
 
 
+def _rows(batch):
+    """Return the number of rows of a ``(X, y)`` batch of tensors, or None."""
+    if isinstance(batch, (tuple, list)) and len(batch) == 2:
+        if all(torch.is_tensor(part) for part in batch):
+            return len(batch[0])
+    return None
+
+
+class _JoinedTail:
+    """The batches of a data loader, a last batch of one row joined to the one before.
+
+    In training, each spectrum retrieves the others of its batch: one alone
+    would have only itself.
+    """
+
+    def __init__(self, loader):
+        self.loader = loader
+
+    def __iter__(self):
+        held = None
+        for batch in self.loader:
+            if held is not None:
+                if _rows(batch) == 1 and _rows(held) is not None:
+                    batch = tuple(torch.cat(parts) for parts in zip(held, batch))
+                else:
+                    yield held
+            held = batch
+        if held is not None:
+            yield held
+
+    def __len__(self):
+        size = getattr(self.loader, "batch_size", None)
+        n = len(self.loader)
+        dataset = getattr(self.loader, "dataset", None)
+        joined = (
+            size
+            and n > 1
+            and not getattr(self.loader, "drop_last", False)
+            and dataset is not None
+            and len(dataset) % size == 1
+        )
+        return n - 1 if joined else n
+
+
 class SpectroGenRegressor(NeuralNetRegressor):
     """Predict the spectrum of one modality from a spectrum of another.
 
@@ -167,7 +218,15 @@ class SpectroGenRegressor(NeuralNetRegressor):
 
     It is a :class:`skorch.NeuralNetRegressor`, so every skorch parameter
     (``module__*``, ``optimizer__*``, ``callbacks``, ``warm_start`` ...)
-    works, also in :class:`~sklearn.model_selection.GridSearchCV`.
+    works, also in :class:`~sklearn.model_selection.GridSearchCV`. Scoring
+    callbacks (``EpochScoring``) compare predictions and targets in the
+    targets' units; ``EarlyStopping`` ends training without the warning of
+    an interrupted one, and with ``load_best=True`` the retrieval memory is
+    encoded by the restored weights. ``set_params(module__...)`` on a fitted
+    regressor rebuilds the network untrained: it must be fitted again
+    before it predicts. The network trains in float32 and predicts in
+    float64, so a spectrum's prediction does not depend on the other
+    spectra predicted with it.
 
     Read more in the :ref:`User Guide <cross_modal>`.
 
@@ -240,7 +299,8 @@ class SpectroGenRegressor(NeuralNetRegressor):
         the CPU.
     criterion : torch loss class, default=CorrelationLoss
         Reconstruction loss on the standardised target; the default is one
-        minus the mean per-spectrum Pearson correlation.
+        minus the mean per-spectrum Pearson correlation (for a scalar
+        target, which has no shape to correlate, the mean squared error).
     optimizer : torch optimizer class, default=torch.optim.AdamW
         Optimizer (AdamW: Adam with decoupled weight decay, 0.01 by default;
         set ``optimizer__weight_decay``).
@@ -252,9 +312,15 @@ class SpectroGenRegressor(NeuralNetRegressor):
         Mini-batch size (``-1``: the whole training set). In training, each
         spectrum retrieves from the other spectra of its batch, so batches
         should be large: the default holds a few hundred pairs in one batch.
+        With retrieval it must be at least 2, and a last batch of a single
+        pair is joined to the batch before it.
     train_split : callable or None, default=None
         The internal validation split; ``None`` trains on all the data
-        (the least surprising choice inside sklearn cross-validation).
+        (the least surprising choice inside sklearn cross-validation). While
+        the validation pairs are scored, the retrieval memory holds the
+        training pairs only, so they are decoded as new data would be (and
+        ``EarlyStopping`` on ``valid_loss`` stops on that); once training
+        ends it holds every pair.
     verbose : int, default=0
         Level of skorch's per-epoch log. For a progress bar pass
         ``callbacks=[skorch.callbacks.ProgressBar()]``.
@@ -422,7 +488,8 @@ class SpectroGenRegressor(NeuralNetRegressor):
             Source spectra.
         y : array-like of shape (n_samples, n_targets) or (n_samples,)
             Target spectra, on any grid of at least 2 points. A 1-D ``y`` is a
-            scalar target, as usual in sklearn.
+            scalar target, as usual in sklearn (learned with the mean squared
+            error where the default loss correlates spectra).
         **fit_params : dict
             Passed to skorch's fit loop.
 
@@ -474,13 +541,75 @@ class SpectroGenRegressor(NeuralNetRegressor):
         check_bool(self.normalize_source, "normalize_source")
         if self.batch_size != -1:
             check_param(self.batch_size, "batch_size", kind="int", low=1)
+            if self.batch_size == 1 and self._configured_retrieval():
+                raise ValueError(
+                    "batch_size=1 leaves each training spectrum nothing to "
+                    "retrieve (in training, each retrieves the other spectra "
+                    "of its batch): use batch_size >= 2, or "
+                    "module__retrieval=False."
+                )
+
+    def _configured_retrieval(self):
+        """Whether the module is (or will be built) with the retrieval decoder."""
+        return bool(self.get_params_for("module").get("retrieval", True))
+
+    def _module_scaled(self):
+        """Whether ``module_`` holds a standardisation (not a rebuilt module)."""
+        # modules pickled before the flag existed were fitted
+        return getattr(self.module_, "scaled", True)
+
+    def check_is_fitted(self, attributes=None, *args, **kwargs):
+        """Check that the regressor was fitted (or its parameters loaded).
+
+        Raises skorch's ``NotInitializedError`` as skorch does; also when
+        ``set_params(module__...)`` (or ``initialize()``) rebuilt the
+        network after ``fit``, so that its predictions would come from an
+        untrained network.
+
+        Parameters
+        ----------
+        attributes : iterable of str or None, default=None
+            The attributes a fitted regressor must have (``module_``).
+        *args, **kwargs
+            As in :func:`sklearn.utils.validation.check_is_fitted`.
+        """
+        super().check_is_fitted(attributes, *args, **kwargs)
+        if not self._module_scaled():
+            raise NotInitializedError(
+                "The network of this SpectroGenRegressor was rebuilt after "
+                "fit (by set_params(module__...) or initialize()) and is not "
+                "trained: call fit before using it."
+            )
 
     def _train(self, X, y, extend=False, **fit_params):
         self._check_params()
         if self.device is not None:
             resolve_device(self.device)
         first = not self.initialized_
+        if not first and not self._module_scaled():
+            warnings.warn(
+                "The network was rebuilt after fit (by set_params(module__...) "
+                "or initialize()), so this call trains the new one from the "
+                "start"
+                + (", from the pairs of this call only" if extend else "")
+                + ".",
+                UserWarning,
+                stacklevel=3,
+            )
+            first = True
+        if not first:
+            self._check_normalization(
+                self.module_.source_max_scaled,
+                "This regressor was fitted",
+                remedy=" to train on, or fit anew (with warm_start=False)",
+            )
         X, y = validate_data(self, X, y, reset=first, multi_output=True, y_numeric=True)
+        if len(X) < 2 and self._configured_retrieval():
+            raise ValueError(
+                f"n_samples={len(X)}: the retrieval decoder needs at least 2 "
+                "training pairs (each training spectrum retrieves the others); "
+                "or use module__retrieval=False."
+            )
         Y = self._check_target(y, first)
         self.source_axis_ = check_x_axis(
             self.source_axis, self.n_features_in_, "source_axis"
@@ -488,6 +617,7 @@ class SpectroGenRegressor(NeuralNetRegressor):
         # contiguous, writable float32 (a copy only if needed): torch's data
         # loader cannot wrap reversed views and warns on read-only memmaps
         X = np.require(X, dtype=np.float32, requirements="CW")
+        Y = np.require(Y, dtype=np.float64, requirements="CW")
         if self.normalize_source:
             X = _max_scaled(X)
         seed = seed_from_random_state(self.random_state)
@@ -496,40 +626,151 @@ class SpectroGenRegressor(NeuralNetRegressor):
             # the first call's (an integer random_state gives the same seed)
             done = len(self.history) if self.history is not None else 0
             seed = int(np.random.SeedSequence([seed, done]).generate_state(1)[0] >> 1)
-        devices = [self.device] if str(self.device).startswith("cuda") else []
-        with torch.random.fork_rng(devices=devices):
-            torch.manual_seed(seed)
-            if first:
-                self.initialize()
-                self.module_.set_scaling(
-                    to_tensor(X, self.device), to_tensor(Y, self.device)
-                )
-                self.module_.source_max_scaled.fill_(float(self.normalize_source))
-            Ys = self._scale_target(Y).astype(np.float32)
-            self._memory_data = self._memory_pairs_with(X, Ys, extend and not first)
-            self.notify("on_train_begin", X=X, y=Ys)
-            epochs_before = len(self.history)
-            self._interrupted = False
-            try:
-                self.fit_loop(X, Ys, **fit_params)
-            except KeyboardInterrupt:  # as skorch does: keep what was learned
-                self._interrupted = True
-                done = len(self.history) - epochs_before
-                warnings.warn(
-                    f"Training was interrupted (KeyboardInterrupt) after {done} "
-                    f"of {self.max_epochs} epochs; the model is only partly "
-                    "trained.",
-                    UserWarning,
-                    stacklevel=3,
-                )
-            self._refresh_memory()
-            self.notify("on_train_end", X=X, y=Ys)
-        # kept (pickled and saved with the model) so that partial_fit can
-        # re-encode the earlier pairs
-        retrieval = getattr(self.module_, "retrieval", None) is not None
-        self._memory_pairs = self._memory_data if retrieval else None
-        del self._memory_data
+        try:
+            devices = [self.device] if str(self.device).startswith("cuda") else []
+            with torch.random.fork_rng(devices=devices):
+                torch.manual_seed(seed)
+                if first:
+                    self.initialize()
+                    self.module_.set_scaling(
+                        to_tensor(X, self.device), to_tensor(Y, self.device)
+                    )
+                    self.module_.source_max_scaled.fill_(float(self.normalize_source))
+                self._check_cached_training_scores()
+                Ys = self._scale_target(Y).astype(np.float32)
+                self._memory_extend = extend and not first
+                self._memory_data = self._memory_pairs_with(X, Ys, self._memory_extend)
+                # the epochs see the targets in their units (so that skorch's
+                # scoring callbacks compare like with like); each step
+                # standardises its batch
+                self.notify("on_train_begin", X=X, y=Y)
+                self._run_epochs(X, Y, **fit_params)
+                self.__dict__.pop("_memory_train", None)  # every pair now
+                self._refresh_memory()
+                self.notify("on_train_end", X=X, y=Y)
+                # a callback may have set other weights (EarlyStopping with
+                # load_best=True restores the best epoch's): encode the memory
+                # with the weights the model keeps
+                self._refresh_memory()
+            # kept (pickled and saved with the model) so that partial_fit can
+            # re-encode the earlier pairs
+            retrieval = getattr(self.module_, "retrieval", None) is not None
+            self._memory_pairs = self._memory_data if retrieval else None
+        finally:  # what only training uses goes, also if it fails
+            for name in _TRAINING_ONLY:
+                self.__dict__.pop(name, None)
         return self
+
+    def _run_epochs(self, X, Y, **fit_params):
+        """Run skorch's fit loop; a Ctrl-C keeps what was learned, as skorch does."""
+        epochs_before = len(self.history)
+        self._interrupted = False
+        try:
+            self.fit_loop(X, Y, **fit_params)
+        except KeyboardInterrupt:
+            if self._stopped_early():
+                return
+            self._interrupted = True
+            done = len(self.history) - epochs_before
+            warnings.warn(
+                f"Training was interrupted (KeyboardInterrupt) after {done} "
+                f"of {self.max_epochs} epochs; the model is only partly "
+                "trained.",
+                UserWarning,
+                stacklevel=5,
+            )
+
+    def _stopped_early(self):
+        """Whether skorch's EarlyStopping ended training.
+
+        It raises ``KeyboardInterrupt`` when its patience runs out, as a
+        Ctrl-C would; that is a finished training, not an interrupted one.
+        """
+        return any(
+            isinstance(cb, EarlyStopping) and cb.misses_ >= cb.patience
+            for _, cb in self.callbacks_ or ()
+        )
+
+    def _check_cached_training_scores(self):
+        """Refuse scores of training batches that ``stretch``/``mixup`` altered."""
+        if not (self.mixup > 0 or self.stretch > 0):
+            return
+        for name, cb in self.callbacks_ or ():
+            if isinstance(cb, EpochScoring) and cb.on_train and cb.use_caching:
+                raise ValueError(
+                    f"The callback {name!r} scores the training data from the "
+                    "predictions made in training (use_caching=True), but "
+                    "stretch and mixup alter the training pairs before they "
+                    "are predicted, so those predictions are not of the data "
+                    "it scores against. Pass use_caching=False to it, or set "
+                    "stretch=0 and mixup=0."
+                )
+
+    def get_split_datasets(self, X, y=None, **fit_params):
+        """Split the data as skorch does; keep the validation pairs out of the memory.
+
+        With a ``train_split``, the retrieval memory holds the training part
+        only while the validation part is scored, so that the validation
+        loss (and early stopping on it) decodes the validation pairs as new
+        data. Once training ends, the memory holds every pair given.
+
+        Parameters
+        ----------
+        X, y : array-like
+            The data of the fit.
+        **fit_params : dict
+            Passed on to ``train_split``.
+
+        Returns
+        -------
+        dataset_train, dataset_valid : Dataset
+            The training and validation data (``dataset_valid`` may be None).
+        """
+        dataset_train, dataset_valid = super().get_split_datasets(X, y, **fit_params)
+        if dataset_valid is not None and hasattr(self, "_memory_data"):
+            X_train, Y_train = self._pairs_of(dataset_train)
+            Ys = self._scale_target(Y_train).astype(np.float32)
+            n_new = len(X)
+            earlier = tuple(a[: len(a) - n_new] for a in self._memory_data)
+            self._memory_train = (
+                np.concatenate([earlier[0], X_train]),
+                np.concatenate([earlier[1], Ys]),
+            )
+        return dataset_train, dataset_valid
+
+    @staticmethod
+    def _pairs_of(dataset):
+        """Return the ``(X, y)`` arrays of a dataset (float32 X, float64 y)."""
+        try:
+            X, Y = data_from_dataset(dataset)
+        except AttributeError:
+            items = [dataset[i] for i in range(len(dataset))]
+            X = np.stack([to_numpy(torch.as_tensor(x)) for x, _ in items])
+            Y = np.stack([to_numpy(torch.as_tensor(t)) for _, t in items])
+        X = to_numpy(X) if torch.is_tensor(X) else np.asarray(X)
+        Y = to_numpy(Y) if torch.is_tensor(Y) else np.asarray(Y)
+        Y = Y.reshape(len(Y), -1).astype(np.float64)
+        return X.astype(np.float32, copy=False), Y
+
+    def get_iterator(self, dataset, training=False):
+        """Return skorch's data loader; in training a lone last row joins a batch.
+
+        Parameters
+        ----------
+        dataset : torch Dataset
+            The data to iterate over.
+        training : bool, default=False
+            Whether the loader is for training.
+
+        Returns
+        -------
+        iterator : iterable of batches
+            The batches.
+        """
+        iterator = super().get_iterator(dataset, training=training)
+        if training and getattr(self.module_, "retrieval", None) is not None:
+            return _JoinedTail(iterator)
+        return iterator
 
     def _fit_to_the_end(self, X, y):
         """Fit, and raise KeyboardInterrupt again if Ctrl-C cut training short.
@@ -561,30 +802,12 @@ class SpectroGenRegressor(NeuralNetRegressor):
             return X, Ys
         return np.concatenate([earlier[0], X]), np.concatenate([earlier[1], Ys])
 
-    def _refresh_memory(self):
-        """Store the training pairs in the retrieval memory, encoded now."""
-        X, Ys = self._memory_data
+    def _refresh_memory(self, pairs=None):
+        """Encode training pairs (all by default) into the retrieval memory."""
+        X, Ys = self._memory_data if pairs is None else pairs
         if getattr(self.module_, "retrieval", None) is None:
             return
         self.module_.set_memory(to_tensor(X, self.device), to_tensor(Ys, self.device))
-
-    def on_epoch_begin(self, net, dataset_train=None, dataset_valid=None, **kwargs):
-        """Refresh the retrieval memory when a validation split is scored.
-
-        Parameters
-        ----------
-        net : SpectroGenRegressor
-            This estimator (skorch's callback signature).
-        dataset_train, dataset_valid : Dataset or None
-            The training and validation data of the epoch.
-        **kwargs
-            Ignored.
-        """
-        super().on_epoch_begin(
-            net, dataset_train=dataset_train, dataset_valid=dataset_valid, **kwargs
-        )
-        if dataset_valid is not None and hasattr(self, "_memory_data"):
-            self._refresh_memory()
 
     def train_step_single(self, batch, **fit_params):
         """One training step; the batch's targets are the retrieval memory.
@@ -607,7 +830,7 @@ class SpectroGenRegressor(NeuralNetRegressor):
         self._set_training(True)
         Xi, yi = unpack_data(batch)
         Xi = torch.as_tensor(Xi, device=self.device)
-        yi = torch.as_tensor(yi, device=self.device)
+        yi = self._standardised(yi)
         if self.stretch > 0:
             descending = tuple(
                 len(a) > 1 and bool(a[-1] < a[0])
@@ -628,7 +851,51 @@ class SpectroGenRegressor(NeuralNetRegressor):
                 "or lower lr."
             )
         loss.backward()
+        self._memory_stale = True  # the encoder is about to change
         return {"loss": loss, "y_pred": y_pred}
+
+    def validation_step(self, batch, **fit_params):
+        """One validation step, on the standardised targets of the batch.
+
+        The first validation step after training steps encodes the retrieval
+        memory anew (the training pairs only, see ``get_split_datasets``),
+        so that the validation pairs are decoded as new data would be.
+
+        Parameters
+        ----------
+        batch : tuple
+            ``(X, y)`` of the validation batch, ``y`` in the targets' units.
+        **fit_params : dict
+            Passed on to the module's ``forward``.
+
+        Returns
+        -------
+        step : dict
+            ``loss`` and the module's output ``y_pred`` (standardised).
+        """
+        self._memory_up_to_date()
+        Xi, yi = unpack_data(batch)
+        return super().validation_step((Xi, self._standardised(yi)), **fit_params)
+
+    def _memory_up_to_date(self):
+        """In training, encode the memory anew if training steps changed the encoder.
+
+        For validation steps and for predictions made by callbacks: the
+        training pairs (without the validation split's) with the encoder as
+        it is now.
+        """
+        if getattr(self, "_memory_stale", True) and hasattr(self, "_memory_data"):
+            pairs = getattr(self, "_memory_train", None)
+            self._refresh_memory(self._memory_data if pairs is None else pairs)
+            self._memory_stale = False
+
+    def _standardised(self, yi):
+        """Return a batch of targets in their units, standardised (float32 tensor)."""
+        m = self.module_
+        yi = torch.as_tensor(yi, device=self.device).reshape(len(yi), -1)
+        # in float64, as the retrieval memory's targets are standardised
+        center = m.y_center.to(device=yi.device, dtype=torch.float64)
+        return ((yi.double() - center) / float(m.y_scale)).float()
 
     def _check_target(self, y, first):
         y = np.asarray(y, dtype=np.float64)
@@ -717,6 +984,7 @@ class SpectroGenRegressor(NeuralNetRegressor):
     def _source(self, X):
         """Return the validated sources (``_batches`` converts and scales them)."""
         self.check_is_fitted()
+        self._memory_up_to_date()
         return validate_data(self, X, reset=False)
 
     def infer(self, x, **fit_params):
@@ -738,40 +1006,55 @@ class SpectroGenRegressor(NeuralNetRegressor):
         out : tuple of torch.Tensor
             The module's output ``(recon, mu, logvar)``.
         """
-        if self.normalize_source:
-            x = _max_scaled(_skorch_tensor(x, device=self.device))
+        x = _skorch_tensor(x, device=self.device)
+        if torch.is_tensor(x) and x.dtype == torch.float64:
+            x = x.float()  # as the network was trained (a Dataset may hold float64)
+        if self._normalizes_source():
+            x = _max_scaled(x)
         return super().infer(x, **fit_params)
 
+    def _normalizes_source(self):
+        """Whether the sources are max-scaled: as in the fit, where recorded."""
+        flag = self.module_.source_max_scaled
+        return self.normalize_source if torch.isnan(flag) else bool(flag)
+
     def _batches(self, X):
-        """Yield source batches as tensors, with the module in eval mode.
+        """Yield source batches as float64 tensors, without gradients.
 
         Large batches without skorch's data loader: faster, and the loader
         would draw a base seed from the global torch generator. Each batch
-        is converted to float32 and, with ``normalize_source``, scaled as it
-        is made (a row's scaling depends on that row only), instead of
-        copies of all the sources.
+        is converted and, with ``normalize_source``, scaled as it is made (a
+        row's scaling depends on that row only), instead of copies of all
+        the sources.
         """
-        self.module_.eval()
+        normalize = self._normalizes_source()
         with torch.no_grad():
             for start in range(0, len(X), _PREDICT_BATCH):
-                xb = np.asarray(X[start : start + _PREDICT_BATCH], dtype=np.float32)
-                if self.normalize_source:
+                xb = np.asarray(X[start : start + _PREDICT_BATCH], dtype=np.float64)
+                if normalize:
                     xb = _max_scaled(xb)
-                yield to_tensor(xb, self.device)
+                yield to_tensor(xb, self.device, dtype=torch.float64)
 
-    def _decoding(self):
-        """Context of many decoded batches: the memory kept in float64."""
-        retrieval = getattr(self.module_, "retrieval", None)
-        return (
-            contextlib.nullcontext()
-            if retrieval is None
-            else retrieval.float64_memory()
-        )
+    @contextlib.contextmanager
+    def _network64(self):
+        """Yield a float64 copy of the network, in evaluation mode, to predict with.
+
+        Trained in float32, the network predicts in float64: float32 matrix
+        products can round a row differently depending on the rows beside
+        it, and a spectrum's prediction should not depend on the batch it
+        comes in. The retrieval memory is converted once (not copied first).
+        """
+        module = self.module_
+        retrieval = getattr(module, "retrieval", None)
+        shared = {} if retrieval is None else {id(t): t for t in retrieval.buffers()}
+        with torch.no_grad():
+            yield copy.deepcopy(module, shared).double().eval()
 
     def _encode_eval(self, X):
         """Latent means of source spectra, batch by batch, encoder only."""
-        batches = self._batches(self._source(X))
-        return torch.cat([self.module_.encode(xb)[0] for xb in batches])
+        with self._network64() as net:
+            batches = self._batches(self._source(X))
+            return torch.cat([net.encode(xb)[0] for xb in batches])
 
     def predict(self, X):
         """Predict target spectra by decoding the mean latent.
@@ -787,17 +1070,32 @@ class SpectroGenRegressor(NeuralNetRegressor):
             Predicted target spectra in the original units (float64); 1-D
             for a regressor fitted on a 1-D ``y``.
         """
+        if isinstance(X, torch.utils.data.Dataset):
+            return self._predict_dataset(X)
         X = self._source(X)
         # each batch written into the float64 output, which is then unscaled
         # in place: no float32 copy of every prediction, and no temporaries
         # the size of the output
         Y = np.empty((len(X), self.n_outputs_))
         start = 0
-        with self._decoding():
+        with self._network64() as net:
             for xb in self._batches(X):
-                Y[start : start + len(xb)] = to_numpy(self.module_(xb)[0])
+                Y[start : start + len(xb)] = to_numpy(net(xb)[0])
                 start += len(xb)
         Y = self._unscale_target(Y)
+        return Y.ravel() if self._y_1d else Y
+
+    def _predict_dataset(self, dataset):
+        """Predict the sources of a torch Dataset (skorch's scoring passes one)."""
+        self.check_is_fitted()
+        self._memory_up_to_date()
+        with torch.no_grad():
+            parts = [
+                to_numpy(out[0]).astype(np.float64)
+                for out in self.forward_iter(dataset, training=False)
+            ]
+        Y = np.concatenate(parts) if parts else np.empty((0, self.n_outputs_))
+        Y = self._unscale_target(Y.reshape(-1, self.n_outputs_))
         return Y.ravel() if self._y_1d else Y
 
     def encode(self, X):
@@ -841,9 +1139,9 @@ class SpectroGenRegressor(NeuralNetRegressor):
         gen = make_generator(seed_from_random_state(random_state), self.device)
         Y = np.empty((len(X), n_samples, self.n_outputs_))
         start = 0
-        with self._decoding():
+        with self._network64() as net:
             for xb in self._batches(X):
-                mu, logvar = self.module_.encode(xb)
+                mu, logvar = net.encode(xb)
                 eps = torch.randn(
                     (len(xb), n_samples, mu.shape[1]), generator=gen, device=mu.device
                 )
@@ -855,7 +1153,7 @@ class SpectroGenRegressor(NeuralNetRegressor):
                 # batch of sources are n_samples times as many rows
                 for first in range(0, len(z), _PREDICT_BATCH):
                     part = slice(first, first + _PREDICT_BATCH)
-                    rows[part] = to_numpy(self.module_.decode(z[part]))
+                    rows[part] = to_numpy(net.decode(z[part]))
                 start += len(xb)
         Y = self._unscale_target(Y)
         return Y[..., 0] if self._y_1d else Y
@@ -914,10 +1212,7 @@ class SpectroGenRegressor(NeuralNetRegressor):
         if own:
             queries = torch.split(memory, _PREDICT_BATCH)
         else:
-            queries = (
-                self.module_.encode(xb)[0].double()
-                for xb in self._batches(self._source(X))
-            )
+            queries = torch.split(self._encode_eval(X), _PREDICT_BATCH)
         dists, inds, start = [], [], 0
         for q in queries:
             dist = 1 - retrieval.similarity(q, memory)
@@ -957,7 +1252,11 @@ class SpectroGenRegressor(NeuralNetRegressor):
         state = (
             None if f_params is None else self._read_state(f_params, use_safetensors)
         )
-        self._check_saved_normalization(state)
+        if state is not None:
+            self._check_normalization(
+                state.get("source_max_scaled"),
+                "These parameters were saved by a regressor",
+            )
         if state is not None and not self.initialized_:
             self.n_features_in_ = int(state["x_center"].shape[0])
             self.n_outputs_ = int(state["y_center"].shape[0])
@@ -980,17 +1279,16 @@ class SpectroGenRegressor(NeuralNetRegressor):
             self._memory_pairs = None
         return self
 
-    def _check_saved_normalization(self, state):
-        saved = None if state is None else state.get("source_max_scaled")
-        if saved is None or torch.isnan(saved):
+    def _check_normalization(self, recorded, origin, remedy=""):
+        """Refuse a ``normalize_source`` other than the one ``recorded``."""
+        if recorded is None or torch.isnan(recorded):
             return  # saved before the flag existed: it cannot be checked
-        if bool(saved) != bool(self.normalize_source):
+        if bool(recorded) != bool(self.normalize_source):
             raise ValueError(
-                f"These parameters were saved by a regressor with "
-                f"normalize_source={bool(saved)}, and this one has "
-                f"normalize_source={self.normalize_source}: its predictions "
-                "would be wrong. Build it with "
-                f"normalize_source={bool(saved)}."
+                f"{origin} with normalize_source={bool(recorded)}, and this "
+                f"one has normalize_source={self.normalize_source}: its "
+                "predictions would be wrong. Set "
+                f"normalize_source={bool(recorded)}{remedy}."
             )
 
     def _read_state(self, f_params, use_safetensors):

@@ -1,3 +1,4 @@
+import copy
 import io
 import pickle
 import subprocess
@@ -152,16 +153,21 @@ def test_sources_scaled_to_maximum_one_are_read_unchanged(data):
 def test_predict_is_deterministic_and_decodes_mean_latent(data, fitted):
     X_test = data[2]
     assert_array_equal(fitted.predict(X_test), fitted.predict(X_test))
-    module = fitted.module_.eval()
-    # the module reads each source scaled to maximum absolute value 1
-    X_scaled = X_test.astype(np.float32)
-    X_scaled /= np.abs(X_scaled).max(axis=1, keepdims=True)
+    # the network trained in float32 predicts in float64; the module reads
+    # each source scaled to maximum absolute value 1
+    module = copy.deepcopy(fitted.module_).double().eval()
+    X_scaled = X_test / np.abs(X_test).max(axis=1, keepdims=True)
     with torch.no_grad():
-        mu, _ = module.encode(torch.as_tensor(X_scaled, dtype=torch.float32))
+        mu, _ = module.encode(torch.as_tensor(X_scaled))
         ref = module.decode(mu) * module.y_scale + module.y_center
-    assert_allclose(fitted.predict(X_test), ref.numpy(), rtol=1e-5, atol=1e-6)
-    assert_allclose(fitted.encode(X_test), mu.numpy(), rtol=1e-6)
+    assert_allclose(fitted.predict(X_test), ref.numpy(), rtol=1e-12, atol=1e-14)
+    assert_allclose(fitted.encode(X_test), mu.numpy(), rtol=1e-12, atol=1e-14)
     assert fitted.encode(X_test).shape == (len(X_test), 4)
+    # and as the float32 network would, to float32 precision
+    module32 = fitted.module_.eval()
+    with torch.no_grad():
+        mu32, _ = module32.encode(torch.as_tensor(X_scaled, dtype=torch.float32))
+    assert_allclose(fitted.encode(X_test), mu32.numpy(), rtol=1e-4, atol=1e-5)
 
 
 def test_sample(data, fitted):
@@ -808,13 +814,13 @@ def test_sample_decodes_a_bounded_number_of_rows(data, fitted, monkeypatch):
     net = pickle.loads(pickle.dumps(fitted))
     expected = net.sample(X_test, n_samples=7, random_state=0)
     rows = []
-    decode = net.module_.decode
+    decode = type(net.module_).decode
 
-    def spy(z, *args, **kwargs):
+    def spy(self, z, *args, **kwargs):
         rows.append(len(z))
-        return decode(z, *args, **kwargs)
+        return decode(self, z, *args, **kwargs)
 
-    monkeypatch.setattr(net.module_, "decode", spy)
+    monkeypatch.setattr(type(net.module_), "decode", spy)
     monkeypatch.setattr(_regressor, "_PREDICT_BATCH", 8)
     draws = net.sample(X_test, n_samples=7, random_state=0)
     assert draws.shape == (6, 7, net.n_outputs_)
@@ -849,7 +855,8 @@ def test_predict_copies_the_memory_to_float64_once(data, fitted, monkeypatch):
     double = torch.Tensor.double
 
     def spy(self, *args, **kwargs):
-        copies.append(tuple(self.shape))
+        if self.dtype != torch.float64:  # a copy
+            copies.append(tuple(self.shape))
         return double(self, *args, **kwargs)
 
     monkeypatch.setattr(torch.Tensor, "double", spy)

@@ -1,0 +1,275 @@
+"""SpectroGenRegressor with skorch's own machinery: set_params on a fitted
+net, validation splits, scoring and early-stopping callbacks, odd batches."""
+
+import warnings
+
+import numpy as np
+import pytest
+import torch
+from numpy.testing import assert_allclose, assert_array_equal
+from sklearn.metrics import r2_score
+from skorch.callbacks import Callback, EarlyStopping, EpochScoring
+from skorch.dataset import Dataset, ValidSplit
+from skorch.exceptions import NotInitializedError
+
+from sktransfer.cross_modal import SpectroGenRegressor
+from sktransfer.cross_modal._modules import CorrelationLoss, _safe_scale, kl_divergence
+from tests.cross_modal.test_regressor import FAST, paired_spectra
+
+QUICK = {**FAST, "max_epochs": 8}
+
+
+@pytest.fixture(scope="module")
+def pairs():
+    X, Y, _ = paired_spectra(60)
+    return X, Y
+
+
+# ------------------------------------------------ set_params after fit
+def test_rebuilt_network_is_not_used_untrained(pairs):
+    X, Y = pairs
+    reg = SpectroGenRegressor(random_state=0, **QUICK).fit(X, Y)
+    reg.set_params(module__hidden=16)  # skorch rebuilds the module
+    with pytest.raises(NotInitializedError, match="rebuilt after fit"):
+        reg.predict(X)
+    with pytest.raises(NotInitializedError, match="rebuilt after fit"):
+        reg.encode(X)
+
+
+@pytest.mark.parametrize("method", ["fit", "partial_fit"])
+def test_training_a_rebuilt_network_starts_afresh(pairs, method):
+    # the rebuilt module has default standardisation buffers: training it
+    # on from there skipped the standardisation (r2 -12.6 on scaled targets)
+    X, Y = pairs
+    Y = 1000 * Y + 500
+    params = {**QUICK, "warm_start": True, "module__hidden": 16}
+    fresh = SpectroGenRegressor(random_state=0, **params).fit(X, Y)
+    reg = SpectroGenRegressor(random_state=0, **{**params, "module__hidden": 32})
+    reg.fit(X, Y)
+    reg.set_params(module__hidden=16)
+    with pytest.warns(UserWarning, match="trains the new one from the start"):
+        getattr(reg, method)(X, Y)
+    assert float(reg.module_.y_scale) == float(fresh.module_.y_scale) != 1.0
+    assert len(reg.history) == len(fresh.history)
+    assert_array_equal(reg.predict(X), fresh.predict(X))
+
+
+def test_changed_normalize_source_does_not_change_a_fitted_model(pairs):
+    X, Y = pairs
+    reg = SpectroGenRegressor(random_state=0, **QUICK).fit(40 * X, Y)
+    expected = reg.predict(40 * X)
+    reg.set_params(normalize_source=False)
+    # predictions read the sources as the fit did
+    assert_array_equal(reg.predict(40 * X), expected)
+    with pytest.raises(ValueError, match="fitted with normalize_source=True"):
+        reg.partial_fit(40 * X, Y)
+    # a new fit takes the new value
+    reg.set_params(warm_start=False).fit(40 * X, Y)
+    assert float(reg.module_.source_max_scaled) == 0.0
+
+
+# ------------------------------------------------------ validation split
+class _MemorySize(Callback):
+    """Record the number of pairs in the retrieval memory at each epoch end."""
+
+    def on_epoch_end(self, net, **kwargs):
+        net.history.record("memory", int(net.module_.retrieval.memory_z.shape[0]))
+
+
+def test_validation_pairs_stay_out_of_the_memory_while_scored(pairs):
+    X, Y = pairs
+    reg = SpectroGenRegressor(
+        random_state=0,
+        train_split=ValidSplit(4),
+        callbacks=[("memory", _MemorySize())],
+        **QUICK,
+    ).fit(X, Y)
+    # 45 of the 60 pairs train; the validation pairs are decoded from those
+    assert set(reg.history[:, "memory"]) == {45}
+    # afterwards the memory holds every pair, in the order of X
+    assert reg.module_.retrieval.memory_z.shape[0] == 60
+    assert_array_equal(reg.kneighbors(None, 1, return_distance=False).shape, (60, 1))
+
+
+def test_validation_loss_is_that_of_decoding_from_the_training_pairs(pairs):
+    X, Y = pairs
+    split = ValidSplit(4)
+    reg = SpectroGenRegressor(random_state=0, train_split=split, **QUICK).fit(X, Y)
+    # rebuild the validation rows and score them against a memory of the
+    # training rows only, with the final weights: the last epoch's loss
+    _, valid = split(Dataset(X, Y))
+    rows = np.asarray(valid.indices)
+    train = np.setdiff1d(np.arange(len(X)), rows)
+    ref = SpectroGenRegressor(random_state=0, **QUICK).fit(X[train], Y[train])
+    ref.module_.load_state_dict(
+        {k: v for k, v in reg.module_.state_dict().items() if "memory" not in k},
+        strict=False,
+    )
+    ref.module_.set_memory(
+        torch.as_tensor(X[train] / np.abs(X[train]).max(1, keepdims=True)).float(),
+        torch.as_tensor(Y[train] / float(reg.module_.y_scale)).float(),
+    )
+    pred = ref.predict(X[rows])
+    # the loss adds beta * KL / n_out to one minus the correlation
+    ref.module_.eval()
+    with torch.no_grad():
+        _, mu, logvar = ref.infer(torch.as_tensor(X[rows]).float())
+    kl = float(kl_divergence(mu, logvar)) * QUICK["beta"] / Y.shape[1]
+    corr = float(CorrelationLoss()(torch.as_tensor(pred), torch.as_tensor(Y[rows])))
+    assert reg.history[-1, "valid_loss"] == pytest.approx(corr + kl, abs=1e-5)
+
+
+# ---------------------------------------------------------- callbacks
+@pytest.mark.parametrize("use_caching", [True, False])
+def test_epoch_scoring_scores_in_the_units_of_the_targets(pairs, use_caching):
+    # it failed on the Dataset skorch passes to predict, and compared
+    # predictions in units with standardised targets (r2 -276215)
+    X, Y = pairs
+    # noise, so that no point of the targets is constant (r2 averages the
+    # r2 of every point)
+    Y = Y + np.random.default_rng(0).normal(0, 0.05, Y.shape)
+    scores = []
+    for scale, offset in [(1.0, 0.0), (100.0, 20.0)]:
+        reg = SpectroGenRegressor(
+            random_state=0,
+            train_split=ValidSplit(4),
+            callbacks=[EpochScoring("r2", use_caching=use_caching)],
+            **QUICK,
+        ).fit(X, scale * Y + offset)
+        scores.append(reg.history[:, "r2"])
+    assert_allclose(scores[0], scores[1], atol=1e-3)
+    assert -1 < scores[0][-1] <= 1
+
+
+def test_cached_and_uncached_validation_scores_agree(pairs):
+    X, Y = pairs
+    history = []
+    for use_caching in (True, False):
+        reg = SpectroGenRegressor(
+            random_state=0,
+            train_split=ValidSplit(4),
+            callbacks=[EpochScoring("r2", use_caching=use_caching)],
+            **QUICK,
+        ).fit(X, Y)
+        history.append(reg.history[:, "r2"])
+    assert_allclose(history[0], history[1], rtol=1e-5)
+
+
+def test_predict_reads_a_dataset_as_the_arrays(pairs):
+    X, Y = pairs
+    reg = SpectroGenRegressor(random_state=0, **QUICK).fit(X, Y)
+    assert_allclose(reg.predict(Dataset(X, Y)), reg.predict(X), rtol=1e-5, atol=1e-6)
+
+
+def test_cached_training_scores_of_altered_batches_are_refused(pairs):
+    X, Y = pairs
+    cached = [EpochScoring("r2", on_train=True)]
+    with pytest.raises(ValueError, match="use_caching=False"):
+        SpectroGenRegressor(callbacks=cached, **QUICK).fit(X, Y)
+    # uncached, it scores the training data as predict does
+    uncached = [EpochScoring("r2", on_train=True, use_caching=False)]
+    reg = SpectroGenRegressor(random_state=0, callbacks=uncached, **QUICK).fit(X, Y)
+    assert reg.history[-1, "r2"] == pytest.approx(r2_score(Y, reg.predict(X)))
+    # without stretch and mixup the batches are not altered
+    plain = {**QUICK, "stretch": 0, "mixup": 0}
+    SpectroGenRegressor(callbacks=cached, **plain).fit(X, Y)
+
+
+def test_early_stopping_is_not_an_interruption(pairs):
+    X, Y = pairs
+    reg = SpectroGenRegressor(
+        random_state=0,
+        train_split=ValidSplit(4),
+        callbacks=[EarlyStopping(patience=1, threshold=10.0)],
+        **{**QUICK, "max_epochs": 30},
+    )
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # no "interrupted" warning
+        reg.fit(X, Y)
+    assert len(reg.history) == 2  # no epoch improves by 10
+    assert not reg._interrupted
+    reg._fit_to_the_end(X, Y)  # a program is not stopped by it either
+
+
+@pytest.mark.parametrize("split", [None, ValidSplit(4)])
+def test_early_stopping_best_weights_come_with_their_memory(pairs, split):
+    # the restored weights came with a memory of another size (train_loss,
+    # no split: RuntimeError) or encoded by other weights
+    X, Y = pairs
+    monitor = "train_loss" if split is None else "valid_loss"
+    reg = SpectroGenRegressor(
+        random_state=0,
+        train_split=split,
+        callbacks=[EarlyStopping(monitor=monitor, patience=3, load_best=True)],
+        **{**QUICK, "max_epochs": 12},
+    ).fit(X, Y)
+    assert_allclose(
+        reg.module_.retrieval.memory_z.numpy(), reg.encode(X), rtol=1e-4, atol=1e-5
+    )
+
+
+# ------------------------------------------------------ odd batch sizes
+def test_a_last_batch_of_one_joins_the_one_before(pairs):
+    # alone, a spectrum retrieves itself: a loss of zero that teaches nothing
+    X, Y = pairs
+    params = {**QUICK, "max_epochs": 2, "batch_size": 20}
+    reg = SpectroGenRegressor(random_state=0, **params).fit(X[:41], Y[:41])
+    sizes = reg.history[-1, "batches", :, "train_batch_size"]
+    assert sizes == [20, 21]
+    assert min(reg.history[-1, "batches", :, "train_loss"]) > 0.01
+    reg.fit(X[:40], Y[:40])  # otherwise nothing changes
+    assert reg.history[-1, "batches", :, "train_batch_size"] == [20, 20]
+
+
+def test_retrieval_needs_two_spectra_per_batch_and_two_pairs(pairs):
+    X, Y = pairs
+    with pytest.raises(ValueError, match="batch_size=1 leaves"):
+        SpectroGenRegressor(**{**QUICK, "batch_size": 1}).fit(X, Y)
+    with pytest.raises(ValueError, match="n_samples=1"):
+        SpectroGenRegressor(**QUICK).fit(X[:1], Y[:1])
+    # the plain decoder has no such need
+    plain = {**QUICK, "batch_size": 1, "max_epochs": 1, "module__retrieval": False}
+    SpectroGenRegressor(**plain).fit(X[:3], Y[:3])
+
+
+# ----------------------------------------------------- scalar targets
+def test_a_scalar_target_is_learned(pairs):
+    # the correlation of one-point rows is undefined: the loss was a
+    # constant 1 and nothing trained
+    X, _ = pairs
+    y = X[:, 20:40].sum(1)  # the position of the source's peak
+    reg = SpectroGenRegressor(random_state=0, **{**FAST, "beta": 0}).fit(X, y)
+    loss = reg.history[:, "train_loss"]
+    assert loss[-1] < 0.5 * loss[0]
+    assert reg.score(X, y) > 0.8
+    one = torch.tensor([[0.5], [1.0]], requires_grad=True)
+    loss = CorrelationLoss()(one, torch.tensor([[1.0], [0.0]]))
+    assert float(loss.detach()) == pytest.approx(0.625)
+    loss.backward()
+    assert one.grad.abs().sum() > 0
+
+
+# ----------------------------------------------------- extreme magnitudes
+@pytest.mark.parametrize("factor", [1e-20, 1e-14, 1e20])
+def test_targets_of_any_magnitude_give_the_same_model(pairs, factor):
+    # the standardisation fell back to 1 below 1e-12 (no training) and
+    # overflowed in float32 near 1e20 (NaN loss)
+    X, Y = pairs
+    reg = SpectroGenRegressor(random_state=0, **QUICK)
+    expected = reg.fit(X, Y).predict(X)
+    got = reg.fit(X, factor * Y).predict(X) / factor
+    assert_allclose(got, expected, rtol=1e-4, atol=1e-5 * np.abs(expected).max())
+
+
+def test_safe_scale():
+    t = torch.tensor([[1.0, -1.0], [3.0, -3.0]])
+    assert _safe_scale(t, t) == pytest.approx(np.sqrt(5))
+    tiny = torch.tensor([1e-25, -1e-25])  # squares underflow in float32
+    assert _safe_scale(tiny, tiny) == pytest.approx(1e-25)
+    big = torch.tensor([1e25, -1e25])  # squares overflow in float32
+    assert _safe_scale(big, big) == pytest.approx(1e25)
+    # a constant: the centred rounding errors are not a scale
+    raw = torch.full((4,), 1e20, dtype=torch.float64)
+    assert _safe_scale(raw - raw.mean() + 1e3, raw) == pytest.approx(1e20)
+    zeros = torch.zeros(3)
+    assert _safe_scale(zeros, zeros) == 1.0
