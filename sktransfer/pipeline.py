@@ -30,6 +30,14 @@ def _is_per_row(value, n_samples):
     return len(value) == n_samples
 
 
+def _input_tags(estimator):
+    """Return the input tags of ``estimator`` (the strictest if it has none)."""
+    try:
+        return get_tags(estimator).input_tags
+    except Exception:  # not a scikit-learn estimator: assume the strictest
+        return get_tags(BaseEstimator()).input_tags
+
+
 def _classifier_has(attr):
     """Check the fitted classifier if there is one, else the unfitted one."""
 
@@ -50,7 +58,10 @@ class AugmentedClassifier(MetaEstimatorMixin, ClassifierMixin, BaseEstimator):
     given. Generated samples therefore only ever enter training folds, and
     augmentation drops into a plain scikit-learn ``Pipeline``,
     ``GridSearchCV`` (``sampler__...`` and ``classifier__...`` parameters)
-    or ``cross_val_score`` without imbalanced-learn.
+    or ``cross_val_score`` without imbalanced-learn. It takes the input that
+    both the sampler and the classifier take, as their tags say: missing
+    values if both allow them (e.g. ``RandomOverSampler`` with
+    ``HistGradientBoostingClassifier``), sparse matrices if both accept them.
 
     Read more in the :ref:`User Guide <over_sampling>`.
 
@@ -111,7 +122,23 @@ class AugmentedClassifier(MetaEstimatorMixin, ClassifierMixin, BaseEstimator):
         if hasattr(self.classifier, "fit"):
             tags.classifier_tags = get_tags(self.classifier).classifier_tags
         tags.target_tags.required = True
+        # what both the sampler and the classifier take, this takes
+        inputs = [_input_tags(part) for part in (self.sampler, self.classifier)]
+        tags.input_tags.allow_nan = all(t.allow_nan for t in inputs)
+        tags.input_tags.sparse = all(t.sparse for t in inputs)
         return tags
+
+    def _validate(self, X, *args, **kwargs):
+        """Validate as the sampler and the classifier both can read."""
+        inputs = self.__sklearn_tags__().input_tags
+        return validate_data(
+            self,
+            X,
+            *args,
+            accept_sparse=inputs.sparse,
+            ensure_all_finite="allow-nan" if inputs.allow_nan else True,
+            **kwargs,
+        )
 
     def fit(self, X, y, **fit_params):
         """Resample ``(X, y)`` with the sampler, then fit the classifier.
@@ -144,7 +171,7 @@ class AugmentedClassifier(MetaEstimatorMixin, ClassifierMixin, BaseEstimator):
                 "classifier must be a scikit-learn classifier with fit and "
                 f"predict methods; got {self.classifier!r}."
             )
-        X_checked, y_checked = validate_data(self, X, y)
+        X_checked, y_checked = self._validate(X, y)
         check_classification_targets(y_checked)
         if not hasattr(self.sampler, "fit_resample"):
             raise ValueError(
@@ -207,7 +234,7 @@ class AugmentedClassifier(MetaEstimatorMixin, ClassifierMixin, BaseEstimator):
 
     def _check_X(self, X):
         check_is_fitted(self)
-        X_checked = validate_data(self, X, reset=False)
+        X_checked = self._validate(X, reset=False)
         # The classifier was fitted on what the sampler returned; if that
         # had column names, it predicts on the DataFrame too.
         named = hasattr(self.classifier_, "feature_names_in_")

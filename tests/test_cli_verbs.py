@@ -167,6 +167,19 @@ def test_unknown_method_and_device_are_one_line_errors(raw_csv, tmp_path, capsys
         assert main(["baseline", str(path), "-o", str(out), "--param", param]) == 2
         err = capsys.readouterr().err
         assert message in err and str(path) not in err
+    # a method that fails inside pybaselines: one line, exit status 2
+    short = tmp_path / "short.csv"
+    _write_csv(
+        short, np.arange(6.0), np.random.default_rng(0).random((2, 6)), ["a", "b"]
+    )
+    assert main(["baseline", str(short), "-o", str(out), "--method", "cwt_br"]) == 2
+    err = capsys.readouterr().err
+    assert "pybaselines' cwt_br failed" in err and len(err.strip().splitlines()) == 1
+    # one setting given two ways is refused, not overridden
+    out = str(tmp_path / "o.csv")
+    both = ["--param", "lam=1e3", "--lam", "1e7"]
+    assert main(["baseline", str(path), "-o", out, *both]) == 2
+    assert "lam given twice" in capsys.readouterr().err
     assert (
         main(
             [
@@ -409,14 +422,26 @@ def test_augment_rruff_directory(tmp_path, capsys):
     assert "Quartz: +2" in capsys.readouterr().out
 
 
-def test_augment_label_key_description_keeps_the_label(tmp_path):
-    src = _four_and_two(tmp_path, "feldspar", "silica", label_key="DESCRIPTION")
+@pytest.mark.parametrize(
+    "in_file, option, key",
+    [
+        ("DESCRIPTION", "DESCRIPTION", "DESCRIPTION"),  # keeps its label
+        # read_rruff gives header keys in upper case: "--label-key names"
+        # found no ##names= header in files that had one
+        ("names", " names ", "NAMES"),
+    ],
+)
+def test_augment_label_key(tmp_path, in_file, option, key):
+    src = _four_and_two(tmp_path, "feldspar", "silica", label_key=in_file)
     out = tmp_path / "out"
-    args = ["augment", str(src), "-o", str(out), "--label-key", "DESCRIPTION"]
+    args = ["augment", str(src), "-o", str(out), "--label-key", option]
     assert main([*args, "--max-iter", "2"]) == 0
     meta = read_rruff(out / "generated_silica_1.txt").metadata
-    assert meta["DESCRIPTION"] == "silica" and meta["GENERATED"] == "true"
+    assert meta[key] == "silica" and meta["GENERATED"] == "true"
     assert "generated" in written_by_sktransfer(meta)
+    with pytest.raises(SystemExit) as exc:
+        main([*args[:-1], "A=B"])
+    assert exc.value.code == 2
 
 
 def _one_file_species(tmp_path):
@@ -487,6 +512,8 @@ def test_augment_strategy_as_counts_or_ratio(tmp_path, capsys):
         ('{"Quartz": 2.5}', "count of class 'Quartz' must be an integer"),
         ('{"Quartz": 3', "is not a JSON object of class: count"),
         ("most", "'most' is not one of auto, minority"),
+        ("nan", "'nan' is not one of auto, minority"),
+        ("inf", "'inf' is not one of auto, minority"),
     ]:
         with pytest.raises(SystemExit) as exc:
             main([*args, "--strategy", strategy])

@@ -246,3 +246,49 @@ def test_dataframes_reach_the_sampler_and_the_classifier(data):
     with warnings.catch_warnings():
         warnings.simplefilter("error", UserWarning)
         np.testing.assert_allclose(clf.predict_proba(df), ref.predict_proba(df))
+
+
+def test_takes_missing_values_where_sampler_and_classifier_both_do():
+    from imblearn.over_sampling import RandomOverSampler
+    from sklearn.ensemble import HistGradientBoostingClassifier
+
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(60, 5))
+    y = np.r_[[0] * 45, [1] * 15]
+    X[y == 1, 0] += 3
+    X[::7, 2] = np.nan
+    X_before = X.copy()
+    clf = AugmentedClassifier(RandomOverSampler(random_state=0), _hgb())
+    expected = _hgb().fit(*RandomOverSampler(random_state=0).fit_resample(X, y))
+    np.testing.assert_array_equal(clf.fit(X, y).predict(X), expected.predict(X))
+    np.testing.assert_array_equal(X, X_before)
+    assert clf.__sklearn_tags__().input_tags.allow_nan
+    # a part that does not take them: the error names this estimator
+    with pytest.raises(ValueError, match="AugmentedClassifier does not accept"):
+        AugmentedClassifier(RandomOverSampler(), LogisticRegression()).fit(X, y)
+    with pytest.raises(ValueError, match="Input X contains infinity"):
+        clf.fit(np.where(np.isnan(X), np.inf, X), y)
+    assert not HistGradientBoostingClassifier().__sklearn_tags__().input_tags.sparse
+
+
+def _hgb():
+    from sklearn.ensemble import HistGradientBoostingClassifier
+
+    return HistGradientBoostingClassifier(max_iter=10, random_state=0)
+
+
+def test_takes_sparse_input_where_sampler_and_classifier_both_do():
+    from imblearn.over_sampling import SMOTE
+    from scipy import sparse
+
+    rng = np.random.default_rng(0)
+    X = rng.random((60, 8)) * (rng.random((60, 8)) > 0.6)
+    y = np.r_[[0] * 45, [1] * 15]
+    Xs = sparse.csr_matrix(X)
+    clf = AugmentedClassifier(SMOTE(random_state=0), LogisticRegression())
+    dense = clone(clf).fit(X, y)
+    np.testing.assert_allclose(
+        clf.fit(Xs, y).predict_proba(Xs), dense.predict_proba(X), atol=1e-6
+    )
+    with pytest.raises(TypeError, match="Sparse data was passed"):
+        AugmentedClassifier(WGANGPOverSampler(), LogisticRegression()).fit(Xs, y)

@@ -96,7 +96,16 @@ def _baseline_chunk(X, x_data, assume_sorted, method, kwargs):
     n_iter = np.zeros(X.shape[0], dtype=np.intp)
     last_tol = np.full(X.shape[0], np.nan)
     for i, row in enumerate(X):
-        baselines[i], params = func(row, **kwargs)
+        try:
+            baselines[i], params = func(row, **kwargs)
+        except (ValueError, TypeError, MemoryError):
+            raise
+        except Exception as exc:  # an internal failure of pybaselines
+            raise ValueError(
+                f"pybaselines' {method} failed on a spectrum of {len(row)} "
+                f"points ({type(exc).__name__}: {exc}); the spectra may be too "
+                "short or the settings unsuited to them."
+            ) from exc
         history = params.get("tol_history")
         if history is not None:
             n_iter[i] = len(history)

@@ -77,15 +77,29 @@ def _strategy(text):
             )
         return value
     try:
-        return float(text)
+        ratio = float(text)
     except ValueError:
+        ratio = None
+    if ratio is None or not np.isfinite(ratio):
         raise argparse.ArgumentTypeError(
             f"{text!r} is not one of {', '.join(STRATEGY_NAMES)}, a ratio or a "
             "JSON object such as '{\"Quartz\": 10}'"
-        ) from None
+        )
+    return ratio
 
 
 _strategy.__name__ = "sampling strategy"
+
+
+def _header_key(text):
+    """Return a RRUFF header key as read_rruff gives it: stripped, upper case."""
+    key = text.strip().upper()
+    if not key or "=" in key:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a RRUFF header key")
+    return key
+
+
+_header_key.__name__ = "header key"
 
 
 def register(subparsers):
@@ -100,7 +114,10 @@ def register(subparsers):
     add_output(parser, "output CSV file (CSV input) or directory (RRUFF input)")
     parser.add_argument("--labels", help="CSV of name,label rows (CSV input)")
     parser.add_argument(
-        "--label-key", default="NAMES", help="RRUFF header field used as class"
+        "--label-key",
+        type=_header_key,
+        default="NAMES",
+        help="RRUFF header field used as class (any case)",
     )
     parser.add_argument(
         "--strategy",

@@ -95,6 +95,8 @@ def run(args):
             raise CLIError(f"{path}: {exc}") from None
     kwargs = parse_params(args.param)
     if args.lam is not None:
+        if "lam" in kwargs:
+            raise CLIError("lam given twice: by --lam and by --param lam=...")
         kwargs["lam"] = args.lam
     try:  # the method and its settings, before any file is blamed for them
         PybaselinesCorrector(args.method, method_kwargs=kwargs or None)._check_params()

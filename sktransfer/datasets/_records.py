@@ -177,7 +177,15 @@ def scan(directory):
         if not root.is_dir():
             raise OSError(f"RRUFF directory {os.fspath(root)!r} does not exist.")
         paths += [Path(p) for p in text_files(root)]
-    paths.sort()
+    # overlapping directories (a folder and its subfolder, one folder named
+    # twice) must not read a file twice: one path per real file
+    seen, unique = set(), []
+    for path in sorted(paths):
+        real = os.path.realpath(path)
+        if real not in seen:
+            seen.add(real)
+            unique.append(path)
+    paths = unique
     if not paths:
         where = ", ".join(repr(os.fspath(d)) for d in directory)
         raise ValueError(f"No RRUFF files (*.txt) found under {where}.")

@@ -104,13 +104,22 @@ def rruff_text(x, y, metadata=None):
         )
     if not (np.all(np.isfinite(x)) and np.all(np.isfinite(y))):
         raise ValueError("x and y must be finite: a RRUFF file cannot hold NaN or inf.")
-    lines = []
+    lines, written = [], {}
     for key, value in (metadata or {}).items():
         key, value = str(key), str(value)
         if not key.strip() or "=" in key or _NEWLINE_RE.search(key):
             raise ValueError(
                 f"Header key {key!r} cannot be written: it must be non-empty, "
                 "without '=' or line breaks."
+            )
+        # read_rruff reads keys stripped and in upper case: two keys that
+        # read the same would lose a value
+        same = written.setdefault(key.strip().upper(), key)
+        if same != key:
+            raise ValueError(
+                f"Header keys {same!r} and {key!r} would read back as the same "
+                f"key {key.strip().upper()!r} (read_rruff strips keys and reads "
+                "them in upper case): give one of them."
             )
         if key.strip().upper() == "END":
             raise ValueError("Header key 'END' is reserved for the end marker.")
@@ -165,6 +174,8 @@ def write_rruff(path, x, y, metadata=None, *, overwrite=False):
     ValueError
         If ``x`` and ``y`` are not finite 1-D arrays of one length, or a
         header key is empty, contains ``=`` or a line break, or is ``END``,
+        or two keys read back as one (they differ only in case or in white
+        space at either end),
         or a header key or value holds a NUL character (it would make the
         file binary) or a lone surrogate (such as a file name that is not
         UTF-8, as :func:`os.fsdecode` gives it).
@@ -189,6 +200,8 @@ def write_rruff(path, x, y, metadata=None, *, overwrite=False):
     """
     text = rruff_text(x, y, metadata)
     path = os.fspath(path)
+    if os.path.isdir(path):
+        raise IsADirectoryError(f"{path!r} is a directory, not a file name.")
     if not overwrite and os.path.lexists(path):
         raise FileExistsError(f"{path!r} exists; pass overwrite=True to replace it.")
     atomic_write(path, lambda f: f.write(text.encode("utf-8")))

@@ -32,6 +32,7 @@ from sktransfer.utils._torch import (
 _CHUNK = 4096  # generated spectra per batch in sample()
 #: Points per slice of rows (or columns) worked on at a time in fit.
 _CHUNK_POINTS = 2**20
+_MEMINFO = "/proc/meminfo"  # where Linux says how much memory is available
 _ANCHORS = ("smote", "real", "mean")
 
 
@@ -299,6 +300,7 @@ class WGANGPOverSampler(BaseOverSampler):
         return self._train(X, y)
 
     def _fit_resample(self, X, y):
+        self._check_params()  # before the memory check reads channels
         n_new = sum(self.sampling_strategy_.values())
         _check_memory(
             n_new, len(y) + n_new, X.shape[1], X.dtype.itemsize, self.channels
@@ -319,15 +321,12 @@ class WGANGPOverSampler(BaseOverSampler):
         self.classes_, y_idx, counts = np.unique(
             y, return_inverse=True, return_counts=True
         )
-        index = {c: i for i, c in enumerate(self.classes_.tolist())}
-        for c, n_new in self.sampling_strategy_.items():
-            if n_new and counts[index[c]] < 2:
-                c = c.item() if isinstance(c, np.generic) else c
-                raise ValueError(
-                    f"Class {c!r} has 1 sample; WGANGPOverSampler needs at least "
-                    "2 spectra in every class it generates. Leave it out with a "
-                    "dict sampling_strategy."
-                )
+        self._counts = dict(zip(self.classes_.tolist(), counts.tolist()))
+        _check_generable(
+            [c for c, n_new in self.sampling_strategy_.items() if n_new],
+            self._counts,
+            "Leave it out with a dict sampling_strategy.",
+        )
         self._device = resolve_device(self.device)
         seed = seed_from_random_state(self.random_state)
         self._torch_gen = make_generator(seed, self._device)
@@ -433,6 +432,12 @@ class WGANGPOverSampler(BaseOverSampler):
             raise ValueError(
                 f"y contains class(es) {sorted(unknown, key=str)} not seen in fit."
             )
+        # (samplers pickled before the counts were kept cannot tell)
+        _check_generable(
+            set(np.atleast_1d(labels).tolist()) if n_samples else (),
+            getattr(self, "_counts", {}),
+            "Ask for the other classes only.",
+        )
         if labels.ndim == 0:
             labels = np.full(n_samples, labels[()], dtype=self.classes_.dtype)
         out = np.empty((n_samples, self.n_features_in_))
@@ -768,9 +773,36 @@ def _class_neighbors(X, codes, k):
     return out
 
 
-def _noise_std(X, width):
-    """Robust per-point standard deviation of the high-frequency residual.
+def _check_generable(classes, counts, remedy):
+    """Refuse to generate spectra of a class of fewer than 2 training spectra."""
+    for c in classes:
+        if counts.get(c, 2) < 2:
+            c = c.item() if isinstance(c, np.generic) else c
+            raise ValueError(
+                f"Class {c!r} has 1 sample; WGANGPOverSampler needs at least 2 "
+                f"spectra in every class it generates. {remedy}"
+            )
 
+
+def _residual_noise_fraction(width):
+    """Return the std of ``x - gaussian_filter1d(x, width)`` for white noise of std 1.
+
+    Part of the noise stays in the smoothed spectrum, so the residual holds
+    ``sqrt(1 - 2 g_0 + sum_k g_k^2)`` of it, ``g`` being the filter's
+    weights (0.86 at a width of 2 points).
+    """
+    impulse = np.zeros(2 * int(4 * width + 0.5) + 3)
+    impulse[len(impulse) // 2] = 1.0
+    g = gaussian_filter1d(impulse, width, mode="constant")
+    return float(np.sqrt(1 - 2 * g[len(g) // 2] + np.sum(g**2)))
+
+
+def _noise_std(X, width):
+    """Robust per-point standard deviation of the measurement noise.
+
+    Taken from the high-frequency residual (the spectrum less its Gaussian
+    smoothing of ``width`` points), corrected for the part of the noise that
+    the smoothing keeps, so that white noise of standard deviation 1 gives 1.
     One copy of ``X`` in all: the residual is filtered a slice of rows at a
     time, and its medians are taken a slice of columns at a time.
     """
@@ -782,7 +814,7 @@ def _noise_std(X, width):
     for cols in row_slices(X.shape[1], len(X), _CHUNK_POINTS):
         part = resid[:, cols]
         mad.append(np.median(np.abs(part - np.median(part, axis=0)), axis=0))
-    return 1.4826 * np.concatenate(mad)
+    return 1.4826 / _residual_noise_fraction(width) * np.concatenate(mad)
 
 
 def _generate_bytes(channels):
@@ -797,6 +829,26 @@ def _generate_bytes(channels):
     return max(96, 4 * channels // 3)
 
 
+def _available_memory():
+    """Bytes of memory available to a new allocation, or None if unknown.
+
+    Linux's ``MemAvailable`` (free memory plus the page cache and other
+    memory the kernel can reclaim); elsewhere the free pages, where the
+    platform says.
+    """
+    try:
+        with open(_MEMINFO) as f:
+            for line in f:
+                if line.startswith("MemAvailable:"):
+                    return int(line.split()[1]) * 1024
+    except (OSError, ValueError, IndexError):
+        pass
+    try:
+        return os.sysconf("SC_AVPHYS_PAGES") * os.sysconf("SC_PAGE_SIZE")
+    except (ValueError, OSError, AttributeError):  # not on this platform
+        return None
+
+
 def _check_memory(n_requested, n_rows, n_features, itemsize, channels):
     """Refuse, up front, an output that cannot fit in the free memory.
 
@@ -807,11 +859,8 @@ def _check_memory(n_requested, n_rows, n_features, itemsize, channels):
     """
     batch = min(n_requested, _CHUNK) * n_features * _generate_bytes(channels)
     need = n_rows * n_features * itemsize + batch
-    try:
-        free = os.sysconf("SC_AVPHYS_PAGES") * os.sysconf("SC_PAGE_SIZE")
-    except (ValueError, OSError, AttributeError):  # not on this platform
-        return
-    if need > free:
+    free = _available_memory()
+    if free is not None and need > free:
         raise MemoryError(
             f"Generating {n_requested} spectra of {n_features} points needs "
             f"{need / 2**30:.1f} GiB (an output of {n_rows} rows and a batch of "

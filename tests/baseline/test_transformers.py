@@ -430,3 +430,13 @@ def test_stacked_memory_does_not_grow_with_the_number_of_spectra(
     np.testing.assert_array_equal(stacked, whole)
     np.testing.assert_array_equal(est.transform(X), whole)
     np.testing.assert_array_equal(X - est.baseline(X), whole)
+
+
+def test_an_internal_failure_of_pybaselines_is_a_value_error():
+    # cwt_br fails inside pybaselines on spectra of ten points or fewer
+    # (UnboundLocalError): the error names the method and the length
+    X = np.random.default_rng(0).random((2, 6))
+    with pytest.raises(
+        ValueError, match="pybaselines' cwt_br failed on a spectrum of 6"
+    ):
+        PybaselinesCorrector("cwt_br").fit_transform(X)

@@ -455,3 +455,16 @@ def test_measured_xrd_scan_is_interpolated_and_preferred(rruff_dir, tmp_path):
     np.testing.assert_allclose(dif.xrd, load_rruff(rruff_dir).xrd, equal_nan=True)
     with pytest.raises(ValueError, match="xrd_prefer"):
         load_rruff(root, xrd_prefer="scan")
+
+
+def test_overlapping_directories_read_each_file_once(rruff_dir):
+    # a folder and its subfolder, or one folder named twice, read the same
+    # files twice: duplicates that could sit on both sides of a split
+    once = load_rruff(rruff_dir / "raman", pair=False)
+    for dirs in (
+        [rruff_dir / "raman", str(rruff_dir / "raman") + os.sep],
+        [rruff_dir, rruff_dir / "raman"],
+    ):
+        data = load_rruff(dirs, pair=False, modality="raman")
+        assert data.data.shape == once.data.shape
+        assert sorted(data.sample_ids) == sorted(once.sample_ids)

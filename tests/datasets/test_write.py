@@ -116,3 +116,20 @@ def test_longest_file_names_and_errors_name_the_file(tmp_path):
     with pytest.raises(FileNotFoundError) as info:
         write_rruff(missing, [1.0, 2.0], [3.0, 4.0])
     assert info.value.filename == str(missing)
+
+
+def test_keys_that_read_back_as_one_are_refused(tmp_path):
+    # read_rruff strips keys and reads them in upper case: NAMES, names and
+    # " names " were all written and two of the values lost on reading
+    path = tmp_path / "s.txt"
+    for meta in ({"NAMES": "Quartz", "names": "Calcite"}, {"A": 1, " a ": 2}):
+        with pytest.raises(ValueError, match="would read back as the same key"):
+            write_rruff(path, [1.0, 2.0], [3.0, 4.0], meta)
+    assert not path.exists()
+    write_rruff(path, [1.0, 2.0], [3.0, 4.0], {"NAMES": "Quartz", "NAME": "x"})
+    assert read_rruff(path).metadata == {"NAMES": "Quartz", "NAME": "x"}
+
+
+def test_a_directory_is_named_in_the_error(tmp_path):
+    with pytest.raises(IsADirectoryError, match=repr(str(tmp_path))):
+        write_rruff(tmp_path, [1.0], [2.0], overwrite=True)

@@ -466,21 +466,15 @@ def test_up_front_memory_check_counts_the_output_and_a_batch(data, monkeypatch):
     # scale: the check counted the generated rows at X's itemsize (4 bytes
     # for float32) where they were made in float64, and no room for making
     # them; it now counts the output plus a batch being generated
-    import os
-
     from sktransfer.over_sampling import _sampler
 
     X, y = data
     X = X.astype(np.float32)
     n_out, n_new = 60, 26
     output = n_out * X.shape[1] * 4
-    sysconf = os.sysconf
 
     def free(n_bytes):
-        pages = {"SC_AVPHYS_PAGES": n_bytes, "SC_PAGE_SIZE": 1}
-        monkeypatch.setattr(
-            _sampler.os, "sysconf", lambda name: pages.get(name) or sysconf(name)
-        )
+        monkeypatch.setattr(_sampler, "_available_memory", lambda: n_bytes)
 
     # room for the output and a float64 copy of the batch, not for making it
     free(output + n_new * X.shape[1] * 8)
@@ -510,7 +504,8 @@ def test_class_statistics_equal_the_whole_array_formulas(monkeypatch):
         dev = X - means[codes]
         scale = float(np.std(dev))
         resid = X - gaussian_filter1d(X, 2.0, axis=1, mode="nearest")
-        noise = 1.4826 * np.median(np.abs(resid - np.median(resid, axis=0)), axis=0)
+        mad = np.median(np.abs(resid - np.median(resid, axis=0)), axis=0)
+        noise = 1.4826 / _sampler._residual_noise_fraction(2.0) * mad
         monkeypatch.setattr(_sampler, "_CHUNK_POINTS", 7 * n_features, raising=False)
         got = _sampler._class_means(X, codes)
         np.testing.assert_array_equal(got, means)
@@ -562,3 +557,61 @@ def test_fit_memory_does_not_grow_with_copies_of_the_data(monkeypatch, condition
     np.testing.assert_array_equal(
         sampler.sample(5, y=[0, 1, 3, 3, 0]), whole.sample(5, y=[0, 1, 3, 3, 0])
     )
+
+
+def test_available_memory_counts_what_the_kernel_can_reclaim(tmp_path, monkeypatch):
+    # the free pages alone leave out the page cache: a machine that had
+    # read a few large files refused requests that fit
+    import os
+
+    from sktransfer.over_sampling import _sampler
+
+    meminfo = tmp_path / "meminfo"
+    meminfo.write_text("MemTotal: 1000 kB\nMemFree: 10 kB\nMemAvailable: 600 kB\n")
+    monkeypatch.setattr(_sampler, "_MEMINFO", str(meminfo))
+    assert _sampler._available_memory() == 600 * 1024
+    # where there is no such file, the free pages
+    monkeypatch.setattr(_sampler, "_MEMINFO", str(tmp_path / "absent"))
+    pages = {"SC_AVPHYS_PAGES": 7, "SC_PAGE_SIZE": 4096}
+    monkeypatch.setattr(_sampler.os, "sysconf", pages.__getitem__)
+    assert _sampler._available_memory() == 7 * 4096
+
+    def unknown(name):
+        raise ValueError(f"unrecognized configuration name {name}")
+
+    monkeypatch.setattr(_sampler.os, "sysconf", unknown)
+    assert _sampler._available_memory() is None
+    monkeypatch.undo()
+    assert os.sysconf("SC_PAGE_SIZE") > 0
+
+
+@pytest.mark.parametrize("width", [1.0, 2.0, 4.0])
+def test_noise_std_of_white_noise_is_its_standard_deviation(width):
+    # the residual of the smoothing holds only part of the noise (0.86 of
+    # it at 2 points): noise_std_ was 14 % low and generated spectra too
+    # smooth
+    from sktransfer.over_sampling import _sampler
+
+    X = np.random.default_rng(0).normal(0, 3.0, (400, 300))
+    assert np.median(_sampler._noise_std(X, width)) == pytest.approx(3.0, rel=0.02)
+    assert _sampler._residual_noise_fraction(2.0) == pytest.approx(0.861, abs=1e-3)
+
+
+def test_invalid_channels_are_named_before_the_memory_check(data):
+    X, y = data
+    for channels in ("32", None, 0):
+        with pytest.raises(ValueError, match="channels"):
+            tiny(channels=channels).fit_resample(X, y)
+
+
+def test_sample_refuses_a_class_of_one_spectrum():
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(24, 40))
+    y = np.r_[[0] * 20, [1] * 3, [2]]
+    sampler = tiny(sampling_strategy={1: 20}).fit(X, y)
+    assert sampler.sample(3, y=1).shape == (3, 40)
+    with pytest.raises(ValueError, match="Class 2 has 1 sample"):
+        sampler.sample(3, y=2)
+    with pytest.raises(ValueError, match="Class 2 has 1 sample"):
+        sampler.sample(2, y=[1, 2])
+    assert sampler.sample(0, y=2).shape == (0, 40)
