@@ -67,3 +67,33 @@ def test_cross_validate_on_dask_equals_serial(client):
             pipe, X, Y, cv=cv, scoring=spectral_correlation_scorer, n_jobs=-1
         )
     np.testing.assert_allclose(dask["test_score"], serial["test_score"])
+
+
+def test_torch_fits_in_threads_equal_serial_fits():
+    # torch's global generator is shared by the threads of a process: fits
+    # in threads overwrote each other's random state (predictions 0.6-1.9
+    # apart from serial ones, and different from run to run)
+    from joblib import Parallel, delayed
+
+    from sktransfer.cross_modal import SpectroGenRegressor
+    from sktransfer.over_sampling import WGANGPOverSampler
+
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(40, 60)).astype(np.float32)
+    Y, y = X.cumsum(axis=1), np.r_[[0] * 30, [1] * 10]
+
+    def regress(beta):
+        reg = SpectroGenRegressor(random_state=0, max_epochs=3, batch_size=8, beta=beta)
+        return reg.fit(X, Y).predict(X[:3])
+
+    def augment(seed):
+        sampler = WGANGPOverSampler(random_state=seed, max_iter=3, channels=8)
+        return sampler.fit_resample(X, y)[0]
+
+    for work, args in ((regress, (0.1, 1.0, 0.1, 1.0)), (augment, (0, 1, 0, 1))):
+        serial = [work(a) for a in args]
+        threads = Parallel(n_jobs=4, backend="threading")(
+            delayed(work)(a) for a in args
+        )
+        for s, t in zip(serial, threads):
+            np.testing.assert_array_equal(s, t)

@@ -21,6 +21,7 @@ from ..utils._torch import (
     make_generator,
     resolve_device,
     seed_from_random_state,
+    seeded_torch,
     to_numpy,
     to_tensor,
 )
@@ -296,7 +297,9 @@ class SpectroGenRegressor(NeuralNetRegressor):
         Seeds weight initialisation, batch shuffling and latent sampling in
         ``fit`` (inside :func:`torch.random.fork_rng`, so the global torch
         generator is left alone). The same integer gives the same numbers on
-        the CPU.
+        the CPU, also for fits in parallel threads (which train one at a
+        time: torch's generator is shared by the process; use processes to
+        train in parallel).
     criterion : torch loss class, default=CorrelationLoss
         Reconstruction loss on the standardised target; the default is one
         minus the mean per-spectrum Pearson correlation (for a scalar
@@ -627,9 +630,7 @@ class SpectroGenRegressor(NeuralNetRegressor):
             done = len(self.history) if self.history is not None else 0
             seed = int(np.random.SeedSequence([seed, done]).generate_state(1)[0] >> 1)
         try:
-            devices = [self.device] if str(self.device).startswith("cuda") else []
-            with torch.random.fork_rng(devices=devices):
-                torch.manual_seed(seed)
+            with seeded_torch(seed, self.device):
                 if first:
                     self.initialize()
                     self.module_.set_scaling(

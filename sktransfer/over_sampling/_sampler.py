@@ -25,6 +25,7 @@ from sktransfer.utils._torch import (
     make_generator,
     resolve_device,
     seed_from_random_state,
+    seeded_torch,
     to_numpy,
     to_tensor,
 )
@@ -131,7 +132,9 @@ class WGANGPOverSampler(BaseOverSampler):
         If positive, show a progress bar while training.
     random_state : int, RandomState instance or None, default=None
         Seeds the weights, batches, anchors, noise and latent draws. On CPU
-        the same seed gives identical spectra.
+        the same seed gives identical spectra, also for fits in parallel
+        threads (which train one at a time: torch's generator is shared by
+        the process; use processes to train in parallel).
     device : str, default="cpu"
         Torch device: ``"cpu"``, ``"cuda"`` or ``"cuda:N"``.
 
@@ -339,9 +342,7 @@ class WGANGPOverSampler(BaseOverSampler):
 
             progress = tqdm
         self.generators_, self.history_, self._models = {}, {}, {}
-        fork = [self._device.index or 0] if self._device.type == "cuda" else []
-        with torch.random.fork_rng(devices=fork):
-            torch.manual_seed(seed)
+        with seeded_torch(seed, self._device):
             if self.conditional:
                 # the one model holds every spectrum: its own deviations from
                 # the class means are those it borrows from

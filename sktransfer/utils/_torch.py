@@ -1,8 +1,39 @@
 """Private torch helpers: device selection, seeding, dtype boundary."""
 
+import contextlib
+import threading
+
 import numpy as np
 import torch
 from sklearn.utils import check_random_state
+
+# torch's global generators belong to the process, not to a thread
+_GLOBAL_GENERATORS = threading.RLock()
+
+
+@contextlib.contextmanager
+def seeded_torch(seed, device):
+    """Run a block with torch's global generators seeded by ``seed``.
+
+    The generators (the CPU's and, for a CUDA ``device``, that device's)
+    are restored afterwards, as :func:`torch.random.fork_rng` does. They
+    are shared by every thread of the process, so such blocks in different
+    threads run one at a time: fits in threads (joblib's threading backend,
+    a Dask worker with several threads) then give the same numbers as fits
+    one after another.
+
+    Parameters
+    ----------
+    seed : int
+        The seed.
+    device : str or torch.device
+        The device the block computes on.
+    """
+    device = torch.device(device)
+    devices = [device.index or 0] if device.type == "cuda" else []
+    with _GLOBAL_GENERATORS, torch.random.fork_rng(devices=devices):
+        torch.manual_seed(seed)
+        yield
 
 
 def resolve_device(device):
