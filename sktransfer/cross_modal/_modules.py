@@ -3,7 +3,6 @@
 No sklearn or skorch here; the regressor in ``_regressor.py`` wraps them.
 """
 
-import contextlib
 import math
 
 import torch
@@ -129,7 +128,6 @@ class RetrievalDecoder(nn.Module):
         self.register_buffer("memory_shape", torch.zeros(0, n_out))
         self.register_buffer("memory_offset", torch.zeros(0))
         self.register_buffer("memory_scale", torch.zeros(0))
-        self._memory64 = None
 
     def _load_from_state_dict(self, state_dict, prefix, *args, **kwargs):
         # the memory holds as many pairs as the state it is loaded from
@@ -139,11 +137,7 @@ class RetrievalDecoder(nn.Module):
         super()._load_from_state_dict(state_dict, prefix, *args, **kwargs)
 
     def _memory_float64(self):
-        """Return the memory buffers in float64 (the kept copies, or new ones)."""
-        # (a module unpickled from before the attribute existed has none)
-        kept = getattr(self, "_memory64", None)
-        if kept is not None:
-            return kept
+        """Return the memory buffers in float64 (themselves if they are)."""
         return tuple(
             t.double()
             for t in (
@@ -153,21 +147,6 @@ class RetrievalDecoder(nn.Module):
                 self.memory_scale,
             )
         )
-
-    @contextlib.contextmanager
-    def float64_memory(self):
-        """Keep float64 copies of the memory while many batches are decoded.
-
-        Decoding from the stored memory works in float64; without this
-        context each batch copies the whole memory (every training target)
-        to float64 once more. The memory must not change inside it.
-        """
-        self._memory64 = None
-        self._memory64 = self._memory_float64()
-        try:
-            yield self
-        finally:
-            self._memory64 = None
 
     @staticmethod
     def split_shapes(Y):

@@ -1083,7 +1083,11 @@ class SpectroGenRegressor(NeuralNetRegressor):
             for xb in self._batches(X):
                 Y[start : start + len(xb)] = to_numpy(net(xb)[0])
                 start += len(xb)
-        Y = self._unscale_target(Y)
+        return self._predictions(Y)
+
+    def _predictions(self, Ys):
+        """Return standardised predictions ``Ys`` (float64) in units, as fitted."""
+        Y = self._unscale_target(Ys)
         return Y.ravel() if self._y_1d else Y
 
     def _predict_dataset(self, dataset):
@@ -1096,8 +1100,7 @@ class SpectroGenRegressor(NeuralNetRegressor):
                 for out in self.forward_iter(dataset, training=False)
             ]
         Y = np.concatenate(parts) if parts else np.empty((0, self.n_outputs_))
-        Y = self._unscale_target(Y.reshape(-1, self.n_outputs_))
-        return Y.ravel() if self._y_1d else Y
+        return self._predictions(Y.reshape(-1, self.n_outputs_))
 
     def encode(self, X):
         """Return the latent means of the source spectra.
@@ -1268,10 +1271,7 @@ class SpectroGenRegressor(NeuralNetRegressor):
                 if x_out is None
                 else to_numpy(x_out)
             )
-            self.initialize()
-            n_memory = state.get("retrieval.memory_z")
-            if n_memory is not None and self.module_.retrieval is not None:
-                self.module_.retrieval.resize_memory(int(n_memory.shape[0]))
+            self.initialize()  # the memory takes the file's size as it loads
         super().load_params(
             f_params=f_params, use_safetensors=use_safetensors, **kwargs
         )

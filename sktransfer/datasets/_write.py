@@ -114,14 +114,15 @@ def rruff_text(x, y, metadata=None):
             )
         # read_rruff reads keys stripped and in upper case: two keys that
         # read the same would lose a value
-        same = written.setdefault(key.strip().upper(), key)
+        read_as = key.strip().upper()
+        same = written.setdefault(read_as, key)
         if same != key:
             raise ValueError(
                 f"Header keys {same!r} and {key!r} would read back as the same "
-                f"key {key.strip().upper()!r} (read_rruff strips keys and reads "
-                "them in upper case): give one of them."
+                f"key {read_as!r} (read_rruff strips keys and reads them in "
+                "upper case): give one of them."
             )
-        if key.strip().upper() == "END":
+        if read_as == "END":
             raise ValueError("Header key 'END' is reserved for the end marker.")
         for what, text in (("key", key), ("value", value)):
             bad = _UNWRITABLE_RE.search(text)

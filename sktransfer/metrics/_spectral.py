@@ -202,6 +202,7 @@ def spectral_rmse(y_true, y_pred, *, multioutput="uniform_average"):
         if over.any():
             # halved, the difference fits (halving is exact for such values)
             diff[over] = t[over] * 0.5 - p[over] * 0.5
-        rmse[rows] = root_sum_squares_rows(diff, t.shape[1])
-        rmse[rows][over] *= 2.0
+        part = root_sum_squares_rows(diff, t.shape[1])
+        part[over] *= 2.0
+        rmse[rows] = part
     return _aggregate(rmse, multioutput)

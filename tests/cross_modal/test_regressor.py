@@ -863,7 +863,6 @@ def test_predict_copies_the_memory_to_float64_once(data, fitted, monkeypatch):
     monkeypatch.setattr(_regressor, "_PREDICT_BATCH", 8)
     Y = fitted.predict(X_test)
     assert copies.count(memory) == 1  # for 3 batches
-    assert fitted.module_.retrieval._memory64 is None  # not kept afterwards
     assert_allclose(Y, expected, rtol=1e-5, atol=1e-6)
 
 

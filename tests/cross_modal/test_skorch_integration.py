@@ -11,6 +11,7 @@ from sklearn.metrics import r2_score
 from skorch.callbacks import Callback, EarlyStopping, EpochScoring
 from skorch.dataset import Dataset, ValidSplit
 from skorch.exceptions import NotInitializedError
+from torch.utils.data import TensorDataset
 
 from sktransfer.cross_modal import SpectroGenRegressor
 from sktransfer.cross_modal._modules import CorrelationLoss, _safe_scale, kl_divergence
@@ -89,6 +90,29 @@ def test_validation_pairs_stay_out_of_the_memory_while_scored(pairs):
     # afterwards the memory holds every pair, in the order of X
     assert reg.module_.retrieval.memory_z.shape[0] == 60
     assert_array_equal(reg.kneighbors(None, 1, return_distance=False).shape, (60, 1))
+
+
+def test_a_custom_split_of_other_datasets_keeps_its_pairs_out_too(pairs):
+    # datasets that are not skorch's (no X and y to read) are read item by item
+    X, Y = pairs
+
+    def split(dataset, y=None, **kwargs):
+        parts = [torch.as_tensor(a) for a in (dataset.X, dataset.y)]
+        first = TensorDataset(*(a[:40] for a in parts))
+        return first, TensorDataset(*(a[40:] for a in parts))
+
+    reg = SpectroGenRegressor(
+        random_state=0,
+        train_split=split,
+        callbacks=[("memory", _MemorySize())],
+        **QUICK,
+    ).fit(X, Y)
+    assert set(reg.history[:, "memory"]) == {40}
+    assert reg.module_.retrieval.memory_z.shape[0] == 60
+    # the same memory as skorch's own split of the same rows gives
+    first_40 = ValidSplit(cv=[(np.arange(40), np.arange(40, 60))], stratified=False)
+    same = SpectroGenRegressor(random_state=0, train_split=first_40, **QUICK).fit(X, Y)
+    assert_allclose(reg.history[:, "valid_loss"], same.history[:, "valid_loss"])
 
 
 def test_validation_loss_is_that_of_decoding_from_the_training_pairs(pairs):
