@@ -202,6 +202,19 @@ def test_range_cut(data):
     assert RangeCut().fit(X).transform(X).shape == X.shape
 
 
+def test_range_cut_ends_off_by_rounding_are_kept():
+    # np.linspace(0, 0.4, 5) holds 0.30000000000000004: the point 0.3
+    x = np.linspace(0.0, 0.4, 5)
+    assert x[3] > 0.3
+    X = np.array([[0.0, 1.0, 2.0, 3.0, 4.0]])
+    for x_axis, row in [(x, X), (x[::-1], X[:, ::-1])]:
+        cut = RangeCut(start=0.1, end=0.3, x_axis=x_axis).fit(row)
+        np.testing.assert_array_equal(np.sort(cut.transform(row)), [[1.0, 2.0, 3.0]])
+    # a real overshoot is still outside
+    cut = RangeCut(start=0.1, end=0.2999999, x_axis=x).fit(X)
+    np.testing.assert_array_equal(cut.transform(X), [[1.0, 2.0]])
+
+
 @pytest.mark.parametrize(
     "params", [{"start": 1500.0}, {"end": 300.0}, {"start": 601.0, "end": 601.5}]
 )

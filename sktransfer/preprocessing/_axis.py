@@ -167,8 +167,10 @@ class RangeCut(SelectorMixin, BaseEstimator):
     """Keep the part of each spectrum inside an axis range.
 
     The features whose axis position lies in ``[start, end]`` (both ends
-    included) are kept; nothing is interpolated. Output feature names are
-    the input names of the kept features.
+    included) are kept; nothing is interpolated. An axis value beyond an end
+    by less than 1e-9 of the axis's largest magnitude counts as inside: it
+    is rounding (``np.linspace(0, 0.4, 5)`` holds 0.30000000000000004, not
+    0.3). Output feature names are the input names of the kept features.
 
     Read more in the :ref:`User Guide <preprocessing>`.
 
@@ -248,7 +250,9 @@ class RangeCut(SelectorMixin, BaseEstimator):
         hi = self.x_.max() if self.end is None else self.end
         if self.start is not None and self.end is not None:
             lo, hi = min(lo, hi), max(lo, hi)
-        self.support_ = (self.x_ >= lo) & (self.x_ <= hi)
+        # an axis value off an end by rounding is that end (see above)
+        tol = 1e-9 * np.abs(self.x_).max()
+        self.support_ = (self.x_ >= lo - tol) & (self.x_ <= hi + tol)
         if not self.support_.any():
             raise ValueError(
                 f"The range start={self.start!r}, end={self.end!r} contains no "
