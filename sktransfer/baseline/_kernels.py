@@ -10,13 +10,19 @@ every other method calls pybaselines on one spectrum at a time.
 import inspect
 import os
 import tempfile
+import warnings
 
 import numpy as np
 from joblib import Parallel, cpu_count, delayed, effective_n_jobs
 from pybaselines import Baseline
 from threadpoolctl import threadpool_limits
 
-from sktransfer.baseline._stacked import method_default, stacked_baselines, stacks
+from sktransfer.baseline._stacked import (
+    method_default,
+    stacked_baselines_counted,
+    stacks,
+    warn_early_stops,
+)
 
 #: Folder in memory for the files workers share, where the system has one.
 _SHARED_MEMORY = "/dev/shm" if os.access("/dev/shm", os.W_OK) else None
@@ -86,8 +92,13 @@ def min_points(method, kwargs):
 
 
 def _baseline_chunk(X, x_data, assume_sorted, method, kwargs):
+    """``(baselines, n_iter, last_tol, n_early)`` of a chunk of rows.
+
+    ``n_early`` counts the stacked spectra that stopped early, which the
+    caller warns of once for all chunks.
+    """
     if stacks(method, kwargs):
-        return stacked_baselines(
+        return stacked_baselines_counted(
             X, method, kwargs, x_data=x_data, reverse=not assume_sorted
         )
     fitter = Baseline(x_data, check_finite=False, assume_sorted=assume_sorted)
@@ -113,27 +124,38 @@ def _baseline_chunk(X, x_data, assume_sorted, method, kwargs):
             # with no single final tolerance.
             if len(history) and np.ndim(history) == 1:
                 last_tol[i] = history[-1]
-    return baselines, n_iter, last_tol
+    return baselines, n_iter, last_tol, 0
 
 
-def _baseline_chunk_into(X, x_data, assume_sorted, method, kwargs, path, rows):
+def _baseline_chunk_into(X, x_data, assume_sorted, method, kwargs, caller, path, rows):
     """Baselines of a chunk written into rows ``rows`` of the ``.npy`` at ``path``.
 
-    Returns ``(None, n_iter, last_tol)``, or the baselines in place of None
-    where the file cannot be opened (a worker on another machine).
+    Returns ``(None, n_iter, last_tol, n_early, caught)``, or the baselines
+    in place of None where the file cannot be opened (a worker on another
+    machine). In a process other than ``caller`` (a process id), the
+    warnings raised are not shown there but returned in ``caught`` as
+    ``(message, category)`` pairs, for the caller to raise under its own
+    filters; in the caller's process (threads), they are raised as usual.
     """
     # a view of the shared input file arrives as a memmap: compute on an
     # ndarray, so that the baselines are one too
-    baselines, n_iter, last_tol = _baseline_chunk(
-        np.asarray(X), x_data, assume_sorted, method, kwargs
-    )
+    X = np.asarray(X)
+    if os.getpid() == caller:
+        # catch_warnings is not thread-safe: threads leave warnings alone
+        part, caught = _baseline_chunk(X, x_data, assume_sorted, method, kwargs), []
+    else:
+        with warnings.catch_warnings(record=True) as record:
+            warnings.simplefilter("always")
+            part = _baseline_chunk(X, x_data, assume_sorted, method, kwargs)
+        caught = [(str(w.message), w.category) for w in record]
+    baselines, n_iter, last_tol, n_early = part
     try:
         out = np.load(path, mmap_mode="r+")
     except OSError:
-        return baselines, n_iter, last_tol
+        return baselines, n_iter, last_tol, n_early, caught
     out[rows] = baselines
     out.flush()
-    return None, n_iter, last_tol
+    return None, n_iter, last_tol, n_early, caught
 
 
 def _shared_array(folder, name, dtype, shape):
@@ -163,7 +185,10 @@ def row_baselines(X, method, kwargs, *, x_data=None, n_jobs=None):
     per-spectrum Python work of the other methods), unless
     :func:`joblib.parallel_config` asks for a backend.
     Backends that cannot return results as a generator get every chunk. The
-    result does not depend on ``n_jobs``.
+    result does not depend on ``n_jobs``, nor do the warnings: those of
+    worker processes are raised here, under the caller's warning filters,
+    and stacked spectra that stop early are counted over all chunks in one
+    warning.
 
     Parameters
     ----------
@@ -194,7 +219,11 @@ def row_baselines(X, method, kwargs, *, x_data=None, n_jobs=None):
     assume_sorted = x_data is None or bool(x_data[-1] > x_data[0])
     n_workers = min(effective_n_jobs(n_jobs), X.shape[0])
     if n_workers <= 1:
-        return _baseline_chunk(X, x_data, assume_sorted, method, kwargs)
+        baselines, n_iter, last_tol, n_early = _baseline_chunk(
+            X, x_data, assume_sorted, method, kwargs
+        )
+        warn_early_stops(method, n_early, X.shape[0])
+        return baselines, n_iter, last_tol
     chunks = _chunks(X.shape[0], n_workers)
     with tempfile.TemporaryDirectory(dir=_SHARED_MEMORY) as folder:
         # Workers on this machine write their baselines into one shared
@@ -219,6 +248,7 @@ def row_baselines(X, method, kwargs, *, x_data=None, n_jobs=None):
                     assume_sorted,
                     method,
                     kwargs,
+                    os.getpid(),
                     path,
                     s,
                 )
@@ -244,11 +274,14 @@ def row_baselines(X, method, kwargs, *, x_data=None, n_jobs=None):
                 own = _baseline_chunk(
                     X[chunks[-1]], x_data, assume_sorted, method, kwargs
                 )
-            parts = [*pending, own]
+            parts = [*pending, (*own, [])]
         baselines = np.array(out)
         del out, source
-    for s, (part, _, _) in zip(chunks, parts):
+    for s, (part, *_) in zip(chunks, parts):
         if part is not None:
             baselines[s] = part
-    n_iter, last_tol = (np.concatenate(a) for a in list(zip(*parts))[1:])
-    return baselines, n_iter, last_tol
+    _, n_iter, last_tol, n_early, caught = zip(*parts)
+    for message, category in (pair for chunk in caught for pair in chunk):
+        warnings.warn(message, category, stacklevel=2)
+    warn_early_stops(method, sum(n_early), X.shape[0])
+    return baselines, np.concatenate(n_iter), np.concatenate(last_tol)

@@ -346,6 +346,20 @@ def stacked_baselines(X, method, kwargs, *, x_data=None, reverse=False):
         When fewer than two points of some airPLS or arPLS spectra lie below
         their baseline, which stops those spectra early as in pybaselines.
     """
+    baselines, n_iter, last_tol, n_early = stacked_baselines_counted(
+        X, method, kwargs, x_data=x_data, reverse=reverse
+    )
+    warn_early_stops(method, n_early, X.shape[0])
+    return baselines, n_iter, last_tol
+
+
+def stacked_baselines_counted(X, method, kwargs, *, x_data=None, reverse=False):
+    """:func:`stacked_baselines` without its warning: also the early-stop count.
+
+    Returns ``(baselines, n_iter, last_tol, n_early)``, ``n_early`` being the
+    number of spectra :func:`stacked_baselines` would warn of; a caller that
+    gathers chunks warns once for all of them (:func:`warn_early_stops`).
+    """
     kwargs = _with_defaults(method, kwargs)
     n_rows, n_points = X.shape
     x = None if x_data is None else np.asarray(x_data, dtype=np.float64)
@@ -373,12 +387,16 @@ def stacked_baselines(X, method, kwargs, *, x_data=None, reverse=False):
             Y, passes, kwargs["tol"]
         )
         n_early += early
+    return baselines, n_iter, last_tol, n_early
+
+
+def warn_early_stops(method, n_early, n_rows, stacklevel=2):
+    """Warn that ``n_early`` of ``n_rows`` spectra stopped early (if any did)."""
     if n_early:
         warnings.warn(
             f"{method}: almost all baseline points are below the data in "
             f"{n_early} of {n_rows} spectra, which stopped there; tol may be "
             "too low or max_iter too high.",
             ParameterWarning,
-            stacklevel=2,
+            stacklevel=stacklevel + 1,
         )
-    return baselines, n_iter, last_tol

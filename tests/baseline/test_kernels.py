@@ -1,4 +1,5 @@
 import os
+import warnings
 
 import numpy as np
 import pytest
@@ -150,10 +151,45 @@ def test_worker_without_the_file_returns_its_baselines(data, tmp_path):
     rows = slice(2, 5)
     expected = _baseline_chunk(X[rows], None, True, "snip", {"max_half_window": 5})
     got = _baseline_chunk_into(
-        X[rows], None, True, "snip", {"max_half_window": 5}, tmp_path / "gone.npy", rows
+        X[rows],
+        None,
+        True,
+        "snip",
+        {"max_half_window": 5},
+        os.getpid(),
+        tmp_path / "gone.npy",
+        rows,
     )
     for a, b in zip(expected, got):
         np.testing.assert_array_equal(a, b)
+
+
+@pytest.mark.parametrize("backend", ["loky", "threading"])
+def test_warnings_do_not_depend_on_n_jobs(data, backend):
+    # worker processes' warnings are raised in the calling process, under its
+    # filters, and early stops are counted over all chunks in one warning
+    _, X = data
+
+    def caught(n_jobs, method, kwargs):
+        with warnings.catch_warnings(record=True) as record:
+            warnings.simplefilter("always")
+            with parallel_config(backend=backend):
+                row_baselines(X, method, kwargs, n_jobs=n_jobs)
+        return sorted({(w.category.__name__, str(w.message)) for w in record})
+
+    early = ("airpls", {"lam": 1e2, "tol": 0})
+    assert caught(None, *early) == [
+        (
+            "ParameterWarning",
+            f"airpls: almost all baseline points are below the data in {len(X)} "
+            f"of {len(X)} spectra, which stopped there; tol may be too low or "
+            "max_iter too high.",
+        )
+    ]
+    assert caught(3, *early) == caught(None, *early)
+    too_wide = ("snip", {"max_half_window": X.shape[1]})
+    assert len(caught(None, *too_wide)) == 1
+    assert caught(3, *too_wide) == caught(None, *too_wide)
 
 
 def test_chunks_cover_rows_once():
