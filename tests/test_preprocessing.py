@@ -184,6 +184,11 @@ def test_resampler_bad_params(data):
         Resampler(grid=[500.0, np.nan], x_axis=x).fit(X)
     with pytest.raises(ValueError, match="1 feature"):
         Resampler(method="cubic").fit(X[:, :1])
+    # evenly spaced points over a one-point axis would all be that point
+    with pytest.raises(ValueError, match="grid=3 points need an x_axis with a range"):
+        Resampler(grid=3).fit(X[:, :1])
+    one = Resampler(grid=1).fit(X[:, :1])
+    np.testing.assert_array_equal(one.transform(X[:, :1]), X[:, :1])
     with pytest.raises(ValueError, match="fill_value"):
         Resampler(fill_value="zero").fit(X)
     with pytest.raises(ValueError, match="fill_value"):

@@ -125,6 +125,12 @@ class Resampler(FeatureChangingTransformer):
                 )
             n = len(x) if grid is None else grid
             check_param(n, "grid", kind="int", low=1)
+            if len(x) == 1 and n > 1:
+                # a one-point axis has no range: the points would coincide
+                raise ValueError(
+                    f"grid={n} points need an x_axis with a range; X has 1 "
+                    "feature. Give the grid points themselves."
+                )
             self.grid_ = np.linspace(x[0], x[-1], n)
         else:
             self.grid_ = check_x_axis(self.grid, np.size(self.grid), "grid")
