@@ -2,6 +2,7 @@ import warnings
 
 import numpy as np
 import pytest
+import sklearn
 from scipy.stats import pearsonr
 from sklearn.ensemble import RandomForestClassifier
 from sklearn.linear_model import Ridge
@@ -168,11 +169,24 @@ def test_scorers_in_grid_search():
         -spectral_rmse(Y[40:], model.predict(X[40:]))
     )
     assert np.all(cv["test_rmse"] < 0)
-    assert get_scorer("neg_spectral_rmse") is spectral_rmse_scorer
+    scorer = get_scorer("neg_spectral_rmse")
+    assert scorer(model, X[40:], Y[40:]) == spectral_rmse_scorer(model, X[40:], Y[40:])
     assert get_scorer("r2")._score_func.__name__ == "r2_score"
     assert {"spectral_correlation", "neg_spectral_rmse", "r2"} <= set(
         get_scorer_names()
     )
+
+
+def test_get_scorer_gives_a_copy():
+    # as sklearn's get_scorer: a request set on one scorer changed the
+    # module's scorer, and every later search that used it
+    scorer = get_scorer("neg_spectral_rmse")
+    assert scorer is not spectral_rmse_scorer
+    with sklearn.config_context(enable_metadata_routing=True):
+        scorer.set_score_request(sample_weight=True)
+        assert scorer.get_metadata_routing().score.requests["sample_weight"]
+        for other in (get_scorer("neg_spectral_rmse"), spectral_rmse_scorer):
+            assert "sample_weight" not in other.get_metadata_routing().score.requests
 
 
 @pytest.fixture(scope="module")

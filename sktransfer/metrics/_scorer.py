@@ -1,5 +1,7 @@
 """sklearn scorers for the spectral metrics."""
 
+import copy
+
 from sklearn.metrics import get_scorer as _sklearn_get_scorer
 from sklearn.metrics import get_scorer_names as _sklearn_get_scorer_names
 from sklearn.metrics import make_scorer
@@ -45,6 +47,8 @@ def get_scorer(scoring):
     scorers; every other value is passed to :func:`sklearn.metrics.get_scorer`.
     sklearn does not know sktransfer's names, so pass the returned object (not
     the string) to ``GridSearchCV(scoring=...)`` or ``cross_validate``.
+    As with sklearn's ``get_scorer``, a name gives a new copy of the scorer,
+    so that its metadata requests (``set_score_request``) stay its own.
 
     Read more in the :ref:`User Guide <metrics>`.
 
@@ -75,5 +79,5 @@ def get_scorer(scoring):
     {'alpha': 0.1}
     """
     if isinstance(scoring, str) and scoring in _SCORERS:
-        return _SCORERS[scoring]
+        return copy.deepcopy(_SCORERS[scoring])
     return _sklearn_get_scorer(scoring)
