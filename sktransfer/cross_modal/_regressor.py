@@ -586,8 +586,7 @@ class SpectroGenRegressor(NeuralNetRegressor):
 
     def _train(self, X, y, extend=False, **fit_params):
         self._check_params()
-        if self.device is not None:
-            resolve_device(self.device)
+        resolve_device(self.device)
         first = not self.initialized_
         if not first and not self._module_scaled():
             warnings.warn(

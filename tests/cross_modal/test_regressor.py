@@ -478,6 +478,7 @@ def test_kneighbors_bad_input_and_no_retrieval(data, fitted):
         ({"source_axis": np.arange(3.0)}, lambda X: X, lambda Y: Y, "values but X has"),
         ({"device": "cuda:7"}, lambda X: X, lambda Y: Y, "cuda:7"),
         ({"device": "quantum"}, lambda X: X, lambda Y: Y, "quantum"),
+        ({"device": None}, lambda X: X, lambda Y: Y, "device=None"),
         (
             {"target_axis": np.arange(3.0)},
             lambda X: X,
