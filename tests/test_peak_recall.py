@@ -68,6 +68,16 @@ def test_scale_and_offset_do_not_matter():
     assert peak_recall(measured, predicted, tolerance=1.0) == 2 / 3
 
 
+def test_spectra_spanning_most_of_the_float_range():
+    # the range of a spectrum from -1e308 to 1e308 overflowed: every
+    # spectrum looked flat ("No spectrum of y_true has a peak")
+    measured, predicted = spectrum(20, 50, 80), spectrum(22, 50)
+    huge = 1e308 * (2.0 * measured - 1.0)
+    assert np.isfinite(huge).all()
+    assert peak_recall(huge, predicted, x_axis=X, tolerance=3.0) == 2 / 3
+    assert peak_recall(predicted, huge, x_axis=X, tolerance=3.0) == 1.0
+
+
 def test_raw_values_and_averages():
     Y = np.vstack([spectrum(20, 50), spectrum(30), np.ones_like(X)])
     P = np.vstack([spectrum(20, 50), spectrum(70), spectrum(30)])

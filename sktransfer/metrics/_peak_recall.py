@@ -9,13 +9,7 @@ from sktransfer.metrics._spectral import (
     _check_spectra_pair,
     _row_chunks,
 )
-
-
-def _minmax_rows(Y):
-    """Scale each row to [0, 1]; a constant row becomes zeros."""
-    lo = Y.min(axis=1, keepdims=True)
-    span = Y.max(axis=1, keepdims=True) - lo
-    return (Y - lo) / np.where(span > 0, span, 1.0)
+from sktransfer.preprocessing._functions import min_max_rows
 
 
 def _recall_rows(true01, pred01, x, n_peaks, tolerance, prominence):
@@ -135,7 +129,12 @@ def peak_recall(
     recall = np.full(len(y_true), np.nan)
     for rows, (t, p) in _row_chunks(y_true, y_pred):
         recall[rows] = _recall_rows(
-            _minmax_rows(t), _minmax_rows(p), x, n_peaks, tolerance, prominence
+            min_max_rows(t, 0.0, 1.0),
+            min_max_rows(p, 0.0, 1.0),
+            x,
+            n_peaks,
+            tolerance,
+            prominence,
         )
 
     if isinstance(multioutput, str) and multioutput == "raw_values":
