@@ -78,6 +78,11 @@ def _centers_and_widths(x, padded, idx):
 def detect_peaks(x, y, n_peaks=None):
     """Find the most prominent peaks of a spectrum.
 
+    Peaks are the local maxima inside the axis: a maximum on its first or
+    last point is the end of a slope (a sloping background), not a peak,
+    and counts only where the spectrum has no maximum inside the axis (as a
+    spectrum of a few points may not).
+
     Parameters
     ----------
     x : ndarray of shape (n_points,)
@@ -107,6 +112,9 @@ def detect_peaks(x, y, n_peaks=None):
             "No peak found in the training spectra (their mean is flat); "
             "pass centers= explicitly."
         )
+    inside = (idx > 1) & (idx < y.size)
+    if inside.any():
+        idx, prom = idx[inside], prom[inside]
     if n_peaks is None:
         idx = idx[prom >= DEFAULT_MIN_PROMINENCE * np.ptp(y)]
     elif n_peaks > idx.size:

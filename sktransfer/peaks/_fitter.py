@@ -55,9 +55,11 @@ class PeakProfileFitter(FeatureChangingTransformer):
         Lorentzian (Faddeeva function); "pseudo_voigt" their weighted sum.
     n_peaks : int or None, default=None
         Number of peaks to detect when ``centers`` is None: the most
-        prominent peaks of the mean training spectrum. None keeps every peak
-        whose prominence is at least 5 % of the mean spectrum's range. If
-        fewer peaks exist, the ones found are used (with a warning).
+        prominent peaks of the mean training spectrum (local maxima inside
+        the axis; its first or last point only if none lies inside). None
+        keeps every peak whose prominence is at least 5 % of the mean
+        spectrum's range. If fewer peaks exist, the ones found are used
+        (with a warning).
     centers : array-like of shape (n_peaks,), "each" or None, default=None
         Initial peak centres in axis units. Overrides detection and
         ``n_peaks``. "each" detects the peaks of every spectrum on its own

@@ -125,6 +125,21 @@ def test_detection_keeps_the_most_prominent_peaks():
     assert np.all(np.diff(default.centers_) > 0)
 
 
+def test_detection_ignores_the_high_end_of_a_sloping_background():
+    # one peak at 600 on a background falling from 3 to 0: the first point
+    # is the mean's highest maximum, but the end of a slope, not a peak
+    h = np.random.default_rng(0).uniform(1.0, 2.0, (4, 1))
+    X = h * np.exp(-0.5 * ((X_AXIS - 600.0) / 8.0) ** 2)
+    X = X + 3.0 * (800.0 - X_AXIS) / 600.0
+    for n_peaks in (1, None):
+        fitter = PeakProfileFitter("gaussian", n_peaks=n_peaks, x_axis=X_AXIS).fit(X)
+        np.testing.assert_allclose(fitter.centers_, [600.0], atol=3.0)
+        assert fitter.r2_.min() > 0.9999
+    # without a maximum inside the axis, its higher end is the peak
+    fitter = PeakProfileFitter(x_axis=X_AXIS[:100]).fit(X[:, :100])
+    np.testing.assert_array_equal(fitter.centers_, [200.0])
+
+
 def test_too_many_peaks_requested_degrades_with_warning():
     X, _ = make_peaks("gaussian", n=4)
     with pytest.warns(UserWarning, match="only 4 peak"):
