@@ -91,7 +91,9 @@ def detect_peaks(x, y, n_peaks=None):
         Spectrum (typically the mean training spectrum).
     n_peaks : int or None, default=None
         Number of peaks to keep, the most prominent first. None keeps the
-        peaks whose prominence is at least 5 % of the range of ``y``.
+        peaks whose prominence is at least 5 % of the range of ``y`` and at
+        least ``NOISE_FACTOR`` (8) times its noise level (see
+        :func:`noise_level`), and the most prominent one if none is.
 
     Returns
     -------
@@ -116,7 +118,9 @@ def detect_peaks(x, y, n_peaks=None):
     if inside.any():
         idx, prom = idx[inside], prom[inside]
     if n_peaks is None:
-        idx = idx[prom >= DEFAULT_MIN_PROMINENCE * np.ptp(y)]
+        level = max(DEFAULT_MIN_PROMINENCE * np.ptp(y), NOISE_FACTOR * noise_level(y))
+        # the most prominent peak stays, as in a spectrum of noise only
+        idx = idx[: max(1, np.count_nonzero(prom >= level))]
     elif n_peaks > idx.size:
         warnings.warn(
             f"n_peaks={n_peaks} but only {idx.size} peak(s) were found in the "

@@ -58,8 +58,10 @@ class PeakProfileFitter(FeatureChangingTransformer):
         prominent peaks of the mean training spectrum (local maxima inside
         the axis; its first or last point only if none lies inside). None
         keeps every peak whose prominence is at least 5 % of the mean
-        spectrum's range. If fewer peaks exist, the ones found are used
-        (with a warning).
+        spectrum's range and 8 times its noise level (the standard deviation
+        of white noise, estimated from the median absolute second
+        difference), or the most prominent peak if none is. If fewer peaks
+        exist, the ones found are used (with a warning).
     centers : array-like of shape (n_peaks,), "each" or None, default=None
         Initial peak centres in axis units. Overrides detection and
         ``n_peaks``. "each" detects the peaks of every spectrum on its own

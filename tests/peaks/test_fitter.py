@@ -140,6 +140,23 @@ def test_detection_ignores_the_high_end_of_a_sloping_background():
     np.testing.assert_array_equal(fitter.centers_, [200.0])
 
 
+def test_detection_leaves_out_maxima_of_noise():
+    # two peaks (heights ~1 and 0.6) under noise of sd 0.05, five spectra:
+    # the mean's noise has maxima of over 5 % of its range, but they are
+    # below 8 noise levels
+    x = np.linspace(0.0, 100.0, 501)
+    rng = np.random.default_rng(0)
+    clean = np.exp(-4 * np.log(2) * ((x - 30.0) / 6.0) ** 2) + 0.6 * np.exp(
+        -4 * np.log(2) * ((x - 70.0) / 10.0) ** 2
+    )
+    X = clean + 0.05 * rng.standard_normal((5, x.size))
+    fitter = PeakProfileFitter("gaussian", x_axis=x).fit(X)
+    np.testing.assert_allclose(fitter.centers_, [30.0, 70.0], atol=1.0)
+    # noise alone still gives its most prominent maximum, as before
+    fitter = PeakProfileFitter("gaussian", x_axis=x).fit(X - clean)
+    assert fitter.n_peaks_ == 1
+
+
 def test_too_many_peaks_requested_degrades_with_warning():
     X, _ = make_peaks("gaussian", n=4)
     with pytest.warns(UserWarning, match="only 4 peak"):
