@@ -37,13 +37,14 @@ X = (peaks + background + rng.normal(0.0, 0.01, x.size))[np.newaxis, :]
 # %%
 # Fit and correct
 # ---------------
-# ``fit_transform`` returns the spectrum minus its baseline (and records the
-# number of reweighting passes in ``n_iter_``); ``baseline`` returns the
-# baseline itself. The spectral axis is passed as ``x_axis``.
+# ``fit_transform`` returns the spectrum minus its baseline (and records in
+# ``n_iter_`` the number of fits: the first, equal-weight one plus the
+# reweighting passes); ``baseline`` returns the baseline itself. The
+# spectral axis is passed as ``x_axis``.
 corrector = AirPLS(lam=1e6, x_axis=x)
 corrected = corrector.fit_transform(X)[0]
 baseline = corrector.baseline(X)[0]
-print(f"reweighting passes: {corrector.n_iter_}")
+print(f"fits: {corrector.n_iter_} (reweighting passes: {corrector.n_iter_ - 1})")
 print(f"largest error against the true peaks: {np.abs(corrected - peaks).max():.3f}")
 
 fig, (ax_raw, ax_corr) = plt.subplots(2, 1, figsize=(7, 6), sharex=True)
