@@ -504,6 +504,16 @@ def test_output_that_is_a_directory(tmp_path, capsys):
     _one_line_error(capsys, "out.csv is a directory")
 
 
+def test_model_name_of_a_folder_to_be_is_refused_before_training(tmp_path, capsys):
+    _paired_csv(tmp_path)
+    folder = os.path.join(str(tmp_path / "models"), "")
+    assert main(_fit_args(tmp_path, folder, epochs=2)) == 2
+    captured = capsys.readouterr()
+    assert "training" not in captured.out
+    assert f"models{os.sep} names a directory; give a file name" in captured.err
+    assert not (tmp_path / "models").exists()
+
+
 def test_failed_model_write_leaves_no_partial_file(tmp_path, capsys, monkeypatch):
     import sktransfer.cli._model_file as model_file
 

@@ -371,6 +371,9 @@ def _check_writable(folder):
         )
 
 
+_SEPARATORS = tuple(s for s in (os.sep, os.altsep) if s)
+
+
 def _key(path):
     return os.path.normcase(os.path.abspath(path)).casefold()
 
@@ -473,6 +476,11 @@ class Outputs:
         folders = [p for p, *_ in self._files if os.path.isdir(p)]
         if folders:
             raise CLIError(f"{folders[0]} is a directory; give a file name")
+        # "models/" names a folder even before it exists: writing would fail
+        # only after the work
+        folders = [p for p, *_ in self._files if p.endswith(_SEPARATORS)]
+        if folders:
+            raise CLIError(f"{folders[0]} names a directory; give a file name")
         self._check_inputs()
         # Before the work (training can take hours), not when writing.
         targets = {os.path.dirname(os.path.abspath(p)) for p, *_ in self._files}
