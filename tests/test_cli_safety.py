@@ -338,6 +338,23 @@ def test_param_that_the_method_cannot_use(tmp_path, capsys):
     assert not out.exists()
 
 
+@pytest.mark.parametrize(
+    "options",
+    [["--param", "max_halfwindow=20"], ["--lam", "1e5"]],
+    ids=["misspelt", "whittaker-only"],
+)
+def test_setting_snip_would_ignore_is_refused(tmp_path, capsys, options):
+    # snip's **kwargs take only padding options: a setting there was
+    # ignored, though the output header said it was used
+    x = np.linspace(0.0, 100.0, 50)
+    _write_csv(tmp_path / "in.csv", x, np.ones((2, 50)) + x, ["a", "b"])
+    out = tmp_path / "out.csv"
+    run = ["baseline", str(tmp_path / "in.csv"), "-o", str(out), "--method", "snip"]
+    assert main([*run, *options]) == 2
+    _one_line_error(capsys, "which 'snip' does not accept", "max_half_window")
+    assert not out.exists()
+
+
 def test_binary_labels_file(tmp_path, capsys):
     x = np.linspace(0.0, 100.0, 50)
     _write_csv(tmp_path / "in.csv", x, np.ones((2, 50)), ["a", "b"])

@@ -128,10 +128,16 @@ class PybaselinesCorrector(BaselineCorrector):
                 f"method_kwargs must be a dict or None, got {self.method_kwargs!r}."
             )
         params = inspect.signature(getattr(Baseline, self.method)).parameters
-        accepted = [name for name in params if name not in ("self", "data")]
-        open_ended = any(p.kind is p.VAR_KEYWORD for p in params.values())
+        # A method's **kwargs only take padding or window options, a form
+        # pybaselines deprecates (pad_kwargs, window_kwargs): any other name
+        # there, a misspelt setting or lam for SNIP, would be ignored.
+        accepted = [
+            name
+            for name, p in params.items()
+            if name not in ("self", "data") and p.kind is not p.VAR_KEYWORD
+        ]
         for name, value in self._method_kwargs().items():
-            if name not in accepted and not open_ended:
+            if name not in accepted:
                 raise ValueError(
                     f"method_kwargs has {name!r}, which {self.method!r} does not "
                     f"accept; it accepts {', '.join(accepted)}."
