@@ -168,12 +168,25 @@ def test_oversampling_lifts_the_rare_class(quick_run):
     balanced = {k: v[0] for k, v in res.scores.items()}
     # Strong regularisation leaves the rare class out; SMOTE brings it back.
     assert balanced["SMOTE"] > balanced["none"] + 0.2
-    assert res.generated["WGAN-GP"].shape == res.real.shape
+    assert res.generated["WGAN-GP"].shape == (5, res.real.shape[1])
     assert np.isfinite(res.generated["WGAN-GP"]).all()
-    # 2 held out and 4 in training: too few for a two-sample test, said so
-    assert res.realism == {} and len(res.real) == 4
+    # 2 held out: too few for a two-sample test, said so
+    assert res.realism == {} and len(res.real) == 2
     (row,) = [r for r in res.rows() if "real vs WGAN-GP" in r.quantity]
-    assert row.value == "skipped" and "too few real" in row.note
+    assert row.value == "skipped" and "too few held-out class 3" in row.note
+
+
+def test_realism_never_judged_against_the_generators_training_spectra():
+    # 2 rare spectra held out, 6 in training: the generator was fitted on
+    # those 6, which a copying generator would match perfectly
+    data = synthetic_data(100, 0)
+    res = augmentation(data, data, gan_iter=2, random_state=0)
+    assert (data.y[data.test] == res.rare).sum() == 2
+    trained_on = res.X_train[res.y_train == res.rare]
+    assert len(trained_on) == 6 and len(res.real) == 2
+    assert not any(np.array_equal(r, t) for r in res.real for t in trained_on)
+    assert res.realism == {}
+    assert "too few held-out class 3 spectra (2)" in res.realism_against
 
 
 def test_realism_judged_on_enough_held_out_spectra():

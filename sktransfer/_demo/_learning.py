@@ -275,18 +275,15 @@ def augmentation(data, corrected, *, gan_iter, random_state, device="cpu", verbo
         scores[name] = _scores(y[te], model.predict(X[te]))
     # judge realism against held-out spectra, never the generator's own
     # training spectra (which a copying generator would match perfectly)
-    # judge realism against held-out spectra; where the split holds out too
-    # few spectra of the rare class, against its training spectra, and say so
     real, against = X[te][y[te] == rare], "held-out spectra"
-    if len(real) < 5:
-        real = X[tr][y[tr] == rare]
-        against = f"training spectra (only {int((y[te] == rare).sum())} held out)"
+    # as many generated as real spectra, and a few for the figures
+    n_generated = max(len(real), _MIN_REAL)
     generated = {
-        "WGAN-GP": models["WGAN-GP"].sampler_.sample(len(real), y=rare),
+        "WGAN-GP": models["WGAN-GP"].sampler_.sample(n_generated, y=rare),
     }
     if smote is not None:
         X_res, y_res = models["SMOTE"].sampler_.fit_resample(X[tr], y[tr])
-        new = X_res[len(tr) :][y_res[len(tr) :] == rare][: len(real)]
+        new = X_res[len(tr) :][y_res[len(tr) :] == rare][:n_generated]
         # Balanced classes leave SMOTE nothing to generate.
         if len(new) >= 2:
             generated["SMOTE"] = new
@@ -294,7 +291,7 @@ def augmentation(data, corrected, *, gan_iter, random_state, device="cpu", verbo
     realism = {}
     if len(real) < _MIN_REAL:
         # a two-sample test on a handful of spectra says nothing
-        against = f"too few real {rare_name} spectra ({len(real)}) to judge"
+        against = f"too few held-out {rare_name} spectra ({len(real)}) to judge"
     for name, func, kwargs in (
         ("two-sample acc.", two_sample_accuracy, {"cv": cv}),
         ("k-means indist.", kmeans_indistinguishability, {}),
