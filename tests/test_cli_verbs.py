@@ -140,6 +140,11 @@ def test_missing_input_and_empty_directory(tmp_path, capsys):
     empty.mkdir()
     assert main(["baseline", str(empty), "-o", str(tmp_path / "o")]) == 2
     assert "no RRUFF spectra found" in capsys.readouterr().err
+    # a misspelt folder of `transfer fit` is missing, not of the wrong kind
+    fit = ["transfer", "fit", "--source", str(tmp_path / "nodir"), "--target"]
+    assert main([*fit, str(empty), "-o", str(tmp_path / "m.skmodel")]) == 2
+    err = capsys.readouterr().err
+    assert f"{tmp_path / 'nodir'}: no such directory" in err
 
 
 def test_bad_rruff_row_names_file_and_line(tmp_path, capsys):

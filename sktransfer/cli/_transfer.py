@@ -152,6 +152,8 @@ def _paired_rruff(sources, targets, source_mod, target_mod):
 
     dirs = list(dict.fromkeys(sources + targets))
     for d in dirs:
+        if not os.path.exists(d):
+            raise CLIError(f"{d}: no such directory")
         if not os.path.isdir(d):
             raise CLIError(f"{d}: RRUFF input must be a directory")
     try:
