@@ -433,9 +433,11 @@ def load_tablets(folder):
     # Raman is stored from 3600 down to 200 cm-1: ascending, every third point
     Y = np.ascontiguousarray(ram["Matrix"][:, :1:-1][:, ::3], dtype=float)
     axis = np.linspace(200.0, 3600.0, ram["Matrix"].shape[1] - 2)[::3]
-    active, kind = ram["Matrix"][:, 0], ram["Matrix"][:, 1].astype(int)
-    # two batches hold two types: a group is a (batch, type)
-    batch = np.array([f"{lab.split('_')[0]}/{t}" for lab, t in zip(labels, kind)])
+    active = ram["Matrix"][:, 0]
+    # a group is a production batch (the labels' prefix); three tablets of
+    # batches 11 and 12 are type 3 in the Raman file but type 2 in the NIR
+    # file, so the type does not split a batch
+    batch = np.array([lab.split("_")[0] for lab in labels])
     return X, Y, axis, active, batch
 
 
