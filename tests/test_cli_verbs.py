@@ -427,6 +427,23 @@ def test_augment_rruff_directory(tmp_path, capsys):
     assert "Quartz: +2" in capsys.readouterr().out
 
 
+def test_augment_leaves_out_the_spectra_sktransfer_wrote(tmp_path, capsys):
+    # run again on its own output, augment trained on its generated spectra
+    # as if measured: with them, Quartz counted 4 spectra and gained none
+    src = _four_and_two(tmp_path, "Albite", "Quartz")
+    out, again = tmp_path / "out", tmp_path / "again"
+    assert main(["augment", str(src), "-o", str(out), "--max-iter", "3"]) == 0
+    capsys.readouterr()
+    assert main(["augment", str(out), "-o", str(again), "--max-iter", "3"]) == 0
+    printed = capsys.readouterr().out
+    assert "left out 2 file(s) that sktransfer wrote" in printed
+    assert "training WGAN-GP on 6 spectra" in printed and "Quartz: +2" in printed
+    assert sorted(os.listdir(again)) == sorted(os.listdir(out))
+    generated = out / "generated_Quartz_1.txt"
+    assert main(["augment", str(generated), "-o", str(tmp_path / "x")]) == 2
+    assert "every input file was written by sktransfer" in capsys.readouterr().err
+
+
 @pytest.mark.parametrize(
     "in_file, option, key",
     [

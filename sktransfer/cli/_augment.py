@@ -8,6 +8,7 @@ import os
 import re
 import warnings
 from collections import Counter
+from dataclasses import replace
 
 import numpy as np
 
@@ -41,7 +42,9 @@ Output, in the input's format: a CSV file holding the original and the
 generated columns, with a labels file beside it (-o augmented.csv writes
 augmented.labels.csv); or a
 directory with copies of the original RRUFF files and one RRUFF file per
-generated spectrum.
+generated spectrum. RRUFF files that sktransfer wrote (generated spectra,
+GENERATED=true, or predictions) are no measurements: they are left out, and
+counted in a note.
 
 --strategy says how many spectra each class gets: a name (auto, minority,
 not minority, not majority, all; see imbalanced-learn), a ratio for two
@@ -197,7 +200,7 @@ def run(args):
     from sktransfer.over_sampling import WGANGPOverSampler
 
     check_device(args.device)
-    spectra = read_spectra(args.inputs)
+    spectra = _measured(read_spectra(args.inputs))
     if spectra.format == "csv":
         if not args.labels:
             raise CLIError("CSV input needs --labels FILE (rows of name,label)")
@@ -248,6 +251,38 @@ def run(args):
         f"generated {len(y_new)} spectra ({summary or 'none needed'}) -> {args.output}"
     )
     return 0
+
+
+def _measured(spectra):
+    """Return the spectra less those sktransfer wrote (generated, predicted)."""
+    from sktransfer.datasets._records import written_by_sktransfer
+
+    keep = [written_by_sktransfer(m) is None for m in spectra.metadata]
+    if all(keep):
+        return spectra
+    left_out = [n for n, k in zip(spectra.names, keep) if not k]
+    if not any(keep):
+        raise CLIError(
+            f"every input file was written by sktransfer ({_listing(left_out)}); "
+            "generated or predicted spectra are no measurements to learn from"
+        )
+    print(
+        f"left out {len(left_out)} file(s) that sktransfer wrote, generated or "
+        f"predicted spectra, not measurements ({_listing(left_out)})"
+    )
+
+    def kept(values):
+        return [v for v, k in zip(values, keep) if k]
+
+    return replace(
+        spectra,
+        axes=kept(spectra.axes),
+        values=kept(spectra.values),
+        names=kept(spectra.names),
+        metadata=kept(spectra.metadata),
+        paths=kept(spectra.paths),
+        modalities=kept(spectra.modalities),
+    )
 
 
 def _class_targets(strategy, y, min_spectra):
