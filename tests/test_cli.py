@@ -1,6 +1,5 @@
 import contextlib
 import io
-import os
 import re
 import subprocess
 import sys
@@ -111,7 +110,11 @@ def test_bad_arguments_are_one_line_errors(fast_stages, capsys, tmp_path):
         err = capsys.readouterr().err
         assert err.startswith("sktransfer demo: error: ") and err.count("\n") == 1
         assert message in err, (args, err)
-    assert not (tmp_path / "o").exists() or not os.listdir(tmp_path / "o")
+    # a folder the failed run made (before reading --data) goes with it
+    assert not (tmp_path / "o").exists()
+    (tmp_path / "o").mkdir()  # one that was there stays
+    assert main(["demo", "--data", str(tmp_path), "--output", str(tmp_path / "o")])
+    assert (tmp_path / "o").is_dir()
     with pytest.raises(SystemExit) as exc:
         main(["demo", "--n-samples", "many"])
     assert exc.value.code == 2

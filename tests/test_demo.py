@@ -306,6 +306,15 @@ def test_missing_stages_leave_notes_not_figures(tmp_path):
     assert os.listdir(tmp_path) == []
 
 
+def test_figures_of_an_earlier_run_do_not_stay(tmp_path):
+    # an earlier run's pca.png stayed beside a report that did not draw it
+    pytest.importorskip("matplotlib")
+    for name in ("pca.png", "generated.png", "notes.txt"):
+        (tmp_path / name).write_bytes(b"earlier")
+    write_figures({"augmentation": Skipped("augmentation", "why")}, str(tmp_path))
+    assert os.listdir(tmp_path) == ["notes.txt"]  # not the demo's: kept
+
+
 def test_demo_on_rruff_files(tmp_path):
     folder = rruff_dir(tmp_path / "rruff", ["Albite", "Quartz"], n_each=6)
     rruff = read_rruff_folder(str(folder))

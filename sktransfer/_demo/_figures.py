@@ -91,8 +91,17 @@ def pca_figure(directory, result):
     return _save(fig, directory, "pca.png")
 
 
+#: Every figure the demo may write, so that a run over an earlier one's
+#: folder leaves none of the figures it did not draw.
+FIGURE_NAMES = ("transfer.png", "generated.png", "pca.png")
+
+
 def write_figures(results, directory):
     """Write every figure the stage results have data for.
+
+    A figure of :data:`FIGURE_NAMES` that this run does not draw (its stage
+    did not run) is removed from ``directory``: it would be an earlier
+    run's. No other file is touched.
 
     Parameters
     ----------
@@ -131,4 +140,9 @@ def write_figures(results, directory):
         figures.append((caption, pca_figure(directory, augmentation)))
     else:
         notes.append("no generated-spectra figures: augmentation did not run")
+    drawn = {name for _, name in figures}
+    for name in FIGURE_NAMES:
+        path = os.path.join(directory, name)
+        if name not in drawn and os.path.isfile(path):
+            os.remove(path)
     return figures, notes

@@ -100,12 +100,7 @@ def run(args):
     status : int
         0 when the demo ran.
     """
-    import torch
-    from threadpoolctl import threadpool_limits
-
-    from sktransfer import __version__
-    from sktransfer._demo import DemoSettings, format_table, run_demo, write_outputs
-    from sktransfer._demo._data import read_rruff_folder
+    from sktransfer._demo import DemoSettings
     from sktransfer.cli import CLIError
     from sktransfer.cli._common import check_device
     from sktransfer.cli._files import check_output
@@ -125,7 +120,27 @@ def run(args):
     if args.data is not None and not os.path.isdir(args.data):
         what = "not a directory" if os.path.exists(args.data) else "no such directory"
         raise CLIError(f"{args.data}: {what}")
+    created = not os.path.exists(args.output)
     check_output(args.output, args.overwrite, directory=True)
+    try:
+        return _run(args, settings, n_samples)
+    except BaseException:
+        # a folder this run made and left empty goes with it
+        if created and os.path.isdir(args.output) and not os.listdir(args.output):
+            os.rmdir(args.output)
+        raise
+
+
+def _run(args, settings, n_samples):
+    """Run the demo into the checked output folder (see :func:`run`)."""
+    import torch
+    from threadpoolctl import threadpool_limits
+
+    from sktransfer import __version__
+    from sktransfer._demo import DemoSettings, format_table, run_demo, write_outputs
+    from sktransfer._demo._data import read_rruff_folder
+    from sktransfer.cli import CLIError
+
     if args.data is not None:
         print(f"Reading RRUFF files in {args.data} ...", flush=True)
         try:
