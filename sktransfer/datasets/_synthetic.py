@@ -29,7 +29,8 @@ def _class_counts(n_samples, n_classes, weights):
             raise ValueError(f"weights must be positive and finite, got {given}.")
         if given.size == n_classes:
             weights = given / given.sum()
-        elif given.sum() < 1.0:
+        elif given.sum() < 1.0 and not np.isclose(given.sum(), 1.0):
+            # Not 1 up to rounding: [0.7, 0.2, 0.1] sums to 1 - 1e-16.
             weights = np.append(given, 1.0 - given.sum())
         else:
             raise ValueError(

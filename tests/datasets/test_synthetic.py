@@ -154,6 +154,8 @@ def test_raman_predictable_from_ir(data):
         # n_classes - 1 entries leave the last class 1 - their sum
         ({"weights": [0.6, 0.25, 0.15]}, "they sum to 1; give .* or n_classes=3"),
         ({"weights": [0.6, 0.25, 0.25]}, "they sum to 1.1"),
+        # sums to 1 up to rounding (0.9999999999999999), not to less than 1
+        ({"weights": [0.7, 0.2, 0.1]}, "they sum to 1; give .* or n_classes=3"),
         ({"n_samples": 3}, "without samples"),
     ],
 )
