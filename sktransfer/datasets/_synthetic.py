@@ -94,7 +94,8 @@ def _sample_peaks(rng, protos, y, shift):
     peaks = {}
     for m in ("ir", "raman"):
         peaks[m] = {
-            "center": center,
+            # Equal values, separate arrays: editing one leaves the other.
+            "center": center.copy(),
             "height": p[f"{m}_height"] * common * rng.lognormal(0, 0.05, center.shape),
             "fwhm": p[f"{m}_fwhm"] * rng.lognormal(0.0, 0.05, center.shape),
             "eta": p[f"{m}_eta"],

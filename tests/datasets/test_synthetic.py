@@ -124,6 +124,13 @@ def test_modes_shared_but_intensities_differ(data):
     assert np.mean(r) < 0.6
 
 
+def test_peak_arrays_are_independent():
+    data = make_spectra(n_samples=5, n_ir_points=20, n_raman_points=20, random_state=0)
+    raman = data.peaks["raman"]["center"].copy()
+    data.peaks["ir"]["center"] += 10.0
+    np.testing.assert_array_equal(data.peaks["raman"]["center"], raman)
+
+
 def test_within_class_variation_and_separable_classes(data):
     same = np.flatnonzero(data.y == data.y[0])[:2]
     c = data.peaks["ir"]["center"][same]
