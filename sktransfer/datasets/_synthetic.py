@@ -19,7 +19,12 @@ def _class_counts(n_samples, n_classes, weights):
     if weights is None:
         weights = np.full(n_classes, 1.0 / n_classes)
     else:
-        given = np.asarray(weights, dtype=np.float64).ravel()
+        try:
+            given = np.asarray(weights, dtype=np.float64).ravel()
+        except (TypeError, ValueError):
+            raise ValueError(
+                f"weights must be an array-like of numbers, got {weights!r}."
+            ) from None
         if given.size not in (n_classes, n_classes - 1):
             raise ValueError(
                 f"weights must have n_classes={n_classes} or n_classes - 1 "

@@ -163,6 +163,8 @@ def test_raman_predictable_from_ir(data):
         ({"weights": [0.6, 0.25, 0.25]}, "they sum to 1.1"),
         # sums to 1 up to rounding (0.9999999999999999), not to less than 1
         ({"weights": [0.7, 0.2, 0.1]}, "they sum to 1; give .* or n_classes=3"),
+        ({"weights": "abc"}, "weights must be an array-like of numbers, got 'abc'"),
+        ({"weights": [1j, 1, 1, 1]}, "weights must be an array-like of numbers"),
         ({"n_samples": 3}, "without samples"),
     ],
 )
