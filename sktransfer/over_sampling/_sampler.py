@@ -560,7 +560,9 @@ class _AnchorModel:
     ):
         counts = np.bincount(codes)
         self.centers = _class_means(X, codes)
-        self.scale = _deviation_std(X, self.centers, codes) or 1.0
+        self.scale = _deviation_scale(
+            _deviation_std(X, self.centers, codes), self.centers, noise_std
+        )
         self.anchor = anchor
         self.real, real_sq, own_sq = _scaled_deviations(
             X, self.centers, codes, self.scale
@@ -734,6 +736,23 @@ def _deviation_std(X, centers, codes):
     dev -= dev.mean()
     np.square(dev, out=dev)
     return float(np.sqrt(dev.mean()))
+
+
+def _deviation_scale(std, centers, noise_std):
+    """Return the scale of a model's deviations: their standard deviation ``std``.
+
+    Spectra that do not vary within their classes (copies: a ``std`` of
+    zero, or of rounding errors, at most 1e-9 of the largest class mean)
+    have no spread to scale by. Then the root mean square of the measurement
+    noise ``noise_std`` is used, else 1e-9 of the largest class mean, else
+    1: the learned residual (which starts at zero) stays at the size of the
+    noise, or negligible, whatever the units of the spectra.
+    """
+    floor = 1e-9 * float(np.abs(centers).max(initial=0.0))
+    if std > floor:
+        return std
+    noise = float(np.sqrt(np.mean(np.square(noise_std))))
+    return noise if noise > 0 else floor or 1.0
 
 
 def _scaled_deviations(X, centers, codes, scale):

@@ -171,6 +171,21 @@ def test_one_sample_class_left_out_by_dict():
     assert np.bincount(y_res).tolist() == [10, 10, 1]
 
 
+@pytest.mark.parametrize("noise", [True, False])
+@pytest.mark.parametrize("units", [1e-3, 1.0, 1e3])
+def test_class_of_copies_is_generated_near_them_in_any_units(units, noise):
+    # a class of identical spectra has no spread to scale by: the scale was
+    # 1 in the spectra's units, so with conditional=False its generated
+    # spectra were the copy plus a residual of the same size whatever the
+    # units (0.019 here: 16 times spectra of height 1e-3)
+    X, y = two_class_spectra(n0=12, n1=4)
+    X = np.vstack([X, np.repeat(X[12:13], 2, axis=0)]) * units
+    y = np.r_[y, 2, 2]
+    sampler = tiny(conditional=False, noise=noise, max_iter=10).fit(X, y)
+    new = sampler.sample(20, y=2)
+    assert np.abs(new - X[-1]).max() < 0.2 * np.abs(X[-1]).max()
+
+
 def test_per_class_models(data):
     X, y = data
     sampler = tiny(conditional=False, sampling_strategy="all").fit(X, y)
