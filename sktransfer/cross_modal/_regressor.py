@@ -285,7 +285,9 @@ class SpectroGenRegressor(NeuralNetRegressor):
         scaled to maximum 1 are read unchanged. ``False`` reads the sources
         in their own units: for sources that are not spectra (a few
         descriptors) or whose absolute intensity carries the information.
-        Predictions are in the target's units either way.
+        Predictions are in the target's units either way. A source of one
+        point (``n_features=1``) would be left its sign only: ``fit``
+        refuses it with ``normalize_source=True``.
     source_axis : array-like of shape (n_features,), default=None
         Axis of the source spectra. Only its direction is used (by
         ``stretch``); ``None`` means an ascending axis.
@@ -611,6 +613,13 @@ class SpectroGenRegressor(NeuralNetRegressor):
                 f"n_samples={len(X)}: the retrieval decoder needs at least 2 "
                 "training pairs (each training spectrum retrieves the others); "
                 "or use module__retrieval=False."
+            )
+        if self.normalize_source and X.shape[1] == 1:
+            raise ValueError(
+                "n_features=1: normalize_source=True divides each source by "
+                "its largest absolute value, which leaves a source of one "
+                "point only its sign (-1, 0 or 1) to learn from. Use "
+                "normalize_source=False for sources that are not spectra."
             )
         Y = self._check_target(y, first)
         self.source_axis_ = check_x_axis(

@@ -467,6 +467,8 @@ def test_kneighbors_bad_input_and_no_retrieval(data, fitted):
         ({}, lambda X: np.where(X == X[0, 0], np.nan, X), lambda Y: Y, "NaN"),
         ({}, lambda X: X, lambda Y: np.where(Y == Y[0, 0], np.inf, Y), "infinity"),
         ({}, lambda X: X, lambda Y: Y[:, :1], "at least 2 points"),
+        # max-scaled, a one-point source is only its sign
+        ({}, lambda X: X[:, :1], lambda Y: Y, "n_features=1: normalize_source"),
         ({"beta": -0.1}, lambda X: X, lambda Y: Y, "beta"),
         ({"mixup": -0.5}, lambda X: X, lambda Y: Y, "mixup"),
         ({"stretch": -0.1}, lambda X: X, lambda Y: Y, "stretch"),
@@ -492,6 +494,15 @@ def test_bad_input(data, params, X_fn, y_fn, match):
     reg = SpectroGenRegressor(**{**FAST, "max_epochs": 1, **params})
     with pytest.raises(ValueError, match=match):
         reg.fit(X_fn(X), y_fn(Y))
+
+
+def test_one_point_sources_are_read_in_their_units(data):
+    X, Y, *_ = data
+    reg = SpectroGenRegressor(normalize_source=False, **{**FAST, "max_epochs": 1})
+    prediction = reg.fit(X[:, :1], Y).predict(X[:, :1])
+    assert np.isfinite(prediction).all()
+    # every source its own latent code, not one per sign
+    assert len(np.unique(reg.encode(X[:, :1]).round(6), axis=0)) > 3
 
 
 def test_pickle_from_before_normalize_source_predicts_as_it_did(data):
