@@ -282,7 +282,8 @@ class SpectroGenRegressor(NeuralNetRegressor):
         every prediction, so that the overall intensity of a source spectrum
         (sample thickness, concentration, acquisition time, instrument gain)
         does not matter; the input arrays are not modified. Spectra already
-        scaled to maximum 1 are read unchanged. ``False`` reads the sources
+        scaled to a largest absolute value of 1 (maximum 1, for spectra
+        without negative values) are read unchanged. ``False`` reads the sources
         in their own units: for sources that are not spectra (a few
         descriptors) or whose absolute intensity carries the information.
         Predictions are in the target's units either way. A source of one
