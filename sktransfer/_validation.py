@@ -109,6 +109,27 @@ def check_bool(value, name):
     return value
 
 
+def import_pandas(what):
+    """Import and return pandas, or raise an ImportError saying what needs it.
+
+    Parameters
+    ----------
+    what : str
+        The option that needs pandas, e.g. ``"as_frame=True"``.
+
+    Returns
+    -------
+    pandas : module
+    """
+    try:
+        import pandas
+    except ImportError:
+        raise ImportError(
+            f"{what} needs pandas, which is not installed: pip install pandas"
+        ) from None
+    return pandas
+
+
 def check_verbose(value):
     """Return ``value`` if it is a bool or a non-negative integer.
 

@@ -5,7 +5,12 @@ import warnings
 import numpy as np
 from sklearn.utils import Bunch
 
-from sktransfer._validation import check_option, check_param, check_x_axis
+from sktransfer._validation import (
+    check_option,
+    check_param,
+    check_x_axis,
+    import_pandas,
+)
 from sktransfer.datasets._records import MODALITIES, scan
 from sktransfer.datasets._render import PROFILES, profile_eta, render_peaks
 from sktransfer.preprocessing._functions import normalize_rows
@@ -286,6 +291,8 @@ def load_rruff(
         raise ValueError(f"pair must be True or False, got {pair!r}.")
     _check_args(kind, normalize, outside, xrd_profile, xrd_fwhm, on_error)
     check_option(xrd_prefer, "xrd_prefer", ("measured", "dif"))
+    if as_frame:
+        import_pandas("as_frame=True")  # before any file is read
     grids = {
         "ir": _grid(ir_axis, "ir"),
         "raman": _grid(raman_axis, "raman"),
@@ -329,9 +336,7 @@ def load_rruff(
 def _frame(rows, as_frame):
     if not as_frame:
         return rows
-    import pandas as pd
-
-    return pd.DataFrame(rows)
+    return import_pandas("as_frame=True").DataFrame(rows)
 
 
 def _load_unpaired(records, found, modality, grids, normalize, outside, *rest):

@@ -7,7 +7,12 @@ import torch
 from sklearn.utils import check_array
 
 from sktransfer._base import FLOAT_DTYPES
-from sktransfer._validation import check_bool, check_param, check_x_axis
+from sktransfer._validation import (
+    check_bool,
+    check_param,
+    check_x_axis,
+    import_pandas,
+)
 from sktransfer.peaks._batch import (
     check_centers,
     check_fit_params,
@@ -219,11 +224,11 @@ def _pandas(as_frame):
         raise ValueError(f"as_frame must be None, True or False; got {as_frame!r}.")
     if as_frame is not None and not as_frame:
         return None
+    if as_frame:
+        return import_pandas("as_frame=True")
     try:
         import pandas as pd
     except ImportError:
-        if as_frame:
-            raise ImportError("as_frame=True needs pandas; install it.") from None
         return None
     return pd
 

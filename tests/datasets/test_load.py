@@ -1,5 +1,6 @@
 import os
 import shutil
+import sys
 import warnings
 
 import numpy as np
@@ -211,6 +212,18 @@ def test_as_frame(rruff_dir):
     data = load_rruff(rruff_dir, as_frame=True)
     assert isinstance(data.metadata, pd.DataFrame)
     assert list(data.metadata["rruff_id"]) == ["R000001", "R000002"]
+
+
+@pytest.mark.parametrize("pair", [True, False])
+def test_as_frame_without_pandas(rruff_dir, monkeypatch, pair):
+    monkeypatch.setitem(sys.modules, "pandas", None)
+    kwargs = {} if pair else {"modality": "raman"}
+    with pytest.raises(ImportError, match=r"as_frame=True needs pandas.*pip install"):
+        load_rruff(rruff_dir, pair=pair, as_frame=True, **kwargs)
+    # checked before any file is read
+    with pytest.raises(ImportError, match="needs pandas"):
+        load_rruff(rruff_dir / "missing", as_frame=True)
+    assert isinstance(load_rruff(rruff_dir, pair=pair, **kwargs).metadata, list)
 
 
 @pytest.fixture(scope="module")

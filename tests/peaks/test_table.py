@@ -1,3 +1,4 @@
+import sys
 import warnings
 
 import numpy as np
@@ -277,6 +278,15 @@ def test_cuda_table_matches_cpu():
     gpu = fit_peak_table(X, X_AXIS, device="cuda")
     cols = ["center", "height", "fwhm", "shape", "r2"]
     np.testing.assert_allclose(gpu[cols], cpu[cols], rtol=1e-5, atol=1e-6)
+
+
+def test_as_frame_without_pandas(monkeypatch):
+    monkeypatch.setitem(sys.modules, "pandas", None)
+    X, _ = collection(seed=0, noise=0.01)
+    with pytest.raises(ImportError, match=r"as_frame=True needs pandas.*pip install"):
+        fit_peak_table(X[:2], X_AXIS, profile="gaussian", as_frame=True)
+    table = fit_peak_table(X[:2], X_AXIS, profile="gaussian", as_frame=None)
+    assert isinstance(table, dict)
 
 
 @pytest.mark.parametrize("as_frame", [False, np.False_])
