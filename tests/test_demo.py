@@ -294,6 +294,8 @@ def test_figures_skipped_without_matplotlib(monkeypatch, tmp_path):
     monkeypatch.setitem(sys.modules, "matplotlib", None)
     figures, notes = write_figures({}, str(tmp_path))
     assert figures == [] and "matplotlib is not installed" in notes[0]
+    # quoted: the brackets are a glob pattern to zsh and other shells
+    assert "pip install 'sktransfer[plot]'" in notes[0]
     assert os.listdir(tmp_path) == []
 
 

@@ -123,7 +123,7 @@ def write_figures(results, directory):
         import matplotlib  # noqa: F401
     except ImportError:
         return [], [
-            "matplotlib is not installed (pip install sktransfer[plot]): no figures"
+            "matplotlib is not installed (pip install 'sktransfer[plot]'): no figures"
         ]
     figures, notes = [], []
     transfer = results.get("transfer")

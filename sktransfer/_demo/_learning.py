@@ -9,7 +9,7 @@ from sktransfer._demo._records import Row, Skipped, StageResult
 #: Points of the Raman grid the classifiers and the GAN work on (the GAN's
 #: cost grows with it; peaks stay a few points wide).
 N_CLASSIFY_POINTS = 256
-_NO_IMBLEARN = "imbalanced-learn not installed (pip install sktransfer[imblearn])"
+_NO_IMBLEARN = "imbalanced-learn not installed (pip install imbalanced-learn)"
 
 
 def _versus(value, reference, name):
