@@ -1062,9 +1062,9 @@ class SpectroGenRegressor(NeuralNetRegressor):
 
     def _encode_eval(self, X):
         """Latent means of source spectra, batch by batch, encoder only."""
+        X = self._source(X)  # first: an unfitted regressor has no network
         with self._network64() as net:
-            batches = self._batches(self._source(X))
-            return torch.cat([net.encode(xb)[0] for xb in batches])
+            return torch.cat([net.encode(xb)[0] for xb in self._batches(X)])
 
     def predict(self, X):
         """Predict target spectra by decoding the mean latent.

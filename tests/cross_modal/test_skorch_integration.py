@@ -37,6 +37,13 @@ def test_rebuilt_network_is_not_used_untrained(pairs):
         reg.encode(X)
 
 
+@pytest.mark.parametrize("method", ["predict", "encode", "sample", "kneighbors"])
+def test_unfitted_use_is_a_not_fitted_error(pairs, method):
+    # encode raised AttributeError ('no attribute module_')
+    with pytest.raises(NotInitializedError, match="not initialized"):
+        getattr(SpectroGenRegressor(), method)(pairs[0])
+
+
 @pytest.mark.parametrize("method", ["fit", "partial_fit"])
 def test_training_a_rebuilt_network_starts_afresh(pairs, method):
     # the rebuilt module has default standardisation buffers: training it
