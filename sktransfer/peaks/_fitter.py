@@ -438,8 +438,9 @@ class PeakProfileFitter(FeatureChangingTransformer):
         Parameters
         ----------
         input_features : array-like of str or None, default=None
-            Input feature names; only used with ``output="reconstruction"``,
-            where the output keeps the input's names.
+            Input feature names, checked against the input seen in ``fit``
+            as in scikit-learn; the output keeps them with
+            ``output="reconstruction"``.
 
         Returns
         -------
@@ -449,6 +450,7 @@ class PeakProfileFitter(FeatureChangingTransformer):
             or the input names for ``output="reconstruction"``.
         """
         check_is_fitted(self)
+        input_names = self._input_feature_names(input_features)
         if self.output == "reconstruction":
-            return self._input_feature_names(input_features)
+            return input_names
         return np.asarray(self._layout().names(), dtype=object)

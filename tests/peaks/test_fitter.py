@@ -229,6 +229,16 @@ def test_absent_cuda_is_a_clear_error():
         PeakProfileFitter(device="cuda", x_axis=X_AXIS).fit(X)
 
 
+def test_feature_names_check_input_features(voigt_fit):
+    # as scikit-learn's PCA: input_features must match the fitted input
+    fitter = voigt_fit[0]
+    n = fitter.n_features_in_
+    names = fitter.get_feature_names_out([f"x{i}" for i in range(n)])
+    assert list(names) == list(fitter.get_feature_names_out())
+    with pytest.raises(ValueError, match="input_features should have length"):
+        fitter.get_feature_names_out(["a"])
+
+
 @pytest.mark.gpu
 def test_cuda_matches_cpu():
     X, _ = make_peaks("voigt", n=6)
