@@ -139,3 +139,10 @@ def test_bad_data_raise():
         peak_recall(spectrum(20), np.full_like(X, np.nan))
     with pytest.raises(ValueError, match="undefined"):
         peak_recall(np.ones_like(X), spectrum(20))
+
+
+def test_a_misspelt_multioutput_is_named_first():
+    # spectra without peaks said "peak recall is undefined" for a misspelt
+    # multioutput; the name is checked before anything is scored
+    with pytest.raises(ValueError, match="multioutput must be one of"):
+        peak_recall(np.ones_like(X), spectrum(20), multioutput="mean")

@@ -6,6 +6,7 @@ import numpy as np
 from sklearn.utils import Bunch
 
 from sktransfer._validation import (
+    check_bool,
     check_option,
     check_param,
     check_x_axis,
@@ -291,7 +292,7 @@ def load_rruff(
         raise ValueError(f"pair must be True or False, got {pair!r}.")
     _check_args(kind, normalize, outside, xrd_profile, xrd_fwhm, on_error)
     check_option(xrd_prefer, "xrd_prefer", ("measured", "dif"))
-    if as_frame:
+    if check_bool(as_frame, "as_frame"):
         import_pandas("as_frame=True")  # before any file is read
     grids = {
         "ir": _grid(ir_axis, "ir"),

@@ -6,6 +6,7 @@ from scipy.signal import find_peaks
 from sktransfer._validation import check_param, check_x_axis
 from sktransfer.metrics._spectral import (
     _aggregate,
+    _check_aggregate_name,
     _check_spectra_pair,
     _row_chunks,
 )
@@ -118,6 +119,7 @@ def peak_recall(
     >>> float(peak_recall(measured, peaks(22, 50), x_axis=x, tolerance=3.0))
     0.6666666666666666
     """
+    _check_aggregate_name(multioutput)
     y_true, y_pred = _check_spectra_pair(y_true, y_pred)
     x = check_x_axis(x_axis, y_true.shape[1], of="the spectra have {} points")
     check_param(n_peaks, "n_peaks", kind="int", low=1)

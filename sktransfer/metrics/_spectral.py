@@ -49,14 +49,23 @@ def _row_chunks(*arrays):
         yield rows, [a[rows].astype(np.float64, copy=False) for a in arrays]
 
 
+def _check_aggregate_name(multioutput):
+    """Raise a ValueError for a ``multioutput`` string that is no aggregate.
+
+    Called before any spectrum is scored, so that a misspelt name does not
+    wait for the whole computation.
+    """
+    if isinstance(multioutput, str) and multioutput not in _AGGREGATES:
+        raise ValueError(
+            f"multioutput must be one of {_AGGREGATES} or an array of "
+            f"weights; got {multioutput!r}."
+        )
+
+
 def _aggregate(values, multioutput):
     """Return the per-spectrum values or their (weighted) average."""
     if isinstance(multioutput, str):
-        if multioutput not in _AGGREGATES:
-            raise ValueError(
-                f"multioutput must be one of {_AGGREGATES} or an array of "
-                f"weights; got {multioutput!r}."
-            )
+        _check_aggregate_name(multioutput)
         if multioutput == "raw_values":
             return values
         return float(np.mean(values))
@@ -124,6 +133,7 @@ def spectral_correlation(y_true, y_pred, *, multioutput="uniform_average"):
     >>> spectral_correlation(Y, -Y, multioutput="raw_values")
     array([-1., -1.])
     """
+    _check_aggregate_name(multioutput)
     y_true, y_pred = _check_spectra_pair(y_true, y_pred)
     r = np.empty(y_true.shape[0])
     for rows, (t, p) in _row_chunks(y_true, y_pred):
@@ -193,6 +203,7 @@ def spectral_rmse(y_true, y_pred, *, multioutput="uniform_average"):
     >>> float(spectral_rmse(Y, Y))
     0.0
     """
+    _check_aggregate_name(multioutput)
     y_true, y_pred = _check_spectra_pair(y_true, y_pred)
     rmse = np.empty(y_true.shape[0])
     for rows, (t, p) in _row_chunks(y_true, y_pred):

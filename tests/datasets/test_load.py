@@ -226,6 +226,13 @@ def test_as_frame_without_pandas(rruff_dir, monkeypatch, pair):
     assert isinstance(load_rruff(rruff_dir, pair=pair, **kwargs).metadata, list)
 
 
+@pytest.mark.parametrize("as_frame", ["no", 1, None])
+def test_as_frame_must_be_a_bool(rruff_dir, as_frame):
+    # any truthy value was taken for True ("no" gave a DataFrame)
+    with pytest.raises(ValueError, match="as_frame"):
+        load_rruff(rruff_dir, as_frame=as_frame)
+
+
 @pytest.fixture(scope="module")
 def raw_processed_dir(tmp_path_factory):
     root = tmp_path_factory.mktemp("rawproc")
