@@ -20,11 +20,15 @@ def _class_counts(n_samples, n_classes, weights):
         weights = np.full(n_classes, 1.0 / n_classes)
     else:
         try:
-            given = np.asarray(weights, dtype=np.float64).ravel()
+            given = np.asarray(weights, dtype=np.float64)
         except (TypeError, ValueError):
             raise ValueError(
                 f"weights must be an array-like of numbers, got {weights!r}."
             ) from None
+        if given.ndim != 1:
+            raise ValueError(
+                f"weights must be one-dimensional, got shape {given.shape}."
+            )
         if given.size not in (n_classes, n_classes - 1):
             raise ValueError(
                 f"weights must have n_classes={n_classes} or n_classes - 1 "

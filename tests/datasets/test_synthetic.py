@@ -165,6 +165,9 @@ def test_raman_predictable_from_ir(data):
         ({"weights": [0.7, 0.2, 0.1]}, "they sum to 1; give .* or n_classes=3"),
         ({"weights": "abc"}, "weights must be an array-like of numbers, got 'abc'"),
         ({"weights": [1j, 1, 1, 1]}, "weights must be an array-like of numbers"),
+        # a 2 x 2 table was flattened into four class weights
+        ({"weights": [[0.4, 0.3], [0.2, 0.1]]}, "one-dimensional, got shape"),
+        ({"weights": 0.5}, "one-dimensional, got shape"),
         ({"n_samples": 3}, "without samples"),
     ],
 )
