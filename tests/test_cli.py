@@ -103,6 +103,8 @@ def test_bad_arguments_are_one_line_errors(fast_stages, capsys, tmp_path):
         (["--data", str(tmp_path / "missing")], "no such directory"),
         (["--data", str(blocker)], "file: not a directory"),
         (["--data", str(tmp_path)], str(tmp_path)),
+        # --n-samples was ignored with --data (and checked against 50)
+        (["--data", str(tmp_path), "--n-samples", "60"], "leave one of them out"),
     ]
     for args, message in cases:
         output = [] if "--output" in args else ["--output", str(tmp_path / "o")]

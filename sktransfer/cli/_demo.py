@@ -39,7 +39,7 @@ def register(subparsers):
         default=None,
         metavar="N",
         help=f"number of synthetic materials (default {FULL[0]}, {QUICK[0]} with "
-        f"--quick; at least {MIN_SAMPLES})",
+        f"--quick; at least {MIN_SAMPLES}; not with --data)",
     )
     parser.add_argument(
         "--quick",
@@ -111,6 +111,11 @@ def run(args):
         random_state=args.random_state,
         device=args.device,
     )
+    if args.n_samples is not None and args.data is not None:
+        raise CLIError(
+            "--n-samples sets the number of synthetic materials; with --data "
+            "the RRUFF files are the samples: leave one of them out"
+        )
     n_samples = settings.sizes[0]
     if n_samples < MIN_SAMPLES:
         raise CLIError(f"--n-samples must be at least {MIN_SAMPLES}, got {n_samples}.")
