@@ -244,6 +244,12 @@ def _rewrite_manifest(model, edit):
         ),
         (lambda m: m.update(version=99), "format version 99"),
         (lambda m: m["params"].update(module__n_hidden="x"), "cannot be rebuilt"),
+        (  # a parameter of a newer version: the message names both versions
+            lambda m: (
+                m.update(sktransfer_version="9.0") or m["params"].update(new_option=1)
+            ),
+            "saved by sktransfer 9.0, this is ",
+        ),
         (lambda m: m["extra"]["__dict__"].clear(), "not a model saved by"),
         (lambda m: m["extra"].clear(), "holds a value of unknown kind"),
     ],

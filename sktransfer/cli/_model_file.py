@@ -299,6 +299,12 @@ def load_model(path, *, set_params=None):
             module.load_state_dict(state, strict=True)
     except (TypeError, ValueError, AttributeError, RuntimeError) as exc:
         message = str(exc).strip().splitlines()[0] if str(exc).strip() else ""
+        from sktransfer import __version__
+
+        saved = manifest.get("sktransfer_version")
+        if isinstance(saved, str) and saved != __version__:
+            # a parameter or layer of another version is the likely cause
+            message += f"; saved by sktransfer {saved}, this is {__version__}"
         raise ModelFileError(
             f"cannot be rebuilt into {manifest['estimator']} ({message})"
         ) from None
