@@ -62,6 +62,8 @@ class AugmentedClassifier(MetaEstimatorMixin, ClassifierMixin, BaseEstimator):
     both the sampler and the classifier take, as their tags say: missing
     values if both allow them (e.g. ``RandomOverSampler`` with
     ``HistGradientBoostingClassifier``), sparse matrices if both accept them.
+    The dtype is theirs to check, so categories given as strings reach a
+    categorical sampler (``SMOTEN``) and a classifier that encodes them.
 
     Read more in the :ref:`User Guide <over_sampling>`.
 
@@ -129,13 +131,19 @@ class AugmentedClassifier(MetaEstimatorMixin, ClassifierMixin, BaseEstimator):
         return tags
 
     def _validate(self, X, *args, **kwargs):
-        """Validate as the sampler and the classifier both can read."""
+        """Validate as the sampler and the classifier both can read.
+
+        The dtype is left as given (``dtype=None``, as in scikit-learn's
+        meta-estimators): the sampler and the classifier check it, so
+        categories as strings reach e.g. ``SMOTEN`` and an encoding pipeline.
+        """
         inputs = self.__sklearn_tags__().input_tags
         return validate_data(
             self,
             X,
             *args,
             accept_sparse=inputs.sparse,
+            dtype=None,
             ensure_all_finite="allow-nan" if inputs.allow_nan else True,
             **kwargs,
         )

@@ -298,3 +298,21 @@ def test_takes_sparse_input_where_sampler_and_classifier_both_do():
     np.testing.assert_allclose(
         clf.fit(Xs, y).predict_proba(Xs), dense.predict_proba(X), atol=1e-6
     )
+
+
+def test_categories_as_strings_reach_a_categorical_sampler():
+    from imblearn.over_sampling import SMOTEN
+    from imblearn.pipeline import make_pipeline as imb_pipeline
+    from sklearn.preprocessing import OneHotEncoder
+
+    rng = np.random.default_rng(0)
+    X = rng.choice(["red", "green", "blue"], size=(50, 3)).astype(object)
+    y = np.r_[[0] * 40, [1] * 10]
+    encoded = make_pipeline(OneHotEncoder(), LogisticRegression())
+    clf = AugmentedClassifier(SMOTEN(random_state=0), encoded).fit(X, y)
+    ref = imb_pipeline(SMOTEN(random_state=0), encoded).fit(X, y)
+    np.testing.assert_allclose(clf.predict_proba(X), ref.predict_proba(X))
+    assert clf.n_features_in_ == 3
+    # a part that needs numbers still says so
+    with pytest.raises(ValueError, match="could not convert string to float"):
+        AugmentedClassifier(SMOTEN(random_state=0), LogisticRegression()).fit(X, y)
