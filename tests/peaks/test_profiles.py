@@ -265,3 +265,19 @@ def test_layout_packs_unpacks_and_names(profile, fields):
     )
     np.testing.assert_array_equal(again.numpy(), rows)
     assert PeakLayout(profile, 0, "none").n_params == 0
+
+
+@pytest.mark.parametrize("shape", [0.3, 0.99, 1.0])
+def test_voigt_float32_centre_and_width_derivatives(shape):
+    # Away from the core, w'(z) = 2i/sqrt(pi) - 2 z w(z) is the difference of
+    # two nearly equal terms: at shape 1 (|z| ~ 1e6) float32 kept no digit of
+    # it, and the centre and width of a Lorentzian-limit peak froze in a fit.
+    from sktransfer.peaks._profiles import unit_peaks
+
+    dx = torch.linspace(-60.0, 60.0, 241, dtype=F64)[None]
+    f, s = torch.tensor([[8.0]], dtype=F64), torch.tensor([[shape]], dtype=F64)
+    profile = "lorentzian" if shape == 1.0 else "voigt"
+    ref = unit_peaks(dx, f, s, profile, derivatives=True)
+    got = unit_peaks(dx.float(), f.float(), s.float(), "voigt", derivatives=True)
+    for r, g in zip(ref[:3], got[:3], strict=True):
+        np.testing.assert_allclose(g.double(), r, rtol=0, atol=1e-5 * r.abs().max())
