@@ -19,7 +19,7 @@ from threadpoolctl import threadpool_limits
 
 from sktransfer.baseline._stacked import (
     method_default,
-    stacked_baselines_counted,
+    stacked_baselines,
     stacks,
     warn_early_stops,
 )
@@ -98,7 +98,7 @@ def _baseline_chunk(X, x_data, assume_sorted, method, kwargs):
     caller warns of once for all chunks.
     """
     if stacks(method, kwargs):
-        return stacked_baselines_counted(
+        return stacked_baselines(
             X, method, kwargs, x_data=x_data, reverse=not assume_sorted
         )
     fitter = Baseline(x_data, check_finite=False, assume_sorted=assume_sorted)

@@ -332,6 +332,10 @@ def stacked_baselines(X, method, kwargs, *, x_data=None, reverse=False):
         Length of pybaselines' ``tol_history`` per spectrum.
     last_tol : ndarray of shape (n_samples,)
         Last tolerance per spectrum (NaN where none was recorded).
+    n_early : int
+        Number of airPLS or arPLS spectra with fewer than two points below
+        their baseline, which stops them early as in pybaselines. The caller
+        warns of them (:func:`warn_early_stops`), once for all its chunks.
 
     Raises
     ------
@@ -339,26 +343,6 @@ def stacked_baselines(X, method, kwargs, *, x_data=None, reverse=False):
         When a Whittaker system gives non-finite baselines (pybaselines
         raises it for airPLS; a stack cannot keep the others' NaN to their
         own spectrum).
-
-    Warns
-    -----
-    pybaselines.utils.ParameterWarning
-        When fewer than two points of some airPLS or arPLS spectra lie below
-        their baseline, which stops those spectra early as in pybaselines.
-    """
-    baselines, n_iter, last_tol, n_early = stacked_baselines_counted(
-        X, method, kwargs, x_data=x_data, reverse=reverse
-    )
-    warn_early_stops(method, n_early, X.shape[0])
-    return baselines, n_iter, last_tol
-
-
-def stacked_baselines_counted(X, method, kwargs, *, x_data=None, reverse=False):
-    """:func:`stacked_baselines` without its warning: also the early-stop count.
-
-    Returns ``(baselines, n_iter, last_tol, n_early)``, ``n_early`` being the
-    number of spectra :func:`stacked_baselines` would warn of; a caller that
-    gathers chunks warns once for all of them (:func:`warn_early_stops`).
     """
     kwargs = _with_defaults(method, kwargs)
     n_rows, n_points = X.shape

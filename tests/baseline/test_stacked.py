@@ -6,6 +6,7 @@ from pybaselines import Baseline
 from pybaselines.utils import ParameterWarning
 
 from sktransfer.baseline import _stacked
+from sktransfer.baseline._kernels import row_baselines
 from sktransfer.baseline._stacked import penalty_bands, stacked_baselines, stacks
 from tests.conftest import gaussian_spectra
 
@@ -42,7 +43,7 @@ def _loop(X, method, kwargs, x_data=None, pentapy=True):
 
 
 def _check_equal(got, expected, X):
-    baselines, n_iter, last_tol = got
+    baselines, n_iter, last_tol, _ = got
     np.testing.assert_allclose(baselines, expected[0], rtol=0, atol=1e-8 * np.ptp(X))
     np.testing.assert_array_equal(n_iter, expected[1])
     # a relative weight change is a difference of nearly equal weights
@@ -137,7 +138,8 @@ def test_early_stop_warns_once_and_counts_passes_as_pybaselines(data):
     assert sum("below the data" in str(w.message) for w in record) == len(X)
     with warnings.catch_warnings(record=True) as record:
         warnings.simplefilter("always")
-        got = stacked_baselines(X, "airpls", kwargs)
+        got = (*row_baselines(X, "airpls", kwargs), len(X))
+    assert stacked_baselines(X, "airpls", kwargs)[3] == len(X)
     messages = [str(w.message) for w in record if w.category is ParameterWarning]
     assert messages == [
         f"airpls: almost all baseline points are below the data in {len(X)} of "
@@ -167,7 +169,7 @@ def test_spectra_fitted_exactly_stop_without_a_warning(data, method):
 def test_float32_in_float32_out(data):
     _, X = data
     X32 = X.astype(np.float32)
-    baselines, _, _ = stacked_baselines(X32, "asls", {})
+    baselines, *_ = stacked_baselines(X32, "asls", {})
     assert baselines.dtype == np.float32
     np.testing.assert_allclose(baselines, _loop(X32, "asls", {})[0], atol=1e-6)
 
