@@ -115,7 +115,7 @@ def test_bad_arguments_are_one_line_errors(fast_stages, capsys, tmp_path):
     # a folder the failed run made (before reading --data) goes with it
     assert not (tmp_path / "o").exists()
     (tmp_path / "o").mkdir()  # one that was there stays
-    assert main(["demo", "--data", str(tmp_path), "--output", str(tmp_path / "o")])
+    assert main(["demo", "--data", str(tmp_path), "--output", str(tmp_path / "o")]) == 2
     assert (tmp_path / "o").is_dir()
     with pytest.raises(SystemExit) as exc:
         main(["demo", "--n-samples", "many"])
