@@ -24,8 +24,8 @@ differ). The margin is given against the best baseline and, when that one
 is not tuned inside the folds, against the best nested-tuned baseline too.
 ``SpectroGenRegressor``
 runs with its defaults, which were chosen on these same 296 pairs and folds
-(see its docstring), so that row is not a nested estimate. The "tuned,
-nested" row picks ``beta``, ``mixup`` and ``stretch`` (on or off) by the
+(see its docstring), so that row is not a nested estimate. The "3 tuned
+in folds" row picks ``beta``, ``mixup`` and ``stretch`` (on or off) by the
 same inner CV as the baselines, on the training folds only; but its other
 settings (retrieval, loss, encoder, temperature, epochs) and the values in
 its grid were chosen on these folds too, so it is not a clean nested
@@ -248,7 +248,7 @@ def estimators(inner_cv, device, target_axis, with_tuned, components=(10, 30)):
         ),
     }
     if with_tuned:
-        ests["SpectroGen (tuned, nested)"] = GridSearchCV(
+        ests["SpectroGen (3 tuned in folds)"] = GridSearchCV(
             SpectroGenRegressor(random_state=0, device=device),
             {"beta": [1.0, 3.0], "mixup": [0.0, 0.4], "stretch": [0.0, 0.025]},
             **tune,
@@ -340,7 +340,7 @@ def cross_validate(
 
     # the defaults, then the row that tunes beta, mixup and stretch inside
     # the training folds (its other settings were chosen on these folds)
-    for row in ("defaults", "tuned, nested"):
+    for row in ("defaults", "3 tuned in folds"):
         r = results.get(f"SpectroGen ({row})")
         if r is None:
             continue
