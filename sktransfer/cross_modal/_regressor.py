@@ -628,10 +628,13 @@ class SpectroGenRegressor(NeuralNetRegressor):
         )
         # contiguous, writable float32 (a copy only if needed): torch's data
         # loader cannot wrap reversed views and warns on read-only memmaps
+        if self.normalize_source:
+            # scaled in float64 and rounded to float32 once, so that a source
+            # times any gain is the same float32 row (float32 division would
+            # round the two differently, and training amplifies that)
+            X = _max_scaled(np.asarray(X, dtype=np.float64))
         X = np.require(X, dtype=np.float32, requirements="CW")
         Y = np.require(Y, dtype=np.float64, requirements="CW")
-        if self.normalize_source:
-            X = _max_scaled(X)
         seed = seed_from_random_state(self.random_state)
         if not first:
             # a later call continues the random stream instead of replaying
