@@ -367,8 +367,9 @@ class SpectroGenRegressor(NeuralNetRegressor):
     the joint stretch (0, 0.005, 0.01, 0.02, 0.03, 0.05, 0.08; 0.02 and
     0.03 were best, 0.025 lies between them). The benchmark
     (``benchmarks/bench_cross_modal.py``) also picks ``beta``, ``mixup``
-    and ``stretch`` (0 or 0.025) inside the training folds only (nested)
-    and reports both rows (0.392 and 0.388 for ``random_state=0``; the
+    and ``stretch`` (0 or 0.025) inside the training folds only (not a
+    clean nested estimate either: the other settings and the grid were
+    chosen on these folds) and reports both rows (0.392 and 0.388 for ``random_state=0``; the
     defaults give 0.385 to 0.395 over seeds 0 to 19, mean 0.390); the
     figures are in the user guide. On data on which nothing was chosen, the
     stretch helped as well: measured powder-XRD targets from IR or Raman,
