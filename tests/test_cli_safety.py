@@ -514,6 +514,28 @@ def test_predict_from_spectra_outside_the_model_range(tmp_path, capsys):
     assert "1 spectra do not cover all of" in capsys.readouterr().out
 
 
+def test_fit_from_rruff_spectra_outside_the_grid(tmp_path, capsys):
+    src = tmp_path / "in"
+    src.mkdir()
+    x_raman = np.linspace(150.0, 1250.0, 200)
+    x_nir = np.linspace(7400.0, 10500.0, 200)  # NIR: the IR grid ends at 4000
+    for i in range(3):
+        rid = f"R04003{i}"
+        _rruff(src / f"Q__{rid}__Infrared.txt", x_nir, _peaks(x_nir, [9000]), "Q", rid)
+        _rruff(src / f"Q__{rid}__Raman.txt", x_raman, _peaks(x_raman, [500]), "Q", rid)
+    out = tmp_path / "m.skmodel"
+    args = ["transfer", "fit", "--source", str(src), "--target", str(src)]
+    assert main([*args, "-o", str(out), "--max-epochs", "1"]) == 2
+    _one_line_error(capsys, "3 ir spectra do not overlap the ir grid", "Infrared.txt")
+    assert not out.exists()
+    # Partial overlap is filled with 0 and said so, as predict does.
+    x_ir = np.linspace(2000.0, 6000.0, 200)
+    for path in src.glob("*Infrared.txt"):
+        _rruff(path, x_ir, _peaks(x_ir, [3000]), "Q", path.name.split("__")[1])
+    assert main([*args, "-o", str(out), "--max-epochs", "1"]) == 0
+    assert "3 ir spectra do not cover all of the ir grid" in capsys.readouterr().out
+
+
 def _hung(signum, frame):
     raise TimeoutError("reading the pipe blocked")
 
