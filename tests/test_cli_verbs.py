@@ -121,6 +121,11 @@ def test_output_is_not_overwritten_without_flag(raw_csv, tmp_path, capsys):
         ("x,a\n1,2\n2,oops\n", "line 3: 'oops' is not a number"),
         ("x,a\n1,2\n2\n", "line 3: 1 columns, expected 2"),
         ("x,a\n2,1\n1,2\n2,3\n", "strictly monotonic"),
+        # pandas' to_csv with its index: the axis would be read as a spectrum
+        (
+            ",wavenumber,a\n0,400.0,2\n1,401.0,3\n2,402.0,4\n",
+            "first column has no name and holds the row numbers 0, 1, ..., 2",
+        ),
     ],
 )
 def test_bad_csv_names_file_and_line(tmp_path, capsys, content, message):

@@ -158,6 +158,14 @@ def read_csv_spectra(path):
         axis = check_x_axis(data[:, 0], data.shape[0], name="the axis column")
     except ValueError as exc:
         raise CLIError(f"{path}: {exc}") from None
+    if not first[0].strip() and np.array_equal(axis, np.arange(len(axis))):
+        # pandas' to_csv writes its row index first, under an empty name
+        raise CLIError(
+            f"{path}: the first column has no name and holds the row numbers "
+            f"0, 1, ..., {len(axis) - 1}, as pandas' to_csv writes its index; "
+            "write the table with index=False so that the axis comes first, "
+            "or name the column if it is the axis"
+        )
     return Spectra(
         axes=[axis] * len(header),
         values=[data[:, j + 1].copy() for j in range(len(header))],
