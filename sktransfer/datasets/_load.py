@@ -218,8 +218,10 @@ def load_rruff(
         to 0 (``"zero"``, natural for baseline-removed spectra), set to the
         first/last measured value
         (``"edge"``), or the rows that do not cover the whole grid are
-        dropped and listed in ``dropped`` (``"drop"``). ``coverage`` always
-        gives the covered fraction of each row.
+        dropped and listed in ``dropped`` (``"drop"``). A file that covers
+        no point of its grid (NIR spectra on the IR grid, say) has nothing
+        to fill from: its row stays NaN with ``"zero"`` and ``"edge"`` too.
+        ``coverage`` always gives the covered fraction of each row.
     xrd_profile : {"gaussian", "lorentzian", "pseudo_voigt"}, default="gaussian"
         Peak shape used to render DIF peak lists (pseudo-Voigt: half/half).
     xrd_fwhm : float, default=0.2

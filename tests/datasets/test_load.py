@@ -125,6 +125,15 @@ def test_outside_policies(rruff_dir, paired):
     np.testing.assert_array_equal(dropped.raman, paired.raman[:1])
 
 
+def test_a_file_outside_its_whole_grid_stays_nan(rruff_dir):
+    # documented: "zero" and "edge" have nothing to fill such a row from
+    far = np.linspace(2000.0, 3000.0, 50)  # beyond every Raman file here
+    for outside in ("zero", "edge"):
+        data = load_rruff(rruff_dir, raman_axis=far, outside=outside)
+        assert data.has_raman.all() and np.isnan(data.raman).all()
+        np.testing.assert_array_equal(data.coverage["raman"], 0.0)
+
+
 def test_dropped_pairs_say_every_modality_short_and_by_how_many_points(tmp_path):
     ir_axis = np.linspace(400.0, 4000.0, 101)  # 36 cm-1 steps
     raman_axis = np.linspace(150.0, 1250.0, 111)  # 10 cm-1 steps
