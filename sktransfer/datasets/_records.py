@@ -77,6 +77,12 @@ def read_record(path):
     if desc["modality"] is None:
         raise ValueError("modality not recognised")
     if desc["rruff_id"] is None:
+        given = data.metadata.get("RRUFFID", "").strip()
+        if given:
+            raise ValueError(
+                f"RRUFFID {given!r} is not a RRUFF id (R or X and six digits, "
+                "such as R040031), nor is one in the file name"
+            )
         raise ValueError("no RRUFF id in header or file name")
     return desc, data
 

@@ -125,6 +125,14 @@ def test_outside_policies(rruff_dir, paired):
     np.testing.assert_array_equal(dropped.raman, paired.raman[:1])
 
 
+def test_an_id_of_another_form_is_named(tmp_path):
+    x = np.linspace(200.0, 1200.0, 100)
+    meta = {"NAMES": "tablet", "RRUFFID": "T0201", "FILETYPE": "Raman Processed"}
+    write_rruff(tmp_path / "T02_01.txt", x, peak(x, 600.0, 8.0), meta)
+    with pytest.raises(ValueError, match="RRUFFID 'T0201' is not a RRUFF id"):
+        load_rruff(tmp_path, pair=False)
+
+
 def test_a_file_outside_its_whole_grid_stays_nan(rruff_dir):
     # documented: "zero" and "edge" have nothing to fill such a row from
     far = np.linspace(2000.0, 3000.0, 50)  # beyond every Raman file here
