@@ -357,32 +357,33 @@ class SpectroGenRegressor(NeuralNetRegressor):
 
     Notes
     -----
-    How the defaults were chosen: on the 296 IR/Raman pairs of RRUFF used
-    by the benchmarks, with 5-fold cross-validation grouped by species (the
+    How the defaults were chosen: on the 296 IR/Raman pairs of RRUFF used by
+    the benchmarks, with 5-fold cross-validation grouped by species (the
     folds the benchmark scores, so its "defaults" row is not a nested
     estimate): retrieval against a plain decoder, correlation against
     squared-error loss, a dense encoder with input dropout 0.5 against a
     convolutional one, the temperature (0.05, 0.1), the number of epochs
     (150, 300), pair mixup (0, 0.2, 0.4, 1), ``beta`` (0.1, 1, 3, 10) and
-    the joint stretch (0, 0.005, 0.01, 0.02, 0.03, 0.05, 0.08; 0.02 and
-    0.03 were best, 0.025 lies between them). The benchmark
-    (``benchmarks/bench_cross_modal.py``) also picks ``beta``, ``mixup``
-    and ``stretch`` (0 or 0.025) inside the training folds only (not a
-    clean nested estimate either: the other settings and the grid were
-    chosen on these folds) and reports both rows (0.392 and 0.388 for ``random_state=0``; the
-    defaults give 0.385 to 0.395 over seeds 0 to 19, mean 0.390); the
-    figures are in the user guide. On data on which nothing was chosen, the
-    stretch helped as well: measured powder-XRD targets from IR or Raman,
-    and NIR -> Raman of tablets that share one excipient spectrum and differ
-    in dose (folds grouped by batch). There tuned PLS and extra trees still
-    predicted the differences between tablets better: the model suits
-    materials that differ in their bands, not small quantitative changes of
-    one spectrum. ``normalize_source`` was not chosen on a score: the
-    benchmark's spectra are scaled to maximum 1, which it leaves unchanged.
-    It makes the model ignore what says nothing about the material (the
-    overall intensity of a source), and it raised the scores both where
-    the spectra were left in their own units (the RRUFF files unscaled, r
-    0.388 against 0.365) and on the tablets (centred r 0.194 against 0.131).
+    the joint stretch (0, 0.005, 0.01, 0.02, 0.03, 0.05, 0.08; 0.02 and 0.03
+    were best, 0.025 lies between them). The benchmark
+    (``benchmarks/bench_cross_modal.py``) also picks ``beta``, ``mixup`` and
+    ``stretch`` (0 or 0.025) inside the training folds only (not a clean
+    nested estimate either: the other settings and the grid were chosen on
+    these folds) and reports both rows (0.392 and 0.388 for
+    ``random_state=0``; the defaults give 0.385 to 0.395 over seeds 0 to 19,
+    mean 0.390); the figures are in the user guide. On data on which nothing
+    was chosen, the stretch helped as well: measured powder-XRD targets from
+    IR or Raman, and NIR -> Raman of tablets that share one excipient
+    spectrum and differ in dose (folds grouped by batch). There tuned PLS
+    and extra trees still predicted the differences between tablets better:
+    the model suits materials that differ in their bands, not small
+    quantitative changes of one spectrum. ``normalize_source`` was not
+    chosen on a score: the benchmark's spectra are scaled to maximum 1,
+    which it leaves unchanged. It makes the model ignore what says nothing
+    about the material (the overall intensity of a source), and it raised
+    the scores both where the spectra were left in their own units (the
+    RRUFF files unscaled, r 0.388 against 0.365) and on the tablets (centred
+    r 0.194 against 0.131).
 
     Training raises a ``ValueError`` if the loss becomes non-finite (scale
     the spectra, or lower ``lr``), so a model that did not train never
