@@ -18,6 +18,7 @@ from skorch.utils import to_tensor as _skorch_tensor
 from .._validation import check_bool, check_param, check_verbose, check_x_axis
 from ..preprocessing._functions import divide_rows
 from ..utils._torch import (
+    global_generators_kept,
     make_generator,
     resolve_device,
     seed_from_random_state,
@@ -957,7 +958,11 @@ class SpectroGenRegressor(NeuralNetRegressor):
             }
             if kwargs.get("decoder", "dense") == "peaks":
                 kwargs.setdefault("x_out", self.target_axis_)
-        self.module_ = self.initialized_instance(self.module, kwargs)
+        # outside fit (load_params, set_params(module__...)) the weights are
+        # overwritten or never used: building them leaves the caller's torch
+        # generator as it was; fit builds them from its own seeded stream
+        with global_generators_kept():
+            self.module_ = self.initialized_instance(self.module, kwargs)
         return self
 
     def get_loss(self, y_pred, y_true, X=None, training=False):

@@ -9,6 +9,14 @@ from sklearn.utils import check_random_state
 
 # torch's global generators belong to the process, not to a thread
 _GLOBAL_GENERATORS = threading.RLock()
+# whether this thread runs inside a seeded_torch block
+_SEEDED = threading.local()
+
+
+def _cuda_indices(device):
+    """Return the CUDA device indices whose generators a block on ``device`` uses."""
+    device = torch.device(device)
+    return [device.index or 0] if device.type == "cuda" else []
 
 
 @contextlib.contextmanager
@@ -29,10 +37,32 @@ def seeded_torch(seed, device):
     device : str or torch.device
         The device the block computes on.
     """
-    device = torch.device(device)
-    devices = [device.index or 0] if device.type == "cuda" else []
-    with _GLOBAL_GENERATORS, torch.random.fork_rng(devices=devices):
+    with _GLOBAL_GENERATORS, torch.random.fork_rng(devices=_cuda_indices(device)):
         torch.manual_seed(seed)
+        outer = getattr(_SEEDED, "active", False)
+        _SEEDED.active = True
+        try:
+            yield
+        finally:
+            _SEEDED.active = outer
+
+
+@contextlib.contextmanager
+def global_generators_kept():
+    """Run a block whose draws from torch's CPU generator are not kept.
+
+    For work that needs random numbers but whose result does not depend on
+    them, such as building a network whose weights are then loaded or
+    trained: outside a :func:`seeded_torch` block, torch's global CPU
+    generator is restored afterwards (one such block at a time, as in
+    :func:`seeded_torch`), so that the caller's random stream is not
+    advanced. Inside one (in the same thread), the block draws from the
+    seeded stream, as the code around it does.
+    """
+    if getattr(_SEEDED, "active", False):
+        yield
+        return
+    with _GLOBAL_GENERATORS, torch.random.fork_rng(devices=[]):
         yield
 
 

@@ -542,6 +542,21 @@ def test_save_params_load_params_into_fresh_estimator(fitted, data, use_safetens
     assert_array_equal(fresh.predict(X_test), fitted.predict(X_test))
 
 
+def test_building_a_network_outside_fit_leaves_the_global_rng_alone(fitted):
+    # load_params and set_params(module__...) build a network whose random
+    # initial weights are overwritten (or never used): they advanced the
+    # caller's torch generator
+    buf = io.BytesIO()
+    fitted.save_params(f_params=buf)
+    buf.seek(0)
+    torch.manual_seed(0)
+    state = torch.get_rng_state()
+    fresh = SpectroGenRegressor(**FAST).load_params(f_params=buf)
+    assert torch.equal(state, torch.get_rng_state())
+    fresh.set_params(module__latent_dim=3)
+    assert torch.equal(state, torch.get_rng_state())
+
+
 def test_grid_search_nested_params_with_spectral_correlation(data):
     X, Y, *_ = data
     base = SpectroGenRegressor(random_state=0, **{**FAST, "max_epochs": 3})
