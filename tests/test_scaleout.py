@@ -97,3 +97,32 @@ def test_torch_fits_in_threads_equal_serial_fits():
         )
         for s, t in zip(serial, threads):
             np.testing.assert_array_equal(s, t)
+
+
+def test_torch_fits_on_dask_equal_serial_fits_with_the_workers_threads(client):
+    # torch's results depend on its number of threads by rounding: the
+    # workers' fits equal serial fits with as many threads as they have
+    import torch
+
+    from sktransfer.cross_modal import SpectroGenRegressor
+
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(40, 60)).astype(np.float32)
+    Y = X.cumsum(axis=1)
+    search = GridSearchCV(
+        SpectroGenRegressor(random_state=0, max_epochs=3, batch_size=8),
+        {"beta": [0.1, 1.0]},
+        cv=KFold(2),
+        scoring=spectral_correlation_scorer,
+        n_jobs=-1,
+    )
+    with parallel_config(backend="dask"):
+        dask = search.fit(X, Y).cv_results_["mean_test_score"]
+    (workers,) = set(client.run(torch.get_num_threads).values())
+    threads = torch.get_num_threads()
+    torch.set_num_threads(workers)
+    try:
+        serial = search.set_params(n_jobs=None).fit(X, Y).cv_results_
+    finally:
+        torch.set_num_threads(threads)
+    np.testing.assert_array_equal(dask, serial["mean_test_score"])

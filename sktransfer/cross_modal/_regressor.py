@@ -301,9 +301,12 @@ class SpectroGenRegressor(NeuralNetRegressor):
         Seeds weight initialisation, batch shuffling and latent sampling in
         ``fit`` (inside :func:`torch.random.fork_rng`, so the global torch
         generator is left alone). The same integer gives the same numbers on
-        the CPU, also for fits in parallel threads (which train one at a
-        time: torch's generator is shared by the process; use processes to
-        train in parallel).
+        the CPU with the same number of torch threads
+        (:func:`torch.get_num_threads`; another number rounds differently,
+        as in joblib or Dask worker processes, which have one), also for
+        fits in parallel threads (which train one at a time: torch's
+        generator is shared by the process; use processes to train in
+        parallel).
     criterion : torch loss class, default=CorrelationLoss
         Reconstruction loss on the standardised target; the default is one
         minus the mean per-spectrum Pearson correlation (for a scalar

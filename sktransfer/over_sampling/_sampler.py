@@ -132,9 +132,12 @@ class WGANGPOverSampler(BaseOverSampler):
         If positive, show a progress bar while training.
     random_state : int, RandomState instance or None, default=None
         Seeds the weights, batches, anchors, noise and latent draws. On CPU
-        the same seed gives identical spectra, also for fits in parallel
-        threads (which train one at a time: torch's generator is shared by
-        the process; use processes to train in parallel).
+        the same seed gives identical spectra with the same number of torch
+        threads (:func:`torch.get_num_threads`; another number rounds
+        differently, as in joblib or Dask worker processes, which have one),
+        also for fits in parallel threads (which train one at a time:
+        torch's generator is shared by the process; use processes to train
+        in parallel).
     device : str, default="cpu"
         Torch device: ``"cpu"``, ``"cuda"`` or ``"cuda:N"``.
 
