@@ -186,6 +186,26 @@ class _JoinedTail:
         return n - 1 if joined else n
 
 
+class _GeneratorKept:
+    """The batches of a data loader, without a draw from torch's generator.
+
+    Each pass over a torch ``DataLoader`` draws a base seed (for its worker
+    processes, even without any) from torch's global generator: outside
+    ``fit``, where predictions come in batches of the loader, that would
+    advance the caller's random stream.
+    """
+
+    def __init__(self, loader):
+        self.loader = loader
+
+    def __iter__(self):
+        with global_generators_kept():
+            return iter(self.loader)
+
+    def __len__(self):
+        return len(self.loader)
+
+
 class SpectroGenRegressor(NeuralNetRegressor):
     """Predict the spectrum of one modality from a spectrum of another.
 
@@ -774,6 +794,9 @@ class SpectroGenRegressor(NeuralNetRegressor):
     def get_iterator(self, dataset, training=False):
         """Return skorch's data loader; in training a lone last row joins a batch.
 
+        Passes over a loader for predictions (``forward``, ``forward_iter``,
+        ``predict`` of a Dataset) leave torch's global generator as it was.
+
         Parameters
         ----------
         dataset : torch Dataset
@@ -787,7 +810,9 @@ class SpectroGenRegressor(NeuralNetRegressor):
             The batches.
         """
         iterator = super().get_iterator(dataset, training=training)
-        if training and getattr(self.module_, "retrieval", None) is not None:
+        if not training:
+            return _GeneratorKept(iterator)
+        if getattr(self.module_, "retrieval", None) is not None:
             return _JoinedTail(iterator)
         return iterator
 

@@ -557,6 +557,21 @@ def test_building_a_network_outside_fit_leaves_the_global_rng_alone(fitted):
     assert torch.equal(state, torch.get_rng_state())
 
 
+def test_predictions_through_a_data_loader_leave_the_global_rng_alone(fitted, data):
+    # each pass over a torch DataLoader draws a base seed from the global
+    # generator, also without worker processes
+    from skorch.dataset import Dataset
+
+    X, Y, X_test, *_ = data
+    X32 = X_test.astype(np.float32)
+    torch.manual_seed(0)
+    state = torch.get_rng_state()
+    fitted.forward(X32)
+    list(fitted.forward_iter(X32))
+    fitted.predict(Dataset(X32, np.zeros((len(X32), Y.shape[1]))))
+    assert torch.equal(state, torch.get_rng_state())
+
+
 def test_grid_search_nested_params_with_spectral_correlation(data):
     X, Y, *_ = data
     base = SpectroGenRegressor(random_state=0, **{**FAST, "max_epochs": 3})
