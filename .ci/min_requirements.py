@@ -32,6 +32,7 @@ def pin(requirement):
 
 
 def main(argv=None):
+    """Print the pins of the core dependencies and of the extras named."""
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("extras", nargs="*", help="optional-dependency groups")
     parser.add_argument("--torch", default="torch==2.13.0", help="torch spec to use")
