@@ -155,7 +155,9 @@ class PeakProfileFitter(FeatureChangingTransformer):
     (``n_iter_``, ``r2_``, ``rmse_``); ``transform`` keeps no state, and
     :meth:`fit_peaks` returns the diagnostics of new spectra. The fit is
     deterministic: nothing is random, and identical calls give identical
-    results.
+    results. A spectrum's numbers can differ with the other spectra of its
+    batch (rounding, within the solver's tolerance; far, where a peak is
+    poorly determined); ``batch_size=1`` fits each one on its own.
 
     Examples
     --------
