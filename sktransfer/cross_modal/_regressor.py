@@ -2,6 +2,7 @@
 
 import contextlib
 import copy
+import numbers
 import warnings
 
 import numpy as np
@@ -809,12 +810,29 @@ class SpectroGenRegressor(NeuralNetRegressor):
         iterator : iterable of batches
             The batches.
         """
-        iterator = super().get_iterator(dataset, training=training)
+        iterator = self._loader(dataset, training)
         if not training:
             return _GeneratorKept(iterator)
         if getattr(self.module_, "retrieval", None) is not None:
             return _JoinedTail(iterator)
         return iterator
+
+    def _loader(self, dataset, training):
+        """Return skorch's data loader, with the batch size as an ``int``.
+
+        As skorch builds it (``iterator_train__*`` or ``iterator_valid__*``
+        parameters, else ``batch_size``; -1 is the whole data set), but
+        torch's ``DataLoader`` refuses a NumPy integer batch size, which a
+        grid such as ``{"batch_size": np.arange(16, 65, 16)}`` gives.
+        """
+        prefix = "iterator_train" if training else "iterator_valid"
+        kwargs = self.get_params_for(prefix)
+        size = kwargs.get("batch_size", self.batch_size)
+        if size == -1:
+            size = len(dataset)
+        if isinstance(size, numbers.Integral):
+            size = int(size)
+        return getattr(self, prefix)(dataset, **{**kwargs, "batch_size": size})
 
     def _fit_to_the_end(self, X, y):
         """Fit, and raise KeyboardInterrupt again if Ctrl-C cut training short.

@@ -252,6 +252,25 @@ def test_a_last_batch_of_one_joins_the_one_before(pairs):
     assert reg.history[-1, "batches", :, "train_batch_size"] == [20, 20]
 
 
+def test_a_numpy_integer_batch_size_trains_as_the_int(pairs):
+    # a grid over np.arange(...) gives np.int64, which torch's DataLoader
+    # refused ("batch_size should be a positive integer value")
+    X, Y = pairs
+    params = {**QUICK, "max_epochs": 2}
+    ref = SpectroGenRegressor(random_state=0, **{**params, "batch_size": 20})
+    reg = SpectroGenRegressor(random_state=0, **{**params, "batch_size": np.int64(20)})
+    assert_array_equal(reg.fit(X, Y).predict(X), ref.fit(X, Y).predict(X))
+    assert reg.history[-1, "batches", :, "train_batch_size"] == [20, 20, 20]
+    reg.partial_fit(X, Y)
+    split = {
+        **params,
+        "train_split": ValidSplit(3),
+        "iterator_valid__batch_size": np.int64(7),
+    }
+    SpectroGenRegressor(random_state=0, **split).fit(X, Y)
+    assert reg.history[-1, "batches", :, "train_batch_size"] == [20, 20, 20]
+
+
 def test_retrieval_needs_two_spectra_per_batch_and_two_pairs(pairs):
     X, Y = pairs
     with pytest.raises(ValueError, match="batch_size=1 leaves"):
