@@ -900,7 +900,7 @@ class SpectroGenRegressor(NeuralNetRegressor):
             )
             Xi, yi = _stretch_pairs(Xi, yi, self.stretch, descending)
         if self.mixup > 0 and len(Xi) > 1:
-            Xi, yi = _mix_pairs(Xi, yi, self.mixup)
+            Xi, yi = _mix_pairs(Xi, yi, float(self.mixup))
         # the rows were scaled before they were stretched and mixed: read
         # them as they are now
         y_pred = super().infer(Xi, y=yi, **fit_params)

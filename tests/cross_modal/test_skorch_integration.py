@@ -271,6 +271,17 @@ def test_a_numpy_integer_batch_size_trains_as_the_int(pairs):
     assert reg.history[-1, "batches", :, "train_batch_size"] == [20, 20, 20]
 
 
+@pytest.mark.parametrize("mixup", [np.int64(1), np.float32(0.5)])
+def test_a_numpy_scalar_mixup_trains_as_the_number(pairs, mixup):
+    # torch's Beta distribution refused NumPy scalars ("Input arguments must
+    # all be instances of Number, torch.Tensor ...")
+    X, Y = pairs
+    params = {**QUICK, "max_epochs": 2, "random_state": 0}
+    ref = SpectroGenRegressor(**{**params, "mixup": mixup.item()}).fit(X, Y)
+    reg = SpectroGenRegressor(**{**params, "mixup": mixup}).fit(X, Y)
+    assert_array_equal(reg.predict(X), ref.predict(X))
+
+
 def test_retrieval_needs_two_spectra_per_batch_and_two_pairs(pairs):
     X, Y = pairs
     with pytest.raises(ValueError, match="batch_size=1 leaves"):
