@@ -388,7 +388,7 @@ class WGANGPOverSampler(BaseOverSampler):
             gp_weight=self.gp_weight,
             batch_size=self.batch_size,
             learning_rate=self.learning_rate,
-            betas=tuple(self.betas),
+            betas=tuple(float(b) for b in self.betas),
             latent_dim=self.latent_dim,
             torch_generator=self._torch_gen,
             progress=progress,

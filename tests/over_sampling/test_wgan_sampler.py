@@ -263,6 +263,18 @@ def test_bad_params(data, param, value):
         tiny(**{param: value}).fit(X, y)
 
 
+@pytest.mark.parametrize(
+    "betas", [(np.float32(0.5), np.float32(0.75)), np.array([0.5, 0.75], np.float32)]
+)
+def test_numpy_betas_train_as_the_numbers(data, betas):
+    # torch's Adam refused float32 betas ("betas must be either both floats
+    # or both Tensors"), which passed the sampler's own validation
+    X, y = data
+    X_ref, _ = tiny(betas=(0.5, 0.75)).fit_resample(X, y)
+    X_res, _ = tiny(betas=betas).fit_resample(X, y)
+    np.testing.assert_array_equal(X_res, X_ref)
+
+
 def test_absent_device_is_a_value_error(data):
     if torch.cuda.is_available():
         pytest.skip("CUDA is present")
