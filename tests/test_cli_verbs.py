@@ -126,6 +126,11 @@ def test_output_is_not_overwritten_without_flag(raw_csv, tmp_path, capsys):
             ",wavenumber,a\n0,400.0,2\n1,401.0,3\n2,402.0,4\n",
             "first column has no name and holds the row numbers 0, 1, ..., 2",
         ),
+        # spectra in rows under a header of wavenumbers (scikit-learn's layout)
+        (
+            "400.0,401.0,402.0,403.0\n1,5,2,1\n3,1,2,4\n2,2,7,1\n",
+            "first row runs monotonically across the columns",
+        ),
     ],
 )
 def test_bad_csv_names_file_and_line(tmp_path, capsys, content, message):

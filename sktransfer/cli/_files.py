@@ -157,7 +157,19 @@ def read_csv_spectra(path):
     try:
         axis = check_x_axis(data[:, 0], data.shape[0], name="the axis column")
     except ValueError as exc:
-        raise CLIError(f"{path}: {exc}") from None
+        hint = ""
+        if len(first) > 2 and all(map(_is_number, first)):
+            across = np.array([_number(c, path, 1, decimal_comma) for c in first])
+            steps = np.diff(across)
+            if np.all(steps > 0) or np.all(steps < 0):
+                # scikit-learn's layout: one spectrum per row
+                hint = (
+                    "; its first row runs monotonically across the columns, as "
+                    "an axis of spectra stored one per row would: the command "
+                    "line reads one spectrum per column, the axis first, so "
+                    "transpose the table"
+                )
+        raise CLIError(f"{path}: {str(exc).rstrip('.')}{hint}") from None
     if not first[0].strip() and np.array_equal(axis, np.arange(len(axis))):
         # pandas' to_csv writes its row index first, under an empty name
         raise CLIError(
