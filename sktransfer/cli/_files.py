@@ -321,22 +321,32 @@ def spectra_on_grid(spectra, grid, what="the grid"):
     """
     X = np.vstack([on_grid(x, y, grid) for x, y in zip(spectra.axes, spectra.values)])
     missing = np.isnan(X)
-    empty = np.flatnonzero(missing.all(axis=1))
-    if empty.size:
-        names = ", ".join(spectra.paths[i] for i in empty[:3])
-        more = f" and {empty.size - 3} more" if empty.size > 3 else ""
-        raise CLIError(
-            f"{empty.size} spectra do not overlap {what} "
-            f"({grid.min():g}-{grid.max():g}): {names}{more}"
-        )
-    n_padded = int(missing.any(axis=1).sum())
-    if n_padded:
-        print(
-            f"note: {n_padded} spectra do not cover all of {what}; the missing "
-            "points were set to 0"
-        )
+    report_coverage(1.0 - missing.mean(axis=1), spectra.paths, grid, what)
     X[missing] = 0.0
     return X
+
+
+def report_coverage(covered, paths, grid, what="the grid", kind=""):
+    """Refuse spectra that cover none of ``grid``; note those that miss part.
+
+    ``covered`` is the covered fraction of each spectrum, ``paths`` their
+    files (named in the error), ``kind`` a word before "spectra" (such as
+    "ir ").
+    """
+    empty = np.flatnonzero(covered == 0)
+    if empty.size:
+        names = ", ".join(paths[i] for i in empty[:3])
+        more = f" and {empty.size - 3} more" if empty.size > 3 else ""
+        raise CLIError(
+            f"{empty.size} {kind}spectra do not overlap {what} "
+            f"({grid.min():g}-{grid.max():g}): {names}{more}"
+        )
+    n_padded = int((covered < 1).sum())
+    if n_padded:
+        print(
+            f"note: {n_padded} {kind}spectra do not cover all of {what}; the "
+            "missing points were set to 0"
+        )
 
 
 def overlap_grid(spectra, max_points=1024):

@@ -20,6 +20,7 @@ from sktransfer.cli._files import (
     input_files,
     read_csv_spectra,
     read_spectra,
+    report_coverage,
     spectra_on_grid,
 )
 
@@ -176,23 +177,11 @@ def _paired_rruff(sources, targets, source_mod, target_mod):
             f"(--source-modality) and {target_mod} spectra (--target-modality)"
         )
     for m in dict.fromkeys((source_mod, target_mod)):
-        grid, covered = data[f"{m}_axis"], data.coverage[m][both]
-        files = [f[m] for f, b in zip(data.files, both) if b]
         # load_rruff leaves a file that misses the whole grid NaN
-        empty = np.flatnonzero(covered == 0)
-        if empty.size:
-            names = ", ".join(files[i] for i in empty[:3])
-            more = f" and {empty.size - 3} more" if empty.size > 3 else ""
-            raise CLIError(
-                f"{empty.size} {m} spectra do not overlap the {m} grid "
-                f"({grid.min():g}-{grid.max():g}): {names}{more}"
-            )
-        n_padded = int((covered < 1).sum())
-        if n_padded:
-            print(
-                f"note: {n_padded} {m} spectra do not cover all of the {m} grid "
-                f"({grid.min():g}-{grid.max():g}); the missing points were set to 0"
-            )
+        files = [f[m] for f, b in zip(data.files, both) if b]
+        report_coverage(
+            data.coverage[m][both], files, data[f"{m}_axis"], f"the {m} grid", f"{m} "
+        )
     return (
         data[source_mod][both],
         data[target_mod][both],
