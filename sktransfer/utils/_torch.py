@@ -13,12 +13,6 @@ _GLOBAL_GENERATORS = threading.RLock()
 _SEEDED = threading.local()
 
 
-def _cuda_indices(device):
-    """Return the CUDA device indices whose generators a block on ``device`` uses."""
-    device = torch.device(device)
-    return [device.index or 0] if device.type == "cuda" else []
-
-
 @contextlib.contextmanager
 def seeded_torch(seed, device):
     """Run a block with torch's global generators seeded by ``seed``.
@@ -37,7 +31,9 @@ def seeded_torch(seed, device):
     device : str or torch.device
         The device the block computes on.
     """
-    with _GLOBAL_GENERATORS, torch.random.fork_rng(devices=_cuda_indices(device)):
+    device = torch.device(device)
+    devices = [device.index or 0] if device.type == "cuda" else []
+    with _GLOBAL_GENERATORS, torch.random.fork_rng(devices=devices):
         torch.manual_seed(seed)
         outer = getattr(_SEEDED, "active", False)
         _SEEDED.active = True
