@@ -149,6 +149,22 @@ def test_loaded_model_equals_the_trained_one(tmp_path):
     )
 
 
+def test_two_identical_fits_write_the_same_model_file(tmp_path, capsys, monkeypatch):
+    import time
+    import types
+
+    files = []
+    for clock in (1_000_000_000.0, 1_700_000_000.0):  # 2001 and 2023
+        # the zip entries carry no date of writing
+        fake = types.SimpleNamespace(time=lambda c=clock: c, localtime=time.localtime)
+        monkeypatch.setattr(zipfile, "time", fake)
+        (tmp_path / "model.skmodel").unlink(missing_ok=True)
+        files.append(_fit(tmp_path, capsys).read_bytes())
+    assert files[0] == files[1]
+    with zipfile.ZipFile(tmp_path / "model.skmodel") as zf:
+        assert {info.date_time for info in zf.infolist()} == {(1980, 1, 1, 0, 0, 0)}
+
+
 def test_model_file_from_before_normalize_source_predicts_as_it_did(tmp_path):
     # files saved before the parameter existed read their sources unscaled
     from sktransfer.cross_modal import SpectroGenRegressor

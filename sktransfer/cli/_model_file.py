@@ -195,9 +195,19 @@ def save_model(file, estimator, extra=None):
     manifest["sktransfer_version"] = __version__
     # Weights hardly compress: store them, and deflate only the JSON.
     with zipfile.ZipFile(file, "w", zipfile.ZIP_STORED) as zf:
-        zf.writestr(_MANIFEST, json.dumps(manifest, indent=1), zipfile.ZIP_DEFLATED)
-        zf.writestr(_ARRAYS, save_arrays(encode.arrays))
-        zf.writestr(_MODULES, save_tensors(tensors))
+        zf.writestr(
+            _member(_MANIFEST, zipfile.ZIP_DEFLATED), json.dumps(manifest, indent=1)
+        )
+        zf.writestr(_member(_ARRAYS), save_arrays(encode.arrays))
+        zf.writestr(_member(_MODULES), save_tensors(tensors))
+
+
+def _member(name, compression=zipfile.ZIP_STORED):
+    """Return a zip entry with a fixed date: the same model, the same bytes."""
+    info = zipfile.ZipInfo(name, date_time=(1980, 1, 1, 0, 0, 0))
+    info.compress_type = compression
+    info.external_attr = 0o600 << 16  # what writestr gives a name: rw-------
+    return info
 
 
 def _looks_like_pickle(path):
