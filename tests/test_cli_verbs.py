@@ -131,6 +131,16 @@ def test_output_is_not_overwritten_without_flag(raw_csv, tmp_path, capsys):
             "400.0,401.0,402.0,403.0\n1,5,2,1\n3,1,2,4\n2,2,7,1\n",
             "first row runs monotonically across the columns",
         ),
+        # the same with one spectrum, or two whose first values fall: the
+        # first column is monotonic, and would be read as a 2- or 3-point axis
+        (
+            "400.0,401.0,402.0,403.0,404.0\n1,5,2,1,3\n",
+            "5 columns and 2 rows, and the first row runs monotonically",
+        ),
+        (
+            "400.0,401.0,402.0,403.0,404.0\n3,5,2,1,3\n1,2,2,2,2\n",
+            "5 columns and 3 rows, and the first row runs monotonically",
+        ),
     ],
 )
 def test_bad_csv_names_file_and_line(tmp_path, capsys, content, message):
@@ -139,6 +149,20 @@ def test_bad_csv_names_file_and_line(tmp_path, capsys, content, message):
     assert main(["baseline", str(path), "-o", str(tmp_path / "o.csv")]) == 2
     err = capsys.readouterr().err
     assert str(path) in err and message in err
+
+
+def test_headerless_csv_reads_one_spectrum_per_column(tmp_path):
+    from sktransfer.cli._files import read_csv_spectra
+
+    # the first row rises across the columns, but there are more rows than
+    # columns: an axis column of four points and two spectra, as written
+    path = tmp_path / "plain.csv"
+    path.write_text("1,2,3\n2,1,1\n3,4,4\n4,0,5\n")
+    spectra = read_csv_spectra(str(path))
+    assert spectra.names == ["spectrum1", "spectrum2"]
+    np.testing.assert_array_equal(spectra.axes[0], [1.0, 2.0, 3.0, 4.0])
+    np.testing.assert_array_equal(spectra.values[0], [2.0, 1.0, 4.0, 0.0])
+    np.testing.assert_array_equal(spectra.values[1], [3.0, 1.0, 4.0, 5.0])
 
 
 def test_missing_input_and_empty_directory(tmp_path, capsys):

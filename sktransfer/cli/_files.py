@@ -105,6 +105,22 @@ def _is_number(cell):
     return True
 
 
+_ROWS_HINT = (
+    "runs monotonically across the columns, as an axis of spectra stored one "
+    "per row would: the command line reads one spectrum per column, the axis "
+    "first, so transpose the table"
+)
+
+
+def _runs_across(first, path, decimal_comma):
+    """Whether a numeric first row of 3 or more cells is strictly monotonic."""
+    if len(first) < 3:
+        return False
+    steps = np.diff([_number(c, path, 1, decimal_comma) for c in first])
+    # scikit-learn's layout: one spectrum per row, the axis across the header
+    return bool(np.all(steps > 0) or np.all(steps < 0))
+
+
 def read_csv_spectra(path):
     """Read a CSV table: first column the axis, every other column a spectrum.
 
@@ -130,6 +146,14 @@ def read_csv_spectra(path):
     if all(map(_is_number, first)):
         header = [f"spectrum{i}" for i in range(1, len(first))]
         axis_name = "x"
+        if len(first) > len(numbered) and _runs_across(first, path, decimal_comma):
+            # more columns than rows, the first row an axis: the spectra are
+            # in rows, and each column would be read as a spectrum of a few
+            # points whose first "axis" value is a wavenumber
+            raise CLIError(
+                f"{path}: {len(first)} columns and {len(numbered)} rows, and "
+                f"the first row {_ROWS_HINT}"
+            )
     else:
         header, axis_name = [c.strip() for c in first[1:]], first[0].strip() or "x"
         numbered = numbered[1:]
@@ -158,17 +182,8 @@ def read_csv_spectra(path):
         axis = check_x_axis(data[:, 0], data.shape[0], name="the axis column")
     except ValueError as exc:
         hint = ""
-        if len(first) > 2 and all(map(_is_number, first)):
-            across = np.array([_number(c, path, 1, decimal_comma) for c in first])
-            steps = np.diff(across)
-            if np.all(steps > 0) or np.all(steps < 0):
-                # scikit-learn's layout: one spectrum per row
-                hint = (
-                    "; its first row runs monotonically across the columns, as "
-                    "an axis of spectra stored one per row would: the command "
-                    "line reads one spectrum per column, the axis first, so "
-                    "transpose the table"
-                )
+        if all(map(_is_number, first)) and _runs_across(first, path, decimal_comma):
+            hint = f"; its first row {_ROWS_HINT}"
         raise CLIError(f"{path}: {str(exc).rstrip('.')}{hint}") from None
     if not first[0].strip() and np.array_equal(axis, np.arange(len(axis))):
         # pandas' to_csv writes its row index first, under an empty name
