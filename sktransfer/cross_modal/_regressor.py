@@ -2,6 +2,7 @@
 
 import contextlib
 import copy
+import inspect
 import numbers
 import warnings
 
@@ -526,13 +527,16 @@ class SpectroGenRegressor(NeuralNetRegressor):
             scalar target, as usual in sklearn (learned with the mean squared
             error where the default loss correlates spectra).
         **fit_params : dict
-            Passed to skorch's fit loop.
+            Passed to skorch's fit loop, which gives them to the module's
+            ``forward``; a parameter it does not take raises a ``TypeError``
+            (``SpectroGenVAE`` takes none: there are no sample weights).
 
         Returns
         -------
         self : SpectroGenRegressor
             The fitted regressor.
         """
+        self._check_fit_params(fit_params, "fit")
         if not self.warm_start or not self.initialized_:
             self.initialized_ = False
         return self._train(X, y, **fit_params)
@@ -556,14 +560,44 @@ class SpectroGenRegressor(NeuralNetRegressor):
         classes : None
             Unused, for API compatibility.
         **fit_params : dict
-            Passed to skorch's fit loop.
+            Passed to skorch's fit loop, which gives them to the module's
+            ``forward``; a parameter it does not take raises a ``TypeError``
+            (``SpectroGenVAE`` takes none: there are no sample weights).
 
         Returns
         -------
         self : SpectroGenRegressor
             The fitted regressor.
         """
+        self._check_fit_params(fit_params, "partial_fit")
         return self._train(X, y, extend=True, **fit_params)
+
+    def _check_fit_params(self, fit_params, method):
+        """Refuse fit parameters the module's ``forward`` does not take.
+
+        skorch passes them on to ``forward`` at the first batch, after the
+        network has been built anew; refused here, the error names the
+        estimator and a fitted model is left as it was.
+        """
+        if not fit_params:
+            return
+        try:
+            signature = inspect.signature(self.module.forward)
+        except (AttributeError, TypeError, ValueError):
+            return
+        taken = signature.parameters.values()
+        if any(p.kind is p.VAR_KEYWORD for p in taken):
+            return
+        unknown = sorted(set(fit_params) - {p.name for p in taken})
+        if not unknown:
+            return
+        weights = "sample_weight" in unknown
+        raise TypeError(
+            f"{type(self).__name__}.{method} got unexpected fit parameter(s) "
+            f"{unknown}: fit parameters are passed to the module's forward, "
+            "which does not take them"
+            + (" (sample weights are not supported)." if weights else ".")
+        )
 
     def _check_params(self):
         check_param(self.beta, "beta", low=0.0)

@@ -13,7 +13,7 @@ from skorch.dataset import Dataset, ValidSplit
 from skorch.exceptions import NotInitializedError
 from torch.utils.data import TensorDataset
 
-from sktransfer.cross_modal import SpectroGenRegressor
+from sktransfer.cross_modal import SpectroGenRegressor, SpectroGenVAE
 from sktransfer.cross_modal._modules import CorrelationLoss, _safe_scale, kl_divergence
 from tests.cross_modal.test_regressor import FAST, paired_spectra
 
@@ -237,6 +237,35 @@ def test_early_stopping_best_weights_come_with_their_memory(pairs, split):
     assert_allclose(
         reg.module_.retrieval.memory_z.numpy(), reg.encode(X), rtol=1e-4, atol=1e-5
     )
+
+
+# ------------------------------------------------------ fit parameters
+@pytest.mark.parametrize("method", ["fit", "partial_fit"])
+def test_a_fit_parameter_the_module_does_not_take_is_refused_first(pairs, method):
+    # sample_weight reached SpectroGenVAE.forward at the first batch, after
+    # the network had been built anew: "SpectroGenVAE.forward() got an
+    # unexpected keyword argument", and the fitted model was gone
+    X, Y = pairs
+    reg = SpectroGenRegressor(random_state=0, **QUICK).fit(X, Y)
+    expected = reg.predict(X)
+    with pytest.raises(TypeError, match=rf"SpectroGenRegressor.{method} got .*weight"):
+        getattr(reg, method)(X, Y, sample_weight=np.ones(len(X)))
+    assert_array_equal(reg.predict(X), expected)
+
+
+class _ScaledVAE(SpectroGenVAE):
+    """A module whose forward takes one more fit parameter."""
+
+    def forward(self, x, y=None, scale=1.0):
+        return super().forward(x * scale, y)
+
+
+def test_a_fit_parameter_the_module_takes_reaches_it(pairs):
+    X, Y = pairs
+    reg = SpectroGenRegressor(_ScaledVAE, random_state=0, **QUICK)
+    plain = reg.fit(X, Y).predict(X)
+    assert_array_equal(reg.fit(X, Y, scale=1.0).predict(X), plain)
+    assert not np.allclose(reg.fit(X, Y, scale=3.0).predict(X), plain)
 
 
 # ------------------------------------------------------ odd batch sizes
