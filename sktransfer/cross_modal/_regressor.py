@@ -563,6 +563,9 @@ class SpectroGenRegressor(NeuralNetRegressor):
             Passed to skorch's fit loop, which gives them to the module's
             ``forward``; a parameter it does not take raises a ``TypeError``
             (``SpectroGenVAE`` takes none: there are no sample weights).
+            With metadata routing enabled, they are checked against the
+            requests of ``fit`` (``set_fit_request``), since both train
+            through the same loop.
 
         Returns
         -------
