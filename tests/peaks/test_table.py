@@ -209,6 +209,38 @@ def test_input_not_modified_and_float32():
     assert table.r2.min() > 0.9999
 
 
+def test_float32_spectra_on_an_axis_far_from_zero():
+    # 1e5 in steps of 0.01: in float32 the axis points are 0.0078 apart at
+    # best, so a fit on the float32 axis misplaced centres by a third of a step.
+    x = 1e5 + 0.01 * np.arange(1001)
+    centers = np.array([x[300] + 0.003, x[700] - 0.002])
+    rng = np.random.default_rng(0)
+    X = np.stack(
+        [
+            render_peaks(
+                torch.from_numpy(x),
+                torch.from_numpy(centers),
+                torch.tensor([h, 0.5], dtype=torch.float64),
+                torch.tensor([0.1, 0.1], dtype=torch.float64),
+                profile="gaussian",
+            ).numpy()
+            + rng.normal(0, 0.002, x.size)
+            for h in (1.0, 1.5, 2.0)
+        ]
+    )
+    kwargs = {"profile": "gaussian", "as_frame": False}
+    t64 = fit_peak_table(X, x, **kwargs)
+    t32 = fit_peak_table(X.astype(np.float32), x, **kwargs)
+    np.testing.assert_allclose(t64["center"], np.tile(centers, 3), rtol=0, atol=2e-4)
+    np.testing.assert_allclose(t32["center"], t64["center"], rtol=0, atol=2e-4)
+    np.testing.assert_allclose(t32["fwhm"], t64["fwhm"], rtol=1e-3)
+    np.testing.assert_allclose(t32["r2"], t64["r2"], atol=1e-5)
+    fitter = PeakProfileFitter("gaussian", x_axis=x, n_peaks=2).fit(
+        X.astype(np.float32)
+    )
+    np.testing.assert_allclose(fitter.r2_, t64["r2"][::2], atol=1e-5)
+
+
 @pytest.mark.parametrize(
     "kwargs, match",
     [
