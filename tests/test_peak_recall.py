@@ -44,6 +44,23 @@ def test_equally_prominent_peaks_do_not_depend_on_the_axis_direction():
     assert up == down == 1.0
 
 
+def test_a_flat_topped_peak_lies_at_the_middle_of_its_plateau():
+    # a peak clipped flat over two points (a saturated detector) lies at
+    # 50.5; it was put on the first of the two in memory, 50 on the axis
+    # stored one way and 51 on the other, so the recall changed with it
+    measured = np.minimum(spectrum(50.5), 0.9)
+    assert measured[50] == measured[51] == 0.9
+    kw = {"tolerance": 0.6}
+    for predicted, expected in ((spectrum(50), 1.0), (spectrum(51), 1.0)):
+        up = peak_recall(measured, predicted, x_axis=X, **kw)
+        down = peak_recall(measured[::-1], predicted[::-1], x_axis=X[::-1], **kw)
+        assert up == down == expected
+    # a prediction with its own plateau, over 60-61, is at 60.5
+    plateau = np.minimum(spectrum(60.5), 0.9)
+    assert peak_recall(spectrum(61), plateau, x_axis=X, tolerance=0.6) == 1.0
+    assert peak_recall(spectrum(61), plateau, x_axis=X, tolerance=0.4) == 0.0
+
+
 def test_tolerance_is_in_axis_units():
     axis = 400.0 + 2.0 * X  # cm-1, 2 cm-1 per point
     measured, predicted = spectrum(20), spectrum(24)  # 4 points = 8 cm-1 apart

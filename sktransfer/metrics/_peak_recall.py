@@ -13,18 +13,30 @@ from sktransfer.metrics._spectral import (
 from sktransfer.preprocessing._functions import min_max_rows
 
 
+def _peak_positions(y, x, prominence):
+    """Axis positions and prominences of the peaks of ``y``.
+
+    A flat-topped peak (a plateau: a saturated detector, integer counts) is
+    at the middle of its plateau in axis units; scipy's sample, the middle
+    one rounded down, would move with the direction of the axis.
+    """
+    _, props = find_peaks(y, prominence=prominence, plateau_size=1)
+    position = 0.5 * (x[props["left_edges"]] + x[props["right_edges"]])
+    return position, props["prominences"]
+
+
 def _recall_rows(true01, pred01, x, n_peaks, tolerance, prominence):
     """Peak recall of each pair of rows scaled to [0, 1] (NaN: no peak)."""
     recall = np.full(len(true01), np.nan)
     for i, (t, p) in enumerate(zip(true01, pred01)):
-        idx, props = find_peaks(t, prominence=prominence)
-        if len(idx) == 0:
+        position, prom = _peak_positions(t, x, prominence)
+        if len(position) == 0:
             continue
         # Most prominent first; equal prominences in increasing axis order,
         # so that the choice does not depend on the direction of the axis.
-        order = np.lexsort((x[idx], -props["prominences"]))
-        top = x[idx[order[:n_peaks]]]
-        found = x[find_peaks(p, prominence=prominence)[0]]
+        order = np.lexsort((position, -prom))
+        top = position[order[:n_peaks]]
+        found = _peak_positions(p, x, prominence)[0]
         if len(found) == 0:
             recall[i] = 0.0
             continue
@@ -106,7 +118,8 @@ def peak_recall(
     A peak is a local maximum with samples on both sides, as in
     :func:`scipy.signal.find_peaks`: a maximum on the first or last point of
     the axis is not a peak, in the measured or the predicted spectrum. Cut
-    the axis so that the peaks of interest lie inside it.
+    the axis so that the peaks of interest lie inside it. A flat-topped peak
+    (a plateau of equal values) lies at the middle of its plateau.
 
     Examples
     --------
