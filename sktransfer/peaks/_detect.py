@@ -65,12 +65,27 @@ def _candidates(x, y):
     return padded, idx[order], prom[order]
 
 
+def _plateau_middles(x, padded, idx):
+    """Axis position of each peak: the middle of its plateau of equal values.
+
+    scipy gives the middle sample of a flat top (a clipped peak, integer
+    counts), rounded down: one step apart on an axis stored the other way.
+    """
+    left, right = idx.copy(), idx.copy()
+    for j, i in enumerate(idx):
+        while padded[left[j] - 1] == padded[i]:
+            left[j] -= 1
+        while padded[right[j] + 1] == padded[i]:
+            right[j] += 1
+    return 0.5 * (x[left - 1] + x[right - 1])
+
+
 def _centers_and_widths(x, padded, idx):
     idx = np.sort(idx)
     widths = peak_widths(padded, idx, rel_height=0.5)[0]
     step = np.abs(np.gradient(x)) if x.size > 1 else np.ones(1)
     fwhm = widths * step[idx - 1]
-    centers = x[idx - 1]
+    centers = _plateau_middles(x, padded, idx)
     order = np.argsort(centers)
     return centers[order], fwhm[order]
 

@@ -12,7 +12,7 @@ from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
 
 from sktransfer.baseline import AirPLS
-from sktransfer.peaks import PeakProfileFitter
+from sktransfer.peaks import PeakProfileFitter, fit_peak_table
 from sktransfer.peaks._profiles import render_peaks
 
 X_AXIS = np.linspace(200.0, 800.0, 240)
@@ -138,6 +138,22 @@ def test_detection_ignores_the_high_end_of_a_sloping_background():
     # without a maximum inside the axis, its higher end is the peak
     fitter = PeakProfileFitter(x_axis=X_AXIS[:100]).fit(X[:, :100])
     np.testing.assert_array_equal(fitter.centers_, [200.0])
+
+
+def test_a_flat_topped_peak_is_detected_at_the_middle_of_its_plateau():
+    # integer counts: the peak at 40.25 has its top on 40 and 40.5 alike;
+    # it was detected on the first of the two in memory, 40 on the axis
+    # stored one way and 40.5 on the other
+    x = np.linspace(0.0, 100.0, 201)
+    h = np.array([[20.0], [25.0], [30.0]])
+    X = np.round(h * np.exp(-4 * np.log(2) * ((x - 40.25) / 2.0) ** 2)) + 1.0
+    assert np.all(X[:, 80] == X[:, 81])
+    up = PeakProfileFitter("gaussian", x_axis=x).fit(X)
+    down = PeakProfileFitter("gaussian", x_axis=x[::-1]).fit(X[:, ::-1])
+    np.testing.assert_array_equal(up.centers_, [40.25])
+    np.testing.assert_array_equal(down.centers_, [40.25])
+    table = fit_peak_table(X[:, ::-1], x[::-1], profile="gaussian", as_frame=False)
+    np.testing.assert_allclose(table["center"], 40.25, atol=0.01)
 
 
 def test_detection_leaves_out_maxima_of_noise():
