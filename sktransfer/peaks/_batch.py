@@ -109,11 +109,14 @@ def fit_spectra(
     dtype = torch.float64 if X.dtype == np.float64 else torch.float32
     n, k_all = centers.shape
     mid, half = 0.5 * (x_axis[0] + x_axis[-1]), 0.5 * (x_axis[-1] - x_axis[0])
-    # The fit works on the axis less its midpoint, taken off in float64: in
-    # float32, an axis far from zero (1e5 in steps of 0.01) would lose the
-    # positions of its points, and the centres with them.
-    x = torch.tensor(x_axis - mid, dtype=dtype, device=device)
-    u = x / half
+    # A float32 fit works on the axis less its midpoint, taken off in
+    # float64: in float32, an axis far from zero (1e5 in steps of 0.01) would
+    # lose the positions of its points, and the centres with them. A float64
+    # fit keeps the axis as it is (its rounding is harmless there, and the
+    # fits of poorly determined peaks follow the last bits).
+    shift = mid if dtype == torch.float32 else 0.0
+    x = torch.tensor(x_axis - shift, dtype=dtype, device=device)
+    u = (x - (mid - shift)) / half
     X = np.ascontiguousarray(X)
     peaks = np.full((n, k_all, 4), np.nan)
     baseline = np.full((n, 2), np.nan)
@@ -141,7 +144,7 @@ def fit_spectra(
         top, low = Y.amax(-1, keepdim=True), Y.amin(-1, keepdim=True)
         h_scale = torch.where(top - low > 0, top - low, top.abs().clamp(min=1.0))
         # Padded blocks get harmless finite values; the mask zeroes them.
-        c0 = np.where(mask, centers[rows, :k] - mid, 0.0)
+        c0 = np.where(mask, centers[rows, :k] - shift, mid - shift)
         f0 = np.where(mask, fwhm[rows, :k], 0.5 * sum(fwhm_bounds))
         bounds = Bounds(
             torch.tensor(c0, **like),
@@ -162,7 +165,7 @@ def fit_spectra(
         pinned[rows, :k] = (moved > _PINNED) & mask
         (fields, base) = sub.unpack(phys)
         block = np.stack(fields, -1)
-        block[..., 0] += mid
+        block[..., 0] += shift
         block[..., 1] *= scale
         block[~mask] = np.nan
         peaks[rows, :k, : sub.n_per_peak] = block
