@@ -10,6 +10,7 @@ every other method calls pybaselines on one spectrum at a time.
 import inspect
 import os
 import tempfile
+import threading
 import warnings
 
 import numpy as np
@@ -26,6 +27,12 @@ from sktransfer.baseline._stacked import (
 
 #: Folder in memory for the files workers share, where the system has one.
 _SHARED_MEMORY = "/dev/shm" if os.access("/dev/shm", os.W_OK) else None
+
+#: Held while a calling thread computes its own chunk under thread limits:
+#: the limits of the BLAS libraries belong to the process, so calls in
+#: several threads that set and restored them in turn could leave one of
+#: them in place.
+_CALLER_LIMITS = threading.Lock()
 
 #: Baseline methods that fit a whole data set at once, not one spectrum.
 _NOT_ROW_WISE = frozenset({"collab_pls"})
@@ -175,7 +182,9 @@ def row_baselines(X, method, kwargs, *, x_data=None, n_jobs=None):
 
     Rows are split into one contiguous chunk per joblib worker; the calling
     process computes the last chunk itself while the workers compute the
-    others. A chunk of airPLS, arPLS, AsLS or ModPoly is fitted all at once
+    others (calls in several threads compute theirs one at a time, under
+    the process's thread limits). A chunk of airPLS, arPLS, AsLS or ModPoly
+    is fitted all at once
     (:func:`~sktransfer.baseline._stacked.stacked_baselines`); other methods
     reuse a single :class:`pybaselines.Baseline` object per chunk, so setup
     that only depends on the axis is done once per chunk.
@@ -270,7 +279,7 @@ def row_baselines(X, method, kwargs, *, x_data=None, n_jobs=None):
             parts = Parallel(n_jobs=n_jobs, prefer="processes")(tasks(chunks, source))
         else:
             # Like joblib's workers, it leaves the other cores to them.
-            with threadpool_limits(max(1, cpu_count() // n_workers)):
+            with _CALLER_LIMITS, threadpool_limits(max(1, cpu_count() // n_workers)):
                 own = _baseline_chunk(
                     X[chunks[-1]], x_data, assume_sorted, method, kwargs
                 )

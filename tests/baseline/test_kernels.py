@@ -1,9 +1,12 @@
 import os
+import threading
 import warnings
+from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
 import pytest
 from joblib import parallel_config
+from threadpoolctl import threadpool_info, threadpool_limits
 
 from sktransfer.baseline import _kernels
 from sktransfer.baseline._kernels import (
@@ -107,6 +110,58 @@ def test_calling_process_computes_the_last_chunk(data, monkeypatch):
     _assert_threads_equal_serial(X, n_jobs=3)
     # two of the three chunks go to workers; the last one stays here
     assert shipped == _chunks(len(X), 3)[:-1]
+
+
+def _blas_threads():
+    return [i["num_threads"] for i in threadpool_info() if i["user_api"] == "blas"]
+
+
+def test_calls_in_threads_leave_the_blas_threads_as_they_were(data, monkeypatch):
+    # The calling thread computes its chunk with fewer BLAS threads, a limit
+    # of the whole process. Two calls in threads, the first returning while
+    # the second still computes, must not leave that limit in place.
+    _, X = data
+    before = _blas_threads()
+    if not before:
+        pytest.skip("no BLAS library found")
+    # a limit other than the present thread count, so that it shows
+    monkeypatch.setattr(_kernels, "cpu_count", lambda: 2 * (max(before) + 1))
+    real_chunk = _kernels._baseline_chunk
+    role = threading.local()
+    first_in, second_in, first_done = (threading.Event() for _ in range(3))
+
+    def chunk(*args):
+        name = getattr(role, "name", None)
+        if name == "first":
+            first_in.set()
+            second_in.wait(1)  # held back by the other call, if it waits
+        elif name == "second":
+            second_in.set()
+            first_done.wait(30)
+        return real_chunk(*args)
+
+    def call(name):
+        role.name = name
+        if name == "second":
+            first_in.wait(30)
+        try:
+            with parallel_config(backend="threading"):
+                return row_baselines(X, "airpls", {"lam": 1e5}, n_jobs=2)[0]
+        finally:
+            if name == "first":
+                first_done.set()
+
+    monkeypatch.setattr(_kernels, "_baseline_chunk", chunk)
+    # the later tests get their thread count back, also after a failure
+    with threadpool_limits(max(before), user_api="blas"):
+        before = _blas_threads()
+        with ThreadPoolExecutor(2) as pool:
+            results = list(pool.map(call, ["first", "second"]))
+        after = _blas_threads()
+    assert after == before
+    expected = row_baselines(X, "airpls", {"lam": 1e5})[0]
+    for result in results:
+        np.testing.assert_array_equal(result, expected)
 
 
 def test_workers_read_their_spectra_from_the_shared_file(data, monkeypatch):
