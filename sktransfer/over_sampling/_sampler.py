@@ -2,6 +2,7 @@
 
 import copy
 import os
+import threading
 
 import numpy as np
 import torch
@@ -409,6 +410,9 @@ class WGANGPOverSampler(BaseOverSampler):
     def sample(self, n_samples, *, y):
         """Generate spectra of the given class(es).
 
+        Each call continues the sampler's random stream. Calls in several
+        threads run one at a time, each drawing as it would alone.
+
         Parameters
         ----------
         n_samples : int
@@ -445,8 +449,14 @@ class WGANGPOverSampler(BaseOverSampler):
         if labels.ndim == 0:
             labels = np.full(n_samples, labels[()], dtype=self.classes_.dtype)
         out = np.empty((n_samples, self.n_features_in_))
-        self._generate_into(out, labels)
+        # one call at a time: each draws from the generator in one run
+        with self._draw_lock():
+            self._generate_into(out, labels)
         return out
+
+    def _draw_lock(self):
+        """Return the lock of the draws from the generator (made on first use)."""
+        return self.__dict__.setdefault("_draws", threading.Lock())
 
     def _generate_into(self, out, labels):
         """Write spectra of the classes ``labels`` into the rows of ``out``.
@@ -514,6 +524,7 @@ class WGANGPOverSampler(BaseOverSampler):
 
     def __getstate__(self):
         state = self.__dict__.copy()
+        state.pop("_draws", None)  # a lock; a copy makes its own
         if "generators_" in state:
             # Store CPU copies, so that a sampler trained on a GPU unpickles
             # on a machine without one; _move_to puts them back on device.
@@ -524,7 +535,9 @@ class WGANGPOverSampler(BaseOverSampler):
                 k: copy.deepcopy(m).to(torch.device("cpu"))
                 for k, m in self._models.items()
             }
-            state["_torch_gen"] = (str(self._device), self._torch_gen.get_state())
+            with self._draw_lock():  # not in the middle of a sample call
+                gen_state = self._torch_gen.get_state()
+            state["_torch_gen"] = (str(self._device), gen_state)
             state["_device"] = torch.device("cpu")
         return state
 

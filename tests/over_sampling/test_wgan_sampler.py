@@ -320,6 +320,44 @@ def test_pickle_roundtrip_samples(trained):
     np.testing.assert_array_equal(pickle.loads(blob).sample(3, y=0), expected)
 
 
+def test_sample_calls_in_threads_draw_as_calls_one_after_the_other(trained):
+    # Two sample calls in threads shared the sampler's generator draw by
+    # draw, so that neither gave what a call alone gives. Here the second
+    # call starts while the first is between its draws.
+    import pickle
+    import threading
+    from concurrent.futures import ThreadPoolExecutor
+
+    from sktransfer.over_sampling._sampler import _AnchorModel
+
+    blob = pickle.dumps(trained)
+    serial = pickle.loads(blob)
+    expected = [serial.sample(5, y=1), serial.sample(5, y=1)]
+    sampler = pickle.loads(blob)
+    first_in, second_in = threading.Event(), threading.Event()
+    real_rows_of = _AnchorModel.rows_of
+
+    def rows_of(self, codes, gen):
+        if not first_in.is_set():
+            first_in.set()
+            second_in.wait(1)  # held back by the first call, if it waits
+        else:
+            second_in.set()
+        return real_rows_of(self, codes, gen)
+
+    def second():
+        first_in.wait(30)
+        return sampler.sample(5, y=1)
+
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setattr(_AnchorModel, "rows_of", rows_of)
+        with ThreadPoolExecutor(2) as pool:
+            calls = [pool.submit(sampler.sample, 5, y=1), pool.submit(second)]
+            results = [call.result() for call in calls]
+    for result, want in zip(results, expected):
+        np.testing.assert_array_equal(result, want)
+
+
 def _imblearn_checks():
     from imblearn.utils.estimator_checks import parametrize_with_checks
 
