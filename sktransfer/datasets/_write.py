@@ -3,6 +3,7 @@
 import os
 import re
 import tempfile
+import threading
 
 import numpy as np
 
@@ -12,16 +13,22 @@ _NEWLINE_RE = re.compile(r"\r\n|\r|\n")
 # surrogates (file names that are not UTF-8 cannot be encoded).
 _UNWRITABLE_RE = re.compile("[\x00\ud800-\udfff]")
 _UMASK = None
+# held while the umask is read: a thread reading it meanwhile would get (and
+# keep, and set back) the value it is read with
+_UMASK_READ = threading.Lock()
 # At most 4 bytes a character: ".{name}.XXXXXXXX.part" stays under 255 bytes.
 _PREFIX_CHARS = 40
 
 
 def _file_mode():
     global _UMASK
-    if _UMASK is None:
-        # The only portable way to read the umask is to set it and set it back.
-        _UMASK = os.umask(0o022)
-        os.umask(_UMASK)
+    with _UMASK_READ:
+        if _UMASK is None:
+            # The only portable way to read the umask is to set it and set
+            # it back.
+            umask = os.umask(0o022)
+            os.umask(umask)
+            _UMASK = umask
     return 0o666 & ~_UMASK
 
 
