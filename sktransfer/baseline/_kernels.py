@@ -29,8 +29,8 @@ from sktransfer.baseline._stacked import (
 _SHARED_MEMORY = "/dev/shm" if os.access("/dev/shm", os.W_OK) else None
 
 #: Held while a calling thread computes its own chunk under thread limits:
-#: the limits of the BLAS libraries belong to the process, so calls in
-#: several threads that set and restored them in turn could leave one of
+#: many BLAS builds keep their limit for the whole process, so calls in
+#: several threads that set and restored it in turn could leave one of
 #: them in place.
 _CALLER_LIMITS = threading.Lock()
 
