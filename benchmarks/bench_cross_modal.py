@@ -71,6 +71,10 @@ PLS on the NIR itself (no bar).
 
 Last, speed: the default fit on all RRUFF pairs (1024 -> 1024 points) and
 prediction throughput.
+
+``--quick`` makes every model tiny (SpectroGen 3 epochs, 10 trees, 20
+boosting iterations of the pairwise similarity): a check that the script
+runs (on small data, in seconds), not a result.
 """
 
 import argparse
@@ -234,9 +238,9 @@ def unchanged(Y):
     return Y
 
 
-def extra_trees(components):
+def extra_trees(components, n_trees=300):
     trees = make_pipeline(
-        PCA(random_state=0), ExtraTreesRegressor(300, random_state=0, n_jobs=2)
+        PCA(random_state=0), ExtraTreesRegressor(n_trees, random_state=0, n_jobs=2)
     )
     return TransformedTargetRegressor(
         trees, func=shapes, inverse_func=unchanged, check_inverse=False
@@ -247,24 +251,34 @@ def extra_trees(components):
 
 
 def estimators(
-    inner_cv, device, target_axis, with_tuned, components=(10, 30), wide=False
+    inner_cv,
+    device,
+    target_axis,
+    with_tuned,
+    components=(10, 30),
+    wide=False,
+    quick=False,
 ):
+    """The rows: models by name. ``quick``: the same models made tiny."""
     tune = {"scoring": spectral_correlation_scorer, "cv": inner_cv}
+    # --quick: a smoke run that checks the script works, not a result
+    sg = {"device": device, **({"max_epochs": 3} if quick else {})}
+    pairwise = {"max_iter": 20} if quick else {}
     ests = {
         "SpectroGen (defaults)": SpectroGenRegressor(
-            random_state=0, device=device, target_axis=target_axis
+            random_state=0, target_axis=target_axis, **sg
         ),
     }
     if with_tuned:
         ests["SpectroGen (3 tuned in folds)"] = GridSearchCV(
-            SpectroGenRegressor(random_state=0, device=device),
+            SpectroGenRegressor(random_state=0, **sg),
             {"beta": [1.0, 3.0], "mixup": [0.0, 0.4], "stretch": [0.0, 0.025]},
             **tune,
         )
     if wide:
         # the settings the defaults were chosen among, tuned inside the folds
         ests["SpectroGen (5 tuned in folds)"] = GridSearchCV(
-            SpectroGenRegressor(random_state=0, device=device),
+            SpectroGenRegressor(random_state=0, **sg),
             {
                 "beta": [1.0, 3.0],
                 "mixup": [0.0, 0.4],
@@ -275,7 +289,7 @@ def estimators(
             **tune,
         )
     ests["SpectroGen + pairwise, averaged"] = Averaged(
-        [ests["SpectroGen (defaults)"], PairwiseSimilarity()]
+        [ests["SpectroGen (defaults)"], PairwiseSimilarity(**pairwise)]
     )
     ests.update(
         {
@@ -296,14 +310,14 @@ def estimators(
                 **tune,
             ),
             "Extra trees (tuned, nested)": GridSearchCV(
-                *extra_trees(components), **tune
+                *extra_trees(components, 10 if quick else 300), **tune
             ),
-            "pairwise similarity (fixed)": PairwiseSimilarity(),
+            "pairwise similarity (fixed)": PairwiseSimilarity(**pairwise),
             "oracle: best training spectrum": Oracle(1),
             "oracle: mean of 5 best": Oracle(5),
             # the best of the candidates that a retrieval offers
             "oracle: best of SpectroGen's 10": Oracle(
-                among=SpectroGenRegressor(random_state=0, device=device)
+                among=SpectroGenRegressor(random_state=0, **sg)
             ),
             "oracle: best of 10 by source r": Oracle(
                 among=NearestNeighbors(metric="correlation", algorithm="brute")
@@ -462,7 +476,7 @@ def load_tablets(folder):
     return X, Y, axis, active, batch
 
 
-def tablets(folder, device, n_seeds=5):
+def tablets(folder, device, n_seeds=5, quick=False):
     X, Y, axis, active, batch = load_tablets(folder)
     split, inner = GroupKFold(4), GroupKFold(3)
     print(
@@ -514,7 +528,7 @@ def tablets(folder, device, n_seeds=5):
         f"{'Raman of the test tablets':32s} {'r':>7s} {'centred r':>9s} {'RMSEP':>6s}"
     )
     print(f"{'measured (reference)':32s} {'':7s} {'':9s} {rmsep(on_raman, S):6.3f}")
-    ests = estimators(inner, device, axis, False)
+    ests = estimators(inner, device, axis, False, quick=quick)
     for name, est in ests.items():
         P = out_of_fold(est, X, Y, split, batch)
         r = spectral_correlation(Y, P)
@@ -565,6 +579,12 @@ def main():
         help="comma list of parts to skip: random,xrd,tablets,speed",
     )
     parser.add_argument(
+        "--quick",
+        action="store_true",
+        help="a smoke run that checks the script works: SpectroGen fitted for 3 "
+        "epochs, 10 trees, 20 boosting iterations (the scores mean nothing)",
+    )
+    parser.add_argument(
         "--tablets",
         default=None,
         help="folder of the NIR and Raman tablets (.mat); default: 'tablets' "
@@ -590,13 +610,20 @@ def main():
         axis,
         GroupKFold(args.folds),
         species,
-        estimators(inner, args.device, axis, not args.no_tuned, wide=args.wide),
+        estimators(
+            inner,
+            args.device,
+            axis,
+            not args.no_tuned,
+            wide=args.wide,
+            quick=args.quick,
+        ),
         f"IR -> Raman, GroupKFold({args.folds}) by species, nested tuning",
         n_seeds=args.seeds,
     )
     if "random" not in skip:
         inner = KFold(3, shuffle=True, random_state=0)
-        ests = estimators(inner, args.device, axis, False)
+        ests = estimators(inner, args.device, axis, False, quick=args.quick)
         cross_validate(
             X,
             Y,
@@ -618,7 +645,12 @@ def main():
             sp = np.asarray(dx.species)[keep]
             # about 30 pairs per inner training fold: fewer components
             ests = estimators(
-                GroupKFold(3), args.device, dx.xrd_axis, False, components=(5, 10)
+                GroupKFold(3),
+                args.device,
+                dx.xrd_axis,
+                False,
+                components=(5, 10),
+                quick=args.quick,
             )
             cross_validate(
                 Xx,
@@ -636,13 +668,17 @@ def main():
     if "tablets" not in skip:
         folder = Path(args.tablets or Path(args.data).resolve().parents[1] / "tablets")
         if (folder / "Ramandata_tablets.mat").is_file():
-            tablets(folder, args.device)
+            tablets(folder, args.device, quick=args.quick)
         else:
             print(f"\n(tablets skipped: no Ramandata_tablets.mat in {folder})")
 
     if "speed" not in skip:
         print(f"\n== Speed ({len(X)} pairs x {X.shape[1]} -> {Y.shape[1]} points) ==")
-        reg = SpectroGenRegressor(random_state=0, device=args.device)
+        reg = SpectroGenRegressor(
+            random_state=0,
+            device=args.device,
+            **({"max_epochs": 3} if args.quick else {}),
+        )
         t0, c0 = time.perf_counter(), time.process_time()
         reg.fit(X, Y)
         fit_s, fit_cpu = time.perf_counter() - t0, time.process_time() - c0
