@@ -276,7 +276,7 @@ def _write_csv(path, rows):
 
 @pytest.fixture(scope="module")
 def data_dir(tmp_path_factory):
-    """A tiny copy of the shared data folder's layout: ``rruff``, ``tablets``."""
+    """A tiny copy of the benchmark data folder's layout: ``rruff``, ``tablets``."""
     root = tmp_path_factory.mktemp("data")
     write_paired(root)
     write_raw_processed(root)
