@@ -354,7 +354,10 @@ class WGANGPOverSampler(BaseOverSampler):
                 return self
             # the spectra of every class and their class means, which each
             # model borrows deviations from for the classes it does not hold
-            pool = (X, y_idx, _class_means(X, y_idx))
+            with np.errstate(over="ignore", invalid="ignore"):
+                means = _class_means(X, y_idx)
+            _check_finite_spread(X, means)
+            pool = (X, y_idx, means)
             for c in self.sampling_strategy_:
                 mask = y == c
                 self._fit_one(c, X[mask], y_idx[mask], pool, progress)
@@ -575,10 +578,11 @@ class _AnchorModel:
         shared_variation,
     ):
         counts = np.bincount(codes)
-        self.centers = _class_means(X, codes)
-        self.scale = _deviation_scale(
-            _deviation_std(X, self.centers, codes), self.centers, noise_std
-        )
+        with np.errstate(over="ignore", invalid="ignore"):
+            self.centers = _class_means(X, codes)
+            std = _deviation_std(X, self.centers, codes)
+        _check_finite_spread(X, self.centers, std)
+        self.scale = _deviation_scale(std, self.centers, noise_std)
         self.anchor = anchor
         self.real, real_sq, own_sq = _scaled_deviations(
             X, self.centers, codes, self.scale
@@ -736,6 +740,18 @@ def _class_means(X, codes):
             rows = np.ascontiguousarray(X[codes == c])
             np.add.reduce(rows, axis=0, dtype=np.float64, out=sums[c], initial=0.0)
     return sums / np.maximum(counts, 1)[:, None]
+
+
+def _check_finite_spread(X, *stats):
+    """Refuse spectra whose class means or spread overflow float64."""
+    if not all(np.isfinite(v).all() for v in stats):
+        # spectra near 1e154 and above: their squares overflow float64
+        raise ValueError(
+            "The class means or the spread of the spectra are not finite in "
+            f"float64 (largest magnitude {np.abs(X).max():.3g}). Scale the "
+            "spectra to moderate values (for example with "
+            "sktransfer.preprocessing.MinMaxNormalizer)."
+        )
 
 
 def _deviations(X, centers, codes, rows):
