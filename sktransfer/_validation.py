@@ -172,6 +172,24 @@ def check_option(value, name, options):
     return value
 
 
+def check_real(value, name):
+    """Raise a ValueError if ``value`` holds complex numbers.
+
+    NumPy casts a complex array to float by dropping the imaginary part
+    (with a ``ComplexWarning`` only); complex numbers are refused instead,
+    as scikit-learn's ``check_array`` does. Call it before the conversion.
+
+    Parameters
+    ----------
+    value : array-like
+        The numbers.
+    name : str
+        Parameter name used in the error message.
+    """
+    if np.iscomplexobj(value):
+        raise ValueError(f"{name} must hold real numbers; got complex numbers.")
+
+
 def check_x_axis(x_axis, n_features, name="x_axis", of="X has {} features"):
     """Validate a spectral axis against the number of features.
 
@@ -196,11 +214,12 @@ def check_x_axis(x_axis, n_features, name="x_axis", of="X has {} features"):
     Raises
     ------
     ValueError
-        If the axis is not 1-D, not finite, of the wrong length, or not
-        strictly monotonic.
+        If the axis is not 1-D, not real and finite, of the wrong length, or
+        not strictly monotonic.
     """
     if x_axis is None:
         return np.arange(n_features, dtype=np.float64)
+    check_real(x_axis, name)
     try:
         x = np.array(x_axis, dtype=np.float64)
     except (TypeError, ValueError) as exc:

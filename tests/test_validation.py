@@ -83,3 +83,72 @@ def test_check_sequence():
         check_sequence((8, 0), "channels", kind="int", low=1)
     with pytest.raises(ValueError, match=r"betas\[0\] must be a real number"):
         check_sequence((True, 0.9), "betas", length=2)
+
+
+def _complex_calls(tmp_path):
+    """Public calls given complex numbers where real ones belong.
+
+    Keyed by case; each value is the start of the error message and the call.
+    """
+    from sktransfer.baseline import AsLS
+    from sktransfer.datasets import make_spectra, write_rruff
+    from sktransfer.metrics import peak_recall
+    from sktransfer.peaks import PeakProfileFitter, fit_peak_table
+    from sktransfer.preprocessing import Resampler
+
+    x = np.arange(30.0)
+    X = np.exp(-(((x - 15.0) / 3.0) ** 2))[None].repeat(3, axis=0) + 0.1
+    c = np.array([15.0 + 1j])
+    w = np.array([0.3 + 1j, 0.7])
+    return {
+        "transformer": ("x_axis must hold real", lambda: AsLS(x_axis=x + 1j).fit(X)),
+        "grid": (
+            "grid must hold real",
+            lambda: Resampler(grid=np.array([2.0, 4.0]) + 0j).fit(X),
+        ),
+        "recall-axis": (
+            "x_axis must hold real",
+            lambda: peak_recall(X, X, x_axis=x + 1j),
+        ),
+        "recall-weights": (
+            "multioutput must hold real",
+            lambda: peak_recall(X, X, multioutput=np.ones(3) + 1j),
+        ),
+        "fitter": (
+            "centers must hold real",
+            lambda: PeakProfileFitter(centers=c).fit(X),
+        ),
+        "table": (
+            r"centers\[0\] must hold real",
+            lambda: fit_peak_table(X, centers=[c] * 3),
+        ),
+        "make_spectra": (
+            "weights must be an array-like of numbers",
+            lambda: make_spectra(n_samples=20, n_classes=2, weights=w),
+        ),
+        "write_rruff": (
+            "y must hold real",
+            lambda: write_rruff(tmp_path / "s.txt", x, x + 1j),
+        ),
+    }
+
+
+@pytest.mark.parametrize(
+    "case",
+    [
+        "transformer",
+        "grid",
+        "recall-axis",
+        "recall-weights",
+        "fitter",
+        "table",
+        "make_spectra",
+        "write_rruff",
+    ],
+)
+def test_complex_numbers_are_refused_not_cast(case, tmp_path):
+    # NumPy would drop the imaginary parts, with a ComplexWarning only
+    message, call = _complex_calls(tmp_path)[case]
+    with pytest.raises(ValueError, match=f"^{message}"):
+        call()
+    assert not (tmp_path / "s.txt").exists()

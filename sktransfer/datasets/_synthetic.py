@@ -3,7 +3,7 @@
 import numpy as np
 from sklearn.utils import Bunch, check_random_state
 
-from sktransfer._validation import check_bool, check_param
+from sktransfer._validation import check_bool, check_param, check_real
 from sktransfer.datasets._render import render_peaks
 
 IR_RANGE = (400.0, 4000.0)
@@ -20,6 +20,7 @@ def _class_counts(n_samples, n_classes, weights):
         weights = np.full(n_classes, 1.0 / n_classes)
     else:
         try:
+            check_real(weights, "weights")
             given = np.asarray(weights, dtype=np.float64)
         except (TypeError, ValueError):
             raise ValueError(

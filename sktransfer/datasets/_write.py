@@ -7,6 +7,8 @@ import threading
 
 import numpy as np
 
+from sktransfer._validation import check_real
+
 _NEWLINE_RE = re.compile(r"\r\n|\r|\n")
 # What a header cannot hold: NUL (read_rruff refuses a file with one as
 # binary; other control characters read back as written) and lone
@@ -102,6 +104,8 @@ def rruff_text(x, y, metadata=None):
     Floats are written with :func:`repr`, the shortest text that reads back
     as the same float64.
     """
+    check_real(x, "x")
+    check_real(y, "y")
     x = np.asarray(x, dtype=np.float64)
     y = np.asarray(y, dtype=np.float64)
     if x.ndim != 1 or y.shape != x.shape or x.size == 0:

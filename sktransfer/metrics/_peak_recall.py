@@ -3,7 +3,7 @@
 import numpy as np
 from scipy.signal import find_peaks
 
-from sktransfer._validation import check_param, check_x_axis
+from sktransfer._validation import check_param, check_real, check_x_axis
 from sktransfer.metrics._spectral import (
     _aggregate,
     _check_aggregate_name,
@@ -161,6 +161,7 @@ def peak_recall(
             "recall is undefined."
         )
     if not isinstance(multioutput, str):
+        check_real(multioutput, "multioutput")
         weights = np.asarray(multioutput, dtype=np.float64)
         if weights.ndim != 1 or len(weights) != len(recall):
             raise ValueError(

@@ -14,7 +14,7 @@ import torch
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.utils import Bunch
 
-from sktransfer._validation import check_option, check_param
+from sktransfer._validation import check_option, check_param, check_real
 from sktransfer.peaks._layout import BASELINES
 from sktransfer.peaks._profiles import PROFILES, unit_peaks
 from sktransfer.peaks._solver import Bounds, levenberg_marquardt
@@ -248,6 +248,7 @@ def initial_widths(x, fwhm, fwhm_bounds, center_tolerance):
 
 def check_centers(centers, x, where=""):
     """Return the centres validated, sorted and inside the axis range."""
+    check_real(centers, f"centers{where}")
     try:
         given = np.asarray(centers)
         if given.dtype == bool:
