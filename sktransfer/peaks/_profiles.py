@@ -373,8 +373,30 @@ def render_peaks(x, center, height, fwhm, shape=None, profile="voigt"):
     >>> round(float(y[120]), 3)  # x = 60: the second maximum plus a tail
     2.003
     """
+    x, center, height, fwhm, shape = map(_wrappable, (x, center, height, fwhm, shape))
     _check_render_inputs(x, center, height, fwhm, shape, profile)
     return _render_peaks(x, center, height, fwhm, shape, profile)
+
+
+def _wrappable(value):
+    """Return ``value``, or a copy of a NumPy array torch cannot wrap.
+
+    ``torch.as_tensor`` refuses arrays with negative strides (a reversed
+    axis), a non-native byte order, ``longdouble`` or ``object`` dtype; those
+    are copied as a contiguous native array (``longdouble`` as float64, an
+    ``object`` array in the dtype NumPy infers from its items).
+    """
+    if not isinstance(value, np.ndarray):
+        return value
+    if value.dtype == object:
+        return np.array(value.tolist())
+    if value.dtype.kind == "f" and value.dtype.itemsize > 8:
+        return value.astype(np.float64)
+    if value.dtype.kind == "c" and value.dtype.itemsize > 16:
+        return value.astype(np.complex128)
+    if not value.dtype.isnative or any(s < 0 for s in value.strides):
+        return np.ascontiguousarray(value, dtype=value.dtype.newbyteorder("="))
+    return value
 
 
 def _render_peaks(x, center, height, fwhm, shape=None, profile="voigt"):

@@ -206,6 +206,31 @@ def test_bad_render_inputs_are_clear_errors(args, match):
         render_peaks(**kwargs, profile="pseudo_voigt")
 
 
+@pytest.mark.parametrize(
+    "convert",
+    [
+        lambda a: a[::-1].copy()[::-1],  # negative strides: a reversed view
+        lambda a: a.astype(">f8"),
+        lambda a: a.astype(np.longdouble),
+        lambda a: a.astype(object),
+    ],
+    ids=["reversed-view", "big-endian", "longdouble", "object"],
+)
+def test_render_peaks_takes_numpy_arrays_torch_cannot_wrap(convert):
+    # torch.as_tensor refuses these; they were reported as not numbers
+    x = np.linspace(0.0, 10.0, 11)
+    center, height, fwhm = np.array([4.0, 6.0]), np.array([1.0, 2.0]), np.ones(2)
+    expected = render_peaks(x, center, height, fwhm, profile="gaussian")
+    y = render_peaks(
+        convert(x), convert(center), convert(height), convert(fwhm), profile="gaussian"
+    )
+    assert y.dtype == torch.float64
+    torch.testing.assert_close(y, expected)
+    # a descending axis renders the same spectrum, reversed
+    down = render_peaks(x[::-1], center, height, fwhm, profile="gaussian")
+    torch.testing.assert_close(down, expected.flip(-1))
+
+
 def test_shape_is_not_checked_where_the_profile_ignores_it():
     x = torch.linspace(0, 1, 5)
     one = torch.ones(1)
