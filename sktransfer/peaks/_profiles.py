@@ -330,15 +330,16 @@ def render_peaks(x, center, height, fwhm, shape=None, profile="voigt"):
 
     Parameters
     ----------
-    x : torch.Tensor of shape (n_points,)
+    x : torch.Tensor or ndarray of shape (n_points,)
         Spectral axis.
-    center : torch.Tensor of shape (..., n_peaks)
+    center : torch.Tensor or ndarray of shape (..., n_peaks)
         Peak positions (maxima), in axis units.
-    height : torch.Tensor of shape (..., n_peaks)
+    height : torch.Tensor or ndarray of shape (..., n_peaks)
         Peak maxima (not areas).
-    fwhm : torch.Tensor of shape (..., n_peaks)
+    fwhm : torch.Tensor or ndarray of shape (..., n_peaks)
         Full widths at half maximum, in axis units.
-    shape : torch.Tensor of shape (..., n_peaks) or None, default=None
+    shape : torch.Tensor or ndarray of shape (..., n_peaks) or None, \
+            default=None
         Lorentzian character in [0, 1]: eta for "pseudo_voigt", the
         Lorentzian share of the width for "voigt" (Olivero-Longbothum, see
         the module docstring). Required for "voigt" (the default profile)
