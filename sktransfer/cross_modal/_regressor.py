@@ -249,8 +249,8 @@ class SpectroGenRegressor(NeuralNetRegressor):
     encoded by the restored weights. ``set_params(module__...)`` on a fitted
     regressor rebuilds the network untrained: it must be fitted again
     before it predicts. The network trains in float32 and predicts in
-    float64, so a spectrum's prediction does not depend on the other
-    spectra predicted with it.
+    float64, so a spectrum's prediction depends on the other spectra
+    predicted with it only by float64 rounding.
 
     Read more in the :ref:`User Guide <cross_modal>`.
 
