@@ -235,8 +235,9 @@ class RetrievalDecoder(nn.Module):
                     "The retrieval decoder has no memory yet: fit the model "
                     "(or call set_memory) before decoding."
                 )
-            # float64, so that a spectrum's prediction does not depend on the
-            # other rows of its batch (float32 matrix products can)
+            # float64, so that a spectrum's prediction depends on the other
+            # rows of its batch only by float64 rounding (in float32, matrix
+            # products can move it visibly)
             memory_z, shape, offset, scale = self._memory_float64()
             w = self.weights(z.double(), memory_z)
             out = self.mix(w, shape, offset, scale, correction)
