@@ -71,12 +71,10 @@ def _plateau_middles(x, padded, idx):
     scipy gives the middle sample of a flat top (a clipped peak, integer
     counts), rounded down: one step apart on an axis stored the other way.
     """
-    left, right = idx.copy(), idx.copy()
-    for j, i in enumerate(idx):
-        while padded[left[j] - 1] == padded[i]:
-            left[j] -= 1
-        while padded[right[j] + 1] == padded[i]:
-            right[j] += 1
+    # the plateau edges of every maximum, as peak_recall reads them
+    peaks, props = find_peaks(padded, plateau_size=1)
+    at = np.searchsorted(peaks, idx)
+    left, right = props["left_edges"][at], props["right_edges"][at]
     return 0.5 * (x[left - 1] + x[right - 1])
 
 
