@@ -171,7 +171,14 @@ def levenberg_marquardt(x, u, Y, theta, bounds, layout, max_iter, tol):
     converged = torch.zeros(n_batch, dtype=torch.bool, device=Y.device)
     stopped = torch.zeros_like(converged)
     n_iter = torch.zeros(n_batch, dtype=torch.int64, device=Y.device)
-    eye = torch.eye(n_par, dtype=torch.float64, device=Y.device)
+    # Squared range of each spectrum's peaks (1 where there are none): the
+    # scale of the peak columns of the Jacobian.
+    h_scale = bounds.h_scale.double()
+    h_floor = (
+        h_scale.amax(-1).square()
+        if h_scale.shape[-1]
+        else Y.new_ones(n_batch, dtype=torch.float64)
+    )
     # A spectrum fitted to rounding precision has nothing left to improve.
     floor = (100 * torch.finfo(Y.dtype).eps) ** 2 * Y.square().sum(-1)
     # ...and one whose R2 is within 1e-3 * tol of 1 is fitted well enough.
@@ -188,10 +195,15 @@ def levenberg_marquardt(x, u, Y, theta, bounds, layout, max_iter, tol):
         ja, ra = (jac, res) if every else (jac[act], res[act])
         jtj = (ja @ ja.transpose(1, 2)).double()
         grad = (ja @ ra.unsqueeze(-1)).squeeze(-1).double()
-        diag = torch.diagonal(jtj, dim1=1, dim2=2).clamp(min=1e-12)
+        # The peak columns scale with the peaks' range (h_scale), the baseline
+        # columns do not: the floor of the damping and the ridge that keeps
+        # the system solvable are relative to each column, so that an offset
+        # or a steep baseline, however large, does not damp the peaks.
+        diag = torch.maximum(
+            torch.diagonal(jtj, dim1=1, dim2=2), 1e-12 * h_floor[act, None]
+        )
         lam_a = lam[act]
-        a = jtj + lam_a[:, None, None] * torch.diag_embed(diag)
-        a = a + 1e-12 * diag.amax(-1)[:, None, None] * eye
+        a = jtj + (lam_a[:, None, None] + 1e-12) * torch.diag_embed(diag)
         step = torch.linalg.solve(a, grad)
         predicted = (step * (lam_a[:, None] * diag * step + grad)).sum(-1)
         trial = theta[act] + step.to(Y.dtype)

@@ -405,6 +405,21 @@ def test_huge_values_fit_like_small_ones():
     assert big.converged.all()
 
 
+def test_detector_offset_leaves_the_fit_unchanged():
+    # The baseline takes the offset; the damping of the peaks' steps was
+    # floored relative to the baseline's, so +1e4 on peaks of height 1 kept
+    # the solver from converging in max_iter (shapes off by 0.1).
+    X, _ = make_peaks("voigt", n=3, noise=0.01, offset=0.3)
+    fitter = PeakProfileFitter(x_axis=X_AXIS, n_peaks=4, max_iter=50)
+    P = fitter.fit_transform(X)
+    shifted = PeakProfileFitter(x_axis=X_AXIS, n_peaks=4, max_iter=50)
+    P_off = shifted.fit_transform(X + 1e4)
+    assert shifted.fit_peaks(X + 1e4).converged.all()
+    P_off[:, -2] -= 1e4  # baseline_offset
+    np.testing.assert_allclose(P_off, P, rtol=1e-6, atol=1e-6)
+    np.testing.assert_allclose(shifted.r2_, fitter.r2_, rtol=1e-9)
+
+
 def test_inverse_transform_renders_chunks_of_rows(voigt_fit, monkeypatch):
     # scale: rendering every row at once made (rows, peaks, points) complex
     # temporaries (3 GiB for 1,000 spectra of 2,000 points and 12 peaks)
