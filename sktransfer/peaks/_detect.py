@@ -48,7 +48,10 @@ def _background_line(x, y, n_iter=3):
 
 def _padded(y):
     # A sample below the minimum on each side lets edge maxima count as peaks.
-    low = y.min() - 1e-12 * (1.0 + abs(y.min()))
+    # Its depth is relative to the spectrum's magnitude: a peak whose base
+    # is the padding would otherwise gain prominence (and width) in spectra
+    # of tiny values.
+    low = y.min() - 1e-12 * max(abs(y.min()), np.ptp(y))
     return np.concatenate([[low], y, [low]])
 
 

@@ -405,6 +405,27 @@ def test_huge_values_fit_like_small_ones():
     assert big.converged.all()
 
 
+def test_tiny_values_detect_and_fit_like_unit_ones():
+    # The edge padding of the detection was 1e-12 below the minimum whatever
+    # the units: on spectra of 1e-12 it added that much prominence to a peak
+    # standing on the padding, and tripled its initial width.
+    X, _ = make_peaks("gaussian", n=3, noise=0.01, slope=2e-3)
+    unit = PeakProfileFitter("gaussian", x_axis=X_AXIS)
+    P = unit.fit_transform(X)
+    tiny = PeakProfileFitter("gaussian", x_axis=X_AXIS)
+    P_tiny = tiny.fit_transform(X * 1e-12)
+    np.testing.assert_allclose(tiny.centers_, unit.centers_)
+    np.testing.assert_allclose(tiny.fwhm_init_, unit.fwhm_init_, rtol=1e-9)
+    heights = slice(1, 3 * unit.n_peaks_, 3)
+    np.testing.assert_allclose(P_tiny[:, heights], P[:, heights] * 1e-12, rtol=1e-7)
+    centers = slice(0, 3 * unit.n_peaks_, 3)
+    np.testing.assert_allclose(P_tiny[:, centers], P[:, centers], rtol=1e-9)
+    table = fit_peak_table(X * 1e-12, X_AXIS, profile="gaussian", as_frame=False)
+    ref = fit_peak_table(X, X_AXIS, profile="gaussian", as_frame=False)
+    np.testing.assert_allclose(table["fwhm"], ref["fwhm"], rtol=1e-7)
+    np.testing.assert_allclose(table["area"], ref["area"] * 1e-12, rtol=1e-7)
+
+
 def test_detector_offset_leaves_the_fit_unchanged():
     # The baseline takes the offset; the damping of the peaks' steps was
     # floored relative to the baseline's, so +1e4 on peaks of height 1 kept
