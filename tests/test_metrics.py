@@ -229,6 +229,19 @@ def test_two_sample_accuracy_default_sees_spread_differences():
     assert two_sample_accuracy(a, rough, random_state=0) > 0.85
 
 
+def test_two_sample_accuracy_does_not_depend_on_units(groups):
+    # whitened PCA took components below float32's epsilon for constant
+    # ones: float32 spectra of 1e-8 and below scored 0.5, "indistinguishable"
+    _, (c, d) = groups
+    ref = two_sample_accuracy(c, d, random_state=0)
+    assert ref > 0.95
+    for scale, dtype in ((1e-9, np.float32), (1e-17, np.float64), (1e12, np.float32)):
+        got = two_sample_accuracy(
+            (c * scale).astype(dtype), (d * scale).astype(dtype), random_state=0
+        )
+        assert got == pytest.approx(ref, abs=0.03), (scale, dtype)
+
+
 def test_two_sample_accuracy_unequal_groups():
     rng = np.random.default_rng(0)
     real = rng.normal(size=(80, 5))
