@@ -34,6 +34,15 @@ _PREDICT_BATCH = MEMORY_BATCH  # as the retrieval memory is encoded
 
 # attributes that only exist while the regressor trains
 _TRAINING_ONLY = ("_memory_data", "_memory_extend", "_memory_train", "_memory_stale")
+# attributes that fit sets while it checks the data, before it trains
+_SET_BY_VALIDATION = (
+    "n_features_in_",
+    "feature_names_in_",
+    "_y_1d",
+    "n_outputs_",
+    "target_axis_",
+    "source_axis_",
+)
 
 
 def _never(self):
@@ -537,9 +546,8 @@ class SpectroGenRegressor(NeuralNetRegressor):
             The fitted regressor.
         """
         self._check_fit_params(fit_params, "fit")
-        if not self.warm_start or not self.initialized_:
-            self.initialized_ = False
-        return self._train(X, y, **fit_params)
+        anew = not self.warm_start or not self.initialized_
+        return self._train(X, y, anew=anew, **fit_params)
 
     def partial_fit(self, X, y, classes=None, **fit_params):
         """Continue training for ``max_epochs`` epochs (initialise if needed).
@@ -653,10 +661,10 @@ class SpectroGenRegressor(NeuralNetRegressor):
                 "trained: call fit before using it."
             )
 
-    def _train(self, X, y, extend=False, **fit_params):
+    def _train(self, X, y, extend=False, anew=False, **fit_params):
         self._check_params()
         resolve_device(self.device)
-        first = not self.initialized_
+        first = anew or not self.initialized_
         if not first and not self._module_scaled():
             warnings.warn(
                 "The network was rebuilt after fit (by set_params(module__...) "
@@ -674,24 +682,35 @@ class SpectroGenRegressor(NeuralNetRegressor):
                 "This regressor was fitted",
                 remedy=" to train on, or fit anew (with warm_start=False)",
             )
-        X, y = validate_data(self, X, y, reset=first, multi_output=True, y_numeric=True)
-        if len(X) < 2 and self._configured_retrieval():
-            raise ValueError(
-                f"n_samples={len(X)}: the retrieval decoder needs at least 2 "
-                "training pairs (each training spectrum retrieves the others); "
-                "or use module__retrieval=False."
+        # checked before anything is built: a call refused here leaves a
+        # fitted model as it was (validate_data sets n_features_in_ first)
+        with self._kept_if_refused():
+            X, y = validate_data(
+                self, X, y, reset=first, multi_output=True, y_numeric=True
             )
-        if self.normalize_source and X.shape[1] == 1:
-            raise ValueError(
-                "n_features=1: normalize_source=True divides each source by "
-                "its largest absolute value, which leaves a source of one "
-                "point only its sign (-1, 0 or 1) to learn from. Use "
-                "normalize_source=False for sources that are not spectra."
+            if len(X) < 2 and self._configured_retrieval():
+                raise ValueError(
+                    f"n_samples={len(X)}: the retrieval decoder needs at least 2 "
+                    "training pairs (each training spectrum retrieves the others); "
+                    "or use module__retrieval=False."
+                )
+            if self.normalize_source and X.shape[1] == 1:
+                raise ValueError(
+                    "n_features=1: normalize_source=True divides each source by "
+                    "its largest absolute value, which leaves a source of one "
+                    "point only its sign (-1, 0 or 1) to learn from. Use "
+                    "normalize_source=False for sources that are not spectra."
+                )
+            Y = self._check_target(y, first)
+            self.source_axis_ = check_x_axis(
+                self.source_axis, self.n_features_in_, "source_axis"
             )
-        Y = self._check_target(y, first)
-        self.source_axis_ = check_x_axis(
-            self.source_axis, self.n_features_in_, "source_axis"
-        )
+            seed = seed_from_random_state(self.random_state)
+        if not first:
+            # a later call continues the random stream instead of replaying
+            # the first call's (an integer random_state gives the same seed)
+            done = len(self.history) if self.history is not None else 0
+            seed = int(np.random.SeedSequence([seed, done]).generate_state(1)[0] >> 1)
         # contiguous, writable float32 (a copy only if needed): torch's data
         # loader cannot wrap reversed views and warns on read-only memmaps
         if self.normalize_source:
@@ -701,12 +720,6 @@ class SpectroGenRegressor(NeuralNetRegressor):
             X = _max_scaled(np.asarray(X, dtype=np.float64))
         X = np.require(X, dtype=np.float32, requirements="CW")
         Y = np.require(Y, dtype=np.float64, requirements="CW")
-        seed = seed_from_random_state(self.random_state)
-        if not first:
-            # a later call continues the random stream instead of replaying
-            # the first call's (an integer random_state gives the same seed)
-            done = len(self.history) if self.history is not None else 0
-            seed = int(np.random.SeedSequence([seed, done]).generate_state(1)[0] >> 1)
         try:
             with seeded_torch(seed, self.device):
                 if first:
@@ -739,6 +752,18 @@ class SpectroGenRegressor(NeuralNetRegressor):
             for name in _TRAINING_ONLY:
                 self.__dict__.pop(name, None)
         return self
+
+    @contextlib.contextmanager
+    def _kept_if_refused(self):
+        """Restore the attributes the data's validation sets, if it fails."""
+        saved = {n: self.__dict__[n] for n in _SET_BY_VALIDATION if n in self.__dict__}
+        try:
+            yield
+        except BaseException:
+            for name in _SET_BY_VALIDATION:
+                self.__dict__.pop(name, None)
+            self.__dict__.update(saved)
+            raise
 
     def _run_epochs(self, X, Y, **fit_params):
         """Run skorch's fit loop; a Ctrl-C keeps what was learned, as skorch does."""

@@ -496,6 +496,26 @@ def test_bad_input(data, params, X_fn, y_fn, match):
         reg.fit(X_fn(X), y_fn(Y))
 
 
+def test_a_refit_refused_by_validation_leaves_the_model_as_it_was():
+    # fit set n_features_in_ (and dropped initialized_) before it refused
+    # the data, so the fitted model could no longer predict, and a later
+    # partial_fit silently trained a new network on other features
+    rng = np.random.default_rng(0)
+    X, Y = rng.random((12, 10)), rng.random((12, 6))
+    reg = SpectroGenRegressor(
+        max_epochs=1, batch_size=6, random_state=0, module__hidden=8
+    ).fit(X, Y)
+    expected = reg.predict(X)
+    for X_bad, Y_bad in [(X[:, :5], Y[:, :1]), (X[:1, :5], Y[:1])]:
+        with pytest.raises(ValueError):
+            reg.fit(X_bad, Y_bad)
+        assert reg.n_features_in_ == 10 and reg.n_outputs_ == 6
+        assert_array_equal(reg.predict(X), expected)
+    with pytest.raises(ValueError, match="expecting 10 features"):
+        reg.partial_fit(X[:, :5], Y)
+    assert_array_equal(reg.predict(X), expected)
+
+
 def test_one_point_sources_are_read_in_their_units(data):
     X, Y, *_ = data
     reg = SpectroGenRegressor(normalize_source=False, **{**FAST, "max_epochs": 1})
