@@ -7,6 +7,8 @@ output column per input point, named like the input), and
 (resampling onto a new grid, peak parameters), which name them themselves.
 """
 
+import contextlib
+
 import numpy as np
 from sklearn.base import BaseEstimator, OneToOneFeatureMixin, TransformerMixin
 from sklearn.utils.validation import check_is_fitted, validate_data
@@ -14,6 +16,23 @@ from sklearn.utils.validation import check_is_fitted, validate_data
 from sktransfer._validation import check_x_axis
 
 FLOAT_DTYPES = (np.float64, np.float32)
+
+
+@contextlib.contextmanager
+def kept_if_refused(estimator):
+    """Put the estimator's attributes back as they were if the block raises.
+
+    ``validate_data(reset=True)`` sets ``n_features_in_`` before the checks
+    after it: a refit that refuses its data must leave a fitted estimator
+    as it was, not half updated.
+    """
+    saved = dict(vars(estimator))
+    try:
+        yield
+    except BaseException:
+        vars(estimator).clear()
+        vars(estimator).update(saved)
+        raise
 
 
 class _RowwiseTransformer(TransformerMixin, BaseEstimator):
@@ -65,11 +84,15 @@ class _RowwiseTransformer(TransformerMixin, BaseEstimator):
         return self
 
     def _fit_validated(self, X):
-        """Check the parameters, validate X and the axis, learn; return X."""
-        self._check_params()
-        X = self._validate_X(X, reset=True)
-        self.x_ = check_x_axis(getattr(self, "x_axis", None), X.shape[1])
-        self._fit(X)
+        """Check the parameters, validate X and the axis, learn; return X.
+
+        If any of it fails, the attributes are left as they were.
+        """
+        with kept_if_refused(self):
+            self._check_params()
+            X = self._validate_X(X, reset=True)
+            self.x_ = check_x_axis(getattr(self, "x_axis", None), X.shape[1])
+            self._fit(X)
         return X
 
     def _fit(self, X):

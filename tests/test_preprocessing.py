@@ -260,6 +260,28 @@ def test_bad_input(data, factory):
 
 
 @pytest.mark.parametrize("factory", range(5))
+def test_a_refused_refit_leaves_the_transformer_as_it_was(data, factory):
+    # fit set n_features_in_ (and x_, support_) before it refused the data:
+    # the fitted transformer then refused the spectra it was fitted on
+    x, X = data
+    est = clone(_all_transformers(x)[factory]).fit(X)
+    expected, params, fitted = est.transform(X), est.get_params(), dict(vars(est))
+    refits = [({}, np.where(X > X.mean(), np.nan, X))]
+    if "x_axis" in params:
+        refits.append(({}, X[:, :-1]))  # not the length of x_axis
+    if isinstance(est, RangeCut):
+        refits.append(({"start": 1e4, "end": 2e4}, X))
+    if isinstance(est, Resampler):
+        refits.append(({"grid": x + 1e4}, X))
+    for changed, X_bad in refits:
+        with pytest.raises(ValueError):
+            est.set_params(**changed).fit(X_bad)
+        est.set_params(**params)
+        assert vars(est).keys() == fitted.keys()
+        np.testing.assert_array_equal(est.transform(X), expected)
+
+
+@pytest.mark.parametrize("factory", range(5))
 def test_inputs_unmodified_float32_and_pandas(data, factory):
     x, X = data
     est = _all_transformers(x)[factory]

@@ -7,7 +7,11 @@ from sklearn.base import BaseEstimator
 from sklearn.feature_selection import SelectorMixin
 from sklearn.utils.validation import check_is_fitted, validate_data
 
-from sktransfer._base import FLOAT_DTYPES, FeatureChangingTransformer
+from sktransfer._base import (
+    FLOAT_DTYPES,
+    FeatureChangingTransformer,
+    kept_if_refused,
+)
 from sktransfer._validation import check_option, check_param, check_x_axis
 from sktransfer.preprocessing._functions import (
     linear_interp_matrix,
@@ -247,6 +251,12 @@ class RangeCut(SelectorMixin, BaseEstimator):
         self : object
             The fitted transformer.
         """
+        # a refit that refuses its data leaves a fitted RangeCut as it was
+        with kept_if_refused(self):
+            self._find_support(X)
+        return self
+
+    def _find_support(self, X):
         for name in ("start", "end"):
             if getattr(self, name) is not None:
                 check_param(getattr(self, name), name)
@@ -265,7 +275,6 @@ class RangeCut(SelectorMixin, BaseEstimator):
                 f"point of x_axis, which spans [{self.x_.min():g}, "
                 f"{self.x_.max():g}]."
             )
-        return self
 
     def _get_support_mask(self):
         check_is_fitted(self, "support_")

@@ -298,6 +298,18 @@ def test_bad_x_axis_raises(data, cls, x_axis, match):
         cls(x_axis=x_axis).fit(X)
 
 
+def test_a_refused_refit_leaves_the_corrector_as_it_was(data):
+    # fit set n_features_in_ before it compared X with x_axis: the fitted
+    # corrector then refused the spectra it was fitted on
+    x, X, _ = data
+    est = AsLS(x_axis=x).fit(X)
+    expected = est.transform(X)
+    with pytest.raises(ValueError, match="x_axis has"):
+        est.fit(X[:, :-1])
+    assert est.n_features_in_ == X.shape[1]
+    np.testing.assert_array_equal(est.transform(X), expected)
+
+
 @pytest.mark.parametrize(
     "est, match",
     [

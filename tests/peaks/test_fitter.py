@@ -261,6 +261,21 @@ def test_bad_data():
         fitter.transform(X[:, :-1])
 
 
+def test_a_refused_refit_leaves_the_fitter_as_it_was():
+    # fit set n_features_in_, x_ and fwhm_bounds_ before it refused centres
+    # off the axis: the fitted fitter then refused its own spectra
+    X, _ = make_peaks("gaussian", n=2)
+    fitter = PeakProfileFitter("gaussian", centers=CENTERS, x_axis=X_AXIS, max_iter=5)
+    expected = fitter.fit(X).transform(X)
+    fitted = dict(vars(fitter))
+    with pytest.raises(ValueError, match="outside the axis range"):
+        fitter.set_params(x_axis=X_AXIS[:100]).fit(X[:, :100])
+    fitter.set_params(x_axis=X_AXIS)
+    assert vars(fitter).keys() == fitted.keys()
+    assert fitter.n_features_in_ == X.shape[1]
+    np.testing.assert_array_equal(fitter.transform(X), expected)
+
+
 @pytest.mark.skipif(torch.cuda.is_available(), reason="checks the absent-GPU error")
 def test_absent_cuda_is_a_clear_error():
     X, _ = make_peaks("gaussian", n=2)
