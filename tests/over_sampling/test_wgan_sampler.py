@@ -1,3 +1,4 @@
+import pickle
 import warnings
 
 import numpy as np
@@ -197,6 +198,17 @@ def test_per_class_models(data):
     assert list(sampler.generators_) == [1]
     with pytest.raises(ValueError, match="No generator was trained for class 0"):
         sampler.sample(2, y=0)
+
+
+def test_a_refused_sample_draws_nothing(data):
+    # the classes were generated one by one, so a class without a generator
+    # was refused after the classes before it had drawn from the stream
+    X, y = data
+    sampler = tiny(conditional=False).fit(X, 1 - y)  # class 0 has a generator
+    expected = pickle.loads(pickle.dumps(sampler)).sample(3, y=0)
+    with pytest.raises(ValueError, match="No generator was trained for class 1"):
+        sampler.sample(2, y=[0, 1])
+    np.testing.assert_array_equal(sampler.sample(3, y=0), expected)
 
 
 def test_any_length_spectra():
