@@ -13,6 +13,7 @@ from sklearn.neighbors import NearestNeighbors
 from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import check_is_fitted, validate_data
 
+from sktransfer._base import kept_if_refused
 from sktransfer._validation import (
     check_bool,
     check_param,
@@ -289,6 +290,8 @@ class WGANGPOverSampler(BaseOverSampler):
     def fit(self, X, y):
         """Train the generator(s) on the spectra ``X`` of classes ``y``.
 
+        If it fails, a fitted sampler is left as it was.
+
         Parameters
         ----------
         X : array-like of shape (n_samples, n_features)
@@ -301,10 +304,38 @@ class WGANGPOverSampler(BaseOverSampler):
         self : WGANGPOverSampler
             The fitted sampler.
         """
-        check_classification_targets(y)
-        super().fit(X, y)  # validates and sets sampling_strategy_
-        X, y, _ = self._check_X_y(X, y)
-        return self._train(X, y)
+        # a fit that fails (data it refuses, say) leaves a fitted sampler
+        # as it was: validation sets n_features_in_ and sampling_strategy_,
+        # and the checks of the classes come after it
+        with kept_if_refused(self):
+            check_classification_targets(y)
+            super().fit(X, y)  # validates and sets sampling_strategy_
+            X, y, _ = self._check_X_y(X, y)
+            return self._train(X, y)
+
+    def fit_resample(self, X, y, **params):
+        """Train the generator(s) and return the spectra with the new ones.
+
+        If it fails, a fitted sampler is left as it was.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+            Training spectra.
+        y : array-like of shape (n_samples,)
+            Class labels.
+        **params : dict
+            Passed on to imbalanced-learn's ``fit_resample`` (none are used).
+
+        Returns
+        -------
+        X_resampled : ndarray or DataFrame of shape (n_samples_new, n_features)
+            ``X`` followed by the generated spectra, in ``X``'s dtype.
+        y_resampled : ndarray or Series of shape (n_samples_new,)
+            ``y`` followed by the classes of the generated spectra.
+        """
+        with kept_if_refused(self):
+            return super().fit_resample(X, y, **params)
 
     def _fit_resample(self, X, y):
         self._check_params()  # before the memory check reads channels

@@ -166,6 +166,27 @@ def test_one_sample_class_is_a_clear_error():
         tiny().fit(X, y)
 
 
+def test_a_refused_refit_leaves_the_sampler_as_it_was(data):
+    # classes_ and n_features_in_ were set before a class of one spectrum
+    # was refused, and spectra too large for float64 were refused after the
+    # generators had been dropped
+    X, y = data
+    sampler = tiny().fit(X, y)
+    expected = pickle.loads(pickle.dumps(sampler)).sample(3, y=1)
+    X1, y1 = two_class_spectra(n0=10, n1=1, n_features=20)
+    refits = [
+        lambda: sampler.fit(X1, y1 + 2),
+        lambda: sampler.fit_resample(X1, y1),
+        lambda: sampler.fit(X * 1e300, y),
+    ]
+    for refit in refits:
+        with pytest.raises(ValueError):
+            refit()
+        assert sampler.n_features_in_ == X.shape[1]
+        assert sampler.classes_.tolist() == [0, 1]
+    np.testing.assert_array_equal(sampler.sample(3, y=1), expected)
+
+
 def test_one_sample_class_left_out_by_dict():
     X, y = two_class_spectra(n0=10, n1=3)
     X = np.vstack([X, X[:1]])
