@@ -13,6 +13,8 @@ from sklearn.utils.metaestimators import available_if
 from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import check_is_fitted, validate_data
 
+from sktransfer._base import kept_if_refused
+
 __all__ = ["AugmentedClassifier"]
 
 
@@ -151,6 +153,8 @@ class AugmentedClassifier(MetaEstimatorMixin, ClassifierMixin, BaseEstimator):
     def fit(self, X, y, **fit_params):
         """Resample ``(X, y)`` with the sampler, then fit the classifier.
 
+        If it fails, a fitted estimator is left as it was.
+
         Parameters
         ----------
         X : array-like of shape (n_samples, n_features)
@@ -172,6 +176,13 @@ class AugmentedClassifier(MetaEstimatorMixin, ClassifierMixin, BaseEstimator):
         self : AugmentedClassifier
             The fitted estimator.
         """
+        # validation sets n_features_in_ before the labels and the per-row
+        # parameters are checked: a fitted estimator that refuses new data
+        # (or whose sampler or classifier fails) is left as it was
+        with kept_if_refused(self):
+            return self._fit(X, y, **fit_params)
+
+    def _fit(self, X, y, **fit_params):
         if not (
             hasattr(self.classifier, "fit") and hasattr(self.classifier, "predict")
         ):

@@ -225,6 +225,23 @@ def test_per_row_fit_params_rejected_without_sample_indices(data):
         clf.fit(X, y, sample_weight=np.ones(len(y)))
 
 
+def test_a_refused_refit_leaves_the_estimator_as_it_was(data):
+    # n_features_in_ was set before the labels, the sampler and the per-row
+    # parameters were checked: the fitted estimator refused its own data
+    X, y = data
+    clf = AugmentedClassifier(CountingOverSampler(), LogisticRegression()).fit(X, y)
+    expected, fitted = clf.predict_proba(X), dict(vars(clf))
+    refits = [
+        lambda: clf.fit(X[:, :5], np.linspace(0, 1, len(y))),  # continuous
+        lambda: clf.fit(X[:, :5], y, sample_weight=np.ones(len(y))),
+    ]
+    for refit in refits:
+        with pytest.raises(ValueError):
+            refit()
+        assert vars(clf) == fitted
+        np.testing.assert_array_equal(clf.predict_proba(X), expected)
+
+
 def test_dataframes_reach_the_sampler_and_the_classifier(data):
     pd = pytest.importorskip("pandas")
     X, y = data
