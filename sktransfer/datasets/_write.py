@@ -71,14 +71,36 @@ def stage_file(path, write, sync=True):
     return tmp
 
 
-def atomic_write(path, write):
-    """Write ``path`` through ``write(f)``: the whole file appears, or none."""
+def atomic_write(path, write, overwrite=True):
+    """Write ``path`` through ``write(f)``: the whole file appears, or none.
+
+    Without ``overwrite`` an existing file is never replaced, not even one
+    that another process made while this one was writing: the file is
+    published with a hard link, which fails if the name exists
+    (``FileExistsError``). Where hard links are not supported, the name is
+    checked just before the rename.
+    """
     tmp = stage_file(path, write)
     try:
-        os.replace(tmp, path)
-    except BaseException:
-        os.unlink(tmp)
-        raise
+        if overwrite or not _linked(tmp, path):
+            os.replace(tmp, path)
+    finally:
+        if os.path.lexists(tmp):
+            os.unlink(tmp)
+
+
+def _linked(tmp, path):
+    """Hard-link ``tmp`` as the new file ``path``; False if links are unsupported."""
+    exists = FileExistsError(f"{path!r} exists; pass overwrite=True to replace it.")
+    try:
+        os.link(tmp, path)
+    except FileExistsError:
+        raise exists from None
+    except (OSError, NotImplementedError):
+        if os.path.lexists(path):
+            raise exists from None
+        return False
+    return True
 
 
 def _entities(text):
@@ -216,4 +238,4 @@ def write_rruff(path, x, y, metadata=None, *, overwrite=False):
         raise IsADirectoryError(f"{path!r} is a directory, not a file name.")
     if not overwrite and os.path.lexists(path):
         raise FileExistsError(f"{path!r} exists; pass overwrite=True to replace it.")
-    atomic_write(path, lambda f: f.write(text.encode("utf-8")))
+    atomic_write(path, lambda f: f.write(text.encode("utf-8")), overwrite=overwrite)

@@ -53,6 +53,28 @@ def test_refuses_to_overwrite_unless_asked(tmp_path):
     np.testing.assert_array_equal(read_rruff(path).y, [1.0, 2.0])
 
 
+def test_a_file_made_while_writing_is_not_replaced(tmp_path, monkeypatch):
+    # the name was checked before the file was written and then renamed
+    # over whatever had appeared meanwhile (another process's output)
+    from sktransfer.datasets import _write
+
+    path = tmp_path / "a.txt"
+    staged = _write.stage_file
+
+    def racing(target, write, sync=True):
+        tmp = staged(target, write, sync)
+        path.write_text("theirs\n")
+        return tmp
+
+    monkeypatch.setattr(_write, "stage_file", racing)
+    with pytest.raises(FileExistsError, match="overwrite=True"):
+        write_rruff(path, [1.0, 2.0], [3.0, 4.0])
+    assert path.read_text() == "theirs\n"
+    assert os.listdir(tmp_path) == ["a.txt"]
+    write_rruff(path, [1.0, 2.0], [3.0, 4.0], overwrite=True)
+    assert read_rruff(path).y.tolist() == [3.0, 4.0]
+
+
 @pytest.mark.parametrize(
     "x, y, meta, match",
     [
