@@ -1181,10 +1181,23 @@ class SpectroGenRegressor(NeuralNetRegressor):
             yield copy.deepcopy(module, shared).double().eval()
 
     def _encode_eval(self, X):
-        """Latent means of source spectra, batch by batch, encoder only."""
+        """Latent means of source spectra, batch by batch, encoder only.
+
+        Each batch's means are written into an output made before the first
+        batch: a list of them, kept while the next batches' activations come
+        and go, fragments the heap so that the memory grows with the number
+        of spectra (by about a float64 copy of the sources).
+        """
         X = self._source(X)  # first: an unfitted regressor has no network
+        Z, start = None, 0
         with self._network64() as net:
-            return torch.cat([net.encode(xb)[0] for xb in self._batches(X)])
+            for xb in self._batches(X):
+                mu = net.encode(xb)[0]
+                if Z is None:
+                    Z = mu.new_empty((len(X), mu.shape[1]))
+                Z[start : start + len(xb)] = mu
+                start += len(xb)
+        return Z
 
     def predict(self, X):
         """Predict target spectra by decoding the mean latent.
@@ -1346,18 +1359,23 @@ class SpectroGenRegressor(NeuralNetRegressor):
             queries = torch.split(memory, _PREDICT_BATCH)
         else:
             queries = torch.split(self._encode_eval(X), _PREDICT_BATCH)
-        dists, inds, start = [], [], 0
+        # each batch written into the outputs (a list of the batches' results,
+        # kept while the next distance matrices come and go, fragments the
+        # heap: the memory grew with the number of queries)
+        n_queries = sum(len(q) for q in queries)
+        dist = np.empty((n_queries, n_neighbors))
+        ind = np.empty((n_queries, n_neighbors), dtype=np.intp)
+        start = 0
         for q in queries:
-            dist = 1 - retrieval.similarity(q, memory)
+            part = 1 - retrieval.similarity(q, memory)
             if own:  # a training pair is not its own neighbour
-                rows = torch.arange(len(q), device=dist.device)
-                dist[rows, rows + start] = float("inf")
+                rows = torch.arange(len(q), device=part.device)
+                part[rows, rows + start] = float("inf")
             # ties keep the training order, as in a stable sort
-            nearest_dist, order = _smallest(dist, n_neighbors)
-            dists.append(to_numpy(nearest_dist))
-            inds.append(order.cpu().numpy().astype(np.intp))
+            nearest_dist, order = _smallest(part, n_neighbors)
+            dist[start : start + len(q)] = to_numpy(nearest_dist)
+            ind[start : start + len(q)] = order.cpu().numpy()
             start += len(q)
-        dist, ind = np.concatenate(dists), np.concatenate(inds)
         return (dist, ind) if return_distance else ind
 
     # ------------------------------------------------------- persistence
