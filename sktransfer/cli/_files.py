@@ -15,6 +15,7 @@ import csv
 import io
 import itertools
 import os
+import re
 import signal
 import stat
 import threading
@@ -134,29 +135,43 @@ def read_csv_spectra(path):
     spectra : Spectra
         The spectra, all on the axis of the first column.
     """
-    rows, separator = _read_csv(path)
-    numbered = [(i + 1, r) for i, r in enumerate(rows) if any(c.strip() for c in r)]
-    if not numbered:
+    # The rows are read twice, one at a time, rather than kept: a list of
+    # every cell (a Python string each) took about 25 times the memory of
+    # the numbers, 10 times that of the file.
+    text, separator = _csv_text(path)
+
+    def numbered_rows():
+        """``(line_no, row)`` of the rows with a non-blank cell."""
+        for i, row in enumerate(_csv_rows(text, separator, path)):
+            if any(c.strip() for c in row):
+                yield i + 1, row
+
+    line_nos, first, decimal_comma = [], None, False
+    for line_no, row in numbered_rows():
+        line_nos.append(line_no)
+        if first is None:
+            first = row
+        elif separator == ";" and not decimal_comma:
+            # European spreadsheets separate by ';' because they write
+            # decimal commas.
+            decimal_comma = any("," in c for c in row)
+    if first is None:
         raise CLIError(f"{path} is empty")
-    # European spreadsheets separate by ';' because they write decimal commas.
-    decimal_comma = separator == ";" and any(
-        "," in c for _, row in numbered[1:] for c in row
-    )
-    first = numbered[0][1]
-    if all(map(_is_number, first)):
+    titled = not all(map(_is_number, first))
+    if not titled:
         header = [f"spectrum{i}" for i in range(1, len(first))]
         axis_name = "x"
-        if len(first) > len(numbered) and _runs_across(first, path, decimal_comma):
+        if len(first) > len(line_nos) and _runs_across(first, path, decimal_comma):
             # more columns than rows, the first row an axis: the spectra are
             # in rows, and each column would be read as a spectrum of a few
             # points whose first "axis" value is a wavenumber
             raise CLIError(
-                f"{path}: {len(first)} columns and {len(numbered)} rows, and "
+                f"{path}: {len(first)} columns and {len(line_nos)} rows, and "
                 f"the first row {_ROWS_HINT}"
             )
     else:
         header, axis_name = [c.strip() for c in first[1:]], first[0].strip() or "x"
-        numbered = numbered[1:]
+        line_nos = line_nos[1:]
     if not header:
         raise CLIError(
             f"{path}: needs an axis column and at least one spectrum, separated "
@@ -165,10 +180,13 @@ def read_csv_spectra(path):
     repeated = sorted(n for n, k in collections.Counter(header).items() if k > 1)
     if repeated:
         raise CLIError(f"{path}: spectrum names must be unique; repeated: {repeated}")
-    if not numbered:
+    if not line_nos:
         raise CLIError(f"{path}: no numeric rows after the header")
-    data = np.empty((len(numbered), len(header) + 1))
-    for k, (line_no, row) in enumerate(numbered):
+    data = np.empty((len(line_nos), len(header) + 1))
+    rows = numbered_rows()
+    if titled:
+        next(rows)  # the header
+    for k, (line_no, row) in enumerate(rows):
         if len(row) != len(header) + 1:
             raise CLIError(
                 f"{path}, line {line_no}: {len(row)} columns, expected "
@@ -176,13 +194,13 @@ def read_csv_spectra(path):
             )
         data[k] = [_number(c, path, line_no, decimal_comma) for c in row]
     if not np.all(np.isfinite(data)):
-        bad = numbered[int(np.where(~np.isfinite(data))[0][0])][0]
+        bad = line_nos[int(np.where(~np.isfinite(data))[0][0])]
         raise CLIError(f"{path}, line {bad}: NaN or infinity")
     try:
         axis = check_x_axis(data[:, 0], data.shape[0], name="the axis column")
     except ValueError as exc:
         hint = ""
-        if all(map(_is_number, first)) and _runs_across(first, path, decimal_comma):
+        if not titled and _runs_across(first, path, decimal_comma):
             hint = f"; its first row {_ROWS_HINT}"
         raise CLIError(f"{path}: {str(exc).rstrip('.')}{hint}") from None
     if not first[0].strip() and np.array_equal(axis, np.arange(len(axis))):
@@ -238,7 +256,7 @@ def _separator(text):
     one, at it. ``;`` is taken when it fits (numbers never hold one); tab
     when it fits and ``,`` does not (tabs may pad a comma-separated table).
     """
-    lines = (line for line in io.StringIO(text, newline=None) if line.strip())
+    lines = (line for line in _lines(text) if line.strip())
     sample = list(itertools.islice(lines, 5))
 
     def fits(separator):
@@ -250,8 +268,8 @@ def _separator(text):
     return "\t" if fits("\t") and not fits(",") else ","
 
 
-def _read_csv(path):
-    """``(rows, separator)`` of a text CSV file (see :func:`read_csv_rows`)."""
+def _csv_text(path):
+    """``(text, separator)`` of a text CSV file (see :func:`read_csv_rows`)."""
     check_regular_file(path)
     try:
         with open(path, "rb") as f:
@@ -262,12 +280,34 @@ def _read_csv(path):
         text = decode_text(raw, path, "a text CSV file")
     except ValueError as exc:
         raise CLIError(str(exc).rstrip(".")) from None
-    separator = _separator(text)
+    return text, _separator(text)
+
+
+#: A line and its end (``\n``, ``\r\n`` or ``\r``), or a last line without one.
+_LINE_RE = re.compile(r"[^\r\n]*(?:\r\n|\r|\n)|[^\r\n]+")
+
+
+def _lines(text):
+    """Yield the lines of ``text`` with their ends, one at a time.
+
+    The lines ``io.StringIO(text, newline="")`` gives, without its copy of
+    the text at 4 bytes a character.
+    """
+    return (match.group() for match in _LINE_RE.finditer(text))
+
+
+def _csv_rows(text, separator, path):
+    """Yield the rows of a CSV text one at a time (a list of cells each)."""
     try:
-        rows = csv.reader(io.StringIO(text, newline=""), delimiter=separator)
-        return list(rows), separator
+        yield from csv.reader(_lines(text), delimiter=separator)
     except csv.Error:
         raise CLIError(f"{path} is not a text CSV file") from None
+
+
+def _read_csv(path):
+    """``(rows, separator)`` of a text CSV file (see :func:`read_csv_rows`)."""
+    text, separator = _csv_text(path)
+    return list(_csv_rows(text, separator, path)), separator
 
 
 def input_files(paths):
