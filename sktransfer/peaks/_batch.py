@@ -121,7 +121,10 @@ def fit_spectra(
     peaks = np.full((n, k_all, 4), np.nan)
     baseline = np.full((n, 2), np.nan)
     fitted_all = np.empty_like(X)
-    scaled = np.empty(X.shape)
+    # Diagnostics on the scaled spectra (no overflow for huge values), taken
+    # batch by batch: the whole scaled spectra and their residuals were
+    # four float64 copies of X at once.
+    ss_res, ss_tot, row_scale = np.empty(n), np.empty(n), np.empty(n)
     converged = np.zeros(n, dtype=bool)
     pinned = np.zeros((n, k_all), dtype=bool)
     n_iter = np.zeros(n, dtype=np.int64)
@@ -132,12 +135,13 @@ def fit_spectra(
         # neither the fit nor its tolerances depend on the units of X.
         scale = np.abs(X[rows]).max(axis=1, keepdims=True).astype(np.float64)
         scale[scale == 0] = 1.0
+        row_scale[rows] = scale[:, 0]
         Y = torch.tensor(X[rows] / scale, **like)
         k = int(counts[rows].max(initial=0))
         sub = layout.with_peaks(k)
         if sub.n_params == 0:
             fitted_all[rows] = 0.0
-            scaled[rows] = 0.0
+            ss_res[rows], ss_tot[rows] = _sums_of_squares(X[rows], scale, 0.0)
             converged[rows] = True
             continue
         mask = np.arange(k) < counts[rows, None]
@@ -173,16 +177,11 @@ def fit_spectra(
             baseline[rows, : sub.n_base] = base * scale
             if sub.n_base == 2:
                 baseline[rows, 1] /= half
-        scaled[rows] = fitted.cpu().numpy()
-        fitted_all[rows] = scaled[rows] * scale
+        scaled = fitted.cpu().numpy().astype(np.float64)
+        fitted_all[rows] = scaled * scale
+        ss_res[rows], ss_tot[rows] = _sums_of_squares(X[rows], scale, scaled)
         converged[rows] = conv.cpu().numpy()
         n_iter[rows] = it.cpu().numpy()
-    # Diagnostics on the scaled spectra: no overflow for huge values.
-    scale = np.abs(X).max(axis=1, keepdims=True).astype(np.float64)
-    scale[scale == 0] = 1.0
-    Xs = X / scale
-    ss_res = ((Xs - scaled) ** 2).sum(axis=1, dtype=np.float64)
-    ss_tot = ((Xs - Xs.mean(axis=1, keepdims=True)) ** 2).sum(axis=1, dtype=np.float64)
     with np.errstate(divide="ignore", invalid="ignore"):
         r2 = np.where(ss_tot > 0, 1.0 - ss_res / ss_tot, np.where(ss_res > 0, 0.0, 1.0))
     return Bunch(
@@ -190,11 +189,19 @@ def fit_spectra(
         baseline=baseline,
         reconstruction=fitted_all,
         r2=r2,
-        rmse=np.sqrt(ss_res / X.shape[1]) * scale[:, 0],
+        rmse=np.sqrt(ss_res / X.shape[1]) * row_scale,
         converged=converged,
         center_at_bound=pinned,
         n_iter=n_iter,
     )
+
+
+def _sums_of_squares(X, scale, scaled):
+    """Residual and total sums of squares of rows ``X / scale`` fitted by ``scaled``."""
+    Xs = X / scale
+    ss_res = ((Xs - scaled) ** 2).sum(axis=1, dtype=np.float64)
+    ss_tot = ((Xs - Xs.mean(axis=1, keepdims=True)) ** 2).sum(axis=1, dtype=np.float64)
+    return ss_res, ss_tot
 
 
 def warn_not_converged(converged, max_iter, stacklevel):

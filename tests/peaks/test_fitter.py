@@ -477,3 +477,24 @@ def test_inverse_transform_renders_chunks_of_rows(voigt_fit, monkeypatch):
     assert seen == [10, 10, 10, 6]
     np.testing.assert_allclose(chunked, whole, rtol=1e-14, atol=1e-15)
     assert fitter.inverse_transform(P.astype(np.float32)).dtype == np.float32
+
+
+def test_transform_takes_its_diagnostics_batch_by_batch():
+    # scale: r2 and rmse were computed after the fit on the whole scaled
+    # spectra, their fitted values and residuals: four float64 copies of X
+    # at once (4.1 times X here, now 1.5)
+    from tests.conftest import traced_peak
+
+    rng = np.random.default_rng(0)
+    x = np.linspace(0.0, 100.0, 256)
+    X = np.exp(-0.5 * ((x - 40.0) / 3.0) ** 2) * rng.uniform(0.5, 1.5, (2000, 1))
+    X += 0.01 * rng.standard_normal(X.shape)
+    fitter = PeakProfileFitter(
+        profile="gaussian", n_peaks=1, max_iter=3, batch_size=256, x_axis=x
+    ).fit(X[:20])
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        result, peak = traced_peak(fitter.fit_peaks, X)
+    assert result.r2.shape == (2000,) and np.all(result.r2 > 0.9)
+    # the reconstruction (one copy of X) and a batch's temporaries
+    assert peak < 2 * X.nbytes, peak / X.nbytes
