@@ -139,7 +139,8 @@ def _baseline_chunk_into(X, x_data, assume_sorted, method, kwargs, caller, path,
 
     Returns ``(None, n_iter, last_tol, n_early, caught)``, or the baselines
     in place of None where the file cannot be opened (a worker on another
-    machine). In a process other than ``caller`` (a process id), the
+    machine) and in the caller's own process (threads), which needs no file.
+    In a process other than ``caller`` (a process id), the
     warnings raised are not shown there but returned in ``caught`` as
     ``(message, category)`` pairs, for the caller to raise under its own
     filters; in the caller's process (threads), they are raised as usual.
@@ -156,6 +157,11 @@ def _baseline_chunk_into(X, x_data, assume_sorted, method, kwargs, caller, path,
             part = _baseline_chunk(X, x_data, assume_sorted, method, kwargs)
         caught = [(str(w.message), w.category) for w in record]
     baselines, n_iter, last_tol, n_early = part
+    if os.getpid() == caller:
+        # Opening the file parses its header with ast.literal_eval, and
+        # Python 3.11 can fail compiling in two threads at once
+        # ("SystemError: AST constructor recursion depth mismatch").
+        return baselines, n_iter, last_tol, n_early, []
     try:
         out = np.load(path, mmap_mode="r+")
     except OSError:

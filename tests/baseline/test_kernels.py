@@ -88,6 +88,26 @@ def test_workers_share_the_output_file(data, backend, dtype, monkeypatch, tmp_pa
     assert os.listdir(tmp_path) == []
 
 
+def test_threads_open_no_shared_file(data, monkeypatch):
+    # Opening the .npy file parses its header with ast.literal_eval, which
+    # can fail in two threads at once on Python 3.11 ("SystemError: AST
+    # constructor recursion depth mismatch"): threads return their baselines
+    _, X = data
+    serial = row_baselines(X, "airpls", {"lam": 1e5})
+    opened, load = [], np.load
+
+    def recording_load(*args, **kwargs):
+        opened.append(threading.get_ident())
+        return load(*args, **kwargs)
+
+    monkeypatch.setattr(np, "load", recording_load)
+    with parallel_config(backend="threading"):
+        parallel = row_baselines(X, "airpls", {"lam": 1e5}, n_jobs=3)
+    assert opened == []
+    for a, b in zip(serial, parallel):
+        np.testing.assert_array_equal(a, b)
+
+
 def _assert_threads_equal_serial(X, n_jobs):
     serial = row_baselines(X, "snip", {"max_half_window": 5})
     with parallel_config(backend="threading"):
