@@ -98,12 +98,45 @@ def min_points(method, kwargs):
     return 1
 
 
+def _failure(method, kwargs, n_points, exc):
+    """Return a ValueError (TypeError for one) naming what failed in pybaselines."""
+    settings = ", ".join(
+        f"{name}={value!r}" for name, value in kwargs.items() if np.ndim(value) == 0
+    )
+    hint = " (a smaller lam or diff_order)" if method in _WHITTAKER else ""
+    return (TypeError if isinstance(exc, TypeError) else ValueError)(
+        f"pybaselines' {method} failed on a spectrum of {n_points} points"
+        f"{' with ' + settings if settings else ''} ({type(exc).__name__}: "
+        f"{exc}); the spectra may be too short or the settings unsuited to "
+        f"them{hint}."
+    )
+
+
 def _baseline_chunk(X, x_data, assume_sorted, method, kwargs):
     """``(baselines, n_iter, last_tol, n_early)`` of a chunk of rows.
 
     ``n_early`` counts the stacked spectra that stopped early, which the
-    caller warns of once for all chunks.
+    caller warns of once for all chunks. A failure inside pybaselines, numpy
+    or scipy (a singular system, an empty window) and a non-finite baseline
+    raise an error naming the method, its settings and the length.
     """
+    try:
+        result = _baseline_chunk_unchecked(X, x_data, assume_sorted, method, kwargs)
+    except MemoryError:
+        raise
+    except Exception as exc:
+        raise _failure(method, kwargs, X.shape[1], exc) from exc
+    if not np.isfinite(result[0]).all():
+        raise _failure(
+            method,
+            kwargs,
+            X.shape[1],
+            FloatingPointError("the baseline is not finite"),
+        )
+    return result
+
+
+def _baseline_chunk_unchecked(X, x_data, assume_sorted, method, kwargs):
     if stacks(method, kwargs):
         return stacked_baselines(
             X, method, kwargs, x_data=x_data, reverse=not assume_sorted
@@ -114,16 +147,7 @@ def _baseline_chunk(X, x_data, assume_sorted, method, kwargs):
     n_iter = np.zeros(X.shape[0], dtype=np.intp)
     last_tol = np.full(X.shape[0], np.nan)
     for i, row in enumerate(X):
-        try:
-            baselines[i], params = func(row, **kwargs)
-        except (ValueError, TypeError, MemoryError):
-            raise
-        except Exception as exc:  # an internal failure of pybaselines
-            raise ValueError(
-                f"pybaselines' {method} failed on a spectrum of {len(row)} "
-                f"points ({type(exc).__name__}: {exc}); the spectra may be too "
-                "short or the settings unsuited to them."
-            ) from exc
+        baselines[i], params = func(row, **kwargs)
         history = params.get("tol_history")
         if history is not None:
             n_iter[i] = len(history)

@@ -452,3 +452,16 @@ def test_an_internal_failure_of_pybaselines_is_a_value_error():
         ValueError, match="pybaselines' cwt_br failed on a spectrum of 6"
     ):
         PybaselinesCorrector("cwt_br").fit_transform(X)
+
+
+def test_a_singular_or_non_finite_baseline_is_a_value_error():
+    # airPLS zeroes the weights above the baseline: on 4 points with a
+    # third-order penalty the system is singular (a LinAlgError inside
+    # scipy); fabc on 4 points gives NaN baselines.
+    X = np.random.default_rng(0).normal(size=(1, 4))
+    with pytest.raises(
+        ValueError, match="airpls failed on a spectrum of 4.*diff_order"
+    ):
+        AirPLS(diff_order=3, max_iter=1).fit_transform(X)
+    with pytest.raises(ValueError, match="fabc failed on a spectrum of 4.*not finite"):
+        PybaselinesCorrector("fabc").fit_transform(X)
