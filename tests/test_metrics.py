@@ -366,3 +366,15 @@ def test_two_sample_tests_keep_float32(groups):
         assert two_sample_accuracy(x, y, random_state=0) == two_sample_accuracy(
             x.astype(np.float64), y.astype(np.float64), random_state=0
         )
+
+
+def test_two_sample_accuracy_default_needs_two_spectra_per_training_fold():
+    # cv=2 on groups of 3 keeps one spectrum of each group for training,
+    # whose covariance the default quadratic discriminant cannot estimate
+    rng = np.random.default_rng(0)
+    real, generated = rng.normal(size=(3, 4)), rng.normal(size=(5, 4))
+    with pytest.raises(ValueError, match="cv=2 folds leave 1 spectrum"):
+        two_sample_accuracy(real, generated, cv=2)
+    with pytest.raises(ValueError, match="at least 3 in each group"):
+        two_sample_accuracy(real[:2], generated[:2], cv=2)
+    assert 0 <= two_sample_accuracy(real, generated, cv=3, random_state=0) <= 1

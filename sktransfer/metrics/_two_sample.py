@@ -73,7 +73,9 @@ def two_sample_accuracy(real, generated, *, estimator=None, cv=5, random_state=N
         accuracy towards 0.5. See Notes.
     cv : int or cross-validation generator, default=5
         An integer gives a shuffled :class:`~sklearn.model_selection.StratifiedKFold`
-        with that many folds (each group needs at least that many spectra).
+        with that many folds (each group needs at least that many spectra;
+        with the default estimator, also at least 2 of each group left in
+        every training fold).
     random_state : int, RandomState instance or None, default=None
         Seeds the fold shuffling and, if it has a ``random_state`` parameter,
         the classifier.
@@ -127,7 +129,8 @@ def two_sample_accuracy(real, generated, *, estimator=None, cv=5, random_state=N
     1.0
     """
     X, y = _pool(real, generated)
-    if estimator is None:
+    default = estimator is None
+    if default:
         # Whitened PCA takes a component whose standard deviation is below
         # the dtype's epsilon (1.2e-7 in float32) for a constant one: the
         # spectra are scaled first, exactly, so that the score does not
@@ -155,6 +158,17 @@ def two_sample_accuracy(real, generated, *, estimator=None, cv=5, random_state=N
             raise ValueError(
                 f"cv={cv} folds need at least {cv} spectra in each group; the "
                 f"smaller group has {smallest}."
+            )
+        # The quadratic discriminant needs two spectra of each group to
+        # estimate its covariance: a training fold holds all but the
+        # ceil(smallest / cv) held-out spectra of the smaller group.
+        train = smallest - -(-smallest // cv)
+        if default and train < 2:
+            raise ValueError(
+                f"cv={cv} folds leave {train} spectrum of the smaller group "
+                f"({smallest} spectra) in a training fold, and the default "
+                "estimator needs at least 2; use more folds or more spectra "
+                "(at least 3 in each group)."
             )
         cv = StratifiedKFold(cv, shuffle=True, random_state=random_state)
     cv = check_cv(cv, y, classifier=True)
