@@ -149,8 +149,8 @@ def linear_interp_matrix(x, grid):
 def outside_range(grid, x):
     """Mask of the points of ``grid`` outside the range of the axis ``x``.
 
-    A point beyond an end of ``x`` by less than 1e-9 of the axis span (or of
-    its magnitude, for a one-point axis) counts as inside: such overshoots
+    A point beyond an end of ``x`` by less than 1e-9 of the axis span or of
+    its largest magnitude, whichever is larger, counts as inside: such overshoots
     come from rounding (an axis accumulated from 400 in 36,000 steps of 0.1
     ends at 3999.999999997, not 4000), and the end value is what is meant.
     """
