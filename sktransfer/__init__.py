@@ -5,8 +5,8 @@ spectral transfer (IR to Raman or XRD) as a regressor, and generative
 augmentation of small, imbalanced spectral data sets as a resampler.
 
 Importing :mod:`sktransfer` does not import torch; the torch-backed
-subpackages (:mod:`sktransfer.cross_modal`, :mod:`sktransfer.over_sampling`)
-load it on first use.
+subpackages (:mod:`sktransfer.cross_modal`, :mod:`sktransfer.over_sampling`,
+:mod:`sktransfer.peaks`) load it when they are imported.
 """
 
 __version__ = "0.1.0"
