@@ -424,7 +424,9 @@ class SpectroGenRegressor(NeuralNetRegressor):
 
     Training raises a ``ValueError`` if the loss becomes non-finite (scale
     the spectra, or lower ``lr``), so a model that did not train never
-    predicts NaN.
+    predicts NaN: a first fit that fails leaves the regressor unfitted, and
+    a later one (``partial_fit``, or ``fit`` with ``warm_start=True``)
+    leaves the model as it was before the call.
 
     Persistence: ``pickle``/``joblib`` keep everything (load pickles only
     from sources you trust: unpickling runs code; the command line saves a
@@ -720,6 +722,9 @@ class SpectroGenRegressor(NeuralNetRegressor):
             X = _max_scaled(np.asarray(X, dtype=np.float64))
         X = np.require(X, dtype=np.float32, requirements="CW")
         Y = np.require(Y, dtype=np.float64, requirements="CW")
+        # a later call that fails puts back the model it started from: its
+        # last steps may have left non-finite weights
+        before = None if first else self._training_state()
         try:
             with seeded_torch(seed, self.device):
                 if first:
@@ -748,10 +753,34 @@ class SpectroGenRegressor(NeuralNetRegressor):
             # re-encode the earlier pairs
             retrieval = getattr(self.module_, "retrieval", None) is not None
             self._memory_pairs = self._memory_data if retrieval else None
+        except Exception:
+            if first:
+                # a network whose first training failed is not a fitted
+                # model: predict raises NotInitializedError, as before fit
+                self.__dict__.pop("module_", None)
+                self.initialized_ = False
+            else:
+                self._restore_training_state(before)
+            raise
         finally:  # what only training uses goes, also if it fails
             for name in _TRAINING_ONLY:
                 self.__dict__.pop(name, None)
         return self
+
+    def _training_state(self):
+        """Return copies of the weights, the optimizer's state and the epoch count."""
+        return (
+            copy.deepcopy(self.module_.state_dict()),
+            copy.deepcopy(self.optimizer_.state_dict()),
+            len(self.history),
+        )
+
+    def _restore_training_state(self, state):
+        """Put back what :meth:`_training_state` copied."""
+        module, optimizer, n_epochs = state
+        self.module_.load_state_dict(module)
+        self.optimizer_.load_state_dict(optimizer)
+        del self.history[n_epochs:]
 
     @contextlib.contextmanager
     def _kept_if_refused(self):

@@ -11,6 +11,7 @@ import torch
 from numpy.testing import assert_allclose, assert_array_equal
 from sklearn.base import clone
 from sklearn.dummy import DummyRegressor
+from sklearn.exceptions import NotFittedError
 from sklearn.model_selection import GridSearchCV, KFold
 from sklearn.neighbors import NearestNeighbors
 from sklearn.pipeline import make_pipeline
@@ -985,6 +986,52 @@ def test_predict_copies_the_memory_to_float64_once(data, fitted, monkeypatch):
     Y = fitted.predict(X_test)
     assert copies.count(memory) == 1  # for 3 batches
     assert_allclose(Y, expected, rtol=1e-5, atol=1e-6)
+
+
+@pytest.mark.parametrize("retrieval", [True, False])
+@pytest.mark.parametrize("fitted_before", [False, True])
+def test_a_failed_first_training_leaves_the_model_unfitted(retrieval, fitted_before):
+    # the network that diverged was kept: predict then raised the retrieval
+    # decoder's internal error, or answered from the failed network
+    rng = np.random.default_rng(0)
+    X, Y = rng.random((16, 20)), rng.random((16, 12))
+    reg = SpectroGenRegressor(max_epochs=3, module__retrieval=retrieval, random_state=0)
+    if fitted_before:
+        reg.fit(X, Y)
+    reg.set_params(lr=1e30, max_epochs=20)
+    with pytest.raises(ValueError, match="training loss became"):
+        reg.fit(X * 1e30, Y * 1e30)
+    with pytest.raises(NotFittedError):
+        reg.predict(X)
+    # and it fits again as a new one would
+    reg.set_params(lr=SpectroGenRegressor().lr, max_epochs=3)
+    expected = SpectroGenRegressor(
+        max_epochs=3, module__retrieval=retrieval, random_state=0
+    )
+    assert_array_equal(reg.fit(X, Y).predict(X), expected.fit(X, Y).predict(X))
+
+
+@pytest.mark.parametrize("retrieval", [True, False])
+@pytest.mark.parametrize("method", ["partial_fit", "warm_start"])
+def test_a_failed_later_training_leaves_the_model_as_it_was(retrieval, method):
+    # its last steps had left non-finite weights: the plain VAE then
+    # predicted NaN
+    rng = np.random.default_rng(0)
+    X, Y = rng.random((16, 20)), rng.random((16, 12))
+    params = {"max_epochs": 3, "module__retrieval": retrieval, "random_state": 0}
+    reg = SpectroGenRegressor(**params).fit(X, Y)
+    expected = reg.predict(X)
+    reg.set_params(lr=1e30, max_epochs=20, warm_start=method == "warm_start")
+    call = reg.partial_fit if method == "partial_fit" else reg.fit
+    with pytest.raises(ValueError, match="training loss became"):
+        call(X * 1e30, Y * 1e30)
+    assert_array_equal(reg.predict(X), expected)
+    assert len(reg.history) == 3
+    # and it goes on as if the failed call had not been made
+    reg.set_params(lr=SpectroGenRegressor().lr, max_epochs=2)
+    ref = SpectroGenRegressor(**params).fit(X, Y).set_params(max_epochs=2)
+    got = reg.partial_fit(X, Y).predict(X)
+    assert_array_equal(got, ref.partial_fit(X, Y).predict(X))
 
 
 def test_non_finite_loss_raises_without_torch_warning():
