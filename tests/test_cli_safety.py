@@ -120,6 +120,34 @@ def test_ctrl_c_while_writing_leaves_no_staged_file(tmp_path, monkeypatch):
     assert os.listdir(tmp_path / "out") == []
 
 
+@pytest.mark.parametrize("links", [True, False])
+def test_a_file_made_while_writing_is_not_replaced(tmp_path, monkeypatch, links):
+    # without --overwrite the names were checked before the work and then
+    # renamed over whatever another program had put there meanwhile
+    from sktransfer.cli import CLIError, _files
+
+    out = tmp_path / "out"
+    if not links:  # a file system without hard links: checked before renaming
+
+        def no_link(src, dst):
+            raise PermissionError(1, "Operation not permitted")
+
+        monkeypatch.setattr(_files.os, "link", no_link)
+
+    def write_b(f):  # another program makes c.txt meanwhile
+        (out / "c.txt").write_text("theirs")
+        f.write(b"b")
+
+    outputs = _files.Outputs(False, directory=str(out))
+    outputs.add_text(str(out / "a.txt"), "a", "a test")
+    outputs.add(str(out / "b.txt"), write_b, "a test")
+    outputs.add_text(str(out / "c.txt"), "c", "a test")
+    with pytest.raises(CLIError, match="c.txt was made by another program"):
+        outputs.write()
+    assert os.listdir(out) == ["c.txt"]  # theirs, and nothing of this set
+    assert (out / "c.txt").read_text() == "theirs"
+
+
 def test_loaded_model_equals_the_trained_one(tmp_path):
     from sktransfer.cross_modal import SpectroGenRegressor
 
@@ -744,16 +772,20 @@ def _three_outputs_interrupted(tmp_path, monkeypatch):
     """Outputs of three files whose second rename gets a real Ctrl-C."""
     from sktransfer.cli import _files
 
-    replace = os.replace
     calls = []
 
-    def second_interrupts(src, dst):
-        calls.append(dst)
-        if len(calls) == 2:
-            signal.raise_signal(signal.SIGINT)  # a real Ctrl-C, mid-way
-        replace(src, dst)
+    def second_interrupts(publish):
+        def publishing(src, dst):
+            calls.append(dst)
+            if len(calls) == 2:
+                signal.raise_signal(signal.SIGINT)  # a real Ctrl-C, mid-way
+            publish(src, dst)
 
-    monkeypatch.setattr(_files.os, "replace", second_interrupts)
+        return publishing
+
+    # a new file is published by a hard link, or renamed where there are none
+    monkeypatch.setattr(_files.os, "replace", second_interrupts(os.replace))
+    monkeypatch.setattr(_files.os, "link", second_interrupts(os.link))
     outputs = _files.Outputs(False, directory=str(tmp_path / "out"))
     for name in ("a.txt", "b.txt", "c.txt"):
         outputs.add_text(str(tmp_path / "out" / name), name, "a test")

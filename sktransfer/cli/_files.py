@@ -27,7 +27,7 @@ from sktransfer._validation import check_x_axis
 from sktransfer.cli import CLIError
 from sktransfer.datasets._load import on_grid
 from sktransfer.datasets._rruff import decode_text
-from sktransfer.datasets._write import rruff_text, stage_file
+from sktransfer.datasets._write import link_new, rruff_text, stage_file
 
 
 @dataclass
@@ -482,7 +482,8 @@ class Outputs:
     case count as one), a file written over an input of another kind (named
     with :meth:`add_inputs`; even with ``overwrite``) and existing files
     unless ``overwrite``; :meth:`write` writes every file to a temporary
-    file in its folder and only then renames them all into place.
+    file in its folder and only then moves them all into place (without
+    ``overwrite``, by hard links, which refuse a name taken meanwhile).
     """
 
     def __init__(self, overwrite, directory=None):
@@ -609,17 +610,37 @@ class Outputs:
                 f"cannot write {path}: {exc.strerror or exc}; nothing was written"
             ) from None
         with _ctrl_c_deferred():  # renaming is quick: a Ctrl-C waits for it
-            for k, (tmp, path) in enumerate(staged):
-                try:
-                    os.replace(tmp, path)
-                except OSError as exc:
-                    for later, _ in staged[k:]:
-                        os.unlink(later)
-                    raise CLIError(
-                        f"cannot write {path}: {exc.strerror or exc}; {k} of "
-                        f"{len(staged)} files were written"
-                    ) from None
+            try:
+                self._publish(staged)
+            finally:
+                for tmp, _ in staged:
+                    if os.path.lexists(tmp):
+                        os.unlink(tmp)
         return [p for _, p in staged]
+
+    def _publish(self, staged):
+        """Move the staged files into place.
+
+        Without ``overwrite`` a file is published with a hard link, which
+        refuses a name that another program took after :meth:`check`; the
+        files of this set published before it are then taken back.
+        """
+        for k, (tmp, path) in enumerate(staged):
+            try:
+                if self.overwrite or not link_new(tmp, path):
+                    os.replace(tmp, path)
+            except FileExistsError:
+                for _, done in staged[:k]:
+                    os.unlink(done)
+                raise CLIError(
+                    f"{path} was made by another program while this one "
+                    "worked; nothing was written. Pass --overwrite to replace it"
+                ) from None
+            except OSError as exc:
+                raise CLIError(
+                    f"cannot write {path}: {exc.strerror or exc}; {k} of "
+                    f"{len(staged)} files were written"
+                ) from None
 
 
 @contextlib.contextmanager

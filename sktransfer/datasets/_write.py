@@ -82,14 +82,14 @@ def atomic_write(path, write, overwrite=True):
     """
     tmp = stage_file(path, write)
     try:
-        if overwrite or not _linked(tmp, path):
+        if overwrite or not link_new(tmp, path):
             os.replace(tmp, path)
     finally:
         if os.path.lexists(tmp):
             os.unlink(tmp)
 
 
-def _linked(tmp, path):
+def link_new(tmp, path):
     """Hard-link ``tmp`` as the new file ``path``; False if links are unsupported."""
     exists = FileExistsError(f"{path!r} exists; pass overwrite=True to replace it.")
     try:
