@@ -151,6 +151,30 @@ def test_peaks_found_near_the_true_centres(quick_run):
     assert 0 < res.r2 <= res.r2_reference + 0.05
 
 
+def test_peak_fit_note_follows_the_numbers():
+    # The true peaks are no ceiling of the fit's R2 (random state 3 of the
+    # quick run fits 0.408 against 0.350): the note must not claim one, and
+    # says on which side of the truth the fit is.
+    def note(r2, ref):
+        res = PeaksResult(
+            "class 0 train",
+            10,
+            r2,
+            ref,
+            "ref: true peaks + offset",
+            n_true_peaks=8.0,
+            center_error=1.0,
+            grid_step=1.8,
+        )
+        return res.rows()[0].note
+
+    assert all("ceiling" not in note(r2, 0.35) for r2 in (0.2, 0.35, 0.41))
+    assert note(0.408, 0.350).startswith("fit above the truth")
+    assert note(0.30, 0.350).startswith("fit below the truth")
+    assert note(0.352, 0.350).startswith("fit ties with the truth")
+    assert note(0.352, 0.350).endswith("(ref: true peaks + offset)")
+
+
 def test_transfer_scores_are_those_of_the_predictions(quick_run):
     res = quick_run.results["transfer"]
     data = quick_run.results["data"]
