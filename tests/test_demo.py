@@ -144,6 +144,25 @@ def test_airpls_beats_the_minimum_offset_on_the_true_baseline(quick_run):
     assert res.raman.shape == truth.raman.shape
 
 
+def test_baseline_notes_follow_the_numbers():
+    # AirPLS can correlate less well with the clean IR than the minimum
+    # offset does: the note says so, from the numbers
+    scores = {"IR": (0.25, 0.33, 0.652, 0.670), "Raman": (0.20, 0.202, 0.74, 0.42)}
+    res = _stages.BaselineResult(ir=None, raman=None, scores=scores)
+    notes = {row.quantity: row.note for row in res.rows()}
+    ref = "(ref: minimum subtracted)"
+    assert notes["IR baseline RMSE vs true baseline"] == (
+        f"AirPLS beats minimum subtracted {ref}"
+    )
+    assert notes["IR corrected vs clean, r"] == (
+        f"AirPLS loses to minimum subtracted {ref}"
+    )
+    assert notes["Raman baseline RMSE vs true baseline"] == (
+        f"AirPLS ties with minimum subtracted {ref}"
+    )
+    assert notes["Raman corrected vs clean, r"].startswith("AirPLS beats")
+
+
 def test_peaks_found_near_the_true_centres(quick_run):
     res = quick_run.results["peaks"]
     assert res.n_peaks == _stages.N_PEAKS

@@ -4,20 +4,12 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from sktransfer._demo._records import Row, Skipped, StageResult
+from sktransfer._demo._records import Row, Skipped, StageResult, versus
 
 #: Points of the Raman grid the classifiers and the GAN work on (the GAN's
 #: cost grows with it; peaks stay a few points wide).
 N_CLASSIFY_POINTS = 256
 _NO_IMBLEARN = "imbalanced-learn not installed (pip install imbalanced-learn)"
-
-
-def _versus(value, reference, name):
-    if value > reference + 0.005:
-        return f"beats {name}"
-    if value < reference - 0.005:
-        return f"loses to {name}"
-    return f"ties with {name}"
 
 
 def _epoch_progress(label, every, progress):
@@ -63,7 +55,7 @@ class TransferResult(StageResult):
                         f"held-out Raman vs {what}, {name}",
                         value,
                         ref,
-                        f"VAE {_versus(sign * value, sign * ref, '5-NN')} (ref: 5-NN)",
+                        f"VAE {versus(sign * value, sign * ref, '5-NN')} (ref: 5-NN)",
                     )
                 )
         return rows
@@ -196,7 +188,7 @@ class AugmentationResult(StageResult):
                         f"{metric}, SMOTE",
                         value,
                         none,
-                        f"{_versus(value, none, 'none')} (ref: no augmentation)",
+                        f"{versus(value, none, 'none')} (ref: no augmentation)",
                     )
                 )
             else:
@@ -211,7 +203,7 @@ class AugmentationResult(StageResult):
                     f"{metric}, WGAN-GP",
                     value,
                     ref,
-                    f"{_versus(value, ref, ref_name)} (ref: {ref_name})",
+                    f"{versus(value, ref, ref_name)} (ref: {ref_name})",
                 )
             )
         if not self.realism:

@@ -3,6 +3,17 @@
 from dataclasses import dataclass
 
 
+def versus(value, reference, name, higher_is_better=True):
+    """Say if ``value`` beats, ties with (within 0.005) or loses to ``reference``."""
+    if not higher_is_better:
+        value, reference = -value, -reference
+    if value > reference + 0.005:
+        return f"beats {name}"
+    if value < reference - 0.005:
+        return f"loses to {name}"
+    return f"ties with {name}"
+
+
 @dataclass(frozen=True)
 class Row:
     """One line of the results table: a value beside its reference."""

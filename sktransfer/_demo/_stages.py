@@ -12,7 +12,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from sktransfer._demo._data import SHIFT
-from sktransfer._demo._records import Row, Skipped, StageResult
+from sktransfer._demo._records import Row, Skipped, StageResult, versus
 
 #: Peaks fitted: the most prominent of the mean spectrum (noise would add
 #: many small ones).
@@ -158,7 +158,7 @@ class BaselineResult(StageResult):
                 "baseline", "RRUFF Processed files are baseline-corrected; no truth"
             ).rows()
         rows = []
-        note = "AirPLS (ref: minimum subtracted)"
+        ref = "minimum subtracted"
         for label, (rmse, rmse_ref, r, r_ref) in self.scores.items():
             rows.append(
                 Row(
@@ -166,11 +166,17 @@ class BaselineResult(StageResult):
                     f"{label} baseline RMSE vs true baseline",
                     rmse,
                     rmse_ref,
-                    note,
+                    f"AirPLS {versus(rmse, rmse_ref, ref, False)} (ref: {ref})",
                 )
             )
             rows.append(
-                Row("baseline", f"{label} corrected vs clean, r", r, r_ref, note)
+                Row(
+                    "baseline",
+                    f"{label} corrected vs clean, r",
+                    r,
+                    r_ref,
+                    f"AirPLS {versus(r, r_ref, ref)} (ref: {ref})",
+                )
             )
         return rows
 
