@@ -1102,6 +1102,9 @@ class SpectroGenRegressor(NeuralNetRegressor):
         # generator as it was; fit builds them from its own seeded stream
         with global_generators_kept():
             self.module_ = self.initialized_instance(self.module, kwargs)
+        # trained in float32 whatever torch's default dtype (a module built
+        # after torch.set_default_dtype(torch.float64) has float64 weights)
+        self.module_.float()
         return self
 
     def get_loss(self, y_pred, y_true, X=None, training=False):

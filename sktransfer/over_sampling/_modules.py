@@ -139,9 +139,13 @@ def gradient_penalty(critic, real, fake, labels, generator):
     penalty : Tensor
         ``mean((||grad critic(x_hat)|| - 1) ** 2)``.
     """
-    eps = torch.rand(real.shape[0], 1, generator=generator, device=generator.device).to(
-        real.device
-    )
+    eps = torch.rand(
+        real.shape[0],
+        1,
+        dtype=torch.float32,
+        generator=generator,
+        device=generator.device,
+    ).to(real.device)
     x_hat = (eps * real + (1 - eps) * fake).requires_grad_(True)
     score = critic(x_hat, labels)
     (grad,) = torch.autograd.grad(score.sum(), x_hat, create_graph=True)

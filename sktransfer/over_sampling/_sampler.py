@@ -410,8 +410,9 @@ class WGANGPOverSampler(BaseOverSampler):
         n_classes = len(self.classes_) if key is None else 0
         gen = Generator(X.shape[1], self.latent_dim, n_classes, self.channels)
         critic = Critic(X.shape[1], n_classes, self.channels, self.n_critic_layers)
-        gen.to(self._device)
-        critic.to(self._device)
+        # float32 whatever torch's default dtype (torch.set_default_dtype)
+        gen.to(self._device, torch.float32)
+        critic.to(self._device, torch.float32)
         labels = to_tensor(codes, self._device, torch.long) if key is None else None
         history = train_wgan_gp(
             gen,
@@ -533,7 +534,11 @@ class WGANGPOverSampler(BaseOverSampler):
         code = int(np.searchsorted(self.classes_, c)) if key is None else 0
         lab = torch.full((n,), code, dtype=torch.long, device=self._device)
         z = torch.randn(
-            n, self.latent_dim, generator=self._torch_gen, device=self._device
+            n,
+            self.latent_dim,
+            dtype=torch.float32,
+            generator=self._torch_gen,
+            device=self._device,
         )
         onehot = None
         if key is None:
@@ -703,7 +708,9 @@ class _AnchorModel:
 
     def rows_of(self, codes, gen):
         """Random training rows of the classes ``codes``."""
-        u = torch.rand(len(codes), generator=gen, device=gen.device).to(codes.device)
+        u = torch.rand(
+            len(codes), dtype=torch.float32, generator=gen, device=gen.device
+        ).to(codes.device)
         counts = self.counts[codes]
         offset = (u * counts).long().clamp_max(counts - 1)
         return self.order[self.starts[codes] + offset]
@@ -721,13 +728,17 @@ class _AnchorModel:
             k = self.neighbors.shape[1]
             n = len(rows)
             pick = torch.randint(k, (n,), generator=gen, device=gen.device).to(device)
-            lam = torch.rand(n, 1, generator=gen, device=gen.device).to(device)
+            lam = torch.rand(
+                n, 1, dtype=torch.float32, generator=gen, device=gen.device
+            ).to(device)
             other = self.neighbors[rows, pick]
             own = self.real[rows]
             base = own + lam * (self.real[other] - own)
             # variance of the noise lost by averaging two measured spectra
             noise_factor = torch.sqrt(2 * lam * (1 - lam))
-        eps = torch.randn(shape, generator=gen, device=gen.device).to(device)
+        eps = torch.randn(
+            shape, dtype=torch.float32, generator=gen, device=gen.device
+        ).to(device)
         # base + noise_factor * eps * self.noise, in place (base and eps are
         # new tensors)
         eps *= noise_factor
@@ -741,18 +752,22 @@ class _AnchorModel:
         (``shared_variation=0``, or the other classes do not vary).
         """
         if not self.borrow:
-            return torch.zeros((), device=self.pool.device)
+            return torch.zeros((), dtype=torch.float32, device=self.pool.device)
         device = self.pool.device
         n = len(codes)
         cls = self.pool_class[codes]
         n_own = self.pool_counts[cls]
         n_other = len(self.pool) - n_own
-        u = torch.rand(n, generator=gen, device=gen.device).to(device)
+        u = torch.rand(n, dtype=torch.float32, generator=gen, device=gen.device).to(
+            device
+        )
         offset = (u * n_other).long().clamp_max((n_other - 1).clamp_min(0))
         # skip the block of the spectrum's own class in the class-sorted pool
         offset = offset + n_own * (offset >= self.pool_starts[cls])
         other = self.pool_order[offset.clamp_max(len(self.pool) - 1)]
-        g = torch.randn(n, 1, generator=gen, device=gen.device).to(device)
+        g = torch.randn(n, 1, dtype=torch.float32, generator=gen, device=gen.device).to(
+            device
+        )
         return self.borrow_factor[codes, None] * g * self.pool[other]
 
     def unscale(self, fake, code):

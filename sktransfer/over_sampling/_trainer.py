@@ -23,7 +23,9 @@ def _balanced_batches(labels, n_classes, batch_size, generator):
             len(present), (batch_size,), generator=generator, device=device
         )
         cls = present[k]
-        u = torch.rand(batch_size, generator=generator, device=device)
+        u = torch.rand(
+            batch_size, dtype=torch.float32, generator=generator, device=device
+        )
         offset = (u * counts[cls]).long().clamp_max(counts[cls] - 1)
         return order[starts[cls] + offset]
 
@@ -100,7 +102,11 @@ def train_wgan_gp(
     def fake_batch(rows):
         lab = labels[rows]
         z = torch.randn(
-            lab.shape[0], latent_dim, generator=torch_generator, device=device
+            lab.shape[0],
+            latent_dim,
+            dtype=torch.float32,
+            generator=torch_generator,
+            device=device,
         )
         onehot = (
             torch.nn.functional.one_hot(lab, generator.n_classes).to(X.dtype)

@@ -1034,6 +1034,26 @@ def test_a_failed_later_training_leaves_the_model_as_it_was(retrieval, method):
     assert_array_equal(got, ref.partial_fit(X, Y).predict(X))
 
 
+def test_works_under_a_float64_default_dtype():
+    # torch.set_default_dtype(torch.float64) built a float64 network, which
+    # the float32 training batches could not go through
+    rng = np.random.default_rng(0)
+    X, Y = rng.random((16, 20)), rng.random((16, 12))
+    previous = torch.get_default_dtype()
+    torch.set_default_dtype(torch.float64)
+    try:
+        reg = SpectroGenRegressor(max_epochs=2, random_state=0).fit(X, Y)
+        reg.partial_fit(X, Y)
+        Y_hat = reg.predict(X)
+        samples = reg.sample(X[:2], random_state=0)
+        _, ind = reg.kneighbors(X[:2], 3)
+    finally:
+        torch.set_default_dtype(previous)
+    assert Y_hat.dtype == np.float64 and np.isfinite(Y_hat).all()
+    assert np.isfinite(samples).all() and ind.shape == (2, 3)
+    assert {p.dtype for p in reg.module_.parameters()} == {torch.float32}
+
+
 def test_non_finite_loss_raises_without_torch_warning():
     # the error message reads the loss value; doing so on the tensor that
     # still requires grad made torch warn beside the ValueError

@@ -160,6 +160,26 @@ def test_tiny_classes_work(n_rare):
     assert np.all(np.isfinite(X_res))
 
 
+@pytest.mark.parametrize("conditional", [True, False])
+def test_works_under_a_float64_default_dtype(data, conditional):
+    # torch.set_default_dtype(torch.float64) made the networks float64 and
+    # their float32 inputs failed inside torch ("mat1 and mat2 must have the
+    # same dtype")
+    X, y = data
+    previous = torch.get_default_dtype()
+    torch.set_default_dtype(torch.float64)
+    try:
+        sampler = tiny(conditional=conditional)
+        X_res, y_res = sampler.fit_resample(X, y)
+        new = sampler.sample(3, y=1)
+    finally:
+        torch.set_default_dtype(previous)
+    assert X_res.shape == (2 * np.sum(y == 0), X.shape[1])
+    assert np.isfinite(X_res).all() and np.isfinite(new).all()
+    networks = [*sampler.generators_.values()]
+    assert {p.dtype for g in networks for p in g.parameters()} == {torch.float32}
+
+
 def test_one_sample_class_is_a_clear_error():
     X, y = two_class_spectra(n0=10, n1=1)
     with pytest.raises(ValueError, match="Class 1 has 1 sample"):
