@@ -46,7 +46,10 @@ def _weideman_coefficients(n):
     k = np.arange(-m + 1, m)
     ell = np.sqrt(n / np.sqrt(2.0))
     t = ell * np.tan(k * np.pi / (2 * m))
-    f = np.concatenate([[0.0], np.exp(-(t**2)) * (ell**2 + t**2)])
+    # exp(-t**2) of the outermost nodes is 0 (an underflow, as intended):
+    # also under np.seterr(all="raise")
+    with np.errstate(under="ignore"):
+        f = np.concatenate([[0.0], np.exp(-(t**2)) * (ell**2 + t**2)])
     a = np.real(np.fft.fft(np.fft.fftshift(f))) / (2 * m)
     return np.flipud(a[1 : n + 1]).copy(), float(ell)
 

@@ -306,3 +306,14 @@ def test_voigt_float32_centre_and_width_derivatives(shape):
     got = unit_peaks(dx.float(), f.float(), s.float(), "voigt", derivatives=True)
     for r, g in zip(ref[:3], got[:3], strict=True):
         np.testing.assert_allclose(g.double(), r, rtol=0, atol=1e-5 * r.abs().max())
+
+
+def test_coefficients_computed_under_strict_floating_point_errors():
+    # importing sktransfer.peaks failed under np.seterr(all="raise"): the
+    # coefficients of the Faddeeva approximation underflow to 0 on purpose
+    from sktransfer.peaks import _profiles
+
+    with np.errstate(all="raise"):
+        a, ell = _profiles._weideman_coefficients(_profiles._N_WEIDEMAN)
+    np.testing.assert_array_equal(a, _profiles._WEIDEMAN_A)
+    assert ell == _profiles._WEIDEMAN_L
