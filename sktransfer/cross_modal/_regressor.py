@@ -20,6 +20,7 @@ from skorch.utils import to_tensor as _skorch_tensor
 from .._validation import check_bool, check_param, check_verbose, check_x_axis
 from ..preprocessing._functions import divide_rows
 from ..utils._torch import (
+    autograd_on,
     global_generators_kept,
     make_generator,
     resolve_device,
@@ -726,7 +727,7 @@ class SpectroGenRegressor(NeuralNetRegressor):
         # last steps may have left non-finite weights
         before = None if first else self._training_state()
         try:
-            with seeded_torch(seed, self.device):
+            with seeded_torch(seed, self.device), autograd_on():
                 if first:
                     self.initialize()
                     self.module_.set_scaling(

@@ -24,6 +24,7 @@ from sktransfer.over_sampling._modules import Critic, Generator
 from sktransfer.over_sampling._trainer import train_wgan_gp
 from sktransfer.utils._chunks import row_slices
 from sktransfer.utils._torch import (
+    autograd_on,
     make_generator,
     resolve_device,
     seed_from_random_state,
@@ -377,7 +378,7 @@ class WGANGPOverSampler(BaseOverSampler):
 
             progress = tqdm
         self.generators_, self.history_, self._models = {}, {}, {}
-        with seeded_torch(seed, self._device):
+        with seeded_torch(seed, self._device), autograd_on():
             if self.conditional:
                 # the one model holds every spectrum: its own deviations from
                 # the class means are those it borrows from

@@ -14,6 +14,17 @@ _SEEDED = threading.local()
 
 
 @contextlib.contextmanager
+def autograd_on():
+    """Run a block with autograd on, also inside the caller's no-grad block.
+
+    ``torch.no_grad()`` and ``torch.inference_mode()`` are per thread, and
+    are restored after the block.
+    """
+    with torch.inference_mode(False), torch.enable_grad():
+        yield
+
+
+@contextlib.contextmanager
 def seeded_torch(seed, device):
     """Run a block with torch's global generators seeded by ``seed``.
 

@@ -1054,6 +1054,21 @@ def test_works_under_a_float64_default_dtype():
     assert {p.dtype for p in reg.module_.parameters()} == {torch.float32}
 
 
+@pytest.mark.parametrize("no_grad", [torch.no_grad, torch.inference_mode])
+def test_trains_inside_the_callers_no_grad_block(no_grad):
+    # inside torch.inference_mode() training failed with "element 0 of
+    # tensors does not require grad"
+    rng = np.random.default_rng(0)
+    X, Y = rng.random((16, 20)), rng.random((16, 12))
+    expected = SpectroGenRegressor(max_epochs=2, random_state=0).fit(X, Y)
+    with no_grad():
+        reg = SpectroGenRegressor(max_epochs=2, random_state=0).fit(X, Y)
+        reg.partial_fit(X, Y)
+        assert not torch.is_grad_enabled()
+    expected.partial_fit(X, Y)
+    assert_array_equal(reg.predict(X), expected.predict(X))
+
+
 def test_non_finite_loss_raises_without_torch_warning():
     # the error message reads the loss value; doing so on the tensor that
     # still requires grad made torch warn beside the ValueError

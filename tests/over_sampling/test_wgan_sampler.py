@@ -180,6 +180,18 @@ def test_works_under_a_float64_default_dtype(data, conditional):
     assert {p.dtype for g in networks for p in g.parameters()} == {torch.float32}
 
 
+@pytest.mark.parametrize("no_grad", [torch.no_grad, torch.inference_mode])
+def test_trains_inside_the_callers_no_grad_block(data, no_grad):
+    # training inside torch.no_grad() failed with "element 0 of tensors does
+    # not require grad"
+    X, y = data
+    expected = tiny().fit_resample(X, y)[0]
+    with no_grad():
+        got = tiny().fit_resample(X, y)[0]
+        assert not torch.is_grad_enabled()
+    np.testing.assert_array_equal(got, expected)
+
+
 def test_one_sample_class_is_a_clear_error():
     X, y = two_class_spectra(n0=10, n1=1)
     with pytest.raises(ValueError, match="Class 1 has 1 sample"):
