@@ -1,9 +1,10 @@
 """Whole-or-nothing file writes and the RRUFF text-file writer."""
 
+import errno
 import os
 import re
+import secrets
 import tempfile
-import threading
 
 import numpy as np
 
@@ -14,24 +15,33 @@ _NEWLINE_RE = re.compile(r"\r\n|\r|\n")
 # binary; other control characters read back as written) and lone
 # surrogates (file names that are not UTF-8 cannot be encoded).
 _UNWRITABLE_RE = re.compile("[\x00\ud800-\udfff]")
-_UMASK = None
-# held while the umask is read: a thread reading it meanwhile would get (and
-# keep, and set back) the value it is read with
-_UMASK_READ = threading.Lock()
 # At most 4 bytes a character: ".{name}.XXXXXXXX.part" stays under 255 bytes.
 _PREFIX_CHARS = 40
+# mkstemp's flags: a new file, never one that a link points to.
+_NEW_FILE = (
+    os.O_RDWR
+    | os.O_CREAT
+    | os.O_EXCL
+    | getattr(os, "O_NOFOLLOW", 0)
+    | getattr(os, "O_BINARY", 0)
+)
 
 
-def _file_mode():
-    global _UMASK
-    with _UMASK_READ:
-        if _UMASK is None:
-            # The only portable way to read the umask is to set it and set
-            # it back.
-            umask = os.umask(0o022)
-            os.umask(umask)
-            _UMASK = umask
-    return 0o666 & ~_UMASK
+def _new_file(folder, prefix, suffix):
+    """``(fd, path)`` of a new file of a random name in ``folder``.
+
+    As :func:`tempfile.mkstemp`, but the file gets the permissions any new
+    file gets there (0o666 less the process's umask at this moment, or the
+    folder's default ACL) in place of 0o600: the umask is never read, so
+    it is neither changed for other threads nor kept from an earlier call.
+    """
+    for _ in range(tempfile.TMP_MAX):
+        path = os.path.join(folder, f"{prefix}{secrets.token_hex(4)}{suffix}")
+        try:
+            return os.open(path, _NEW_FILE, 0o666), path
+        except FileExistsError:
+            continue
+    raise FileExistsError(errno.EEXIST, "No usable temporary file name found")
 
 
 def stage_file(path, write, sync=True):
@@ -49,7 +59,7 @@ def stage_file(path, write, sync=True):
     # the limit of 255 bytes must not exceed it.
     prefix = f".{os.path.basename(path)[:_PREFIX_CHARS]}."
     try:
-        fd, tmp = tempfile.mkstemp(prefix=prefix, suffix=".part", dir=folder)
+        fd, tmp = _new_file(folder, prefix, ".part")
     except OSError as exc:
         if exc.errno is None:
             raise
@@ -61,7 +71,6 @@ def stage_file(path, write, sync=True):
             if sync:
                 f.flush()
                 os.fsync(f.fileno())
-        os.chmod(tmp, _file_mode())
     except BaseException:
         try:
             os.unlink(tmp)

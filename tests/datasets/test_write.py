@@ -1,5 +1,6 @@
 import os
 import resource
+import stat
 
 import numpy as np
 import pytest
@@ -157,43 +158,23 @@ def test_a_directory_is_named_in_the_error(tmp_path):
         write_rruff(tmp_path, [1.0], [2.0], overwrite=True)
 
 
-def test_umask_read_in_threads_at_once_is_kept(monkeypatch):
-    # The umask is read by setting it and setting it back. Two threads
-    # writing their first files at once: the second read the first's
-    # temporary value, kept it and left it set for the process.
-    import threading
-    from concurrent.futures import ThreadPoolExecutor
+def test_files_get_the_umask_of_each_write(tmp_path, monkeypatch):
+    # The umask was read once, at the first write, and that mode given to
+    # every later file: after umask 077 they were still readable by all.
+    def fail(mask):
+        raise AssertionError("the umask is not to be set, even to read it")
 
-    from sktransfer.datasets import _write
-
-    umask = [0o077]  # the process's, as the fake below keeps it
-    role = threading.local()
-    first_set, second_set, first_done = (threading.Event() for _ in range(3))
-
-    def fake_umask(mask):
-        old, umask[0] = umask[0], mask
-        name = getattr(role, "name", None)
-        if name == "first" and not first_set.is_set():
-            first_set.set()
-            second_set.wait(1)  # held back by the first, if it waits
-        elif name == "second" and not second_set.is_set():
-            second_set.set()
-            first_done.wait(30)
-        return old
-
-    def mode(name):
-        role.name = name
-        if name == "second":
-            first_set.wait(30)
-        try:
-            return _write._file_mode()
-        finally:
-            if name == "first":
-                first_done.set()
-
-    monkeypatch.setattr(_write, "_UMASK", None)
-    monkeypatch.setattr(_write.os, "umask", fake_umask)
-    with ThreadPoolExecutor(2) as pool:
-        modes = list(pool.map(mode, ["first", "second"]))
-    assert umask == [0o077]
-    assert modes == [0o600, 0o600]
+    x = [1.0, 2.0]
+    old = os.umask(0o022)
+    try:
+        modes = {}
+        for name, mask in [("a.txt", 0o022), ("b.txt", 0o077), ("c.txt", 0o000)]:
+            os.umask(mask)
+            with monkeypatch.context() as m:
+                m.setattr(os, "umask", fail)
+                write_rruff(tmp_path / name, x, x)
+            modes[name] = stat.S_IMODE(os.stat(tmp_path / name).st_mode)
+    finally:
+        os.umask(old)
+    assert modes == {"a.txt": 0o644, "b.txt": 0o600, "c.txt": 0o666}
+    assert sorted(os.listdir(tmp_path)) == ["a.txt", "b.txt", "c.txt"]
