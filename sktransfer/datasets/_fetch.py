@@ -317,6 +317,10 @@ def fetch_rruff(
     cache = _data_home(data_home) / "rruff"
     cache.mkdir(exist_ok=True)
     for m in modalities:
+        # A complete cache is published whole, by one rename: it is read
+        # without the lock, which a read-only cache could not take.
+        if _is_cached(cache / m, m):
+            continue
         with _locked(cache, m):
             if _is_cached(cache / m, m):
                 continue

@@ -119,6 +119,35 @@ def test_fetch_downloads_unpacks_and_caches(server, tmp_path):
     np.testing.assert_array_equal(again.raman, data.raman)
 
 
+def test_complete_read_only_cache_is_read(server, tmp_path, monkeypatch):
+    # A cache shared read-only (a copy without the lock files, a read-only
+    # mount) failed with PermissionError: the lock file was opened for
+    # writing before the cache was looked at.
+    from sktransfer.datasets import _fetch
+
+    data = fetch_rruff(tmp_path, base_url=server.url, modalities=("raman",))
+    server.close()
+    cache = tmp_path / "rruff"
+    (cache / ".raman.lock").unlink()
+
+    def read_only(file, mode="r", *args, **kwargs):
+        if set(mode) & set("wax+"):
+            raise PermissionError(13, "Permission denied", str(file))
+        return open(file, mode, *args, **kwargs)
+
+    monkeypatch.setattr(_fetch, "open", read_only, raising=False)
+    folders = [cache, cache / "raman"]
+    for folder in folders:
+        folder.chmod(0o555)
+    try:
+        again = fetch_rruff(tmp_path, modalities=("raman",), download_if_missing=False)
+    finally:
+        for folder in folders:
+            folder.chmod(0o755)
+    np.testing.assert_array_equal(again.raman, data.raman)
+    assert len(server.requests) == 1
+
+
 def test_fetch_one_modality_with_checksum_and_load_options(server, archives, tmp_path):
     sha = hashlib.sha256(archives["raman/excellent_unoriented.zip"]).hexdigest()
     data = fetch_rruff(
