@@ -7,6 +7,7 @@ chunks are computed all at once by :mod:`sktransfer.baseline._stacked`;
 every other method calls pybaselines on one spectrum at a time.
 """
 
+import errno
 import inspect
 import os
 import tempfile
@@ -196,10 +197,47 @@ def _baseline_chunk_into(X, x_data, assume_sorted, method, kwargs, caller, path,
 
 
 def _shared_array(folder, name, dtype, shape):
-    """Create the ``.npy`` memmap ``name`` in ``folder``, open for writing."""
-    return np.lib.format.open_memmap(
+    """Create the ``.npy`` memmap ``name`` in ``folder``, open for writing.
+
+    Its blocks are reserved at once where the system can: writing through
+    the map into a file that the folder has no room for kills the process
+    (SIGBUS), while a reservation that fails raises an OSError here.
+    """
+    array = np.lib.format.open_memmap(
         os.path.join(folder, name), mode="w+", dtype=dtype, shape=shape
     )
+    if hasattr(os, "posix_fallocate"):
+        with open(array.filename, "rb+") as f:
+            try:
+                os.posix_fallocate(f.fileno(), 0, os.fstat(f.fileno()).st_size)
+            except OSError as exc:
+                if exc.errno in (errno.ENOSPC, errno.EDQUOT):
+                    raise
+                # a file system that cannot reserve: write as before
+    return array
+
+
+def _shared_files(X, shipped):
+    """``(folder, out, source)``: the temporary folder and files workers share.
+
+    ``out`` is a ``.npy`` memmap of the shape of ``X``, ``source`` one of its
+    first ``shipped`` rows, both in a :class:`tempfile.TemporaryDirectory`
+    in memory (``_SHARED_MEMORY``), or in the usual temporary folder when
+    that has no room for them (a container's small ``/dev/shm``).
+    """
+    for where in dict.fromkeys((_SHARED_MEMORY, None)):
+        folder = tempfile.TemporaryDirectory(dir=where)
+        try:
+            out = _shared_array(folder.name, "baselines.npy", X.dtype, X.shape)
+            source = _shared_array(
+                folder.name, "spectra.npy", X.dtype, (shipped, X.shape[1])
+            )
+        except OSError as exc:
+            folder.cleanup()
+            if where is None or exc.errno not in (errno.ENOSPC, errno.EDQUOT):
+                raise
+            continue
+        return folder, out, source
 
 
 def _chunks(n_rows, n_chunks):
@@ -264,19 +302,18 @@ def row_baselines(X, method, kwargs, *, x_data=None, n_jobs=None):
         warn_early_stops(method, n_early, X.shape[0])
         return baselines, n_iter, last_tol
     chunks = _chunks(X.shape[0], n_workers)
-    with tempfile.TemporaryDirectory(dir=_SHARED_MEMORY) as folder:
-        # Workers on this machine write their baselines into one shared
-        # file instead of sending them back through a pipe (8 bytes per
-        # point, as much as the computation for cheap methods); a worker
-        # that cannot open it returns its baselines.
-        out = _shared_array(folder, "baselines.npy", X.dtype, X.shape)
+    # Workers on this machine write their baselines into one shared file
+    # (out) instead of sending them back through a pipe (8 bytes per point,
+    # as much as the computation for cheap methods); a worker that cannot
+    # open it returns its baselines. Their spectra come from a shared file
+    # too (source): joblib passes views of a memmap by reference. Left to
+    # joblib's own memmapping, each call ends with its clean-up waiting
+    # about 0.1 s for the workers to let go of the file, about as long as a
+    # cheap method's chunk takes.
+    shipped = chunks[-1].start
+    folder, out, source = _shared_files(X, shipped)
+    with folder:
         path = out.filename
-        # Their spectra come from a shared file too: joblib passes views of a
-        # memmap by reference. Left to joblib's own memmapping, each call
-        # ends with its clean-up waiting about 0.1 s for the workers to let
-        # go of the file, about as long as a cheap method's chunk takes.
-        shipped = chunks[-1].start
-        source = _shared_array(folder, "spectra.npy", X.dtype, (shipped, X.shape[1]))
         source[:] = X[:shipped]
 
         def tasks(rows, source):

@@ -88,6 +88,85 @@ def test_workers_share_the_output_file(data, backend, dtype, monkeypatch, tmp_pa
     assert os.listdir(tmp_path) == []
 
 
+_FULL_FOLDER_RUN = """
+import sys
+import numpy as np
+from joblib import parallel_config
+from sktransfer.baseline import _kernels
+
+_kernels._SHARED_MEMORY = sys.argv[1]
+X = np.random.default_rng(0).normal(size=(64, 1000)).cumsum(axis=1)
+serial = _kernels.row_baselines(X, "snip", {"max_half_window": 5})
+with parallel_config(backend="threading"):
+    parallel = _kernels.row_baselines(X, "snip", {"max_half_window": 5}, n_jobs=2)
+np.testing.assert_array_equal(serial[0], parallel[0])
+print("done")
+"""
+
+
+def test_shared_memory_without_room_is_left_for_the_temporary_folder(tmp_path):
+    # The files workers share were written through memory maps into
+    # _SHARED_MEMORY whatever its free space: in a container whose /dev/shm
+    # is smaller than them (64 MB by default) the process died of SIGBUS.
+    # A tmpfs of 64 kB, mounted in a namespace of its own (Linux).
+    import shutil
+    import subprocess
+    import sys
+
+    shm = tmp_path / "shm"
+    shm.mkdir()
+    if shutil.which("unshare") is None:
+        pytest.skip("needs unshare (util-linux)")
+    script = (
+        'mount -t tmpfs -o size=64k tmpfs "$1" 2>/dev/null || exit 77; '
+        'exec "$2" -c "$3" "$1"'
+    )
+    run = subprocess.run(
+        ["unshare", "-rm", "sh", "-c", script, "sh", shm, sys.executable]
+        + [_FULL_FOLDER_RUN],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        env={**os.environ, "PYTHONPATH": os.pathsep.join(sys.path)},
+    )
+    if run.returncode == 77 or "unshare failed" in run.stderr:
+        pytest.skip("cannot mount a tmpfs in a user namespace here")
+    assert run.returncode == 0, run.stderr
+    assert run.stdout.split() == ["done"]
+
+
+def test_shared_files_move_to_the_temporary_folder_when_memory_is_full(
+    data, monkeypatch, tmp_path
+):
+    # The same, where no tmpfs can be mounted: the reservation of the
+    # shared files' blocks fails as on a full folder.
+    import errno
+
+    _, X = data
+    shm, tmp = tmp_path / "shm", tmp_path / "tmp"
+    shm.mkdir()
+    tmp.mkdir()
+    reserved = []
+
+    def full(fd, offset, length):
+        folder = os.path.dirname(os.readlink(f"/proc/self/fd/{fd}"))
+        reserved.append(os.path.dirname(folder))
+        if os.path.dirname(folder) == str(shm):
+            raise OSError(errno.ENOSPC, "No space left on device")
+
+    if not os.path.exists("/proc/self/fd"):
+        pytest.skip("needs /proc/self/fd")
+    monkeypatch.setattr(_kernels, "_SHARED_MEMORY", str(shm))
+    monkeypatch.setattr(_kernels.tempfile, "tempdir", str(tmp))
+    monkeypatch.setattr(os, "posix_fallocate", full, raising=False)
+    serial = row_baselines(X, "snip", {"max_half_window": 5})
+    with parallel_config(backend="threading"):
+        parallel = row_baselines(X, "snip", {"max_half_window": 5}, n_jobs=2)
+    np.testing.assert_array_equal(serial[0], parallel[0])
+    assert reserved == [str(shm), str(tmp), str(tmp)]
+    assert os.listdir(shm) == os.listdir(tmp) == []
+
+
 def test_threads_open_no_shared_file(data, monkeypatch):
     # Opening the .npy file parses its header with ast.literal_eval, which
     # can fail in two threads at once on Python 3.11 ("SystemError: AST
