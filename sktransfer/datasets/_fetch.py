@@ -45,7 +45,8 @@ _ARCHIVE_ERRORS = (
 
 def _data_home(data_home):
     if data_home is None:
-        data_home = os.environ.get("SKTRANSFER_DATA")
+        # empty is unset: "" would be the current directory
+        data_home = os.environ.get("SKTRANSFER_DATA") or None
     if data_home is None:
         data_home = Path(_sklearn_data_home()) / "sktransfer_data"
     path = Path(data_home).expanduser()
@@ -252,7 +253,7 @@ def fetch_rruff(
     ----------
     data_home : str or os.PathLike, default=None
         Cache folder. None means the ``SKTRANSFER_DATA`` environment
-        variable, else ``sktransfer_data`` inside
+        variable where it is set and not empty, else ``sktransfer_data`` inside
         :func:`sklearn.datasets.get_data_home`.
     base_url : str, default="https://rruff.info/zipped_data_files/"
         Where the archives are; each archive path is appended to it. The

@@ -170,6 +170,17 @@ def test_data_home_from_environment(server, tmp_path, monkeypatch):
     assert (tmp_path / "env_home" / "rruff" / "xrd").is_dir()
 
 
+def test_empty_data_home_variable_is_unset(server, tmp_path, monkeypatch):
+    # SKTRANSFER_DATA= (set, empty) put the cache in the current directory.
+    monkeypatch.setenv("SKTRANSFER_DATA", "")
+    monkeypatch.setenv("SCIKIT_LEARN_DATA", str(tmp_path / "sklearn_home"))
+    (tmp_path / "cwd").mkdir()
+    monkeypatch.chdir(tmp_path / "cwd")
+    fetch_rruff(base_url=server.url, modalities=("xrd",))
+    assert os.listdir(tmp_path / "cwd") == []
+    assert (tmp_path / "sklearn_home" / "sktransfer_data" / "rruff" / "xrd").is_dir()
+
+
 def test_corrupt_download_raises_and_leaves_no_cache(server, archives, tmp_path):
     good = archives["raman/excellent_unoriented.zip"]
     server.files["raman/excellent_unoriented.zip"] = good[: len(good) // 2]
