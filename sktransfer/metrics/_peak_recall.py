@@ -1,7 +1,6 @@
 """Peak recall: the share of a measured spectrum's strongest peaks predicted."""
 
 import numpy as np
-from scipy.signal import find_peaks
 
 from sktransfer._validation import check_param, check_real, check_x_axis
 from sktransfer.metrics._spectral import (
@@ -11,17 +10,12 @@ from sktransfer.metrics._spectral import (
     _row_chunks,
 )
 from sktransfer.preprocessing._functions import min_max_rows
+from sktransfer.utils._peaks import plateau_peaks
 
 
 def _peak_positions(y, x, prominence):
-    """Axis positions and prominences of the peaks of ``y``.
-
-    A flat-topped peak (a plateau: a saturated detector, integer counts) is
-    at the middle of its plateau in axis units; scipy's sample, the middle
-    one rounded down, would move with the direction of the axis.
-    """
-    _, props = find_peaks(y, prominence=prominence, plateau_size=1)
-    position = 0.5 * (x[props["left_edges"]] + x[props["right_edges"]])
+    """Axis positions (plateau middles) and prominences of the peaks of ``y``."""
+    _, position, props = plateau_peaks(y, x, prominence=prominence)
     return position, props["prominences"]
 
 

@@ -5,6 +5,8 @@ import warnings
 import numpy as np
 from scipy.signal import find_peaks, peak_widths
 
+from sktransfer.utils._peaks import plateau_peaks
+
 #: Without ``n_peaks``, peaks whose prominence is at least this fraction of
 #: the mean spectrum's range are kept.
 DEFAULT_MIN_PROMINENCE = 0.05
@@ -69,16 +71,12 @@ def _candidates(x, y):
 
 
 def _plateau_middles(x, padded, idx):
-    """Axis position of each peak: the middle of its plateau of equal values.
-
-    scipy gives the middle sample of a flat top (a clipped peak, integer
-    counts), rounded down: one step apart on an axis stored the other way.
-    """
-    # the plateau edges of every maximum, as peak_recall reads them
-    peaks, props = find_peaks(padded, plateau_size=1)
-    at = np.searchsorted(peaks, idx)
-    left, right = props["left_edges"][at], props["right_edges"][at]
-    return 0.5 * (x[left - 1] + x[right - 1])
+    """Axis position of the peaks ``idx`` of ``padded``: their plateau middles."""
+    # the padding samples lie below every peak, never on its plateau: any
+    # axis value (of x's dtype) stands for them
+    x_padded = np.concatenate([x[:1], x, x[-1:]])
+    peaks, positions, _ = plateau_peaks(padded, x_padded)
+    return positions[np.searchsorted(peaks, idx)]
 
 
 def _centers_and_widths(x, padded, idx):
