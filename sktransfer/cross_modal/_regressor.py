@@ -17,6 +17,7 @@ from skorch.exceptions import NotInitializedError
 from skorch.utils import data_from_dataset
 from skorch.utils import to_tensor as _skorch_tensor
 
+from .._base import kept_if_refused
 from .._validation import check_bool, check_param, check_verbose, check_x_axis
 from ..preprocessing._functions import divide_rows
 from ..utils._torch import (
@@ -35,15 +36,6 @@ _PREDICT_BATCH = MEMORY_BATCH  # as the retrieval memory is encoded
 
 # attributes that only exist while the regressor trains
 _TRAINING_ONLY = ("_memory_data", "_memory_extend", "_memory_train", "_memory_stale")
-# attributes that fit sets while it checks the data, before it trains
-_SET_BY_VALIDATION = (
-    "n_features_in_",
-    "feature_names_in_",
-    "_y_1d",
-    "n_outputs_",
-    "target_axis_",
-    "source_axis_",
-)
 
 
 def _never(self):
@@ -687,7 +679,7 @@ class SpectroGenRegressor(NeuralNetRegressor):
             )
         # checked before anything is built: a call refused here leaves a
         # fitted model as it was (validate_data sets n_features_in_ first)
-        with self._kept_if_refused():
+        with kept_if_refused(self):
             X, y = validate_data(
                 self, X, y, reset=first, multi_output=True, y_numeric=True
             )
@@ -782,18 +774,6 @@ class SpectroGenRegressor(NeuralNetRegressor):
         self.module_.load_state_dict(module)
         self.optimizer_.load_state_dict(optimizer)
         del self.history[n_epochs:]
-
-    @contextlib.contextmanager
-    def _kept_if_refused(self):
-        """Restore the attributes the data's validation sets, if it fails."""
-        saved = {n: self.__dict__[n] for n in _SET_BY_VALIDATION if n in self.__dict__}
-        try:
-            yield
-        except BaseException:
-            for name in _SET_BY_VALIDATION:
-                self.__dict__.pop(name, None)
-            self.__dict__.update(saved)
-            raise
 
     def _run_epochs(self, X, Y, **fit_params):
         """Run skorch's fit loop; a Ctrl-C keeps what was learned, as skorch does."""
