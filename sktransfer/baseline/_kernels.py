@@ -174,19 +174,17 @@ def _baseline_chunk_into(X, x_data, assume_sorted, method, kwargs, caller, path,
     # ndarray, so that the baselines are one too
     X = np.asarray(X)
     if os.getpid() == caller:
-        # catch_warnings is not thread-safe: threads leave warnings alone
-        part, caught = _baseline_chunk(X, x_data, assume_sorted, method, kwargs), []
-    else:
-        with warnings.catch_warnings(record=True) as record:
-            warnings.simplefilter("always")
-            part = _baseline_chunk(X, x_data, assume_sorted, method, kwargs)
-        caught = [(str(w.message), w.category) for w in record]
+        # A thread: its warnings are raised as usual (catch_warnings is not
+        # thread-safe), and its baselines handed back, for opening the file
+        # parses its header with ast.literal_eval, which Python 3.11 can
+        # fail to compile in two threads at once ("SystemError: AST
+        # constructor recursion depth mismatch").
+        return (*_baseline_chunk(X, x_data, assume_sorted, method, kwargs), [])
+    with warnings.catch_warnings(record=True) as record:
+        warnings.simplefilter("always")
+        part = _baseline_chunk(X, x_data, assume_sorted, method, kwargs)
+    caught = [(str(w.message), w.category) for w in record]
     baselines, n_iter, last_tol, n_early = part
-    if os.getpid() == caller:
-        # Opening the file parses its header with ast.literal_eval, and
-        # Python 3.11 can fail compiling in two threads at once
-        # ("SystemError: AST constructor recursion depth mismatch").
-        return baselines, n_iter, last_tol, n_early, []
     try:
         out = np.load(path, mmap_mode="r+")
     except OSError:
