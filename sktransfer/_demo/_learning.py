@@ -55,7 +55,7 @@ class TransferResult(StageResult):
                         f"held-out Raman vs {what}, {name}",
                         value,
                         ref,
-                        f"VAE {versus(sign * value, sign * ref, '5-NN')} (ref: 5-NN)",
+                        f"VAE {versus(value, ref, '5-NN', sign > 0)} (ref: 5-NN)",
                     )
                 )
         return rows

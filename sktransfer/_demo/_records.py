@@ -3,15 +3,16 @@
 from dataclasses import dataclass
 
 
+def side(value, reference):
+    """Return 1 above ``reference`` by more than 0.005, -1 below it, 0 within."""
+    return int(value > reference + 0.005) - int(value < reference - 0.005)
+
+
 def versus(value, reference, name, higher_is_better=True):
     """Say if ``value`` beats, ties with (within 0.005) or loses to ``reference``."""
-    if not higher_is_better:
-        value, reference = -value, -reference
-    if value > reference + 0.005:
-        return f"beats {name}"
-    if value < reference - 0.005:
-        return f"loses to {name}"
-    return f"ties with {name}"
+    sign = 1 if higher_is_better else -1
+    verdict = {1: "beats", 0: "ties with", -1: "loses to"}
+    return f"{verdict[sign * side(value, reference)]} {name}"
 
 
 @dataclass(frozen=True)

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from sktransfer._demo._data import SHIFT
-from sktransfer._demo._records import Row, Skipped, StageResult, versus
+from sktransfer._demo._records import Row, Skipped, StageResult, side, versus
 
 #: Peaks fitted: the most prominent of the mean spectrum (noise would add
 #: many small ones).
@@ -211,12 +211,11 @@ def _r2(Y, Y_fit):
     return 1.0 - resid / total
 
 
-def _against_truth(r2, reference):
-    if r2 > reference + 0.005:
-        return "fit above the truth: noise and baseline left-overs fitted too"
-    if r2 < reference - 0.005:
-        return "fit below the truth"
-    return "fit ties with the truth"
+_AGAINST_TRUTH = {
+    1: "fit above the truth: noise and baseline left-overs fitted too",
+    0: "fit ties with the truth",
+    -1: "fit below the truth",
+}
 
 
 @dataclass
@@ -238,7 +237,7 @@ class PeaksResult(StageResult):
         if self.n_true_peaks is not None:
             # The true peaks are no ceiling: a fit closer to the corrected
             # spectra than they are has also fitted noise or baseline left-overs.
-            note = f"{_against_truth(self.r2, self.r2_reference)} ({note})"
+            note = f"{_AGAINST_TRUTH[side(self.r2, self.r2_reference)]} ({note})"
         r2_row = Row(
             "peaks",
             "reconstruction R2 (median)",
