@@ -65,6 +65,29 @@ def test_correlation_of_values_near_the_largest_float(pair):
     assert r == pytest.approx(pearsonr([1.5, 1.5, 1.0], [1, 2, 3]).statistic)
 
 
+def test_correlation_of_each_spectrum_does_not_depend_on_the_others():
+    # spectra of very different magnitudes in one call: each row is scaled
+    # by its own largest deviation, so every coefficient is Pearson's r of
+    # its pair to rounding
+    rng = np.random.default_rng(0)
+    a = rng.normal(size=(5, 40))
+    b = a + rng.normal(0, 0.5, a.shape)
+    scale = np.array([[1e300], [1e140], [1.0], [1e-80], [1e-300]])
+    raw = spectral_correlation(scale * a, scale * b, multioutput="raw_values")
+    expected = [pearsonr(u, v).statistic for u, v in zip(a, b)]
+    np.testing.assert_allclose(raw, expected, rtol=1e-14)
+
+
+def test_correlation_of_an_affine_copy_stays_within_one():
+    # rounding puts the unclipped quotient of some of these rows 1 ulp
+    # beyond 1 (or -1); the coefficient never leaves [-1, 1]
+    Y = np.random.default_rng(0).normal(size=(50, 7))
+    up = spectral_correlation(Y, 3.0 * Y - 7.0, multioutput="raw_values")
+    down = spectral_correlation(Y, -3.0 * Y + 7.0, multioutput="raw_values")
+    assert up.max() == 1.0 and up.min() > 1.0 - 1e-15
+    assert down.min() == -1.0 and down.max() < -1.0 + 1e-15
+
+
 def test_rmse_matches_reference(pair):
     Y, P = pair
     raw = spectral_rmse(Y, P, multioutput="raw_values")
@@ -78,6 +101,11 @@ def test_weights_and_1d(pair):
     raw = spectral_rmse(Y, P, multioutput="raw_values")
     assert spectral_rmse(Y, P, multioutput=w) == pytest.approx(
         np.average(raw, weights=w)
+    )
+    # weights that sum to 1, as well as any other positive sum
+    w = np.r_[0.25, 0.75, np.zeros(len(Y) - 2)]
+    assert spectral_rmse(Y, P, multioutput=w) == pytest.approx(
+        0.25 * raw[0] + 0.75 * raw[1], rel=1e-14
     )
     assert spectral_correlation(Y[0], P[0]) == pytest.approx(pearsonr(Y[0], P[0])[0])
     assert spectral_rmse(Y[0].tolist(), P[0].tolist()) == pytest.approx(raw[0])
@@ -125,6 +153,17 @@ def test_rmse_of_differences_beyond_the_largest_float():
     np.testing.assert_allclose(rows, [1.7e308, np.sqrt(5 / 4)], rtol=1e-15)
 
 
+def test_rmse_of_each_spectrum_does_not_depend_on_the_others():
+    # a pair whose difference overflows is computed halved; the other rows
+    # of the call are not (halving the smallest subnormal gives 0)
+    y_true = np.array([[1.7e308, 0.0, 0.0, 0.0], [5e-324] * 4, [1.0, 2.0, 0.0, 0.0]])
+    y_pred = np.array([[-1.7e308, 0.0, 0.0, 0.0], [0.0] * 4, [0.0] * 4])
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        raw = spectral_rmse(y_true, y_pred, multioutput="raw_values")
+    np.testing.assert_array_equal(raw, [1.7e308, 5e-324, np.sqrt(5 / 4)])
+
+
 def test_inputs_not_modified(pair):
     Y, P = pair
     Y0, P0 = Y.copy(), P.copy()
@@ -150,6 +189,9 @@ def test_bad_input(metric):
             metric(Y, Y, multioutput=scalar)
     with pytest.raises(ValueError, match="1-D array of weights"):
         metric(Y, Y, multioutput=np.ones((3, 1)))
+    for weights in ([0.0, 0.0, 0.0], [1.0, -1.0, 1.0]):
+        with pytest.raises(ValueError, match=">= 0 and not all zero"):
+            metric(Y, Y, multioutput=weights)
     with pytest.raises(ValueError, match="dim 3"):
         metric(np.ones((2, 2, 2)), np.ones((2, 2, 2)))
 
