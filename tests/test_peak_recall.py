@@ -72,11 +72,21 @@ def test_tolerance_is_in_axis_units():
     assert peak_recall(measured, predicted, x_axis=axis[::-1], tolerance=10.0) == 1.0
 
 
+def test_a_peak_at_exactly_the_tolerance_is_recalled():
+    measured, predicted = spectrum(20), spectrum(23)
+    assert peak_recall(measured, predicted, x_axis=X, tolerance=3.0) == 1.0
+    assert peak_recall(measured, predicted, x_axis=X, tolerance=2.999) == 0.0
+
+
 def test_weak_bumps_below_the_prominence_are_not_peaks():
     measured = spectrum((20, 1.0), (60, 0.03))
     # the bump at 60 has 3 % of the range: not a peak at the default 5 %
     assert peak_recall(measured, spectrum(20)) == 1.0
     assert peak_recall(measured, spectrum(20), prominence=0.01) == 0.5
+    # the same holds for the predicted spectrum, scaled to [0, 1] on its own
+    predicted = spectrum((20, 1.0), (60, 0.03))
+    assert peak_recall(spectrum(20, 60), predicted) == 0.5
+    assert peak_recall(spectrum(20, 60), predicted, prominence=0.01) == 1.0
 
 
 def test_scale_and_offset_do_not_matter():
@@ -103,6 +113,8 @@ def test_raw_values_and_averages():
     np.testing.assert_array_equal(raw, [1.0, 0.0, np.nan])
     assert peak_recall(Y, P, tolerance=2.0) == 0.5
     assert peak_recall(Y, P, tolerance=2.0, multioutput=[3.0, 1.0, 5.0]) == 0.75
+    weights = np.array([3.0, 1.0, 5.0])
+    assert peak_recall(Y, P, tolerance=2.0, multioutput=weights) == 0.75
     # weight only on the spectrum without peaks: said as such
     with pytest.raises(ValueError, match="zero for every spectrum of y_true that"):
         peak_recall(Y, P, multioutput=[0.0, 0.0, 1.0])
@@ -139,6 +151,7 @@ def test_inputs_are_not_modified():
         ({"tolerance": True}, "tolerance must be a real number, got True"),
         ({"tolerance": -1.0}, "tolerance"),
         ({"prominence": np.nan}, "prominence"),
+        ({"prominence": -0.1}, "prominence must be in"),
         ({"x_axis": np.arange(5.0)}, "x_axis has 5 values but the spectra have"),
         ({"multioutput": "mean"}, "multioutput"),
         ({"multioutput": [1.0, 2.0]}, "weights"),
