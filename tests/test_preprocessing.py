@@ -399,3 +399,27 @@ def test_resampler_splines_work_on_chunks_of_rows(monkeypatch, method):
     assert seen == [5, 5, 5, 5, 3]
     assert chunked.dtype == np.float32
     np.testing.assert_array_equal(chunked, whole)
+
+
+@pytest.mark.parametrize(
+    "n_rows, row_size, chunk_size, rows_per_slice",
+    [
+        (10, 4, 12, 3),  # 12 values: 3 rows of 4
+        (10, 1, 4, 4),
+        (10, 5, 4, 1),  # a row longer than a chunk: one row at a time
+        (3, 4, 100, 25),  # one slice holds every row
+        (5, 0, 4, 4),  # rows without values count as one value
+        (0, 4, 12, 3),
+    ],
+)
+def test_row_slices_cover_the_rows_once_in_order(
+    n_rows, row_size, chunk_size, rows_per_slice
+):
+    from sktransfer.utils._chunks import row_slices
+
+    slices = list(row_slices(n_rows, row_size, chunk_size))
+    covered = np.concatenate([np.arange(n_rows)[s] for s in slices] + [[]])
+    np.testing.assert_array_equal(covered, np.arange(n_rows))
+    sizes = [s.stop - s.start for s in slices]
+    assert all(size == rows_per_slice for size in sizes[:-1])
+    assert all(0 < size <= rows_per_slice for size in sizes)
