@@ -33,6 +33,12 @@ from sktransfer.datasets import anion_group, formula_elements
         ("MoO_3_", "oxide"),  # molybdite
         ("WO_3_·H_2_O", "oxide"),  # tungstite
         ("CaV^4+^OSi_4_O_10_·4H_2_O", "silicate"),  # cavansite
+        # ... and a charge at the highest valence keeps the oxyanion
+        ("Pb^2+^Cr^6+^O_4_", "sulfate"),  # crocoite, charges written
+        ("Pb_5_(V^5+^O_4_)_3_Cl", "phosphate"),  # vanadinite
+        ("CaMo^6+^O_4_", "sulfate"),  # powellite
+        ("CaW^6+^O_4_", "sulfate"),  # scheelite
+        ("Cu^+^_2_O", "oxide"),  # cuprite: a charge written without its number
         # negative charges: anions themselves, not oxyanion centres
         ("(N^3-^H_4_)Cl·H_2_O", "non-oxide"),  # no nitrate
         ("(N^3-^H_4_)Mg(PO_4_)·6H_2_O", "phosphate"),  # struvite
@@ -70,5 +76,5 @@ def test_ree_is_ignored_wherever_it_stands():
 def test_bad_formulas(bad):
     with pytest.raises(ValueError, match="Formula"):
         anion_group(bad)
-    with pytest.raises(TypeError):
+    with pytest.raises(TypeError, match="formula must be a string; got NoneType"):
         anion_group(None)
