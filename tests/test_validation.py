@@ -12,7 +12,15 @@ from sktransfer._validation import (
 
 
 def test_check_x_axis_default_is_index():
-    np.testing.assert_array_equal(check_x_axis(None, 4), [0.0, 1.0, 2.0, 3.0])
+    x = check_x_axis(None, 4)
+    np.testing.assert_array_equal(x, [0.0, 1.0, 2.0, 3.0])
+    assert x.dtype == np.float64
+
+
+def test_check_x_axis_gives_float64():
+    x = check_x_axis([400, 402, 404], 3)
+    assert x.dtype == np.float64
+    np.testing.assert_array_equal(x, [400.0, 402.0, 404.0])
 
 
 def test_check_x_axis_copies_and_accepts_decreasing():
@@ -28,6 +36,8 @@ def test_check_x_axis_copies_and_accepts_decreasing():
         ([1.0, 2.0], "has 2 values but X has 3"),
         ([1.0, 3.0, 2.0], "strictly monotonic"),
         ([1.0, 1.0, 2.0], "strictly monotonic"),
+        ([3.0, 2.0, 2.0], "strictly monotonic"),
+        (["a", "b", "c"], "must be a 1-D array of numbers"),
         ([1.0, np.nan, 2.0], "NaN"),
         ([[1.0, 2.0, 3.0]], "1-D"),
     ],
@@ -35,6 +45,12 @@ def test_check_x_axis_copies_and_accepts_decreasing():
 def test_check_x_axis_errors(x, match):
     with pytest.raises(ValueError, match=match):
         check_x_axis(x, 3)
+
+
+def test_check_x_axis_of_two_points_must_differ():
+    np.testing.assert_array_equal(check_x_axis([2.0, 1.0], 2), [2.0, 1.0])
+    with pytest.raises(ValueError, match="strictly monotonic"):
+        check_x_axis([1.0, 1.0], 2)
 
 
 def test_check_param():
@@ -83,6 +99,8 @@ def test_check_sequence():
         check_sequence((8, 0), "channels", kind="int", low=1)
     with pytest.raises(ValueError, match=r"betas\[0\] must be a real number"):
         check_sequence((True, 0.9), "betas", length=2)
+    with pytest.raises(ValueError, match=r"channels\[1\] must be an integer"):
+        check_sequence((8, 16.5), "channels", kind="int")
 
 
 def _complex_calls(tmp_path):
