@@ -119,6 +119,28 @@ def test_resampler_recovers_smooth_function():
     np.testing.assert_allclose(out[0], np.sin(grid), atol=1e-4)
 
 
+@pytest.mark.parametrize("descending", [False, True])
+def test_resampler_linear_in_the_end_segments(data, descending):
+    # grid points between the first two and the last two points of the axis
+    x, X = data
+    grid = np.array([x[0], (x[0] + x[1]) / 2, (x[-2] + x[-1]) / 2, x[-1]])
+    ref = np.array([np.interp(grid, x, row) for row in X])
+    if descending:
+        x, X, grid, ref = x[::-1], X[:, ::-1], grid[::-1], ref[:, ::-1]
+    out = Resampler(grid=grid, x_axis=x).fit_transform(X)
+    np.testing.assert_allclose(out, ref, rtol=1e-12, atol=1e-12)
+
+
+def test_resampler_rounding_tolerance_is_1e_9_of_the_axis_span():
+    # the axis spans 0-1000 cm-1: 1e-6 beyond an end is the end point
+    x = np.linspace(0.0, 1000.0, 101)
+    X = np.vstack([x, x**2])
+    inside = Resampler(grid=[500.0, 1000.0 + 0.9e-6], x_axis=x).fit_transform(X)
+    np.testing.assert_allclose(inside[:, -1], [1000.0, 1e6], rtol=1e-8)
+    with pytest.raises(ValueError, match="outside the range"):
+        Resampler(grid=[500.0, 1000.0 + 1.1e-6], x_axis=x).fit(X)
+
+
 def test_resampler_grid_forms_and_names(data):
     x, X = data
     res = Resampler(x_axis=x).fit(X)
@@ -362,13 +384,25 @@ def test_area_normalizer_float32_keeps_a_fine_axis_far_from_zero():
 
 @pytest.mark.parametrize("norm", ["area", "l1", "l2"])
 def test_area_normalizer_of_values_near_the_largest_float(norm):
-    # The area (or norm) overflows to inf, the normalised spectrum does not.
+    # The area (or norm) overflows to inf, the normalised spectrum does not;
+    # each such row is rescaled on its own, without an overflow warning.
     x = np.linspace(0.0, 10.0, 50)
     shape = 0.5 + np.exp(-0.5 * (x - 5.0) ** 2)
-    X = np.vstack([1e308 * shape, 1e-3 * shape])
-    Xt = AreaNormalizer(norm=norm, x_axis=x).fit_transform(X)
+    other = 0.5 + np.exp(-0.5 * (x - 2.0) ** 2)
+    X = np.vstack([1e308 * shape, 1e-3 * shape, 5e307 * other, other])
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        Xt = AreaNormalizer(norm=norm, x_axis=x).fit_transform(X)
     assert np.all(np.isfinite(Xt)) and np.all(Xt > 0)
     np.testing.assert_allclose(Xt[0], Xt[1], rtol=1e-12)
+    np.testing.assert_allclose(Xt[2], Xt[3], rtol=1e-12)
+
+
+def test_area_normalizer_of_two_points():
+    # the area of a two-point spectrum is one trapezoid
+    X = np.array([[1.0, 3.0], [2.0, 2.0]])
+    Xt = AreaNormalizer(x_axis=[0.0, 2.0]).fit_transform(X)
+    np.testing.assert_allclose(Xt, [[0.25, 0.75], [0.5, 0.5]], rtol=1e-15)
 
 
 @pytest.mark.parametrize("method", ["cubic", "pchip"])
