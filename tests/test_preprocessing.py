@@ -51,7 +51,8 @@ def test_min_max_normalizer(data):
 
 
 @pytest.mark.parametrize(
-    "feature_range", [(0.0, np.inf), (-np.inf, 0.0), (-1e308, 1e308), (0, 10**400)]
+    "feature_range",
+    [(0.0, np.inf), (-np.inf, 0.0), (-1e308, 1e308), (0, 10**400), (1.0, 1.0)],
 )
 def test_min_max_normalizer_refuses_a_range_without_a_finite_span(data, feature_range):
     # these used to give NaN and infinite spectra with a RuntimeWarning
@@ -80,6 +81,21 @@ def test_area_normalizer_integrates_to_one(data, descending):
         x, X = x[::-1], X[:, ::-1]
     Xt = AreaNormalizer(x_axis=x).fit_transform(X)
     np.testing.assert_allclose(np.abs(trapezoid(Xt, x=x, axis=1)), 1.0)
+
+
+@pytest.mark.parametrize("norm", ["area", "l1", "l2"])
+def test_area_normalizer_transform_without_fit(norm):
+    # stateless: transform alone reads the axis of X's features, not its rows
+    X = np.array([[1.0, 3.0, 2.0, 0.5, 1.0], [0.0, 1.0, 4.0, 1.0, 0.0]])
+    x = np.array([0.0, 1.0, 3.0, 4.0, 6.0])
+    for x_axis, axis in [(None, np.arange(5.0)), (x, x)]:
+        Xt = AreaNormalizer(norm=norm, x_axis=x_axis).transform(X)
+        norms = {
+            "area": trapezoid(X, x=axis, axis=1),
+            "l1": np.abs(X).sum(axis=1),
+            "l2": np.sqrt((X**2).sum(axis=1)),
+        }[norm]
+        np.testing.assert_allclose(Xt, X / norms[:, None], rtol=1e-14)
 
 
 def test_constant_spectra_rules():
@@ -139,6 +155,30 @@ def test_resampler_rounding_tolerance_is_1e_9_of_the_axis_span():
     np.testing.assert_allclose(inside[:, -1], [1000.0, 1e6], rtol=1e-8)
     with pytest.raises(ValueError, match="outside the range"):
         Resampler(grid=[500.0, 1000.0 + 1.1e-6], x_axis=x).fit(X)
+
+
+@pytest.mark.parametrize("method", ["cubic", "pchip"])
+def test_resampler_splines_of_two_points(method):
+    # two points are enough for a spline: it is the straight line
+    X = np.array([[1.0, 3.0], [2.0, -2.0]])
+    out = Resampler(grid=[0.0, 0.5, 2.0], x_axis=[0.0, 2.0], method=method)
+    np.testing.assert_allclose(
+        out.fit_transform(X), [[1.0, 1.5, 3.0], [2.0, 1.0, -2.0]], rtol=1e-14
+    )
+
+
+def test_resampler_feature_names_round_to_6_decimals_when_unambiguous():
+    # np.linspace(0, 0.4, 5) holds 0.30000000000000004
+    res = Resampler(grid=np.linspace(0.0, 0.4, 5), x_axis=np.linspace(0, 1, 11))
+    names = res.fit(np.ones((2, 11))).get_feature_names_out()
+    assert list(names) == ["x0.0", "x0.1", "x0.2", "x0.3", "x0.4"]
+    res.set_params(grid=[0.1234567, 0.5])
+    names = res.fit(np.ones((2, 11))).get_feature_names_out()
+    assert list(names) == ["x0.123457", "x0.5"]
+    # points that round to the same name keep all their digits
+    res.set_params(grid=[0.1234561, 0.1234562])
+    names = res.fit(np.ones((2, 11))).get_feature_names_out()
+    assert list(names) == ["x0.1234561", "x0.1234562"]
 
 
 def test_resampler_grid_forms_and_names(data):
@@ -240,6 +280,18 @@ def test_range_cut_ends_off_by_rounding_are_kept():
     # a real overshoot is still outside
     cut = RangeCut(start=0.1, end=0.2999999, x_axis=x).fit(X)
     np.testing.assert_array_equal(cut.transform(X), [[1.0, 2.0]])
+    # the tolerance is 1e-9 of the axis's largest magnitude (400 here)
+    X = np.array([[1.0, 2.0, 3.0, 4.0]])
+    for off, kept in [(3e-7, [[1.0, 2.0, 3.0]]), (5e-7, [[1.0, 2.0]])]:
+        x = np.array([100.0, 200.0, 300.0 + off, 400.0])
+        cut = RangeCut(end=300.0, x_axis=x).fit(X)
+        np.testing.assert_array_equal(cut.transform(X), kept)
+
+
+def test_range_cut_keeps_a_point_on_both_ends():
+    # an axis of the single value 0 has no rounding tolerance
+    cut = RangeCut(start=0.0, end=0.0, x_axis=[0.0]).fit(np.ones((2, 1)))
+    np.testing.assert_array_equal(cut.support_, [True])
 
 
 @pytest.mark.parametrize(
