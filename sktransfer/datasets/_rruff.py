@@ -145,7 +145,8 @@ def _read_spectrum(lines, path):
 def _read_dif(lines, path, header_index):
     metadata = {}
     head = [ln.strip() for ln in lines[:header_index]]
-    names = [ln for ln in head if ln]
+    # the mineral's name is the first line of free text, not a ##KEY= field
+    names = [ln for ln in head if ln and not ln.startswith("##")]
     if names:
         metadata["NAMES"] = names[0]
     for ln in head:

@@ -71,6 +71,30 @@ def test_read_dif(tmp_path, repeat_last):
     assert data.metadata["RRUFFID"] == "R040031"
     assert data.metadata["TWO_THETA_RANGE"] == (5.0, 90.0)
     assert data.metadata["X-RAY WAVELENGTH"] == "1.541838"
+    # upper-case "KEY: value" lines are fields; the free text is not
+    assert set(data.metadata) == {
+        "NAMES",
+        "CELL PARAMETERS",
+        "SPACE GROUP",
+        "X-RAY WAVELENGTH",
+        "BOUNDS ON TWO THETA",
+        "TWO_THETA_RANGE",
+        "RRUFFID",
+    }
+
+
+def test_read_dif_header_fields_and_empty_table(tmp_path):
+    # ##KEY=value lines above the table are fields; the name is still the
+    # first line of free text
+    path = write_dif(tmp_path / "d.txt", QUARTZ_DIF)
+    text = path.read_bytes()
+    path.write_bytes(b"##RRUFFID=R050001\r\n##\r\n" + text)
+    data = read_rruff(path)
+    assert data.metadata["RRUFFID"] == "R050001"
+    assert data.metadata["NAMES"] == "Quartz"
+    np.testing.assert_allclose(data.x, np.array(QUARTZ_DIF)[:, 0])
+    with pytest.raises(ValueError, match=r"e\.txt: DIF file without peak rows"):
+        read_rruff(write_dif(tmp_path / "e.txt", []))
 
 
 def test_missing_file_names_path(tmp_path):
@@ -154,6 +178,10 @@ def test_bad_dif_row_names_line(tmp_path):
     text = path.read_bytes().replace(b"50.14", b"5x.14")
     path.write_bytes(text)
     with pytest.raises(ValueError, match=r"d\.txt, line 16:"):
+        read_rruff(path)
+    # a blank first line is a line too
+    path.write_bytes(b"\r\n" + text)
+    with pytest.raises(ValueError, match=r"d\.txt, line 17:"):
         read_rruff(path)
 
 
