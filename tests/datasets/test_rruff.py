@@ -88,13 +88,46 @@ def test_read_dif_header_fields_and_empty_table(tmp_path):
     # first line of free text
     path = write_dif(tmp_path / "d.txt", QUARTZ_DIF)
     text = path.read_bytes()
-    path.write_bytes(b"##RRUFFID=R050001\r\n##\r\n" + text)
+    path.write_bytes(b"##RRUFFID=R050001\r\n##\r\n##OWNER=RRUFF\r\n" + text)
     data = read_rruff(path)
     assert data.metadata["RRUFFID"] == "R050001"
+    assert data.metadata["OWNER"] == "RRUFF"
     assert data.metadata["NAMES"] == "Quartz"
     np.testing.assert_allclose(data.x, np.array(QUARTZ_DIF)[:, 0])
     with pytest.raises(ValueError, match=r"e\.txt: DIF file without peak rows"):
         read_rruff(write_dif(tmp_path / "e.txt", []))
+
+
+def test_read_dif_rows_without_or_with_more_than_hkl(tmp_path):
+    # Miller indices are NaN where a row lacks them; a column after them
+    # (multiplicity) is left out
+    path = write_dif(tmp_path / "d.txt", QUARTZ_DIF)
+    rows = path.read_bytes().split(b"\r\n")
+    at = [i for i, r in enumerate(rows) if r.strip().startswith(b"20.86")][0]
+    rows[at] = b"      20.86     22.00    4.2550"
+    rows[at + 1] += b"   6"
+    path.write_bytes(b"\r\n".join(rows))
+    data = read_rruff(path)
+    np.testing.assert_allclose(data.x, np.array(QUARTZ_DIF)[:, 0])
+    np.testing.assert_allclose(data.d_spacing, np.array(QUARTZ_DIF)[:, 2])
+    assert data.hkl.shape == (3, 3)
+    assert np.isnan(data.hkl[0]).all()
+    np.testing.assert_array_equal(data.hkl[1:], np.array(QUARTZ_DIF)[1:, 3:])
+
+
+def test_read_dif_id_from_its_text_and_fields_next_to_the_table(tmp_path):
+    # the id in the text ("... powder pattern of R040031") when the file
+    # name has none; a field on the line just above the table is read
+    path = write_dif(tmp_path / "quartz.txt", QUARTZ_DIF)
+    text = path.read_bytes()
+    path.write_bytes(text.replace(b"90.0\r\n\r\n", b"90.0\r\n"))
+    data = read_rruff(path)
+    assert data.metadata["RRUFFID"] == "R040031"
+    assert data.metadata["TWO_THETA_RANGE"] == (5.0, 90.0)
+    # a spectrum's id comes from its header or its name, not from its text
+    path = tmp_path / "quartz2.txt"
+    path.write_text("##NAMES=Quartz\n##DESCRIPTION=like R040031\n1, 2\n3, 4\n")
+    assert "RRUFFID" not in read_rruff(path).metadata
 
 
 def test_missing_file_names_path(tmp_path):
