@@ -4,9 +4,18 @@ import numpy as np
 import pytest
 import sklearn
 from scipy.stats import pearsonr
+from sklearn.decomposition import PCA
+from sklearn.discriminant_analysis import QuadraticDiscriminantAnalysis
 from sklearn.ensemble import RandomForestClassifier
-from sklearn.linear_model import Ridge
-from sklearn.model_selection import GridSearchCV, KFold, cross_validate
+from sklearn.linear_model import LogisticRegression, Ridge
+from sklearn.model_selection import (
+    GridSearchCV,
+    KFold,
+    StratifiedKFold,
+    cross_val_score,
+    cross_validate,
+)
+from sklearn.pipeline import make_pipeline
 from sklearn.utils import Bunch
 
 from sktransfer.metrics import (
@@ -258,6 +267,48 @@ def test_two_sample_accuracy_known_truths(groups):
     np.testing.assert_array_equal(a, a0)
 
 
+@pytest.mark.parametrize(
+    "n_real, n_generated, n_features",
+    [(40, 5, 20), (40, 12, 20), (40, 40, 20), (30, 30, 3)],
+)
+def test_two_sample_accuracy_default_is_its_documented_pipeline(
+    n_real, n_generated, n_features
+):
+    # whitened PCA (10 components, a third of the smaller group or the
+    # number of features if fewer) and QDA(reg_param=0.01, priors=[0.5, 0.5])
+    # on shuffled stratified folds
+    rng = np.random.default_rng(0)
+    real = rng.normal(size=(n_real, n_features))
+    generated = 0.8 * rng.normal(size=(n_generated, n_features)) + 0.3
+    X = np.vstack([real, generated])
+    y = np.r_[np.zeros(n_real), np.ones(n_generated)]
+    k = min(10, n_features, min(n_real, n_generated) // 3)
+    pipe = make_pipeline(
+        PCA(n_components=k, whiten=True),
+        QuadraticDiscriminantAnalysis(reg_param=0.01, priors=[0.5, 0.5]),
+    )
+    cv = StratifiedKFold(5, shuffle=True, random_state=0)
+    expected = cross_val_score(pipe, X, y, cv=cv, scoring="balanced_accuracy").mean()
+    got = two_sample_accuracy(real, generated, random_state=0)
+    assert got == pytest.approx(expected, abs=1e-12)
+
+
+def test_two_sample_accuracy_seeds_the_classifier_and_raises_its_errors(groups):
+    from sklearn.base import BaseEstimator, ClassifierMixin
+
+    (a, b), _ = groups
+    rf = RandomForestClassifier(n_estimators=3, max_features=1)
+    scores = {two_sample_accuracy(a, b, estimator=rf, random_state=0) for _ in range(4)}
+    assert len(scores) == 1
+
+    class Failing(ClassifierMixin, BaseEstimator):
+        def fit(self, X, y):
+            raise RuntimeError("this classifier cannot fit")
+
+    with pytest.raises(RuntimeError, match="cannot fit"):
+        two_sample_accuracy(a, b, estimator=Failing())
+
+
 def test_two_sample_accuracy_default_sees_spread_differences():
     # Mode collapse and independent noise keep the right mean spectrum; a
     # linear classifier misses them, the default quadratic one must not.
@@ -340,10 +391,48 @@ def test_kmeans_indistinguishability_known_truths(groups):
     assert kmeans_indistinguishability(c, d, random_state=0, n_components=5) == 1.0
 
 
+def test_kmeans_indistinguishability_details_follow_their_definitions(groups):
+    (a, b), _ = groups
+    score, details = kmeans_indistinguishability(
+        a, b, n_components=3, random_state=0, return_details=True
+    )
+    g, c = details.is_generated, details.clusters
+    expected = [
+        [np.sum(~g & (c == k)) for k in (0, 1)],
+        [np.sum(g & (c == k)) for k in (0, 1)],
+    ]
+    np.testing.assert_array_equal(details.contingency, expected)
+    (n00, n01), (n10, n11) = details.contingency
+    kept = 0.5 * (n00 / (n00 + n01) + n11 / (n10 + n11))
+    swapped = 0.5 * (n01 / (n00 + n01) + n10 / (n10 + n11))
+    assert score == pytest.approx(max(kept, swapped), abs=1e-15)
+    X = np.vstack([a, b])
+    pca = PCA(n_components=3).fit(X)
+    np.testing.assert_allclose(
+        details.explained_variance_ratio, pca.explained_variance_ratio_, rtol=1e-10
+    )
+    np.testing.assert_allclose(
+        np.abs(details.embedding), np.abs(pca.transform(X)), rtol=1e-8, atol=1e-12
+    )
+    # seeded: the same clusters, labelled the same way, every time
+    for _ in range(3):
+        again = kmeans_indistinguishability(
+            a, b, n_components=3, random_state=0, return_details=True
+        )[1]
+        np.testing.assert_array_equal(again.clusters, c)
+
+
 def test_kmeans_indistinguishability_bad_input():
     X = np.random.default_rng(0).normal(size=(10, 4))
-    with pytest.raises(ValueError, match="n_components"):
+    with pytest.raises(ValueError, match="must be at most min"):
         kmeans_indistinguishability(X, X, n_components=5)
+    with pytest.raises(ValueError, match="n_components must be an integer"):
+        kmeans_indistinguishability(X, X, n_components=2.0)
+    # one component, as many as features, and one generated spectrum are fine
+    for n_components in (1, 4):
+        got = kmeans_indistinguishability(X, X, n_components=n_components)
+        assert 0.5 <= got <= 1.0
+    assert 0.5 <= kmeans_indistinguishability(X, X[:1], random_state=0) <= 1.0
     with pytest.raises(ValueError, match="return_details must be True or False"):
         kmeans_indistinguishability(X, X, return_details="yes")
     with pytest.raises(ValueError, match="n_components"):
@@ -420,3 +509,8 @@ def test_two_sample_accuracy_default_needs_two_spectra_per_training_fold():
     with pytest.raises(ValueError, match="at least 3 in each group"):
         two_sample_accuracy(real[:2], generated[:2], cv=2)
     assert 0 <= two_sample_accuracy(real, generated, cv=3, random_state=0) <= 1
+    # another classifier may do with a single spectrum of each group
+    got = two_sample_accuracy(
+        real, generated, estimator=LogisticRegression(), cv=2, random_state=0
+    )
+    assert 0 <= got <= 1
