@@ -211,8 +211,9 @@ def test_custom_axes_and_xrd_rendering(rruff_dir):
 
 def test_xrd_fwhm_under_two_grid_steps_warns(rruff_dir):
     xrd_axis = np.linspace(20.0, 30.0, 201)  # 0.05 degree steps
-    with pytest.warns(UserWarning, match="less than two steps of the XRD grid"):
+    with pytest.warns(UserWarning, match="less than two steps of the XRD grid") as rec:
         coarse = load_rruff(rruff_dir, xrd_axis=xrd_axis, xrd_fwhm=0.05)
+    assert rec[0].filename == __file__  # points at the call
     assert coarse.xrd[0].max() < 99.0  # the peak at 26.64 falls between points
     with warnings.catch_warnings():
         warnings.simplefilter("error")
@@ -313,6 +314,11 @@ def test_unreadable_files_are_listed_in_one_error(rruff_dir, tmp_path):
     message = str(info.value)
     assert "Quartz__R000001__Raman__a.txt" in message and "binary" in message
     assert "bad.txt, line 3" in message
+    # one line per file, its path once (a reason that names it is not prefixed)
+    lines = message.splitlines()[1:]
+    assert len(lines) == 3
+    for line, name in zip(sorted(lines), ["Calcite", "Quartz", "bad"]):
+        assert line.count(str(tmp_path)) == 1 and name in line
     data = load_rruff(tmp_path, on_error="skip")
     assert list(data.rruff_ids) == ["R000001"]
     assert len(data.skipped) == 3
@@ -369,10 +375,11 @@ def test_spectra_written_by_sktransfer_are_no_measurements(rruff_dir, tmp_path):
     assert len(raman.skipped) == 3
 
 
-def _write_fields(path, **fields):
+def _write_fields(path, x=None, **fields):
     """A spectrum file with only the given ##KEY=value header fields."""
+    x = np.arange(150.0, 1250.0, 5.0) if x is None else x
     head = "".join(f"##{key.replace('_', ' ')}={v}\n" for key, v in fields.items())
-    rows = "".join(f"{x:.1f}, {x % 7:.1f}\n" for x in np.arange(150.0, 1250.0, 5.0))
+    rows = "".join(f"{v:.1f}, {v % 7:.1f}\n" for v in x)
     path.write_text(head + rows)
 
 
@@ -467,6 +474,109 @@ def test_files_without_modality_or_id_and_written_by_other_tools(tmp_path):
         "g.txt": "written by sktransfer as a generated spectrum, not a measurement",
         "h.txt": "no RRUFF id in header or file name",
     }
+
+
+def test_paired_prefers_coverage_then_lasers_in_documented_order(tmp_path):
+    # Processed files of one id: the widest coverage first, then the laser
+    # (532, 514, 785, 780 nm, then any other), then the file name
+    def raman(name, laser, x=None):
+        fields = {"FILETYPE": "Raman Processed", "RAMAN_WAVELENGTH": laser}
+        _write_fields(tmp_path / name, x=x, RRUFFID="R060001", **fields)
+
+    raman("a_short.txt", 532, x=np.arange(300.0, 1100.0, 5.0))
+    for laser in (633, 780, 785, 514, 532):
+        raman(f"b_{laser}.txt", laser)
+    chosen = []
+    for _ in range(6):
+        data = load_rruff(tmp_path, require="raman")
+        chosen.append(os.path.basename(data.files[0]["raman"]))
+        os.remove(data.files[0]["raman"])
+    assert chosen == [
+        "b_532.txt",
+        "b_514.txt",
+        "b_785.txt",
+        "b_780.txt",
+        "b_633.txt",
+        "a_short.txt",
+    ]
+
+
+def test_unpaired_outside_policies(tmp_path):
+    # one file covers the Raman grid, the other 300-1100 cm-1 of it
+    full, short = np.arange(140.0, 1260.0, 1.0), np.arange(300.0, 1100.0, 1.0)
+    for name, x in (("a.txt", full), ("b.txt", short)):
+        meta = {"RRUFFID": "R060002", "FILETYPE": "Raman Processed"}
+        write_rruff(tmp_path / name, x, 1.0 + x / 100.0, meta)
+    nan = load_rruff(tmp_path, pair=False)
+    measured = ~np.isnan(nan.data[1])
+    first, last = np.flatnonzero(measured)[[0, -1]]
+    np.testing.assert_allclose(nan.coverage, [1.0, measured.mean()])
+    edge = load_rruff(tmp_path, pair=False, outside="edge")
+    zero = load_rruff(tmp_path, pair=False, outside="zero")
+    for filled in (edge, zero):
+        np.testing.assert_array_equal(filled.data[:, measured], nan.data[:, measured])
+        np.testing.assert_array_equal(filled.data[0], nan.data[0])
+        np.testing.assert_array_equal(filled.coverage, nan.coverage)
+    np.testing.assert_array_equal(edge.data[1, :first], nan.data[1, first])
+    np.testing.assert_array_equal(edge.data[1, last + 1 :], nan.data[1, last])
+    np.testing.assert_array_equal(zero.data[1, ~measured], 0.0)
+    drop = load_rruff(tmp_path, pair=False, outside="drop")
+    assert [os.path.basename(f) for f in drop.files] == ["a.txt"]
+    np.testing.assert_array_equal(drop.data, nan.data[:1])
+    np.testing.assert_array_equal(drop.coverage, [1.0])
+    n = int(measured.sum())
+    assert drop.dropped == [
+        (
+            str(tmp_path / "b.txt"),
+            f"raman covers {n} of the 1024 grid points (150-1250)",
+        )
+    ]
+
+
+def test_paired_coverage_of_a_missing_modality_is_zero(rruff_dir):
+    data = load_rruff(rruff_dir, require="ir", kind="Processed")
+    assert list(data.rruff_ids) == ["R000001", "R000002", "R000004"]
+    np.testing.assert_array_equal(data.has_raman, [True, True, False])
+    assert data.coverage["raman"][2] == 0.0
+    # kind applies to IR and Raman files only: the DIF file stays
+    np.testing.assert_array_equal(data.has_xrd, [True, False, False])
+    assert data.coverage["xrd"][0] == 1.0
+
+
+def test_dif_without_two_theta_bounds_covers_the_whole_grid(tmp_path):
+    path = write_dif(tmp_path / "R000001_CIF.txt", QUARTZ_DIF, rruff_id="R000001")
+    text = path.read_bytes().replace(b"BOUNDS ON TWO THETA:    5.0  90.0", b"")
+    path.write_bytes(text)
+    data = load_rruff(tmp_path, pair=False)
+    assert data.modality == "xrd" and data.kind[0] == "DIF"
+    assert not np.isnan(data.data).any()
+    np.testing.assert_array_equal(data.coverage, [1.0])
+
+
+def test_default_axes_and_axes_of_two_points(rruff_dir):
+    data = load_rruff(rruff_dir)
+    np.testing.assert_array_equal(data.xrd_axis, np.linspace(5.0, 90.0, 1701))
+    np.testing.assert_array_equal(data.ir_axis, np.linspace(400.0, 4000.0, 1024))
+    np.testing.assert_array_equal(data.raman_axis, np.linspace(150.0, 1250.0, 1024))
+    two = load_rruff(rruff_dir, raman_axis=[400.0, 800.0])
+    assert two.raman.shape == (2, 2)
+    for axis in ([500.0], [[400.0, 800.0]]):
+        with pytest.raises(ValueError, match="raman_axis must be 1-D with at least 2"):
+            load_rruff(rruff_dir, raman_axis=axis)
+
+
+def test_nothing_to_load_is_said_as_such(raw_processed_dir, tmp_path):
+    with pytest.raises(ValueError, match="No xrd files found; found modalities"):
+        load_rruff(raw_processed_dir, pair=False, modality="xrd")
+    _write_fields(tmp_path / "a.txt", FILETYPE="Raman Processed", RRUFFID="R060003")
+    with pytest.raises(ValueError, match="No readable RRUFF files found"):
+        load_rruff(tmp_path, kind="RAW", require="raman")
+    _write_fields(tmp_path / "b.txt", FILETYPE="Infrared Processed", RRUFFID="R060004")
+    with pytest.raises(ValueError, match="No RRUFF id has all required modalities"):
+        load_rruff(tmp_path)
+    # two modalities: pair=False needs to be told which
+    with pytest.raises(ValueError, match="modality must be given with pair=False"):
+        load_rruff(tmp_path, pair=False)
 
 
 def test_directory_errors(tmp_path):
