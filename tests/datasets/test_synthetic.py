@@ -106,6 +106,57 @@ def test_class_imbalance(n_samples, weights, expected):
     np.testing.assert_array_equal(np.sort(counts)[::-1], sorted(expected)[::-1])
 
 
+def test_largest_remainders_get_the_samples_left_by_rounding():
+    # 10 x [0.45, 0.35, 0.2] = [4.5, 3.5, 2]: the one sample left goes to the
+    # first of the two largest remainders
+    data = make_spectra(
+        n_samples=10,
+        n_classes=3,
+        weights=[0.45, 0.35, 0.2],
+        n_ir_points=20,
+        n_raman_points=20,
+        n_xrd_points=20,
+        random_state=0,
+    )
+    np.testing.assert_array_equal(np.bincount(data.y), [5, 3, 2])
+
+
+def test_peaks_follow_the_documented_model():
+    small = {"n_ir_points": 50, "n_raman_points": 50, "n_xrd_points": 50}
+    data = make_spectra(n_samples=200, n_classes=1, shift=5.0, random_state=0, **small)
+    # a per-sample mode shift of standard deviation `shift`, in cm-1
+    assert data.peaks["ir"]["center"].std(axis=0).mean() == pytest.approx(5.0, rel=0.1)
+    # reflections on the XRD axis, moved by a small lattice strain
+    two_theta = data.peaks["xrd"]["center"]
+    assert 5.0 < two_theta.min() and two_theta.max() < 90.0
+    assert np.abs(two_theta / two_theta.mean(axis=0) - 1.0).max() < 0.005
+    # eta is a Lorentzian fraction
+    for m in MODALITIES:
+        eta = data.peaks[m]["eta"]
+        assert ((0.0 <= eta) & (eta <= 1.0)).all()
+    # a low-order polynomial (IR) and a decaying background (XRD)
+    t = (data.ir_axis - 400.0) / 3600.0
+    for row in data.ir_baseline[:20]:
+        fit = np.polyval(np.polyfit(t, row, 2), t)
+        np.testing.assert_allclose(fit, row, rtol=0, atol=1e-12)
+    assert (np.diff(data.xrd_baseline, axis=1) < 0).all()
+
+
+def test_smallest_parameters_are_accepted():
+    data = make_spectra(
+        n_samples=1,
+        n_classes=1,
+        n_modes=1,
+        n_reflections=1,
+        n_ir_points=2,
+        n_raman_points=2,
+        n_xrd_points=2,
+        shift=0.0,
+        random_state=0,
+    )
+    assert data.ir.shape == (1, 2) and data.peaks["xrd"]["center"].shape == (1, 1)
+
+
 def test_modes_shared_but_intensities_differ(data):
     ir, raman = data.peaks["ir"], data.peaks["raman"]
     np.testing.assert_array_equal(ir["center"], raman["center"])
@@ -150,14 +201,20 @@ def test_raman_predictable_from_ir(data):
 @pytest.mark.parametrize(
     "params, match",
     [
-        ({"n_samples": 0}, "n_samples"),
-        ({"n_classes": 0}, "n_classes"),
+        ({"n_samples": 0}, r"n_samples must be in \[1, inf\)"),
+        ({"n_classes": 0}, r"n_classes must be in \[1, inf\)"),
+        ({"n_modes": 0}, r"n_modes must be in \[1, inf\)"),
+        ({"n_reflections": 0}, r"n_reflections must be in \[1, inf\)"),
         ({"n_ir_points": 1}, "n_ir_points"),
         ({"noise": -0.1}, "noise"),
         ({"shift": np.nan}, "shift"),
+        ({"shift": -1.0}, r"shift must be in \[0, inf\)"),
         ({"baseline": "no"}, "baseline must be True or False, got 'no'"),
-        ({"weights": [0.5, 0.5]}, "weights"),
+        ({"weights": [0.5, 0.5]}, "n_classes=4 or n_classes - 1 entries, got 2"),
         ({"weights": [0.5, -0.1, 0.3, 0.3]}, "weights"),
+        ({"weights": [0.5, 0.0, 0.3, 0.3]}, "positive and finite"),
+        ({"weights": [0.5, np.nan, 0.3, 0.3]}, "positive and finite"),
+        ({"weights": [0.5, np.inf, 0.3, 0.3]}, "positive and finite"),
         # n_classes - 1 entries leave the last class 1 - their sum
         ({"weights": [0.6, 0.25, 0.15]}, "they sum to 1; give .* or n_classes=3"),
         ({"weights": [0.6, 0.25, 0.25]}, "they sum to 1.1"),
