@@ -83,6 +83,22 @@ def test_area_normalizer_integrates_to_one(data, descending):
     np.testing.assert_allclose(np.abs(trapezoid(Xt, x=x, axis=1)), 1.0)
 
 
+def test_row_scalers_transform_without_fit(data):
+    # stateless, as sklearn's Normalizer: transform works before fit
+    _, X = data
+    lo, hi = X.min(axis=1, keepdims=True), X.max(axis=1, keepdims=True)
+    np.testing.assert_allclose(
+        MinMaxNormalizer(feature_range=(-1.0, 1.0)).transform(X),
+        2.0 * (X - lo) / (hi - lo) - 1.0,
+    )
+    centred = X - X.mean(axis=1, keepdims=True)
+    np.testing.assert_allclose(
+        StandardNormalVariate().transform(X),
+        centred / centred.std(axis=1, keepdims=True),
+        atol=1e-12,
+    )
+
+
 @pytest.mark.parametrize("norm", ["area", "l1", "l2"])
 def test_area_normalizer_transform_without_fit(norm):
     # stateless: transform alone reads the axis of X's features, not its rows
