@@ -171,16 +171,24 @@ def test_resampler_rounding_tolerance_is_1e_9_of_the_axis_span():
     np.testing.assert_allclose(inside[:, -1], [1000.0, 1e6], rtol=1e-8)
     with pytest.raises(ValueError, match="outside the range"):
         Resampler(grid=[500.0, 1000.0 + 1.1e-6], x_axis=x).fit(X)
+    # or of the largest magnitude, if larger: 2000 for a 1000-2000 axis
+    x = np.linspace(1000.0, 2000.0, 101)
+    Resampler(grid=[2000.0 + 1.9e-6], x_axis=x, method="pchip").fit(X)
+    with pytest.raises(ValueError, match=r"\[1000, 2000\] of x_axis"):
+        Resampler(grid=[2000.0 + 2.5e-6], x_axis=x[::-1]).fit(X)
 
 
-@pytest.mark.parametrize("method", ["cubic", "pchip"])
-def test_resampler_splines_of_two_points(method):
+@pytest.mark.parametrize("method", ["linear", "cubic", "pchip"])
+@pytest.mark.parametrize("descending", [False, True])
+def test_resampler_of_two_points(method, descending):
     # two points are enough for a spline: it is the straight line
     X = np.array([[1.0, 3.0], [2.0, -2.0]])
-    out = Resampler(grid=[0.0, 0.5, 2.0], x_axis=[0.0, 2.0], method=method)
-    np.testing.assert_allclose(
-        out.fit_transform(X), [[1.0, 1.5, 3.0], [2.0, 1.0, -2.0]], rtol=1e-14
-    )
+    x, grid = np.array([0.0, 2.0]), np.array([0.0, 0.5, 2.0])
+    expected = np.array([[1.0, 1.5, 3.0], [2.0, 1.0, -2.0]])
+    if descending:
+        x, X = x[::-1], X[:, ::-1]
+    out = Resampler(grid=grid, x_axis=x, method=method).fit_transform(X)
+    np.testing.assert_allclose(out, expected, rtol=1e-14)
 
 
 def test_resampler_feature_names_round_to_6_decimals_when_unambiguous():
@@ -263,8 +271,9 @@ def test_resampler_bad_params(data):
     with pytest.raises(ValueError, match="1 feature"):
         Resampler(method="cubic").fit(X[:, :1])
     # evenly spaced points over a one-point axis would all be that point
-    with pytest.raises(ValueError, match="grid=3 points need an x_axis with a range"):
-        Resampler(grid=3).fit(X[:, :1])
+    for n in (2, 3):
+        with pytest.raises(ValueError, match=f"grid={n} points need an x_axis"):
+            Resampler(grid=n).fit(X[:, :1])
     one = Resampler(grid=1).fit(X[:, :1])
     np.testing.assert_array_equal(one.transform(X[:, :1]), X[:, :1])
     with pytest.raises(ValueError, match="fill_value"):
