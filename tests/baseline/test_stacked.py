@@ -2,7 +2,7 @@ import warnings
 
 import numpy as np
 import pytest
-from pybaselines import Baseline
+from pybaselines import Baseline, _weighting
 from pybaselines.utils import ParameterWarning
 
 from sktransfer.baseline import _stacked
@@ -192,9 +192,47 @@ def test_non_finite_solution_raises(data):
 
 def test_which_calls_are_stacked():
     assert stacks("airpls", {"lam": 1e5, "normalize_weights": True})
+    assert stacks("arpls", {"diff_order": 1})
     assert stacks("asls", {"p": 0.1, "diff_order": 3})
     assert not stacks("asls", {"diff_order": 4})
     assert not stacks("arpls", {"weights": np.ones(10)})
     assert not stacks("iarpls", {})
     assert stacks("modpoly", {"poly_order": 3, "mask_initial_peaks": False})
     assert not stacks("modpoly", {"mask_initial_peaks": True})
+
+
+@pytest.mark.parametrize("iteration", [1, 7, 60])
+@pytest.mark.parametrize(
+    "method, kwargs",
+    [
+        ("airpls", {"normalize_weights": False}),
+        ("airpls", {"normalize_weights": True}),
+        ("arpls", {}),
+        ("asls", {"p": 0.03}),
+    ],
+)
+def test_weights_equal_pybaselines_weighting(method, kwargs, iteration):
+    # Each row is reweighted as pybaselines reweights one spectrum, also
+    # where the negative residuals have no spread (two equal ones: arPLS
+    # takes the smallest float for their standard deviation), where a point
+    # lies on its baseline (AsLS gives it the weight of the points below)
+    # and past pass 50 (airPLS caps the exponent's pass number there).
+    rng = np.random.default_rng(0)
+    Y = rng.normal(size=(5, 40))
+    B = rng.normal(size=(5, 40))
+    Y[-1], B[-1] = 0.0, -1.0
+    B[-1, [5, 30]] = 0.5
+    B[-1, 10] = -0.5
+    B[-1, 20] = 0.0
+    state = {"y": Y, "weights": np.ones_like(Y), "y_l1_norm": np.abs(Y).sum(axis=1)}
+    new, _, early = _stacked._WEIGHTS[method](state, B, kwargs, iteration)
+    if early is not None:
+        assert not early.any()
+    for y, b, got in zip(Y, B, new):
+        if method == "airpls":
+            expected = _weighting._airpls(y, b, iteration, **kwargs)[0]
+        elif method == "arpls":
+            expected = _weighting._arpls(y, b)[0]
+        else:
+            expected = _weighting._asls(y, b, kwargs["p"])
+        np.testing.assert_allclose(got, expected, rtol=1e-12, atol=1e-300)
