@@ -129,21 +129,28 @@ def test_render_peaks_is_differentiable(profile):
     "profile, npp",
     [("gaussian", 3), ("lorentzian", 3), ("pseudo_voigt", 4), ("voigt", 4)],
 )
-def test_solver_jacobian_matches_autograd(profile, npp):
+@pytest.mark.parametrize("baseline", ["constant", "linear"])
+@pytest.mark.parametrize("padded", [False, True])
+def test_solver_jacobian_matches_autograd(profile, npp, baseline, padded):
     gen = torch.Generator().manual_seed(0)
     n, k = 2, 3
     x = torch.linspace(0, 100, 60, dtype=F64)
     u = (x - 50) / 50
     full = torch.full((n, k), 1.0, dtype=F64)
+    # padding: the spectra have two peaks and one peak
+    mask = torch.tensor([[1.0, 0.0, 1.0], [1.0, 0.0, 0.0]], dtype=F64)
     bounds = Bounds(
         torch.tensor([[20.0, 50.0, 80.0]] * n, dtype=F64),
         3 * full,
         full,
         30 * full,
         2 * full,
+        mask if padded else None,
     )
-    layout = PeakLayout(profile, k, "linear")
-    assert layout.n_params == k * npp + 2
+    assert bounds.padded == padded
+    n_base = {"constant": 1, "linear": 2}[baseline]
+    layout = PeakLayout(profile, k, baseline)
+    assert layout.n_params == k * npp + n_base
     theta = torch.randn(n, layout.n_params, dtype=F64, generator=gen)
     _, jac = _model(x, u, theta, bounds, layout, jac=True)
     ref = torch.autograd.functional.jacobian(
@@ -154,6 +161,48 @@ def test_solver_jacobian_matches_autograd(profile, npp):
     ref = torch.stack([ref[i, :, i, :] for i in range(n)])
     # the analytic w' = -2zw + 2i/sqrt(pi) amplifies the series' 3e-9 error
     torch.testing.assert_close(jac.transpose(1, 2), ref, rtol=1e-6, atol=1e-6)
+    # the model is the sum of the (real) peaks and the baseline terms
+    fields, base = layout.unpack(bounds.physical(theta, layout))
+    if padded:
+        assert not fields[1][mask == 0].any()
+    shape = fields[3] if npp == 4 else None
+    expected = render_peaks(x, *fields[:3], shape, profile) + base[:, :1]
+    if baseline == "linear":
+        expected = expected + base[:, 1:] * u
+    y, _ = _model(x, u, theta, bounds, layout, jac=False)
+    torch.testing.assert_close(y, expected, rtol=1e-12, atol=1e-12)
+
+
+def test_free_parameters_map_back_to_the_physical_ones():
+    # Inside the box the free parameters give back the physical ones; on or
+    # beyond its edges they are finite and give values just inside it.
+    def box(*rows):
+        return torch.tensor(rows, dtype=F64)
+
+    bounds = Bounds(
+        box([20.0] * 4), box([3.0] * 4), box([1.0] * 4), box([30.0] * 4), box([2.0] * 4)
+    )
+    inside = (
+        box([21.5, 18.0, 22.9, 20.0]),
+        box([0.5, 3.0, 0.01, 2.0]),
+        box([4.0, 25.0, 1.5, 29.0]),
+        box([0.2, 0.9, 0.5, 0.01]),
+    )
+    phys, _ = bounds.from_theta(*bounds.to_theta(*inside))
+    for got, expected in zip(phys, inside):
+        torch.testing.assert_close(got, expected, rtol=1e-9, atol=0)
+    edges = (
+        box([10.0, 23.0, 17.0, 30.0]),
+        box([1.0, 1.0, 1.0, 1.0]),
+        box([1.0, 30.0, 0.5, 40.0]),
+        box([0.0, 1.0, 0.0, 1.0]),
+    )
+    theta = bounds.to_theta(*edges)
+    assert all(bool(torch.isfinite(t).all()) for t in theta)
+    (c, _, f, s), _ = bounds.from_theta(*theta)
+    torch.testing.assert_close(c, box([17.0, 23.0, 17.0, 23.0]), rtol=1e-5, atol=0)
+    torch.testing.assert_close(f, box([1.0, 30.0, 1.0, 30.0]), rtol=1e-4, atol=0)
+    torch.testing.assert_close(s, box([0.0, 1.0, 0.0, 1.0]), rtol=0, atol=1e-5)
 
 
 def test_profile_errors():
