@@ -13,6 +13,7 @@ from sklearn.preprocessing import StandardScaler
 
 from sktransfer.baseline import AirPLS
 from sktransfer.peaks import PeakProfileFitter, fit_peak_table
+from sktransfer.peaks._detect import _background_line, noise_level
 from sktransfer.peaks._profiles import render_peaks
 
 X_AXIS = np.linspace(200.0, 800.0, 240)
@@ -171,6 +172,32 @@ def test_detection_leaves_out_maxima_of_noise():
     # noise alone still gives its most prominent maximum, as before
     fitter = PeakProfileFitter("gaussian", x_axis=x).fit(X - clean)
     assert fitter.n_peaks_ == 1
+
+
+@pytest.mark.parametrize("sd", [1e-3, 0.05, 2.0])
+def test_noise_level_is_the_standard_deviation_of_white_noise(sd):
+    # whatever smooth peaks and slope lie beneath it
+    x = np.linspace(0.0, 100.0, 20001)
+    rng = np.random.default_rng(0)
+    smooth = 3.0 * np.exp(-0.5 * ((x - 40.0) / 5.0) ** 2) + 0.02 * x
+    assert noise_level(smooth + sd * rng.standard_normal(x.size)) == pytest.approx(
+        sd, rel=0.03
+    )
+    assert noise_level(np.array([1.0, 5.0])) == 0.0
+
+
+def test_background_line_is_a_straight_line_under_the_background():
+    # the least-squares line refitted to the points below it: the peaks do
+    # not tilt or lift it
+    x = np.linspace(200.0, 800.0, 601)
+    rng = np.random.default_rng(0)
+    background = 2.0 - 1e-3 * x
+    peaks = 5.0 * np.exp(-0.5 * ((x - 300.0) / 10.0) ** 2)
+    y = background + peaks + 0.01 * rng.standard_normal(x.size)
+    line = _background_line(x, y)
+    np.testing.assert_allclose(np.diff(line, 2), 0.0, atol=1e-12)
+    assert (line[-1] - line[0]) / (x[-1] - x[0]) == pytest.approx(-1e-3, rel=0.05)
+    assert np.all(np.abs(line - background) < 0.03)
 
 
 def test_too_many_peaks_requested_degrades_with_warning():
