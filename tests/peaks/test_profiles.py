@@ -14,7 +14,7 @@ from sktransfer.peaks._profiles import (
     render_peaks,
     voigt_widths,
 )
-from sktransfer.peaks._solver import Bounds, _model
+from sktransfer.peaks._solver import Bounds, _model, levenberg_marquardt
 
 F64 = torch.float64
 
@@ -203,6 +203,44 @@ def test_free_parameters_map_back_to_the_physical_ones():
     torch.testing.assert_close(c, box([17.0, 23.0, 17.0, 23.0]), rtol=1e-5, atol=0)
     torch.testing.assert_close(f, box([1.0, 30.0, 1.0, 30.0]), rtol=1e-4, atol=0)
     torch.testing.assert_close(s, box([0.0, 1.0, 0.0, 1.0]), rtol=0, atol=1e-5)
+
+
+def test_solver_stays_at_an_exact_start_and_counts_its_iterations():
+    x = torch.linspace(0, 100, 80, dtype=F64)
+    u = (x - 50) / 50
+    full = torch.ones(3, 2, dtype=F64)
+    bounds = Bounds(
+        torch.tensor([[30.0, 60.0]] * 3, dtype=F64), 5 * full, full, 40 * full, full
+    )
+    layout = PeakLayout("gaussian", 2, "linear")
+    gen = torch.Generator().manual_seed(0)
+    theta = torch.randn(3, layout.n_params, dtype=F64, generator=gen)
+    Y, _ = _model(x, u, theta, bounds, layout, jac=False)
+    # started at the solution: nothing to improve, one iteration, converged
+    got, fitted, converged, n_iter = levenberg_marquardt(
+        x, u, Y, theta, bounds, layout, max_iter=50, tol=1e-6
+    )
+    torch.testing.assert_close(got, theta, rtol=0, atol=0)
+    torch.testing.assert_close(fitted, Y, rtol=0, atol=0)
+    assert converged.all()
+    assert n_iter.tolist() == [1, 1, 1]
+    # off the solution, noisy and with tol=0: every iteration up to max_iter
+    noisy = Y + 0.01 * torch.randn(Y.shape, dtype=F64, generator=gen)
+    start = theta + 0.3
+    *_, converged, n_iter = levenberg_marquardt(
+        x, u, noisy, start, bounds, layout, max_iter=3, tol=0.0
+    )
+    assert not converged.any()
+    assert n_iter.tolist() == [3, 3, 3]
+    # a spectrum left alone in the batch iterates on to its own solution
+    start = theta.clone()
+    start[2] += 0.3
+    _, fitted, converged, n_iter = levenberg_marquardt(
+        x, u, Y, start, bounds, layout, max_iter=100, tol=1e-8
+    )
+    assert converged.all()
+    assert n_iter[:2].tolist() == [1, 1] and n_iter[2] > 2
+    torch.testing.assert_close(fitted, Y, rtol=0, atol=1e-6)
 
 
 def test_profile_errors():
