@@ -136,6 +136,10 @@ def test_detection_ignores_the_high_end_of_a_sloping_background():
         fitter = PeakProfileFitter("gaussian", n_peaks=n_peaks, x_axis=X_AXIS).fit(X)
         np.testing.assert_allclose(fitter.centers_, [600.0], atol=3.0)
         assert fitter.r2_.min() > 0.9999
+    # nor the high end of a background rising to the last point
+    rising = X[:, ::-1]
+    fitter = PeakProfileFitter("gaussian", n_peaks=1, x_axis=X_AXIS).fit(rising)
+    np.testing.assert_allclose(fitter.centers_, [400.0], atol=3.0)
     # without a maximum inside the axis, its higher end is the peak
     fitter = PeakProfileFitter(x_axis=X_AXIS[:100]).fit(X[:, :100])
     np.testing.assert_array_equal(fitter.centers_, [200.0])
@@ -202,6 +206,10 @@ def test_background_line_is_a_straight_line_under_the_background():
 
 def test_too_many_peaks_requested_degrades_with_warning():
     X, _ = make_peaks("gaussian", n=4)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # as many as there are: no warning
+        fitter = PeakProfileFitter("gaussian", n_peaks=4, x_axis=X_AXIS).fit(X)
+    assert fitter.n_peaks_ == 4
     with pytest.warns(UserWarning, match="only 4 peak"):
         fitter = PeakProfileFitter("gaussian", n_peaks=9, x_axis=X_AXIS).fit(X)
     assert fitter.n_peaks_ == 4
