@@ -210,7 +210,8 @@ def load_rruff(
         in 0.05 degree steps (1701 points).
     normalize : {"max", "area"} or None, default=None
         Per-spectrum scaling after interpolation: maximum 1, or trapezoidal
-        area 1 (NaN counted as 0).
+        area 1 (NaN counted as 0). A spectrum with nothing to scale by (a
+        maximum that is not positive, or a zero area) is left unscaled.
     outside : {"nan", "zero", "edge", "drop"}, default="nan"
         Grid points more than half a grid step outside a file's measured
         range are never interpolated from data (within half a step the

@@ -682,6 +682,28 @@ def test_area_normalize_of_huge_values(tmp_path):
     np.testing.assert_allclose(data.raman[0], expected, rtol=1e-12)
 
 
+def test_normalize_leaves_a_spectrum_with_nothing_to_scale_by(tmp_path):
+    # A spectrum below zero has no positive maximum and a flat zero one has
+    # no area: both are returned as interpolated, beside a scaled spectrum.
+    x = np.linspace(150.0, 1250.0, 200)
+    rows = {"R000001": -1.0 - peak(x, 700.0, 50.0), "R000002": np.zeros(x.size)}
+    rows["R000003"] = 2.0 + 3.0 * peak(x, 700.0, 50.0)
+    for rid, y in rows.items():
+        path = tmp_path / f"M__{rid}__Raman__Raman_Data_Processed__1.txt"
+        write_spectrum(path, x, y, rruff_id=rid)
+    by_max = load_rruff(tmp_path, require="raman", raman_axis=x, normalize="max")
+    by_area = load_rruff(tmp_path, require="raman", raman_axis=x, normalize="area")
+    assert list(by_max.rruff_ids) == list(rows)
+    # the files hold six decimals
+    np.testing.assert_allclose(by_max.raman[0], rows["R000001"], atol=1e-6)
+    top = rows["R000003"].max()
+    np.testing.assert_allclose(by_max.raman[2], rows["R000003"] / top, atol=1e-6)
+    np.testing.assert_array_equal(by_area.raman[1], 0.0)
+    # the negative spectrum has an area: its absolute value is scaled to 1
+    assert abs(np.trapezoid(by_area.raman[0], x)) == pytest.approx(1.0)
+    assert np.all(by_area.raman[0] < 0)
+
+
 def test_measured_xrd_scan_is_interpolated_and_preferred(rruff_dir, tmp_path):
     """A headerless XY_RAW scan is read as XRD, interpolated (not rendered as
     peaks), and wins over a DIF of the same sample unless asked otherwise."""
