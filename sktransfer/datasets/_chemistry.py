@@ -116,9 +116,12 @@ def anion_group(formula):
     6. ``"oxide"``: any other oxygen-bearing mineral (oxides, hydroxides),
        except that
     7. ``"non-oxide"``: no oxygen (sulfides, halides, native elements...),
-       or a halogen (F, Cl, Br, I) with oxygen only in hydroxyl or water
-       (hydroxyhalides such as atacamite, hydrated halides such as
-       bischofite; Strunz counts them among the halides).
+       or an anion without oxygen with oxygen only in hydroxyl or water:
+       a halogen (F, Cl, Br, I; hydroxyhalides such as atacamite, hydrated
+       halides such as bischofite) or an element the formula gives a
+       negative charge other than N^3-^ of ammonium (hydrated sulfides
+       such as erdite, ``NaFe^3+^S^2-^_2_·2H_2_O``). Strunz counts them
+       among the halides and the sulfides.
 
     An element counts for rules 1-5 unless the formula gives its charge
     and that charge rules out the oxyanion: a negative one (``S^2-^`` of a
@@ -130,7 +133,9 @@ def anion_group(formula):
     they are the only elements besides oxygen and hydrogen (eskolaite
     ``Cr_2_O_3_``, molybdite ``MoO_3_``: oxides). An oxide written like an
     oxyanion salt and without charges (chromite as ``FeCr_2_O_4_``) is
-    misread: write the charges (``Fe^2+^Cr^3+^_2_O_4_``) when they matter.
+    misread: write the charges (``Fe^2+^Cr^3+^_2_O_4_``) when they matter;
+    so is a hydrated sulfide without them (erdite as ``NaFeS_2_·2H_2_O``
+    is a sulfate).
     Oxyhalides with oxide oxygen (mendipite, ``Pb_3_O_2_Cl_2_``) stay
     oxides.
 
@@ -175,4 +180,8 @@ def anion_group(formula):
     oxide_oxygen = "O" in _ELEMENT.findall(
         _HYDROXYL_OR_WATER.sub(" ", _MARKUP.sub(" ", formula))
     )
-    return "oxide" if oxide_oxygen or not elements & _HALOGENS else "non-oxide"
+    # anions without oxygen: halogens, and S^2-^ and the like (not N^3-^ of
+    # ammonium, a cation)
+    negative = {e for e, _, sign in _CHARGED.findall(formula) if sign == "-"}
+    oxygen_free = elements & _HALOGENS or negative - {"N"}
+    return "oxide" if oxide_oxygen or not oxygen_free else "non-oxide"

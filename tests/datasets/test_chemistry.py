@@ -47,6 +47,11 @@ from sktransfer.datasets import anion_group, formula_elements
         ("Cu_2_Cl(OH)_3_", "non-oxide"),  # atacamite
         ("MgCl_2_·6H_2_O", "non-oxide"),  # bischofite
         ("Pb_3_O_2_Cl_2_", "oxide"),  # mendipite: oxide oxygen
+        # ... and sulfides with oxygen only in water (Strunz class 2)
+        ("NaFe^3+^S^2-^_2_·2H_2_O", "non-oxide"),  # erdite
+        ("Na_2_S^2-^·9H_2_O", "non-oxide"),
+        ("NaFeS_2_·2H_2_O", "sulfate"),  # erdite without charges: misread
+        ("(N^3-^H_4_)_2_Mg(OH)_4_", "oxide"),  # ammonium is no anion
         ("(Ca,Na)_2_Nb_2_O_6_(OH,F)", "oxide"),  # pyrochlore
     ],
 )
