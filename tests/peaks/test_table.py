@@ -248,7 +248,7 @@ def test_float32_spectra_on_an_axis_far_from_zero():
         ({"centers": [[300.0]] * 5 + [[50.0]]}, r"centers\[5\] \[50.0\] lie outside"),
         ({"centers": [[300.0]] * 5 + [300.0]}, r"centers\[5\] must be a 1-D"),
         ({"centers": [[np.nan]] * 6}, "finite"),
-        ({"centers": "each"}, "one array of centres per spectrum"),
+        ({"centers": "each"}, "centers must be None or a list with one array"),
         ({"profile": "cauchy"}, "profile must be one of"),
         ({"n_peaks": 0}, "n_peaks"),
         ({"min_prominence": -1.0}, "min_prominence"),
@@ -322,6 +322,96 @@ def test_as_frame_without_pandas(monkeypatch):
     from sktransfer.peaks._table import _pandas
 
     assert _pandas(None) is None
+
+
+def gaussians(x, centers, heights, fwhm):
+    """Rows of Gaussian peaks: one row per list of (centre, height)."""
+    X = np.zeros((len(centers), x.size))
+    for row, cs, hs in zip(X, centers, heights, strict=True):
+        for c, h in zip(cs, hs, strict=True):
+            row += h * np.exp(-4 * np.log(2) * ((x - c) / fwhm) ** 2)
+    return X
+
+
+def test_no_peak_warning_names_the_peakless_spectra():
+    # spectrum 1 has no peak, spectrum 0 has one: only spectrum 1 is named
+    x = np.linspace(0.0, 100.0, 101)
+    centers = [[30.0], [], [40.0, 70.0]]
+    X = gaussians(x, centers, [[1.0], [], [2.0, 0.5]], 8.0)
+    kw = {"profile": "gaussian", "baseline": "none", "centers": centers}
+    with pytest.warns(UserWarning) as record:
+        table = fit_peak_table(X, x, **kw)
+    assert [str(w.message) for w in record] == [
+        "1 spectra have no peak and no row in the peak table (spectra 1); pass "
+        "return_summary=True for their r2 and baseline."
+    ]
+    assert record[0].filename == __file__  # the warning points at the caller
+    assert table.spectrum.tolist() == [0, 2, 2]
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        # the summary lists it: no warning
+        _, summary = fit_peak_table(X, x, return_summary=True, **kw)
+        # every spectrum with a peak: no warning
+        fit_peak_table(X[[0, 2]], x, **{**kw, "centers": [[30.0], [40.0, 70.0]]})
+    assert summary.n_peaks.tolist() == [1, 0, 2]
+
+
+def test_convergence_warning_points_at_the_caller():
+    x = np.linspace(0.0, 100.0, 101)
+    X = gaussians(x, [[30.0, 45.0]], [[1.0, 0.7]], 12.0)
+    with pytest.warns(ConvergenceWarning) as record:
+        fit_peak_table(X, x, centers=[[25.0, 50.0]], max_iter=1)
+    assert [w.filename for w in record] == [__file__]
+
+
+@pytest.mark.parametrize(
+    "baseline, columns",
+    [
+        ("none", []),
+        ("constant", ["baseline_offset"]),
+        ("linear", ["baseline_offset", "baseline_slope"]),
+    ],
+)
+def test_summary_has_the_baseline_terms_fitted(baseline, columns):
+    # a peak of height 2 over 0.5 + 0.01 (x - 50): each baseline model
+    # reports its own terms, and only those
+    x = np.linspace(0.0, 100.0, 101)
+    X = gaussians(x, [[40.0]], [[2.0]], 10.0)
+    if baseline != "none":
+        X = X + 0.5 + (0.01 * (x - 50.0) if baseline == "linear" else 0.0)
+    kw = {"profile": "gaussian", "baseline": baseline, "return_summary": True}
+    peaks, summary = fit_peak_table(X, x, **kw)
+    base = [c for c in summary.columns if c.startswith("baseline")]
+    assert base == columns
+    np.testing.assert_allclose(
+        summary[columns].to_numpy()[0], [0.5, 0.01][: len(columns)], atol=1e-6
+    )
+    assert peaks.height[0] == pytest.approx(2.0, rel=1e-6)
+
+
+def test_two_point_spectra_are_fitted_by_a_straight_line():
+    # too short for a peak; the linear baseline goes through both points
+    X = np.array([[1.0, 2.0], [3.0, 5.0]])
+    with pytest.warns(UserWarning, match="2 spectra have no peak"):
+        fit_peak_table(X, as_frame=False)
+    _, summary = fit_peak_table(X, as_frame=False, return_summary=True)
+    np.testing.assert_allclose(summary["r2"], [1.0, 1.0])
+    np.testing.assert_allclose(summary["baseline_offset"], [1.5, 4.0])
+    np.testing.assert_allclose(summary["baseline_slope"], [1.0, 2.0])
+    with pytest.raises(ValueError, match="1 feature"):
+        fit_peak_table(X[:, :1])
+
+
+def test_integer_spectra_are_fitted_in_float64():
+    # counts from a detector: the same fit as their float64 copy
+    x = np.linspace(0.0, 100.0, 101)
+    X = np.round(gaussians(x, [[30.0, 60.0], [50.0]], [[300.0, 120.0], [80.0]], 9.0))
+    kw = {"profile": "gaussian", "baseline": "constant", "as_frame": False}
+    kw["centers"] = [[30.0, 60.0], [50.0]]
+    ints = fit_peak_table(X.astype(np.int64), x, **kw)
+    floats = fit_peak_table(X, x, **kw)
+    for key in ("center", "height", "fwhm", "area", "r2", "rmse"):
+        np.testing.assert_array_equal(ints[key], floats[key])
 
 
 @pytest.mark.parametrize("as_frame", [False, np.False_])
