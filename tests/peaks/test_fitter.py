@@ -2,6 +2,7 @@ import pickle
 import warnings
 
 import numpy as np
+import pandas as pd
 import pytest
 import torch
 from sklearn.base import clone
@@ -69,6 +70,90 @@ def test_feature_names(voigt_fit):
     ]
     assert list(names[-2:]) == ["baseline_offset", "baseline_slope"]
     assert len(names) == voigt_fit[3].shape[1]
+    assert names.dtype == object
+
+
+def test_documented_defaults():
+    assert PeakProfileFitter().get_params() == {
+        "profile": "voigt",
+        "n_peaks": None,
+        "centers": None,
+        "x_axis": None,
+        "output": "parameters",
+        "center_tolerance": None,
+        "fwhm_bounds": None,
+        "baseline": "linear",
+        "max_iter": 100,
+        "tol": 1e-6,
+        "batch_size": 32,
+        "device": "cpu",
+    }
+
+
+def test_reconstruction_output_keeps_the_input_features():
+    X, _ = make_peaks("gaussian", n=3)
+    df = pd.DataFrame(X, columns=[f"w{v:.1f}" for v in X_AXIS])
+    fitter = PeakProfileFitter("gaussian", n_peaks=4, output="reconstruction")
+    R = fitter.set_params(x_axis=X_AXIS).fit_transform(df)
+    np.testing.assert_array_equal(fitter.get_feature_names_out(), df.columns)
+    assert fitter.get_feature_names_out().dtype == object
+    np.testing.assert_allclose(R, X, atol=1e-4)
+    # spectra are their own inverse, checked as transform's input
+    np.testing.assert_array_equal(fitter.inverse_transform(df), X)
+    assert fitter.inverse_transform(df.round().astype(int)).dtype == np.float64
+    with pytest.raises(ValueError, match="feature names"):
+        fitter.inverse_transform(df.iloc[:, :-1])
+    assert fitter.n_features_in_ == 240
+
+
+def test_integer_spectra_and_parameters_are_fitted_and_rendered_in_float64():
+    X, _ = make_peaks("gaussian", n=3, noise=0.01)
+    counts = np.round(1000 * X)
+    fitter = PeakProfileFitter("gaussian", n_peaks=4, x_axis=X_AXIS)
+    P = fitter.fit_transform(counts.astype(np.int64))
+    assert P.dtype == np.float64
+    np.testing.assert_array_equal(P, clone(fitter).fit_transform(counts))
+    rounded = np.round(P)
+    rendered = fitter.inverse_transform(rounded.astype(np.int64))
+    assert rendered.dtype == np.float64
+    np.testing.assert_array_equal(rendered, fitter.inverse_transform(rounded))
+
+
+def test_float32_spectra_learn_the_peaks_of_their_float64_values():
+    # the mean training spectrum is taken in float64 whatever the input
+    X, _ = make_peaks("gaussian", n=7, noise=0.05, seed=4)
+    X32 = X.astype(np.float32)
+    f32 = PeakProfileFitter("gaussian", x_axis=X_AXIS, max_iter=1)
+    f64 = clone(f32)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        f32.fit(X32)
+        f64.fit(X32.astype(np.float64))
+    np.testing.assert_array_equal(f32.centers_, f64.centers_)
+    np.testing.assert_array_equal(f32.fwhm_init_, f64.fwhm_init_)
+
+
+def test_one_given_centre_fits_one_peak():
+    y = 2.0 * np.exp(-4 * np.log(2) * ((X_AXIS - 600.0) / 20.0) ** 2) + 0.1
+    fitter = PeakProfileFitter("gaussian", centers=[605.0], x_axis=X_AXIS)
+    P = fitter.fit_transform(np.vstack([y, 0.5 * y]))
+    np.testing.assert_allclose(
+        P, [[600.0, 2.0, 20.0, 0.1, 0.0], [600.0, 1.0, 20.0, 0.05, 0.0]], atol=1e-6
+    )
+
+
+def test_centers_each_fits_spectra_without_peaks_by_their_baseline():
+    # two-point spectra have no peak: the linear baseline goes through both
+    # points, in one step; with no baseline there is nothing to fit, yet a
+    # fit counts at least one iteration
+    X = np.array([[1.0, 2.0], [3.0, 5.0]])
+    fitter = PeakProfileFitter(centers="each", output="reconstruction")
+    np.testing.assert_allclose(fitter.fit_transform(X), X, rtol=1e-12)
+    np.testing.assert_allclose(fitter.r2_, 1.0)
+    assert fitter.n_iter_ == 1
+    fitter.set_params(baseline="none").fit(np.zeros((2, 5)))
+    assert fitter.n_iter_ == 1
+    np.testing.assert_array_equal(fitter.transform(np.zeros((2, 5))), 0.0)
 
 
 def test_inverse_transform_round_trip(voigt_fit):
@@ -261,6 +346,7 @@ def test_convergence_warning():
         ({"baseline": "cubic"}, "baseline must be one of"),
         ({"centers": [100.0, 450.0]}, "outside the axis range"),
         ({"centers": [np.nan]}, "finite"),
+        ({"centers": []}, "centers must be a non-empty array"),
         ({"centers": True}, "centers must be numbers; got True"),
         ({"centers": [True, False]}, "centers must be numbers"),
         ({"fwhm_bounds": (5.0, 1.0)}, "fwhm_bounds"),
