@@ -285,7 +285,7 @@ class PeakProfileFitter(FeatureChangingTransformer):
             The fitted transformer; ``n_iter_``, ``r2_`` and ``rmse_``
             describe the fit of the training spectra.
         """
-        self.fit_transform(X)
+        self._fit_all(X, stacklevel=4)
         return self
 
     def fit_transform(self, X, y=None):
@@ -303,14 +303,19 @@ class PeakProfileFitter(FeatureChangingTransformer):
         X_new : ndarray of shape (n_samples, n_features_out)
             Peak parameters, or fitted spectra (see ``output``).
         """
-        res = self._fit_spectra(self._fit_validated(X))
+        return self._fit_all(X, stacklevel=5)[self.output]
+
+    def _fit_all(self, X, stacklevel):
+        # stacklevel: frames from _fit_spectra up to the caller of the public
+        # method, which its ConvergenceWarning names
+        res = self._fit_spectra(self._fit_validated(X), stacklevel)
         self.n_iter_, self.r2_, self.rmse_ = res.n_iter, res.r2, res.rmse
         if not self._each():
             self.center_at_bound_ = res.center_at_bound.mean(axis=0)
-        return res[self.output]
+        return res
 
     def _transform(self, X):
-        return self._fit_spectra(X)[self.output]
+        return self._fit_spectra(X, stacklevel=5)[self.output]
 
     def fit_peaks(self, X):
         """Fit the learned peaks to spectra and return every result.
@@ -336,12 +341,12 @@ class PeakProfileFitter(FeatureChangingTransformer):
             ``center_tolerance_`` (None with ``centers="each"``).
         """
         check_is_fitted(self)
-        return self._fit_spectra(self._validate_X(X, reset=False))
+        return self._fit_spectra(self._validate_X(X, reset=False), stacklevel=3)
 
     def _layout(self):
         return PeakLayout(self.profile, self.n_peaks_, self.baseline)
 
-    def _fit_spectra(self, X):
+    def _fit_spectra(self, X, stacklevel):
         x, n = self.x_, X.shape[0]
         if self._each():
             centers, fwhm = detect_each(x, X, self.n_peaks)
@@ -371,7 +376,7 @@ class PeakProfileFitter(FeatureChangingTransformer):
             batch_size=self.batch_size,
             device=resolve_device(self.device),
         )
-        warn_not_converged(res.converged, self.max_iter, stacklevel=4)
+        warn_not_converged(res.converged, self.max_iter, stacklevel=stacklevel)
         params = None
         if not self._each():
             fields = [res.peaks[..., i] for i in range(4)]

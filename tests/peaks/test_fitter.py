@@ -331,10 +331,15 @@ def test_batch_size_one_fits_each_spectrum_on_its_own():
     np.testing.assert_array_equal(together, reversed_)
 
 
-def test_convergence_warning():
-    X, _ = make_peaks("gaussian", n=3)
-    with pytest.warns(ConvergenceWarning, match="did not converge"):
-        PeakProfileFitter("gaussian", n_peaks=4, x_axis=X_AXIS, max_iter=1).fit(X)
+@pytest.mark.parametrize("method", ["fit", "fit_transform", "transform", "fit_peaks"])
+def test_convergence_warning_points_at_the_caller(method):
+    X, _ = make_peaks("gaussian", n=2)
+    fitter = PeakProfileFitter("gaussian", centers=CENTERS + 9.0, x_axis=X_AXIS)
+    fitter.fit(X)
+    fitter.set_params(max_iter=1)
+    with pytest.warns(ConvergenceWarning, match="did not converge") as record:
+        getattr(fitter, method)(X)
+    assert [w.filename for w in record] == [__file__]
 
 
 @pytest.mark.parametrize(
