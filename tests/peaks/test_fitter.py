@@ -73,6 +73,22 @@ def test_feature_names(voigt_fit):
     assert names.dtype == object
 
 
+def test_r2_and_rmse_describe_the_reconstruction():
+    # spectra of different scales, in batches of two, each with its own
+    # coefficient of determination and root mean squared residual
+    X, _ = make_peaks("gaussian", n=5, noise=0.02, offset=0.5)
+    X = X * np.array([[1.0], [50.0], [0.01], [3.0], [1e4]])
+    fitter = PeakProfileFitter("gaussian", n_peaks=4, x_axis=X_AXIS, batch_size=2)
+    res = fitter.fit(X).fit_peaks(X)
+    residual = X - res.reconstruction
+    np.testing.assert_allclose(res.rmse, np.sqrt((residual**2).mean(1)), rtol=1e-9)
+    r2 = 1 - (residual**2).sum(1) / ((X - X.mean(1, keepdims=True)) ** 2).sum(1)
+    np.testing.assert_allclose(res.r2, r2, rtol=1e-9)
+    assert np.all(res.r2 < 0.9999) and np.all(res.r2 > 0.99)
+    rendered = fitter.inverse_transform(res.parameters)
+    np.testing.assert_allclose(rendered, res.reconstruction, rtol=1e-9, atol=1e-12)
+
+
 def test_documented_defaults():
     assert PeakProfileFitter().get_params() == {
         "profile": "voigt",

@@ -414,6 +414,46 @@ def test_integer_spectra_are_fitted_in_float64():
         np.testing.assert_array_equal(ints[key], floats[key])
 
 
+@pytest.mark.parametrize(
+    "bounds, fwhm", [((1, 40), 20.0), ((1.0, 10.0), 10.0), ((25, 40.0), 25.0)]
+)
+def test_fwhm_bounds_hold_the_width(bounds, fwhm):
+    # a Gaussian of FWHM 20: inside the bounds it is fitted exactly, outside
+    # them its width stops at the nearer bound
+    x = np.linspace(0.0, 100.0, 101)
+    X = gaussians(x, [[50.0]], [[1.0]], 20.0)
+    kw = {"profile": "gaussian", "baseline": "none", "as_frame": False}
+    table = fit_peak_table(X, x, centers=[[50.0]], fwhm_bounds=bounds, **kw)
+    assert table["fwhm"][0] == pytest.approx(fwhm, rel=1e-6)
+    assert (table["r2"][0] > 0.999999) == (fwhm == 20.0)
+
+
+def test_axis_centred_on_zero():
+    # the baseline's offset is its value at the axis midpoint, here 0
+    x = np.linspace(-50.0, 50.0, 101)
+    X = gaussians(x, [[-10.0]], [[2.0]], 8.0) + 0.3 - 0.01 * x
+    kw = {"profile": "gaussian", "return_summary": True}
+    peaks, summary = fit_peak_table(X, x, centers=[[-12.0]], **kw)
+    np.testing.assert_allclose(peaks[["center", "height", "fwhm"]], [[-10, 2, 8]])
+    np.testing.assert_allclose(
+        summary[["baseline_offset", "baseline_slope"]], [[0.3, -0.01]]
+    )
+
+
+def test_r2_of_constant_spectra_follows_r2_score():
+    # as scikit-learn's r2_score (force_finite): a constant spectrum fitted
+    # exactly has r2 1, one that is not has 0, with no numpy warning
+    x = np.linspace(0.0, 100.0, 101)
+    X = np.vstack([np.zeros(101), np.full(101, 3.0), np.full(101, -2.0)])
+    kw = {"baseline": "none", "return_summary": True, "as_frame": False}
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        _, summary = fit_peak_table(X, x, centers=[[], [], []], **kw)
+    np.testing.assert_array_equal(summary["r2"], [1.0, 0.0, 0.0])
+    np.testing.assert_array_equal(summary["rmse"], [0.0, 3.0, 2.0])
+    assert summary["converged"].all()
+
+
 @pytest.mark.parametrize("as_frame", [False, np.False_])
 def test_as_frame_false_returns_arrays(as_frame):
     X, _ = collection(seed=0, noise=0.01)
