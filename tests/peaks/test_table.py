@@ -142,6 +142,19 @@ def test_table_matches_one_spectrum_at_a_time(fitted):
         )
 
 
+def test_small_batches_give_the_table_of_one_batch(fitted):
+    # batches of two spectra with 0 to 4 peaks each: each batch carries its
+    # own number of peak blocks
+    X, _, peaks, summary = fitted
+    small, small_summary = fit_peak_table(X, X_AXIS, batch_size=2, return_summary=True)
+    cols = ["center", "height", "fwhm", "shape", "area", "r2", "rmse"]
+    np.testing.assert_allclose(small[cols], peaks[cols], rtol=1e-6, atol=1e-8)
+    cols = ["r2", "rmse", "baseline_offset", "baseline_slope"]
+    np.testing.assert_allclose(small_summary[cols], summary[cols], rtol=1e-6, atol=1e-8)
+    assert small_summary.converged.all()
+    assert small.center_at_bound.dtype == bool and small.n_iter.dtype == np.int64
+
+
 def test_given_centres_and_curve_fit_reference():
     X, truth = collection(seed=1, noise=0.01)
     centers = [t[:, 0] + 3.0 for t in truth]
@@ -207,6 +220,9 @@ def test_input_not_modified_and_float32():
     table = fit_peak_table(X32, X_AXIS, return_summary=True)[1]
     np.testing.assert_array_equal(X32, before)
     assert table.r2.min() > 0.9999
+    # the baseline of float32 spectra: offset at the axis midpoint, slope
+    np.testing.assert_allclose(table.baseline_offset, 0.2, atol=1e-4)
+    np.testing.assert_allclose(table.baseline_slope, 2e-4, atol=1e-6)
 
 
 def test_float32_spectra_on_an_axis_far_from_zero():
