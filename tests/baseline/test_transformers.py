@@ -1,9 +1,11 @@
+import inspect
 import pickle
 import warnings
 
 import numpy as np
 import pytest
 from joblib import parallel_config
+from pybaselines import Baseline
 from sklearn.base import clone
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.model_selection import GridSearchCV
@@ -160,8 +162,6 @@ def test_modpoly_interpolates_short_spectra():
 
 
 def test_n_iter_is_largest_over_training_spectra(data):
-    from pybaselines import Baseline
-
     _, X, _ = data
     est = AirPLS(lam=1e4)
     est.fit_transform(X)
@@ -225,6 +225,42 @@ def test_convergence_warning_at_max_iter(data, est):
     with warnings.catch_warnings():
         warnings.simplefilter("error", ConvergenceWarning)
         clone(est).set_params(max_iter=500, tol=1e-3).fit_transform(X)
+
+
+def test_a_spectrum_stopping_early_at_the_last_pass_has_not_reached_max_iter(data):
+    # With tol=0 airPLS stops early, a pass after its last tolerance: with
+    # max_iter equal to that count it stopped on its own, one pass less and
+    # it reached max_iter.
+    _, X, _ = data
+    kwargs = {"lam": 1e2, "tol": 0}
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        n_fits = len(Baseline().airpls(X[0], **kwargs)[1]["tol_history"])
+        assert n_fits < 50
+        est = AirPLS(**kwargs, max_iter=n_fits)
+        warnings.simplefilter("error", ConvergenceWarning)
+        est.fit_transform(X[:1])
+    assert est.n_iter_ == n_fits
+    with pytest.warns(ConvergenceWarning, match="1 of 1 spectra reached max_iter"):
+        est.set_params(max_iter=n_fits - 1).fit_transform(X[:1])
+    assert est.n_iter_ == n_fits
+
+
+@pytest.mark.parametrize(
+    "cls, method",
+    [
+        (AirPLS, "airpls"),
+        (ArPLS, "arpls"),
+        (AsLS, "asls"),
+        (ModPoly, "modpoly"),
+        (SNIP, "snip"),
+    ],
+)
+def test_defaults_are_those_of_pybaselines(cls, method):
+    expected = inspect.signature(getattr(Baseline, method)).parameters
+    params = cls().get_params()
+    del params["x_axis"], params["n_jobs"]
+    assert params == {name: expected[name].default for name in params}
 
 
 def test_fit_transform_warns_once(data):
