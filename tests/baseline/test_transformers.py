@@ -95,6 +95,20 @@ def test_decreasing_axis_is_the_same_spectrum(data, est):
     np.testing.assert_allclose(down[:, ::-1], up, atol=1e-9 * np.ptp(X))
 
 
+@pytest.mark.parametrize("decreasing", [False, True])
+def test_modpoly_fits_on_an_unevenly_spaced_axis(data, decreasing):
+    # wavelengths converted to wavenumbers: the polynomial is one of the axis
+    # values, not of the point index
+    _, X, _ = data
+    x = 1e7 / np.linspace(500.0, 1000.0, X.shape[1])
+    x = x if decreasing else x[::-1]
+    est = ModPoly(poly_order=3, x_axis=x)
+    expected = loop_baselines(X, "modpoly", {"poly_order": 3}, x_data=x)
+    assert _max_err(est.baseline(X), expected, X) <= 1e-9
+    on_index = loop_baselines(X, "modpoly", {"poly_order": 3})
+    assert _max_err(expected, on_index, X) > 1e-3
+
+
 @pytest.mark.parametrize(
     "est",
     [
