@@ -135,6 +135,17 @@ def test_shared_memory_without_room_is_left_for_the_temporary_folder(tmp_path):
     assert run.stdout.split() == ["mounted", "done"]
 
 
+def _temporary_folders(monkeypatch, tmp_path):
+    """``(shm, tmp)``: empty folders standing for shared memory and the
+    usual temporary folder."""
+    shm, tmp = tmp_path / "shm", tmp_path / "tmp"
+    shm.mkdir()
+    tmp.mkdir()
+    monkeypatch.setattr(_kernels, "_SHARED_MEMORY", str(shm))
+    monkeypatch.setattr(_kernels.tempfile, "tempdir", str(tmp))
+    return shm, tmp
+
+
 def test_shared_files_move_to_the_temporary_folder_when_memory_is_full(
     data, monkeypatch, tmp_path
 ):
@@ -143,9 +154,7 @@ def test_shared_files_move_to_the_temporary_folder_when_memory_is_full(
     import errno
 
     _, X = data
-    shm, tmp = tmp_path / "shm", tmp_path / "tmp"
-    shm.mkdir()
-    tmp.mkdir()
+    shm, tmp = _temporary_folders(monkeypatch, tmp_path)
     reserved = []
 
     def full(fd, offset, length):
@@ -156,8 +165,6 @@ def test_shared_files_move_to_the_temporary_folder_when_memory_is_full(
 
     if not os.path.exists("/proc/self/fd"):
         pytest.skip("needs /proc/self/fd")
-    monkeypatch.setattr(_kernels, "_SHARED_MEMORY", str(shm))
-    monkeypatch.setattr(_kernels.tempfile, "tempdir", str(tmp))
     monkeypatch.setattr(os, "posix_fallocate", full, raising=False)
     serial = row_baselines(X, "snip", {"max_half_window": 5})
     with parallel_config(backend="threading"):
@@ -289,16 +296,18 @@ def test_workers_read_their_spectra_from_the_shared_file(data, monkeypatch):
         np.testing.assert_array_equal(X_chunk, X[rows])
 
 
+class _NoGenerator(_kernels.Parallel):
+    """A backend that cannot return results as a generator."""
+
+    def __init__(self, *args, return_as="list", **kwargs):
+        if return_as == "generator":
+            raise ValueError("Backend does not support return_as=generator")
+        super().__init__(*args, return_as=return_as, **kwargs)
+
+
 def test_backend_without_result_generator_gets_every_chunk(data, monkeypatch):
     _, X = data
-
-    class NoGenerator(_kernels.Parallel):
-        def __init__(self, *args, return_as="list", **kwargs):
-            if return_as == "generator":
-                raise ValueError("Backend does not support return_as=generator")
-            super().__init__(*args, return_as=return_as, **kwargs)
-
-    monkeypatch.setattr(_kernels, "Parallel", NoGenerator)
+    monkeypatch.setattr(_kernels, "Parallel", _NoGenerator)
     _assert_threads_equal_serial(X, n_jobs=2)
 
 
@@ -354,6 +363,9 @@ def test_chunks_cover_rows_once():
             [np.arange(n_rows)[s] for s in _chunks(n_rows, n_chunks)]
         )
         np.testing.assert_array_equal(covered, np.arange(n_rows))
+        chunks = _chunks(n_rows, n_chunks)
+        assert len(chunks) == min(n_rows, n_chunks)
+        assert all(s.stop > s.start for s in chunks)
 
 
 def test_min_points():
@@ -390,3 +402,225 @@ def test_every_method_equals_pybaselines_loop():
             est = PybaselinesCorrector(method, method_kwargs=kwargs, x_axis=x)
             Xt = est.fit_transform(X)
         assert np.abs(Xt - (X - expected)).max() <= 1e-6 * np.ptp(X), method
+
+
+def test_a_failure_names_the_scalar_settings_and_hints_at_whittaker_ones():
+    # array arguments (initial weights) are left out of the message
+    X = np.random.default_rng(0).normal(size=(1, 4))
+    kwargs = {"diff_order": 3, "max_iter": 1, "weights": np.ones(4)}
+    with pytest.raises(ValueError) as exc:
+        row_baselines(X, "airpls", kwargs)
+    message = str(exc.value)
+    assert message.startswith(
+        "pybaselines' airpls failed on a spectrum of 4 points with "
+        "diff_order=3, max_iter=1 (LinAlgError: "
+    )
+    assert message.endswith("unsuited to them (a smaller lam or diff_order).")
+    with pytest.raises(ValueError) as exc:
+        row_baselines(X, "cwt_br", {"min_length": 2})
+    message = str(exc.value)
+    assert " with min_length=2 (UnboundLocalError: " in message
+    assert message.endswith("the settings unsuited to them.")
+
+
+def test_a_memory_error_is_raised_as_it_is(data, monkeypatch):
+    _, X = data
+
+    def out_of_memory(*args):
+        raise MemoryError("no room")
+
+    monkeypatch.setattr(_kernels, "_baseline_chunk_unchecked", out_of_memory)
+    with pytest.raises(MemoryError, match="no room"):
+        row_baselines(X, "snip", {})
+
+
+def test_methods_fitted_one_spectrum_at_a_time_report_their_tol_history(data):
+    from pybaselines import Baseline
+
+    _, X = data
+    kwargs = {"lam": 1e5, "max_iter": 50, "tol": 1e-3}
+    assert not stacks("iarpls", kwargs)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        _, n_iter, last_tol = row_baselines(X[:3], "iarpls", kwargs)
+        assert row_baselines(X, "snip", {"max_half_window": 5})[1].dtype == np.intp
+    assert n_iter.dtype == np.intp
+    for i, row in enumerate(X[:3]):
+        history = Baseline().iarpls(row, **kwargs)[1]["tol_history"]
+        assert n_iter[i] == len(history)
+        assert last_tol[i] == history[-1]
+
+
+def test_a_worker_process_returns_its_warnings_and_writes_its_baselines(data, tmp_path):
+    # called in a process other than the caller's: the warnings are handed
+    # back, not raised, and the baselines go into the shared file's rows
+    _, X = data
+    rows = slice(2, 5)
+    kwargs = {"max_half_window": X.shape[1]}
+    with warnings.catch_warnings(record=True) as record:
+        warnings.simplefilter("always")
+        expected = _baseline_chunk(X[rows], None, True, "snip", kwargs)
+    assert record
+    caught = [(str(w.message), w.category) for w in record]
+    path = str(tmp_path / "baselines.npy")
+    out = np.lib.format.open_memmap(path, mode="w+", dtype=X.dtype, shape=X.shape)
+    out[:] = -1.0
+    out.flush()
+    for where in (path, str(tmp_path / "gone.npy")):
+        with warnings.catch_warnings():
+            warnings.simplefilter("error")
+            got = _baseline_chunk_into(
+                X[rows], None, True, "snip", kwargs, os.getpid() + 1, where, rows
+            )
+        assert got[-1] == caught
+        for a, b in zip(expected[1:], got[1:-1]):
+            np.testing.assert_array_equal(a, b)
+        if where == path:
+            # written into the file, not sent back
+            assert got[0] is None
+        else:
+            np.testing.assert_array_equal(got[0], expected[0])
+    written = np.load(path)
+    np.testing.assert_array_equal(written[rows], expected[0])
+    assert (np.delete(written, np.arange(2, 5), axis=0) == -1.0).all()
+
+
+def test_shared_files_raise_other_errors_and_a_full_temporary_folder(
+    data, monkeypatch, tmp_path
+):
+    import errno
+
+    _, X = data
+    shm, tmp = _temporary_folders(monkeypatch, tmp_path)
+    failure = {}
+
+    def failing(folder, *args):
+        raise OSError(failure["errno"], os.strerror(failure["errno"]))
+
+    monkeypatch.setattr(_kernels, "_shared_array", failing)
+    # an error other than a lack of room is not worked around
+    failure["errno"] = errno.EIO
+    with pytest.raises(OSError) as exc:
+        _kernels._shared_files(X, 4)
+    assert exc.value.errno == errno.EIO
+    # a full temporary folder, after a full shared memory, is an error too
+    failure["errno"] = errno.ENOSPC
+    with pytest.raises(OSError) as exc:
+        _kernels._shared_files(X, 4)
+    assert exc.value.errno == errno.ENOSPC
+    assert os.listdir(shm) == os.listdir(tmp) == []
+
+
+def test_another_backend_error_is_raised(data, monkeypatch):
+    # only a backend refusing result generators is given every chunk
+    _, X = data
+    refusals = []
+
+    class Broken(_kernels.Parallel):
+        def __init__(self, *args, **kwargs):
+            if not refusals:
+                refusals.append(1)
+                raise ValueError("backend broken")
+            super().__init__(*args, **kwargs)
+
+    monkeypatch.setattr(_kernels, "Parallel", Broken)
+    with parallel_config(backend="threading"):
+        with pytest.raises(ValueError, match="backend broken"):
+            row_baselines(X, "snip", {"max_half_window": 5}, n_jobs=2)
+
+
+def test_a_single_spectrum_is_computed_without_workers(data, monkeypatch):
+    _, X = data
+    expected = row_baselines(X[:1], "snip", {"max_half_window": 5})
+
+    def no_files(*args):
+        raise AssertionError("no shared files for a single spectrum")
+
+    monkeypatch.setattr(_kernels, "_shared_files", no_files)
+    with parallel_config(backend="threading"):
+        got = row_baselines(X[:1], "snip", {"max_half_window": 5}, n_jobs=2)
+    for a, b in zip(expected, got):
+        np.testing.assert_array_equal(a, b)
+
+
+@pytest.mark.parametrize("generator", [True, False])
+def test_workers_compute_in_other_threads_while_the_caller_computes(
+    data, monkeypatch, generator
+):
+    # the calling thread's chunk starts while a worker's is still running;
+    # without a result generator every chunk goes to the workers
+    _, X = data
+    real_chunk = _kernels._baseline_chunk
+    caller = threading.get_ident()
+    caller_started = threading.Event()
+    seen = []
+
+    def chunk(*args):
+        if threading.get_ident() == caller:
+            caller_started.set()
+            seen.append("caller")
+        else:
+            seen.append(caller_started.wait(5 if generator else 0))
+        return real_chunk(*args)
+
+    if not generator:
+        monkeypatch.setattr(_kernels, "Parallel", _NoGenerator)
+    serial = row_baselines(X, "snip", {"max_half_window": 5})
+    monkeypatch.setattr(_kernels, "_baseline_chunk", chunk)
+    with parallel_config(backend="threading"):
+        parallel = row_baselines(X, "snip", {"max_half_window": 5}, n_jobs=2)
+    np.testing.assert_array_equal(parallel[0], serial[0])
+    assert sorted(seen, key=str) == ([True, "caller"] if generator else [False] * 2)
+
+
+def _chunks_computed_here(X, monkeypatch, generator, **config):
+    """Number of chunks of a two-worker call computed in this process."""
+    real_chunk = _kernels._baseline_chunk
+    calls = []
+
+    def chunk(*args):
+        calls.append(threading.get_ident())
+        return real_chunk(*args)
+
+    if not generator:
+        monkeypatch.setattr(_kernels, "Parallel", _NoGenerator)
+    monkeypatch.setattr(_kernels, "_baseline_chunk", chunk)
+    with parallel_config(**config):
+        row_baselines(X, "snip", {"max_half_window": 5}, n_jobs=2)
+    return len(calls)
+
+
+@pytest.mark.parametrize("generator", [True, False])
+def test_workers_are_processes_unless_a_backend_is_asked_for(
+    data, monkeypatch, generator
+):
+    # a preference for threads is not a backend: the workers stay processes,
+    # whose chunks are not computed by this process's (patched) function
+    _, X = data
+    own = 1 if generator else 0
+    assert _chunks_computed_here(X, monkeypatch, generator, prefer="threads") == own
+    assert _chunks_computed_here(X, monkeypatch, generator, backend="threading") == 2
+
+
+def test_the_caller_leaves_the_workers_their_share_of_the_cores(data, monkeypatch):
+    # like joblib's workers, the calling thread uses cpu_count // n_workers
+    # threads (at least one) for its own chunk
+    _, X = data
+    limits = []
+
+    class Recording:
+        def __init__(self, n):
+            limits.append(n)
+
+        def __enter__(self):
+            return self
+
+        def __exit__(self, *exc):
+            return False
+
+    monkeypatch.setattr(_kernels, "threadpool_limits", Recording)
+    for cores, n_jobs in [(8, 2), (9, 4), (2, 3)]:
+        monkeypatch.setattr(_kernels, "cpu_count", lambda cores=cores: cores)
+        with parallel_config(backend="threading"):
+            row_baselines(X, "snip", {"max_half_window": 5}, n_jobs=n_jobs)
+    assert limits == [4, 2, 1]
