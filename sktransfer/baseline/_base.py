@@ -48,8 +48,13 @@ class BaselineCorrector(SpectralTransformer):
         # A count from an earlier fit_transform does not describe this fit.
         self.__dict__.pop("n_iter_", None)
 
-    def _baselines(self, X):
-        """``(baselines, n_iter)``; the baselines are a new array of X's dtype."""
+    def _baselines(self, X, stacklevel=3):
+        """``(baselines, n_iter)``; the baselines are a new array of X's dtype.
+
+        Warnings point ``stacklevel`` frames up: at the call of the public
+        method, through the output wrapper of ``transform`` and
+        ``fit_transform``.
+        """
         method, kwargs = self._method_name(), self._method_kwargs()
         needed = min_points(method, kwargs)
         if X.shape[1] < needed:
@@ -58,7 +63,7 @@ class BaselineCorrector(SpectralTransformer):
                 f"too short for {method!r}, which needs at least {needed}; the "
                 "baseline equals the spectrum and the corrected spectrum is zero.",
                 UserWarning,
-                stacklevel=3,
+                stacklevel=stacklevel,
             )
             return X.copy(), np.ones(X.shape[0], dtype=np.intp)
         x_data = None if self.x_axis is None else self._axis(X.shape[1])
@@ -75,7 +80,7 @@ class BaselineCorrector(SpectralTransformer):
                     f"spectra reached max_iter={max_iter} before the tolerance "
                     f"tol={tol}; consider increasing max_iter or tol.",
                     ConvergenceWarning,
-                    stacklevel=3,
+                    stacklevel=stacklevel,
                 )
         return baselines, n_iter
 
@@ -95,7 +100,7 @@ class BaselineCorrector(SpectralTransformer):
             ``X`` minus its baselines, in the input's float dtype.
         """
         X = self._fit_validated(X)
-        baselines, n_iter = self._baselines(X)
+        baselines, n_iter = self._baselines(X, stacklevel=4)
         if self._convergence_limits() is not None:
             # The first weighted fit always runs, even when pybaselines stops
             # before recording a tolerance.
@@ -103,7 +108,7 @@ class BaselineCorrector(SpectralTransformer):
         return _subtract_from(X, baselines)
 
     def _transform(self, X):
-        return _subtract_from(X, self._baselines(X)[0])
+        return _subtract_from(X, self._baselines(X, stacklevel=5)[0])
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()

@@ -277,6 +277,24 @@ def test_defaults_are_those_of_pybaselines(cls, method):
     assert params == {name: expected[name].default for name in params}
 
 
+@pytest.mark.parametrize("output", ["default", "pandas"])
+@pytest.mark.parametrize("call", ["fit_transform", "transform", "baseline"])
+@pytest.mark.parametrize(
+    "est, X, category",
+    [
+        (AirPLS(max_iter=1, tol=1e-9), gaussian_spectra(2, 30)[1], ConvergenceWarning),
+        (AirPLS(), np.ones((2, 2)), UserWarning),
+    ],
+    ids=["max_iter", "too_short"],
+)
+def test_warnings_point_at_the_call(est, X, category, call, output):
+    # pandas output names the columns from the fit
+    est = clone(est).set_output(transform=output).fit(X)
+    with pytest.warns(category) as record:
+        getattr(est, call)(X)
+    assert [w.filename for w in record if w.category is category] == [__file__]
+
+
 def test_fit_transform_warns_once(data):
     _, X, _ = data
     with warnings.catch_warnings(record=True) as record:
