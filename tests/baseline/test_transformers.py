@@ -295,6 +295,34 @@ def test_warnings_point_at_the_call(est, X, category, call, output):
     assert [w.filename for w in record if w.category is category] == [__file__]
 
 
+def test_a_tolerance_of_zero_is_never_met():
+    # the relative change of a zero spectrum is 0, not below tol=0: like
+    # pybaselines, ModPoly runs to max_iter and says so
+    X = np.zeros((2, 20))
+    history = Baseline().modpoly(X[0], tol=0, max_iter=3)[1]["tol_history"]
+    np.testing.assert_array_equal(history, [0, 0, 0])
+    est = ModPoly(tol=0, max_iter=3)
+    with pytest.warns(ConvergenceWarning, match="2 of 2 spectra reached max_iter=3"):
+        np.testing.assert_array_equal(est.fit_transform(X), 0)
+    assert est.n_iter_ == 3
+
+
+@pytest.mark.parametrize("cls", [AirPLS, ArPLS])
+def test_a_spectrum_stopping_before_any_tolerance_counts_one_fit(cls):
+    # a zero spectrum has no point below its first baseline: pybaselines
+    # stops with an empty tol_history after the first fit
+    X = np.zeros((2, 20))
+    method = cls.__name__.lower()
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        assert len(getattr(Baseline(), method)(X[0])[1]["tol_history"]) == 0
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        est = cls()
+        np.testing.assert_array_equal(est.fit_transform(X), 0)
+    assert est.n_iter_ == 1
+
+
 def test_fit_transform_warns_once(data):
     _, X, _ = data
     with warnings.catch_warnings(record=True) as record:
@@ -329,6 +357,12 @@ def test_n_jobs_none_honours_parallel_config(data, monkeypatch):
     seen.clear()
     with parallel_config(backend="threading", n_jobs=2):
         parallel = SNIP(max_half_window=8).fit_transform(X)
+    assert sorted(seen) == [5, 5]
+    np.testing.assert_array_equal(parallel, serial)
+    # the estimator's own n_jobs, in the configured backend
+    seen.clear()
+    with parallel_config(backend="threading"):
+        parallel = SNIP(max_half_window=8, n_jobs=2).fit_transform(X)
     assert sorted(seen) == [5, 5]
     np.testing.assert_array_equal(parallel, serial)
 
@@ -390,6 +424,7 @@ def test_a_refused_refit_leaves_the_corrector_as_it_was(data):
         (AirPLS(diff_order=0), "diff_order"),
         (AirPLS(diff_order=1.5), "diff_order"),
         (ArPLS(max_iter=0), "max_iter"),
+        (ArPLS(max_iter=2.5), "max_iter must be an integer"),
         (AsLS(tol=-1.0), "tol"),
         (ModPoly(poly_order=2.5), "poly_order"),
         (ModPoly(poly_order=-1), "poly_order"),
@@ -428,6 +463,14 @@ def test_bad_parameters_raise_naming_them(data, est, match):
     _, X, _ = data
     with pytest.raises(ValueError, match=match):
         est.fit(X)
+
+
+def test_lam_below_one_is_a_valid_smoothing(data):
+    # lam only has to be positive
+    _, X, _ = data
+    est = AsLS(lam=0.5, diff_order=1)
+    expected = loop_baselines(X, "asls", {"lam": 0.5, "diff_order": 1})
+    assert _max_err(est.fit(X).baseline(X), expected, X) <= 1e-9
 
 
 def test_unknown_method_lists_valid_ones(data):
