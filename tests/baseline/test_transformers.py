@@ -241,7 +241,17 @@ def test_convergence_warning_at_max_iter(data, est):
         clone(est).set_params(max_iter=500, tol=1e-3).fit_transform(X)
 
 
-def test_a_spectrum_stopping_early_at_the_last_pass_has_not_reached_max_iter(data):
+@pytest.mark.parametrize(
+    "make",
+    [
+        lambda **kwargs: AirPLS(**kwargs),
+        lambda **kwargs: PybaselinesCorrector("airpls", method_kwargs=kwargs),
+    ],
+    ids=["AirPLS", "PybaselinesCorrector"],
+)
+def test_a_spectrum_stopping_early_at_the_last_pass_has_not_reached_max_iter(
+    data, make
+):
     # With tol=0 airPLS stops early, a pass after its last tolerance: with
     # max_iter equal to that count it stopped on its own, one pass less and
     # it reached max_iter.
@@ -251,13 +261,45 @@ def test_a_spectrum_stopping_early_at_the_last_pass_has_not_reached_max_iter(dat
         warnings.simplefilter("ignore")
         n_fits = len(Baseline().airpls(X[0], **kwargs)[1]["tol_history"])
         assert n_fits < 50
-        est = AirPLS(**kwargs, max_iter=n_fits)
+        est = make(**kwargs, max_iter=n_fits)
         warnings.simplefilter("error", ConvergenceWarning)
         est.fit_transform(X[:1])
     assert est.n_iter_ == n_fits
+    est = make(**kwargs, max_iter=n_fits - 1)
     with pytest.warns(ConvergenceWarning, match="1 of 1 spectra reached max_iter"):
-        est.set_params(max_iter=n_fits - 1).fit_transform(X[:1])
+        est.fit_transform(X[:1])
     assert est.n_iter_ == n_fits
+
+
+def test_generic_methods_with_max_iter_and_tol_count_passes_and_warn(data):
+    _, X, _ = data
+    kwargs = {"max_iter": 1, "tol": 1e-12}
+    est = PybaselinesCorrector("imodpoly", method_kwargs=kwargs)
+    with pytest.warns(ConvergenceWarning, match="10 of 10 spectra reached max_iter=1"):
+        est.fit_transform(X)
+    assert est.n_iter_ == 1
+    # corner_cutting has a max_iter but no tol: nothing to converge to
+    est = PybaselinesCorrector("corner_cutting", method_kwargs={"max_iter": 2})
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        est.fit_transform(X)
+    assert not hasattr(est, "n_iter_")
+
+
+@pytest.mark.parametrize(
+    "method, kwargs",
+    [
+        ("asls", {"lam": 0.5, "p": 1e-3, "diff_order": 1, "max_iter": 1, "tol": 0}),
+        ("imodpoly", {"poly_order": 0, "max_iter": 1, "tol": 0}),
+    ],
+)
+def test_generic_settings_at_the_ends_of_their_ranges_are_valid(data, method, kwargs):
+    _, X, _ = data
+    est = PybaselinesCorrector(method, method_kwargs=kwargs)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        baselines = est.fit(X).baseline(X)
+    assert _max_err(baselines, loop_baselines(X, method, kwargs), X) <= 1e-9
 
 
 @pytest.mark.parametrize(
@@ -426,15 +468,18 @@ def test_a_refused_refit_leaves_the_corrector_as_it_was(data):
         (ArPLS(max_iter=0), "max_iter"),
         (ArPLS(max_iter=2.5), "max_iter must be an integer"),
         (AsLS(tol=-1.0), "tol"),
-        (ModPoly(poly_order=2.5), "poly_order"),
-        (ModPoly(poly_order=-1), "poly_order"),
+        (ModPoly(poly_order=2.5), "poly_order must be an integer"),
+        (ModPoly(poly_order=-1), r"poly_order must be in \[0, inf\)"),
         (ModPoly(poly_order="2"), "poly_order"),
         (ModPoly(use_original="yes"), "use_original"),
-        (SNIP(max_half_window=0), "max_half_window"),
-        (SNIP(max_half_window=(3, 2.5)), "max_half_window"),
-        (SNIP(max_half_window="10"), "max_half_window"),
-        (SNIP(filter_order=3), "filter_order"),
-        (SNIP(smooth_half_window=-1), "smooth_half_window"),
+        (SNIP(max_half_window=0), r"max_half_window must be in \[1, inf\)"),
+        (SNIP(max_half_window=(0, 3)), r"max_half_window must be in \[1, inf\)"),
+        (SNIP(max_half_window=(3, 2.5)), "max_half_window must be an integer"),
+        (SNIP(max_half_window="10"), "max_half_window must be None, a positive"),
+        (SNIP(max_half_window=(3, 4, 5)), "or a pair of positive integers"),
+        (SNIP(filter_order=3), "filter_order must be one of 2, 4, 6, 8"),
+        (SNIP(filter_order=True), "filter_order must be one of 2, 4, 6, 8"),
+        (SNIP(smooth_half_window=-1), r"smooth_half_window must be in \[0, inf\)"),
         (SNIP(decreasing=None), "decreasing"),
         (AirPLS(n_jobs=0), "n_jobs"),
         (AirPLS(n_jobs=1.5), "n_jobs"),
@@ -447,6 +492,26 @@ def test_a_refused_refit_leaves_the_corrector_as_it_was(data):
         (
             PybaselinesCorrector("airpls", method_kwargs={"lam": 0}),
             r"method_kwargs\['lam'\]",
+        ),
+        (
+            PybaselinesCorrector("asls", method_kwargs={"p": 1.0}),
+            r"method_kwargs\['p'\]",
+        ),
+        (
+            PybaselinesCorrector("asls", method_kwargs={"diff_order": 0}),
+            r"method_kwargs\['diff_order'\]",
+        ),
+        (
+            PybaselinesCorrector("imodpoly", method_kwargs={"poly_order": -1}),
+            r"method_kwargs\['poly_order'\]",
+        ),
+        (
+            PybaselinesCorrector("arpls", method_kwargs={"max_iter": 0}),
+            r"method_kwargs\['max_iter'\]",
+        ),
+        (
+            PybaselinesCorrector("arpls", method_kwargs={"tol": -1e-3}),
+            r"method_kwargs\['tol'\]",
         ),
         (
             PybaselinesCorrector("modpoly", method_kwargs={"poly_order": 1.5}),
@@ -471,6 +536,34 @@ def test_lam_below_one_is_a_valid_smoothing(data):
     est = AsLS(lam=0.5, diff_order=1)
     expected = loop_baselines(X, "asls", {"lam": 0.5, "diff_order": 1})
     assert _max_err(est.fit(X).baseline(X), expected, X) <= 1e-9
+
+
+@pytest.mark.parametrize(
+    "est, kwargs",
+    [
+        (ModPoly(poly_order=0), {"poly_order": 0}),
+        (SNIP(max_half_window=1), {"max_half_window": 1}),
+        (SNIP(max_half_window=(1, 4)), {"max_half_window": (1, 4)}),
+        (SNIP(max_half_window=[4, 1]), {"max_half_window": [4, 1]}),
+        *(
+            (
+                SNIP(max_half_window=6, filter_order=order),
+                {"max_half_window": 6, "filter_order": order},
+            )
+            for order in (4, 6, 8)
+        ),
+        (
+            SNIP(max_half_window=6, smooth_half_window=0),
+            {"max_half_window": 6, "smooth_half_window": 0},
+        ),
+    ],
+    ids=repr,
+)
+def test_settings_at_the_ends_of_their_ranges_are_valid(data, est, kwargs):
+    _, X, _ = data
+    method = type(est).__name__.lower()
+    expected = loop_baselines(X, method, kwargs)
+    assert _max_err(clone(est).fit(X).baseline(X), expected, X) <= 1e-9
 
 
 def test_unknown_method_lists_valid_ones(data):
