@@ -519,6 +519,14 @@ def test_a_refused_refit_leaves_the_corrector_as_it_was(data):
         ),
         (PybaselinesCorrector("airpls", method_kwargs={"bogus": 1}), "'bogus'"),
         (
+            PybaselinesCorrector("airpls", method_kwargs={"data": [1.0, 2.0]}),
+            "has 'data', which 'airpls' does not accept",
+        ),
+        (
+            PybaselinesCorrector("mor", method_kwargs={"kwargs": {}}),
+            r"has 'kwargs'.*; it accepts half_window, window_kwargs\.$",
+        ),
+        (
             PybaselinesCorrector("airpls", method_kwargs=[("lam", 1)]),
             "method_kwargs must",
         ),
