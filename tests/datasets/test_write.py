@@ -1,3 +1,4 @@
+import errno
 import os
 import resource
 import stat
@@ -178,3 +179,66 @@ def test_files_get_the_umask_of_each_write(tmp_path, monkeypatch):
         os.umask(old)
     assert modes == {"a.txt": 0o644, "b.txt": 0o600, "c.txt": 0o666}
     assert sorted(os.listdir(tmp_path)) == ["a.txt", "b.txt", "c.txt"]
+
+
+def test_file_text_is_exact(tmp_path):
+    # Integers and long doubles are written as the float64 they read back as.
+    path = tmp_path / "exact.txt"
+    x = np.array([100, 102], dtype=np.int64)
+    y = np.array([0.5, 1.25], dtype=np.longdouble)
+    write_rruff(path, x, y, {"NAMES": "Quartz", "R": 1})
+    expected = b"##NAMES=Quartz\n##R=1\n100.0, 0.5\n102.0, 1.25\n##END=\n"
+    assert path.read_bytes() == expected
+    write_rruff(path, y, x, overwrite=True)
+    assert path.read_bytes() == b"0.5, 100.0\n1.25, 102.0\n##END=\n"
+
+
+def test_written_where_hard_links_are_not_supported(tmp_path, monkeypatch):
+    # Some file systems refuse hard links: the file is renamed into place.
+    def no_link(src, dst):
+        raise PermissionError(errno.EPERM, "Operation not permitted")
+
+    monkeypatch.setattr(os, "link", no_link)
+    path = tmp_path / "a.txt"
+    write_rruff(path, [1.0, 2.0], [3.0, 4.0])
+    assert os.listdir(tmp_path) == ["a.txt"]
+    assert read_rruff(path).y.tolist() == [3.0, 4.0]
+    with pytest.raises(FileExistsError, match="overwrite=True"):
+        write_rruff(path, [1.0, 2.0], [5.0, 6.0])
+    assert read_rruff(path).y.tolist() == [3.0, 4.0]
+
+
+def test_a_directory_is_not_mistaken_for_an_existing_file(tmp_path):
+    with pytest.raises(IsADirectoryError, match=repr(str(tmp_path))):
+        write_rruff(tmp_path, [1.0], [2.0])
+
+
+def test_an_existing_file_is_refused_before_anything_is_written(tmp_path, monkeypatch):
+    # In a folder where no file can be made, the error is still that the
+    # file exists.
+    from sktransfer.datasets import _write
+
+    def read_only(folder, prefix, suffix):
+        raise PermissionError(errno.EACCES, "Permission denied")
+
+    monkeypatch.setattr(_write, "_new_file", read_only)
+    path = tmp_path / "a.txt"
+    path.write_text("keep me")
+    with pytest.raises(FileExistsError, match="overwrite=True"):
+        write_rruff(path, [1.0, 2.0], [3.0, 4.0])
+    assert path.read_text() == "keep me"
+
+
+def test_no_free_temporary_name_is_an_error_naming_the_file(tmp_path, monkeypatch):
+    from sktransfer.datasets import _write
+
+    monkeypatch.setattr(_write.secrets, "token_hex", lambda n: "0" * 2 * n)
+    monkeypatch.setattr(_write.tempfile, "TMP_MAX", 3)
+    taken = tmp_path / ".a.txt.00000000.part"
+    taken.write_text("someone else's")
+    path = tmp_path / "a.txt"
+    with pytest.raises(FileExistsError) as info:
+        write_rruff(path, [1.0, 2.0], [3.0, 4.0])
+    assert info.value.filename == str(path)
+    assert os.listdir(tmp_path) == [taken.name]
+    assert taken.read_text() == "someone else's"
