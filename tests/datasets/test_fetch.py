@@ -2,6 +2,7 @@ import hashlib
 import http.server
 import io
 import os
+import pathlib
 import socket
 import threading
 import zipfile
@@ -382,25 +383,38 @@ def test_concurrent_fetches_share_one_complete_cache(server, tmp_path):
     ]
 
 
-def test_publish_tolerates_another_winner(server, tmp_path, monkeypatch):
-    # Without a lock (e.g. on Windows), the rename can lose the race to
-    # another process that published a complete copy first: not an error.
-    import shutil
-
+def _fail_publish(monkeypatch, meanwhile):
+    """Make the rename that publishes a download fail after ``meanwhile(src, dst)``."""
     import sktransfer.datasets._fetch as fetch_module
 
     real_replace = os.replace
 
     def replace(src, dst):
         if os.path.basename(src) == "unpacked":
-            shutil.copytree(src, dst)  # the other process wins
+            meanwhile(src, dst)
             raise OSError(39, "Directory not empty")
         return real_replace(src, dst)
 
     monkeypatch.setattr(fetch_module.os, "replace", replace)
+
+
+def test_publish_tolerates_another_winner(server, tmp_path, monkeypatch):
+    # Without a lock (e.g. on Windows), the rename can lose the race to
+    # another process that published a complete copy first: not an error.
+    import shutil
+
+    _fail_publish(monkeypatch, shutil.copytree)  # the other process wins
     data = fetch_rruff(tmp_path, base_url=server.url, modalities="xrd")
     assert data.xrd.shape[0] == 1
     assert _cache_entries(tmp_path) == ["xrd"]
+
+
+def test_failed_publish_raises_and_leaves_no_cache(server, tmp_path, monkeypatch):
+    # The rename fails and no other process published a copy: an error.
+    _fail_publish(monkeypatch, lambda src, dst: None)
+    with pytest.raises(OSError, match="Directory not empty"):
+        fetch_rruff(tmp_path, base_url=server.url, modalities="xrd")
+    assert _cache_entries(tmp_path) == []
 
 
 @pytest.mark.parametrize(
@@ -415,3 +429,112 @@ def test_publish_tolerates_another_winner(server, tmp_path, monkeypatch):
 def test_bad_checksums(tmp_path, checksums, match):
     with pytest.raises(ValueError, match=match):
         fetch_rruff(tmp_path, modalities=("raman",), checksums=checksums)
+
+
+def test_nested_data_home_is_created(server, tmp_path):
+    home = tmp_path / "a" / "b"
+    data = fetch_rruff(home, base_url=server.url, modalities=("xrd",))
+    assert data.xrd.shape[0] == 1
+    assert _cache_entries(home) == ["xrd"]
+
+
+def _rezip(body, compression):
+    """The archive ``body`` written again with ``compression``."""
+    with zipfile.ZipFile(io.BytesIO(body)) as zf:
+        members = {name: zf.read(name) for name in zf.namelist()}
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", compression) as zf:
+        for name, data in members.items():
+            zf.writestr(name, data)
+    return buffer.getvalue()
+
+
+@pytest.mark.parametrize("compression", [zipfile.ZIP_STORED, zipfile.ZIP_DEFLATED])
+def test_size_limit_is_inclusive(server, archives, tmp_path, monkeypatch, compression):
+    # Stored, the download is the larger; deflated, the unpacked files are:
+    # either exactly at MAX_UNPACKED_BYTES is accepted, one byte over is not.
+    body = _rezip(archives["raman/excellent_unoriented.zip"], compression)
+    with zipfile.ZipFile(io.BytesIO(body)) as zf:
+        unpacked = sum(info.file_size for info in zf.infolist())
+    limit = max(len(body), unpacked)
+    server.files["raman/excellent_unoriented.zip"] = body
+    monkeypatch.setattr("sktransfer.datasets._fetch.MAX_UNPACKED_BYTES", limit - 1)
+    with pytest.raises(OSError, match="MAX_UNPACKED_BYTES"):
+        fetch_rruff(tmp_path, base_url=server.url, modalities="raman", pair=False)
+    assert _cache_entries(tmp_path) == []
+    monkeypatch.setattr("sktransfer.datasets._fetch.MAX_UNPACKED_BYTES", limit)
+    data = fetch_rruff(tmp_path, base_url=server.url, modalities="raman", pair=False)
+    assert data.data.shape == (2, 1024)
+
+
+def test_large_members_and_folders_are_no_zip_bomb(server, archives, tmp_path):
+    # A spectrum of over 1 MiB that compresses as text does, and a folder
+    # entry (stored with no bytes at all), are accepted.
+    x = np.arange(100.0, 1300.0, 0.01)
+    y = peak(x, 465.0, 4.0) + np.random.default_rng(0).uniform(0, 0.01, x.size)
+    name = "Albite__R000003__Raman__532__0__unoriented__Processed__2.txt"
+    big = write_spectrum(tmp_path / name, x, y, species="Albite", rruff_id="R000003")
+    body = archives["raman/excellent_unoriented.zip"]
+    with zipfile.ZipFile(io.BytesIO(body)) as zf:
+        members = {n: zf.read(n) for n in zf.namelist()}
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as zf:
+        for n, data in members.items():
+            zf.writestr(n, data)
+        zf.write(big, name)
+        zf.mkdir("notes")
+    with zipfile.ZipFile(io.BytesIO(buffer.getvalue())) as zf:
+        sizes = {i.filename: (i.file_size, i.compress_size) for i in zf.infolist()}
+    assert sizes[name][0] > 1 << 20 and sizes["notes/"] == (0, 0)
+    server.files["raman/excellent_unoriented.zip"] = buffer.getvalue()
+    home = tmp_path / "home"
+    data = fetch_rruff(home, base_url=server.url, modalities="raman", pair=False)
+    assert sorted(data.rruff_ids) == ["R000001", "R000002", "R000003"]
+    assert (home / "rruff" / "raman" / "notes").is_dir()
+
+
+def test_download_is_staged_inside_the_cache(server, tmp_path, monkeypatch):
+    # Staged in the system's temporary folder, the download could not be
+    # renamed into a cache on another file system.
+    import tempfile
+
+    monkeypatch.setattr(tempfile, "tempdir", str(tmp_path / "no_such_folder"))
+    data = fetch_rruff(tmp_path / "home", base_url=server.url, modalities="xrd")
+    assert data.xrd.shape[0] == 1
+    assert not (tmp_path / "no_such_folder").exists()
+
+
+def test_cache_without_completeness_mark_is_read_and_marked(tmp_path, monkeypatch):
+    # A cache written before completeness was marked holds spectra: it is
+    # read without download, and marked complete.
+    folder = tmp_path / "rruff" / "raman"
+    folder.mkdir(parents=True)
+    name = "Quartz__R000001__Raman__532__0__unoriented__Processed__2.txt"
+    write_spectrum(
+        folder / name, RAMAN_X, peak(RAMAN_X, 465.0, 4.0), rruff_id="R000001"
+    )
+    data = fetch_rruff(
+        tmp_path, modalities="raman", pair=False, download_if_missing=False
+    )
+    assert list(data.rruff_ids) == ["R000001"]
+    assert (folder / ".sktransfer-complete").read_text() == "checked\n"
+    # A read-only cache, where the mark cannot be written, is read all the same.
+    (folder / ".sktransfer-complete").unlink()
+
+    def read_only(self, *args, **kwargs):
+        raise PermissionError(13, "Permission denied", str(self))
+
+    with monkeypatch.context() as m:
+        m.setattr(pathlib.Path, "write_text", read_only)
+        again = fetch_rruff(
+            tmp_path, modalities="raman", pair=False, download_if_missing=False
+        )
+    np.testing.assert_array_equal(again.data, data.data)
+    assert not (folder / ".sktransfer-complete").exists()
+
+
+def test_documented_limits():
+    from sktransfer.datasets import _fetch
+
+    assert _fetch.MAX_UNPACKED_BYTES == 4 * 1024**3
+    assert _fetch.MAX_COMPRESSION_RATIO == 100
