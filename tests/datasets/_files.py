@@ -1,4 +1,7 @@
-"""Writers of small RRUFF-format files for the tests (LF/CRLF, UTF-8, DIF)."""
+"""Writers of small RRUFF-format files for the tests (LF/CRLF, UTF-8, DIF).
+
+Also a reference pseudo-Voigt peak, computed independently of sktransfer.
+"""
 
 import numpy as np
 
@@ -13,6 +16,14 @@ HEADER = (
 
 def peak(x, center, width=8.0):
     return np.exp(-0.5 * ((x - center) / width) ** 2)
+
+
+def pseudo_voigt(x, center, height, fwhm, eta):
+    """Independent reference: unit-height Gaussian/Lorentzian mixture."""
+    sigma = fwhm / (2.0 * np.sqrt(2.0 * np.log(2.0)))
+    gauss = np.exp(-((x - center) ** 2) / (2.0 * sigma**2))
+    lorentz = (fwhm / 2.0) ** 2 / ((x - center) ** 2 + (fwhm / 2.0) ** 2)
+    return height * (eta * lorentz + (1.0 - eta) * gauss)
 
 
 def write_spectrum(

@@ -5,6 +5,7 @@ from sklearn.model_selection import train_test_split
 from sklearn.neighbors import NearestCentroid
 
 from sktransfer.datasets import make_spectra
+from tests.datasets._files import pseudo_voigt
 
 MODALITIES = ("ir", "raman", "xrd")
 
@@ -12,14 +13,6 @@ MODALITIES = ("ir", "raman", "xrd")
 @pytest.fixture(scope="module")
 def data():
     return make_spectra(n_samples=120, random_state=0)
-
-
-def _pseudo_voigt(x, center, height, fwhm, eta):
-    """Independent reference: unit-height Gaussian/Lorentzian mixture."""
-    sigma = fwhm / (2.0 * np.sqrt(2.0 * np.log(2.0)))
-    gauss = np.exp(-((x - center) ** 2) / (2.0 * sigma**2))
-    lorentz = (fwhm / 2.0) ** 2 / ((x - center) ** 2 + (fwhm / 2.0) ** 2)
-    return height * (eta * lorentz + (1.0 - eta) * gauss)
 
 
 def test_keys_shapes_axes(data):
@@ -43,7 +36,7 @@ def test_clean_is_sum_of_reported_peaks(data):
         x = data[f"{m}_axis"]
         for i in (0, 57):
             expected = sum(
-                _pseudo_voigt(
+                pseudo_voigt(
                     x, *(p[k][i, j] for k in ("center", "height", "fwhm", "eta"))
                 )
                 for j in range(p["center"].shape[1])
