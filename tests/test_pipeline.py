@@ -130,8 +130,9 @@ def test_bad_sampler_and_inputs(data):
     with pytest.raises(ValueError, match="NaN"):
         AugmentedClassifier(wgan(), LogisticRegression()).fit(X_bad, y)
     clf = AugmentedClassifier(wgan(), LogisticRegression()).fit(X, y)
-    with pytest.raises(ValueError, match="features"):
+    with pytest.raises(ValueError, match="AugmentedClassifier is expecting 20 feat"):
         clf.predict(X[:, :5])
+    assert clf.n_features_in_ == 20
 
 
 def test_clone_and_nested_params():
@@ -150,7 +151,7 @@ def test_wgan_in_augmented_classifier_generates_rare_rows(data):
     assert clf.predict(X).dtype.kind == "U"
 
 
-@pytest.mark.parametrize("classifier", [None, "svc", 5])
+@pytest.mark.parametrize("classifier", [None, "svc", 5, StandardScaler()])
 def test_classifier_that_is_not_a_classifier(data, classifier):
     X, y = data
     clf = AugmentedClassifier(CountingOverSampler(), classifier)
@@ -333,3 +334,86 @@ def test_categories_as_strings_reach_a_categorical_sampler():
     # a part that needs numbers still says so
     with pytest.raises(ValueError, match="could not convert string to float"):
         AugmentedClassifier(SMOTEN(random_state=0), LogisticRegression()).fit(X, y)
+
+
+class _RecordingClassifier(LogisticRegression):
+    """LogisticRegression that records the extra fit parameters it gets."""
+
+    def fit(self, X, y, sample_weight=None, note=None, level=None):
+        self.got_ = {"sample_weight": sample_weight, "note": note, "level": level}
+        return super().fit(X, y, sample_weight=sample_weight)
+
+
+def test_only_per_row_fit_params_follow_the_rows(data):
+    # A list of weights follows the resampled rows as an array does; a
+    # string, a number and a 0-d array are passed as given, even a string
+    # as long as the data.
+    X, y = data
+    w = np.random.default_rng(2).uniform(0.2, 3.0, len(y))
+    note, level = "x" * len(y), np.array(2.0)
+    clf = AugmentedClassifier(IndexedOverSampler(), _RecordingClassifier())
+    clf.fit(X, y, sample_weight=w.tolist(), note=note, level=level)
+    idx = clf.sampler_.sample_indices_
+    got = clf.classifier_.got_
+    np.testing.assert_array_equal(got["sample_weight"], w[idx])
+    assert got["note"] is note and got["level"] is level
+    # without sample_indices_, what is not per row still passes
+    plain = AugmentedClassifier(CountingOverSampler(), _RecordingClassifier())
+    plain.fit(X, y, note=note, level=3)
+    assert plain.classifier_.got_ == {"sample_weight": None, "note": note, "level": 3}
+
+
+def test_extra_outputs_of_the_sampler_are_ignored(data):
+    class WithExtra(CountingOverSampler):
+        def fit_resample(self, X, y):
+            return (*super().fit_resample(X, y), "extra", "more")
+
+    X, y = data
+    clf = AugmentedClassifier(WithExtra(), LogisticRegression()).fit(X, y)
+    ref = LogisticRegression().fit(*CountingOverSampler().fit_resample(X, y))
+    np.testing.assert_allclose(clf.predict_proba(X), ref.predict_proba(X))
+
+
+def test_a_classifier_fitted_without_names_predicts_on_arrays(data):
+    # The sampler returned an array: its classifier gets arrays, and warns
+    # of no feature names, even when the DataFrame names are known here.
+    pd = pytest.importorskip("pandas")
+    X, y = data
+    df = pd.DataFrame(X, columns=[f"x{i}" for i in range(X.shape[1])])
+
+    class ToArray(IndexedOverSampler):
+        def fit_resample(self, X, y):
+            return super().fit_resample(np.asarray(X), np.asarray(y))
+
+    clf = AugmentedClassifier(ToArray(), LogisticRegression()).fit(df, y)
+    assert not hasattr(clf.classifier_, "feature_names_in_")
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", UserWarning)
+        proba = clf.predict_proba(df)
+    np.testing.assert_allclose(proba, clf.classifier_.predict_proba(X))
+
+
+class _DuckSampler:
+    """A sampler that is no scikit-learn estimator: it has no tags."""
+
+    def get_params(self, deep=True):
+        return {}
+
+    def set_params(self, **params):
+        return self
+
+    def fit_resample(self, X, y):
+        return X, y
+
+
+def test_a_sampler_without_tags_is_taken_as_the_strictest():
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(30, 4))
+    y = np.r_[[0] * 20, [1] * 10]
+    clf = AugmentedClassifier(_DuckSampler(), _hgb())
+    tags = clf.__sklearn_tags__().input_tags
+    assert not tags.allow_nan and not tags.sparse
+    np.testing.assert_array_equal(clf.fit(X, y).predict(X), _hgb().fit(X, y).predict(X))
+    X[0, 0] = np.nan
+    with pytest.raises(ValueError, match="AugmentedClassifier does not accept"):
+        clf.fit(X, y)
