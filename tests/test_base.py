@@ -71,3 +71,41 @@ def test_area_normalizer_is_stateless_with_its_axis():
         AreaNormalizer(x_axis=x).transform(np.ones((1, 3)))
     with pytest.raises(ValueError, match="norm must be one of"):
         AreaNormalizer(norm="max").transform(X)
+
+
+def test_spectra_need_the_minimum_number_of_points():
+    class Identity(SpectralTransformer):
+        def _transform(self, X):
+            return X
+
+    class Pairwise(Identity):
+        _min_features = 2
+
+    for cls, n in [(Identity, 1), (Pairwise, 2)]:
+        with pytest.raises(
+            ValueError, match=f"minimum of {n} is required by {cls.__name__}"
+        ):
+            cls().fit(np.ones((2, n - 1)))
+        assert cls().fit(np.ones((2, n))).n_features_in_ == n
+
+
+def test_a_fitted_transformer_keeps_the_axis_it_was_fitted_with():
+    # A new x_axis is checked and used by the next fit, not before.
+    x = np.array([0.0, 1.0, 2.0, 4.0])
+    X = np.array([[0.0, 2.0, 2.0, 0.0]])
+    est = AreaNormalizer(x_axis=x).fit(X)
+    est.set_params(x_axis=np.arange(3.0))
+    np.testing.assert_allclose(est.transform(X), [[0.0, 0.4, 0.4, 0.0]])
+    with pytest.raises(ValueError, match="x_axis has 3 values"):
+        est.fit(X)
+    np.testing.assert_array_equal(est.x_, x)
+    np.testing.assert_allclose(est.transform(X), [[0.0, 0.4, 0.4, 0.0]])
+
+
+def test_a_transformer_without_its_transform_raises():
+    class Unfinished(SpectralTransformer):
+        pass
+
+    est = Unfinished().fit(np.ones((2, 3)))
+    with pytest.raises(NotImplementedError):
+        est.transform(np.ones((2, 3)))
