@@ -309,10 +309,18 @@ def test_bad_inputs(data):
     [
         ("max_iter", 0),
         ("n_critic", 1.5),
+        ("n_critic", 0),
+        ("latent_dim", 0),
+        ("n_critic_layers", 0),
+        ("k_neighbors", 0),
+        ("noise_width", 0.0),
+        ("noise_width", -1.0),
+        ("anchor", "median"),
         ("gp_weight", -1.0),
         ("learning_rate", 0.0),
         ("batch_size", 0),
         ("betas", (0.5, 1.0)),
+        ("betas", (-0.1, 0.9)),
         ("betas", 0.5),
         ("betas", ("a", "b")),
         ("betas", (0.5, 0.9, 0.99)),
@@ -746,3 +754,109 @@ def test_sample_refuses_a_class_of_one_spectrum():
     with pytest.raises(ValueError, match="Class 2 has 1 sample"):
         sampler.sample(2, y=[1, 2])
     assert sampler.sample(0, y=2).shape == (0, 40)
+
+
+def test_smallest_allowed_params_train():
+    # every count may be 1; the penalty, the borrowing and the betas 0
+    X, y = two_class_spectra(n0=6, n1=3, n_features=16)
+    counts = ("max_iter", "n_critic", "batch_size", "latent_dim", "channels")
+    sampler = WGANGPOverSampler(
+        **dict.fromkeys((*counts, "n_critic_layers", "k_neighbors"), 1),
+        gp_weight=0.0,
+        shared_variation=0.0,
+        noise_width=0.5,
+        betas=(0.0, 0.0),
+        random_state=0,
+    )
+    X_res, y_res = sampler.fit_resample(X, y)
+    assert np.bincount(y_res).tolist() == [6, 6]
+    assert np.isfinite(X_res).all()
+
+
+def test_tags_say_cpu_sampling_is_deterministic():
+    assert not tiny().__sklearn_tags__().non_deterministic
+    assert tiny(device="cuda").__sklearn_tags__().non_deterministic
+    assert not tiny().__sklearn_tags__().input_tags.sparse
+
+
+def test_integer_spectra_and_labels_keep_their_types(data):
+    # spectra are validated as floats; the labels keep their dtype
+    X, y = data
+    X_int = np.round(X * 100).astype(np.int64)
+    X_res, y_res = tiny().fit_resample(X_int, y.astype(np.int8))
+    assert X_res.dtype == np.float64 and y_res.dtype == np.int8
+    np.testing.assert_array_equal(X_res[: len(X)], X_int)
+    assert np.bincount(y_res).tolist() == [30, 30]
+
+
+def test_sample_checks_n_samples(trained):
+    for n in (2.5, -1, "3"):
+        with pytest.raises(ValueError, match="n_samples"):
+            trained.sample(n, y=1)
+
+
+def test_refuses_exactly_what_does_not_fit_in_memory(monkeypatch):
+    # the output and a batch being made at 96 bytes per point (8 channels)
+    # must fit in the free memory
+    from sktransfer.over_sampling import _sampler
+
+    def free(n_bytes):
+        monkeypatch.setattr(_sampler, "_available_memory", lambda: n_bytes)
+
+    X, y = two_class_spectra(n_features=10)
+    X = X.astype(np.float32)
+    # fit_resample: 60 rows of float32 out, 26 of them new
+    need = 60 * 10 * 4 + 26 * 10 * 96
+    free(need)
+    assert tiny(channels=8).fit_resample(X, y)[0].shape == (60, 10)
+    free(need - 1)
+    with pytest.raises(MemoryError, match="Generating 26 spectra of 10 points"):
+        tiny(channels=8).fit_resample(X, y)
+    # sample: float64 out
+    free(None)
+    sampler = tiny(channels=8).fit(X, y)
+    n = 7
+    need = n * 10 * 8 + n * 10 * 96
+    free(need)
+    assert sampler.sample(n, y=1).shape == (n, 10)
+    free(need - 1)
+    with pytest.raises(MemoryError, match=f"Generating {n} spectra of 10 points"):
+        sampler.sample(n, y=1)
+    # a batch is at most _CHUNK spectra; more channels weigh more
+    monkeypatch.setattr(_sampler, "_CHUNK", 4)
+    free(need - 3 * 10 * 96)
+    assert sampler.sample(n, y=1).shape == (n, 10)
+    assert [_sampler._generate_bytes(c) for c in (1, 32, 72, 128, 256)] == [
+        96,
+        96,
+        96,
+        170,
+        341,
+    ]
+
+
+def test_spectra_are_generated_in_batches_that_continue_the_stream(
+    trained, monkeypatch
+):
+    # with batches of 4, one call for 10 spectra draws as calls for 4, 4
+    # and 2 spectra do
+    from sktransfer.over_sampling import _sampler
+
+    monkeypatch.setattr(_sampler, "_CHUNK", 4)
+    one, parts = (
+        pickle.loads(pickle.dumps(trained)),
+        pickle.loads(pickle.dumps(trained)),
+    )
+    expected = np.vstack([parts.sample(n, y=1) for n in (4, 4, 2)])
+    np.testing.assert_array_equal(one.sample(10, y=1), expected)
+    assert not np.array_equal(expected[:4], expected[4:8])
+
+
+def test_non_finite_generated_spectra_are_an_error(data):
+    X, y = data
+    sampler = tiny().fit(X, y)
+    with torch.no_grad():
+        for p in sampler.generators_[None].parameters():
+            p.fill_(np.nan)
+    with pytest.raises(ValueError, match="Generated spectra are not finite"):
+        sampler.sample(3, y=1)
