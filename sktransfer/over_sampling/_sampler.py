@@ -97,7 +97,9 @@ class WGANGPOverSampler(BaseOverSampler):
         interpolate has the noise level of a measured spectrum.
     noise_width : float, default=2.0
         Width (standard deviation, in points) of the Gaussian smoothing
-        that separates the high-frequency residual from the spectrum.
+        that separates the high-frequency residual from the spectrum. With
+        ``noise``, a width of a small fraction of a point (under about 0.16),
+        whose smoothing leaves the spectra as they are, raises a ValueError.
     shared_variation : float, default=1.0
         Scale of the within-class variation borrowed from the other classes.
         Each generated spectrum gets ``shared_variation * g * d``, where ``d``
@@ -277,6 +279,13 @@ class WGANGPOverSampler(BaseOverSampler):
         check_param(self.learning_rate, "learning_rate", low=0, closed="neither")
         check_verbose(self.verbose)
         check_bool(self.noise, "noise")
+        if self.noise and _residual_noise_fraction(self.noise_width) == 0:
+            # so narrow a smoothing leaves the spectra as they are (to
+            # rounding): there is no residual to measure the noise from
+            raise ValueError(
+                "noise_width must be wide enough for the smoothing to leave a "
+                f"residual to measure the noise from; got {self.noise_width!r}."
+            )
         check_bool(self.conditional, "conditional")
         check_sequence(self.betas, "betas", length=2, low=0, high=1, closed="left")
         if self.anchor not in _ANCHORS:

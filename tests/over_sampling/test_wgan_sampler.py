@@ -860,3 +860,16 @@ def test_non_finite_generated_spectra_are_an_error(data):
             p.fill_(np.nan)
     with pytest.raises(ValueError, match="Generated spectra are not finite"):
         sampler.sample(3, y=1)
+
+
+def test_noise_width_too_narrow_to_measure_noise_is_a_clear_error(data):
+    # a smoothing of a fraction of a point leaves the spectra as they are:
+    # the noise level came out as a ZeroDivisionError
+    X, y = data
+    for width in (0.1, 0.15):
+        with pytest.raises(ValueError, match="noise_width"):
+            tiny(noise_width=width).fit(X, y)
+    # without noise the width is not used
+    without = tiny(noise_width=0.1, noise=False).fit(X, y)
+    np.testing.assert_array_equal(without.noise_std_, np.zeros(X.shape[1]))
+    assert np.isfinite(tiny(noise_width=0.5).fit(X, y).noise_std_).all()
