@@ -873,3 +873,35 @@ def test_noise_width_too_narrow_to_measure_noise_is_a_clear_error(data):
     without = tiny(noise_width=0.1, noise=False).fit(X, y)
     np.testing.assert_array_equal(without.noise_std_, np.zeros(X.shape[1]))
     assert np.isfinite(tiny(noise_width=0.5).fit(X, y).noise_std_).all()
+
+
+def test_deviation_scale_falls_back_to_the_noise_then_the_means():
+    from sktransfer.over_sampling._sampler import _deviation_scale as scale
+
+    centers = np.array([[2.0, -4.0], [1.0, 0.5]])  # largest magnitude 4
+    floor = 1e-9 * 4.0
+    noise = np.array([0.3, 0.4])
+    assert scale(0.3, centers, noise) == 0.3
+    assert scale(1.01 * floor, centers, noise) == 1.01 * floor
+    # a spread of at most 1e-9 of the largest mean is rounding: the RMS noise
+    assert scale(floor, centers, noise) == pytest.approx(np.sqrt(0.125))
+    # without noise, 1e-9 of the largest mean; with all means zero, 1
+    assert scale(0.0, centers, np.zeros(2)) == floor
+    assert scale(0.0, np.zeros((2, 2)), np.zeros(2)) == 1.0
+    assert scale(0.0, np.zeros((0, 2)), np.zeros(2)) == 1.0
+
+
+def test_class_neighbors_are_the_nearest_of_the_class():
+    from sktransfer.over_sampling._sampler import _class_neighbors
+
+    X = np.array([[0.0], [1.0], [3.0], [10.0], [0.4], [11.5], [7.0]])
+    codes = np.array([0, 0, 0, 1, 0, 1, 2])
+    # a class of two rows repeats its one neighbour; one of one row is its own
+    expected = [[4, 1], [4, 0], [1, 4], [5, 5], [0, 1], [3, 3], [6, 6]]
+    assert _class_neighbors(X, codes, 2).tolist() == expected
+    # fewer rows than asked for: the neighbours, nearest first, repeated
+    assert _class_neighbors(X, codes, 5)[:3].tolist() == [
+        [4, 1, 2, 4, 1],
+        [4, 0, 2, 4, 0],
+        [1, 4, 0, 1, 4],
+    ]
