@@ -736,6 +736,20 @@ def test_noise_std_of_white_noise_is_its_standard_deviation(width):
     assert _sampler._residual_noise_fraction(2.0) == pytest.approx(0.861, abs=1e-3)
 
 
+@pytest.mark.parametrize("width", [0.5, 2.0, 4.0])
+def test_residual_noise_fraction_counts_the_whole_smoothing_kernel(width):
+    # scipy's Gaussian kernel, cut at 4 widths: the residual x - g * x of
+    # white noise of std 1 has std sqrt((1 - g_0)^2 + sum of the other g_k^2)
+    from sktransfer.over_sampling import _sampler
+
+    radius = int(4 * width + 0.5)
+    g = np.exp(-0.5 * (np.arange(-radius, radius + 1) / width) ** 2)
+    g /= g.sum()
+    expected = np.sqrt((1 - g[radius]) ** 2 + np.sum(np.delete(g, radius) ** 2))
+    got = _sampler._residual_noise_fraction(width)
+    assert got == pytest.approx(expected, rel=1e-12)
+
+
 def test_invalid_channels_are_named_before_the_memory_check(data):
     X, y = data
     for channels in ("32", None, 0):
