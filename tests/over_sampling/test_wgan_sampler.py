@@ -393,6 +393,27 @@ def test_pickle_roundtrip_samples(trained):
     expected = trained.sample(3, y=0)
     # The unpickled sampler resumes from the pickled generator state.
     np.testing.assert_array_equal(pickle.loads(blob).sample(3, y=0), expected)
+    # an unfitted sampler pickles too
+    assert pickle.loads(pickle.dumps(tiny(max_iter=7))).get_params() == (
+        tiny(max_iter=7).get_params()
+    )
+
+
+def test_a_sampler_pickled_on_a_gpu_unpickles_on_the_cpu(trained):
+    # A CUDA generator's state does not fit a CPU generator: the CPU one is
+    # seeded from it, the same seed for the same state.
+    state = trained.__getstate__()
+    cuda_state = torch.arange(100, 116, dtype=torch.uint8)  # sums to 1720
+    state["_torch_gen"] = ("cuda:0", cuda_state)
+    copies = []
+    for _ in range(2):
+        copy = WGANGPOverSampler.__new__(WGANGPOverSampler)
+        copy.__setstate__(dict(state))
+        copies.append(copy)
+    assert copies[0]._torch_gen.initial_seed() == 1720
+    assert copies[0]._torch_gen.device == torch.device("cpu")
+    a, b = (c.sample(3, y=0) for c in copies)
+    np.testing.assert_array_equal(a, b)
 
 
 def test_sample_calls_in_threads_draw_as_calls_one_after_the_other(trained):
