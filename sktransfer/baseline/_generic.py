@@ -6,8 +6,8 @@ from pybaselines import Baseline
 
 from sktransfer._validation import check_option, check_param
 from sktransfer.baseline._base import BaselineCorrector
-from sktransfer.baseline._kernels import _WHITTAKER, pybaselines_methods
-from sktransfer.baseline._stacked import method_default
+from sktransfer.baseline._kernels import pybaselines_methods
+from sktransfer.baseline._stacked import max_tolerances, method_default
 
 # Common keyword arguments checked here so that bad values raise a ValueError
 # naming them before any spectrum is processed.
@@ -61,10 +61,15 @@ class PybaselinesCorrector(BaselineCorrector):
         The validated axis (the feature index when ``x_axis`` is None).
     n_iter_ : int
         Only for methods with ``max_iter`` and ``tol`` arguments: the largest
-        number of passes over the spectra corrected by :meth:`fit_transform`,
-        the length of pybaselines' ``tol_history`` (for the Whittaker methods
-        the first, equal-weight fit counts too, so up to ``max_iter + 1``);
-        ``fit`` alone leaves it unset.
+        number of tolerances pybaselines recorded (the length of its
+        ``tol_history``; for nested solvers such as ``brpls`` its number of
+        rows) over the spectra corrected by :meth:`fit_transform`. Most
+        methods record one for the fit before the first reweighting too, so
+        up to ``max_iter + 1``; ``modpoly``, ``imodpoly``, ``penalized_poly``
+        and ``ria`` up to ``max_iter``, ``dietrich`` up to ``max_iter - 1``.
+        ``fit`` alone leaves it unset, as does ``ipsa`` with
+        ``original_criteria=True`` and ``tol=None``, whose tolerance depends
+        on each spectrum.
 
     See Also
     --------
@@ -76,7 +81,10 @@ class PybaselinesCorrector(BaselineCorrector):
     works without it). Methods with ``max_iter`` and ``tol`` arguments record
     ``n_iter_`` in ``fit_transform`` and warn with a
     :class:`~sklearn.exceptions.ConvergenceWarning` as :class:`AirPLS`
-    does. Whittaker methods on spectra with at most ``diff_order`` points,
+    does, when a spectrum's ``tol_history`` is full and its last tolerance
+    not below ``tol``; the nested solvers (``brpls``, ``pspline_brpls``,
+    ``goldindec``, ``jbcd``), with no single final tolerance, do
+    not warn. Whittaker methods on spectra with at most ``diff_order`` points,
     and SNIP on fewer than 3, return the spectrum as its own baseline with a
     warning.
 
@@ -113,9 +121,15 @@ class PybaselinesCorrector(BaselineCorrector):
     def _convergence_limits(self):
         max_iter = self._kwarg("max_iter")
         tol = self._kwarg("tol")
+        if (
+            tol is None
+            and self.method == "ipsa"
+            and not self._kwarg("original_criteria")
+        ):
+            tol = 1e-3  # what pybaselines' ipsa takes for tol=None
         if max_iter is None or tol is None:
             return None
-        return max_iter, max_iter + (self.method in _WHITTAKER), tol
+        return max_iter, max_tolerances(self.method, max_iter), tol
 
     def _kwarg(self, name):
         return self._method_kwargs().get(name, method_default(self.method, name))

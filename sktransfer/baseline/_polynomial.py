@@ -2,6 +2,7 @@
 
 from sktransfer._validation import check_bool, check_param
 from sktransfer.baseline._base import BaselineCorrector, check_iterative
+from sktransfer.baseline._stacked import max_tolerances
 
 
 class ModPoly(BaselineCorrector):
@@ -126,7 +127,11 @@ class ModPoly(BaselineCorrector):
         }
 
     def _convergence_limits(self):
-        return self.max_iter, self.max_iter, self.tol
+        return (
+            self.max_iter,
+            max_tolerances(self._method_name(), self.max_iter),
+            self.tol,
+        )
 
     def _check_params(self):
         super()._check_params()

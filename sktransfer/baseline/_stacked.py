@@ -181,6 +181,38 @@ def _airpls_weights(state, baseline, kwargs, iteration):
     return new, tol_value, early
 
 
+#: Methods whose ``tol_history`` holds one tolerance per iteration, at most
+#: ``max_iter``; the others with a 1-D history record one more, for the fit
+#: before the first reweighting (``dietrich`` one fewer: its first fit has no
+#: predecessor to compare with).
+_ONE_TOL_PER_ITER = frozenset({"imodpoly", "modpoly", "penalized_poly", "ria"})
+
+
+def max_tolerances(method, max_iter):
+    """Most tolerances pybaselines records for ``method`` before it stops.
+
+    A spectrum whose ``tol_history`` is this long, the last entry not below
+    ``tol``, has run out of iterations without converging.
+
+    Parameters
+    ----------
+    method : str
+        pybaselines method name.
+    max_iter : int
+        The method's ``max_iter``.
+
+    Returns
+    -------
+    n : int
+        Length of a full ``tol_history``.
+    """
+    if method in _ONE_TOL_PER_ITER:
+        return max_iter
+    if method == "dietrich":
+        return max_iter - 1
+    return max_iter + 1
+
+
 _WEIGHTS = {"airpls": _airpls_weights, "arpls": _arpls_weights, "asls": _asls_weights}
 
 
@@ -189,7 +221,7 @@ class _Whittaker:
 
     def __init__(self, method, kwargs, n_rows, n_points, x):
         self.method, self.kwargs = method, kwargs
-        self.n_passes = kwargs["max_iter"] + 1
+        self.n_passes = max_tolerances(method, kwargs["max_iter"])
         diff_order = int(kwargs["diff_order"])
         bands = float(kwargs["lam"]) * penalty_bands(n_points, diff_order)
         self.pentapy = pentapy is not None and diff_order == 2
@@ -240,7 +272,7 @@ class _ModPoly:
     """Passes of ModPoly over a stack of spectra."""
 
     def __init__(self, method, kwargs, n_rows, n_points, x):
-        self.n_passes = kwargs["max_iter"]
+        self.n_passes = max_tolerances(method, kwargs["max_iter"])
         self.use_original = kwargs["use_original"]
         # pybaselines maps the axis onto [-1, 1] (its default axis already is)
         x = np.linspace(-1.0, 1.0, n_points) if x is None else x

@@ -6,6 +6,7 @@ from sktransfer.baseline._base import (
     check_iterative,
     check_lam_diff_order,
 )
+from sktransfer.baseline._stacked import max_tolerances
 
 
 class _Whittaker(BaselineCorrector):
@@ -18,8 +19,11 @@ class _Whittaker(BaselineCorrector):
         }
 
     def _convergence_limits(self):
-        # pybaselines allows max_iter + 1 weighted passes, one tolerance each.
-        return self.max_iter, self.max_iter + 1, self.tol
+        return (
+            self.max_iter,
+            max_tolerances(self._method_name(), self.max_iter),
+            self.tol,
+        )
 
     def _check_params(self):
         super()._check_params()
