@@ -78,8 +78,9 @@ class PybaselinesCorrector(BaselineCorrector):
     Notes
     -----
     The transformer is stateless (``fit`` only validates; ``transform`` also
-    works without it). Methods with ``max_iter`` and ``tol`` arguments record
-    ``n_iter_`` in ``fit_transform`` and warn with a
+    works without it, except for a pandas output from ``set_output``, whose
+    column names ``fit`` records). Methods with ``max_iter`` and ``tol``
+    arguments record ``n_iter_`` in ``fit_transform`` and warn with a
     :class:`~sklearn.exceptions.ConvergenceWarning` as :class:`AirPLS`
     does, when a spectrum's ``tol_history`` is full and its last tolerance
     not below ``tol``; the nested solvers (``brpls``, ``pspline_brpls``,

@@ -58,8 +58,9 @@ class ModPoly(BaselineCorrector):
     -----
     The transformer is stateless: every spectrum is corrected on its own,
     ``fit`` only validates the parameters, the spectra and the axis, and
-    ``transform`` also works without it. ``transform``, ``fit_transform``
-    and ``baseline`` each raise a
+    ``transform`` also works without it (not with a pandas output from
+    ``set_output``, whose column names ``fit`` records). ``transform``,
+    ``fit_transform`` and ``baseline`` each raise a
     :class:`~sklearn.exceptions.ConvergenceWarning` when some of the spectra
     they process reach ``max_iter``. A spectrum with at most ``poly_order + 1``
     points is interpolated exactly, so its corrected spectrum is zero.

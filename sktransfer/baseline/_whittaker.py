@@ -89,8 +89,9 @@ class AirPLS(_Whittaker):
     -----
     The transformer is stateless: every spectrum is corrected on its own,
     ``fit`` only validates the parameters, the spectra and the axis, and
-    ``transform`` also works without it. ``transform``, ``fit_transform``
-    and ``baseline`` each raise a
+    ``transform`` also works without it (not with a pandas output from
+    ``set_output``, whose column names ``fit`` records). ``transform``,
+    ``fit_transform`` and ``baseline`` each raise a
     :class:`~sklearn.exceptions.ConvergenceWarning` when some of the spectra
     they process reach ``max_iter``. Spectra with at most ``diff_order``
     points have an empty difference penalty, so the baseline equals the

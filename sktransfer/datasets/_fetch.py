@@ -289,10 +289,12 @@ def fetch_rruff(
     OSError
         If a download fails (the message names the URL and the reason, such
         as an HTTP error, a refused connection or a timeout; the original
-        error is chained as ``__cause__``), is not a valid zip file
-        (whatever the damage), has the wrong checksum, is larger or would
-        unpack to more than ``MAX_UNPACKED_BYTES`` (4 GiB), has a member
-        compressed more than ``MAX_COMPRESSION_RATIO`` (100:1), holds no
+        error is chained as ``__cause__``), is not a valid zip file or has a
+        corrupt member (whatever the damage; the message names the member
+        whose check failed), has the wrong checksum, is larger or would
+        unpack to more than ``MAX_UNPACKED_BYTES`` (4 GiB), has a member of
+        over 1 MiB compressed more than ``MAX_COMPRESSION_RATIO`` (100:1;
+        smaller members may be, a short run of one byte is), holds no
         readable RRUFF file of its modality (files that sktransfer wrote as
         predictions or generated spectra do not count), or is missing with
         ``download_if_missing=False``.

@@ -192,7 +192,7 @@ def test_corrupt_download_raises_and_leaves_no_cache(server, archives, tmp_path)
     broken = bytearray(good)
     broken[60] ^= 0xFF
     server.files["raman/excellent_unoriented.zip"] = bytes(broken)
-    with pytest.raises(OSError):
+    with pytest.raises(OSError, match="(not a valid zip|Corrupt member) "):
         fetch_rruff(tmp_path, base_url=server.url, modalities=("raman",))
     assert _cache_entries(tmp_path) == []
 
@@ -337,6 +337,48 @@ def test_zip_bomb_is_refused(server, tmp_path, monkeypatch):
     # ... and so is the download itself.
     server.files["raman/excellent_unoriented.zip"] = b"PK" + b"\x00" * 5000
     with pytest.raises(OSError, match="download .* is larger than"):
+        fetch_rruff(tmp_path, base_url=server.url, modalities=("raman",))
+    assert _cache_entries(tmp_path) == []
+
+
+def test_a_small_member_may_compress_more_than_the_ratio(server, archives, tmp_path):
+    # Below 1 MiB a high ratio is no zip bomb: 512 KiB of one byte
+    # compresses about 1000:1 and is unpacked with the spectra.
+    with zipfile.ZipFile(io.BytesIO(archives["raman/excellent_unoriented.zip"])) as zf:
+        members = {n: zf.read(n) for n in zf.namelist()}
+    members["blank.txt"] = b"\n" * (512 << 10)
+    body = _zip_of(members)
+    with zipfile.ZipFile(io.BytesIO(body)) as zf:
+        info = zf.getinfo("blank.txt")
+    assert info.file_size / info.compress_size > 900
+    server.files["raman/excellent_unoriented.zip"] = body
+    data = fetch_rruff(tmp_path, base_url=server.url, modalities="raman", pair=False)
+    assert data.data.shape == (2, 1024)
+    assert (tmp_path / "rruff" / "raman" / "blank.txt").stat().st_size == 512 << 10
+    # 2 MiB of it, over 1 MiB, is refused.
+    members["blank.txt"] = b"\n" * (2 << 20)
+    server.files["raman/excellent_unoriented.zip"] = _zip_of(members)
+    with pytest.raises(OSError, match="'blank.txt' .* MAX_COMPRESSION_RATIO"):
+        fetch_rruff(tmp_path / "other", base_url=server.url, modalities="raman")
+    assert _cache_entries(tmp_path / "other") == []
+
+
+def test_a_member_failing_its_crc_check_is_named(server, archives, tmp_path):
+    # A stored (uncompressed) member with one byte changed reads without a
+    # zlib error but fails its CRC-32: the message names it.
+    with zipfile.ZipFile(io.BytesIO(archives["raman/excellent_unoriented.zip"])) as zf:
+        members = {n: zf.read(n) for n in zf.namelist()}
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_STORED) as zf:
+        for name, data in members.items():
+            zf.writestr(name, data)
+    body = bytearray(buffer.getvalue())
+    with zipfile.ZipFile(io.BytesIO(bytes(body))) as zf:
+        info = zf.infolist()[-1]
+    start = info.header_offset + 30 + len(info.filename.encode()) + len(info.extra)
+    body[start + 5] ^= 0x01
+    server.files["raman/excellent_unoriented.zip"] = bytes(body)
+    with pytest.raises(OSError, match=f"Corrupt member '{info.filename}' in the"):
         fetch_rruff(tmp_path, base_url=server.url, modalities=("raman",))
     assert _cache_entries(tmp_path) == []
 
