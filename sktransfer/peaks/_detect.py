@@ -89,7 +89,7 @@ def _centers_and_widths(x, padded, idx):
     return centers[order], fwhm[order]
 
 
-def detect_peaks(x, y, n_peaks=None):
+def detect_peaks(x, y, n_peaks=None, stacklevel=3):
     """Find the most prominent peaks of a spectrum.
 
     Peaks are the local maxima inside the axis: a maximum on its first or
@@ -108,6 +108,9 @@ def detect_peaks(x, y, n_peaks=None):
         peaks whose prominence is at least 5 % of the range of ``y`` and at
         least ``NOISE_FACTOR`` (8) times its noise level (see
         :func:`noise_level`), and the most prominent one if none is.
+    stacklevel : int, default=3
+        Where the warning that fewer than ``n_peaks`` peaks were found
+        points, in frames above this function.
 
     Returns
     -------
@@ -140,7 +143,7 @@ def detect_peaks(x, y, n_peaks=None):
             f"n_peaks={n_peaks} but only {idx.size} peak(s) were found in the "
             "training spectra; fitting those.",
             UserWarning,
-            stacklevel=3,
+            stacklevel=stacklevel,
         )
     return _centers_and_widths(x, padded, idx[:n_peaks])
 

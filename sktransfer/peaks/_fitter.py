@@ -257,7 +257,9 @@ class PeakProfileFitter(FeatureChangingTransformer):
             return
         mean = X.mean(axis=0, dtype=np.float64)
         if self.centers is None:
-            centers, fwhm = detect_peaks(x, mean, self.n_peaks)
+            centers, fwhm = detect_peaks(
+                x, mean, self.n_peaks, stacklevel=self._detect_stacklevel
+            )
         else:
             centers = check_centers(self.centers, x)
             if centers.size == 0:
@@ -308,7 +310,13 @@ class PeakProfileFitter(FeatureChangingTransformer):
     def _fit_all(self, X, stacklevel):
         # stacklevel: frames from _fit_spectra up to the caller of the public
         # method, which its ConvergenceWarning names
-        res = self._fit_spectra(self._fit_validated(X), stacklevel)
+        # detect_peaks warns from _fit, two frames below _fit_validated
+        self._detect_stacklevel = stacklevel + 2
+        try:
+            X = self._fit_validated(X)
+        finally:
+            del self._detect_stacklevel
+        res = self._fit_spectra(X, stacklevel)
         self.n_iter_, self.r2_, self.rmse_ = res.n_iter, res.r2, res.rmse
         if not self._each():
             self.center_at_bound_ = res.center_at_bound.mean(axis=0)

@@ -316,6 +316,16 @@ def test_too_many_peaks_requested_degrades_with_warning():
     assert fitter.n_peaks_ == 4
 
 
+@pytest.mark.parametrize("method", ["fit", "fit_transform"])
+def test_too_many_peaks_warning_points_at_the_caller(method):
+    X, _ = make_peaks("gaussian", n=4)
+    fitter = PeakProfileFitter("gaussian", n_peaks=9, x_axis=X_AXIS)
+    with pytest.warns(UserWarning, match="only 4 peak") as record:
+        getattr(fitter, method)(X)
+    assert [w.filename for w in record] == [__file__]
+    assert "_detect_stacklevel" not in vars(fitter)
+
+
 def test_decreasing_axis_gives_the_same_peaks():
     X, _ = make_peaks("lorentzian", n=4)
     up = PeakProfileFitter("lorentzian", n_peaks=4, x_axis=X_AXIS).fit_transform(X)
