@@ -260,7 +260,10 @@ def _separator(text):
     sample = list(itertools.islice(lines, 5))
 
     def fits(separator):
-        widths = {len(row) for row in csv.reader(sample, delimiter=separator)}
+        try:
+            widths = {len(row) for row in csv.reader(sample, delimiter=separator)}
+        except csv.Error:  # a cell over the csv module's limit: no table
+            return False
         return len(widths) == 1 and widths != {1}
 
     if fits(";"):
