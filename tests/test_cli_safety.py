@@ -816,6 +816,19 @@ def test_ignored_ctrl_c_stays_ignored_while_renaming(
     assert signal.getsignal(signal.SIGINT) is signal.SIG_IGN
 
 
+def test_ctrl_c_under_the_default_action_stops_after_renaming(
+    tmp_path, monkeypatch, sigint_handler
+):
+    # SIG_DFL would end the process at once, mid-way: the set is renamed
+    # whole, then the Ctrl-C is raised
+    sigint_handler(signal.SIG_DFL)
+    outputs = _three_outputs_interrupted(tmp_path, monkeypatch)
+    with pytest.raises(KeyboardInterrupt):
+        outputs.write()
+    assert sorted(os.listdir(tmp_path / "out")) == ["a.txt", "b.txt", "c.txt"]
+    assert signal.getsignal(signal.SIGINT) is signal.SIG_DFL
+
+
 def test_output_over_an_input_of_another_kind_is_refused(tmp_path, capsys):
     # --overwrite replaces an earlier output; a slip of the tab key must not
     # turn the training data into a model, or the model into predictions.
