@@ -2,6 +2,7 @@
 
 import io
 import json
+import struct
 import zipfile
 
 import numpy as np
@@ -130,6 +131,8 @@ def test_decoder_refuses_unknown_values():
     arrays = {"a0": np.arange(2.0)}
     decoded = _decode({"__tuple__": [{"__array__": "a0"}, [1]]}, arrays)
     assert isinstance(decoded, tuple) and decoded[1] == [1]
+    relu = {"__ref__": "torch.nn.modules.activation.ReLU"}
+    assert _decode({"__dict__": {"m": relu}}, arrays) == {"m": torch.nn.ReLU}
     decoded[0][0] = 5.0
     assert arrays["a0"][0] == 0.0  # a copy
     for value in ({"__array__": "a1"}, {"__array__": ["a0"]}):
@@ -245,5 +248,41 @@ def test_member_that_inflates_far_beyond_its_size_is_refused(tmp_path):
     with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as zf:
         for name, raw in members.items():
             zf.writestr(name, raw)
-    with pytest.raises(ModelFileError, match="holds an oversized"):
+    with pytest.raises(ModelFileError) as exc:
+        load_model(path)
+    assert str(exc.value) == "holds an oversized modules.safetensors"
+
+
+def test_large_stored_arrays_are_no_zip_bomb(tmp_path):
+    cut, _ = _cut()
+    big = np.zeros(300_000)  # 2.4 MB, stored uncompressed
+    path = _save(tmp_path / "m.skmodel", cut, {"big": big})
+    info, _ = _members(path)["arrays.safetensors"]
+    assert info.file_size > 2 << 20 and info.compress_type == zipfile.ZIP_STORED
+    np.testing.assert_array_equal(load_model(path)[1]["big"], big)
+
+
+def test_small_members_may_compress_well(tmp_path):
+    cut, _ = _cut()
+    zeros = np.zeros(60_000)  # 480 kB that deflate to a few hundred bytes
+    path = _save(tmp_path / "m.skmodel", cut, {"zeros": zeros})
+    members = {n: raw for n, (_, raw) in _members(path).items()}
+    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as zf:
+        for name, raw in members.items():
+            zf.writestr(name, raw)
+    info, _ = _members(path)["arrays.safetensors"]
+    assert info.file_size / info.compress_size > 100
+    np.testing.assert_array_equal(load_model(path)[1]["zeros"], zeros)
+
+
+def test_damaged_deflate_data_is_a_damaged_zip_file(tmp_path):
+    cut, _ = _cut()
+    path = _save(tmp_path / "m.skmodel", cut)
+    info, _ = _members(path)["sktransfer-model.json"]
+    data = bytearray(path.read_bytes())
+    name_len, extra_len = struct.unpack("<HH", data[info.header_offset + 26 :][:4])
+    start = info.header_offset + 30 + name_len + extra_len
+    data[start : start + 7] = b"\xff" * 7  # a deflate block of reserved type
+    path.write_bytes(bytes(data))
+    with pytest.raises(ModelFileError, match=r"^is a damaged zip file \(Error -3 "):
         load_model(path)

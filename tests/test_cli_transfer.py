@@ -1,0 +1,135 @@
+"""The parts of ``sktransfer transfer`` that need no training."""
+
+import numpy as np
+import pytest
+
+from sktransfer.cli import CLIError, build_parser
+from sktransfer.cli._files import Spectra
+from sktransfer.cli._transfer import (
+    _check_modality,
+    _one_line,
+    _paired_csv,
+    run_fit,
+    run_predict,
+)
+
+
+def _write(path, header, rows):
+    path.write_text("\n".join([",".join(header), *(",".join(r) for r in rows)]))
+    return str(path)
+
+
+def test_csv_spectra_are_paired_by_name(tmp_path, capsys):
+    source = _write(
+        tmp_path / "ir.csv",
+        ["wavenumber", "a", "b", "only_ir"],
+        [["1", "1", "2", "3"], ["2", "4", "5", "6"]],
+    )
+    target = _write(
+        tmp_path / "raman.csv",
+        ["shift", "b", "a", "x", "y"],
+        [
+            ["10", "7", "8", "0", "0"],
+            ["20", "9", "10", "0", "0"],
+            ["30", "1", "2", "0", "0"],
+        ],
+    )
+    X, Y, x_src, x_tgt, src_name, tgt_name = _paired_csv(source, target)
+    np.testing.assert_array_equal(X, [[1.0, 4.0], [2.0, 5.0]])  # a, b
+    np.testing.assert_array_equal(Y, [[8.0, 10.0, 2.0], [7.0, 9.0, 1.0]])
+    np.testing.assert_array_equal(x_src, [1.0, 2.0])
+    np.testing.assert_array_equal(x_tgt, [10.0, 20.0, 30.0])
+    assert (src_name, tgt_name) == ("wavenumber", "shift")
+    assert capsys.readouterr().out == "note: 3 spectra without a partner are not used\n"
+    _paired_csv(source, source)
+    assert capsys.readouterr().out == ""
+
+
+def test_csv_spectra_need_two_pairs(tmp_path):
+    source = _write(
+        tmp_path / "ir.csv", ["x", "a", "b"], [["1", "1", "2"], ["2", "3", "4"]]
+    )
+    target = _write(
+        tmp_path / "raman.csv", ["x", "a", "c"], [["1", "1", "2"], ["2", "3", "4"]]
+    )
+    with pytest.raises(CLIError) as exc:
+        _paired_csv(source, target)
+    assert str(exc.value) == (
+        f"{source} and {target} share fewer than 2 spectrum names; spectra are "
+        "paired by column name"
+    )
+
+
+def test_load_rruff_errors_are_one_line():
+    assert _one_line(ValueError("one line")) == "one line"
+    assert _one_line(ValueError("")) == "ValueError"
+    two = ValueError("2 files cannot be read (pass on_error='skip'):\n  a.txt: bad\n")
+    assert _one_line(two) == "2 files cannot be read: a.txt: bad"
+    many = ValueError("3 files cannot be read:\n a.txt: bad\n b.txt: bad\n c.txt: x")
+    assert _one_line(many) == "3 files cannot be read: a.txt: bad (and 2 more)"
+
+
+def _rruff(names, modalities):
+    n = len(names)
+    return Spectra(
+        axes=[np.arange(2.0)] * n,
+        values=[np.zeros(2)] * n,
+        names=names,
+        format="rruff",
+        metadata=[{}] * n,
+        paths=names,
+        modalities=modalities,
+    )
+
+
+def test_input_of_another_modality_is_refused():
+    spectra = _rruff(["a.txt", "b.txt", "c.txt", "d.txt"], ["ir", None, "raman", "xrd"])
+    _check_modality(spectra, None)
+    _check_modality(_rruff(["a.txt", "b.txt"], ["ir", None]), "ir")
+    with pytest.raises(CLIError) as exc:
+        _check_modality(spectra, "ir")
+    assert str(exc.value).startswith(
+        "the model was trained on ir spectra, but 2 input file(s) hold raman "
+        "spectra, e.g. c.txt (its header or name says so); give --any-modality"
+    )
+
+
+def test_transfer_arguments_and_their_defaults(capsys):
+    parse = build_parser().parse_args
+    args = parse(["transfer", "fit", "--source", "a", "b", "--target", "c", "-o", "m"])
+    assert args.func is run_fit
+    assert (args.source, args.target, args.output) == (["a", "b"], ["c"], "m")
+    assert (args.source_modality, args.target_modality) == ("ir", "raman")
+    assert (args.max_epochs, args.beta, args.device, args.random_state) == (
+        None,
+        None,
+        "cpu",
+        0,
+    )
+    args = parse(
+        ["transfer", "fit", "--source", "a", "--target", "c", "-o", "m",
+         "--source-modality", "xrd", "--target-modality", "ir", "--max-epochs",
+         "3", "--beta", "0", "--random-state", "5", "--overwrite"]
+    )  # fmt: skip
+    assert (args.source_modality, args.target_modality) == ("xrd", "ir")
+    assert (args.max_epochs, args.beta, args.random_state) == (3, 0.0, 5)
+    args = parse(["transfer", "predict", "in/", "-m", "m.skmodel", "-o", "out"])
+    assert args.func is run_predict and args.inputs == ["in/"]
+    assert (args.model, args.device, args.trust_pickle, args.any_modality) == (
+        "m.skmodel",
+        "cpu",
+        False,
+        False,
+    )
+    with pytest.raises(SystemExit):
+        parse(["transfer", "fit", "--source", "a", "--target", "c", "-o", "m",
+               "--source-modality", "uv"])  # fmt: skip
+    assert "invalid choice: 'uv'" in capsys.readouterr().err
+    with pytest.raises(SystemExit):
+        parse(["transfer"])
+    assert "required: ACTION" in capsys.readouterr().err
+    with pytest.raises(SystemExit):
+        parse(["transfer", "predict", "--help"])
+    text = capsys.readouterr().out
+    assert "Predict target spectra with a model saved by" in text
+    assert "\n  sktransfer transfer predict new_ir/ -m" in text
