@@ -1,7 +1,6 @@
 """Arguments and helpers shared by the command-line verbs."""
 
 import argparse
-import io
 
 import pytest
 
@@ -106,15 +105,17 @@ def test_errors_and_interruptions_set_the_exit_status(monkeypatch, capsys):
         assert capsys.readouterr().err == err
 
 
-def test_version_and_bare_help(capsys, monkeypatch):
+def test_version_and_bare_help(capsys):
     from sktransfer import __version__
 
     with pytest.raises(SystemExit) as exc:
         main(["--version"])
     assert exc.value.code == 0
     assert capsys.readouterr().out == f"sktransfer {__version__}\n"
-    monkeypatch.setattr("sys.stdout", io.StringIO())
     assert main([]) == 0
+    text = capsys.readouterr().out
+    assert text.startswith("usage: sktransfer [-h] [--version] VERB ...\n")
+    assert "Spectroscopy with scikit-learn: baselines, peak fitting" in text
 
 
 def test_baseline_arguments_and_their_defaults():
@@ -136,3 +137,21 @@ def test_baseline_arguments_and_their_defaults():
     )  # fmt: skip
     assert args.inputs == ["d/", "e/"] and args.lam == 1e5
     assert args.param == ["a=1", "b=2"] and args.keep_baseline and args.overwrite
+
+
+def test_output_is_required_and_overwrite_is_described(capsys):
+    from sktransfer.cli import build_parser
+
+    parse = build_parser().parse_args
+    with pytest.raises(SystemExit):
+        parse(["baseline", "a.csv"])
+    assert "the following arguments are required: -o/--output" in (
+        capsys.readouterr().err
+    )
+    with pytest.raises(SystemExit):
+        parse(["transfer", "fit", "--help"])
+    text = " ".join(capsys.readouterr().out.split())
+    assert "-o OUTPUT, --output OUTPUT file the trained model is saved to" in text
+    assert "--overwrite replace the output if it exists (default: refuse)" in text
+    assert "--device DEVICE torch device: cpu, cuda, cuda:N (default cpu)" in text
+    assert "--random-state RANDOM_STATE seed for reproducible results" in text

@@ -67,6 +67,8 @@ def test_load_rruff_errors_are_one_line():
     assert _one_line(two) == "2 files cannot be read: a.txt: bad"
     many = ValueError("3 files cannot be read:\n a.txt: bad\n b.txt: bad\n c.txt: x")
     assert _one_line(many) == "3 files cannot be read: a.txt: bad (and 2 more)"
+    three = ValueError("2 files cannot be read:\n a.txt: bad\n b.txt: bad")
+    assert _one_line(three) == "2 files cannot be read: a.txt: bad (and 1 more)"
 
 
 def _rruff(names, modalities):
@@ -125,6 +127,17 @@ def test_transfer_arguments_and_their_defaults(capsys):
         parse(["transfer", "fit", "--source", "a", "--target", "c", "-o", "m",
                "--source-modality", "uv"])  # fmt: skip
     assert "invalid choice: 'uv'" in capsys.readouterr().err
+    with pytest.raises(SystemExit):
+        parse(["transfer", "fit", "--source", "a", "--target", "c", "-o", "m",
+               "--target-modality", "nmr"])  # fmt: skip
+    assert "invalid choice: 'nmr'" in capsys.readouterr().err
+    for missing, given in [("--source", "--target"), ("--target", "--source")]:
+        with pytest.raises(SystemExit):
+            parse(["transfer", "fit", given, "a", "-o", "m"])
+        assert f"required: {missing}" in capsys.readouterr().err
+    with pytest.raises(SystemExit):
+        parse(["transfer", "predict", "in/", "-o", "out"])
+    assert "required: -m/--model" in capsys.readouterr().err
     with pytest.raises(SystemExit):
         parse(["transfer"])
     assert "required: ACTION" in capsys.readouterr().err
