@@ -104,6 +104,34 @@ def test_baseline_rruff_directory_keeps_headers(tmp_path):
     np.testing.assert_allclose(data.y, expected, rtol=1e-6, atol=1e-6)
 
 
+def test_keep_baseline_on_an_uneven_axis_matches_pybaselines(tmp_path, capsys):
+    x = np.sort(np.random.default_rng(1).uniform(200.0, 1200.0, 120))
+    Y = np.vstack([_peaks(x, [500]) + 1e-6 * (x - 200.0) ** 2 + k for k in (1, 2)])
+    path, out = tmp_path / "raw.csv", tmp_path / "base.csv"
+    _write_csv(path, x, Y, ["a", "b"])
+    run = ["baseline", str(path), "-o", str(out), "--method", "modpoly"]
+    assert main([*run, "--param", "poly_order=3", "--keep-baseline"]) == 0
+    assert "baseline 2 spectra with modpoly" in capsys.readouterr().out
+    _, table = _read_csv(out)
+    fitter = Baseline(x_data=x)
+    for j in range(2):
+        expected = fitter.modpoly(Y[j], poly_order=3)[0]
+        np.testing.assert_allclose(table[:, j + 1], expected, rtol=1e-9, atol=1e-9)
+
+
+def test_rruff_output_folder_with_files_needs_overwrite(tmp_path, capsys):
+    src = tmp_path / "raw"
+    src.mkdir()
+    x = np.linspace(150.0, 1250.0, 100)
+    _write_rruff(src / "Quartz__R040031__Raman.txt", x, _peaks(x, [400]) + 1, "Q", "R1")
+    out = tmp_path / "out"
+    out.mkdir()
+    (out / "notes.md").write_text("mine")
+    assert main(["baseline", str(src), "-o", str(out), "--method", "snip"]) == 2
+    assert f"{out} exists; pass --overwrite" in capsys.readouterr().err
+    assert os.listdir(out) == ["notes.md"]
+
+
 def test_output_is_not_overwritten_without_flag(raw_csv, tmp_path, capsys):
     path, _, _ = raw_csv
     out = tmp_path / "exists.csv"
