@@ -404,3 +404,74 @@ def test_coefficients_computed_under_strict_floating_point_errors():
         a, ell = _profiles._weideman_coefficients(_profiles._N_WEIDEMAN)
     np.testing.assert_array_equal(a, _profiles._WEIDEMAN_A)
     assert ell == _profiles._WEIDEMAN_L
+
+
+@pytest.mark.parametrize("shape", [0.0, 0.4, 1.0])
+def test_voigt_widths_scale_with_the_fwhm(shape):
+    # sigma and gamma are lengths: a peak k times wider has k times both,
+    # down to the floor that keeps the Lorentzian limit finite
+    s1, g1 = voigt_widths(_t(2.0), _t(shape))
+    s2, g2 = voigt_widths(_t(2000.0), _t(shape))
+    assert float(s2) == pytest.approx(1000 * float(s1), rel=1e-9)
+    assert float(g2) == pytest.approx(1000 * float(g1), rel=1e-12)
+    assert float(g1) == pytest.approx(shape, rel=1e-12)
+
+
+@pytest.mark.parametrize("profile", ["gaussian", "lorentzian", "pseudo_voigt", "voigt"])
+@pytest.mark.parametrize("shape, rtol", [(0.0, 1e-7), (0.5, 1e-7), (1.0, 1e-3)])
+def test_analytic_derivatives_match_autograd_up_to_the_lorentzian_limit(
+    profile, shape, rtol
+):
+    # one point per row, so that every derivative is elementwise; at shape 1
+    # the Voigt's Gaussian width sits on its floor and no longer moves with
+    # the shape (where float64 keeps ~1e-4 of w' = 2i/sqrt(pi) - 2zw)
+    from sktransfer.peaks._profiles import unit_peaks
+
+    dx = torch.linspace(-30.0, 30.0, 61, dtype=F64)[:, None].requires_grad_(True)
+    f = torch.full((61, 1), 7.0, dtype=F64, requires_grad=True)
+    s = torch.full((61, 1), shape, dtype=F64, requires_grad=True)
+    g, dg_dc, dg_df, dg_ds = unit_peaks(dx, f, s, profile, derivatives=True)
+    has_shape = profile in ("pseudo_voigt", "voigt")
+    wrt = (dx, f, s) if has_shape else (dx, f)
+    ref = torch.autograd.grad(unit_peaks(dx, f, s, profile).sum(), wrt)
+    torch.testing.assert_close(g, unit_peaks(dx, f, s, profile))
+    got = (-dg_dc, dg_df, dg_ds) if has_shape else (-dg_dc, dg_df)
+    for a, b in zip(got, ref, strict=True):
+        torch.testing.assert_close(a, b, rtol=0, atol=rtol * float(b.abs().max()))
+    assert (dg_ds is None) == (not has_shape)
+
+
+def test_render_peaks_computes_in_the_dtype_of_center():
+    # an axis in float64 (or as a NumPy array) does not promote float32 peaks
+    x = np.linspace(0.0, 10.0, 21)
+    c = torch.tensor([4.0])
+    one = torch.ones(1)
+    y = render_peaks(x, c, one, one * 2, profile="gaussian")
+    assert y.dtype == torch.float32
+    shape = torch.tensor([0.5], dtype=F64)
+    assert render_peaks(torch.from_numpy(x), c, one, 2 * one, shape).dtype == (
+        torch.float32
+    )
+    # a float64 height or width does not either, and integer centres take
+    # torch's default dtype
+    y = render_peaks(x, c, one.double(), 2 * one.double(), profile="lorentzian")
+    assert y.dtype == torch.float32
+    y = render_peaks(x, torch.tensor([4]), 1, 2.0, profile="gaussian")
+    assert y.dtype == torch.get_default_dtype()
+    assert float(y[8]) == pytest.approx(1.0)
+
+
+@pytest.mark.parametrize(
+    "center, match",
+    [
+        (np.array([0.5 + 0j]), "center must be real numbers"),
+        (np.array([0.5 + 0j], dtype=np.clongdouble), "center must be real numbers"),
+        (np.array([0.5 + 0j], dtype=">c16"), "center must be real numbers"),
+        (np.array(["0.5", "centre"]), "center must be numbers"),
+    ],
+    ids=["complex128", "clongdouble", "big-endian-complex", "strings"],
+)
+def test_complex_or_text_arrays_are_named_as_not_real_numbers(center, match):
+    x = np.linspace(0.0, 1.0, 5)
+    with pytest.raises(ValueError, match=match):
+        render_peaks(x, center, np.ones(1), np.ones(1), profile="gaussian")
