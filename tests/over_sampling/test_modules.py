@@ -1,0 +1,150 @@
+import math
+
+import pytest
+import torch
+
+from sktransfer.over_sampling._modules import (
+    Critic,
+    Generator,
+    _n_upsamplings,
+    gradient_penalty,
+)
+from sktransfer.over_sampling._trainer import _balanced_batches
+
+
+@pytest.mark.parametrize(
+    "n_features, n_up",
+    [
+        (5, 0),
+        (14, 0),
+        (15, 1),
+        (28, 1),
+        (29, 2),
+        (56, 2),
+        (57, 3),
+        (112, 3),
+        (113, 4),
+        (1000, 4),
+    ],
+)
+def test_upsamplings_keep_a_start_of_at_least_eight_points(n_features, n_up):
+    # as many doublings (at most 4) as leave a start of >= 8 points
+    assert _n_upsamplings(n_features) == n_up
+    assert n_up == 0 or math.ceil(n_features / 2**n_up) >= 8
+    assert n_up == 4 or math.ceil(n_features / 2 ** (n_up + 1)) < 8
+
+
+@pytest.mark.parametrize("n_features", [7, 16, 33, 100, 257])
+@pytest.mark.parametrize("n_classes", [0, 3])
+def test_generator_output_has_the_spectrum_length(n_features, n_classes):
+    torch.manual_seed(0)
+    gen = Generator(n_features, latent_dim=4, n_classes=n_classes, channels=16)
+    assert gen.start_len * 2**gen.n_up >= n_features
+    onehot = torch.eye(3)[[0, 2]] if n_classes else None
+    out = gen(torch.randn(2, 4), onehot)
+    assert out.shape == (2, n_features)
+    # the output layer starts at zero: spectra begin at the class mean
+    assert not out.any()
+    # channels halve after each transposed convolution, down to 4
+    convs = [m for m in gen.net if isinstance(m, torch.nn.ConvTranspose1d)]
+    assert len(convs) == gen.n_up
+    assert [c.out_channels for c in convs] == [
+        max(16 // 2 ** (i + 1), 4) for i in range(gen.n_up)
+    ]
+
+
+def test_conditional_generator_depends_on_the_class():
+    torch.manual_seed(0)
+    gen = Generator(40, latent_dim=3, n_classes=2, channels=8)
+    torch.nn.init.normal_(gen.net[-1].weight)
+    z = torch.randn(1, 3).expand(2, 3)
+    out = gen(z, torch.eye(2))
+    assert not torch.allclose(out[0], out[1])
+    # an unconditional generator ignores a one-hot vector
+    plain = Generator(40, latent_dim=3, n_classes=0, channels=8)
+    torch.testing.assert_close(plain(z, torch.eye(2)), plain(z))
+
+
+@pytest.mark.parametrize("n_features", [9, 50, 64])
+@pytest.mark.parametrize("n_layers", [1, 3])
+def test_critic_scores_one_number_per_spectrum(n_features, n_layers):
+    torch.manual_seed(0)
+    critic = Critic(n_features, n_classes=0, channels=32, n_layers=n_layers)
+    assert critic(torch.randn(5, n_features)).shape == (5,)
+    convs = [m for m in critic.net if isinstance(m, torch.nn.Conv1d)]
+    # the last convolution has `channels` maps, each earlier one half (>= 8)
+    assert [c.out_channels for c in convs] == [
+        max(32 // 2 ** (n_layers - 1 - i), 8) for i in range(n_layers)
+    ]
+    length = n_features
+    for _ in range(n_layers):
+        length = math.ceil(length / 2)
+    assert critic.out.in_features == 32 * length
+
+
+def test_conditional_critic_adds_the_class_projection():
+    torch.manual_seed(0)
+    critic = Critic(24, n_classes=3, channels=8, n_layers=2)
+    x = torch.randn(4, 24)
+    labels = torch.tensor([0, 1, 2, 1])
+    # the class embedding starts at zero: the score is the unconditional one
+    base = critic.out(critic.net(x[:, None, :]).flatten(1))[:, 0]
+    torch.testing.assert_close(critic(x, labels), base)
+    torch.nn.init.normal_(critic.embed.weight)
+    h = critic.net(x[:, None, :]).flatten(1)
+    expected = base + (critic.embed.weight[labels] * h).sum(1)
+    torch.testing.assert_close(critic(x, labels), expected)
+
+
+@pytest.mark.parametrize("n_classes", [0, 2])
+def test_gradient_penalty_equals_the_direct_autograd_formula(n_classes):
+    torch.manual_seed(0)
+    critic = Critic(16, n_classes=n_classes, channels=8, n_layers=2)
+    if n_classes:
+        torch.nn.init.normal_(critic.embed.weight)
+    real, fake = torch.randn(6, 16), torch.randn(6, 16)
+    labels = torch.tensor([0, 1, 1, 0, 1, 0]) if n_classes else None
+    gp = gradient_penalty(critic, real, fake, labels, torch.Generator().manual_seed(3))
+    # one mixing weight per pair, from the given generator
+    eps = torch.rand(6, 1, generator=torch.Generator().manual_seed(3))
+    norms = []
+    for i in range(6):
+        x = (eps[i] * real[i] + (1 - eps[i]) * fake[i]).requires_grad_(True)
+        lab = labels[i : i + 1] if n_classes else None
+        (g,) = torch.autograd.grad(critic(x[None], lab).sum(), x)
+        norms.append(g.norm())
+    expected = ((torch.stack(norms) - 1) ** 2).mean()
+    torch.testing.assert_close(gp, expected)
+    # differentiable in the critic's weights (the penalty is trained on)
+    gp.backward()
+    assert critic.out.weight.grad is not None and critic.out.weight.grad.abs().sum() > 0
+
+
+def test_gradient_penalty_is_zero_for_a_unit_slope_critic():
+    class Linear(torch.nn.Module):
+        def forward(self, x, labels=None):
+            return x @ self.w
+
+    critic = Linear()
+    w = torch.randn(10, dtype=torch.float32)
+    critic.w = w / w.norm()
+    real, fake = torch.randn(4, 10), torch.randn(4, 10)
+    gp = gradient_penalty(critic, real, fake, None, torch.Generator().manual_seed(0))
+    assert float(gp) == pytest.approx(0.0, abs=1e-10)
+    critic.w = 3 * w / w.norm()
+    gp = gradient_penalty(critic, real, fake, None, torch.Generator().manual_seed(0))
+    assert float(gp) == pytest.approx(4.0, rel=1e-5)
+
+
+def test_balanced_batches_draw_every_present_class_equally_often():
+    # class 0: 300 rows, class 1: absent, class 2: 3 rows
+    labels = torch.tensor([0] * 300 + [2] * 3)
+    draw = _balanced_batches(labels, 3, 4000, torch.Generator().manual_seed(0))
+    rows = draw()
+    assert rows.shape == (4000,)
+    drawn = labels[rows]
+    assert set(drawn.tolist()) == {0, 2}
+    assert abs(int((drawn == 2).sum()) - 2000) < 150
+    # each rare row is drawn, and all rows of the common class can be
+    assert set(rows[drawn == 2].tolist()) == {300, 301, 302}
+    assert int(rows[drawn == 0].max()) > 280 and int(rows[drawn == 0].min()) < 20
