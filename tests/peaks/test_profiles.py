@@ -475,3 +475,29 @@ def test_complex_or_text_arrays_are_named_as_not_real_numbers(center, match):
     x = np.linspace(0.0, 1.0, 5)
     with pytest.raises(ValueError, match=match):
         render_peaks(x, center, np.ones(1), np.ones(1), profile="gaussian")
+
+
+@pytest.mark.parametrize(
+    "baseline, names",
+    [
+        ("none", []),
+        ("constant", ["baseline_offset"]),
+        ("linear", ["baseline_offset", "baseline_slope"]),
+    ],
+)
+def test_layout_names_one_column_per_baseline_term(baseline, names):
+    layout = PeakLayout("lorentzian", 2, baseline)
+    assert (
+        layout.names()
+        == [f"peak{i}_{f}" for i in range(2) for f in ("center", "height", "fwhm")]
+        + names
+    )
+    assert len(layout.names()) == layout.n_params == 6 + len(names)
+    assert not layout.has_shape and PeakLayout("voigt", 1, baseline).has_shape
+    wider = layout.with_peaks(5)
+    assert (wider.profile, wider.n_peaks, wider.baseline) == ("lorentzian", 5, baseline)
+    assert wider.n_params == 15 + len(names)
+    rows = np.arange(2.0 * layout.n_params).reshape(2, -1)
+    peaks, base = layout.unpack(rows)
+    assert base.shape == (2, len(names))
+    np.testing.assert_array_equal(layout.pack(peaks + [np.zeros((2, 2))], base), rows)
