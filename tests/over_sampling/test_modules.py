@@ -39,7 +39,10 @@ def test_upsamplings_keep_a_start_of_at_least_eight_points(n_features, n_up):
 def test_generator_output_has_the_spectrum_length(n_features, n_classes):
     torch.manual_seed(0)
     gen = Generator(n_features, latent_dim=4, n_classes=n_classes, channels=16)
-    assert gen.start_len * 2**gen.n_up >= n_features
+    # a start of ceil(n / 2**n_up) points, doubled n_up times, then cropped
+    assert gen.start_len == math.ceil(n_features / 2**gen.n_up)
+    h = torch.zeros(1, 16, gen.start_len)
+    assert gen.net(h).shape == (1, 1, gen.start_len * 2**gen.n_up)
     onehot = torch.eye(3)[[0, 2]] if n_classes else None
     out = gen(torch.randn(2, 4), onehot)
     assert out.shape == (2, n_features)
@@ -51,6 +54,22 @@ def test_generator_output_has_the_spectrum_length(n_features, n_classes):
     assert [c.out_channels for c in convs] == [
         max(16 // 2 ** (i + 1), 4) for i in range(gen.n_up)
     ]
+
+
+def test_layers_use_leaky_relus_of_slope_one_fifth():
+    torch.manual_seed(0)
+    gen = Generator(64, latent_dim=3, n_classes=0, channels=8)
+    critic = Critic(64, n_classes=0, channels=8, n_layers=3)
+    for net in (gen.net, critic.net):
+        acts = [m for m in net if isinstance(m, torch.nn.LeakyReLU)]
+        assert len(acts) == len(net) // 2
+        assert all(m.negative_slope == 0.2 for m in acts)
+    assert critic.out.out_features == 1
+    # the linear layer's output goes through the same activation
+    torch.nn.init.normal_(gen.net[-1].weight)
+    z = torch.randn(5, 3)
+    h = torch.nn.functional.leaky_relu(gen.fc(z), 0.2).view(5, 8, gen.start_len)
+    torch.testing.assert_close(gen(z), gen.net(h)[:, 0, :64])
 
 
 def test_conditional_generator_depends_on_the_class():
@@ -118,6 +137,26 @@ def test_gradient_penalty_equals_the_direct_autograd_formula(n_classes):
     # differentiable in the critic's weights (the penalty is trained on)
     gp.backward()
     assert critic.out.weight.grad is not None and critic.out.weight.grad.abs().sum() > 0
+
+
+def test_gradient_penalty_under_a_float64_default_dtype():
+    # the float32 critic is fed float32 interpolates whatever the default
+    torch.manual_seed(0)
+    critic = Critic(16, n_classes=0, channels=8, n_layers=2)
+    real, fake = torch.randn(3, 16), torch.randn(3, 16)
+    expected = gradient_penalty(
+        critic, real, fake, None, torch.Generator().manual_seed(1)
+    )
+    default = torch.get_default_dtype()
+    torch.set_default_dtype(torch.float64)
+    try:
+        gp = gradient_penalty(
+            critic, real, fake, None, torch.Generator().manual_seed(1)
+        )
+    finally:
+        torch.set_default_dtype(default)
+    assert gp.dtype == torch.float32
+    torch.testing.assert_close(gp, expected)
 
 
 def test_gradient_penalty_is_zero_for_a_unit_slope_critic():
