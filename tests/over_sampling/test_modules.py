@@ -1,5 +1,6 @@
 import math
 
+import numpy as np
 import pytest
 import torch
 
@@ -9,7 +10,7 @@ from sktransfer.over_sampling._modules import (
     _n_upsamplings,
     gradient_penalty,
 )
-from sktransfer.over_sampling._trainer import _balanced_batches
+from sktransfer.over_sampling._trainer import _balanced_batches, train_wgan_gp
 
 
 @pytest.mark.parametrize(
@@ -187,3 +188,68 @@ def test_balanced_batches_draw_every_present_class_equally_often():
     # each rare row is drawn, and all rows of the common class can be
     assert set(rows[drawn == 2].tolist()) == {300, 301, 302}
     assert int(rows[drawn == 0].max()) > 280 and int(rows[drawn == 0].min()) < 20
+
+
+def test_balanced_batches_draw_from_the_given_generator_only():
+    labels = torch.tensor([0] * 5 + [1] * 7)
+    torch.manual_seed(0)
+    state = torch.get_rng_state()
+    a = _balanced_batches(labels, 2, 50, torch.Generator().manual_seed(4))
+    b = _balanced_batches(labels, 2, 50, torch.Generator().manual_seed(4))
+    torch.testing.assert_close(a(), b())
+    torch.testing.assert_close(a(), b())
+    assert torch.equal(torch.get_rng_state(), state)
+
+
+def _frozen_training(anchored=False, n_iter=2, learning_rate=0.0):
+    # identical rows and a learning rate of 0: every number of the history
+    # is known in closed form from the untrained networks
+    torch.manual_seed(0)
+    gen = Generator(24, latent_dim=3, n_classes=0, channels=8)
+    critic = Critic(24, n_classes=0, channels=8, n_layers=2)
+    x0 = torch.randn(24)
+    X = x0.expand(10, 24).clone()
+    hist = train_wgan_gp(
+        gen,
+        critic,
+        X,
+        None,
+        n_iter=n_iter,
+        n_critic=2,
+        gp_weight=10.0,
+        batch_size=4,
+        learning_rate=learning_rate,
+        betas=(0.5, 0.9),
+        latent_dim=3,
+        torch_generator=torch.Generator().manual_seed(0),
+        base=(lambda rows: X[rows]) if anchored else None,
+    )
+    with torch.no_grad():
+        c_real = float(critic(x0[None])[0])
+        c_zero = float(critic(torch.zeros(1, 24))[0])
+    return hist, x0, c_real, c_zero
+
+
+def test_wgan_gp_history_holds_the_losses_of_each_iteration():
+    hist, _, c_real, c_zero = _frozen_training()
+    # the generator starts at zero output; nothing is learned at lr=0
+    np.testing.assert_allclose(hist["wasserstein"], c_real - c_zero, rtol=1e-5)
+    np.testing.assert_allclose(hist["generator_loss"], -c_zero, rtol=1e-5)
+    np.testing.assert_allclose(
+        hist["critic_loss"],
+        -hist["wasserstein"] + 10.0 * hist["gradient_penalty"],
+        rtol=1e-5,
+    )
+    assert np.all(hist["gradient_penalty"] > 0)
+
+
+def test_wgan_gp_adds_the_generator_output_to_the_base():
+    hist, _, c_real, _ = _frozen_training(anchored=True)
+    np.testing.assert_allclose(hist["wasserstein"], 0.0, atol=1e-6)
+    np.testing.assert_allclose(hist["generator_loss"], -c_real, rtol=1e-5)
+
+
+def test_wgan_gp_trains_both_networks_at_the_learning_rate():
+    hist, _, c_real, c_zero = _frozen_training(learning_rate=1e-2, n_iter=3)
+    assert hist["generator_loss"][0] != pytest.approx(-c_zero, rel=1e-3)
+    assert not np.allclose(hist["wasserstein"][1:], c_real - c_zero, rtol=1e-3)
