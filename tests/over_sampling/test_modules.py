@@ -253,3 +253,26 @@ def test_wgan_gp_trains_both_networks_at_the_learning_rate():
     hist, _, c_real, c_zero = _frozen_training(learning_rate=1e-2, n_iter=3)
     assert hist["generator_loss"][0] != pytest.approx(-c_zero, rel=1e-3)
     assert not np.allclose(hist["wasserstein"][1:], c_real - c_zero, rtol=1e-3)
+
+
+def test_wgan_gp_training_leaves_the_global_generator_alone():
+    torch.manual_seed(0)
+    gen = Generator(24, latent_dim=3, n_classes=2, channels=8)
+    critic = Critic(24, n_classes=2, channels=8, n_layers=2)
+    X, labels = torch.randn(6, 24), torch.tensor([0, 0, 0, 1, 1, 1])
+    state = torch.get_rng_state()
+    train_wgan_gp(
+        gen,
+        critic,
+        X,
+        labels,
+        n_iter=2,
+        n_critic=2,
+        gp_weight=10.0,
+        batch_size=4,
+        learning_rate=1e-3,
+        betas=(0.5, 0.9),
+        latent_dim=3,
+        torch_generator=torch.Generator().manual_seed(0),
+    )
+    assert torch.equal(torch.get_rng_state(), state)
