@@ -1,3 +1,4 @@
+import copy
 import math
 
 import numpy as np
@@ -250,3 +251,205 @@ def test_peak_decoder_renders_chunks_of_rows_outside_training(monkeypatch, profi
     rows.clear()
     dec(z)  # with autograd: one pass, whose temporaries backward needs
     assert rows == [150]
+
+
+def test_peak_widths_range_from_two_steps_to_a_quarter_of_the_range():
+    # 201 points 5 apart over 1000: widths from 10 to 250; the width logits
+    # at -inf, 0 and +inf give 10, 130 and 250
+    x = np.linspace(100.0, 1100.0, 201)
+    dec = PeakDecoder(
+        latent_dim=2, x_out=x, n_peaks=3, hidden=4, profile="gaussian", residual=False
+    )
+    with torch.no_grad():
+        dec.peaks.weight.zero_()
+        # centres at 600 (well inside), heights softplus(log(e - 1)) = 1
+        logits = [0.0] * 3 + [math.log(math.e - 1)] * 3 + [-50.0, 0.0, 50.0] + [0.0] * 3
+        dec.peaks.bias.copy_(torch.tensor(logits))
+    out = dec(torch.zeros(1, 2)).detach().numpy()[0]
+    truth = sum(
+        np.exp(-4 * np.log(2) * (x - 600.0) ** 2 / w**2) for w in (10.0, 130.0, 250.0)
+    )
+    assert_allclose(out, truth, rtol=1e-4, atol=1e-5)
+
+
+def test_peak_widths_on_a_short_grid_reach_four_steps():
+    # on 5 points a quarter of the range is one step: the widest peak is
+    # then four steps wide, the narrowest two
+    x = np.array([0.0, 2.0, 4.0, 6.0, 8.0])
+    dec = PeakDecoder(
+        latent_dim=2, x_out=x, n_peaks=2, hidden=4, profile="gaussian", residual=False
+    )
+    with torch.no_grad():
+        dec.peaks.weight.zero_()
+        dec.peaks.bias.copy_(
+            torch.tensor([0.0, 0.0, 10.0, 10.0, -50.0, 50.0, 0.0, 0.0])
+        )
+    out = dec(torch.zeros(1, 2)).detach().numpy()[0]
+    height = np.log1p(np.exp(10.0))
+    truth = sum(
+        height * np.exp(-4 * np.log(2) * (x - 4.0) ** 2 / w**2) for w in (4.0, 8.0)
+    )
+    assert_allclose(out, truth, rtol=1e-4, atol=1e-5)
+
+
+def test_an_untrained_peak_decoder_spreads_its_peaks_over_the_range():
+    # centre logits start at logit((i + 0.5) / n_peaks), heights and width
+    # logits at -2, so the first spectra drawn have small, narrow peaks at
+    # evenly spaced positions
+    x = np.linspace(-50.0, 150.0, 401)
+    dec = PeakDecoder(
+        latent_dim=2, x_out=x, n_peaks=4, hidden=4, profile="gaussian", residual=False
+    )
+    with torch.no_grad():
+        dec.peaks.weight.zero_()
+    out = dec(torch.zeros(1, 2)).detach().numpy()[0]
+    centres = -50.0 + 200.0 * (np.arange(4) + 0.5) / 4
+    height = np.log1p(np.exp(-2.0))
+    w_min, w_max = 2 * 0.5, 200.0 / 4
+    fwhm = w_min + (w_max - w_min) / (1 + np.exp(2.0))
+    truth = sum(
+        height * np.exp(-4 * np.log(2) * (x - c) ** 2 / fwhm**2) for c in centres
+    )
+    assert_allclose(out, truth, rtol=1e-4, atol=1e-6)
+
+
+def test_peak_decoder_residual_interpolates_its_knots_linearly():
+    # with the peaks flat at zero height, the output is the residual: the
+    # knot values joined by straight lines from the first to the last point
+    x = np.linspace(0.0, 1.0, 9)
+    dec = PeakDecoder(latent_dim=2, x_out=x, n_peaks=1, hidden=4, n_knots=3)
+    with torch.no_grad():
+        dec.peaks.weight.zero_()
+        dec.peaks.bias.copy_(torch.tensor([0.0, -200.0, 0.0, 0.0]))
+        dec.residual.weight.zero_()
+        dec.residual.bias.copy_(torch.tensor([1.0, 3.0, -1.0]))
+    out = dec(torch.zeros(1, 2)).detach().numpy()[0]
+    assert_allclose(out, np.interp(x, [0.0, 0.5, 1.0], [1.0, 3.0, -1.0]), atol=1e-6)
+
+
+@pytest.mark.parametrize("encoder", ["dense", "conv"])
+def test_encoders_bound_the_log_variance(encoder):
+    # exp(logvar) stays finite early in training: logvar is clipped to
+    # [-10, 10], the mean is not
+    vae = SpectroGenVAE(32, 4, latent_dim=2, hidden=4, channels=(2,), encoder=encoder)
+    head = vae.encoder.net[-1] if encoder == "dense" else vae.encoder.head[-1]
+    with torch.no_grad():
+        head.weight.zero_()
+        head.bias.copy_(torch.tensor([-30.0, 40.0, -30.0, 40.0]))
+    mu, logvar = vae.eval().encode(torch.randn(3, 32))
+    assert_allclose(mu.detach().numpy(), [[-30.0, 40.0]] * 3)
+    assert_allclose(logvar.detach().numpy(), [[-10.0, 10.0]] * 3)
+
+
+def test_a_batch_that_excludes_every_pair_retrieves_all_alike():
+    # exclude_similar=-1 leaves every spectrum nothing to retrieve: the
+    # weights fall back to uniform, over the whole batch
+    rng = np.random.default_rng(2)
+    Y = rng.normal(size=(3, 8)) * [[1.0], [4.0], [0.5]] + [[2.0], [-1.0], [0.0]]
+    keys = torch.as_tensor(rng.normal(size=(3, 2)))
+    dec = RetrievalDecoder(latent_dim=2, n_out=8, exclude_similar=-1.0)
+    out = dec(keys, keys, torch.as_tensor(Y)).numpy()
+    offset, scale = Y.mean(1), Y.std(1)
+    shape = (Y - offset[:, None]) / scale[:, None]
+    expected = shape.mean(0) * scale.mean() + offset.mean()
+    assert_allclose(out, np.stack([expected] * 3), rtol=1e-10)
+
+
+def test_retrieval_weights_are_a_softmax_of_cosine_similarity_over_temperature():
+    rng = np.random.default_rng(3)
+    z, keys = rng.normal(size=(4, 3)), rng.normal(size=(6, 3))
+    cos = (z / np.linalg.norm(z, axis=1, keepdims=True)) @ (
+        keys / np.linalg.norm(keys, axis=1, keepdims=True)
+    ).T
+    logits = cos / 0.3
+    expected = np.exp(logits) / np.exp(logits).sum(1, keepdims=True)
+    dec = RetrievalDecoder(latent_dim=3, n_out=5, temperature=0.3)
+    got = dec.weights(torch.as_tensor(z), torch.as_tensor(keys)).numpy()
+    assert_allclose(got, expected, rtol=1e-10)
+    # a decoded spectrum is the weighted mean shape on the weighted offset
+    # and scale of the memory's targets
+    Y = rng.normal(size=(6, 5)) * 3.0 + 1.0
+    dec.set_memory(torch.as_tensor(keys), torch.as_tensor(Y))
+    offset, scale = Y.mean(1), Y.std(1)
+    shape = (Y - offset[:, None]) / scale[:, None]
+    ref = (expected @ shape) * (expected @ scale)[:, None] + (expected @ offset)[
+        :, None
+    ]
+    assert_allclose(dec(torch.as_tensor(z)).numpy(), ref, rtol=1e-9)
+    # a correction is added to the mixed shape, before the scale and offset
+    c = rng.normal(size=(4, 5))
+    ref = (expected @ shape + c) * (expected @ scale)[:, None]
+    ref += (expected @ offset)[:, None]
+    got = dec(torch.as_tensor(z), correction=torch.as_tensor(c)).numpy()
+    assert_allclose(got, ref, rtol=1e-9)
+
+
+def test_correlation_loss_of_one_point_targets_is_the_mean_squared_error():
+    p, t = torch.tensor([[1.0], [2.0], [-1.0]]), torch.tensor([[0.0], [4.0], [-1.0]])
+    assert float(CorrelationLoss()(p, t)) == pytest.approx((1 + 4 + 0) / 3)
+    # a constant row has no correlation: it counts as r = 0, not NaN
+    flat = CorrelationLoss()(torch.ones(2, 5), torch.randn(2, 5))
+    assert float(flat) == pytest.approx(1.0)
+
+
+def test_a_module_loads_a_retrieval_memory_of_any_size():
+    # the memory's buffers take the size of the state dict they load
+    vae = SpectroGenVAE(10, 6, latent_dim=2, hidden=8).eval()
+    vae.set_memory(torch.randn(7, 10), torch.randn(7, 6))
+    x = torch.randn(3, 10)
+    for fresh in (SpectroGenVAE(10, 6, latent_dim=2, hidden=8), copy.deepcopy(vae)):
+        fresh.load_state_dict(vae.state_dict())
+        assert fresh.retrieval.memory_z.shape == (7, 2)
+        assert fresh.retrieval.memory_shape.shape == (7, 6)
+        assert torch.equal(fresh.eval()(x)[0], vae(x)[0])
+    small = SpectroGenVAE(10, 6, latent_dim=2, hidden=8).eval()
+    small.set_memory(torch.randn(3, 10), torch.randn(3, 6))
+    vae.load_state_dict(small.state_dict())
+    assert vae.retrieval.memory_offset.shape == (3,)
+    assert torch.equal(vae(x)[0], small(x)[0])
+
+
+def test_a_query_with_every_key_excluded_weighs_them_all_alike():
+    # the other queries keep their softmax over the keys left to them
+    rng = np.random.default_rng(4)
+    z, keys = rng.normal(size=(3, 2)), rng.normal(size=(4, 2))
+    exclude = torch.tensor(
+        [[True, True, True, True], [True, False, False, True], [False] * 4]
+    )
+    dec = RetrievalDecoder(latent_dim=2, n_out=5, temperature=0.5)
+    got = dec.weights(torch.as_tensor(z), torch.as_tensor(keys), exclude).numpy()
+    cos = (z / np.linalg.norm(z, axis=1, keepdims=True)) @ (
+        keys / np.linalg.norm(keys, axis=1, keepdims=True)
+    ).T
+    e = np.exp(cos / 0.5)
+    assert_allclose(got[0], [0.25] * 4, rtol=1e-12)
+    assert_allclose(got[1], [0, *(e[1, 1:3] / e[1, 1:3].sum()), 0], rtol=1e-12)
+    assert_allclose(got[2], e[2] / e[2].sum(), rtol=1e-12)
+
+
+def test_memory_setters_return_the_decoder():
+    dec = RetrievalDecoder(latent_dim=2, n_out=5)
+    assert dec.set_memory(torch.randn(3, 2), torch.randn(3, 5)) is dec
+    assert dec.resize_memory(4) is dec
+    assert dec.memory_z.shape == (4, 2) and dec.memory_shape.shape == (4, 5)
+    assert dec.memory_offset.shape == dec.memory_scale.shape == (4,)
+
+
+@pytest.mark.parametrize("threshold, retrieved", [(0.65, 1), (0.55, 2)])
+def test_training_pairs_are_excluded_by_the_correlation_of_their_targets(
+    threshold, retrieved
+):
+    # rows 0 and 1 correlate at r = 0.6 exactly, row 2 is row 0 reversed
+    a = np.array([1.0, -1, 1, -1, 1, -1, 1, -1])
+    o = np.array([1.0, 1, -1, -1, 1, 1, -1, -1])
+    Y = torch.as_tensor(np.stack([a, 0.6 * a + 0.8 * o, -a]))
+    keys = torch.tensor([[1.0, 0.0], [1.0, 0.05], [0.0, 1.0]], dtype=torch.float64)
+    dec = RetrievalDecoder(2, 8, temperature=1e-3, exclude_similar=threshold)
+    out = dec(keys, keys, Y)
+    assert_allclose(out[0].numpy(), Y[retrieved].numpy(), atol=1e-6)
+
+
+def test_peak_decoder_draws_in_float32_from_a_float64_axis():
+    dec = PeakDecoder(latent_dim=2, x_out=np.linspace(0.0, 1.0, 20), hidden=4)
+    assert dec.x_out.dtype == torch.float32
+    assert dec(torch.zeros(2, 2)).dtype == torch.float32
