@@ -453,3 +453,34 @@ def test_peak_decoder_draws_in_float32_from_a_float64_axis():
     dec = PeakDecoder(latent_dim=2, x_out=np.linspace(0.0, 1.0, 20), hidden=4)
     assert dec.x_out.dtype == torch.float32
     assert dec(torch.zeros(2, 2)).dtype == torch.float32
+
+
+@pytest.mark.parametrize(
+    "chunk_points, rows_expected",
+    [(1, [64, 64, 22]), (64 * 200 * 3 // 2, [64, 64, 22]), (64 * 200 * 2, [128, 22])],
+)
+def test_peak_decoder_chunks_are_whole_multiples_of_64_rows(
+    monkeypatch, chunk_points, rows_expected
+):
+    # rows of 4 peaks x 50 points: a chunk holds as many whole 64-row blocks
+    # as fit into the budget of points, and at least one
+    from sktransfer.cross_modal import _modules
+    from sktransfer.peaks import _profiles
+
+    dec = PeakDecoder(3, torch.linspace(0, 100, 50), n_peaks=4, profile="gaussian")
+    z = torch.randn(150, 3)
+    with torch.no_grad():
+        whole = dec(z)
+    rows = []
+    render = _profiles._render_peaks
+
+    def spy(x, center, *args, **kwargs):
+        rows.append(len(center))
+        return render(x, center, *args, **kwargs)
+
+    monkeypatch.setattr(_profiles, "_render_peaks", spy)
+    monkeypatch.setattr(_modules, "_RENDER_CHUNK_POINTS", chunk_points)
+    with torch.no_grad():
+        chunked = dec(z)
+    assert rows == rows_expected
+    assert torch.equal(chunked, whole)
