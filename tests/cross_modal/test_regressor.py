@@ -23,6 +23,7 @@ from sktransfer.cross_modal._modules import kl_divergence
 from sktransfer.cross_modal._regressor import _mix_pairs, _stretch_pairs, _stretch_rows
 from sktransfer.metrics import spectral_correlation, spectral_correlation_scorer
 from sktransfer.preprocessing import MinMaxNormalizer
+from sktransfer.utils._torch import make_generator, seed_from_random_state
 from tests.conftest import traced_peak
 
 FAST = {
@@ -140,6 +141,24 @@ def test_overall_source_intensity_does_not_matter(data, fitted):
     assert change > 0.1
 
 
+def test_sources_are_divided_by_their_largest_absolute_value(data, fitted):
+    # also where the most negative value is the largest in magnitude, and a
+    # source of zeros is left as it is, in predict and in skorch's forward
+    X_test = data[2][:6].copy()
+    X_test[0] *= -1.0
+    X_test[1] -= 3.0 * X_test[1].max()
+    X_test[2] = 0.0
+    largest = np.abs(X_test).max(axis=1, keepdims=True)
+    X_scaled = X_test / np.where(largest > 0, largest, 1.0)
+    module = copy.deepcopy(fitted.module_).double().eval()
+    with torch.no_grad():
+        mu = module.encode(torch.as_tensor(X_scaled))[0].numpy()
+    assert_allclose(fitted.encode(X_test), mu, rtol=1e-12, atol=1e-14)
+    forward_mu = fitted.forward(X_test.astype(np.float32))[1].numpy()
+    assert np.isfinite(forward_mu).all()
+    assert_allclose(forward_mu, mu, atol=1e-5)
+
+
 def test_sources_scaled_to_maximum_one_are_read_unchanged(data):
     X, Y, X_test, *_ = data
     X, X_test = (A / np.abs(A).max(axis=1, keepdims=True) for A in (X, X_test))
@@ -181,6 +200,24 @@ def test_sample(data, fitted):
     assert draws.std(axis=1).max() > 0  # the draws differ
     with pytest.raises(ValueError, match="n_samples"):
         fitted.sample(X_test, n_samples=0)
+
+
+def test_sample_decodes_the_mean_latent_plus_its_spread_times_normal_draws(
+    data, fitted
+):
+    # z = mu + exp(logvar / 2) * eps, eps standard normal draws of a generator
+    # seeded from random_state, decoded and put back in the target's units
+    X_test = data[2][:4]
+    module = copy.deepcopy(fitted.module_).double().eval()
+    X_scaled = X_test / np.abs(X_test).max(axis=1, keepdims=True)
+    gen = make_generator(seed_from_random_state(7))
+    with torch.no_grad():
+        mu, logvar = module.encode(torch.as_tensor(X_scaled))
+        eps = torch.randn((4, 3, mu.shape[1]), generator=gen).double()
+        z = mu[:, None] + eps * torch.exp(logvar / 2)[:, None]
+        ref = module.decode(z.reshape(12, -1)) * module.y_scale + module.y_center
+    draws = fitted.sample(X_test, n_samples=3, random_state=7)
+    assert_allclose(draws, ref.numpy().reshape(4, 3, -1), rtol=1e-12, atol=1e-12)
 
 
 def test_random_state_reproducible_and_global_rng_untouched(data):
