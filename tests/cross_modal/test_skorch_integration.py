@@ -15,6 +15,7 @@ from torch.utils.data import TensorDataset
 
 from sktransfer.cross_modal import SpectroGenRegressor, SpectroGenVAE
 from sktransfer.cross_modal._modules import CorrelationLoss, _safe_scale, kl_divergence
+from sktransfer.cross_modal._regressor import _JoinedTail
 from tests.cross_modal.test_regressor import FAST, paired_spectra
 
 QUICK = {**FAST, "max_epochs": 8}
@@ -279,6 +280,34 @@ def test_a_last_batch_of_one_joins_the_one_before(pairs):
     assert min(reg.history[-1, "batches", :, "train_loss"]) > 0.01
     reg.fit(X[:40], Y[:40])  # otherwise nothing changes
     assert reg.history[-1, "batches", :, "train_batch_size"] == [20, 20]
+
+
+@pytest.mark.parametrize(
+    "n, drop_last, sizes",
+    [
+        (9, False, [4, 5]),
+        (10, False, [4, 4, 2]),
+        (8, False, [4, 4]),
+        (9, True, [4, 4]),
+        (5, False, [5]),
+        (1, False, [1]),
+    ],
+)
+def test_joined_batches_hold_every_row_once_and_say_how_many_they_are(
+    n, drop_last, sizes
+):
+    # len() (read by progress bars) counts the batches the iteration gives
+    rows = torch.arange(float(n))[:, None]
+    loader = torch.utils.data.DataLoader(
+        TensorDataset(rows, 2 * rows), batch_size=4, drop_last=drop_last
+    )
+    joined = _JoinedTail(loader)
+    batches = list(joined)
+    assert [len(xb) for xb, _ in batches] == sizes
+    assert len(joined) == len(sizes)
+    X = torch.cat([xb for xb, _ in batches])
+    assert torch.equal(X, rows[: sum(sizes)])
+    assert torch.equal(torch.cat([yb for _, yb in batches]), 2 * X)
 
 
 def test_a_numpy_integer_batch_size_trains_as_the_int(pairs):
