@@ -11,6 +11,8 @@ from sktransfer.cross_modal._modules import (
     CorrelationLoss,
     PeakDecoder,
     RetrievalDecoder,
+    _rms,
+    _safe_scale,
     kl_divergence,
 )
 
@@ -484,3 +486,29 @@ def test_peak_decoder_chunks_are_whole_multiples_of_64_rows(
         chunked = dec(z)
     assert rows == rows_expected
     assert torch.equal(chunked, whole)
+
+
+def test_kl_divergence_sums_the_latent_dimensions_and_averages_the_batch():
+    mu = torch.tensor([[1.0, 0.0, 2.0], [0.0, 0.0, 0.0]])
+    logvar = torch.tensor([[0.0, math.log(2.0), 0.0], [0.0, 0.0, 0.0]])
+    # row 1: 0.5 * (1 + (2 - 1 - log 2) + 4); row 2: 0
+    row1 = 0.5 * (1.0 + (1.0 - math.log(2.0)) + 4.0)
+    assert float(kl_divergence(mu, logvar)) == pytest.approx(row1 / 2, rel=1e-6)
+
+
+@pytest.mark.parametrize("magnitude", [1e25, 1e-25, 1.0])
+def test_rms_where_float32_squares_overflow_or_underflow(magnitude):
+    t = torch.tensor([1.0, -3.0, 0.0, 2.0]) * magnitude
+    assert _rms(t) == pytest.approx(math.sqrt(14 / 4) * magnitude, rel=1e-6)
+    assert _rms(torch.zeros(4)) == 0.0
+
+
+def test_safe_scale_keeps_a_small_real_spread_and_falls_back_on_the_raw_data():
+    raw = torch.tensor([0.2, 0.4], dtype=torch.float64)
+    assert _safe_scale(raw - raw.mean(), raw) == pytest.approx(0.1)
+    # a spread of 5e-9 of values around 1 is the data's, not rounding
+    raw = 1.0 + torch.tensor([-5e-9, 5e-9], dtype=torch.float64)
+    assert _safe_scale(raw - raw.mean(), raw) == pytest.approx(5e-9, rel=1e-6)
+    # a constant of 0.5: its own root mean square
+    half = torch.full((3,), 0.5)
+    assert _safe_scale(torch.zeros(3), half) == pytest.approx(0.5)
