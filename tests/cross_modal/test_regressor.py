@@ -198,8 +198,10 @@ def test_sample(data, fitted):
     assert_array_equal(draws, fitted.sample(X_test, n_samples=30, random_state=0))
     assert not np.array_equal(draws, fitted.sample(X_test, 30, random_state=1))
     assert draws.std(axis=1).max() > 0  # the draws differ
-    with pytest.raises(ValueError, match="n_samples"):
-        fitted.sample(X_test, n_samples=0)
+    for bad in (0, 2.5, True):
+        with pytest.raises(ValueError, match="n_samples"):
+            fitted.sample(X_test, n_samples=bad)
+    assert fitted.sample(X_test).shape == (5, 1, fitted.n_outputs_)  # one draw
 
 
 def test_sample_decodes_the_mean_latent_plus_its_spread_times_normal_draws(
@@ -418,6 +420,13 @@ def test_inputs_not_modified_and_float32_accepted(data):
     reg.fit(X32, Y).predict(X32)
     assert_array_equal(X32, X32_copy)
     assert_array_equal(Y, Y_copy)
+    # float32 sources are read, and scaled, in float64 as the same values
+    X64 = X32.astype(np.float64)
+    assert_array_equal(reg.predict(X32), reg.predict(X64))
+    assert_array_equal(reg.encode(X32), reg.encode(X64))
+    assert_array_equal(
+        reg.sample(X32, 2, random_state=0), reg.sample(X64, 2, random_state=0)
+    )
 
 
 def test_scalar_target(data):
@@ -426,6 +435,12 @@ def test_scalar_target(data):
     pred = reg.fit(X, Y[:, 10]).predict(X_test)
     assert pred.shape == (len(X_test),)
     assert reg.sample(X_test, n_samples=2).shape == (len(X_test), 2)
+    # parameters loaded into a regressor never fitted predict a scalar too
+    buf = io.BytesIO()
+    reg.save_params(f_params=buf)
+    buf.seek(0)
+    fresh = SpectroGenRegressor(**FAST).load_params(f_params=buf)
+    assert_array_equal(fresh.predict(X_test), pred)
 
 
 def test_kneighbors_matches_brute_force_cosine_neighbours_of_the_codes(data, fitted):
@@ -449,6 +464,8 @@ def test_kneighbors_matches_brute_force_cosine_neighbours_of_the_codes(data, fit
     ind = fitted.kneighbors(X_test, 2, return_distance=False)
     assert ind.shape == (len(X_test), 2)
     assert_array_equal(ind, ref_ind_test[:, :2])
+    assert_array_equal(fitted.kneighbors(X_test, 1)[1], ref_ind_test[:, :1])
+    assert_array_equal(fitted.kneighbors(X_test)[1], ref_ind_test[:, :5])  # 5
 
 
 def test_kneighbors_distances_give_the_prediction_weights(data, fitted):
@@ -494,6 +511,7 @@ def test_kneighbors_bad_input_and_no_retrieval(data, fitted):
     with pytest.raises(AttributeError) as info:
         plain.kneighbors(X_test)
     assert "module__retrieval=False" in str(info.value.__cause__)
+    assert np.isfinite(plain.predict(X_test)).all()  # it predicts all the same
     assert hasattr(SpectroGenRegressor(), "kneighbors")
 
 
@@ -927,6 +945,26 @@ def test_sample_decodes_a_bounded_number_of_rows(data, fitted, monkeypatch):
     assert max(rows) <= 8 and sum(rows) == 6 * 7
     # batches of 8 sources draw the same latent noise as one batch of 6
     assert_allclose(draws, expected, rtol=1e-5, atol=1e-6)
+
+
+def test_draws_of_a_sharp_latent_are_the_prediction_in_every_batch(
+    data, fitted, monkeypatch
+):
+    # with the smallest latent spread, each source's draws sit on its own
+    # prediction, also when the sources come in several batches
+    from sktransfer.cross_modal import _regressor
+
+    X_test = data[2][:6]
+    net = pickle.loads(pickle.dumps(fitted))
+    head, d = net.module_.encoder.net[-1], net.module_.latent_dim
+    with torch.no_grad():
+        head.weight[d:] = 0.0
+        head.bias[d:] = -30.0  # log-variance clipped to -10
+    monkeypatch.setattr(_regressor, "_PREDICT_BATCH", 4)
+    draws = net.sample(X_test, n_samples=3, random_state=0)
+    pred = net.predict(X_test)
+    assert np.abs(pred).max(1).min() > 0.2
+    assert_allclose(draws, np.repeat(pred[:, None], 3, axis=1), atol=0.05)
 
 
 def test_predict_writes_batches_into_the_output(data, fitted):
