@@ -335,6 +335,19 @@ def test_stretch_pairs_moves_source_and_target_bands_together():
     assert_allclose(Yd.numpy(), Ya.numpy(), atol=1e-12)
 
 
+def test_stretch_pairs_stretches_targets_of_two_points():
+    # a target of two points is a spectrum too; only one of one point is kept
+    torch.manual_seed(0)
+    X = torch.rand(50, 30, dtype=torch.float64)
+    Y = torch.tensor([[0.0, 1.0]] * 50, dtype=torch.float64)
+    _, Ys = _stretch_pairs(X, Y, 0.2)
+    # the last point takes the value at 1 / f: 1 / f for f > 1, else the end
+    assert torch.equal(Ys[:, 0], Y[:, 0])
+    assert float(Ys[:, 1].max()) == 1.0 and float(Ys[:, 1].min()) < 0.9
+    _, Y1 = _stretch_pairs(X, Y[:, :1], 0.2)
+    assert torch.equal(Y1, Y[:, :1])
+
+
 def test_stretch_follows_the_direction_of_the_axes(data, monkeypatch):
     # fit passes the direction of each axis to the stretch, which then reads
     # a descending spectrum from its other end (as tested just above)
