@@ -542,6 +542,13 @@ def test_kneighbors_bad_input_and_no_retrieval(data, fitted):
         ({"mixup": -0.5}, lambda X: X, lambda Y: Y, "mixup"),
         ({"stretch": -0.1}, lambda X: X, lambda Y: Y, "stretch"),
         ({"stretch": 0.5}, lambda X: X, lambda Y: Y, "stretch"),
+        ({"max_epochs": 0}, lambda X: X, lambda Y: Y, r"max_epochs must be in \[1, "),
+        ({"max_epochs": 1.5}, lambda X: X, lambda Y: Y, "max_epochs must be an int"),
+        ({"lr": 0.0}, lambda X: X, lambda Y: Y, r"lr must be in \(0.0, "),
+        ({"lr": -1e-3}, lambda X: X, lambda Y: Y, r"lr must be in \(0.0, "),
+        ({"batch_size": 0}, lambda X: X, lambda Y: Y, r"batch_size must be in \[1, "),
+        ({"batch_size": -2}, lambda X: X, lambda Y: Y, r"batch_size must be in \[1, "),
+        ({"batch_size": 2.5}, lambda X: X, lambda Y: Y, "batch_size must be an int"),
         ({"verbose": -1}, lambda X: X, lambda Y: Y, "verbose"),
         ({"verbose": "junk"}, lambda X: X, lambda Y: Y, "verbose"),
         ({"warm_start": "no"}, lambda X: X, lambda Y: Y, "warm_start"),
@@ -563,6 +570,21 @@ def test_bad_input(data, params, X_fn, y_fn, match):
     reg = SpectroGenRegressor(**{**FAST, "max_epochs": 1, **params})
     with pytest.raises(ValueError, match=match):
         reg.fit(X_fn(X), y_fn(Y))
+
+
+def test_smallest_valid_training_settings_fit():
+    # one epoch, any positive rate, the whole set as one batch (-1) and the
+    # two samples the retrieval decoder needs are all accepted
+    rng = np.random.default_rng(0)
+    X, Y = rng.random((12, 20)), rng.random((12, 16))
+    small = {"max_epochs": 1, "module__hidden": 8, "random_state": 0}
+    reg = SpectroGenRegressor(batch_size=-1, lr=1e-12, **small).fit(X, Y)
+    assert len(reg.history) == 1
+    assert reg.predict(X).shape == (12, 16)
+    reg = SpectroGenRegressor(**small).fit(X[:2], Y[:2])
+    assert reg.predict(X).shape == (12, 16)
+    with pytest.raises(ValueError, match="n_samples=1"):
+        SpectroGenRegressor(**small).fit(X[:1], Y[:1])
 
 
 def test_a_refit_refused_by_validation_leaves_the_model_as_it_was():
