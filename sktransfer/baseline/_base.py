@@ -8,6 +8,7 @@ from sklearn.exceptions import ConvergenceWarning
 from sktransfer._base import SpectralTransformer
 from sktransfer._validation import check_param
 from sktransfer.baseline._kernels import min_points, row_baselines
+from sktransfer.baseline._stacked import max_tolerances
 
 
 def check_n_jobs(n_jobs):
@@ -33,13 +34,20 @@ class BaselineCorrector(SpectralTransformer):
     def _method_kwargs(self):
         raise NotImplementedError
 
+    def _setting(self, name):
+        """Return the method's setting ``name`` as pybaselines takes it, or None."""
+        return self._method_kwargs().get(name)
+
     def _convergence_limits(self):
         """``(max_iter, passes, tol)`` of an iterative method, or None.
 
         A spectrum whose ``tol_history`` has ``passes`` entries, the last not
         below ``tol``, stopped at ``max_iter`` without converging.
         """
-        return None
+        max_iter, tol = self._setting("max_iter"), self._setting("tol")
+        if max_iter is None or tol is None:
+            return None
+        return max_iter, max_tolerances(self._method_name(), max_iter), tol
 
     def _check_params(self):
         check_n_jobs(self.n_jobs)

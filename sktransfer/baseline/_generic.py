@@ -7,7 +7,7 @@ from pybaselines import Baseline
 from sktransfer._validation import check_option, check_param
 from sktransfer.baseline._base import BaselineCorrector
 from sktransfer.baseline._kernels import pybaselines_methods
-from sktransfer.baseline._stacked import max_tolerances, method_default
+from sktransfer.baseline._stacked import method_default
 
 # Common keyword arguments checked here so that bad values raise a ValueError
 # naming them before any spectrum is processed.
@@ -84,9 +84,9 @@ class PybaselinesCorrector(BaselineCorrector):
     :class:`~sklearn.exceptions.ConvergenceWarning` as :class:`AirPLS`
     does, when a spectrum's ``tol_history`` is full and its last tolerance
     not below ``tol``; the nested solvers (``brpls``, ``pspline_brpls``,
-    ``goldindec``, ``jbcd``), with no single final tolerance, do
-    not warn. Whittaker methods on spectra with at most ``diff_order`` points,
-    and SNIP on fewer than 3, return the spectrum as its own baseline with a
+    ``goldindec``, ``jbcd``), with no single final tolerance, do not warn.
+    Whittaker methods on spectra with at most ``diff_order`` points, and
+    SNIP on fewer than 3, return the spectrum as its own baseline with a
     warning.
 
     Examples
@@ -119,21 +119,13 @@ class PybaselinesCorrector(BaselineCorrector):
     def _method_kwargs(self):
         return dict(self.method_kwargs or {})
 
-    def _convergence_limits(self):
-        max_iter = self._kwarg("max_iter")
-        tol = self._kwarg("tol")
-        if (
-            tol is None
-            and self.method == "ipsa"
-            and not self._kwarg("original_criteria")
-        ):
-            tol = 1e-3  # what pybaselines' ipsa takes for tol=None
-        if max_iter is None or tol is None:
-            return None
-        return max_iter, max_tolerances(self.method, max_iter), tol
-
-    def _kwarg(self, name):
-        return self._method_kwargs().get(name, method_default(self.method, name))
+    def _setting(self, name):
+        value = self._method_kwargs().get(name, method_default(self.method, name))
+        if name == "tol" and value is None and self.method == "ipsa":
+            # what pybaselines' ipsa takes for tol=None; with original_criteria
+            # it depends on each spectrum, so there is none to judge by
+            return None if self._setting("original_criteria") else 1e-3
+        return value
 
     def _check_params(self):
         super()._check_params()

@@ -2,7 +2,6 @@
 
 from sktransfer._validation import check_bool, check_param
 from sktransfer.baseline._base import BaselineCorrector, check_iterative
-from sktransfer.baseline._stacked import max_tolerances
 
 
 class ModPoly(BaselineCorrector):
@@ -126,13 +125,6 @@ class ModPoly(BaselineCorrector):
             "use_original": self.use_original,
             "mask_initial_peaks": self.mask_initial_peaks,
         }
-
-    def _convergence_limits(self):
-        return (
-            self.max_iter,
-            max_tolerances(self._method_name(), self.max_iter),
-            self.tol,
-        )
 
     def _check_params(self):
         super()._check_params()

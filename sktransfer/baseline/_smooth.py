@@ -72,8 +72,8 @@ class SNIP(BaselineCorrector):
     -----
     The transformer is stateless (``fit`` only validates; ``transform`` also
     works without it, except for a pandas output from ``set_output``, whose
-    column names ``fit`` records). SNIP is not iterative to convergence, so there is no
-    ``n_iter_``.
+    column names ``fit`` records). SNIP is not iterative to convergence, so
+    there is no ``n_iter_``.
     Spectra with fewer than 3 points have no interior point to clip: the
     baseline equals the spectrum, the corrected spectrum is zero and a
     warning says so.

@@ -6,7 +6,6 @@ from sktransfer.baseline._base import (
     check_iterative,
     check_lam_diff_order,
 )
-from sktransfer.baseline._stacked import max_tolerances
 
 
 class _Whittaker(BaselineCorrector):
@@ -17,13 +16,6 @@ class _Whittaker(BaselineCorrector):
             "max_iter": self.max_iter,
             "tol": self.tol,
         }
-
-    def _convergence_limits(self):
-        return (
-            self.max_iter,
-            max_tolerances(self._method_name(), self.max_iter),
-            self.tol,
-        )
 
     def _check_params(self):
         super()._check_params()

@@ -225,11 +225,12 @@ def test_set_memory_encodes_batches_of_sources(monkeypatch):
     assert torch.equal(vae.retrieval.memory_z, expected)
 
 
-@pytest.mark.parametrize("profile", ["pseudo_voigt", "gaussian"])
-def test_peak_decoder_renders_chunks_of_rows_outside_training(monkeypatch, profile):
-    # scale: one batch of 1,024 rows rendered (1024, 32, 2048) temporaries
-    # (1.9 GiB); outside training rows are rendered 64 (or a multiple) at a
-    # time, to the same values
+def _render_in_chunks(monkeypatch, profile, chunk_points):
+    """A 4-peak, 50-point decoder's output on 150 rows, whole and chunked.
+
+    Returns ``(dec, z, whole, chunked, rows)``, ``rows`` the rows rendered
+    by each call of the renderer (it keeps recording).
+    """
     from sktransfer.cross_modal import _modules
     from sktransfer.peaks import _profiles
 
@@ -245,9 +246,18 @@ def test_peak_decoder_renders_chunks_of_rows_outside_training(monkeypatch, profi
         return render(x, center, *args, **kwargs)
 
     monkeypatch.setattr(_profiles, "_render_peaks", spy)
-    monkeypatch.setattr(_modules, "_RENDER_CHUNK_POINTS", 64 * 4 * 50, raising=False)
+    monkeypatch.setattr(_modules, "_RENDER_CHUNK_POINTS", chunk_points)
     with torch.no_grad():
         chunked = dec(z)
+    return dec, z, whole, chunked, rows
+
+
+@pytest.mark.parametrize("profile", ["pseudo_voigt", "gaussian"])
+def test_peak_decoder_renders_chunks_of_rows_outside_training(monkeypatch, profile):
+    # scale: one batch of 1,024 rows rendered (1024, 32, 2048) temporaries
+    # (1.9 GiB); outside training rows are rendered 64 (or a multiple) at a
+    # time, to the same values
+    dec, z, whole, chunked, rows = _render_in_chunks(monkeypatch, profile, 64 * 4 * 50)
     assert rows == [64, 64, 22]
     assert torch.equal(chunked, whole)
     rows.clear()
@@ -466,24 +476,7 @@ def test_peak_decoder_chunks_are_whole_multiples_of_64_rows(
 ):
     # rows of 4 peaks x 50 points: a chunk holds as many whole 64-row blocks
     # as fit into the budget of points, and at least one
-    from sktransfer.cross_modal import _modules
-    from sktransfer.peaks import _profiles
-
-    dec = PeakDecoder(3, torch.linspace(0, 100, 50), n_peaks=4, profile="gaussian")
-    z = torch.randn(150, 3)
-    with torch.no_grad():
-        whole = dec(z)
-    rows = []
-    render = _profiles._render_peaks
-
-    def spy(x, center, *args, **kwargs):
-        rows.append(len(center))
-        return render(x, center, *args, **kwargs)
-
-    monkeypatch.setattr(_profiles, "_render_peaks", spy)
-    monkeypatch.setattr(_modules, "_RENDER_CHUNK_POINTS", chunk_points)
-    with torch.no_grad():
-        chunked = dec(z)
+    *_, whole, chunked, rows = _render_in_chunks(monkeypatch, "gaussian", chunk_points)
     assert rows == rows_expected
     assert torch.equal(chunked, whole)
 
