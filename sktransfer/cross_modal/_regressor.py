@@ -791,7 +791,7 @@ class SpectroGenRegressor(NeuralNetRegressor):
                 f"of {self.max_epochs} epochs; the model is only partly "
                 "trained.",
                 UserWarning,
-                stacklevel=5,
+                stacklevel=4,
             )
 
     def _stopped_early(self):

@@ -815,6 +815,18 @@ def test_interrupted_training_warns_and_can_be_raised_again(data):
     assert len(reg.history) == 5
 
 
+def test_an_interrupted_partial_fit_counts_the_epochs_of_the_call(data):
+    X, Y, *_ = data
+    params = {**FAST, "max_epochs": 2, "random_state": 0}
+    reg = SpectroGenRegressor(callbacks=[_CtrlCAfter(3)], **params).fit(X, Y)
+    reg.set_params(max_epochs=4)
+    with pytest.warns(UserWarning, match="after 1 of 4 epochs") as record:
+        reg.partial_fit(X, Y)
+    # the warning names the line that called partial_fit
+    assert [w.filename for w in record] == [__file__]
+    assert len(reg.history) == 3
+
+
 def test_module_instance_and_clone(fitted):
     params = clone(fitted).get_params()
     assert params["module__latent_dim"] == 4 and params["beta"] == 0.5
