@@ -19,7 +19,7 @@ from skorch.callbacks import Callback, ProgressBar
 
 from sktransfer.baseline import AirPLS
 from sktransfer.cross_modal import SpectroGenRegressor, SpectroGenVAE
-from sktransfer.cross_modal._modules import kl_divergence
+from sktransfer.cross_modal._modules import CorrelationLoss, kl_divergence
 from sktransfer.cross_modal._regressor import _mix_pairs, _stretch_pairs, _stretch_rows
 from sktransfer.metrics import spectral_correlation, spectral_correlation_scorer
 from sktransfer.preprocessing import MinMaxNormalizer
@@ -372,6 +372,10 @@ def test_stretch_follows_the_direction_of_the_axes(data, monkeypatch):
         reg = SpectroGenRegressor(**params, **kw).fit(X, Y)
         assert seen and set(seen) == {expected}
     assert_array_equal(reg.source_axis_, down)
+    # a target of two points has a direction too
+    seen.clear()
+    SpectroGenRegressor(**params, target_axis=[5.0, 1.0]).fit(X, Y[:, :2])
+    assert seen and set(seen) == {(False, True)}
 
 
 @pytest.mark.parametrize(
@@ -401,6 +405,21 @@ def test_augmentation_changes_training_and_zero_turns_it_off(
         rtol=1e-5,
         atol=1e-6,
     )
+
+
+def test_mixup_leaves_a_batch_of_one_pair_alone(data):
+    # a pair alone has no other pair to be mixed with: mixup then changes
+    # nothing, also not the random draws of training; in batches of two it does
+    X, Y, *_ = data
+    params = {"module__retrieval": False, "module__hidden": 8, "max_epochs": 1}
+    params.update(random_state=0, stretch=0)
+
+    def fitted(batch_size, mixup):
+        reg = SpectroGenRegressor(batch_size=batch_size, mixup=mixup, **params)
+        return reg.fit(X[:4], Y[:4]).predict(X[:4])
+
+    assert_array_equal(fitted(1, 0.4), fitted(1, 0.0))
+    assert not np.allclose(fitted(2, 0.4), fitted(2, 0.0))
 
 
 def test_different_source_and_target_lengths_and_axis(data):
@@ -777,8 +796,10 @@ def test_partial_fit_without_the_earlier_pairs_warns(data, tmp_path):
     reg.save_params(f_params=tmp_path / "w.pt")
     new = SpectroGenRegressor(random_state=0, **{**FAST, "max_epochs": 1})
     new.load_params(f_params=tmp_path / "w.pt")
-    with pytest.warns(UserWarning, match="holds the pairs of this partial_fit only"):
+    match = "holds the pairs of this partial_fit only"
+    with pytest.warns(UserWarning, match=match) as record:
         new.partial_fit(X[:10], Y[:10])
+    assert [w.filename for w in record] == [__file__]  # the caller's line
     assert len(new.module_.retrieval.memory_z) == 10
     # a pickle keeps them
     again = pickle.loads(pickle.dumps(reg))
@@ -786,6 +807,18 @@ def test_partial_fit_without_the_earlier_pairs_warns(data, tmp_path):
         warnings.simplefilter("error")
         again.partial_fit(X[:10], Y[:10])
     assert len(again.module_.retrieval.memory_z) == len(X) + 10
+
+
+def test_partial_fit_of_the_plain_decoder_keeps_no_pairs_and_does_not_warn(data):
+    # without retrieval no memory is kept, and none is missed
+    X, Y, *_ = data
+    params = {**FAST, "max_epochs": 1, "module__retrieval": False, "random_state": 0}
+    reg = SpectroGenRegressor(**params).fit(X, Y)
+    assert reg._memory_pairs is None
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        reg.partial_fit(X[:10], Y[:10])
+    assert reg._memory_pairs is None
 
 
 class _CtrlCAfter(Callback):
@@ -811,8 +844,8 @@ def test_interrupted_training_warns_and_can_be_raised_again(data):
     # ... and programs that must stop (the command line) can
     with pytest.raises(KeyboardInterrupt):
         reg._fit_to_the_end(X, Y)
-    reg.set_params(callbacks=None)._fit_to_the_end(X, Y)  # complete: no raise
-    assert len(reg.history) == 5
+    done = reg.set_params(callbacks=None)._fit_to_the_end(X, Y)  # complete
+    assert done is reg and len(reg.history) == 5
 
 
 def test_an_interrupted_partial_fit_counts_the_epochs_of_the_call(data):
@@ -833,8 +866,26 @@ def test_module_instance_and_clone(fitted):
     defaults = SpectroGenRegressor().get_params()
     assert defaults["beta"] == 3.0 and defaults["mixup"] == 0.4
     assert defaults["stretch"] == 0.025
+    # the defaults the docstring gives
+    documented = {
+        "criterion": CorrelationLoss,
+        "optimizer": torch.optim.AdamW,
+        "lr": 1e-3,
+        "max_epochs": 150,
+        "batch_size": 512,
+        "train_split": None,
+        "verbose": 0,
+        "device": "cpu",
+        "normalize_source": True,
+    }
+    assert {name: defaults[name] for name in documented} == documented
     assert not hasattr(fitted, "predict_proba")
     assert fitted.module is SpectroGenVAE
+
+
+def test_training_on_the_cpu_is_tagged_deterministic():
+    assert not SpectroGenRegressor().__sklearn_tags__().non_deterministic
+    assert SpectroGenRegressor(device="cuda").__sklearn_tags__().non_deterministic
 
 
 @pytest.mark.gpu
@@ -852,13 +903,16 @@ def test_cuda_trained_model_predicts_on_cpu(data):
     assert_array_equal(restored.predict(X_test), on_gpu)
 
 
-def test_reversed_view_gives_the_same_model_as_a_copy():
+@pytest.mark.parametrize("normalize_source", [True, False])
+def test_reversed_view_gives_the_same_model_as_a_copy(normalize_source):
     # spectra on a decreasing axis are often flipped with X[:, ::-1]; torch
-    # cannot wrap such views, so the regressor copies them
+    # cannot wrap such views, so the regressor copies them (also the sources
+    # it reads unscaled)
     rng = np.random.default_rng(0)
     X = rng.random((12, 16)).astype(np.float32)[:, ::-1]
     Y = rng.random((12, 8))[:, ::-1]
     kw = {"max_epochs": 2, "module__hidden": 8, "random_state": 0}
+    kw["normalize_source"] = normalize_source
     a = SpectroGenRegressor(**kw).fit(X, Y)
     b = SpectroGenRegressor(**kw).fit(X.copy(), Y.copy())
     assert_array_equal(a.predict(X), b.predict(X.copy()))
