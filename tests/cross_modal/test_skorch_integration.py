@@ -34,6 +34,7 @@ def test_rebuilt_network_is_not_used_untrained(pairs):
     reg.set_params(module__hidden=16)  # skorch rebuilds the module
     with pytest.raises(NotInitializedError, match="rebuilt after fit"):
         reg.predict(X)
+    assert reg.initialize_module() is reg  # as skorch's, and still untrained
     with pytest.raises(NotInitializedError, match="rebuilt after fit"):
         reg.encode(X)
 
@@ -151,6 +152,22 @@ def test_validation_loss_is_that_of_decoding_from_the_training_pairs(pairs):
     assert reg.history[-1, "valid_loss"] == pytest.approx(corr + kl, abs=1e-5)
 
 
+def test_validation_loss_of_the_plain_decoder_is_in_standardised_units(pairs):
+    # the plain decoder centres the targets per point: its validation loss
+    # (here the squared error) is that of the predictions, centred and scaled
+    X, Y = pairs
+    Y = 3 * Y + 7
+    split = ValidSplit(4)
+    params = {**QUICK, "max_epochs": 2, "beta": 0, "module__retrieval": False}
+    reg = SpectroGenRegressor(
+        random_state=0, train_split=split, criterion=torch.nn.MSELoss, **params
+    ).fit(X, Y)
+    assert np.abs(reg.module_.y_center.numpy()).max() > 1  # a real centre
+    rows = np.asarray(split(Dataset(X, Y))[1].indices)
+    error = (reg.predict(X[rows]) - Y[rows]) / float(reg.module_.y_scale)
+    assert reg.history[-1, "valid_loss"] == pytest.approx(np.mean(error**2), rel=1e-5)
+
+
 # ---------------------------------------------------------- callbacks
 @pytest.mark.parametrize("use_caching", [True, False])
 def test_epoch_scoring_scores_in_the_units_of_the_targets(pairs, use_caching):
@@ -193,6 +210,14 @@ def test_predict_reads_a_dataset_as_the_arrays(pairs):
     assert_allclose(reg.predict(Dataset(X, Y)), reg.predict(X), rtol=1e-5, atol=1e-6)
 
 
+def test_a_prediction_loader_says_how_many_batches_it_gives(pairs):
+    X, Y = pairs
+    reg = SpectroGenRegressor(batch_size=25)
+    loader = reg.get_iterator(Dataset(X, Y))
+    assert len(loader) == 3
+    assert [len(xb) for xb, _ in loader] == [25, 25, 10]
+
+
 def test_cached_training_scores_of_altered_batches_are_refused(pairs):
     X, Y = pairs
     cached = [EpochScoring("r2", on_train=True)]
@@ -202,9 +227,36 @@ def test_cached_training_scores_of_altered_batches_are_refused(pairs):
     uncached = [EpochScoring("r2", on_train=True, use_caching=False)]
     reg = SpectroGenRegressor(random_state=0, callbacks=uncached, **QUICK).fit(X, Y)
     assert reg.history[-1, "r2"] == pytest.approx(r2_score(Y, reg.predict(X)))
-    # without stretch and mixup the batches are not altered
+    # either alone alters them; without both the batches are as given
+    for stretch, mixup in [(0.025, 0), (0, 0.4)]:
+        one = {**QUICK, "max_epochs": 1, "stretch": stretch, "mixup": mixup}
+        with pytest.raises(ValueError, match="use_caching=False"):
+            SpectroGenRegressor(callbacks=cached, **one).fit(X, Y)
     plain = {**QUICK, "stretch": 0, "mixup": 0}
     SpectroGenRegressor(callbacks=cached, **plain).fit(X, Y)
+
+
+class _TrainingData(Callback):
+    """Record the X and y callbacks are given as training begins and ends."""
+
+    def on_train_begin(self, net, X=None, y=None, **kwargs):
+        self.begin = (X, y)
+
+    def on_train_end(self, net, X=None, y=None, **kwargs):
+        self.end = (X, y)
+
+
+def test_callbacks_are_given_the_training_pairs_as_the_network_reads_them(pairs):
+    # the sources scaled to a largest absolute value of 1, the targets in
+    # their units (as the epochs see them)
+    X, Y = pairs
+    seen = _TrainingData()
+    params = {**QUICK, "max_epochs": 1}
+    SpectroGenRegressor(callbacks=[seen], **params).fit(40 * X, 3 * Y + 1)
+    scaled = (X / np.abs(X).max(1, keepdims=True)).astype(np.float32)
+    for X_seen, Y_seen in (seen.begin, seen.end):
+        assert_allclose(X_seen, scaled, rtol=1e-6)
+        assert_array_equal(Y_seen, 3 * Y + 1)
 
 
 def test_early_stopping_is_not_an_interruption(pairs):
