@@ -16,6 +16,7 @@ from sklearn.model_selection import GridSearchCV, KFold
 from sklearn.neighbors import NearestNeighbors
 from sklearn.pipeline import make_pipeline
 from skorch.callbacks import Callback, ProgressBar
+from skorch.dataset import ValidSplit
 
 from sktransfer.baseline import AirPLS
 from sktransfer.cross_modal import SpectroGenRegressor, SpectroGenVAE
@@ -1208,6 +1209,23 @@ def test_a_failed_later_training_leaves_the_model_as_it_was(retrieval, method):
     ref = SpectroGenRegressor(**params).fit(X, Y).set_params(max_epochs=2)
     got = reg.partial_fit(X, Y).predict(X)
     assert_array_equal(got, ref.partial_fit(X, Y).predict(X))
+
+
+def test_training_keeps_none_of_its_working_data_once_over():
+    # only the pairs kept for partial_fit stay with the model (and its
+    # pickles), also after a training that failed
+    rng = np.random.default_rng(0)
+    X, Y = rng.random((16, 20)), rng.random((16, 12))
+    params = {"max_epochs": 2, "module__hidden": 8, "random_state": 0}
+    reg = SpectroGenRegressor(train_split=ValidSplit(4), **params).fit(X, Y)
+    kept = {"_memory_pairs"}
+    assert {name for name in vars(reg) if name.startswith("_memory")} == kept
+    reg.partial_fit(X, Y)
+    assert {name for name in vars(reg) if name.startswith("_memory")} == kept
+    reg.set_params(lr=1e30, max_epochs=20)
+    with pytest.raises(ValueError, match="training loss became"):
+        reg.partial_fit(X * 1e30, Y * 1e30)
+    assert {name for name in vars(reg) if name.startswith("_memory")} == kept
 
 
 def test_works_under_a_float64_default_dtype():

@@ -57,8 +57,9 @@ def test_training_a_rebuilt_network_starts_afresh(pairs, method):
     reg = SpectroGenRegressor(random_state=0, **{**params, "module__hidden": 32})
     reg.fit(X, Y)
     reg.set_params(module__hidden=16)
-    with pytest.warns(UserWarning, match="trains the new one from the start"):
+    with pytest.warns(UserWarning, match="trains the new one from the start") as w:
         getattr(reg, method)(X, Y)
+    assert [entry.filename for entry in w] == [__file__]  # the caller's line
     assert float(reg.module_.y_scale) == float(fresh.module_.y_scale) != 1.0
     assert len(reg.history) == len(fresh.history)
     assert_array_equal(reg.predict(X), fresh.predict(X))
