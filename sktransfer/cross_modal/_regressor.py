@@ -1038,6 +1038,11 @@ class SpectroGenRegressor(NeuralNetRegressor):
         if first:
             self._y_1d = y.ndim == 1
         Y = y.reshape(-1, 1) if y.ndim == 1 else y
+        if not first and y.ndim == 1 and not self._y_1d:
+            raise ValueError(
+                "y is 1-D (a scalar target), but the regressor was fitted with "
+                f"target spectra of {self.n_outputs_} points."
+            )
         if not self._y_1d and Y.shape[1] < 2:
             raise ValueError(
                 f"The target has {Y.shape[1]} point per spectrum; a target "

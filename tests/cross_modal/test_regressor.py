@@ -627,6 +627,21 @@ def test_a_refit_refused_by_validation_leaves_the_model_as_it_was():
     assert_array_equal(reg.predict(X), expected)
 
 
+def test_a_scalar_target_after_target_spectra_is_refused_as_such():
+    # it was refused as a target of one point, with the advice to pass the
+    # 1-D y that had been passed
+    rng = np.random.default_rng(0)
+    X, Y = rng.random((12, 10)), rng.random((12, 6))
+    reg = SpectroGenRegressor(
+        max_epochs=1, batch_size=6, random_state=0, module__hidden=8
+    ).fit(X, Y)
+    expected = reg.predict(X)
+    for call in (reg.partial_fit, reg.set_params(warm_start=True).fit):
+        with pytest.raises(ValueError, match="fitted with target spectra of 6 points"):
+            call(X, Y[:, 0])
+    assert_array_equal(reg.predict(X), expected)
+
+
 def test_one_point_sources_are_read_in_their_units(data):
     X, Y, *_ = data
     reg = SpectroGenRegressor(normalize_source=False, **{**FAST, "max_epochs": 1})
