@@ -102,6 +102,20 @@ def test_validation_pairs_stay_out_of_the_memory_while_scored(pairs):
     assert_array_equal(reg.kneighbors(None, 1, return_distance=False).shape, (60, 1))
 
 
+def test_partial_fit_scores_its_validation_pairs_against_every_earlier_pair(pairs):
+    X, Y = pairs
+    reg = SpectroGenRegressor(
+        random_state=0,
+        train_split=ValidSplit(4),
+        callbacks=[("memory", _MemorySize())],
+        **{**QUICK, "max_epochs": 2},
+    )
+    reg.fit(X[:40], Y[:40]).partial_fit(X[40:], Y[40:])
+    # 30 of the first 40 train, then those 40 and 15 of the next 20
+    assert reg.history[:, "memory"] == [30, 30, 55, 55]
+    assert_array_equal(reg.kneighbors(X, 1)[1][:, 0], np.arange(60))
+
+
 def test_a_custom_split_of_other_datasets_keeps_its_pairs_out_too(pairs):
     # datasets that are not skorch's (no X and y to read) are read item by item
     X, Y = pairs
