@@ -46,6 +46,11 @@ def test_unfitted_use_is_a_not_fitted_error(pairs, method):
         getattr(SpectroGenRegressor(), method)(pairs[0])
 
 
+def test_initialize_before_fit_says_the_module_is_sized_from_the_data():
+    with pytest.raises(ValueError, match="call fit, or load_params, before initialize"):
+        SpectroGenRegressor().initialize()
+
+
 @pytest.mark.parametrize("method", ["fit", "partial_fit"])
 def test_training_a_rebuilt_network_starts_afresh(pairs, method):
     # the rebuilt module has default standardisation buffers: training it
