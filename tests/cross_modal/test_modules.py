@@ -170,6 +170,7 @@ def test_unknown_decoder_or_encoder_is_an_error(param):
         ({"channels": ()}, "channels must be a non-empty sequence"),
         ({"channels": 8}, "channels must be a non-empty sequence"),
         ({"channels": (8, 0)}, r"channels\[1\] must be in \[1, inf\)"),
+        ({"channels": (2.5,)}, r"channels\[0\] must be an integer"),
         ({"dropout": 1.0}, r"dropout must be in \[0.0, 1.0\)"),
         ({"input_dropout": -0.1}, r"input_dropout must be in \[0.0, 1.0\)"),
         ({"temperature": 0.0}, r"temperature must be in \(0.0, inf\)"),
@@ -505,3 +506,122 @@ def test_safe_scale_keeps_a_small_real_spread_and_falls_back_on_the_raw_data():
     # a constant of 0.5: its own root mean square
     half = torch.full((3,), 0.5)
     assert _safe_scale(torch.zeros(3), half) == pytest.approx(0.5)
+
+
+@pytest.mark.parametrize("size", ["n_in", "n_out"])
+def test_spectrum_sizes_below_one_point_are_clear_errors(size):
+    sizes = {"n_in": 10, "n_out": 10, size: 0}
+    with pytest.raises(ValueError, match=rf"{size} must be in \[1, inf\), got 0"):
+        SpectroGenVAE(**sizes)
+
+
+def test_module_layers_follow_the_parameters():
+    vae = SpectroGenVAE(
+        12, 7, latent_dim=3, hidden=5, input_dropout=0.3, dropout=0.2, retrieval=False
+    )
+    assert vae.encoder.net[0].p == 0.3
+    assert vae.encoder.net[1].out_features == 5
+    assert vae.decoder.net[0].out_features == 5
+    assert vae.decoder.net[2].p == 0.2
+    conv = SpectroGenVAE(
+        40, 7, latent_dim=3, hidden=6, encoder="conv", channels=(3, 5), dropout=0.25
+    )
+    convs = [m for m in conv.encoder.conv if isinstance(m, torch.nn.Conv1d)]
+    assert [c.out_channels for c in convs] == [3, 5]
+    assert conv.encoder.head[1].out_features == 6
+    assert conv.encoder.head[3].p == 0.25
+    peaks = SpectroGenVAE(
+        12,
+        7,
+        latent_dim=3,
+        hidden=4,
+        decoder="peaks",
+        n_peaks=5,
+        profile="gaussian",
+        residual=False,
+    )
+    assert peaks.decoder.n_peaks == 5
+    assert peaks.decoder.peaks.out_features == 4 * 5
+    assert peaks.decoder.trunk[0].out_features == 4
+    assert peaks.decoder.profile == "gaussian"
+    assert peaks.decoder.residual is None
+
+
+def test_module_defaults_are_the_documented_ones():
+    vae = SpectroGenVAE(12, 7)
+    assert vae.latent_dim == 16
+    assert vae.encoder.net[0].p == 0.5
+    assert vae.encoder.net[1].out_features == 256
+    assert vae.decoder.net[2].p == 0.0
+    assert vae.retrieval.temperature == 0.1
+    assert vae.retrieval.exclude_similar is None
+    conv = SpectroGenVAE(12, 7, encoder="conv")
+    convs = [m for m in conv.encoder.conv if isinstance(m, torch.nn.Conv1d)]
+    assert [c.out_channels for c in convs] == [16, 32, 32]
+    assert conv.encoder.head[3].p == 0.0
+    peaks = SpectroGenVAE(12, 7, decoder="peaks")
+    assert peaks.decoder.n_peaks == 32
+    assert peaks.decoder.profile == "pseudo_voigt"
+    assert peaks.decoder.residual is not None
+
+
+def test_set_scaling_standardises_the_sources_by_one_global_scale():
+    rng = np.random.default_rng(5)
+    X = torch.as_tensor(rng.normal(50.0, 3.0, (40, 8)), dtype=torch.float64)
+    vae = SpectroGenVAE(8, 6, retrieval=False).double().set_scaling(X, X[:, :6])
+    assert_allclose(vae.x_center.numpy(), X.mean(0).numpy(), rtol=1e-12)
+    centred = (X - X.mean(0)).numpy()
+    assert float(vae.x_scale) == pytest.approx(np.sqrt(np.mean(centred**2)))
+
+
+def test_encode_standardises_the_sources_with_the_buffers():
+    vae = SpectroGenVAE(6, 4, latent_dim=2, hidden=8, retrieval=False).eval()
+    x = torch.randn(3, 6)
+    with torch.no_grad():
+        vae.x_center.copy_(torch.arange(6.0))
+        vae.x_scale.fill_(4.0)
+        got = vae.encode(x * 4.0 + torch.arange(6.0))
+        want = vae.encoder(x)
+    for g, w in zip(got, want):
+        assert_allclose(g.numpy(), w.numpy(), rtol=1e-5, atol=1e-6)
+
+
+def test_decode_adds_the_weighted_correction_to_the_retrieved_shape():
+    # one memory pair: its shape, plus correction_weight times the
+    # generative decoder's output, on the pair's offset and scale
+    vae = SpectroGenVAE(6, 4, latent_dim=2, hidden=8).eval()
+    y = torch.tensor([[1.0, 3.0, 2.0, 6.0]])
+    vae.set_memory(torch.randn(1, 6), y)
+    z = torch.randn(2, 2)
+    with torch.no_grad():
+        vae.correction_weight.fill_(0.5)
+        got = vae.decode(z).numpy()
+        dense = vae.decoder(z).numpy()
+    Y = y.numpy()[0]
+    offset, scale = Y.mean(), Y.std()
+    want = ((Y - offset) / scale + 0.5 * dense) * scale + offset
+    assert_allclose(got, want, rtol=1e-5, atol=1e-5)
+
+
+def test_set_memory_returns_the_module():
+    x, y = torch.randn(3, 6), torch.randn(3, 4)
+    for retrieval in (True, False):
+        vae = SpectroGenVAE(6, 4, latent_dim=2, hidden=8, retrieval=retrieval)
+        assert vae.set_memory(x, y) is vae
+
+
+def test_training_samples_latents_with_the_encoded_spread(monkeypatch):
+    # z = mu + eps * exp(logvar / 2): mean mu, standard deviation exp(logvar / 2)
+    vae = SpectroGenVAE(3, 2, latent_dim=2, hidden=4, retrieval=False).train()
+    mu = torch.tensor([1.0, -2.0])
+    logvar = torch.tensor([math.log(4.0), math.log(0.25)])
+    monkeypatch.setattr(
+        vae, "encode", lambda x: (mu.expand(len(x), 2), logvar.expand(len(x), 2))
+    )
+    seen = []
+    monkeypatch.setattr(vae, "decode", lambda z, keys, y: seen.append(z) or z)
+    torch.manual_seed(0)
+    vae(torch.zeros(20000, 3))
+    z = seen[0].numpy()
+    assert_allclose(z.mean(0), [1.0, -2.0], atol=0.05)
+    assert_allclose(z.std(0), [2.0, 0.5], rtol=0.03)
