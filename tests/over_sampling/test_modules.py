@@ -276,3 +276,55 @@ def test_wgan_gp_training_leaves_the_global_generator_alone():
         torch_generator=torch.Generator().manual_seed(0),
     )
     assert torch.equal(torch.get_rng_state(), state)
+
+
+def test_balanced_batches_draw_the_same_rows_under_a_float64_default_dtype():
+    # the draws are float32 whatever torch's default dtype, so a seed gives
+    # the same batches
+    labels = torch.tensor([0] * 7 + [1] * 5 + [2] * 3)
+    expected = _balanced_batches(labels, 3, 64, torch.Generator().manual_seed(2))()
+    default = torch.get_default_dtype()
+    torch.set_default_dtype(torch.float64)
+    try:
+        got = _balanced_batches(labels, 3, 64, torch.Generator().manual_seed(2))()
+    finally:
+        torch.set_default_dtype(default)
+    assert torch.equal(got, expected)
+
+
+def test_wgan_gp_trains_both_networks_with_adam_at_the_given_betas(monkeypatch):
+    made = []
+
+    class Adam(torch.optim.Adam):
+        def __init__(self, params, **kwargs):
+            super().__init__(params, **kwargs)
+            made.append(self)
+
+    monkeypatch.setattr(torch.optim, "Adam", Adam)
+    torch.manual_seed(0)
+    gen = Generator(24, latent_dim=3, n_classes=0, channels=8)
+    critic = Critic(24, n_classes=0, channels=8, n_layers=2)
+    train_wgan_gp(
+        gen,
+        critic,
+        torch.randn(6, 24),
+        None,
+        n_iter=1,
+        n_critic=1,
+        gp_weight=10.0,
+        batch_size=4,
+        learning_rate=0.02,
+        betas=(0.3, 0.7),
+        latent_dim=3,
+        torch_generator=torch.Generator().manual_seed(0),
+    )
+    owners = []
+    for opt in made:
+        (group,) = opt.param_groups
+        assert group["lr"] == 0.02
+        assert group["betas"] == (0.3, 0.7)
+        owners.append({id(p) for p in group["params"]})
+    assert owners == [
+        {id(p) for p in gen.parameters()},
+        {id(p) for p in critic.parameters()},
+    ]
