@@ -940,3 +940,42 @@ def test_class_neighbors_are_the_nearest_of_the_class():
         [4, 0, 2, 4, 0],
         [1, 4, 0, 1, 4],
     ]
+
+
+@pytest.mark.parametrize("conditional", [True, False])
+def test_training_adds_the_residual_to_the_anchors(conditional):
+    # with real anchors, no noise and a residual that has not moved, each
+    # generated training batch is the measured spectra of its rows: the
+    # critic scores them alike and estimates a distance of zero
+    X, y = two_class_spectra(n0=12, n1=4)
+    sampler = tiny(
+        anchor="real",
+        noise=False,
+        shared_variation=0,
+        conditional=conditional,
+        learning_rate=1e-12,
+    ).fit(X, y)
+    for history in sampler.history_.values():
+        np.testing.assert_allclose(history["wasserstein"], 0.0, atol=1e-6)
+
+
+def test_per_class_models_generate_around_their_own_class():
+    X, y = two_class_spectra(n0=20, n1=5)
+    sampler = tiny(
+        conditional=False,
+        sampling_strategy="all",
+        anchor="mean",
+        noise=False,
+        shared_variation=0,
+        max_iter=1,
+        learning_rate=1e-12,
+    ).fit(X, y)
+    for c in (0, 1):
+        new = sampler.sample(4, y=c)
+        np.testing.assert_allclose(new, np.tile(X[y == c].mean(0), (4, 1)), atol=1e-6)
+
+
+def test_training_that_diverges_is_a_clear_error(data):
+    X, y = data
+    with pytest.raises(ValueError, match="training losses became non-finite"):
+        tiny(learning_rate=1e30, max_iter=5).fit(X, y)
