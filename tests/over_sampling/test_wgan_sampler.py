@@ -979,3 +979,100 @@ def test_training_that_diverges_is_a_clear_error(data):
     X, y = data
     with pytest.raises(ValueError, match="training losses became non-finite"):
         tiny(learning_rate=1e30, max_iter=5).fit(X, y)
+
+
+def test_real_anchors_are_measured_spectra_of_the_class_with_their_own_noise():
+    # a measured spectrum carries its noise: none is added to a real anchor,
+    # and every spectrum of the class is drawn
+    X, y = two_class_spectra(n0=20, n1=5)
+    sampler = tiny(
+        anchor="real", shared_variation=0, max_iter=1, learning_rate=1e-12
+    ).fit(X, y)
+    assert sampler.noise_std_.max() > 0
+    new = sampler.sample(200, y=1)
+    d = np.abs(new[:, None, :] - X[y == 1][None]).max(-1)
+    assert d.min(1).max() < 1e-6
+    assert set(d.argmin(1).tolist()) == set(range(5))
+
+
+def test_mean_anchors_get_the_measurement_noise():
+    X, y = two_class_spectra(n0=20, n1=5)
+    sampler = tiny(
+        anchor="mean", shared_variation=0, max_iter=1, learning_rate=1e-12
+    ).fit(X, y)
+    new = sampler.sample(4000, y=1)
+    noise = sampler.noise_std_
+    assert noise.min() > 0
+    np.testing.assert_allclose(new.mean(0), X[y == 1].mean(0), atol=4 * noise.max())
+    np.testing.assert_allclose(new.std(0), noise, rtol=0.1)
+
+
+@pytest.mark.parametrize("anchor", ["smote", "real", "mean"])
+def test_sampling_under_a_float64_default_dtype_draws_the_same_spectra(data, anchor):
+    X, y = data
+    sampler = tiny(anchor=anchor).fit(X, y)
+    twin = pickle.loads(pickle.dumps(sampler))
+    expected = sampler.sample(20, y=1)
+    previous = torch.get_default_dtype()
+    torch.set_default_dtype(torch.float64)
+    try:
+        got = twin.sample(20, y=1)
+    finally:
+        torch.set_default_dtype(previous)
+    np.testing.assert_array_equal(got, expected)
+
+
+@pytest.mark.parametrize("conditional", [True, False])
+def test_moving_the_anchors_moves_every_tensor(data, conditional):
+    # the conditional model borrows from its own spectra: its pool stays the
+    # very tensor of its spectra where they are moved
+    X, y = data
+    sampler = tiny(conditional=conditional, max_iter=1).fit(X, y)
+    (model,) = sampler._models.values()
+    model = pickle.loads(pickle.dumps(model))
+    assert (model.pool is model.real) == conditional
+    model.to(torch.device("meta"))
+    tensors = {k: v for k, v in vars(model).items() if isinstance(v, torch.Tensor)}
+    assert len(tensors) == 13
+    assert {t.device.type for t in tensors.values()} == {"meta"}
+    assert (model.pool is model.real) == conditional
+
+
+def test_smote_anchors_get_back_the_noise_that_interpolation_averages_away():
+    # an interpolate lam * e1 + (1 - lam) * e2 of two noisy spectra keeps
+    # lam^2 + (1 - lam)^2 of their noise variance (2/3 on average); the
+    # noise added back, of variance 2 * lam * (1 - lam) (1/3 on average)
+    # times noise_std_^2, restores the rest
+    rng = np.random.default_rng(0)
+    t = np.linspace(0, 1, 200)
+    s0, s1 = np.exp(-0.5 * ((t - [[0.3], [0.7]]) / 0.05) ** 2)
+    e = rng.normal(0, 0.05, (40, 200))
+    X = np.vstack([s0 + rng.normal(0, 0.05, (60, 200)), s1 + e])
+    y = np.repeat([0, 1], [60, 40])
+    sampler = tiny(shared_variation=0, max_iter=1, learning_rate=1e-12).fit(X, y)
+    new = sampler.sample(4000, y=1)
+    expected = 2 / 3 * np.mean(e**2) + 1 / 3 * np.mean(sampler.noise_std_**2)
+    assert np.mean((new - s1) ** 2) == pytest.approx(expected, rel=0.04)
+
+
+def test_shared_variation_of_a_class_between_others_skips_its_own_spectra():
+    # class 1 sits between classes 0 and 2 in the pool of deviations: it
+    # borrows from both, never from itself
+    X, y = three_blocks()
+    sampler = tiny(
+        anchor="real",
+        noise=False,
+        max_iter=1,
+        learning_rate=1e-12,
+    ).fit(X, y)
+    new = sampler.sample(3000, y=1)
+    real = X[y == 1]
+    own = np.abs(new[:, None, 10:20] - real[None, :, 10:20]).max(-1)
+    assert own.min(1).max() < 1e-6
+    diff = new - real[own.argmin(1)]
+    on0 = np.abs(diff[:, :10]).max(1) > 1e-9
+    on2 = np.abs(diff[:, 20:30]).max(1) > 1e-9
+    assert not np.any(on0 & on2)
+    # 40 spectra of class 0 and 6 of class 2 to borrow from
+    assert on2.mean() == pytest.approx(6 / 46, abs=0.03)
+    assert (on0 | on2).mean() > 0.95
