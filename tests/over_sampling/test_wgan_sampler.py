@@ -1076,3 +1076,30 @@ def test_shared_variation_of_a_class_between_others_skips_its_own_spectra():
     # 40 spectra of class 0 and 6 of class 2 to borrow from
     assert on2.mean() == pytest.approx(6 / 46, abs=0.03)
     assert (on0 | on2).mean() > 0.95
+    # rescaled to the class's root-mean-square spread
+    spread = np.sqrt(((real - real.mean(0)) ** 2).sum(1).mean())
+    assert np.sqrt((diff**2).sum(1).mean()) == pytest.approx(spread, rel=0.1)
+
+
+@pytest.mark.parametrize("other_spread", [0.0, 1e-6])
+def test_shared_variation_from_classes_that_barely_vary(other_spread):
+    # copies lend nothing (and no 0 / 0); a tiny spread is rescaled to the
+    # spread of the class it is lent to
+    rng = np.random.default_rng(1)
+    means = rng.uniform(0.5, 1.5, (2, 30))
+    X = np.repeat(means, [20, 6], axis=0)
+    X[:20, :10] += rng.normal(0, 1, (20, 10)) * other_spread
+    X[20:, 10:20] += rng.normal(0, 0.1, (6, 10))
+    y = np.repeat([0, 1], [20, 6])
+    sampler = tiny(anchor="real", noise=False, max_iter=1, learning_rate=1e-12)
+    new = sampler.fit(X, y).sample(2000, y=1)
+    real = X[y == 1]
+    own = np.abs(new[:, None, 10:20] - real[None, :, 10:20]).max(-1)
+    assert own.min(1).max() < 1e-6
+    diff = new - real[own.argmin(1)]
+    spread = np.sqrt(((real - real.mean(0)) ** 2).sum(1).mean())
+    rms = np.sqrt((diff**2).sum(1).mean())
+    if other_spread:
+        assert rms == pytest.approx(spread, rel=0.1)
+    else:
+        assert rms < 1e-6
