@@ -1103,3 +1103,15 @@ def test_shared_variation_from_classes_that_barely_vary(other_spread):
         assert rms == pytest.approx(spread, rel=0.1)
     else:
         assert rms < 1e-6
+
+
+@pytest.mark.parametrize("n_features", [1, 5])
+def test_class_mean_of_a_single_spectrum_is_that_spectrum(n_features):
+    from sktransfer.over_sampling._sampler import _class_means
+
+    X = np.random.default_rng(0).normal(size=(4, n_features))
+    codes = np.array([0, 0, 0, 2])  # class 2 holds one spectrum, class 1 none
+    means = _class_means(X, codes)
+    np.testing.assert_allclose(means[0], X[:3].mean(0), rtol=1e-12)
+    np.testing.assert_array_equal(means[1], 0.0)
+    np.testing.assert_array_equal(means[2], X[3])
