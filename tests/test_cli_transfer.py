@@ -146,3 +146,67 @@ def test_transfer_arguments_and_their_defaults(capsys):
     text = capsys.readouterr().out
     assert "Predict target spectra with a model saved by" in text
     assert "\n  sktransfer transfer predict new_ir/ -m" in text
+
+
+def test_fit_inputs_are_one_csv_file_each_or_rruff_folders(tmp_path, capsys):
+    from sktransfer.cli import main
+
+    folder = tmp_path / "rruff"
+    folder.mkdir()
+    ir = _write(
+        tmp_path / "ir.csv", ["x", "a", "b"], [["1", "1", "2"], ["2", "3", "4"]]
+    )
+    raman = _write(tmp_path / "raman.csv", ["x", "a", "b"], [["1", "1", "2"]])
+    spectrum = tmp_path / "Quartz__R040031__Raman.txt"
+    spectrum.write_text("##NAMES=Quartz\n100, 1\n101, 2\n")
+    model = tmp_path / "m.skmodel"
+    for source, target, message in [
+        ([ir], [str(folder)], "give one CSV file each for --source and --target"),
+        ([str(folder)], [raman], "give one CSV file each for --source and --target"),
+        ([ir, ir], [raman], "give one CSV file each for --source and --target"),
+        ([ir], [raman, raman], "give one CSV file each for --source and --target"),
+        ([str(spectrum)], [str(folder)], f"{spectrum}: RRUFF input must be a dir"),
+    ]:
+        args = ["transfer", "fit", "--source", *source, "--target", *target]
+        assert main([*args, "-o", str(model)]) == 2
+        err = capsys.readouterr().err
+        assert err.startswith(f"sktransfer transfer: error: {message}"), err
+        assert err.count("\n") == 1
+    assert not model.exists()
+
+
+def _rruff_folder(path, files):
+    path.mkdir()
+    x = np.arange(400.0, 1400.0, 10.0)
+    rows = "".join(f"{a}, {b:.6f}\n" for a, b in zip(x, np.exp(-((x - 500) ** 2))))
+    for name in files:
+        rid = name.split("__")[1]
+        (path / name).write_text(f"##NAMES=Min\n##RRUFFID={rid}\n{rows}##END=\n")
+    return str(path)
+
+
+def test_rruff_folders_without_a_pair_of_the_modalities_are_refused(tmp_path, capsys):
+    from sktransfer.cli import main
+
+    folder = _rruff_folder(
+        tmp_path / "rruff",
+        [
+            "Min__R050001-1__Infrared__Infrared_Data_Processed__1.txt",
+            "Min__R050002__Raman__532__0__unoriented__Raman_Data_Processed__2.txt",
+        ],
+    )
+    model = tmp_path / "m.skmodel"
+    fit = ["transfer", "fit", "--source", folder, "--target", folder]
+    assert main([*fit, "-o", str(model)]) == 2
+    err = capsys.readouterr().err
+    assert err == (
+        f"sktransfer transfer: error: no RRUFF id in {folder} has both ir spectra "
+        "(--source-modality) and raman spectra (--target-modality)\n"
+    )
+    assert main([*fit, "-o", str(model), "--target-modality", "xrd"]) == 2
+    err = capsys.readouterr().err
+    assert err == (
+        f"sktransfer transfer: error: --target-modality xrd: no xrd spectra in "
+        f"{folder} (found: ir, raman)\n"
+    )
+    assert not model.exists()
