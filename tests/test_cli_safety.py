@@ -247,6 +247,16 @@ def test_trusted_pickle_that_is_no_model(tmp_path, capsys, bundle):
     _one_line_error(capsys, "odd.joblib")
 
 
+def test_trusted_pickle_that_cannot_be_read(tmp_path, capsys):
+    _paired_csv(tmp_path)
+    broken = tmp_path / "broken.joblib"
+    joblib.dump({"model": None}, broken)
+    broken.write_bytes(broken.read_bytes()[:-3])  # cut short
+    assert _predict(tmp_path, broken, "--trust-pickle") == 2
+    _one_line_error(capsys, f"{broken} is not a model saved by sktransfer (")
+    assert not (tmp_path / "pred.csv").exists()
+
+
 def _rewrite_manifest(model, edit):
     with zipfile.ZipFile(model) as zf:
         members = {n: zf.read(n) for n in zf.namelist()}
@@ -303,6 +313,43 @@ def test_tampered_model_files_are_refused(tmp_path, capsys, edit, message):
     _rewrite_manifest(model, edit)
     assert _predict(tmp_path, model) == 2
     _one_line_error(capsys, message)
+
+
+def test_model_files_that_transfer_fit_did_not_write_are_refused(tmp_path, capsys):
+    import types
+
+    from sktransfer.cross_modal import SpectroGenRegressor
+
+    regressor, extra = load_model(_fit(tmp_path, capsys))
+    source, target = extra["source_axis"], extra["target_axis"]
+    not_trained = "does not hold a trained SpectroGenRegressor (found "
+    axes = ": the model's axes do not match its network"
+    for name, estimator, values, message in [
+        ("untrained", SpectroGenRegressor(), extra, " " + not_trained),
+        ("short", regressor, {**extra, "source_axis": source[1:]}, axes),
+        ("long", regressor, {**extra, "target_axis": np.arange(101.0)}, axes),
+        ("table", regressor, {**extra, "target_axis": target.reshape(-1, 1)}, axes),
+        ("words", regressor, {**extra, "source_axis": ["a"] * source.size}, axes),
+        (
+            "no_modality",
+            regressor,
+            {k: v for k, v in extra.items() if k != "target_modality"},
+            " is not a model saved by `sktransfer transfer fit`",
+        ),
+    ]:
+        path = tmp_path / f"{name}.skmodel"
+        with open(path, "wb") as f:
+            save_model(f, estimator, values)
+        assert _predict(tmp_path, path) == 2
+        _one_line_error(capsys, f"{path}{message}")
+        assert not (tmp_path / "pred.csv").exists()
+    # a trusted pickle of something with a network that is no regressor
+    path = tmp_path / "other.joblib"
+    joblib.dump({"model": types.SimpleNamespace(module_=None), **extra}, path)
+    assert _predict(tmp_path, path, "--trust-pickle") == 2
+    _one_line_error(capsys, f"{path} {not_trained}SimpleNamespace)")
+    # the file they were made from predicts
+    assert _predict(tmp_path, tmp_path / "model.skmodel") == 0
 
 
 def test_files_that_are_no_model(tmp_path, capsys):
@@ -620,6 +667,19 @@ def test_failed_model_write_leaves_no_partial_file(tmp_path, capsys, monkeypatch
     model.write_bytes(b"an older model")
     assert main([*_fit_args(tmp_path, model), "--overwrite"]) == 2
     assert model.read_bytes() == b"an older model"
+
+
+def test_training_the_estimator_refuses_is_a_one_line_error(tmp_path, capsys):
+    # one point per source spectrum: the regressor cannot learn from it
+    _write_csv(tmp_path / "ir.csv", np.array([1.0]), np.ones((3, 1)), list("abc"))
+    _write_csv(tmp_path / "raman.csv", np.arange(2.0), np.ones((3, 2)), list("abc"))
+    model = tmp_path / "model.skmodel"
+    assert main(_fit_args(tmp_path, model)) == 2
+    captured = capsys.readouterr()
+    assert "training on 3 pairs: 1 -> 2 points" in captured.out
+    assert captured.err.startswith("sktransfer transfer: error: n_features=1: ")
+    assert captured.err.count("\n") == 1
+    assert not model.exists()
 
 
 def test_non_finite_predictions_are_not_saved(tmp_path, capsys, monkeypatch):

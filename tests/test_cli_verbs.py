@@ -319,8 +319,18 @@ def test_transfer_fit_and_predict_csv(tmp_path, capsys):
     np.testing.assert_allclose(table[:, 0], x_ra)
     from sktransfer.cli._model_file import load_model
 
-    expected = load_model(model)[0].predict(X)
+    regressor, extra = load_model(model)
+    expected = regressor.predict(X)
     np.testing.assert_allclose(table[:, 1:].T, expected, rtol=1e-6, atol=1e-9)
+    # the regressor knows the axes (their direction matters to stretch)
+    np.testing.assert_array_equal(regressor.source_axis_, x_ir)
+    np.testing.assert_array_equal(regressor.target_axis_, x_ra)
+    assert (extra["source_axis_name"], extra["target_axis_name"]) == (
+        "wavenumber",
+        "shift",
+    )
+    # CSV columns say no modality: any CSV input is predicted from
+    assert "source_modality" not in extra and extra["target_modality"] == "raman"
 
 
 def test_transfer_rruff_directories(tmp_path, capsys):
@@ -364,6 +374,10 @@ def test_transfer_rruff_directories(tmp_path, capsys):
         == 0
     )
     assert "training on 4 pairs" in capsys.readouterr().out
+    from sktransfer.cli._model_file import load_model
+
+    extra = load_model(model)[1]
+    assert (extra["source_modality"], extra["target_modality"]) == ("ir", "raman")
     ir_only = tmp_path / "ir_only"
     ir_only.mkdir()
     src = next(p for p in root.iterdir() if "Infrared" in p.name)
@@ -390,6 +404,14 @@ def test_transfer_rruff_directories(tmp_path, capsys):
     assert not out2.exists()
     assert main([*predict, "--any-modality"]) == 0
     assert len(os.listdir(out2)) == 2
+    # a folder that holds other files is not written into without --overwrite
+    busy = tmp_path / "busy"
+    busy.mkdir()
+    (busy / "notes.txt").write_text("mine")
+    predict = ["transfer", "predict", str(ir_only), "-m", str(model), "-o", str(busy)]
+    assert main([*predict, "--any-modality"]) == 2
+    assert f"{busy} exists; pass --overwrite" in capsys.readouterr().err
+    assert os.listdir(busy) == ["notes.txt"]
 
 
 def test_transfer_predict_with_a_file_that_is_no_model(tmp_path, capsys):
