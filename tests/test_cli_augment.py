@@ -1,6 +1,7 @@
 """The parts of ``sktransfer augment`` that need no training."""
 
 import argparse
+import os
 
 import numpy as np
 import pytest
@@ -230,3 +231,98 @@ def test_augment_arguments_and_their_defaults(capsys):
     with pytest.raises(SystemExit):
         parse(["--help"])
     assert "balance a labelled data set with WGAN-GP" in capsys.readouterr().out
+
+
+def test_augment_needs_a_label_for_every_input(tmp_path, capsys):
+    from sktransfer.cli import main
+
+    spectra = tmp_path / "in.csv"
+    spectra.write_text("x,a,b\n1,1,2\n2,3,4\n3,5,6\n")
+    out = tmp_path / "out.csv"
+    assert main(["augment", str(spectra), "-o", str(out)]) == 2
+    assert capsys.readouterr().err == (
+        "sktransfer augment: error: CSV input needs --labels FILE (rows of "
+        "name,label)\n"
+    )
+    folder = tmp_path / "rruff"
+    folder.mkdir()
+    for name, header in [("a.txt", "##MINERAL=Quartz\n"), ("b.txt", "")]:
+        (folder / name).write_text(f"##NAMES=Quartz\n{header}1, 1\n2, 3\n3, 5\n")
+    args = ["augment", str(folder), "-o", str(tmp_path / "out")]
+    assert main([*args, "--label-key", "mineral"]) == 2
+    assert capsys.readouterr().err == (
+        "sktransfer augment: error: b.txt has no ##MINERAL= header to use as label\n"
+    )
+    assert sorted(os.listdir(tmp_path)) == ["in.csv", "rruff"]
+
+
+def _labelled_csv(tmp_path, name="in.csv", labels="aaabb"):
+    spectra = tmp_path / name
+    x = np.arange(8.0)
+    rows = [[x[k], *(np.sin(x[k] + i) for i in range(len(labels)))] for k in range(8)]
+    header = ",".join(["x", *(f"s{i}" for i in range(len(labels)))])
+    spectra.write_text("\n".join([header, *(",".join(map(str, r)) for r in rows)]))
+    label_file = tmp_path / "labels.csv"
+    label_file.write_text("".join(f"s{i},{c}\n" for i, c in enumerate(labels)))
+    return str(spectra), str(label_file)
+
+
+def test_augment_trains_the_sampler_with_the_options(tmp_path, capsys, monkeypatch):
+    from sktransfer.cli import main
+    from sktransfer.over_sampling import WGANGPOverSampler
+
+    seen = []
+
+    def fit_resample(self, X, y):
+        seen.append((self.get_params(), X.shape, list(y)))
+        raise ValueError("the sampler refuses these spectra\nsecond line")
+
+    monkeypatch.setattr(WGANGPOverSampler, "fit_resample", fit_resample)
+    spectra, labels = _labelled_csv(tmp_path)
+    out = tmp_path / "out.csv"
+    args = ["augment", spectra, "--labels", labels, "-o", str(out)]
+    assert main([*args, "--max-iter", "7", "--random-state", "5"]) == 2
+    assert capsys.readouterr().err == (
+        "sktransfer augment: error: the sampler refuses these spectra\n"
+    )
+    params, shape, y = seen[0]
+    assert (params["max_iter"], params["random_state"], params["device"]) == (
+        7,
+        5,
+        "cpu",
+    )
+    assert params["sampling_strategy"] == {"b": 3}
+    assert shape == (5, 8) and y == list("aaabb")
+    assert main(args) == 2  # the sampler's own default number of iterations
+    params = seen[1][0]
+    assert params["max_iter"] == WGANGPOverSampler().max_iter
+    assert params["random_state"] == 0
+    assert not out.exists() and not (tmp_path / "out.labels.csv").exists()
+
+
+def test_augment_output_never_replaces_an_input_or_fills_a_used_folder(
+    tmp_path, capsys
+):
+    from sktransfer.cli import main
+
+    # -o in.csv writes in.labels.csv: the input spectra
+    spectra, labels = _labelled_csv(tmp_path, name="in.labels.csv")
+    before = {p: p.read_bytes() for p in tmp_path.iterdir()}
+    args = ["augment", spectra, "--labels", labels, "-o", str(tmp_path / "in.csv")]
+    assert main([*args, "--overwrite", "--max-iter", "1"]) == 2
+    assert capsys.readouterr().err == (
+        f"sktransfer augment: error: {spectra} is an input; writing the labels over "
+        "it is refused, even with --overwrite: give another output name\n"
+    )
+    assert {p: p.read_bytes() for p in tmp_path.iterdir()} == before
+    # a RRUFF output folder that holds other files
+    folder, busy = tmp_path / "rruff", tmp_path / "busy"
+    folder.mkdir()
+    busy.mkdir()
+    (busy / "notes.txt").write_text("mine")
+    for i in range(4):
+        (folder / f"s{i}.txt").write_text(f"##NAMES={'ab'[i % 2]}\n1, 1\n2, {i}\n")
+    args = ["augment", str(folder), "-o", str(busy), "--max-iter", "1"]
+    assert main(args) == 2
+    assert f"{busy} exists; pass --overwrite" in capsys.readouterr().err
+    assert os.listdir(busy) == ["notes.txt"]

@@ -466,6 +466,9 @@ def test_augment_csv_balances_classes(tmp_path, capsys):
         f"generated_b_{k}" for k in range(1, 6)
     ]
     np.testing.assert_allclose(table[:, 1:12].T, Y)
+    # one column per name, and no generated column is a copy of an input
+    assert table.shape == (64, 1 + 11 + 5)
+    assert not any(np.array_equal(g, y) for g in table[:, 12:].T for y in Y)
     with open(tmp_path / "aug.labels.csv") as f:
         out_labels = [row.split(",")[1].strip() for row in f]
     assert out_labels.count("a") == 8 and out_labels.count("b") == 8
@@ -526,6 +529,28 @@ def test_augment_leaves_out_the_spectra_sktransfer_wrote(tmp_path, capsys):
     generated = out / "generated_Quartz_1.txt"
     assert main(["augment", str(generated), "-o", str(tmp_path / "x")]) == 2
     assert "every input file was written by sktransfer" in capsys.readouterr().err
+
+
+def test_augment_puts_spectra_of_different_axes_on_their_common_range(tmp_path, capsys):
+    src = tmp_path / "in"
+    src.mkdir()
+    for i in range(6):
+        x = np.linspace(150.0 + i, 1250.0 - 2 * i, 128 + i)
+        name = "Albite" if i < 4 else "Quartz"
+        centre = 400 if i < 4 else 900
+        path = src / f"{name}__R0800{i:02d}__Raman.txt"
+        _write_rruff(path, x, _peaks(x, [centre]), name, f"R0800{i:02d}")
+    out = tmp_path / "out"
+    assert main(["augment", str(src), "-o", str(out), "--max-iter", "2"]) == 0
+    printed = capsys.readouterr().out
+    assert "spectra put on a common grid of 130 points (155-1240)" in printed
+    assert "generated 2 spectra (Quartz: +2)" in printed
+    for name in ("generated_Quartz_1.txt", "generated_Quartz_2.txt"):
+        np.testing.assert_array_equal(
+            read_rruff(out / name).x, np.linspace(155.0, 1240.0, 130)
+        )
+    for path in src.iterdir():  # the inputs are copied as they are
+        assert (out / path.name).read_bytes() == path.read_bytes()
 
 
 @pytest.mark.parametrize(
