@@ -396,3 +396,339 @@ def test_too_few_rruff_pairs(tmp_path):
     folder = rruff_dir(tmp_path / "rruff", ["Albite"], n_each=3)
     with pytest.raises(ValueError, match="3 RRUFF samples with both IR and Raman"):
         read_rruff_folder(str(folder))
+
+
+def test_side_and_versus_tie_within_0_005():
+    from sktransfer._demo._records import side, versus
+
+    for value, expected in [
+        (0.0, 0),
+        (0.004, 0),
+        (0.005, 0),  # by more than 0.005 only
+        (0.0051, 1),
+        (-0.004, 0),
+        (-0.005, 0),
+        (-0.0051, -1),
+        (3.0, 1),
+        (-3.0, -1),
+    ]:
+        assert side(value, 0.0) == expected, value
+        assert side(value + 10.0, 10.0) == expected, value
+    assert versus(0.9, 0.8, "the ref") == "beats the ref"
+    assert versus(0.8, 0.9, "the ref") == "loses to the ref"
+    assert versus(0.8, 0.803, "the ref") == "ties with the ref"
+    # lower is better: an error below its reference beats it
+    assert versus(0.8, 0.9, "the ref", higher_is_better=False) == "beats the ref"
+    assert versus(0.9, 0.8, "the ref", higher_is_better=False) == "loses to the ref"
+    assert versus(0.8, 0.797, "the ref", higher_is_better=False) == "ties with the ref"
+
+
+def test_skipped_stage_is_one_row_with_its_reason():
+    assert Skipped("peaks", "no data").rows() == [
+        Row("peaks", "skipped", "-", "-", "no data")
+    ]
+
+
+def test_table_in_plain_text_and_markdown():
+    rows = [
+        Row("a", "q", 0.12345, 1, "x|y"),
+        Row("bb", "quantity", np.float32(2.0), "", ""),
+        Row("c", "n", 12, 1.5, "n"),
+    ]
+    assert format_table(rows).splitlines() == [
+        "stage  quantity  value  reference  note",
+        "-----  --------  -----  ---------  ----",
+        "a      q         0.123          1  x|y",
+        "bb     quantity  2.000",
+        "c      n            12      1.500  n",
+    ]
+    assert format_table(rows, markdown=True).splitlines() == [
+        "| stage | quantity | value | reference | note |",
+        "|---|---|--:|--:|---|",
+        "| a | q | 0.123 | 1 | x/y |",
+        "| bb | quantity | 2.000 |  |  |",
+        "| c | n | 12 | 1.500 | n |",
+    ]
+    assert format_table([]).splitlines()[1] == "-----  --------  -----  ---------  ----"
+
+
+def test_report_has_settings_results_figures_and_notes():
+    rows = [Row("a", "q", 0.5, "", "")]
+    table = format_table(rows, markdown=True)
+    text = report_text(
+        title="T",
+        settings=["one", "two"],
+        rows=rows,
+        figures=[("First", "f.png"), ("Second", "g.png")],
+        notes=["n1", "n2"],
+    )
+    assert text.split("\n") == [
+        "# T",
+        "",
+        "- one",
+        "- two",
+        "",
+        "## Results",
+        "",
+        *table.split("\n"),
+        "",
+        "## Figures",
+        "",
+        "### First",
+        "",
+        "![First](f.png)",
+        "",
+        "### Second",
+        "",
+        "![Second](g.png)",
+        "",
+        "## Notes",
+        "",
+        "- n1",
+        "- n2",
+        "",
+    ]
+    bare = report_text(title="T", settings=["s"], rows=rows, figures=[], notes=[])
+    assert bare.split("\n") == [
+        "# T",
+        "",
+        "- s",
+        "",
+        "## Results",
+        "",
+        *table.split("\n"),
+        "",
+    ]
+
+
+def test_report_file_names_data_seed_device_and_timings(tmp_path):
+    from sktransfer import __version__
+
+    for quick, run_kind in [(True, ", quick run"), (False, "")]:
+        settings = SimpleNamespace(random_state=7, device="cuda:1", quick=quick)
+        run = SimpleNamespace(
+            results={},
+            timings={"data": 0.25, "peaks": 1.5},
+            total=2.0,
+            source="the source",
+            settings=settings,
+        )
+        run.rows = lambda: [Row("data", "q", 1, "", "")]
+        figures, notes = write_outputs(run, str(tmp_path))
+        assert figures == [] and len(notes) in (1, 2)
+        report = (tmp_path / "report.md").read_text(encoding="utf-8")
+        assert report.split("\n")[:6] == [
+            f"# sktransfer {__version__} demo",
+            "",
+            "- data: the source",
+            f"- random state 7, device cuda:1{run_kind}",
+            "- total 2.0 s (data 0.2 s, peaks 1.5 s)",
+            "",
+        ]
+        assert "| data | q | 1 |  |  |" in report
+        assert report.endswith("".join(f"- {n}\n" for n in notes))
+    assert os.listdir(tmp_path) == ["report.md"]
+
+
+def test_settings_sizes_and_source():
+    from sktransfer._demo import DemoRun
+    from sktransfer._demo._run import FULL, QUICK
+
+    assert DemoSettings().sizes == FULL == (200, 80, 400)
+    assert DemoSettings(quick=True).sizes == QUICK == (80, 4, 8)
+    assert DemoSettings(n_samples=120, quick=True).sizes == (120, 4, 8)
+    assert DemoSettings(n_samples=60).sizes == (60, 80, 400)
+    assert DemoRun(DemoSettings(n_samples=60)).source == "60 synthetic materials"
+    rruff = SimpleNamespace(directory="my/rruff")
+    assert DemoRun(DemoSettings(rruff=rruff)).source == "RRUFF files in my/rruff"
+
+
+def test_stages_run_in_order_with_the_run_settings(monkeypatch):
+    from sktransfer._demo import _learning
+    from sktransfer._demo import _run as run_module
+
+    calls = []
+
+    def stage(name):
+        def record(*args, **kwargs):
+            calls.append((name, args, kwargs))
+            return Skipped(name, "stub")
+
+        return record
+
+    monkeypatch.setattr(run_module, "synthetic_data", stage("synthetic"))
+    monkeypatch.setattr(run_module, "rruff_data", stage("rruff"))
+    for name in ("preprocessing", "metrics", "baseline", "peaks"):
+        monkeypatch.setattr(_stages, name, stage(name))
+    for name in ("transfer", "augmentation"):
+        monkeypatch.setattr(_learning, name, stage(name))
+    lines = []
+    settings = DemoSettings(n_samples=50, quick=True, random_state=3, device="dev")
+    run = run_demo(settings, progress=lines.append)
+    data, base = run.results["data"], run.results["baseline"]
+    assert calls == [
+        ("synthetic", (50, 3), {}),
+        ("preprocessing", (data,), {}),
+        ("metrics", (data, 3), {}),
+        ("baseline", (data,), {}),
+        ("peaks", (data, base), {"quick": True, "device": "dev"}),
+        (
+            "transfer",
+            (data, base),
+            {"epochs": 4, "random_state": 3, "device": "dev", "progress": lines.append},
+        ),
+        (
+            "augmentation",
+            (data, base),
+            {"gan_iter": 8, "random_state": 3, "device": "dev", "verbose": 1},
+        ),
+    ]
+    assert list(run.results) == list(run.timings) == list(STAGES)
+    stubs = ["synthetic", *STAGES[1:]]
+    assert run.rows() == [Row(name, "skipped", "-", "-", "stub") for name in stubs]
+    assert all(t >= 0 for t in run.timings.values())
+    assert run.total >= sum(run.timings.values())
+    assert [line.split(" ...")[0] for line in lines[::2]] == [
+        f"[{k}/7] {name}" for k, name in enumerate(STAGES, 1)
+    ]
+    assert lines[1].startswith("[1/7] data done in ") and "(elapsed " in lines[1]
+    assert len(lines) == 14
+    # silent without progress; RRUFF data is read from the folder
+    calls.clear()
+    rruff = SimpleNamespace(directory="d")
+    run_demo(DemoSettings(n_samples=10, rruff=rruff))
+    assert calls[0] == ("rruff", (rruff, 0), {})
+    assert calls[-1][2]["verbose"] == 0 and calls[-2][2]["progress"] is None
+    assert calls[4][2] == {"quick": False, "device": "cpu"}
+    assert calls[5][2]["epochs"] == 80 and calls[6][2]["gan_iter"] == 400
+    with pytest.raises(ValueError, match="at least 50, got 49"):
+        run_demo(DemoSettings(n_samples=49))
+
+
+def test_species_enter_the_classification_with_5_spectra_from_2_samples(tmp_path):
+    folder = rruff_dir(tmp_path / "rruff", ["Albite", "Quartz", "Rutile"], n_each=2)
+    x = np.linspace(100.0, 1300.0, 500)
+    # more spectra of one sample: Albite and Quartz reach 5 spectra from 2
+    # samples; Zircon has 5 spectra of one sample only (no IR, not paired)
+    extra = [
+        ("Albite", "R050000", 3),
+        ("Quartz", "R050002", 3),
+        ("Zircon", "R059999", 5),
+    ]
+    for species, rid, n in extra:
+        for k in range(n):
+            _write_rruff(
+                folder / f"{species}__{rid}__Raman__532__0__unoriented__Raman_Data_"
+                f"Processed__{3 + k}.txt",
+                x,
+                np.exp(-0.5 * ((x - 400.0 - 10 * k) / 8) ** 2),
+                species,
+                rid,
+            )
+    rruff = read_rruff_folder(str(folder))
+    assert len(rruff.paired.rruff_ids) == 6
+    assert rruff.labelled.names.tolist() == ["Albite", "Quartz"]
+    assert np.bincount(rruff.labelled.y).tolist() == [5, 5]
+    assert sorted(set(rruff.labelled.groups)) == [
+        "R050000",
+        "R050001",
+        "R050002",
+        "R050003",
+    ]
+    assert rruff.labelled.X.shape == (10, rruff.labelled.axis.size)
+    data = rruff_data(rruff, 0)
+    assert [(r.quantity, r.value) for r in data.rows()] == [
+        ("RRUFF samples with IR + Raman", 6),
+        ("IR / Raman points", f"{data.ir.shape[1]} / {data.raman.shape[1]}"),
+        ("train / held-out samples", "4 / 2"),
+        ("Raman spectra per species", "5/5"),
+    ]
+    assert data.rows()[3].note == "species with 5+ Raman spectra, 2+ samples"
+    # one species fewer than 5 spectra: no classification, and no row for it
+    os.remove(
+        folder
+        / "Albite__R050000__Raman__532__0__unoriented__Raman_Data_Processed__5.txt"
+    )
+    rruff = read_rruff_folder(str(folder))
+    assert rruff.labelled is None
+    assert rruff.labelled_note == (
+        "fewer than 2 species with 5+ Raman spectra from 2+ RRUFF samples"
+    )
+    assert len(rruff_data(rruff, 0).rows()) == 3
+
+
+def test_synthetic_data_rows_describe_the_split():
+    data = synthetic_data(60, 3)
+    counts = np.bincount(data.y)
+    assert counts.sum() == 60 and (len(data.train), len(data.test)) == (42, 18)
+    sizes = " / ".join(str(data.truth[m].shape[1]) for m in ("ir", "raman", "xrd"))
+    per_class = "/".join(map(str, counts))
+    assert [(r.quantity, r.value, r.note) for r in data.rows()] == [
+        ("materials per class", per_class, "make_spectra, imbalanced"),
+        ("IR / Raman / XRD points", sizes, "with baseline and noise"),
+        ("train / held-out materials", "42 / 18", "stratified split"),
+    ]
+
+
+def test_stage_rows_render_their_numbers():
+    res = PreprocessingResult(
+        n_points=900,
+        n_coarse=300,
+        scores={"cubic": (0.99, 0.01), "linear": (0.95, 0.03)},
+        n_kept=400,
+        n_raman=600,
+    )
+    note = "Resampler cubic (ref: linear)"
+    assert res.rows() == [
+        Row("preprocessing", "IR 900 -> 300 -> 900 pts, r", 0.99, 0.95, note),
+        Row("preprocessing", "IR 900 -> 300 -> 900 pts, RMSE", 0.01, 0.03, note),
+        Row(
+            "preprocessing",
+            "Raman 400-1250 cm-1, points kept",
+            400,
+            600,
+            "RangeCut (ref: all)",
+        ),
+    ]
+    res = MetricsResult({"acc": (0.52, 0.9), "km": (0.48, 0.8)})
+    assert [(r.quantity, r.value, r.reference, r.note) for r in res.rows()] == [
+        ("acc: real vs held-out real", 0.52, 0.5, "0.5 = indistinguishable"),
+        ("acc: real vs mean + noise", 0.9, 0.5, "naive generator"),
+        ("km: real vs held-out real", 0.48, 0.5, "0.5 = indistinguishable"),
+        ("km: real vs mean + noise", 0.8, 0.5, "naive generator"),
+    ]
+    res = BaselineResult(ir=None, raman=None, scores={})
+    assert res.rows() == [
+        Row(
+            "baseline",
+            "skipped",
+            "-",
+            "-",
+            "RRUFF Processed files are baseline-corrected; no truth",
+        )
+    ]
+    # on RRUFF files: the count of peaks first, against the species' mean
+    res = PeaksResult("Albite, 6 spectra", 10, 0.8, 0.6, "ref: species mean")
+    assert res.rows() == [
+        Row("peaks", "peaks fitted", 10, "", "Albite, 6 spectra"),
+        Row("peaks", "reconstruction R2 (median)", 0.8, 0.6, "ref: species mean"),
+    ]
+    res = PeaksResult("c", 10, 0.5, 0.5, "ref", 8.0, 1.25, 1.5)
+    assert res.rows()[1:] == [
+        Row("peaks", "peaks fitted", 10, 8.0, "ref: true peaks >= 20 % of the highest"),
+        Row(
+            "peaks",
+            "centre error, cm-1 (median)",
+            1.25,
+            1.5,
+            "nearest fitted peak (ref: grid step)",
+        ),
+    ]
+
+
+def test_r2_of_a_fit_per_spectrum():
+    Y = np.array([[1.0, 2.0, 3.0, 4.0], [2.0, 2.0, 4.0, 4.0]])
+    fit = np.array([[1.0, 2.0, 3.0, 5.0], [3.0, 3.0, 3.0, 3.0]])
+    # residual sums 1 and 4; sums of squares about the mean 5 and 4
+    np.testing.assert_allclose(_stages._r2(Y, fit), [1 - 1 / 5, 0.0])
+    np.testing.assert_allclose(_stages._r2(Y, Y), [1.0, 1.0])
