@@ -625,6 +625,16 @@ def test_species_enter_the_classification_with_5_spectra_from_2_samples(tmp_path
                 species,
                 rid,
             )
+    # RAW files are left out: Rutile's 3 would make 5
+    for k in range(3):
+        _write_rruff(
+            folder / f"Rutile__R050004__Raman__532__0__unoriented__Raman_Data_RAW__"
+            f"{3 + k}.txt",
+            x,
+            np.exp(-0.5 * ((x - 600.0) / 8) ** 2),
+            "Rutile",
+            "R050004",
+        )
     rruff = read_rruff_folder(str(folder))
     assert len(rruff.paired.rruff_ids) == 6
     assert rruff.labelled.names.tolist() == ["Albite", "Quartz"]
@@ -732,3 +742,49 @@ def test_r2_of_a_fit_per_spectrum():
     # residual sums 1 and 4; sums of squares about the mean 5 and 4
     np.testing.assert_allclose(_stages._r2(Y, fit), [1 - 1 / 5, 0.0])
     np.testing.assert_allclose(_stages._r2(Y, Y), [1.0, 1.0])
+
+
+def test_synthetic_data_is_the_seeded_imbalanced_make_spectra():
+    from sktransfer.datasets import make_spectra
+
+    # noisy spectra, mode shifts of 15 cm-1 and a rare class of 8 %
+    expected = make_spectra(
+        60, weights=(0.55, 0.25, 0.12, 0.08), noise=0.1, shift=15.0, random_state=3
+    )
+    first, second = synthetic_data(60, 3), synthetic_data(60, 3)
+    for data in (first, second):
+        for name in ("ir", "raman", "ir_axis", "raman_axis", "y"):
+            np.testing.assert_array_equal(getattr(data, name), expected[name])
+    np.testing.assert_array_equal(first.train, second.train)
+    np.testing.assert_array_equal(first.test, second.test)
+    other = synthetic_data(60, 4)
+    assert not np.array_equal(other.raman, first.raman)
+    assert not np.array_equal(other.test, first.test)
+
+
+def test_rruff_folder_without_processed_raman_or_any_pairs(tmp_path):
+    folder = rruff_dir(tmp_path / "rruff", ["Albite", "Quartz"], n_each=3)
+    for name in os.listdir(folder):
+        os.rename(
+            folder / name,
+            folder / name.replace("Raman_Data_Processed", "Raman_Data_RAW"),
+        )
+    rruff = read_rruff_folder(str(folder))
+    assert len(rruff.paired.rruff_ids) == 6 and rruff.labelled is None
+    assert rruff.labelled_note.startswith("no labelled Raman spectra: ")
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    with pytest.raises(ValueError, match=f"^{empty}: "):
+        read_rruff_folder(str(empty))
+
+
+def test_rruff_pairs_hold_out_30_percent_of_the_species(tmp_path):
+    species = ["Albite", "Quartz", "Rutile", "Zircon"]
+    rruff = read_rruff_folder(str(rruff_dir(tmp_path / "rruff", species, n_each=2)))
+    first, again = rruff_data(rruff, 0), rruff_data(rruff, 0)
+    np.testing.assert_array_equal(first.test, again.test)
+    names = np.asarray(rruff.paired.species)
+    # 2 of the 4 species (0.3 of them, rounded up), with both their samples
+    assert len(set(names[first.test])) == 2 and len(first.test) == 4
+    assert not set(names[first.train]) & set(names[first.test])
+    assert first.rows()[2].value == "4 / 4"
