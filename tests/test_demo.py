@@ -594,7 +594,8 @@ def test_stages_run_in_order_with_the_run_settings(monkeypatch):
     stubs = ["synthetic", *STAGES[1:]]
     assert run.rows() == [Row(name, "skipped", "-", "-", "stub") for name in stubs]
     assert all(t >= 0 for t in run.timings.values())
-    assert run.total >= sum(run.timings.values())
+    # the stubs take no time: the total is the time of the stages
+    assert sum(run.timings.values()) <= run.total < sum(run.timings.values()) + 1.0
     assert [line.split(" ...")[0] for line in lines[::2]] == [
         f"[{k}/7] {name}" for k, name in enumerate(STAGES, 1)
     ]
