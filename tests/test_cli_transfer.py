@@ -210,3 +210,24 @@ def test_rruff_folders_without_a_pair_of_the_modalities_are_refused(tmp_path, ca
         f"{folder} (found: ir, raman)\n"
     )
     assert not model.exists()
+
+
+def test_fit_refuses_spectra_of_one_point_in_the_command_line_s_terms(tmp_path, capsys):
+    from sktransfer.cli import main
+
+    one = _write(tmp_path / "one.csv", ["x", "a", "b", "c"], [["1", "1", "2", "3"]])
+    two = _write(
+        tmp_path / "two.csv",
+        ["x", "a", "b", "c"],
+        [["1", "1", "2", "3"], ["2", "3", "4", "5"]],
+    )
+    model = tmp_path / "m.skmodel"
+    for source, target, option in [(one, two, "--source"), (two, one, "--target")]:
+        args = ["transfer", "fit", "--source", source, "--target", target]
+        assert main([*args, "-o", str(model), "--max-epochs", "1"]) == 2
+        err = capsys.readouterr().err
+        assert err == (
+            f"sktransfer transfer: error: the {option} spectra have 1 point each; "
+            "transfer needs spectra of at least 2 points\n"
+        )
+    assert not model.exists()

@@ -224,6 +224,12 @@ def run_fit(args):
         raise CLIError(
             "give one CSV file each for --source and --target, or directories"
         )
+    for option, spectra in (("--source", X), ("--target", Y)):
+        if spectra.shape[1] < 2:
+            raise CLIError(
+                f"the {option} spectra have {spectra.shape[1]} point each; "
+                "transfer needs spectra of at least 2 points"
+            )
     _model_output(args, None).check()
     params = {"random_state": args.random_state, "device": args.device}
     if args.max_epochs is not None:
