@@ -669,16 +669,24 @@ def test_failed_model_write_leaves_no_partial_file(tmp_path, capsys, monkeypatch
     assert model.read_bytes() == b"an older model"
 
 
-def test_training_the_estimator_refuses_is_a_one_line_error(tmp_path, capsys):
-    # one point per source spectrum: the regressor cannot learn from it
-    _write_csv(tmp_path / "ir.csv", np.array([1.0]), np.ones((3, 1)), list("abc"))
-    _write_csv(tmp_path / "raman.csv", np.arange(2.0), np.ones((3, 2)), list("abc"))
+def test_training_the_estimator_refuses_is_a_one_line_error(
+    tmp_path, capsys, monkeypatch
+):
+    from sktransfer.cross_modal import SpectroGenRegressor
+
+    _paired_csv(tmp_path)
+
+    def refuse(self, X, y):
+        raise ValueError("the estimator refuses these pairs.\nSecond line.")
+
+    monkeypatch.setattr(SpectroGenRegressor, "_fit_to_the_end", refuse)
     model = tmp_path / "model.skmodel"
     assert main(_fit_args(tmp_path, model)) == 2
     captured = capsys.readouterr()
-    assert "training on 3 pairs: 1 -> 2 points" in captured.out
-    assert captured.err.startswith("sktransfer transfer: error: n_features=1: ")
-    assert captured.err.count("\n") == 1
+    assert "training on 12 pairs" in captured.out
+    assert captured.err == (
+        "sktransfer transfer: error: the estimator refuses these pairs.\n"
+    )
     assert not model.exists()
 
 
