@@ -20,6 +20,7 @@ from sktransfer._demo import (
 from sktransfer._demo._data import read_rruff_folder, rruff_data, synthetic_data
 from sktransfer._demo._figures import write_figures
 from sktransfer._demo._learning import (
+    _NO_IMBLEARN,
     AugmentationResult,
     TransferResult,
     augmentation,
@@ -796,3 +797,79 @@ def test_rruff_pairs_hold_out_30_percent_of_the_species(tmp_path):
     assert len(set(names[first.test])) == 2 and len(first.test) == 4
     assert not set(names[first.train]) & set(names[first.test])
     assert first.rows()[2].value == "4 / 4"
+
+
+def test_transfer_rows_compare_the_vae_with_5_nn_for_every_truth():
+    scores = {
+        "measured": {"r": (0.9, 0.8), "RMSE": (0.1, 0.2)},
+        "clean": {"r": (0.7, 0.9), "RMSE": (0.3, 0.1)},
+    }
+    res = TransferResult(None, None, None, None, None, scores, 5)
+    assert [(r.quantity, r.value, r.reference, r.note) for r in res.rows()] == [
+        ("held-out Raman vs measured, r", 0.9, 0.8, "VAE beats 5-NN (ref: 5-NN)"),
+        ("held-out Raman vs measured, RMSE", 0.1, 0.2, "VAE beats 5-NN (ref: 5-NN)"),
+        ("held-out Raman vs clean, r", 0.7, 0.9, "VAE loses to 5-NN (ref: 5-NN)"),
+        ("held-out Raman vs clean, RMSE", 0.3, 0.1, "VAE loses to 5-NN (ref: 5-NN)"),
+    ]
+    assert {r.stage for r in res.rows()} == {"transfer"}
+
+
+def _augmentation_result(scores, realism, against="held-out spectra"):
+    return AugmentationResult(
+        scores=scores,
+        realism=realism,
+        n_classes=4,
+        n_test=24,
+        rare=3,
+        rare_name="class 3",
+        grid=None,
+        X_train=None,
+        y_train=None,
+        real=None,
+        generated={},
+        realism_against=against,
+    )
+
+
+def test_augmentation_rows_compare_smote_with_none_and_wgan_with_smote():
+    scores = {"none": (0.5, 0.4), "SMOTE": (0.8, 0.7), "WGAN-GP": (0.6, 0.75)}
+    realism = {
+        "two-sample acc.": {"WGAN-GP": 0.6, "SMOTE": 0.55},
+        "k-means indist.": {"WGAN-GP": 0.7},
+    }
+    rows = _augmentation_result(scores, realism).rows()
+    assert {r.stage for r in rows} == {"augmentation"}
+    assert [(r.quantity, r.value, r.reference, r.note) for r in rows] == [
+        ("balanced acc., no augmentation", 0.5, 0.25, "24 held-out, chance 0.250"),
+        ("balanced acc., SMOTE", 0.8, 0.5, "beats none (ref: no augmentation)"),
+        ("balanced acc., WGAN-GP", 0.6, 0.8, "loses to SMOTE (ref: SMOTE)"),
+        ("macro-F1, no augmentation", 0.4, "", "LogisticRegression, C=0.1"),
+        ("macro-F1, SMOTE", 0.7, 0.4, "beats none (ref: no augmentation)"),
+        ("macro-F1, WGAN-GP", 0.75, 0.7, "beats SMOTE (ref: SMOTE)"),
+        (
+            "class 3 real vs WGAN-GP, two-sample acc.",
+            0.6,
+            0.55,
+            "0.5 = looks real, against held-out spectra (ref: SMOTE's spectra)",
+        ),
+        (
+            "class 3 real vs WGAN-GP, k-means indist.",
+            0.7,
+            0.5,
+            "0.5 = looks real, against held-out spectra (ref: ideal)",
+        ),
+    ]
+
+
+def test_augmentation_rows_without_smote_compare_wgan_with_none():
+    scores = {"none": (0.5, 0.4), "WGAN-GP": (0.3, 0.4)}
+    rows = _augmentation_result(scores, {}, "too few").rows()
+    assert [(r.quantity, r.value, r.reference, r.note) for r in rows] == [
+        ("balanced acc., no augmentation", 0.5, 0.25, "24 held-out, chance 0.250"),
+        ("balanced acc., SMOTE", "skipped", "", _NO_IMBLEARN),
+        ("balanced acc., WGAN-GP", 0.3, 0.5, "loses to none (ref: none)"),
+        ("macro-F1, no augmentation", 0.4, "", "LogisticRegression, C=0.1"),
+        ("macro-F1, SMOTE", "skipped", "", _NO_IMBLEARN),
+        ("macro-F1, WGAN-GP", 0.4, 0.4, "ties with none (ref: none)"),
+        ("class 3 real vs WGAN-GP", "skipped", "", "too few"),
+    ]
