@@ -873,3 +873,70 @@ def test_augmentation_rows_without_smote_compare_wgan_with_none():
         ("macro-F1, WGAN-GP", 0.4, 0.4, "ties with none (ref: none)"),
         ("class 3 real vs WGAN-GP", "skipped", "", "too few"),
     ]
+
+
+def test_classification_task_resamples_the_raman_spectra_onto_256_points():
+    from sktransfer._demo._learning import _classification_task
+
+    data = synthetic_data(60, 3)
+    (X, y, tr, te, grid), why = _classification_task(data, data, 0)
+    axis = data.raman_axis
+    assert why == "" and grid.shape == (256,)
+    assert (grid[0], grid[-1]) == (axis[0], axis[-1])
+    np.testing.assert_allclose(np.diff(grid), (axis[-1] - axis[0]) / 255)
+    expected = np.array([np.interp(grid, axis, row) for row in data.raman])
+    np.testing.assert_allclose(X, expected, atol=1e-10)
+    np.testing.assert_array_equal(y, data.y)
+    np.testing.assert_array_equal(tr, data.train)
+    np.testing.assert_array_equal(te, data.test)
+
+
+def test_classification_task_on_rruff_keeps_each_sample_on_one_side():
+    from sklearn.model_selection import StratifiedGroupKFold
+
+    from sktransfer._demo._learning import _classification_task
+
+    rng = np.random.default_rng(0)
+    axis = np.linspace(100.0, 1300.0, 40)
+    y = np.repeat([0, 1], 12)
+    groups = np.repeat(np.arange(8), 3)
+    labelled = SimpleNamespace(
+        X=rng.random((24, 40)), axis=axis, y=y, groups=groups, names=["A", "B"]
+    )
+    data = SimpleNamespace(rruff=SimpleNamespace(labelled=labelled))
+    for seed in (0, 1, 2):
+        (X, y_out, tr, te, grid), _ = _classification_task(data, None, seed)
+        folds = StratifiedGroupKFold(3, shuffle=True, random_state=seed)
+        expected_tr, expected_te = next(folds.split(labelled.X, y, groups))
+        np.testing.assert_array_equal(tr, expected_tr)
+        np.testing.assert_array_equal(te, expected_te)
+        assert not set(groups[tr]) & set(groups[te])
+        assert X.shape == (24, 256) and (grid[0], grid[-1]) == (100.0, 1300.0)
+
+
+def test_classification_task_needs_2_training_spectra_of_each_class():
+    from sktransfer._demo._learning import _classification_task
+
+    data = synthetic_data(60, 3)
+    rare = np.argmin(np.bincount(data.y[data.train]))
+    keep = data.train[data.y[data.train] != rare]
+    two = data.train[data.y[data.train] == rare][:2]
+    data.train = np.r_[keep, two]
+    task, why = _classification_task(data, data, 0)
+    assert task is not None and why == ""
+    data.train = np.r_[keep, two[:1]]
+    assert _classification_task(data, data, 0) == (
+        None,
+        "a class has fewer than 2 training spectra",
+    )
+
+
+def test_scores_are_balanced_accuracy_and_macro_f1():
+    from sktransfer._demo._learning import _scores
+
+    y_true = np.array([0, 0, 0, 0, 1, 1])
+    y_pred = np.array([0, 0, 0, 1, 1, 1])
+    # recalls 3/4 and 1; F1 of class 0: 2*3/(3+4)=6/7, of class 1: 2*2/(3+2)=4/5
+    balanced, f1 = _scores(y_true, y_pred)
+    assert balanced == pytest.approx((0.75 + 1.0) / 2)
+    assert f1 == pytest.approx((6 / 7 + 4 / 5) / 2)
