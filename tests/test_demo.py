@@ -940,3 +940,35 @@ def test_scores_are_balanced_accuracy_and_macro_f1():
     balanced, f1 = _scores(y_true, y_pred)
     assert balanced == pytest.approx((0.75 + 1.0) / 2)
     assert f1 == pytest.approx((6 / 7 + 4 / 5) / 2)
+
+
+def test_augmentation_scores_the_regularised_classifier_with_and_without_smote():
+    from imblearn.over_sampling import SMOTE
+    from sklearn.linear_model import LogisticRegression
+
+    from sktransfer._demo._learning import _classification_task, _scores
+
+    data = synthetic_data(100, 0)
+    res = augmentation(data, data, gan_iter=2, random_state=0)
+    (X, y, tr, te, grid), _ = _classification_task(data, data, 0)
+    counts = np.bincount(y[tr])
+    assert res.rare == np.argmin(counts) == 3 and counts[3] == 6
+    assert (res.n_classes, res.n_test, res.rare_name) == (4, len(te), "class 3")
+    np.testing.assert_array_equal(res.X_train, X[tr])
+    np.testing.assert_array_equal(res.y_train, y[tr])
+    np.testing.assert_array_equal(res.real, X[te][y[te] == 3])
+    np.testing.assert_array_equal(res.grid, grid)
+
+    def lr():
+        return LogisticRegression(C=0.1, max_iter=2000)
+
+    assert res.scores["none"] == _scores(y[te], lr().fit(X[tr], y[tr]).predict(X[te]))
+    # SMOTE with 5 neighbours (the rare class has 6 training spectra)
+    X_res, y_res = SMOTE(k_neighbors=5, random_state=0).fit_resample(X[tr], y[tr])
+    expected = _scores(y[te], lr().fit(X_res, y_res).predict(X[te]))
+    assert res.scores["SMOTE"] == expected
+    # the first 5 new rare spectra (as many as held out, and at least 5)
+    new = X_res[len(tr) :][y_res[len(tr) :] == 3]
+    assert len(new) > 5
+    np.testing.assert_array_equal(res.generated["SMOTE"], new[:5])
+    assert res.generated["WGAN-GP"].shape == (5, 256)
