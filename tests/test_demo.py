@@ -972,3 +972,19 @@ def test_augmentation_scores_the_regularised_classifier_with_and_without_smote()
     assert len(new) > 5
     np.testing.assert_array_equal(res.generated["SMOTE"], new[:5])
     assert res.generated["WGAN-GP"].shape == (5, 256)
+
+
+def test_transfer_compares_the_held_out_raman_with_a_5_nn_regressor(quick_run):
+    from sklearn.neighbors import KNeighborsRegressor
+
+    res = quick_run.results["transfer"]
+    data, corrected = quick_run.results["data"], quick_run.results["baseline"]
+    tr, te = data.train, data.test
+    knn = KNeighborsRegressor(n_neighbors=5).fit(corrected.ir[tr], corrected.raman[tr])
+    np.testing.assert_array_equal(res.knn, knn.predict(corrected.ir[te]))
+    np.testing.assert_array_equal(res.measured, corrected.raman[te])
+    np.testing.assert_array_equal(res.clean, data.truth.raman_clean[te])
+    np.testing.assert_array_equal(res.axis, data.raman_axis)
+    assert list(res.scores) == ["measured", "clean"]
+    for name, func in (("r", spectral_correlation), ("RMSE", spectral_rmse)):
+        assert res.scores["clean"][name][1] == func(res.clean, res.knn)
