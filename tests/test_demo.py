@@ -947,6 +947,7 @@ def test_augmentation_scores_the_regularised_classifier_with_and_without_smote()
     from sklearn.linear_model import LogisticRegression
 
     from sktransfer._demo._learning import _classification_task, _scores
+    from sktransfer.over_sampling import WGANGPOverSampler
 
     data = synthetic_data(100, 0)
     res = augmentation(data, data, gan_iter=2, random_state=0)
@@ -971,7 +972,10 @@ def test_augmentation_scores_the_regularised_classifier_with_and_without_smote()
     new = X_res[len(tr) :][y_res[len(tr) :] == 3]
     assert len(new) > 5
     np.testing.assert_array_equal(res.generated["SMOTE"], new[:5])
-    assert res.generated["WGAN-GP"].shape == (5, 256)
+    # the WGAN-GP: gan_iter iterations with the seed, sampled after over-sampling
+    gan = WGANGPOverSampler(max_iter=2, random_state=0)
+    gan.fit_resample(X[tr], y[tr])
+    np.testing.assert_array_equal(res.generated["WGAN-GP"], gan.sample(5, y=3))
 
 
 def test_transfer_compares_the_held_out_raman_with_a_5_nn_regressor(quick_run):
