@@ -241,11 +241,21 @@ def test_realism_never_judged_against_the_generators_training_spectra():
 
 
 def test_realism_judged_on_enough_held_out_spectra():
+    from sktransfer.metrics import kmeans_indistinguishability, two_sample_accuracy
+
     data = synthetic_data(200, 0)
     res = augmentation(data, data, gan_iter=2, random_state=0)
     assert len(res.real) == 5 and res.realism_against == "held-out spectra"
     assert set(res.realism) == {"two-sample acc.", "k-means indist."}
     assert all(0.0 <= v <= 1.0 for d in res.realism.values() for v in d.values())
+    # the held-out rare spectra against as many generated ones, 5-fold
+    assert set(res.realism["two-sample acc."]) == set(res.generated)
+    for name, g in res.generated.items():
+        assert len(g) == 5, name
+        acc = two_sample_accuracy(res.real, g, random_state=0, cv=5)
+        assert res.realism["two-sample acc."][name] == acc, name
+        km = kmeans_indistinguishability(res.real, g, random_state=0)
+        assert res.realism["k-means indist."][name] == km, name
 
 
 def test_rows_render_the_records(quick_run):
