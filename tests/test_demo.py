@@ -1002,3 +1002,31 @@ def test_transfer_compares_the_held_out_raman_with_a_5_nn_regressor(quick_run):
     assert list(res.scores) == ["measured", "clean"]
     for name, func in (("r", spectral_correlation), ("RMSE", spectral_rmse)):
         assert res.scores["clean"][name][1] == func(res.clean, res.knn)
+
+
+def test_smote_takes_up_to_5_neighbours_within_the_rare_class(monkeypatch):
+    from sktransfer._demo._learning import _smote
+
+    assert (_smote(3, 7).k_neighbors, _smote(3, 7).random_state) == (2, 7)
+    assert _smote(6, 0).k_neighbors == 5 and _smote(40, 0).k_neighbors == 5
+    monkeypatch.setitem(sys.modules, "imblearn.over_sampling", None)
+    assert _smote(6, 0) is None
+
+
+def test_epoch_progress_every_few_epochs_and_at_the_last():
+    from skorch.history import History
+
+    from sktransfer._demo._learning import _epoch_progress
+
+    lines = []
+    callback = _epoch_progress("VAE", 3, lines.append)
+    net = SimpleNamespace(history=History(), max_epochs=7)
+    for epoch in range(1, 8):
+        net.history.new_epoch()
+        net.history.record("train_loss", epoch / 8)
+        callback.on_epoch_end(net)
+    assert lines == [
+        "    VAE: epoch 3/7, loss 0.3750",
+        "    VAE: epoch 6/7, loss 0.7500",
+        "    VAE: epoch 7/7, loss 0.8750",
+    ]
