@@ -1030,3 +1030,28 @@ def test_epoch_progress_every_few_epochs_and_at_the_last():
         "    VAE: epoch 6/7, loss 0.7500",
         "    VAE: epoch 7/7, loss 0.8750",
     ]
+
+
+def test_smote_spectra_kept_for_the_figures_from_2_new_ones():
+    rng = np.random.default_rng(0)
+    axis = np.linspace(100.0, 1300.0, 50)
+
+    def task(n_rare):
+        y = np.r_[np.zeros(8, int), np.ones(n_rare + 2, int)]
+        X = rng.random((len(y), 50)) + y[:, None]
+        test = np.array([6, 7, len(y) - 2, len(y) - 1])
+        data = SimpleNamespace(
+            rruff=None,
+            raman_axis=axis,
+            y=y,
+            train=np.setdiff1d(np.arange(len(y)), test),
+            test=test,
+        )
+        return augmentation(data, SimpleNamespace(raman=X), gan_iter=1, random_state=0)
+
+    # 6 and 4 training spectra: SMOTE makes 2 of the rare class
+    res = task(4)
+    assert res.rare == 1 and res.generated["SMOTE"].shape == (2, 256)
+    assert (res.generated["SMOTE"] > 0.9).all()
+    # 6 and 5: only 1, too few to show
+    assert "SMOTE" not in task(5).generated
