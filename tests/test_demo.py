@@ -1055,3 +1055,54 @@ def test_smote_spectra_kept_for_the_figures_from_2_new_ones():
     assert (res.generated["SMOTE"] > 0.9).all()
     # 6 and 5: only 1, too few to show
     assert "SMOTE" not in task(5).generated
+
+
+def _fake_truth_data():
+    # 7 spectra; class 0 is rows 0, 2, 3, 5 and 6
+    rng = np.random.default_rng(0)
+    raman = rng.normal(size=(7, 12))
+    baseline = rng.normal(size=(7, 12))
+    truth = SimpleNamespace(
+        raman=raman, raman_baseline=baseline, y=np.array([0, 1, 0, 0, 1, 0, 0])
+    )
+    return SimpleNamespace(truth=truth)
+
+
+def test_metrics_split_class_0_into_halves_and_fit_the_naive_one_on_half_b(
+    monkeypatch,
+):
+    import sktransfer.metrics
+
+    calls = []
+
+    def record(a, b, random_state):
+        calls.append((a, b, random_state))
+        return 0.5
+
+    monkeypatch.setattr(sktransfer.metrics, "two_sample_accuracy", record)
+    monkeypatch.setattr(sktransfer.metrics, "kmeans_indistinguishability", record)
+    data = _fake_truth_data()
+    res = _stages.metrics(data, 11)
+    assert res.scores == {
+        "two_sample_accuracy": (0.5, 0.5),
+        "kmeans_indistinguishability": (0.5, 0.5),
+    }
+    diff = data.truth.raman - data.truth.raman_baseline
+    snv = (diff - diff.mean(axis=1, keepdims=True)) / diff.std(axis=1, keepdims=True)
+    assert len(calls) == 4 and all(seed == 11 for *_, seed in calls)
+    a, b = calls[0][:2]
+    # half "a" is 5 // 2 = 2 class-0 spectra, half "b" the other 3
+    assert a.shape == (2, 12) and b.shape == (3, 12)
+    rows = [
+        int(np.flatnonzero(np.isclose(snv, r).all(axis=1))[0])
+        for r in np.vstack([a, b])
+    ]
+    assert sorted(rows) == [0, 2, 3, 5, 6]
+    # the naive generator: mean of "b" plus noise scaled by its deviation
+    naive = calls[1][1]
+    assert calls[1][0] is a and naive.shape == b.shape
+    z = (naive - b.mean(axis=0)) / b.std(axis=0)
+    assert abs(z.mean()) < 1.0 and 0.3 < z.std() < 2.0
+    for i in (2, 3):
+        assert calls[i][0] is a
+    assert calls[2][1] is b and calls[3][1] is naive
