@@ -1106,3 +1106,96 @@ def test_metrics_split_class_0_into_halves_and_fit_the_naive_one_on_half_b(
     for i in (2, 3):
         assert calls[i][0] is a
     assert calls[2][1] is b and calls[3][1] is naive
+
+
+def _fake_peak_fitter(monkeypatch, centres, r2):
+    import sktransfer.peaks
+
+    made = []
+
+    class Fitter:
+        def __init__(self, **kwargs):
+            self.kwargs = kwargs
+            made.append(self)
+
+        def fit_transform(self, X):
+            self.X = X
+            self.n_peaks_ = centres.shape[1]
+            self.r2_ = np.asarray(r2)
+            heights = np.ones_like(centres)
+            return np.stack([centres, heights], axis=2).reshape(len(X), -1)
+
+        def get_feature_names_out(self):
+            return np.array(
+                [
+                    f"peak{i}_{p}"
+                    for i in range(self.n_peaks_)
+                    for p in ("center", "height")
+                ]
+            )
+
+    monkeypatch.setattr(sktransfer.peaks, "PeakProfileFitter", Fitter)
+    return made
+
+
+def test_peaks_count_visible_true_peaks_and_their_nearest_fitted_centre(
+    monkeypatch,
+):
+    axis = np.arange(11.0)
+    # class 0 of the training rows: spectra 0, 2 and 3
+    center = np.array([[2.0, 5.0, 12.0], [0, 0, 0], [3.0, 6.0, 8.0], [0.0, 4.0, 9.0]])
+    height = np.array([[1.0, 0.1, 5.0], [1, 1, 1], [1.0, 0.5, 0.2], [2.0, 1.0, 0.3]])
+    rng = np.random.default_rng(0)
+    clean = rng.normal(size=(4, 11))
+    data = SimpleNamespace(
+        rruff=None,
+        train=np.array([0, 1, 2, 3]),
+        y=np.array([0, 1, 0, 0]),
+        raman_axis=axis,
+        truth=SimpleNamespace(
+            peaks={"raman": {"center": center, "height": height}}, raman_clean=clean
+        ),
+    )
+    # the corrected spectra are the clean ones plus a constant per spectrum
+    corrected = SimpleNamespace(raman=clean + np.array([[1.0], [9.0], [-2.0], [0.5]]))
+    fitted = np.array([[2.5, 7.0], [3.25, 7.0], [4.0, 8.25]])
+    made = _fake_peak_fitter(monkeypatch, fitted, [0.1, 0.9, 0.5])
+    res = _stages.peaks(data, corrected)
+    (fitter,) = made
+    np.testing.assert_array_equal(fitter.X, corrected.raman[[0, 2, 3]])
+    assert fitter.kwargs["x_axis"] is axis
+    assert fitter.kwargs["center_tolerance"] == 2 * _stages.SHIFT
+    assert fitter.kwargs["max_iter"] == 100
+    assert res.label == "class 0 train" and res.n_peaks == 2
+    assert res.r2 == 0.5
+    # the truth plus each spectrum's offset fits the corrected spectra exactly
+    assert res.r2_reference == pytest.approx(1.0)
+    # visible: inside the grid (0 < c < 10) and >= 20 % of the strongest
+    # visible peak: 1, 3 and 2 of the spectra's peaks
+    assert res.n_true_peaks == 2.0
+    # distances to the nearest fitted centre: 0.5; 0.25, 1, 1; 0, 0.75
+    assert res.center_error == pytest.approx(0.625)
+    assert res.grid_step == 1.0
+
+
+def test_peaks_fit_the_most_common_rruff_species(monkeypatch):
+    species = np.array(["b", "a", "b", "c", "b", "a"])
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(6, 9))
+    data = SimpleNamespace(
+        rruff=SimpleNamespace(paired=SimpleNamespace(species=list(species))),
+        raman_axis=np.arange(9.0),
+    )
+    made = _fake_peak_fitter(monkeypatch, np.full((3, 2), 4.0), [0.2, 0.4, 0.9])
+    res = _stages.peaks(data, SimpleNamespace(raman=X), quick=True)
+    (fitter,) = made
+    np.testing.assert_array_equal(fitter.X, X[[0, 2, 4]])
+    assert fitter.kwargs["center_tolerance"] is None
+    assert fitter.kwargs["max_iter"] == 30
+    assert res.label == "b, 3 spectra" and res.r2 == 0.4
+    assert res.n_true_peaks is None and res.center_error is None
+    # the reference is the species' mean spectrum
+    Y = X[[0, 2, 4]]
+    mean = Y.mean(axis=0)
+    r2 = 1 - ((Y - mean) ** 2).sum(1) / ((Y - Y.mean(1, keepdims=True)) ** 2).sum(1)
+    assert res.r2_reference == pytest.approx(np.median(r2))
