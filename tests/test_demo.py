@@ -1199,3 +1199,33 @@ def test_peaks_fit_the_most_common_rruff_species(monkeypatch):
     mean = Y.mean(axis=0)
     r2 = 1 - ((Y - mean) ** 2).sum(1) / ((Y - Y.mean(1, keepdims=True)) ** 2).sum(1)
     assert res.r2_reference == pytest.approx(np.median(r2))
+
+
+def test_metrics_naive_spectra_have_half_bs_mean_and_spread_at_each_point(
+    monkeypatch,
+):
+    import sktransfer.metrics
+
+    calls = []
+
+    def record(a, b, random_state):
+        calls.append(b)
+        return 0.5
+
+    monkeypatch.setattr(sktransfer.metrics, "two_sample_accuracy", record)
+    monkeypatch.setattr(sktransfer.metrics, "kmeans_indistinguishability", record)
+    # one clear band shape with a spread that differs from point to point
+    rng = np.random.default_rng(1)
+    shape = np.sin(np.linspace(0, 3, 10))
+    spread = np.linspace(0.05, 0.5, 10)
+    raman = shape + spread * rng.normal(size=(800, 10))
+    truth = SimpleNamespace(
+        raman=raman, raman_baseline=np.zeros_like(raman), y=np.zeros(800, int)
+    )
+    _stages.metrics(SimpleNamespace(truth=truth), 0)
+    b, naive = calls[0], calls[1]
+    assert b.shape == naive.shape == (400, 10)
+    # 400 draws: the mean within 5 standard errors, the spread within 20 %
+    se = b.std(axis=0) / np.sqrt(400)
+    assert np.all(np.abs(naive.mean(axis=0) - b.mean(axis=0)) < 5 * se)
+    np.testing.assert_allclose(naive.std(axis=0), b.std(axis=0), rtol=0.2)
