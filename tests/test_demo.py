@@ -1143,8 +1143,22 @@ def test_peaks_count_visible_true_peaks_and_their_nearest_fitted_centre(
 ):
     axis = np.arange(11.0)
     # class 0 of the training rows: spectra 0, 2 and 3
-    center = np.array([[2.0, 5.0, 12.0], [0, 0, 0], [3.0, 6.0, 8.0], [0.0, 4.0, 9.0]])
-    height = np.array([[1.0, 0.1, 5.0], [1, 1, 1], [1.0, 0.5, 0.2], [2.0, 1.0, 0.3]])
+    center = np.array(
+        [
+            [2.0, 5.0, 12.0, 20.0],
+            [0, 0, 0, 0],
+            [0.5, 6.0, 10.0, 20.0],
+            [0.0, 4.0, 9.0, 20.0],
+        ]
+    )
+    height = np.array(
+        [
+            [2.0, 0.2, 5.0, 0.1],
+            [1, 1, 1, 1],
+            [1.0, 0.3, 0.5, 0.1],
+            [4.0, 0.5, 0.15, 0.1],
+        ]
+    )
     rng = np.random.default_rng(0)
     clean = rng.normal(size=(4, 11))
     data = SimpleNamespace(
@@ -1158,23 +1172,30 @@ def test_peaks_count_visible_true_peaks_and_their_nearest_fitted_centre(
     )
     # the corrected spectra are the clean ones plus a constant per spectrum
     corrected = SimpleNamespace(raman=clean + np.array([[1.0], [9.0], [-2.0], [0.5]]))
-    fitted = np.array([[2.5, 7.0], [3.25, 7.0], [4.0, 8.25]])
+    fitted = np.array([[2.6, 7.0], [0.75, 7.0], [4.0, 8.8]])
     made = _fake_peak_fitter(monkeypatch, fitted, [0.1, 0.9, 0.5])
     res = _stages.peaks(data, corrected)
     (fitter,) = made
     np.testing.assert_array_equal(fitter.X, corrected.raman[[0, 2, 3]])
-    assert fitter.kwargs["x_axis"] is axis
-    assert fitter.kwargs["center_tolerance"] == 2 * _stages.SHIFT
-    assert fitter.kwargs["max_iter"] == 100
+    assert fitter.kwargs == {
+        "profile": "pseudo_voigt",
+        "n_peaks": _stages.N_PEAKS,
+        "x_axis": axis,
+        "center_tolerance": 2 * _stages.SHIFT,
+        "output": "parameters",
+        "baseline": "constant",
+        "max_iter": 100,
+        "device": "cpu",
+    }
     assert res.label == "class 0 train" and res.n_peaks == 2
     assert res.r2 == 0.5
     # the truth plus each spectrum's offset fits the corrected spectra exactly
     assert res.r2_reference == pytest.approx(1.0)
     # visible: inside the grid (0 < c < 10) and >= 20 % of the strongest
-    # visible peak: 1, 3 and 2 of the spectra's peaks
-    assert res.n_true_peaks == 2.0
-    # distances to the nearest fitted centre: 0.5; 0.25, 1, 1; 0, 0.75
-    assert res.center_error == pytest.approx(0.625)
+    # visible peak (2, 1 and 0.5): 1, 2 and 2 of the spectra's 4 peaks
+    assert res.n_true_peaks == pytest.approx(5 / 3)
+    # distances to the nearest fitted centre: 0.6; 0.25, 1; 0, 0.2
+    assert res.center_error == pytest.approx(0.25)
     assert res.grid_step == 1.0
 
 
