@@ -1250,3 +1250,27 @@ def test_metrics_naive_spectra_have_half_bs_mean_and_spread_at_each_point(
     se = b.std(axis=0) / np.sqrt(400)
     assert np.all(np.abs(naive.mean(axis=0) - b.mean(axis=0)) < 5 * se)
     np.testing.assert_allclose(naive.std(axis=0), b.std(axis=0), rtol=0.2)
+
+
+def test_peaks_fit_the_first_60_class_0_training_spectra(monkeypatch):
+    n = 80
+    rng = np.random.default_rng(0)
+    clean = rng.normal(size=(n, 11))
+    data = SimpleNamespace(
+        rruff=None,
+        train=np.arange(n)[::-1],
+        y=(np.arange(n) % 7 == 3).astype(int),
+        raman_axis=np.arange(11.0),
+        truth=SimpleNamespace(
+            peaks={
+                "raman": {"center": np.full((n, 1), 5.0), "height": np.ones((n, 1))}
+            },
+            raman_clean=clean,
+        ),
+    )
+    made = _fake_peak_fitter(monkeypatch, np.full((60, 1), 5.0), np.ones(60))
+    res = _stages.peaks(data, SimpleNamespace(raman=clean))
+    # training rows in their order, those of class 0 (y == 0), the first 60
+    rows = [i for i in range(n - 1, -1, -1) if i % 7 != 3][:60]
+    np.testing.assert_array_equal(made[0].X, clean[rows])
+    assert res.n_true_peaks == 1.0 and res.center_error == 0.0
