@@ -607,16 +607,21 @@ def test_smallest_valid_training_settings_fit():
         SpectroGenRegressor(**small).fit(X[:1], Y[:1])
 
 
-def test_a_refit_refused_by_validation_leaves_the_model_as_it_was():
-    # fit set n_features_in_ (and dropped initialized_) before it refused
-    # the data, so the fitted model could no longer predict, and a later
-    # partial_fit silently trained a new network on other features
+def _small_fit():
+    """A one-epoch regressor on 12 random pairs, 10 -> 6 points, and its predictions."""
     rng = np.random.default_rng(0)
     X, Y = rng.random((12, 10)), rng.random((12, 6))
     reg = SpectroGenRegressor(
         max_epochs=1, batch_size=6, random_state=0, module__hidden=8
     ).fit(X, Y)
-    expected = reg.predict(X)
+    return X, Y, reg, reg.predict(X)
+
+
+def test_a_refit_refused_by_validation_leaves_the_model_as_it_was():
+    # fit set n_features_in_ (and dropped initialized_) before it refused
+    # the data, so the fitted model could no longer predict, and a later
+    # partial_fit silently trained a new network on other features
+    X, Y, reg, expected = _small_fit()
     for X_bad, Y_bad in [(X[:, :5], Y[:, :1]), (X[:1, :5], Y[:1])]:
         with pytest.raises(ValueError):
             reg.fit(X_bad, Y_bad)
@@ -630,12 +635,7 @@ def test_a_refit_refused_by_validation_leaves_the_model_as_it_was():
 def test_a_scalar_target_after_target_spectra_is_refused_as_such():
     # it was refused as a target of one point, with the advice to pass the
     # 1-D y that had been passed
-    rng = np.random.default_rng(0)
-    X, Y = rng.random((12, 10)), rng.random((12, 6))
-    reg = SpectroGenRegressor(
-        max_epochs=1, batch_size=6, random_state=0, module__hidden=8
-    ).fit(X, Y)
-    expected = reg.predict(X)
+    X, Y, reg, expected = _small_fit()
     for call in (reg.partial_fit, reg.set_params(warm_start=True).fit):
         with pytest.raises(ValueError, match="fitted with target spectra of 6 points"):
             call(X, Y[:, 0])
