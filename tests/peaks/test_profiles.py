@@ -424,7 +424,8 @@ def test_analytic_derivatives_match_autograd_up_to_the_lorentzian_limit(
 ):
     # one point per row, so that every derivative is elementwise; at shape 1
     # the Voigt's Gaussian width sits on its floor and no longer moves with
-    # the shape (where float64 keeps ~1e-4 of w' = 2i/sqrt(pi) - 2zw)
+    # the shape, and autograd through erfcx keeps only ~1e-4 of the shape
+    # derivative (the analytic one is checked against exact values below)
     from sktransfer.peaks._profiles import unit_peaks
 
     dx = torch.linspace(-30.0, 30.0, 61, dtype=F64)[:, None].requires_grad_(True)
@@ -501,3 +502,41 @@ def test_layout_names_one_column_per_baseline_term(baseline, names):
     peaks, base = layout.unpack(rows)
     assert base.shape == (2, len(names))
     np.testing.assert_array_equal(layout.pack(peaks + [np.zeros((2, 2))], base), rows)
+
+
+@pytest.mark.parametrize("shape", [0.5, 0.9, 0.99, 0.999, 1.0])
+def test_voigt_derivatives_match_exact_values_up_to_the_lorentzian_limit(shape):
+    # Near shape 1 the derivatives are small differences of large terms
+    # (2i/sqrt(pi) - 2zw and 2a - 2/(sqrt(pi) erfcx(a))); the float64 shape
+    # derivative at shape 1 was off by ~1e-4 of its size. The truth is the
+    # same profile in 40-digit arithmetic, differentiated numerically.
+    mp = pytest.importorskip("mpmath")
+    from sktransfer.peaks._profiles import _FWHM_TO_SIGMA, _OL_A, _OL_B, unit_peaks
+
+    ctx = mp.mp.clone()
+    ctx.dps = 40
+
+    def profile(x, f, s):
+        q = (1 - ctx.mpf(_OL_A) * s) ** 2 - ctx.mpf(_OL_B) * s**2
+        alpha = ctx.mpf(_FWHM_TO_SIGMA) * ctx.sqrt(max(q, 0) + ctx.mpf("1e-12"))
+        a = s / 2 / (ctx.sqrt(2) * alpha)
+        z = x / (ctx.sqrt(2) * f * alpha) + 1j * a
+        w = ctx.exp(-(z**2)) * ctx.erfc(-1j * z)
+        return ctx.re(w) / (ctx.exp(a * a) * ctx.erfc(a))
+
+    xs, f0, s0 = list(range(-30, 31, 3)), ctx.mpf(7), ctx.mpf(str(shape))
+    h = ctx.mpf("1e-15")
+    # one-sided in the shape at 1, where the profile is defined on one side
+    exact = [
+        [(profile(x + h, f0, s0) - profile(x - h, f0, s0)) / (2 * h) for x in xs],
+        [(profile(x, f0 + h, s0) - profile(x, f0 - h, s0)) / (2 * h) for x in xs],
+        [(profile(x, f0, s0) - profile(x, f0, s0 - h)) / h for x in xs],
+    ]
+    dx = torch.tensor(xs, dtype=F64)[:, None]
+    f = torch.full((len(xs), 1), 7.0, dtype=F64)
+    s = torch.full((len(xs), 1), shape, dtype=F64)
+    _, dg_dc, dg_df, dg_ds = unit_peaks(dx, f, s, "voigt", derivatives=True)
+    for got, ref in zip((-dg_dc, dg_df, dg_ds), exact, strict=True):
+        ref = np.array([float(v) for v in ref])[:, None]
+        # the Faddeeva approximation is good to ~1e-6 of the profile
+        np.testing.assert_allclose(got, ref, rtol=0, atol=1e-6 * np.abs(ref).max())
