@@ -177,15 +177,23 @@ class _JoinedTail:
             yield held
 
     def __len__(self):
-        size = getattr(self.loader, "batch_size", None)
+        # The loader's batch sampler says how many rows the last batch has:
+        # torch's BatchSampler over its sampler, which may hold a subset of
+        # the data set; a batch sampler of another kind gives no size, and
+        # its own number of batches counts
         n = len(self.loader)
-        dataset = getattr(self.loader, "dataset", None)
+        batches = getattr(self.loader, "batch_sampler", None)
+        size = getattr(batches, "batch_size", None)
+        try:
+            rows = len(batches.sampler)
+        except (AttributeError, TypeError):
+            return n
         joined = (
-            size
+            isinstance(size, int)
+            and size > 0
             and n > 1
-            and not getattr(self.loader, "drop_last", False)
-            and dataset is not None
-            and len(dataset) % size == 1
+            and not getattr(batches, "drop_last", False)
+            and rows % size == 1
         )
         return n - 1 if joined else n
 

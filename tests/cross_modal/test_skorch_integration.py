@@ -11,7 +11,7 @@ from sklearn.metrics import r2_score
 from skorch.callbacks import Callback, EarlyStopping, EpochScoring
 from skorch.dataset import Dataset, ValidSplit
 from skorch.exceptions import NotInitializedError
-from torch.utils.data import TensorDataset
+from torch.utils.data import BatchSampler, SequentialSampler, TensorDataset
 
 from sktransfer.cross_modal import SpectroGenRegressor, SpectroGenVAE
 from sktransfer.cross_modal._modules import CorrelationLoss, _safe_scale, kl_divergence
@@ -380,6 +380,33 @@ def test_joined_batches_hold_every_row_once_and_say_how_many_they_are(
     X = torch.cat([xb for xb, _ in batches])
     assert torch.equal(X, rows[: sum(sizes)])
     assert torch.equal(torch.cat([yb for _, yb in batches]), 2 * X)
+
+
+@pytest.mark.parametrize(
+    "loader_kwargs, sizes",
+    [
+        # torch's BatchSampler given by the caller: the loader's batch_size is
+        # None, the sampler's is 4
+        (
+            {"batch_sampler": BatchSampler(SequentialSampler(range(9)), 4, False)},
+            [4, 5],
+        ),
+        ({"batch_sampler": BatchSampler(SequentialSampler(range(9)), 4, True)}, [4, 4]),
+        # a sampler over 5 of the 12 rows: the last batch has 1 row of them
+        ({"batch_size": 4, "sampler": [0, 2, 4, 6, 8]}, [5]),
+        ({"batch_size": 4, "sampler": [0, 2, 4, 6, 8, 10]}, [4, 2]),
+    ],
+)
+def test_joined_batches_are_counted_from_the_loaders_batch_sampler(
+    loader_kwargs, sizes
+):
+    # with a sampler or batch sampler of the caller's, the data set's size
+    # does not tell how many rows the last batch has
+    rows = torch.arange(12.0)[:, None]
+    loader = torch.utils.data.DataLoader(TensorDataset(rows, rows), **loader_kwargs)
+    joined = _JoinedTail(loader)
+    assert [len(xb) for xb, _ in joined] == sizes
+    assert len(joined) == len(sizes)
 
 
 def test_a_numpy_integer_batch_size_trains_as_the_int(pairs):
