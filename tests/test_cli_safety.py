@@ -318,6 +318,7 @@ def test_tampered_model_files_are_refused(tmp_path, capsys, edit, message):
 def test_model_files_that_transfer_fit_did_not_write_are_refused(tmp_path, capsys):
     import types
 
+    from sktransfer.baseline import AirPLS
     from sktransfer.cross_modal import SpectroGenRegressor
 
     regressor, extra = load_model(_fit(tmp_path, capsys))
@@ -326,6 +327,8 @@ def test_model_files_that_transfer_fit_did_not_write_are_refused(tmp_path, capsy
     axes = ": the model's axes do not match its network"
     for name, estimator, values, message in [
         ("untrained", SpectroGenRegressor(), extra, " " + not_trained),
+        # another sktransfer estimator, whose parameters have no device
+        ("other", AirPLS(lam=1e4), extra, f" {not_trained}AirPLS)"),
         ("short", regressor, {**extra, "source_axis": source[1:]}, axes),
         ("long", regressor, {**extra, "target_axis": np.arange(101.0)}, axes),
         ("table", regressor, {**extra, "target_axis": target.reshape(-1, 1)}, axes),

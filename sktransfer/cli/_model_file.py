@@ -248,13 +248,15 @@ def _read_members(path):
     return members
 
 
-def load_model(path, *, set_params=None):
+def load_model(path, *, set_params=None, estimator_class=None):
     """Rebuild an estimator saved with :func:`save_model`.
 
     Returns ``(estimator, extra)``. ``set_params`` overrides constructor
-    parameters (for example the device). Raises :class:`ModelFileError` for
-    anything but a complete, consistent sktransfer model file, and
-    :class:`OSError` when the file cannot be read.
+    parameters (for example the device). With ``estimator_class``, a file
+    holding an estimator of another class is refused before it is rebuilt
+    (its parameters may not include those of ``set_params``). Raises
+    :class:`ModelFileError` for anything but a complete, consistent
+    sktransfer model file, and :class:`OSError` when the file cannot be read.
     """
     from safetensors.numpy import load as load_arrays
     from safetensors.torch import load as load_tensors
@@ -294,6 +296,10 @@ def load_model(path, *, set_params=None):
         extra = _decode(manifest["extra"], arrays)
     except (KeyError, TypeError, AttributeError, RecursionError):
         raise ModelFileError("has an incomplete description of the model") from None
+    if estimator_class is not None and not issubclass(cls, estimator_class):
+        raise ModelFileError(
+            f"does not hold a trained {estimator_class.__name__} (found {cls.__name__})"
+        )
     try:
         estimator = cls(**{**params, **(set_params or {})})
         vars(estimator).update(attributes)

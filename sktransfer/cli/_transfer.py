@@ -279,7 +279,9 @@ def _load_model(path, device, trust_pickle):
     if not os.path.isfile(path):
         raise CLIError(f"{path}: no such model file")
     try:
-        model, extra = load_model(path, set_params={"device": device})
+        model, extra = load_model(
+            path, set_params={"device": device}, estimator_class=SpectroGenRegressor
+        )
     except PickleFileError as exc:
         if not trust_pickle:
             raise CLIError(f"{path} {exc}") from None
