@@ -517,6 +517,9 @@ def test_report_has_settings_results_figures_and_notes():
         *table.split("\n"),
         "",
     ]
+    # no settings: one blank line after the title, as after each block
+    bare = report_text(title="T", settings=[], rows=rows, figures=[], notes=[])
+    assert bare.split("\n") == ["# T", "", "## Results", "", *table.split("\n"), ""]
 
 
 def test_report_file_names_data_seed_device_and_timings(tmp_path):

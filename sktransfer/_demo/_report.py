@@ -78,7 +78,9 @@ def report_text(*, title, settings, rows, figures, notes):
     text : str
         The report.
     """
-    parts = [f"# {title}", "", *(f"- {s}" for s in settings), ""]
+    parts = [f"# {title}", ""]
+    if settings:
+        parts += [*(f"- {s}" for s in settings), ""]
     parts += ["## Results", "", format_table(rows, markdown=True), ""]
     if figures:
         parts += ["## Figures", ""]
