@@ -962,9 +962,12 @@ def test_augmentation_scores_the_regularised_classifier_with_and_without_smote()
     from sktransfer._demo._learning import _classification_task, _scores
     from sktransfer.over_sampling import WGANGPOverSampler
 
+    # a seed other than the global one the tests start from (0), which a
+    # sampler given no random_state would draw the same from
+    seed = 7
     data = synthetic_data(100, 0)
-    res = augmentation(data, data, gan_iter=2, random_state=0)
-    (X, y, tr, te, grid), _ = _classification_task(data, data, 0)
+    res = augmentation(data, data, gan_iter=2, random_state=seed)
+    (X, y, tr, te, grid), _ = _classification_task(data, data, seed)
     counts = np.bincount(y[tr])
     assert res.rare == np.argmin(counts) == 3 and counts[3] == 6
     assert (res.n_classes, res.n_test, res.rare_name) == (4, len(te), "class 3")
@@ -978,7 +981,7 @@ def test_augmentation_scores_the_regularised_classifier_with_and_without_smote()
 
     assert res.scores["none"] == _scores(y[te], lr().fit(X[tr], y[tr]).predict(X[te]))
     # SMOTE with 5 neighbours (the rare class has 6 training spectra)
-    X_res, y_res = SMOTE(k_neighbors=5, random_state=0).fit_resample(X[tr], y[tr])
+    X_res, y_res = SMOTE(k_neighbors=5, random_state=seed).fit_resample(X[tr], y[tr])
     expected = _scores(y[te], lr().fit(X_res, y_res).predict(X[te]))
     assert res.scores["SMOTE"] == expected
     # the first 5 new rare spectra (as many as held out, and at least 5)
@@ -986,7 +989,7 @@ def test_augmentation_scores_the_regularised_classifier_with_and_without_smote()
     assert len(new) > 5
     np.testing.assert_array_equal(res.generated["SMOTE"], new[:5])
     # the WGAN-GP: gan_iter iterations with the seed, sampled after over-sampling
-    gan = WGANGPOverSampler(max_iter=2, random_state=0)
+    gan = WGANGPOverSampler(max_iter=2, random_state=seed)
     gan.fit_resample(X[tr], y[tr])
     np.testing.assert_array_equal(res.generated["WGAN-GP"], gan.sample(5, y=3))
 
