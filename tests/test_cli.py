@@ -64,6 +64,19 @@ def test_demo_prints_the_table_and_writes_the_report(fast_stages, tmp_path):
     assert "Note: no transfer figure: the transfer stage did not run." in text
 
 
+def test_demo_on_rruff_files_runs_with_the_given_settings(fast_stages, tmp_path):
+    from tests.test_demo import rruff_dir
+
+    folder = rruff_dir(tmp_path / "rruff", ["Albite", "Quartz"], n_each=3)
+    argv = ["demo", "--data", str(folder), "--quick", "--random-state", "3"]
+    status, text = _run([*argv, "--output", str(tmp_path / "out")])
+    assert status == 0
+    settings = fast_stages[0].settings
+    assert (settings.quick, settings.random_state, settings.device) == (True, 3, "cpu")
+    assert len(settings.rruff.paired.rruff_ids) == 6
+    assert f"RRUFF files in {folder}, random state 3, device cpu, quick run" in text
+
+
 def test_torch_threads_are_restored(monkeypatch, tmp_path):
     import torch
 
