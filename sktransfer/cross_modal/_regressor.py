@@ -586,6 +586,29 @@ class SpectroGenRegressor(NeuralNetRegressor):
         self._check_fit_params(fit_params, "partial_fit")
         return self._train(X, y, extend=True, **fit_params)
 
+    def set_params(self, **params):
+        """Set the parameters of this regressor (see skorch's ``set_params``).
+
+        New ``callbacks`` take effect in further training without a new
+        ``fit`` (``partial_fit``, or ``fit`` with ``warm_start=True``), as
+        they do in a new ``fit``.
+
+        Parameters
+        ----------
+        **params : dict
+            Parameter names and values.
+
+        Returns
+        -------
+        self : SpectroGenRegressor
+            The regressor.
+        """
+        super().set_params(**params)
+        if "callbacks" in params and getattr(self, "initialized_", False):
+            # skorch builds the callbacks from the list it had before
+            self._initialize_callbacks()
+        return self
+
     def _check_fit_params(self, fit_params, method):
         """Refuse fit parameters the module's ``forward`` does not take.
 

@@ -279,6 +279,33 @@ def test_callbacks_are_given_the_training_pairs_as_the_network_reads_them(pairs)
         assert_array_equal(Y_seen, 3 * Y + 1)
 
 
+class _Epochs(Callback):
+    """Count the epochs it is called at."""
+
+    def __init__(self):
+        self.epochs = 0
+
+    def on_epoch_end(self, net, **kwargs):
+        self.epochs += 1
+
+
+@pytest.mark.parametrize("how", ["partial_fit", "warm_start"])
+def test_callbacks_set_after_fit_run_in_further_training(pairs, how):
+    # skorch builds its callbacks from the ones it had before set_params:
+    # training on without a new fit ran the old callbacks and not the new
+    X, Y = pairs
+    params = {**QUICK, "max_epochs": 2, "warm_start": how == "warm_start"}
+    old = _Epochs()
+    reg = SpectroGenRegressor(callbacks=[("count", old)], **params).fit(X, Y)
+    new = _Epochs()
+    reg.set_params(callbacks=[("count", new)])
+    assert dict(reg.callbacks_)["count"] is new
+    reg.partial_fit(X, Y) if how == "partial_fit" else reg.fit(X, Y)
+    assert (old.epochs, new.epochs) == (2, 2)
+    reg.set_params(callbacks=[("count", old)]).partial_fit(X, Y)
+    assert (old.epochs, new.epochs) == (4, 2)
+
+
 def test_early_stopping_is_not_an_interruption(pairs):
     X, Y = pairs
     reg = SpectroGenRegressor(
