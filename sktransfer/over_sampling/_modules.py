@@ -61,6 +61,11 @@ class Generator(nn.Module):
         nn.init.zeros_(last.bias)
         self.net = nn.Sequential(*layers, last)
 
+    @property
+    def latent_dim(self):
+        """Size of the latent code."""
+        return self.fc.in_features - self.n_classes
+
     def forward(self, z, onehot=None):
         """Map latent codes (and one-hot classes) to spectra."""
         if self.n_classes:

@@ -472,7 +472,8 @@ class WGANGPOverSampler(BaseOverSampler):
         """
         check_is_fitted(self, "generators_")
         check_param(n_samples, "n_samples", kind="int", low=0)
-        _check_memory(n_samples, n_samples, self.n_features_in_, 8, self.channels)
+        channels = next(iter(self.generators_.values())).channels
+        _check_memory(n_samples, n_samples, self.n_features_in_, 8, channels)
         labels = np.asarray(y)
         if labels.ndim != 0 and labels.shape != (n_samples,):
             raise ValueError(
@@ -527,13 +528,17 @@ class WGANGPOverSampler(BaseOverSampler):
                 del new  # not held while the next batch is made
 
     def _key(self, c):
-        """Return the key of the generator of class ``c``, or raise if it has none."""
-        key = None if self.conditional else c
+        """Return the key of the generator of class ``c``, or raise if it has none.
+
+        As fitted: ``conditional`` may have been changed with ``set_params``
+        since.
+        """
+        key = None if None in self.generators_ else c
         if key not in self.generators_:
             raise ValueError(
-                f"No generator was trained for class {c!r}: with "
-                "conditional=False only the classes of sampling_strategy_ "
-                f"({list(self.sampling_strategy_)}) have one."
+                f"No generator was trained for class {c!r}: the sampler was "
+                "fitted with conditional=False, and only the classes of "
+                f"sampling_strategy_ ({list(self.sampling_strategy_)}) have one."
             )
         return key
 
@@ -545,7 +550,7 @@ class WGANGPOverSampler(BaseOverSampler):
         lab = torch.full((n,), code, dtype=torch.long, device=self._device)
         z = torch.randn(
             n,
-            self.latent_dim,
+            gen.latent_dim,  # as fitted, whatever set_params says now
             dtype=torch.float32,
             generator=self._torch_gen,
             device=self._device,

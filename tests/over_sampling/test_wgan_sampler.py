@@ -253,6 +253,37 @@ def test_per_class_models(data):
         sampler.sample(2, y=0)
 
 
+@pytest.mark.parametrize(
+    "fitted, changed",
+    [
+        ({}, {"conditional": False}),
+        ({"conditional": False}, {"conditional": True}),
+        ({}, {"latent_dim": 4}),
+        ({"conditional": False}, {"latent_dim": 64}),
+        ({}, {"channels": 4, "n_critic_layers": 3, "anchor": "mean", "noise": False}),
+    ],
+)
+def test_parameters_set_after_fit_leave_the_fitted_generators_as_they_are(
+    data, fitted, changed
+):
+    # sample used the conditional and latent_dim parameters, not the
+    # generators fitted: class 1 was said to have no generator, or the latent
+    # codes did not fit the first layer
+    X, y = data
+    sampler = tiny(**fitted).fit(X, y)
+    expected = pickle.loads(pickle.dumps(sampler)).sample(3, y=1)
+    sampler.set_params(**changed)
+    np.testing.assert_array_equal(sampler.sample(3, y=1), expected)
+    if fitted.get("conditional") is False:  # class 0 has no generator
+        with pytest.raises(ValueError, match="fitted with conditional=False"):
+            sampler.sample(2, y=0)
+    # a new fit takes the new values
+    params = sampler.fit(X, y).get_params()
+    keys = [None] if params["conditional"] else [1]
+    assert list(sampler.generators_) == keys
+    assert sampler.generators_[keys[0]].latent_dim == params["latent_dim"]
+
+
 def test_a_refused_sample_draws_nothing(data):
     # the classes were generated one by one, so a class without a generator
     # was refused after the classes before it had drawn from the stream
