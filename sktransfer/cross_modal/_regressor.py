@@ -591,7 +591,10 @@ class SpectroGenRegressor(NeuralNetRegressor):
 
         New ``callbacks`` take effect in further training without a new
         ``fit`` (``partial_fit``, or ``fit`` with ``warm_start=True``), as
-        they do in a new ``fit``.
+        they do in a new ``fit``. Parameters of the data loaders and the
+        dataset (``iterator_train__*``, ``iterator_valid__*``,
+        ``dataset__*``) can be set on a fitted regressor too: they change
+        how the data are read, and leave the network as it is.
 
         Parameters
         ----------
@@ -603,8 +606,26 @@ class SpectroGenRegressor(NeuralNetRegressor):
         self : SpectroGenRegressor
             The regressor.
         """
+        initialized = getattr(self, "initialized_", False)
+        # skorch refuses, on an initialised net, a prefixed parameter that
+        # rebuilds nothing (its module, criterion or optimizer): a loader's
+        # or the dataset's, which it reads anew at each use
+        rebuilds = {*self._modules, *self._criteria, "compile", "callbacks"}
+        plain = {
+            k: params.pop(k)
+            for k in list(params)
+            if initialized
+            and "__" in k
+            and k.split("__", 1)[0] not in rebuilds
+            and not self._is_virtual_param(k)
+        }
         super().set_params(**params)
-        if "callbacks" in params and getattr(self, "initialized_", False):
+        for key, value in plain.items():
+            setattr(self, key, value)
+            self._params_to_validate.add(key)
+        if plain:
+            self._validate_params()
+        if "callbacks" in params and initialized:
             # skorch builds the callbacks from the list it had before
             self._initialize_callbacks()
         return self

@@ -39,6 +39,25 @@ def test_rebuilt_network_is_not_used_untrained(pairs):
         reg.encode(X)
 
 
+def test_loader_and_dataset_parameters_can_be_set_after_fit(pairs):
+    # skorch refused them on a fitted net ("Something went wrong, please open
+    # an issue"), although they rebuild nothing
+    X, Y = pairs
+    reg = SpectroGenRegressor(random_state=0, **{**QUICK, "max_epochs": 2}).fit(X, Y)
+    expected = reg.predict(X)
+    reg.set_params(iterator_valid__batch_size=7, iterator_train__drop_last=True)
+    assert_array_equal(reg.predict(X), expected)
+    assert reg.get_iterator(reg.get_dataset(X), training=False).loader.batch_size == 7
+    batches = reg.get_iterator(reg.get_dataset(X, Y), training=True)
+    assert [len(xb) for xb, _ in batches] == [QUICK["batch_size"]] * (
+        len(X) // QUICK["batch_size"]
+    )
+    reg.partial_fit(X, Y)  # trains with them
+    assert len(reg.history) == 4
+    with pytest.raises(ValueError, match="bogus__x"):
+        reg.set_params(bogus__x=1)
+
+
 @pytest.mark.parametrize("method", ["predict", "encode", "sample", "kneighbors"])
 def test_unfitted_use_is_a_not_fitted_error(pairs, method):
     # encode raised AttributeError ('no attribute module_')
