@@ -1,5 +1,6 @@
 """The command-line verbs on files the tests write."""
 
+import argparse
 import csv
 import os
 import warnings
@@ -664,3 +665,35 @@ def test_verb_help(capsys):
             main([*verb, "--help"])
         assert exc.value.code == 0
         assert "example" in capsys.readouterr().out
+
+
+def _parsers(parser, path=()):
+    """Yield ``(command words, parser)`` of every command and sub-command."""
+    yield path, parser
+    for action in parser._actions:
+        if isinstance(action, argparse._SubParsersAction):
+            listed = {a.dest: a.help for a in action._choices_actions}
+            for name, sub in action.choices.items():
+                assert listed.get(name), f"{(*path, name)} has no help in the list"
+                yield from _parsers(sub, (*path, name))
+
+
+def test_every_command_and_option_says_what_it_is_for():
+    # `--help` lists each command and option with a line on what it does
+    from sktransfer.cli import build_parser
+
+    commands = list(_parsers(build_parser()))
+    assert {" ".join(p) for p, _ in commands} >= {
+        "demo",
+        "baseline",
+        "transfer",
+        "transfer fit",
+        "transfer predict",
+        "augment",
+    }
+    for path, parser in commands:
+        assert parser.description, path
+        for action in parser._actions:
+            # (the list of sub-commands: each is checked above)
+            if not isinstance(action, argparse._SubParsersAction):
+                assert action.help, (path, action.dest)

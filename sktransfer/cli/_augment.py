@@ -113,7 +113,12 @@ def register(subparsers):
         description=DESCRIPTION,
         formatter_class=HelpFormatter,
     )
-    parser.add_argument("inputs", nargs="+", metavar="INPUT")
+    parser.add_argument(
+        "inputs",
+        nargs="+",
+        metavar="INPUT",
+        help="spectra to over-sample: one CSV file, or RRUFF files and directories",
+    )
     add_output(parser, "output CSV file (CSV input) or directory (RRUFF input)")
     parser.add_argument("--labels", help="CSV of name,label rows (CSV input)")
     parser.add_argument(

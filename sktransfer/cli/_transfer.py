@@ -96,7 +96,12 @@ def register(subparsers):
         description=PREDICT_DESCRIPTION,
         formatter_class=HelpFormatter,
     )
-    predict.add_argument("inputs", nargs="+", metavar="INPUT")
+    predict.add_argument(
+        "inputs",
+        nargs="+",
+        metavar="INPUT",
+        help="source spectra: one CSV file, or RRUFF files and directories",
+    )
     predict.add_argument("-m", "--model", required=True, help="saved model file")
     add_output(predict, "output CSV file (CSV input) or directory (RRUFF input)")
     predict.add_argument("--device", default="cpu", help="torch device (default cpu)")
