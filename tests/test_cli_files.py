@@ -69,15 +69,29 @@ def test_headerless_row_table_of_three_columns_is_refused(tmp_path):
     assert "3 columns and 2 rows, and the first row runs monotonically" in message
 
 
+@pytest.mark.parametrize("first_row", ["400,400,401,402", "403,402,402,401"])
+def test_headerless_row_table_whose_axis_repeats_a_value_is_refused(
+    tmp_path, first_row
+):
+    # an axis written with too few digits repeats a value: it was read as 3
+    # spectra of 2 points on the axis [400, 1] (baselines of zero, rc 0)
+    path = _csv(tmp_path, f"{first_row}\n1,2,3,4\n")
+    message = _error(read_csv_spectra, path)
+    assert "4 columns and 2 rows, and the first row runs monotonically" in message
+
+
 @pytest.mark.parametrize(
-    "first_row",
-    ["400,400,401,402", "403,403,402,401", "400,400.5,399.5,401"],
+    "first_row", ["400,0,0,0", "400,5,5,5", "400,400.5,399.5,401", "1,1,2,2,3"]
 )
-def test_first_row_that_is_not_strictly_monotonic_reads_as_columns(tmp_path, first_row):
-    # a wide headerless table is refused only when its first row is an axis
-    spectra = read_csv_spectra(_csv(tmp_path, f"{first_row}\n1,2,3,4\n"))
-    np.testing.assert_array_equal(spectra.axes[0], [float(first_row[:3]), 1.0])
-    assert spectra.names == ["spectrum1", "spectrum2", "spectrum3"]
+def test_first_row_that_does_not_run_like_an_axis_reads_as_columns(tmp_path, first_row):
+    # a wide headerless table is refused only when its first row is an axis:
+    # not when it goes back, or repeats as often as it moves on (the first
+    # points of spectra stored one per column, padded with zeros)
+    n = first_row.count(",")
+    text = f"{first_row}\n{','.join(str(i + 2) for i in range(n + 1))}\n"
+    spectra = read_csv_spectra(_csv(tmp_path, text))
+    np.testing.assert_array_equal(spectra.axes[0], [float(first_row.split(",")[0]), 2])
+    assert spectra.names == [f"spectrum{i}" for i in range(1, n + 1)]
 
 
 def test_decimal_point_in_the_first_row_of_a_decimal_comma_file(tmp_path):
@@ -114,7 +128,31 @@ def test_titled_csv_with_a_bad_axis_names_the_axis_column(tmp_path):
     # the header row is words: no hint about a row table is looked for
     path = _csv(tmp_path, "x,a,b\n2,1,1\n1,2,2\n3,3,3\n")
     message = _error(read_csv_spectra, path)
-    assert message == f"{path}: the axis column must be strictly monotonic"
+    expected = "line 4: the axis column must be strictly monotonic (3 follows 1)"
+    assert message == f"{path}, {expected}"
+
+
+@pytest.mark.parametrize(
+    "content, where",
+    [
+        # a value repeated (an axis written with too few digits)
+        ("x,a\n400,1\n400.4,2\n400.4,3\n401,4\n", "line 4: (400.4 follows 400.4)"),
+        # a step back in a decreasing axis, after a blank line
+        ("x,a\n9,1\n8,2\n\n8.5,3\n", "line 5: (8.5 follows 8)"),
+        # no step at all
+        ("x,a\n5,1\n5,2\n5,3\n", "line 3: (5 follows 5)"),
+    ],
+)
+def test_an_axis_that_does_not_run_one_way_is_refused_where_it_breaks(
+    tmp_path, content, where
+):
+    path = _csv(tmp_path, content)
+    line, detail = where.split(": ")
+    message = _error(read_csv_spectra, path)
+    assert (
+        message
+        == f"{path}, {line}: the axis column must be strictly monotonic {detail}"
+    )
 
 
 def test_row_numbers_are_refused_only_in_an_unnamed_first_column(tmp_path):

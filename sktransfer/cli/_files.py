@@ -114,12 +114,28 @@ _ROWS_HINT = (
 
 
 def _runs_across(first, path, decimal_comma):
-    """Whether a numeric first row of 3 or more cells is strictly monotonic."""
+    """Whether a numeric first row of 3 or more cells runs like an axis.
+
+    Monotonic, with fewer repeated neighbours than steps: an axis written
+    with too few digits repeats a value here and there (``400,400,401``),
+    while the first points of spectra stored one per column, padded with
+    zeros, repeat most of theirs (``400,0,0,0``).
+    """
     if len(first) < 3:
         return False
     steps = np.diff([_number(c, path, 1, decimal_comma) for c in first])
     # scikit-learn's layout: one spectrum per row, the axis across the header
-    return bool(np.all(steps > 0) or np.all(steps < 0))
+    monotonic = np.all(steps >= 0) or np.all(steps <= 0)
+    return bool(monotonic and 2 * np.count_nonzero(steps == 0) < len(steps))
+
+
+def _first_break(axis, line_nos):
+    """``(line number, "V follows W")`` where ``axis`` first stops running one way."""
+    steps = np.diff(axis)
+    moving = steps[steps != 0]
+    ahead = np.sign(moving[0]) if len(moving) else 1.0
+    k = int(np.flatnonzero(np.sign(steps) != ahead)[0])
+    return line_nos[k + 1], f"{axis[k + 1]:g} follows {axis[k]:g}"
 
 
 def read_csv_spectra(path):
@@ -202,7 +218,11 @@ def read_csv_spectra(path):
         hint = ""
         if not titled and _runs_across(first, path, decimal_comma):
             hint = f"; its first row {_ROWS_HINT}"
-        raise CLIError(f"{path}: {str(exc).rstrip('.')}{hint}") from None
+        where, message = path, str(exc).rstrip(".")
+        if "monotonic" in message:
+            line_no, detail = _first_break(data[:, 0], line_nos)
+            where, message = f"{path}, line {line_no}", f"{message} ({detail})"
+        raise CLIError(f"{where}: {message}{hint}") from None
     if not first[0].strip() and np.array_equal(axis, np.arange(len(axis))):
         # pandas' to_csv writes its row index first, under an empty name
         raise CLIError(
