@@ -1011,6 +1011,23 @@ def test_transfer_compares_the_held_out_raman_with_a_5_nn_regressor(quick_run):
         assert res.scores["clean"][name][1] == func(res.clean, res.knn)
 
 
+def test_transfer_trains_the_default_regressor_for_the_epochs_with_the_seed():
+    # the VAE is SpectroGenRegressor() but for the epochs, the Raman axis (the
+    # stretch acts on it), the seed and the device; a seed other than the
+    # tests' global one, which a dropped seed would use
+    from sktransfer.cross_modal import SpectroGenRegressor
+
+    data = synthetic_data(60, 0)
+    res = transfer(data, data, epochs=2, random_state=7)
+    tr, te = data.train, data.test
+    vae = SpectroGenRegressor(max_epochs=2, target_axis=data.raman_axis, random_state=7)
+    expected = vae.fit(data.ir[tr], data.raman[tr]).predict(data.ir[te])
+    np.testing.assert_array_equal(res.vae, expected)
+    assert res.n_epochs == 2
+    for name, func in (("r", spectral_correlation), ("RMSE", spectral_rmse)):
+        assert res.scores["measured"][name][0] == func(res.measured, res.vae)
+
+
 def test_smote_takes_up_to_5_neighbours_within_the_rare_class(monkeypatch):
     from sktransfer._demo._learning import _smote
 
