@@ -619,14 +619,18 @@ class SpectroGenRegressor(NeuralNetRegressor):
             and k.split("__", 1)[0] not in rebuilds
             and not self._is_virtual_param(k)
         }
+        # skorch builds the callbacks from the list it had before (and from
+        # none after "disable", which fails): the new list comes first
+        new_callbacks = "callbacks" in params
+        if new_callbacks:
+            self.callbacks = params.pop("callbacks")
         super().set_params(**params)
         for key, value in plain.items():
             setattr(self, key, value)
             self._params_to_validate.add(key)
         if plain:
             self._validate_params()
-        if "callbacks" in params and initialized:
-            # skorch builds the callbacks from the list it had before
+        if new_callbacks and initialized:
             self._initialize_callbacks()
         return self
 

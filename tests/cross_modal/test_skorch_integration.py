@@ -323,6 +323,20 @@ def test_callbacks_set_after_fit_run_in_further_training(pairs, how):
     assert (old.epochs, new.epochs) == (2, 2)
     reg.set_params(callbacks=[("count", old)]).partial_fit(X, Y)
     assert (old.epochs, new.epochs) == (4, 2)
+    # "disable" and back: skorch failed to set a list after "disable"
+    reg.set_params(callbacks="disable").partial_fit(X, Y)
+    assert reg.callbacks_ == [] and (old.epochs, new.epochs) == (4, 2)
+    reg.set_params(callbacks=[("count", new)]).partial_fit(X, Y)
+    assert (old.epochs, new.epochs) == (4, 4)
+
+
+def test_callbacks_set_after_disable_before_fit(pairs):
+    X, Y = pairs
+    count = _Epochs()
+    reg = SpectroGenRegressor(callbacks="disable", **{**QUICK, "max_epochs": 2})
+    reg.set_params(callbacks=[("count", count)], callbacks__count__epochs=5)
+    reg.fit(X, Y)
+    assert count.epochs == 7
 
 
 def test_early_stopping_is_not_an_interruption(pairs):
