@@ -2,6 +2,7 @@
 
 import os
 import sys
+from dataclasses import replace
 from types import SimpleNamespace
 
 import numpy as np
@@ -289,6 +290,78 @@ def test_outputs_written_from_the_records(quick_run, tmp_path):
     assert report.startswith("# sktransfer ") and "random state 1" in report
     for name in FIGURES:
         assert f"]({name})" in report
+
+
+@pytest.fixture
+def drawn(monkeypatch, tmp_path):
+    """The figures write_figures draws, by file name, instead of their files."""
+    pytest.importorskip("matplotlib")
+    from sktransfer._demo import _figures
+
+    figures = {}
+
+    def keep(fig, directory, name):
+        figures[name] = fig
+        return name
+
+    monkeypatch.setattr(_figures, "_save", keep)
+    return figures
+
+
+def _curves(ax):
+    return [(line.get_label(), line.get_ydata()) for line in ax.get_lines()]
+
+
+def test_transfer_figure_shows_each_prediction_beside_the_truths(quick_run, drawn):
+    res = quick_run.results["transfer"]
+    write_figures({"transfer": res}, "unused")
+    axes = drawn["transfer.png"].axes
+    assert len(axes) == 3 <= len(res.measured)
+    for i, ax in enumerate(axes):
+        assert ax.get_title() == f"held-out sample {i}"
+        labels, curves = zip(*_curves(ax), strict=True)
+        assert labels == ("measured", "true (no noise)", "SpectroGen VAE", "5-NN")
+        for got, expected in zip(
+            curves, (res.measured, res.clean, res.vae, res.knn), strict=True
+        ):
+            np.testing.assert_array_equal(got, expected[i])
+        np.testing.assert_array_equal(ax.get_lines()[0].get_xdata(), res.axis)
+    assert axes[0].get_legend() is not None and axes[1].get_legend() is None
+    # without the clean truth (RRUFF data), and with fewer held-out spectra
+    first = {k: getattr(res, k)[:1] for k in ("measured", "vae", "knn")}
+    write_figures({"transfer": replace(res, clean=None, **first)}, "unused")
+    (ax,) = drawn["transfer.png"].axes
+    assert [label for label, _ in _curves(ax)] == ["measured", "SpectroGen VAE", "5-NN"]
+
+
+def test_generated_figures_show_real_and_generated_spectra_of_the_rare_class(
+    quick_run, drawn
+):
+    from sklearn.decomposition import PCA
+
+    res = quick_run.results["augmentation"]
+    write_figures({"augmentation": res}, "unused")
+    panels = {"real": res.real, **res.generated}
+    axes = drawn["generated.png"].axes
+    assert [ax.get_title() for ax in axes] == [
+        f"{res.rare_name}: {name}" for name in panels
+    ]
+    for ax, spectra in zip(axes, panels.values(), strict=True):
+        curves = [y for _, y in _curves(ax)]
+        assert len(curves) == min(5, len(spectra))
+        for got, expected in zip(curves, spectra, strict=False):
+            np.testing.assert_array_equal(got, expected)
+    # the PCA of the real training spectra, one scatter per class, then the
+    # generated spectra of the rare class
+    (ax,) = drawn["pca.png"].axes
+    pca = PCA(n_components=2).fit(res.X_train)
+    classes = np.unique(res.y_train)
+    expected = [(f"real class {c}", res.X_train[res.y_train == c]) for c in classes]
+    expected += [(f"{n}, {res.rare_name}", g) for n, g in res.generated.items()]
+    assert [c.get_label() for c in ax.collections] == [label for label, _ in expected]
+    for points, (_, spectra) in zip(ax.collections, expected, strict=True):
+        np.testing.assert_allclose(points.get_offsets(), pca.transform(spectra))
+    assert ax.get_legend() is not None
 
 
 def test_failed_writes_leave_no_temporary_file(monkeypatch, tmp_path):
