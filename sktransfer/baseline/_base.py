@@ -76,7 +76,12 @@ class BaselineCorrector(SpectralTransformer):
             return X.copy(), np.ones(X.shape[0], dtype=np.intp)
         x_data = None if self.x_axis is None else self._axis(X.shape[1])
         baselines, n_iter, last_tol = row_baselines(
-            X, method, kwargs, x_data=x_data, n_jobs=self.n_jobs
+            X,
+            method,
+            kwargs,
+            x_data=x_data,
+            n_jobs=self.n_jobs,
+            stacklevel=stacklevel + 1,
         )
         limits = self._convergence_limits()
         if limits is not None:

@@ -243,7 +243,7 @@ def _chunks(n_rows, n_chunks):
     return [slice(a, b) for a, b in zip(bounds[:-1], bounds[1:]) if b > a]
 
 
-def row_baselines(X, method, kwargs, *, x_data=None, n_jobs=None):
+def row_baselines(X, method, kwargs, *, x_data=None, n_jobs=None, stacklevel=2):
     """Baseline of every row of ``X`` with one pybaselines method.
 
     Rows are split into one contiguous chunk per joblib worker; the calling
@@ -278,6 +278,9 @@ def row_baselines(X, method, kwargs, *, x_data=None, n_jobs=None):
         default axis.
     n_jobs : int or None, default=None
         Number of joblib workers; None follows :func:`joblib.parallel_config`.
+    stacklevel : int, default=2
+        The warnings raised here point this many frames up, counted from
+        this function (2: the line that called it).
 
     Returns
     -------
@@ -297,7 +300,7 @@ def row_baselines(X, method, kwargs, *, x_data=None, n_jobs=None):
         baselines, n_iter, last_tol, n_early = _baseline_chunk(
             X, x_data, assume_sorted, method, kwargs
         )
-        warn_early_stops(method, n_early, X.shape[0])
+        warn_early_stops(method, n_early, X.shape[0], stacklevel)
         return baselines, n_iter, last_tol
     chunks = _chunks(X.shape[0], n_workers)
     # Workers on this machine write their baselines into one shared file
@@ -356,6 +359,6 @@ def row_baselines(X, method, kwargs, *, x_data=None, n_jobs=None):
             baselines[s] = part
     _, n_iter, last_tol, n_early, caught = zip(*parts)
     for message, category in (pair for chunk in caught for pair in chunk):
-        warnings.warn(message, category, stacklevel=2)
-    warn_early_stops(method, sum(n_early), X.shape[0])
+        warnings.warn(message, category, stacklevel=stacklevel)
+    warn_early_stops(method, sum(n_early), X.shape[0], stacklevel)
     return baselines, np.concatenate(n_iter), np.concatenate(last_tol)

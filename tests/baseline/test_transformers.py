@@ -6,6 +6,7 @@ import numpy as np
 import pytest
 from joblib import parallel_config
 from pybaselines import Baseline
+from pybaselines.utils import ParameterWarning
 from sklearn.base import clone
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.model_selection import GridSearchCV
@@ -394,8 +395,10 @@ def test_defaults_are_those_of_pybaselines(cls, method):
     [
         (AirPLS(max_iter=1, tol=1e-9), gaussian_spectra(2, 30)[1], ConvergenceWarning),
         (AirPLS(), np.ones((2, 2)), UserWarning),
+        # spectra stacked into one pybaselines call, which stop early
+        (AirPLS(lam=1e2, tol=0), gaussian_spectra(2, 30)[1], ParameterWarning),
     ],
-    ids=["max_iter", "too_short"],
+    ids=["max_iter", "too_short", "early_stop"],
 )
 def test_warnings_point_at_the_call(est, X, category, call, output):
     # pandas output names the columns from the fit
@@ -403,6 +406,14 @@ def test_warnings_point_at_the_call(est, X, category, call, output):
     with pytest.warns(category) as record:
         getattr(est, call)(X)
     assert [w.filename for w in record if w.category is category] == [__file__]
+
+
+def test_warnings_of_worker_processes_point_at_the_call():
+    X = gaussian_spectra(4, 30)[1]
+    est = AirPLS(lam=1e2, tol=0, n_jobs=2)
+    with pytest.warns(ParameterWarning, match="in 4 of 4 spectra") as record:
+        est.fit_transform(X)
+    assert [w.filename for w in record if w.category is ParameterWarning] == [__file__]
 
 
 def test_a_tolerance_of_zero_is_never_met():
