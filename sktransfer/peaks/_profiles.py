@@ -183,11 +183,15 @@ def _erfcx_log_derivative(a, inv_e):
     agree to ``1 / (2 a**2)`` of their size, and even float64 keeps only a
     few digits of the difference. With ``sqrt(pi) a erfcx(a) = S``, it is
     ``2a (S - 1) / S``, and the asymptotic series gives ``S - 1`` directly.
+    The direct form loses about ``2 eps a**2`` of the result, the series
+    (8 terms) ~5e-8 at ``a = 6`` and ~1e-13 at ``a = 15``: float64 switches
+    at 15, float32 at 6.
     """
     direct = 2.0 * a - _TWO_OVER_SQRT_PI * inv_e
-    far = torch.clamp(a, min=_R)
+    start = _R_FAR if a.dtype == torch.float64 else _R
+    far = torch.clamp(a, min=start)
     s_minus_1 = _series_minus_one(-0.5 / (far * far))  # q = 1 / (2 z**2), z = i a
-    return torch.where(a >= _R, 2.0 * far * s_minus_1 / (1.0 + s_minus_1), direct)
+    return torch.where(a >= start, 2.0 * far * s_minus_1 / (1.0 + s_minus_1), direct)
 
 
 def _voigt_unit(dx, f, s, derivatives):

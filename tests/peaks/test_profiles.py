@@ -540,3 +540,22 @@ def test_voigt_derivatives_match_exact_values_up_to_the_lorentzian_limit(shape):
         ref = np.array([float(v) for v in ref])[:, None]
         # the Faddeeva approximation is good to ~1e-6 of the profile
         np.testing.assert_allclose(got, ref, rtol=0, atol=1e-6 * np.abs(ref).max())
+
+
+@pytest.mark.parametrize("dtype, rtol", [(F64, 1e-12), (torch.float32, 5e-6)])
+def test_erfcx_log_derivative_is_accurate_at_every_width_ratio(dtype, rtol):
+    # 2a - 2 / (sqrt(pi) erfcx(a)): the two terms agree to 1 / (2 a**2) of
+    # their size, and a reaches ~1e6 at the Lorentzian limit
+    mp = pytest.importorskip("mpmath")
+    from sktransfer.peaks._profiles import _erfcx_log_derivative
+
+    ctx = mp.mp.clone()
+    ctx.dps = 40
+    values = [0.0, 0.5, 3.0, 5.9, 6.0, 8.0, 14.9, 15.0, 30.0, 1e3, 1e5, 3.5e5, 1e6]
+    a = torch.tensor(values, dtype=dtype)
+    got = _erfcx_log_derivative(a, 1.0 / torch.special.erfcx(a))
+    assert got.dtype == dtype
+    for v, g in zip(a.tolist(), got.tolist(), strict=True):
+        x = ctx.mpf(v)
+        exact = 2 * x - 2 / (ctx.sqrt(ctx.pi) * ctx.exp(x * x) * ctx.erfc(x))
+        assert abs(g - float(exact)) <= rtol * abs(float(exact)), v
