@@ -108,11 +108,12 @@ class _RowwiseTransformer(TransformerMixin, BaseEstimator):
         return check_x_axis(getattr(self, "x_axis", None), n_features)
 
     def _validate_transform_X(self, X):
-        """Validate X for ``transform``; check the parameters if unfitted."""
+        """Validate X for ``transform``, and the parameters it reads.
+
+        Also after ``fit``: ``set_params`` may have changed them since.
+        """
         check_is_fitted(self)
-        if not self._is_fitted():
-            # Stateless and not fitted: nothing was checked yet.
-            self._check_params()
+        self._check_params()
         return self._validate_X(X, reset=False)
 
     def transform(self, X):

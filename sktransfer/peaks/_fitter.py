@@ -348,8 +348,7 @@ class PeakProfileFitter(FeatureChangingTransformer):
             bool, whether each peak's centre ended at the edge of its
             ``center_tolerance_`` (None with ``centers="each"``).
         """
-        check_is_fitted(self)
-        return self._fit_spectra(self._validate_X(X, reset=False), stacklevel=3)
+        return self._fit_spectra(self._validate_transform_X(X), stacklevel=3)
 
     def _layout(self):
         return PeakLayout(self.profile, self.n_peaks_, self.baseline)
@@ -416,6 +415,7 @@ class PeakProfileFitter(FeatureChangingTransformer):
             Spectra rendered from the parameters.
         """
         check_is_fitted(self)
+        self._check_params()
         if self.output == "reconstruction":
             return self._validate_X(X, reset=False)
         layout = self._layout()
