@@ -695,7 +695,8 @@ class SpectroGenRegressor(NeuralNetRegressor):
         Raises skorch's ``NotInitializedError`` as skorch does; also when
         ``set_params(module__...)`` (or ``initialize()``) rebuilt the
         network after ``fit``, so that its predictions would come from an
-        untrained network.
+        untrained network. Raises a ``ValueError`` when ``device`` (set
+        after ``fit``) is no device of this machine, as ``fit`` does.
 
         Parameters
         ----------
@@ -711,6 +712,7 @@ class SpectroGenRegressor(NeuralNetRegressor):
                 "fit (by set_params(module__...) or initialize()) and is not "
                 "trained: call fit before using it."
             )
+        resolve_device(self.device)
 
     def _train(self, X, y, extend=False, anew=False, **fit_params):
         self._check_params()

@@ -552,3 +552,22 @@ def test_safe_scale():
     assert _safe_scale(raw - raw.mean() + 1e3, raw) == pytest.approx(1e20)
     zeros = torch.zeros(3)
     assert _safe_scale(zeros, zeros) == 1.0
+
+
+@pytest.mark.parametrize("method", ["predict", "encode", "sample", "kneighbors"])
+def test_a_device_set_after_fit_is_checked_as_fit_checks_it(pairs, method):
+    X, Y = pairs
+    with pytest.raises(ValueError) as refused:
+        SpectroGenRegressor(device="nope", **QUICK).fit(X, Y)
+    assert str(refused.value) == "device='nope' is not a valid torch device."
+    reg = SpectroGenRegressor(random_state=0, **{**QUICK, "max_epochs": 1}).fit(X, Y)
+    kwargs = {"random_state": 0} if method == "sample" else {}
+    expected = getattr(reg, method)(X, **kwargs)
+    reg.set_params(device="nope")
+    with pytest.raises(ValueError) as exc:  # was torch's RuntimeError
+        getattr(reg, method)(X, **kwargs)
+    assert str(exc.value) == str(refused.value)
+    reg.set_params(device="cpu")
+    got = getattr(reg, method)(X, **kwargs)
+    for a, b in zip(np.atleast_1d(got), np.atleast_1d(expected), strict=True):
+        assert_array_equal(a, b)
