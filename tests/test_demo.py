@@ -340,17 +340,23 @@ def test_generated_figures_show_real_and_generated_spectra_of_the_rare_class(
     from sklearn.decomposition import PCA
 
     res = quick_run.results["augmentation"]
+    # more held-out spectra than the 5 a panel shows
+    res = replace(res, real=np.vstack([res.real] * 4))
     write_figures({"augmentation": res}, "unused")
     panels = {"real": res.real, **res.generated}
     axes = drawn["generated.png"].axes
     assert [ax.get_title() for ax in axes] == [
         f"{res.rare_name}: {name}" for name in panels
     ]
+    assert len(res.real) > 5
     for ax, spectra in zip(axes, panels.values(), strict=True):
         curves = [y for _, y in _curves(ax)]
         assert len(curves) == min(5, len(spectra))
         for got, expected in zip(curves, spectra, strict=False):
             np.testing.assert_array_equal(got, expected)
+        # on one intensity scale, to compare them
+        assert ax.get_shared_y_axes().joined(ax, axes[0])
+    assert axes[0].get_ylabel() == "intensity"
     # the PCA of the real training spectra, one scatter per class, then the
     # generated spectra of the rare class
     (ax,) = drawn["pca.png"].axes
@@ -361,6 +367,9 @@ def test_generated_figures_show_real_and_generated_spectra_of_the_rare_class(
     assert [c.get_label() for c in ax.collections] == [label for label, _ in expected]
     for points, (_, spectra) in zip(ax.collections, expected, strict=True):
         np.testing.assert_allclose(points.get_offsets(), pca.transform(spectra))
+    # the rare class stands out among the real spectra
+    sizes = {c: float(p.get_sizes()[0]) for c, p in zip(classes, ax.collections)}
+    assert sizes[res.rare] > max(v for c, v in sizes.items() if c != res.rare)
     assert ax.get_legend() is not None
 
 
