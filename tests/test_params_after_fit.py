@@ -51,7 +51,11 @@ def test_a_parameter_fit_refuses_is_refused_after_fit(est, param, value):
     fitted.set_params(**{param: value})
     calls = [("transform", X)]
     if isinstance(est, PeakProfileFitter):
-        calls += [("fit_peaks", X), ("inverse_transform", expected)]
+        calls += [
+            ("fit_peaks", X),
+            ("inverse_transform", expected),
+            ("get_feature_names_out", None),
+        ]
     for name, data in calls:
         with pytest.raises(ValueError) as exc:
             getattr(fitted, name)(data)

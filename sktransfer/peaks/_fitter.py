@@ -465,6 +465,7 @@ class PeakProfileFitter(FeatureChangingTransformer):
             or the input names for ``output="reconstruction"``.
         """
         check_is_fitted(self)
+        self._check_params()
         input_names = self._input_feature_names(input_features)
         if self.output == "reconstruction":
             return input_names
