@@ -693,6 +693,10 @@ def test_every_command_and_option_says_what_it_is_for():
     }
     for path, parser in commands:
         assert parser.description, path
+        if "\n" in parser.description.strip():
+            # a description of several lines as written: its examples keep
+            # their lines
+            assert parser.format_help().count(parser.description.strip()) == 1, path
         for action in parser._actions:
             # (the list of sub-commands: each is checked above)
             if not isinstance(action, argparse._SubParsersAction):
