@@ -693,6 +693,8 @@ def test_every_command_and_option_says_what_it_is_for():
     }
     for path, parser in commands:
         assert parser.description, path
+        if path in {("baseline",), ("transfer", "predict"), ("augment",)}:
+            assert "INPUT [INPUT ...]" in parser.format_usage(), path
         if "\n" in parser.description.strip():
             # a description of several lines as written: its examples keep
             # their lines
