@@ -180,6 +180,23 @@ def test_bad_csv_names_file_and_line(tmp_path, capsys, content, message):
     assert str(path) in err and message in err
 
 
+@pytest.mark.parametrize(
+    "x, where",
+    [
+        ([100.0, 101.0, 101.0, 102.0], "point 3: 101 follows 101"),
+        ([300.0, 200.0, 250.0, 100.0], "point 3: 250 follows 200"),
+    ],
+)
+def test_rruff_file_whose_axis_breaks_is_refused_where_it_breaks(
+    tmp_path, capsys, x, where
+):
+    path = tmp_path / "Quartz__R040031__Raman__Data_Processed__1.txt"
+    _write_rruff(path, np.array(x), np.arange(4.0), "Quartz", "R040031")
+    assert main(["baseline", str(path), "-o", str(tmp_path / "out")]) == 2
+    err = capsys.readouterr().err.strip()
+    assert err.endswith(f"{path}: its axis must be strictly monotonic ({where})")
+
+
 def test_headerless_csv_reads_one_spectrum_per_column(tmp_path):
     from sktransfer.cli._files import read_csv_spectra
 

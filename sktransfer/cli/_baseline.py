@@ -13,7 +13,7 @@ from sktransfer.cli._common import (
     parse_params,
     positive_float,
 )
-from sktransfer.cli._files import Outputs, check_finite, read_spectra
+from sktransfer.cli._files import Outputs, check_finite, first_break, read_spectra
 
 DESCRIPTION = """\
 Remove the baseline of every spectrum with a pybaselines method.
@@ -97,7 +97,11 @@ def run(args):
         try:
             check_x_axis(axis, axis.size, "its axis")
         except ValueError as exc:
-            raise CLIError(f"{path}: {exc}") from None
+            message = str(exc).rstrip(".")
+            if "monotonic" in message:
+                i, detail = first_break(axis)
+                message += f" (point {i + 1}: {detail})"
+            raise CLIError(f"{path}: {message}") from None
     kwargs = parse_params(args.param)
     if args.lam is not None:
         if "lam" in kwargs:

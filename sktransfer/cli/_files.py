@@ -129,13 +129,16 @@ def _runs_across(first, path, decimal_comma):
     return bool(monotonic and 2 * np.count_nonzero(steps == 0) < len(steps))
 
 
-def _first_break(axis, line_nos):
-    """``(line number, "V follows W")`` where ``axis`` first stops running one way."""
+def first_break(axis):
+    """``(i, "V follows W")``: ``axis[i]`` is where it first stops running one way.
+
+    For an axis that is not strictly monotonic.
+    """
     steps = np.diff(axis)
     moving = steps[steps != 0]
     ahead = np.sign(moving[0]) if len(moving) else 1.0
     k = int(np.flatnonzero(np.sign(steps) != ahead)[0])
-    return line_nos[k + 1], f"{axis[k + 1]:g} follows {axis[k]:g}"
+    return k + 1, f"{axis[k + 1]:g} follows {axis[k]:g}"
 
 
 def read_csv_spectra(path):
@@ -220,8 +223,8 @@ def read_csv_spectra(path):
             hint = f"; its first row {_ROWS_HINT}"
         where, message = path, str(exc).rstrip(".")
         if "monotonic" in message:
-            line_no, detail = _first_break(data[:, 0], line_nos)
-            where, message = f"{path}, line {line_no}", f"{message} ({detail})"
+            i, detail = first_break(data[:, 0])
+            where, message = f"{path}, line {line_nos[i]}", f"{message} ({detail})"
         raise CLIError(f"{where}: {message}{hint}") from None
     if not first[0].strip() and np.array_equal(axis, np.arange(len(axis))):
         # pandas' to_csv writes its row index first, under an empty name
