@@ -391,6 +391,21 @@ def test_kmeans_indistinguishability_known_truths(groups):
     assert kmeans_indistinguishability(c, d, random_state=0, n_components=5) == 1.0
 
 
+def test_kmeans_indistinguishability_seeds_the_pca_of_long_spectra():
+    # over 500 points PCA's solver draws random numbers: without the seed it
+    # drew from NumPy's global generator, and the projection changed with it
+    rng = np.random.default_rng(0)
+    real, generated = rng.normal(size=(40, 600)), rng.normal(size=(40, 600)) + 0.1
+    pooled = np.vstack([real, generated])
+    expected = PCA(n_components=2, random_state=3).fit_transform(pooled)
+    for global_seed in (0, 1):
+        np.random.seed(global_seed)  # noqa: NPY002 - the global state a seed must not read
+        _, details = kmeans_indistinguishability(
+            real, generated, random_state=3, return_details=True
+        )
+        np.testing.assert_allclose(details.embedding, expected, rtol=1e-10)
+
+
 def test_kmeans_indistinguishability_details_follow_their_definitions(groups):
     (a, b), _ = groups
     score, details = kmeans_indistinguishability(
