@@ -591,10 +591,11 @@ class SpectroGenRegressor(NeuralNetRegressor):
 
         New ``callbacks`` take effect in further training without a new
         ``fit`` (``partial_fit``, or ``fit`` with ``warm_start=True``), as
-        they do in a new ``fit``. Parameters of the data loaders and the
-        dataset (``iterator_train__*``, ``iterator_valid__*``,
+        they do in a new ``fit``. The data loaders, the dataset and their
+        parameters (``iterator_train__*``, ``iterator_valid__*``,
         ``dataset__*``) can be set on a fitted regressor too: they change
-        how the data are read, and leave the network as it is.
+        how the data are read, and leave the network as it is. So can the
+        ``optimizer`` class, which is then built anew for further training.
 
         Parameters
         ----------
@@ -607,15 +608,16 @@ class SpectroGenRegressor(NeuralNetRegressor):
             The regressor.
         """
         initialized = getattr(self, "initialized_", False)
-        # skorch refuses, on an initialised net, a prefixed parameter that
-        # rebuilds nothing (its module, criterion or optimizer): a loader's
-        # or the dataset's, which it reads anew at each use
+        # skorch refuses, on an initialised net, a parameter of one of its
+        # parts that it does not rebuild itself (only a module or criterion):
+        # a loader's or the dataset's, which it reads anew at each use, or
+        # the optimizer, which is rebuilt here
         rebuilds = {*self._modules, *self._criteria, "compile", "callbacks"}
         plain = {
             k: params.pop(k)
             for k in list(params)
             if initialized
-            and "__" in k
+            and ("__" in k or any(k.startswith(p) for p in self.prefixes_))
             and k.split("__", 1)[0] not in rebuilds
             and not self._is_virtual_param(k)
         }
@@ -627,9 +629,12 @@ class SpectroGenRegressor(NeuralNetRegressor):
         super().set_params(**params)
         for key, value in plain.items():
             setattr(self, key, value)
-            self._params_to_validate.add(key)
+            if "__" in key:
+                self._params_to_validate.add(key)
         if plain:
             self._validate_params()
+        if any(k.split("__", 1)[0] in self._optimizers for k in plain):
+            self._initialize_optimizer()
         if new_callbacks and initialized:
             self._initialize_callbacks()
         return self

@@ -58,6 +58,26 @@ def test_loader_and_dataset_parameters_can_be_set_after_fit(pairs):
         reg.set_params(bogus__x=1)
 
 
+def test_optimizer_loader_and_dataset_classes_can_be_set_after_fit(pairs):
+    # skorch refused them on a fitted net ("Something went wrong"); a new
+    # optimizer class trains on from the fitted weights
+    X, Y = pairs
+    reg = SpectroGenRegressor(random_state=0, **{**QUICK, "max_epochs": 2}).fit(X, Y)
+    expected = reg.predict(X)
+    reg.set_params(
+        optimizer=torch.optim.SGD,
+        iterator_train=torch.utils.data.DataLoader,
+        dataset=Dataset,
+    )
+    assert type(reg.optimizer_) is torch.optim.SGD
+    assert reg.optimizer_.param_groups[0]["lr"] == reg.lr
+    assert_array_equal(reg.predict(X), expected)
+    reg.set_params(optimizer__momentum=0.5).partial_fit(X, Y)
+    assert type(reg.optimizer_) is torch.optim.SGD
+    assert reg.optimizer_.param_groups[0]["momentum"] == 0.5
+    assert len(reg.history) == 4
+
+
 @pytest.mark.parametrize("method", ["predict", "encode", "sample", "kneighbors"])
 def test_unfitted_use_is_a_not_fitted_error(pairs, method):
     # encode raised AttributeError ('no attribute module_')
