@@ -131,14 +131,19 @@ class _MemorySize(Callback):
         net.history.record("memory", int(net.module_.retrieval.memory_z.shape[0]))
 
 
+def _memory_recorded(train_split, **params):
+    """A regressor with ``train_split`` that records its memory at each epoch."""
+    return SpectroGenRegressor(
+        random_state=0,
+        train_split=train_split,
+        callbacks=[("memory", _MemorySize())],
+        **{**QUICK, **params},
+    )
+
+
 def test_validation_pairs_stay_out_of_the_memory_while_scored(pairs):
     X, Y = pairs
-    reg = SpectroGenRegressor(
-        random_state=0,
-        train_split=ValidSplit(4),
-        callbacks=[("memory", _MemorySize())],
-        **QUICK,
-    ).fit(X, Y)
+    reg = _memory_recorded(ValidSplit(4)).fit(X, Y)
     # 45 of the 60 pairs train; the validation pairs are decoded from those
     assert set(reg.history[:, "memory"]) == {45}
     # afterwards the memory holds every pair, in the order of X
@@ -148,12 +153,7 @@ def test_validation_pairs_stay_out_of_the_memory_while_scored(pairs):
 
 def test_partial_fit_scores_its_validation_pairs_against_every_earlier_pair(pairs):
     X, Y = pairs
-    reg = SpectroGenRegressor(
-        random_state=0,
-        train_split=ValidSplit(4),
-        callbacks=[("memory", _MemorySize())],
-        **{**QUICK, "max_epochs": 2},
-    )
+    reg = _memory_recorded(ValidSplit(4), max_epochs=2)
     reg.fit(X[:40], Y[:40]).partial_fit(X[40:], Y[40:])
     # 30 of the first 40 train, then those 40 and 15 of the next 20
     assert reg.history[:, "memory"] == [30, 30, 55, 55]
@@ -169,12 +169,7 @@ def test_a_custom_split_of_other_datasets_keeps_its_pairs_out_too(pairs):
         first = TensorDataset(*(a[:40] for a in parts))
         return first, TensorDataset(*(a[40:] for a in parts))
 
-    reg = SpectroGenRegressor(
-        random_state=0,
-        train_split=split,
-        callbacks=[("memory", _MemorySize())],
-        **QUICK,
-    ).fit(X, Y)
+    reg = _memory_recorded(split).fit(X, Y)
     assert set(reg.history[:, "memory"]) == {40}
     assert reg.module_.retrieval.memory_z.shape[0] == 60
     # the same memory as skorch's own split of the same rows gives

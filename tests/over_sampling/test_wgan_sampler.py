@@ -15,6 +15,14 @@ def tiny(**params):
     return WGANGPOverSampler(**{**FAST, "random_state": 0, **params})
 
 
+def untrained(**params):
+    """A sampler whose generator has not moved from its start (zero output).
+
+    Its spectra are its anchors, plus the noise and the borrowed variation.
+    """
+    return tiny(max_iter=1, learning_rate=1e-12, **params)
+
+
 def two_class_spectra(n0=30, n1=4, n_features=64, random_state=0):
     """Class 0: a peak at 1/3 of the axis; class 1: a peak at 2/3."""
     rng = np.random.default_rng(random_state)
@@ -508,9 +516,7 @@ def test_imblearn_sampler_checks(estimator, check):
 def test_generated_spectra_lie_around_measured_ones():
     """Without noise and before training, a spectrum is a SMOTE interpolate."""
     X, y = two_class_spectra(n0=30, n1=6)
-    sampler = tiny(
-        noise=False, shared_variation=0, max_iter=1, learning_rate=1e-12
-    ).fit(X, y)
+    sampler = untrained(noise=False, shared_variation=0).fit(X, y)
     new = sampler.sample(50, y=1)
     real = X[y == 1]
     # each generated spectrum is on a segment between two real ones of class 1
@@ -546,13 +552,7 @@ def test_noise_model_recovers_the_measurement_noise():
 @pytest.mark.parametrize("anchor", ["real", "mean"])
 def test_other_anchors(anchor):
     X, y = two_class_spectra(n0=20, n1=5)
-    sampler = tiny(
-        anchor=anchor,
-        noise=False,
-        shared_variation=0,
-        max_iter=1,
-        learning_rate=1e-12,
-    )
+    sampler = untrained(anchor=anchor, noise=False, shared_variation=0)
     new = sampler.fit(X, y).sample(10, y=1)
     real = X[y == 1]
     if anchor == "real":  # copies of measured spectra before training
@@ -578,13 +578,8 @@ def three_blocks(n=(40, 30, 6), n_features=48, random_state=0):
 def test_shared_variation_is_borrowed_from_other_classes(conditional, amount):
     """Class 2 gets deviations of classes 0 and 1, scaled to its own spread."""
     X, y = three_blocks()
-    sampler = tiny(
-        anchor="real",
-        noise=False,
-        shared_variation=amount,
-        conditional=conditional,
-        max_iter=1,
-        learning_rate=1e-12,
+    sampler = untrained(
+        anchor="real", noise=False, shared_variation=amount, conditional=conditional
     ).fit(X, y)
     new = sampler.sample(3000, y=2)
     real = X[y == 2]
@@ -992,14 +987,12 @@ def test_training_adds_the_residual_to_the_anchors(conditional):
 
 def test_per_class_models_generate_around_their_own_class():
     X, y = two_class_spectra(n0=20, n1=5)
-    sampler = tiny(
+    sampler = untrained(
         conditional=False,
         sampling_strategy="all",
         anchor="mean",
         noise=False,
         shared_variation=0,
-        max_iter=1,
-        learning_rate=1e-12,
     ).fit(X, y)
     for c in (0, 1):
         new = sampler.sample(4, y=c)
@@ -1016,9 +1009,7 @@ def test_real_anchors_are_measured_spectra_of_the_class_with_their_own_noise():
     # a measured spectrum carries its noise: none is added to a real anchor,
     # and every spectrum of the class is drawn
     X, y = two_class_spectra(n0=20, n1=5)
-    sampler = tiny(
-        anchor="real", shared_variation=0, max_iter=1, learning_rate=1e-12
-    ).fit(X, y)
+    sampler = untrained(anchor="real", shared_variation=0).fit(X, y)
     assert sampler.noise_std_.max() > 0
     new = sampler.sample(200, y=1)
     d = np.abs(new[:, None, :] - X[y == 1][None]).max(-1)
@@ -1028,9 +1019,7 @@ def test_real_anchors_are_measured_spectra_of_the_class_with_their_own_noise():
 
 def test_mean_anchors_get_the_measurement_noise():
     X, y = two_class_spectra(n0=20, n1=5)
-    sampler = tiny(
-        anchor="mean", shared_variation=0, max_iter=1, learning_rate=1e-12
-    ).fit(X, y)
+    sampler = untrained(anchor="mean", shared_variation=0).fit(X, y)
     new = sampler.sample(4000, y=1)
     noise = sampler.noise_std_
     assert noise.min() > 0
@@ -1080,7 +1069,7 @@ def test_smote_anchors_get_back_the_noise_that_interpolation_averages_away():
     e = rng.normal(0, 0.05, (40, 200))
     X = np.vstack([s0 + rng.normal(0, 0.05, (60, 200)), s1 + e])
     y = np.repeat([0, 1], [60, 40])
-    sampler = tiny(shared_variation=0, max_iter=1, learning_rate=1e-12).fit(X, y)
+    sampler = untrained(shared_variation=0).fit(X, y)
     new = sampler.sample(4000, y=1)
     expected = 2 / 3 * np.mean(e**2) + 1 / 3 * np.mean(sampler.noise_std_**2)
     assert np.mean((new - s1) ** 2) == pytest.approx(expected, rel=0.04)
@@ -1090,12 +1079,7 @@ def test_shared_variation_of_a_class_between_others_skips_its_own_spectra():
     # class 1 sits between classes 0 and 2 in the pool of deviations: it
     # borrows from both, never from itself
     X, y = three_blocks()
-    sampler = tiny(
-        anchor="real",
-        noise=False,
-        max_iter=1,
-        learning_rate=1e-12,
-    ).fit(X, y)
+    sampler = untrained(anchor="real", noise=False).fit(X, y)
     new = sampler.sample(3000, y=1)
     real = X[y == 1]
     own = np.abs(new[:, None, 10:20] - real[None, :, 10:20]).max(-1)
@@ -1122,7 +1106,7 @@ def test_shared_variation_from_classes_that_barely_vary(other_spread):
     X[:20, :10] += rng.normal(0, 1, (20, 10)) * other_spread
     X[20:, 10:20] += rng.normal(0, 0.1, (6, 10))
     y = np.repeat([0, 1], [20, 6])
-    sampler = tiny(anchor="real", noise=False, max_iter=1, learning_rate=1e-12)
+    sampler = untrained(anchor="real", noise=False)
     new = sampler.fit(X, y).sample(2000, y=1)
     real = X[y == 1]
     own = np.abs(new[:, None, 10:20] - real[None, :, 10:20]).max(-1)
