@@ -98,8 +98,8 @@ def run(args):
             check_x_axis(axis, axis.size, "its axis")
         except ValueError as exc:
             message = str(exc).rstrip(".")
-            if "monotonic" in message:
-                i, detail = first_break(axis)
+            if (broken := first_break(axis)) is not None:
+                i, detail = broken
                 message += f" (point {i + 1}: {detail})"
             raise CLIError(f"{path}: {message}") from None
     kwargs = parse_params(args.param)

@@ -132,12 +132,18 @@ def _runs_across(first, path, decimal_comma):
 def first_break(axis):
     """``(i, "V follows W")``: ``axis[i]`` is where it first stops running one way.
 
-    For an axis that is not strictly monotonic.
+    None for an axis of finite values that is strictly monotonic, or one
+    with a value that is not finite.
     """
+    if not np.isfinite(axis).all():
+        return None
     steps = np.diff(axis)
     moving = steps[steps != 0]
     ahead = np.sign(moving[0]) if len(moving) else 1.0
-    k = int(np.flatnonzero(np.sign(steps) != ahead)[0])
+    breaks = np.flatnonzero(np.sign(steps) != ahead)
+    if not len(breaks):
+        return None
+    k = int(breaks[0])
     return k + 1, f"{axis[k + 1]:g} follows {axis[k]:g}"
 
 
@@ -222,8 +228,8 @@ def read_csv_spectra(path):
         if not titled and _runs_across(first, path, decimal_comma):
             hint = f"; its first row {_ROWS_HINT}"
         where, message = path, str(exc).rstrip(".")
-        if "monotonic" in message:
-            i, detail = first_break(data[:, 0])
+        if (broken := first_break(data[:, 0])) is not None:
+            i, detail = broken
             where, message = f"{path}, line {line_nos[i]}", f"{message} ({detail})"
         raise CLIError(f"{where}: {message}{hint}") from None
     if not first[0].strip() and np.array_equal(axis, np.arange(len(axis))):
