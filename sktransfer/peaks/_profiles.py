@@ -220,9 +220,9 @@ def _voigt_unit(dx, f, s, derivatives):
     # (..., k, 1) tensors so that few full-size passes remain.
     dwr = 2.0 * (a * wi - u * wr)
     dwi = _TWO_OVER_SQRT_PI - 2.0 * (u * wi + a * wr)
-    # Where |z| >= _R the two terms of each line nearly cancel. float64 keeps
-    # enough of the difference (1e-3 of it at the Lorentzian limit); float32
-    # keeps none there (the centre and width of a peak at shape 1 froze).
+    # Where |z| >= _R the two terms of each line nearly cancel: float32 keeps
+    # no digit of the difference there (the centre and width of a peak at
+    # shape 1 froze), float64 about 1e-4 of it at the Lorentzian limit.
     outer = u.square() + a.square() >= _R**2
     if bool(outer.any()):
         dw = _w_prime_series(z[outer])
