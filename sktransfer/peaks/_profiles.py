@@ -38,6 +38,9 @@ _N_WEIDEMAN = 40
 _SERIES = [float(np.prod(np.arange(1, 2 * n, 2))) for n in range(8, -1, -1)]
 _SERIES_FAR = _SERIES[-4:]
 _R_FAR = 15.0
+# Points per chunk of the analytic Voigt derivatives on the CPU (see
+# _voigt_derivative_rows).
+_CHUNK = 1 << 17
 
 
 def _weideman_coefficients(n):
@@ -57,43 +60,73 @@ def _weideman_coefficients(n):
 _WEIDEMAN_A, _WEIDEMAN_L = _weideman_coefficients(_N_WEIDEMAN)
 
 
+def _horner(x, coefs):
+    """``coefs[0] * x**n + ... + coefs[n]`` by Horner's rule.
+
+    The steps work in place on one new tensor unless autograd has to keep
+    them (``x`` needs a gradient): on large arrays, allocating a tensor
+    per step costs about as much as the arithmetic.
+    """
+    in_place = not (torch.is_grad_enabled() and x.requires_grad)
+    p = x * coefs[0] + coefs[1]
+    for coef in coefs[2:]:
+        p = p.mul_(x).add_(coef) if in_place else p * x + coef
+    return p
+
+
 def _w_inner(z):
     ell = _WEIDEMAN_L
     denom = ell - 1j * z
-    zz = (ell + 1j * z) / denom
-    p = torch.zeros_like(z)
-    for coef in _WEIDEMAN_A:
-        p = p * zz + float(coef)
+    p = _horner((ell + 1j * z) / denom, _WEIDEMAN_A)
     return 2.0 * p / denom**2 + (1.0 / _SQRT_PI) / denom
 
 
 def _w_series(z, coefs):
     # w(z) ~ i / (sqrt(pi) z) * sum_n (2n-1)!! / (2 z^2)^n
-    q = 0.5 / (z * z)
-    s = torch.ones_like(q)
-    for coef in coefs:
-        s = s * q + coef
+    s = _horner(0.5 / (z * z), [1.0, *coefs])
     return (1j / _SQRT_PI) * s / z
 
 
-def _w_prime_series(z):
-    """``w'(z)`` for ``|z| >= _R`` from the asymptotic series.
+def _w_outer(z):
+    """``w(z)`` and ``w'(z)`` for ``|z| >= _R`` from one asymptotic series.
 
-    ``w'(z) = 2i / sqrt(pi) - 2 z w(z)``, but there its two terms agree to
-    ``1 / (2 z**2)`` of their size: near the Lorentzian limit of a Voigt
-    peak (``|z|`` up to ~1e6) float32 keeps no digit of the difference. With
-    ``w = i S / (sqrt(pi) z)``, ``w' = -2i (S - 1) / sqrt(pi)``, and the
-    series gives ``S - 1`` directly.
+    With ``S = sum_n (2n-1)!! / (2 z**2)**n``, ``w = i S / (sqrt(pi) z)``
+    and ``w' = 2i / sqrt(pi) - 2 z w = -2i (S - 1) / sqrt(pi)``. The two
+    terms of the first form of ``w'`` agree to ``1 / (2 z**2)`` of their
+    size there: near the Lorentzian limit of a Voigt peak (``|z|`` up to
+    ~1e6) float32 keeps no digit of their difference. The series gives
+    ``S - 1`` directly, and ``w`` from it at no further cost. Values only
+    (no autograd): the steps work in place.
     """
-    return (-1j * _TWO_OVER_SQRT_PI) * _series_minus_one(0.5 / (z * z))
+    inv = z.reciprocal()
+    s_minus_1 = _series_minus_one(inv.square().mul_(0.5))
+    dw = s_minus_1 * (-1j * _TWO_OVER_SQRT_PI)
+    return s_minus_1.add_(1.0).mul_(inv).mul_(1j / _SQRT_PI), dw
+
+
+def _faddeeva_and_derivative(z):
+    """``w(z)`` and ``w'(z)`` for the analytic derivatives (values only).
+
+    The asymptotic series is evaluated on the whole array (the points
+    inside ``|z| < _R`` moved to ``_R``, where it is finite), then the
+    rational approximation, and ``w' = 2i / sqrt(pi) - 2 z w``, replace it
+    inside: most points of a spectrum lie far from each of its peaks, so
+    that only the few near one are gathered and scattered.
+    """
+    inside = z.real.square().add_(z.imag.square()) < _R**2
+    w, dw = _w_outer(z.masked_fill(inside, _R))
+    if bool(inside.any()):
+        z_in = z[inside]
+        w_in = _w_inner(z_in)
+        w[inside] = w_in
+        dw[inside] = z_in.mul_(w_in).mul_(-2.0).add_(1j * _TWO_OVER_SQRT_PI)
+    return w, dw
 
 
 def _series_minus_one(q):
     """``S - 1`` of the asymptotic series ``S = sum_n (2n-1)!! q**n``."""
-    s = torch.ones_like(q)
-    for coef in _SERIES[:-1]:
-        s = s * q + coef
-    return q * s
+    s = _horner(q, [1.0, *_SERIES[:-1]])
+    return s * q if torch.is_grad_enabled() and s.requires_grad else s.mul_(q)
 
 
 def faddeeva(z):
@@ -205,35 +238,61 @@ def _voigt_unit(dx, f, s, derivatives):
     beta = 0.5 * s
     scale = math.sqrt(2.0) * f * alpha
     a = beta / (math.sqrt(2.0) * alpha)
-    u = dx / scale
-    z = torch.complex(u, a.expand_as(u))
-    w = faddeeva(z)
-    inv_e = 1.0 / torch.special.erfcx(a)
-    g = w.real * inv_e
     if not derivatives:
-        return g
-    wr, wi = w.real, w.imag
-    dq = torch.where(q > 0, -2.0 * _OL_A * (1.0 - _OL_A * s) - 2.0 * _OL_B * s, 0.0)
-    dalpha = _FWHM_TO_SIGMA * 0.5 * dq / root
-    da = (0.5 * alpha - beta * dalpha) / (math.sqrt(2.0) * alpha.square())
-    # w'(z) = -2 z w(z) + 2i / sqrt(pi); per-peak factors are folded into
-    # (..., k, 1) tensors so that few full-size passes remain.
-    dwr = 2.0 * (a * wi - u * wr)
-    dwi = _TWO_OVER_SQRT_PI - 2.0 * (u * wi + a * wr)
-    # Where |z| >= _R the two terms of each line nearly cancel: float32 keeps
-    # no digit of the difference there (the centre and width of a peak at
-    # shape 1 froze), float64 about 1e-4 of it at the Lorentzian limit.
-    outer = u.square() + a.square() >= _R**2
-    if bool(outer.any()):
-        dw = _w_prime_series(z[outer])
-        dwr = dwr.masked_scatter(outer, dw.real)
-        dwi = dwi.masked_scatter(outer, dw.imag)
-    de = _erfcx_log_derivative(a, inv_e)
-    dg_dc = dwr * (-inv_e / scale)
-    udwr = u * dwr
-    dg_df = udwr * (-inv_e / f)
-    dg_ds = udwr * (-inv_e * dalpha / alpha) - dwi * (inv_e * da) - g * (de * da)
-    return g, dg_dc, dg_df, dg_ds
+        u = dx / scale
+        z = torch.complex(u, a.expand_as(u))
+        return faddeeva(z).real * (1.0 / torch.special.erfcx(a))
+    # The analytic derivatives are values for the solver, not a graph.
+    with torch.no_grad():
+        inv_e = 1.0 / torch.special.erfcx(a)
+        dq = torch.where(q > 0, -2.0 * _OL_A * (1.0 - _OL_A * s) - 2.0 * _OL_B * s, 0.0)
+        dalpha = _FWHM_TO_SIGMA * 0.5 * dq / root
+        da = (0.5 * alpha - beta * dalpha) / (math.sqrt(2.0) * alpha.square())
+        de = _erfcx_log_derivative(a, inv_e)
+        # per-peak factors of g and of its derivatives by centre, FWHM, shape
+        factors = (
+            inv_e,
+            -inv_e / scale,
+            -inv_e / f,
+            -inv_e * dalpha / alpha,
+            -inv_e * da,
+            -de * da,
+        )
+        return _voigt_derivative_rows(dx, scale, a, factors)
+
+
+def _voigt_derivative_rows(dx, scale, a, factors):
+    """Return unit Voigt peaks and their derivatives, a chunk of rows at a time.
+
+    ``dx`` is ``(..., n_points)``; ``scale``, ``a`` and the ``factors`` of
+    :func:`_voigt_unit` hold one value per row (``(..., 1)``). On the CPU a
+    chunk of about ``_CHUNK`` points keeps the ~40 passes over its complex
+    intermediates in the processor's cache, which is faster than passes
+    over a whole batch of spectra; a GPU takes all rows at once.
+    """
+    shape = torch.broadcast_shapes(dx.shape, scale.shape)
+    n_rows, n_points = math.prod(shape[:-1]), shape[-1]
+
+    def rows(t):
+        return t.expand(*shape[:-1], t.shape[-1]).reshape(n_rows, t.shape[-1])
+
+    dx, scale, a = rows(dx), rows(scale), rows(a)
+    f_g, f_dc, f_df, f_ds1, f_ds2, f_ds3 = (rows(t) for t in factors)
+    out = dx.new_empty((4, n_rows, n_points))
+    g, dg_dc, dg_df, dg_ds = out
+    step = max(1, _CHUNK // max(n_points, 1)) if dx.device.type == "cpu" else n_rows
+    for i in range(0, n_rows, step):
+        c = slice(i, i + step)
+        u = dx[c] / scale[c]
+        w, dw = _faddeeva_and_derivative(torch.complex(u, a[c].expand_as(u)))
+        torch.mul(w.real, f_g[c], out=g[c])
+        dwr = dw.real
+        torch.mul(dwr, f_dc[c], out=dg_dc[c])
+        udwr = u.mul_(dwr)
+        torch.mul(udwr, f_df[c], out=dg_df[c])
+        torch.mul(udwr, f_ds1[c], out=dg_ds[c])
+        dg_ds[c].addcmul_(dw.imag, f_ds2[c]).addcmul_(g[c], f_ds3[c])
+    return tuple(t.view(shape) for t in out)
 
 
 def unit_peaks(dx, fwhm, shape, profile, derivatives=False):
