@@ -107,13 +107,17 @@ class _RowwiseTransformer(TransformerMixin, BaseEstimator):
             return self.x_
         return check_x_axis(getattr(self, "x_axis", None), n_features)
 
-    def _validate_transform_X(self, X):
-        """Validate X for ``transform``, and the parameters it reads.
+    def _check_fitted_params(self):
+        """Check that the estimator is fitted, and its parameters.
 
         Also after ``fit``: ``set_params`` may have changed them since.
         """
         check_is_fitted(self)
         self._check_params()
+
+    def _validate_transform_X(self, X):
+        """Validate X for ``transform``, and the parameters it reads."""
+        self._check_fitted_params()
         return self._validate_X(X, reset=False)
 
     def transform(self, X):

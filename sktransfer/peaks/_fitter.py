@@ -3,7 +3,7 @@
 import numpy as np
 import torch
 from sklearn.utils import Bunch, check_array
-from sklearn.utils.validation import check_is_fitted, validate_data
+from sklearn.utils.validation import validate_data
 
 from sktransfer._base import FLOAT_DTYPES, FeatureChangingTransformer
 from sktransfer._validation import check_option
@@ -414,8 +414,7 @@ class PeakProfileFitter(FeatureChangingTransformer):
         X_original : ndarray of shape (n_samples, n_features)
             Spectra rendered from the parameters.
         """
-        check_is_fitted(self)
-        self._check_params()
+        self._check_fitted_params()
         if self.output == "reconstruction":
             return self._validate_X(X, reset=False)
         layout = self._layout()
@@ -464,8 +463,7 @@ class PeakProfileFitter(FeatureChangingTransformer):
             ``peak{i}_shape`` or ``peak{i}_eta``, then the baseline terms;
             or the input names for ``output="reconstruction"``.
         """
-        check_is_fitted(self)
-        self._check_params()
+        self._check_fitted_params()
         input_names = self._input_feature_names(input_features)
         if self.output == "reconstruction":
             return input_names

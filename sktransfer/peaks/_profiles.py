@@ -125,8 +125,7 @@ def _faddeeva_and_derivative(z):
 
 def _series_minus_one(q):
     """``S - 1`` of the asymptotic series ``S = sum_n (2n-1)!! q**n``."""
-    s = _horner(q, [1.0, *_SERIES[:-1]])
-    return s * q if torch.is_grad_enabled() and s.requires_grad else s.mul_(q)
+    return _horner(q, [1.0, *_SERIES[:-1], 0.0])
 
 
 def faddeeva(z):
