@@ -14,6 +14,7 @@ import hashlib
 import importlib.util
 import math
 import re
+import shutil
 import sys
 from pathlib import Path
 
@@ -641,3 +642,68 @@ def test_bench_cross_modal_tablets_speed(data_dir, monkeypatch, capsys):
     speed = section(out, "Speed")
     assert_finite(line_of(speed, "fit with defaults (3 epochs):"))
     assert_finite(line_of(speed, "prediction:"))
+
+
+def _copy_pairs(src, dst, species):
+    """Copy the IR and Raman files of ``species`` from ``src`` to ``dst``."""
+    for sub in ("ir", "raman"):
+        (dst / sub).mkdir(parents=True)
+        for path in (src / sub).glob("*.txt"):
+            if path.name.split("__")[0] in species:
+                shutil.copy(path, dst / sub / path.name)
+
+
+@pytest.mark.parametrize("keep_seen", [False, True])
+def test_bench_cross_modal_test_data(
+    data_dir, tmp_path, keep_seen, monkeypatch, capsys
+):
+    """Trained on one folder, tested on another: the held-out species only,
+    scored on the test pairs (the mean-spectrum row against its own
+    computation)."""
+    from sktransfer.datasets import load_rruff
+    from sktransfer.metrics import spectral_correlation
+
+    paired = data_dir / "rruff" / "paired"
+    names = [s for _, s, _, _ in SAMPLES]
+    unseen = {s for s in names if s.endswith("Ba")}
+    seen = names[0]  # also in the training folder
+    train, test = tmp_path / "train", tmp_path / "test"
+    _copy_pairs(paired, train, set(names) - unseen)
+    _copy_pairs(paired, test, unseen | {seen})
+    n_seen = sum(n for _, s, _, n in SAMPLES if s == seen)
+    n_unseen = sum(n for _, s, _, n in SAMPLES if s in unseen)
+    args = ["--data", train, "--test-data", test, "--quick", "--threads", 1]
+    args += ["--seeds", 1, "--no-tuned", "--skip", "random,xrd,tablets,speed"]
+    if keep_seen:
+        args.append("--keep-seen")
+    _, out = run_main("bench_cross_modal", args, monkeypatch, capsys)
+    n_test = n_unseen + n_seen * keep_seen
+    n_species = len(unseen) + keep_seen
+    assert (
+        f"{n_unseen + n_seen} read, {n_seen} of a species the training pairs hold "
+        f"({'kept' if keep_seen else 'left out'}); {n_test} tested, "
+        f"{n_species} species"
+    ) in out
+    table = section(out, "IR -> Raman, trained on all")
+    assert f"({n_test} samples) ==" in table.splitlines()[0]
+    assert "GroupKFold" not in out
+    assert_models(table, MODELS, 6)
+    assert_finite(line_of(table, "SpectroGen defaults r "))
+    # the mean training spectrum, scored on the kept test pairs only
+    d_train = load_rruff(train, outside="zero", normalize="max")
+    d_test = load_rruff(test, outside="zero", normalize="max")
+    keep = [keep_seen or s in unseen for s in d_test.species]
+    Y = d_test.raman[keep]
+    r = spectral_correlation(
+        Y, np.tile(d_train.raman.mean(0), (len(Y), 1)), multioutput="raw_values"
+    )
+    assert numbers(line_of(table, f"{'mean spectrum':32s} ")[32:])[0] == pytest.approx(
+        r.mean(), abs=6e-4
+    )
+
+
+def test_bench_cross_modal_test_data_all_seen(data_dir, monkeypatch, capsys):
+    paired = data_dir / "rruff" / "paired"
+    args = ["--data", paired, "--test-data", paired, "--quick", "--threads", 1]
+    with pytest.raises(SystemExit, match="no test pair left"):
+        run_main("bench_cross_modal", args, monkeypatch, capsys)
