@@ -37,7 +37,13 @@ Usage::
 
     python benchmarks/bench_augmentation.py --data ../shared/data \
         [--tasks raman-anion,ir-species,tablets-nir] [--folds 5] [--device cuda]
-        [--seed 0] [--no-timing] [--no-within]
+        [--seed 0] [--no-timing] [--no-within] [--csv MY_TASK.csv ...]
+
+``--csv`` adds tasks of your own (or runs them alone, without ``--data``):
+one CSV file per task, named after the file, with a ``label`` column, an
+optional ``group`` column (subject, batch or material; folds are then
+``StratifiedGroupKFold`` by it, else ``StratifiedKFold``) and the
+spectrum's points in every other column, used as they are.
 """
 
 import argparse
@@ -98,6 +104,49 @@ def load_tasks(root, names):
         batch = np.array([str(s).strip().split("_")[0] for s in m["ObjLabels"]])
         tasks["tablets-nir"] = (X, M[:, 1].astype(int), batch, "batches")
     return tasks
+
+
+def load_csv_task(path):
+    """A task of your own: a CSV file, one spectrum per row.
+
+    The header names a ``label`` column (the class), optionally a ``group``
+    column (the subject, batch or material: folds are then grouped by it),
+    and the spectrum's points in every other column, used as they are (no
+    normalisation). Returns ``(X, y, groups, mode)`` as :func:`load_tasks`.
+    """
+    import csv
+
+    with open(path, newline="", encoding="utf-8") as f:
+        rows = list(csv.reader(f))
+    if len(rows) < 2:
+        raise SystemExit(f"{path}: a header and at least one spectrum are needed")
+    header = [h.strip() for h in rows[0]]
+    if "label" not in header:
+        raise SystemExit(f"{path}: no 'label' column in the header {header[:5]}")
+    if len(set(header)) != len(header):
+        raise SystemExit(f"{path}: a column name appears twice in the header")
+    i_label = header.index("label")
+    i_group = header.index("group") if "group" in header else None
+    points = [i for i in range(len(header)) if i not in (i_label, i_group)]
+    X = np.empty((len(rows) - 1, len(points)))
+    for n, row in enumerate(rows[1:], start=2):
+        if len(row) != len(header):
+            raise SystemExit(
+                f"{path}, line {n}: {len(row)} fields, the header has {len(header)}"
+            )
+        try:
+            X[n - 2] = [float(row[i]) for i in points]
+        except ValueError as exc:
+            raise SystemExit(f"{path}, line {n}: not a number ({exc})") from None
+    if not np.isfinite(X).all():
+        raise SystemExit(f"{path}: the spectra hold NaN or infinite values")
+    y = np.array([row[i_label].strip() for row in rows[1:]])
+    if len(np.unique(y)) < 2:
+        raise SystemExit(f"{path}: at least two classes are needed")
+    if i_group is None:
+        return X, y, None, "stratified"
+    groups = np.array([row[i_group].strip() for row in rows[1:]])
+    return X, y, groups, "group"
 
 
 def folds(X, y, groups, mode, n_folds, seed):
@@ -311,6 +360,12 @@ def summary(all_scores):
         f_smote.extend(w - sm)
         f_none.extend(w - no)
     f_smote, f_none = np.array(f_smote), np.array(f_none)
+    if not cells:
+        print(
+            f"\nWGAN-GP against SMOTE: every cell ({ties_at_one}) tied at 1.000, "
+            "nothing to compare"
+        )
+        return
     print(
         f"\nWGAN-GP >= SMOTE (balanced accuracy) in {wins} of {cells} cells "
         f"({ties_at_one} tied at 1.000 left out); mean difference to no "
@@ -326,8 +381,16 @@ def summary(all_scores):
 
 def main():
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--data", required=True, help="the shared data folder")
+    parser.add_argument("--data", default=None, help="the shared data folder")
     parser.add_argument("--tasks", default="raman-anion,ir-species,tablets-nir")
+    parser.add_argument(
+        "--csv",
+        nargs="+",
+        default=[],
+        help="tasks of your own, one CSV file each: a 'label' column, an "
+        "optional 'group' column (folds grouped by it) and the spectrum's "
+        "points in the other columns; run beside the --data tasks, or alone",
+    )
     parser.add_argument("--folds", type=int, default=5)
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--device", default="cpu")
@@ -343,9 +406,18 @@ def main():
     for kv in filter(None, args.wgan.split(",")):
         k, v = kv.split("=")
         wgan[k] = eval(v, {})  # benchmark convenience: numbers, strings, bools
-    names = args.tasks.split(",")
+    if args.data is None and not args.csv:
+        parser.error("give --data, --csv or both")
+    tasks = {}
+    if args.data is not None:
+        tasks.update(load_tasks(args.data, args.tasks.split(",")))
+    for path in args.csv:
+        name = Path(path).stem
+        if name in tasks:
+            parser.error(f"two tasks are named {name!r}")
+        tasks[name] = load_csv_task(path)
     all_scores = {}
-    for task, (X, y, groups, mode) in load_tasks(args.data, names).items():
+    for task, (X, y, groups, mode) in tasks.items():
         scores, realism, fit_time = run_task(
             X, y, groups, mode, args.folds, args.seed, args.device, wgan
         )

@@ -707,3 +707,95 @@ def test_bench_cross_modal_test_data_all_seen(data_dir, monkeypatch, capsys):
     args = ["--data", paired, "--test-data", paired, "--quick", "--threads", 1]
     with pytest.raises(SystemExit, match="no test pair left"):
         run_main("bench_cross_modal", args, monkeypatch, capsys)
+
+
+def _write_task_csv(path, X, y, groups=None):
+    with open(path, "w", newline="", encoding="utf-8") as f:
+        writer = csv.writer(f)
+        head = ["label", *(["group"] if groups is not None else [])]
+        writer.writerow([*head, *(f"p{i}" for i in range(X.shape[1]))])
+        for i, row in enumerate(X):
+            first = [y[i], *([groups[i]] if groups is not None else [])]
+            writer.writerow([*first, *map(repr, row.tolist())])
+
+
+@pytest.mark.parametrize("grouped", [True, False])
+def test_bench_augmentation_csv(tmp_path, grouped, monkeypatch, capsys):
+    """A task of one's own from a CSV file: the table, and the no-resampling
+    3-NN row against the same folds computed here."""
+    from sklearn.metrics import balanced_accuracy_score
+    from sklearn.model_selection import StratifiedGroupKFold, StratifiedKFold
+    from sklearn.neighbors import KNeighborsClassifier
+
+    data = make_spectra(
+        48, n_classes=3, weights=[30, 9, 9], baseline=False, random_state=1
+    )
+    # noise enough that no classifier is perfect
+    rng = np.random.default_rng(0)
+    X = data.raman[:, ::10] + rng.normal(0, 0.5, (len(data.y), 60))
+    y = np.array(["common", "rare a", "rare b"])[data.y]
+    # six subjects, each with spectra of every class
+    groups = np.array([f"s{i % 6}" for i in range(len(y))]) if grouped else None
+    path = tmp_path / "serum.csv"
+    _write_task_csv(path, X, y, groups)
+    args = ["--csv", path, "--folds", 3, "--wgan", "max_iter=2", "--threads", 1]
+    _, out = run_main("bench_augmentation", [*args, "--no-timing"], monkeypatch, capsys)
+    counts = np.unique(y, return_counts=True)[1]
+    assert (
+        f"== serum: {len(y)} spectra x {X.shape[1]} points, 3 classes of "
+        f"{counts.min()}-{counts.max()} =="
+    ) in out
+    table = out.split("== serum: ", 1)[1].split("\nrealism ", 1)[0]
+    for sampler in ("none", "random", "smote", "wgan-gp"):
+        assert len(numbers(line_of(table, f"{sampler} "))) == 7, sampler
+        assert_finite(line_of(table, f"{sampler} "))
+    if grouped:
+        cv = StratifiedGroupKFold(3, shuffle=True, random_state=0)
+    else:
+        cv = StratifiedKFold(3, shuffle=True, random_state=0)
+    bacc = [
+        balanced_accuracy_score(
+            y[te], KNeighborsClassifier(3).fit(X[tr], y[tr]).predict(X[te])
+        )
+        for tr, te in cv.split(X, y, groups)
+    ]
+    assert numbers(line_of(table, "none "))[4] == pytest.approx(np.mean(bacc), abs=6e-4)
+    assert_finite(line_of(out, "WGAN-GP >= SMOTE (balanced accuracy) in"))
+
+
+@pytest.mark.parametrize(
+    "text, message",
+    [
+        ("group,p0,p1\na,1,2\n", "no 'label' column"),
+        ("label,p0,p1\na,1,2\nb,1\n", "line 3: 2 fields, the header has 3"),
+        ("label,p0,p1\na,1,2\nb,1,x\n", "line 3: not a number"),
+        ("label,p0,p1\na,1,2\nb,1,nan\n", "NaN or infinite"),
+        ("label,p0,p1\na,1,2\na,1,3\n", "at least two classes"),
+        ("label,p0,p0\na,1,2\nb,1,3\n", "appears twice"),
+        ("label,p0\n", "at least one spectrum"),
+    ],
+)
+def test_bench_augmentation_csv_bad_input(tmp_path, text, message, monkeypatch, capsys):
+    path = tmp_path / "task.csv"
+    path.write_text(text, encoding="utf-8")
+    with pytest.raises(SystemExit, match=message):
+        run_main("bench_augmentation", ["--csv", path], monkeypatch, capsys)
+
+
+def test_bench_augmentation_needs_data_or_csv(monkeypatch, capsys):
+    with pytest.raises(SystemExit):
+        run_main("bench_augmentation", [], monkeypatch, capsys)
+    assert "give --data, --csv or both" in capsys.readouterr().err
+
+
+def test_bench_augmentation_all_cells_tied(tmp_path, monkeypatch, capsys):
+    """A task every classifier gets right: said, not a NaN summary."""
+    data = make_spectra(
+        36, n_classes=2, weights=[27, 9], baseline=False, random_state=1
+    )
+    path = tmp_path / "easy.csv"
+    _write_task_csv(path, data.raman[:, ::10], data.y)
+    args = ["--csv", path, "--folds", 3, "--wgan", "max_iter=2", "--threads", 1]
+    _, out = run_main("bench_augmentation", [*args, "--no-timing"], monkeypatch, capsys)
+    assert "every cell (3) tied at 1.000, nothing to compare" in out
+    assert "nan" not in out.lower()
