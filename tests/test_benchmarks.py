@@ -799,3 +799,19 @@ def test_bench_augmentation_all_cells_tied(tmp_path, monkeypatch, capsys):
     _, out = run_main("bench_augmentation", [*args, "--no-timing"], monkeypatch, capsys)
     assert "every cell (3) tied at 1.000, nothing to compare" in out
     assert "nan" not in out.lower()
+
+
+def test_bench_augmentation_tablets_raman(data_dir, monkeypatch, capsys):
+    """The Raman tablets task: types 1 and 2 cut to every third tablet."""
+    args = ["--data", data_dir, "--tasks", "tablets-raman", "--folds", 3]
+    args += ["--wgan", "max_iter=2", "--threads", 1, "--no-timing"]
+    _, out = run_main("bench_augmentation", args, monkeypatch, capsys)
+    # 4 batches of 4 Raman tablets per type: 16, 16, and 6, 6 after the cut;
+    # every third of the 301 points
+    assert "== tablets-raman: 44 spectra x 101 points, 4 classes of 6-16 ==" in out
+    table = out.split("== tablets-raman: ", 1)[1].split("\nrealism", 1)[0]
+    for sampler in ("none", "random", "smote", "wgan-gp"):
+        assert len(numbers(line_of(table, f"{sampler} "))) == 7, sampler
+        assert_finite(line_of(table, f"{sampler} "))
+    assert "realism   none measured (no over-sampled class has 5" in out
+    assert "raman-anion" not in out and "tablets-nir" not in out
