@@ -139,7 +139,8 @@ def load_csv_task(path):
     """
     import csv
 
-    with open(path, newline="", encoding="utf-8") as f:
+    # utf-8-sig: also the byte-order mark that spreadsheet programs write
+    with open(path, newline="", encoding="utf-8-sig") as f:
         rows = list(csv.reader(f))
     if len(rows) < 2:
         raise SystemExit(f"{path}: a header and at least one spectrum are needed")

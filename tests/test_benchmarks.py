@@ -782,6 +782,17 @@ def test_bench_augmentation_csv_bad_input(tmp_path, text, message, monkeypatch, 
         run_main("bench_augmentation", ["--csv", path], monkeypatch, capsys)
 
 
+def test_bench_augmentation_csv_byte_order_mark(tmp_path, monkeypatch, capsys):
+    """A CSV saved by a spreadsheet program starts with a byte-order mark."""
+    data = make_spectra(30, n_classes=2, weights=[20, 10], random_state=0)
+    path = tmp_path / "sheet.csv"
+    _write_task_csv(path, data.raman[:, ::20], data.y)
+    path.write_bytes(b"\xef\xbb\xbf" + path.read_bytes())
+    args = ["--csv", path, "--folds", 3, "--wgan", "max_iter=1", "--threads", 1]
+    _, out = run_main("bench_augmentation", [*args, "--no-timing"], monkeypatch, capsys)
+    assert "== sheet: 30 spectra x 30 points, 2 classes of 10-20 ==" in out
+
+
 def test_bench_augmentation_needs_data_or_csv(monkeypatch, capsys):
     with pytest.raises(SystemExit):
         run_main("bench_augmentation", [], monkeypatch, capsys)
