@@ -86,6 +86,25 @@ def _max_normalise(X):
     return X / np.maximum(X.max(axis=1, keepdims=True), 1e-12)
 
 
+def _snv(X):
+    """Standard normal variate of each row.
+
+    The arithmetic of the benchmark's recorded runs: logistic regression's
+    balanced accuracy on the tablets moves in the third decimal under
+    changes of 1e-15 (as ``StandardNormalVariate`` rounds differently).
+    """
+    return (X - X.mean(1, keepdims=True)) / X.std(1, keepdims=True)
+
+
+def _tablets(root, name):
+    """``Matrix`` of a tablets file and each row's production batch."""
+    from scipy.io import loadmat
+
+    m = loadmat(root / "tablets" / name)
+    batch = np.array([str(s).strip().split("_")[0] for s in m["ObjLabels"]])
+    return m["Matrix"], batch
+
+
 def load_tasks(root, names):
     root = Path(root)
     tasks = {}
@@ -102,24 +121,14 @@ def load_tasks(root, names):
             keep = np.isin(species, names_[counts >= 3])
             tasks["ir-species"] = (d.ir[keep], species[keep], None, "stratified")
     if "tablets-nir" in names:
-        from scipy.io import loadmat
-
-        m = loadmat(root / "tablets" / "NIRdata_tablets.mat")
-        M = m["Matrix"]
-        X = M[:, 3:]
-        X = (X - X.mean(1, keepdims=True)) / X.std(1, keepdims=True)
-        batch = np.array([str(s).strip().split("_")[0] for s in m["ObjLabels"]])
+        M, batch = _tablets(root, "NIRdata_tablets.mat")
+        X = _snv(M[:, 3:])
         tasks["tablets-nir"] = (X, M[:, 1].astype(int), batch, "batches")
     if "tablets-raman" in names:
-        from scipy.io import loadmat
-
-        m = loadmat(root / "tablets" / "Ramandata_tablets.mat")
-        M = m["Matrix"]
+        M, batch = _tablets(root, "Ramandata_tablets.mat")
         # stored from 3600 down to 200 cm-1: ascending, every third point
-        X = np.ascontiguousarray(M[:, :1:-1][:, ::3], dtype=float)
-        X = (X - X.mean(1, keepdims=True)) / X.std(1, keepdims=True)
+        X = _snv(np.ascontiguousarray(M[:, :1:-1][:, ::3], dtype=float))
         y = M[:, 1].astype(int)
-        batch = np.array([str(s).strip().split("_")[0] for s in m["ObjLabels"]])
         # types 1 and 2 cut to every third tablet, across all their batches
         keep = np.ones(len(y), dtype=bool)
         for c in (1, 2):

@@ -507,7 +507,8 @@ def held_out(d, folder, keep_seen):
     known = {species_key(s) for s in d.species}
     seen = np.array([species_key(s) in known for s in t.species], dtype=bool)
     keep = np.ones(len(seen), dtype=bool) if keep_seen else ~seen
-    n_species = len({species_key(s) for s in np.asarray(t.species)[keep]})
+    test_species = [species_key(s) for s in np.asarray(t.species)[keep]]
+    n_species = len(set(test_species))
     print(
         f"test pairs from {folder}: {len(seen)} read, {seen.sum()} of a species "
         f"the training pairs hold ({'kept' if keep_seen else 'left out'}); "
@@ -519,9 +520,7 @@ def held_out(d, folder, keep_seen):
         )
     X = np.vstack([d.ir, t.ir[keep]])
     Y = np.vstack([d.raman, t.raman[keep]])
-    groups = np.array(
-        [species_key(s) for s in [*d.species, *np.asarray(t.species)[keep]]]
-    )
+    groups = np.array([*(species_key(s) for s in d.species), *test_species])
     return X, Y, groups, Holdout(len(d.ir))
 
 
