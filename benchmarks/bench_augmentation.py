@@ -1,7 +1,8 @@
 """Benchmark: WGAN-GP over-sampling against none, random over-sampling and SMOTE.
 
-Three imbalanced tasks on real spectra, each split so that no material or
-production batch is on both sides of a fold:
+Three imbalanced tasks on real spectra by default, two more on request,
+each split so that no material or production batch is on both sides of a
+fold:
 
 raman-anion : chemical class (anion group, :func:`sktransfer.datasets.anion_group`
     of RRUFF's ``IDEAL CHEMISTRY``) of the paired RRUFF minerals from their
@@ -79,6 +80,7 @@ CLASSIFIERS = {
     "knn3": KNeighborsClassifier(n_neighbors=3),
 }
 SAMPLERS = ("none", "random", "smote", "wgan-gp")
+TASKS = ("raman-anion", "ir-species", "tablets-nir", "tablets-raman", "ir-anion")
 
 
 def _max_normalise(X):
@@ -108,14 +110,21 @@ def _tablets(root, name):
 def load_tasks(root, names):
     root = Path(root)
     tasks = {}
-    if {"raman-anion", "ir-species"} & set(names):
+    unknown = sorted(set(names) - set(TASKS))
+    if unknown:
+        raise SystemExit(
+            f"unknown task(s) {', '.join(unknown)}; known: {', '.join(TASKS)}"
+        )
+    if {"raman-anion", "ir-anion", "ir-species"} & set(names):
         d = load_rruff(root / "rruff" / "paired", outside="zero", normalize="max")
         chem = [m.get("ideal_chemistry") for m in d.metadata]
         species = np.asarray(d.species)
+        keep = np.array([c is not None for c in chem])
+        y = np.array([anion_group(c) for c in np.asarray(chem)[keep]])
         if "raman-anion" in names:
-            keep = np.array([c is not None for c in chem])
-            y = np.array([anion_group(c) for c in np.asarray(chem)[keep]])
             tasks["raman-anion"] = (d.raman[keep], y, species[keep], "group")
+        if "ir-anion" in names:
+            tasks["ir-anion"] = (d.ir[keep], y, species[keep], "group")
         if "ir-species" in names:
             names_, counts = np.unique(species, return_counts=True)
             keep = np.isin(species, names_[counts >= 3])

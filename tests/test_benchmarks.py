@@ -719,6 +719,22 @@ def _write_task_csv(path, X, y, groups=None):
             writer.writerow([*first, *map(repr, row.tolist())])
 
 
+def task_table(out, task, y, n_points):
+    """The augmentation benchmark's table of ``task``, its heading checked
+    against the labels ``y``, and every sampler's row of 7 finite numbers
+    (balanced accuracy and F1 of three classifiers, the fit time)."""
+    counts = np.unique(y, return_counts=True)[1]
+    assert (
+        f"== {task}: {len(y)} spectra x {n_points} points, {len(counts)} "
+        f"classes of {counts.min()}-{counts.max()} =="
+    ) in out
+    table = out.split(f"== {task}: ", 1)[1].split("\nrealism", 1)[0]
+    for sampler in ("none", "random", "smote", "wgan-gp"):
+        assert len(numbers(line_of(table, f"{sampler} "))) == 7, (task, sampler)
+        assert_finite(line_of(table, f"{sampler} "))
+    return table
+
+
 @pytest.mark.parametrize("grouped", [True, False])
 def test_bench_augmentation_csv(tmp_path, grouped, monkeypatch, capsys):
     """A task of one's own from a CSV file: the table, and the no-resampling
@@ -740,15 +756,7 @@ def test_bench_augmentation_csv(tmp_path, grouped, monkeypatch, capsys):
     _write_task_csv(path, X, y, groups)
     args = ["--csv", path, "--folds", 3, "--wgan", "max_iter=2", "--threads", 1]
     _, out = run_main("bench_augmentation", [*args, "--no-timing"], monkeypatch, capsys)
-    counts = np.unique(y, return_counts=True)[1]
-    assert (
-        f"== serum: {len(y)} spectra x {X.shape[1]} points, 3 classes of "
-        f"{counts.min()}-{counts.max()} =="
-    ) in out
-    table = out.split("== serum: ", 1)[1].split("\nrealism ", 1)[0]
-    for sampler in ("none", "random", "smote", "wgan-gp"):
-        assert len(numbers(line_of(table, f"{sampler} "))) == 7, sampler
-        assert_finite(line_of(table, f"{sampler} "))
+    table = task_table(out, "serum", y, X.shape[1])
     if grouped:
         cv = StratifiedGroupKFold(3, shuffle=True, random_state=0)
     else:
@@ -826,3 +834,34 @@ def test_bench_augmentation_tablets_raman(data_dir, monkeypatch, capsys):
         assert_finite(line_of(table, f"{sampler} "))
     assert "realism   none measured (no over-sampled class has 5" in out
     assert "raman-anion" not in out and "tablets-nir" not in out
+
+
+def test_bench_augmentation_ir_anion(data_dir, monkeypatch, capsys):
+    """The anion groups from the IR spectra, grouped by species: the task's
+    spectra, labels and groups, and its table."""
+    from sktransfer.datasets import anion_group, load_rruff
+
+    args = ["--data", data_dir, "--tasks", "ir-anion", "--folds", 3]
+    args += ["--wgan", "max_iter=2", "--threads", 1, "--no-timing"]
+    _, out = run_main("bench_augmentation", args, monkeypatch, capsys)
+    d = load_rruff(data_dir / "rruff" / "paired", outside="zero", normalize="max")
+    y = np.array([anion_group(m["ideal_chemistry"]) for m in d.metadata])
+    assert sorted(set(y)) == sorted(ANIONS)
+    spec = importlib.util.spec_from_file_location(
+        "_bench_augmentation_tasks", BENCHMARKS / "bench_augmentation.py"
+    )
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    X, labels, groups, mode = module.load_tasks(data_dir, ["ir-anion"])["ir-anion"]
+    np.testing.assert_array_equal(X, d.ir)
+    np.testing.assert_array_equal(labels, y)
+    np.testing.assert_array_equal(groups, d.species)
+    assert mode == "group"
+    task_table(out, "ir-anion", y, d.ir.shape[1])
+    assert "raman-anion" not in out
+
+
+def test_bench_augmentation_unknown_task(data_dir, monkeypatch, capsys):
+    args = ["--data", data_dir, "--tasks", "raman-anion,ir-speces", "--no-timing"]
+    with pytest.raises(SystemExit, match="unknown task.*ir-speces.*known: raman-anion"):
+        run_main("bench_augmentation", args, monkeypatch, capsys)
