@@ -46,12 +46,19 @@ Usage::
     python benchmarks/bench_augmentation.py --data ../shared/data \
         [--tasks raman-anion,ir-species,tablets-nir] [--folds 5] [--device cuda]
         [--seed 0] [--no-timing] [--no-within] [--csv MY_TASK.csv ...]
+        [--tune shared_variation=0,1]
 
 ``--csv`` adds tasks of your own (or runs them alone, without ``--data``):
 one CSV file per task, named after the file, with a ``label`` column, an
 optional ``group`` column (subject, batch or material; folds are then
 ``StratifiedGroupKFold`` by it, else ``StratifiedKFold``) and the
 spectrum's points in every other column, used as they are.
+
+``--tune name=v1,v2,...`` adds a row ``tuned``: WGAN-GP with that parameter
+chosen for each classifier inside each training fold, by balanced accuracy
+in a 3-fold ``StratifiedGroupKFold`` of the training fold's groups (ties go
+to the value listed first), so that the sampler is tuned as a user would
+tune it, without looking at the test fold. Grouped tasks only.
 """
 
 import argparse
@@ -233,10 +240,43 @@ def nn_ratio(gen, train, test):
     return float(np.median(nearest(gen)) / max(np.median(nearest(test)), 1e-12))
 
 
-def run_task(X, y, groups, mode, n_folds, seed, device, wgan_params):
+def _score(clf, Xr, yr, Xte, yte):
+    """Balanced accuracy and macro-F1 of ``clf`` fitted on the resampled set."""
+    with warnings.catch_warnings():
+        # convergence; an inner fold of --tune may miss a class
+        warnings.simplefilter("ignore")
+        pred = clone(clf).fit(Xr, yr).predict(Xte)
+        bacc = balanced_accuracy_score(yte, pred)
+    return bacc, f1_score(yte, pred, average="macro")
+
+
+def tune_in_fold(X, y, groups, seed, device, wgan_params, tune):
+    """Each classifier's best value of one WGAN-GP parameter, by 3-fold CV
+    grouped as the outer folds are, inside one training fold only.
+
+    ``tune`` is (name, values); ties go to the value listed first.
+    """
+    name, values = tune
+    cv = StratifiedGroupKFold(3, shuffle=True, random_state=0)
+    inner = defaultdict(list)  # (value, clf) -> [bacc]
+    for tr, te in cv.split(X, y, groups):
+        for v in values:
+            sampler = make_sampler("wgan-gp", y, seed, device, {**wgan_params, name: v})
+            Xr, yr = sampler.fit_resample(X[tr], y[tr])
+            for cname, clf in CLASSIFIERS.items():
+                inner[v, cname].append(_score(clf, Xr, yr, X[te], y[te])[0])
+    return {
+        c: max(values, key=lambda v: (np.mean(inner[v, c]), -values.index(v)))
+        for c in CLASSIFIERS
+    }
+
+
+def run_task(X, y, groups, mode, n_folds, seed, device, wgan_params, tune=None):
+    """Scores, realism, fit times and, with ``tune``, the values picked."""
     scores = defaultdict(list)  # (sampler, clf) -> [(bacc, f1)]
     realism = defaultdict(list)  # sampler -> [(two-sample acc, nn ratio)]
     fit_time = defaultdict(float)
+    picks = defaultdict(list)  # clf -> [value chosen in each fold]
     for fold, (train, test) in enumerate(folds(X, y, groups, mode, n_folds, seed)):
         Xtr, ytr = X[train], y[train]
         for name in SAMPLERS:
@@ -248,15 +288,7 @@ def run_task(X, y, groups, mode, n_folds, seed, device, wgan_params):
                 Xr, yr = sampler.fit_resample(Xtr, ytr)
             fit_time[name] += time.perf_counter() - t0
             for cname, clf in CLASSIFIERS.items():
-                with warnings.catch_warnings():
-                    warnings.simplefilter("ignore")
-                    pred = clone(clf).fit(Xr, yr).predict(X[test])
-                scores[name, cname].append(
-                    (
-                        balanced_accuracy_score(y[test], pred),
-                        f1_score(y[test], pred, average="macro"),
-                    )
-                )
+                scores[name, cname].append(_score(clf, Xr, yr, X[test], y[test]))
             if name in ("none",):
                 continue
             Xg, yg = Xr[len(Xtr) :], yr[len(Xtr) :]
@@ -271,7 +303,23 @@ def run_task(X, y, groups, mode, n_folds, seed, device, wgan_params):
                         nn_ratio(gen, Xtr[ytr == c], held),
                     )
                 )
-    return scores, realism, fit_time
+        # after the other samplers, so that their rows are as without --tune
+        if tune is not None and groups is not None:
+            t0 = time.perf_counter()
+            chosen = tune_in_fold(
+                Xtr, ytr, groups[train], seed + fold, device, wgan_params, tune
+            )
+            fits = {}
+            for cname, clf in CLASSIFIERS.items():
+                v = chosen[cname]
+                if v not in fits:
+                    params = {**wgan_params, tune[0]: v}
+                    sampler = make_sampler("wgan-gp", ytr, seed + fold, device, params)
+                    fits[v] = sampler.fit_resample(Xtr, ytr)
+                scores["tuned", cname].append(_score(clf, *fits[v], X[test], y[test]))
+                picks[cname].append(v)
+            fit_time["tuned"] += time.perf_counter() - t0
+    return scores, realism, fit_time, picks
 
 
 def within_batch_realism(X, y, groups, mode, n_folds, seed, device, wgan_params):
@@ -336,7 +384,7 @@ def within_batch_realism(X, y, groups, mode, n_folds, seed, device, wgan_params)
         print(f"{name:9s}  {a.mean():.3f} / {u.mean():.3f}{'':26s}{ratio}")
 
 
-def print_task(task, X, y, scores, realism, fit_time):
+def print_task(task, X, y, scores, realism, fit_time, picks=None, tune=None):
     _, counts = np.unique(y, return_counts=True)
     print(
         f"\n== {task}: {len(y)} spectra x {X.shape[1]} points, {len(counts)} "
@@ -344,13 +392,21 @@ def print_task(task, X, y, scores, realism, fit_time):
     )
     print(f"{'sampler':9s}" + "".join(f"{c:>16s}" for c in CLASSIFIERS) + "   fit s")
     print(f"{'':9s}" + "".join(f"{'bal.acc  F1':>16s}" for _ in CLASSIFIERS))
-    for s in SAMPLERS:
+    for s in [*SAMPLERS, *(["tuned"] if picks else [])]:
         row = "".join(
             f"{np.mean([v[0] for v in scores[s, c]]):9.3f}"
             f"{np.mean([v[1] for v in scores[s, c]]):7.3f}"
             for c in CLASSIFIERS
         )
         print(f"{s:9s}{row}   {fit_time[s]:5.1f}")
+    if picks:
+        print(
+            f"picks     {tune[0]} of the tuned row, chosen per classifier inside each "
+            "training fold (grouped 3-fold CV), per fold: "
+            + "; ".join(f"{c} {' '.join(map(str, v))}" for c, v in picks.items())
+        )
+    elif tune is not None:
+        print("tuned     not run: the task has no groups for the inner folds")
     if not any(realism.values()):
         print(
             "realism   none measured (no over-sampled class has 5 generated and "
@@ -388,17 +444,22 @@ def time_default_fit(device, threads):
     )
 
 
-def summary(all_scores):
-    """WGAN-GP against SMOTE and against none, over (task, classifier) cells.
+def summary(all_scores, key="wgan-gp", label="WGAN-GP"):
+    """``key`` against SMOTE and against none, over (task, classifier) cells.
 
     ``all_scores`` maps a cell to each sampler's balanced accuracy per fold.
     The cells are compared on their means; then fold by fold, since a cell's
     mean can hide a win in one fold and losses in the others.
     """
+    if not any(key in s for s in all_scores.values()):
+        print(f"\n{label}: no cell to compare")
+        return
     wins = ties_at_one = cells = 0
     d_none, f_smote, f_none = [], [], []
     for s in all_scores.values():
-        w, sm, no = (np.asarray(s[k]) for k in ("wgan-gp", "smote", "none"))
+        if key not in s:
+            continue
+        w, sm, no = (np.asarray(s[k]) for k in (key, "smote", "none"))
         if w.mean() == sm.mean() == no.mean() == 1.0:
             ties_at_one += 1
             continue
@@ -410,17 +471,17 @@ def summary(all_scores):
     f_smote, f_none = np.array(f_smote), np.array(f_none)
     if not cells:
         print(
-            f"\nWGAN-GP against SMOTE: every cell ({ties_at_one}) tied at 1.000, "
+            f"\n{label} against SMOTE: every cell ({ties_at_one}) tied at 1.000, "
             "nothing to compare"
         )
         return
     print(
-        f"\nWGAN-GP >= SMOTE (balanced accuracy) in {wins} of {cells} cells "
+        f"\n{label} >= SMOTE (balanced accuracy) in {wins} of {cells} cells "
         f"({ties_at_one} tied at 1.000 left out); mean difference to no "
         f"augmentation {np.mean(d_none):+.3f}"
     )
     print(
-        f"per (cell, fold): WGAN-GP >= SMOTE in {np.sum(f_smote >= -1e-9)} of "
+        f"per (cell, fold): {label} >= SMOTE in {np.sum(f_smote >= -1e-9)} of "
         f"{len(f_smote)} (difference mean {f_smote.mean():+.3f}, sd "
         f"{f_smote.std():.3f}); >= no augmentation in {np.sum(f_none >= -1e-9)} "
         f"of {len(f_none)} (mean {f_none.mean():+.3f}, sd {f_none.std():.3f})"
@@ -444,6 +505,13 @@ def main():
     parser.add_argument("--device", default="cpu")
     parser.add_argument("--threads", type=int, default=2)
     parser.add_argument("--wgan", default="", help="WGAN-GP params, k=v,...")
+    parser.add_argument(
+        "--tune",
+        default=None,
+        help="one WGAN-GP parameter and its values, name=v1,v2,...: a row "
+        "'tuned' with the value chosen per classifier inside each training "
+        "fold (grouped tasks only; costs (3 + 1) fits per value and fold)",
+    )
     parser.add_argument("--no-timing", action="store_true")
     parser.add_argument(
         "--no-within", action="store_true", help="skip the seen-batch realism"
@@ -454,6 +522,13 @@ def main():
     for kv in filter(None, args.wgan.split(",")):
         k, v = kv.split("=")
         wgan[k] = eval(v, {})  # benchmark convenience: numbers, strings, bools
+    tune = None
+    if args.tune is not None:
+        name, _, values = args.tune.partition("=")
+        values = [eval(v, {}) for v in values.split(",") if v]
+        if not name or len(values) < 2:
+            parser.error("--tune takes name=v1,v2,... with two values or more")
+        tune = (name, values)
     if args.data is None and not args.csv:
         parser.error("give --data, --csv or both")
     tasks = {}
@@ -466,17 +541,23 @@ def main():
         tasks[name] = load_csv_task(path)
     all_scores = {}
     for task, (X, y, groups, mode) in tasks.items():
-        scores, realism, fit_time = run_task(
-            X, y, groups, mode, args.folds, args.seed, args.device, wgan
+        scores, realism, fit_time, picks = run_task(
+            X, y, groups, mode, args.folds, args.seed, args.device, wgan, tune
         )
-        print_task(task, X, y, scores, realism, fit_time)
+        print_task(task, X, y, scores, realism, fit_time, picks, tune)
         if mode == "batches" and not args.no_within:
             within_batch_realism(
                 X, y, groups, mode, args.folds, args.seed, args.device, wgan
             )
         for c in CLASSIFIERS:
-            all_scores[task, c] = {s: [v[0] for v in scores[s, c]] for s in SAMPLERS}
+            all_scores[task, c] = {
+                s: [v[0] for v in scores[s, c]] for s in SAMPLERS + ("tuned",)
+            }
+            if not picks:
+                del all_scores[task, c]["tuned"]
     summary(all_scores)
+    if tune is not None:
+        summary(all_scores, "tuned", f"WGAN-GP, {tune[0]} tuned")
     if not args.no_timing:
         time_default_fit(args.device, args.threads)
 

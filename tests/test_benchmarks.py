@@ -743,17 +743,8 @@ def test_bench_augmentation_csv(tmp_path, grouped, monkeypatch, capsys):
     from sklearn.model_selection import StratifiedGroupKFold, StratifiedKFold
     from sklearn.neighbors import KNeighborsClassifier
 
-    data = make_spectra(
-        48, n_classes=3, weights=[30, 9, 9], baseline=False, random_state=1
-    )
-    # noise enough that no classifier is perfect
-    rng = np.random.default_rng(0)
-    X = data.raman[:, ::10] + rng.normal(0, 0.5, (len(data.y), 60))
-    y = np.array(["common", "rare a", "rare b"])[data.y]
-    # six subjects, each with spectra of every class
-    groups = np.array([f"s{i % 6}" for i in range(len(y))]) if grouped else None
     path = tmp_path / "serum.csv"
-    _write_task_csv(path, X, y, groups)
+    X, y, groups = _noisy_task_csv(path, grouped)
     args = ["--csv", path, "--folds", 3, "--wgan", "max_iter=2", "--threads", 1]
     _, out = run_main("bench_augmentation", [*args, "--no-timing"], monkeypatch, capsys)
     table = task_table(out, "serum", y, X.shape[1])
@@ -865,3 +856,65 @@ def test_bench_augmentation_unknown_task(data_dir, monkeypatch, capsys):
     args = ["--data", data_dir, "--tasks", "raman-anion,ir-speces", "--no-timing"]
     with pytest.raises(SystemExit, match="unknown task.*ir-speces.*known: raman-anion"):
         run_main("bench_augmentation", args, monkeypatch, capsys)
+
+
+def _noisy_task_csv(path, grouped=True):
+    """A 3-class CSV task, noisy enough that no classifier is perfect."""
+    data = make_spectra(
+        48, n_classes=3, weights=[30, 9, 9], baseline=False, random_state=1
+    )
+    rng = np.random.default_rng(0)
+    X = data.raman[:, ::10] + rng.normal(0, 0.5, (len(data.y), 60))
+    y = np.array(["common", "rare a", "rare b"])[data.y]
+    # six subjects, each with spectra of every class
+    groups = np.array([f"s{i % 6}" for i in range(len(y))]) if grouped else None
+    _write_task_csv(path, X, y, groups)
+    return X, y, groups
+
+
+def test_bench_augmentation_tune(tmp_path, monkeypatch, capsys):
+    """--tune: a value chosen in the training folds gives the same row as
+    the sampler fitted with that value; the picks and the summary."""
+    path = tmp_path / "serum.csv"
+    X, y, _ = _noisy_task_csv(path)
+    args = ["--csv", path, "--folds", 3, "--wgan", "max_iter=2", "--threads", 1]
+    args += ["--no-timing"]
+    # one value twice: the tuned row is the defaults' row
+    _, out = run_main(
+        "bench_augmentation",
+        [*args, "--tune", "shared_variation=1.0,1.0"],
+        monkeypatch,
+        capsys,
+    )
+    table = task_table(out, "serum", y, X.shape[1])
+    tuned = numbers(line_of(table, "tuned "))
+    assert len(tuned) == 7
+    assert tuned[:6] == numbers(line_of(table, "wgan-gp "))[:6]
+    picks = line_of(table, "picks     shared_variation of the tuned row")
+    assert "logreg 1.0 1.0 1.0; svc 1.0 1.0 1.0; knn3 1.0 1.0 1.0" in picks
+    assert_finite(line_of(out, "WGAN-GP, shared_variation tuned >= SMOTE"))
+    # two values: each fold's pick is one of them
+    _, out = run_main(
+        "bench_augmentation",
+        [*args, "--tune", "shared_variation=0,1"],
+        monkeypatch,
+        capsys,
+    )
+    picks = line_of(out, "picks     shared_variation of the tuned row")
+    for c in ("logreg", "svc", "knn3"):
+        chosen = picks.split(f"{c} ", 1)[1].split(";")[0].split()
+        assert len(chosen) == 3 and set(chosen) <= {"0", "1"}, picks
+
+
+def test_bench_augmentation_tune_ungrouped_and_bad(tmp_path, monkeypatch, capsys):
+    path = tmp_path / "serum.csv"
+    _noisy_task_csv(path, grouped=False)
+    args = ["--csv", path, "--folds", 3, "--wgan", "max_iter=1", "--threads", 1]
+    args += ["--no-timing", "--tune", "shared_variation=0,1"]
+    _, out = run_main("bench_augmentation", args, monkeypatch, capsys)
+    assert "tuned     not run: the task has no groups for the inner folds" in out
+    assert "WGAN-GP, shared_variation tuned: no cell to compare" in out
+    for bad in ("shared_variation=1", "=0,1", "shared_variation"):
+        with pytest.raises(SystemExit):
+            run_main("bench_augmentation", [*args[:-1], bad], monkeypatch, capsys)
+        assert "--tune takes name=v1,v2" in capsys.readouterr().err
