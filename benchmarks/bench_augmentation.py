@@ -392,7 +392,7 @@ def print_task(task, X, y, scores, realism, fit_time, picks=None, tune=None):
     )
     print(f"{'sampler':9s}" + "".join(f"{c:>16s}" for c in CLASSIFIERS) + "   fit s")
     print(f"{'':9s}" + "".join(f"{'bal.acc  F1':>16s}" for _ in CLASSIFIERS))
-    for s in [*SAMPLERS, *(["tuned"] if picks else [])]:
+    for s in dict.fromkeys(s for s, _ in scores):  # SAMPLERS, then "tuned"
         row = "".join(
             f"{np.mean([v[0] for v in scores[s, c]]):9.3f}"
             f"{np.mean([v[1] for v in scores[s, c]]):7.3f}"
@@ -551,10 +551,8 @@ def main():
             )
         for c in CLASSIFIERS:
             all_scores[task, c] = {
-                s: [v[0] for v in scores[s, c]] for s in SAMPLERS + ("tuned",)
+                s: [v[0] for v in folds_] for (s, k), folds_ in scores.items() if k == c
             }
-            if not picks:
-                del all_scores[task, c]["tuned"]
     summary(all_scores)
     if tune is not None:
         summary(all_scores, "tuned", f"WGAN-GP, {tune[0]} tuned")
