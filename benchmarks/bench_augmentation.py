@@ -46,7 +46,7 @@ Usage::
     python benchmarks/bench_augmentation.py --data ../shared/data \
         [--tasks raman-anion,ir-species,tablets-nir] [--folds 5] [--device cuda]
         [--seed 0] [--no-timing] [--no-within] [--csv MY_TASK.csv ...]
-        [--tune shared_variation=0,1]
+        [--tune shared_variation=0,1] [--tune sampler=none,smote,wgan-gp]
 
 ``--csv`` adds tasks of your own (or runs them alone, without ``--data``):
 one CSV file per task, named after the file, with a ``label`` column, an
@@ -59,6 +59,9 @@ chosen for each classifier inside each training fold, by balanced accuracy
 in a 3-fold ``StratifiedGroupKFold`` of the training fold's groups (ties go
 to the value listed first), so that the sampler is tuned as a user would
 tune it, without looking at the test fold. Grouped tasks only.
+``--tune sampler=none,smote,wgan-gp`` chooses the sampler itself the same
+way (names from ``none``, ``random``, ``smote``, ``wgan-gp``), as a user
+who checks each on grouped folds before picking one would.
 """
 
 import argparse
@@ -218,6 +221,13 @@ def folds(X, y, groups, mode, n_folds, seed):
         yield train, test
 
 
+def resample(name, X, y, seed, device, wgan_params):
+    """The training set ``X, y`` after the sampler ``name`` (as is for ``none``)."""
+    if name == "none":
+        return X, y
+    return make_sampler(name, y, seed, device, wgan_params).fit_resample(X, y)
+
+
 def make_sampler(name, y, seed, device, wgan_params, sampling_strategy="auto"):
     """The over-sampler ``name`` for training labels ``y``."""
     kw = {"sampling_strategy": sampling_strategy, "random_state": seed}
@@ -250,19 +260,28 @@ def _score(clf, Xr, yr, Xte, yte):
     return bacc, f1_score(yte, pred, average="macro")
 
 
+def tuned_resample(tune, value, X, y, seed, device, wgan_params):
+    """``X, y`` resampled with the tuned parameter at ``value``: WGAN-GP with
+    that parameter, or, when the parameter is ``sampler``, that sampler."""
+    if tune[0] == "sampler":
+        return resample(value, X, y, seed, device, wgan_params)
+    params = {**wgan_params, tune[0]: value}
+    return resample("wgan-gp", X, y, seed, device, params)
+
+
 def tune_in_fold(X, y, groups, seed, device, wgan_params, tune):
-    """Each classifier's best value of one WGAN-GP parameter, by 3-fold CV
-    grouped as the outer folds are, inside one training fold only.
+    """Each classifier's best value of one WGAN-GP parameter (or the best
+    sampler), by 3-fold CV grouped as the outer folds are, inside one
+    training fold only.
 
     ``tune`` is (name, values); ties go to the value listed first.
     """
-    name, values = tune
+    _, values = tune
     cv = StratifiedGroupKFold(3, shuffle=True, random_state=0)
     inner = defaultdict(list)  # (value, clf) -> [bacc]
     for tr, te in cv.split(X, y, groups):
         for v in values:
-            sampler = make_sampler("wgan-gp", y, seed, device, {**wgan_params, name: v})
-            Xr, yr = sampler.fit_resample(X[tr], y[tr])
+            Xr, yr = tuned_resample(tune, v, X[tr], y[tr], seed, device, wgan_params)
             for cname, clf in CLASSIFIERS.items():
                 inner[v, cname].append(_score(clf, Xr, yr, X[te], y[te])[0])
     return {
@@ -279,13 +298,11 @@ def run_task(X, y, groups, mode, n_folds, seed, device, wgan_params, tune=None):
     picks = defaultdict(list)  # clf -> [value chosen in each fold]
     for fold, (train, test) in enumerate(folds(X, y, groups, mode, n_folds, seed)):
         Xtr, ytr = X[train], y[train]
+        resampled = {}  # sampler -> its training set of this fold
         for name in SAMPLERS:
             t0 = time.perf_counter()
-            if name == "none":
-                Xr, yr = Xtr, ytr
-            else:
-                sampler = make_sampler(name, ytr, seed + fold, device, wgan_params)
-                Xr, yr = sampler.fit_resample(Xtr, ytr)
+            Xr, yr = resample(name, Xtr, ytr, seed + fold, device, wgan_params)
+            resampled[name] = Xr, yr
             fit_time[name] += time.perf_counter() - t0
             for cname, clf in CLASSIFIERS.items():
                 scores[name, cname].append(_score(clf, Xr, yr, X[test], y[test]))
@@ -309,13 +326,14 @@ def run_task(X, y, groups, mode, n_folds, seed, device, wgan_params, tune=None):
             chosen = tune_in_fold(
                 Xtr, ytr, groups[train], seed + fold, device, wgan_params, tune
             )
-            fits = {}
+            # a chosen sampler's fit is the one its own row used
+            fits = resampled if tune[0] == "sampler" else {}
             for cname, clf in CLASSIFIERS.items():
                 v = chosen[cname]
                 if v not in fits:
-                    params = {**wgan_params, tune[0]: v}
-                    sampler = make_sampler("wgan-gp", ytr, seed + fold, device, params)
-                    fits[v] = sampler.fit_resample(Xtr, ytr)
+                    fits[v] = tuned_resample(
+                        tune, v, Xtr, ytr, seed + fold, device, wgan_params
+                    )
                 scores["tuned", cname].append(_score(clf, *fits[v], X[test], y[test]))
                 picks[cname].append(v)
             fit_time["tuned"] += time.perf_counter() - t0
@@ -510,7 +528,8 @@ def main():
         default=None,
         help="one WGAN-GP parameter and its values, name=v1,v2,...: a row "
         "'tuned' with the value chosen per classifier inside each training "
-        "fold (grouped tasks only; costs (3 + 1) fits per value and fold)",
+        "fold (grouped tasks only; costs (3 + 1) fits per value and fold); "
+        "sampler=none,smote,wgan-gp chooses among the samplers instead",
     )
     parser.add_argument("--no-timing", action="store_true")
     parser.add_argument(
@@ -525,9 +544,18 @@ def main():
     tune = None
     if args.tune is not None:
         name, _, values = args.tune.partition("=")
-        values = [eval(v, {}) for v in values.split(",") if v]
+        values = [v for v in values.split(",") if v]
         if not name or len(values) < 2:
             parser.error("--tune takes name=v1,v2,... with two values or more")
+        if name == "sampler":
+            unknown = sorted(set(values) - set(SAMPLERS))
+            if unknown:
+                parser.error(
+                    f"--tune sampler=...: unknown sampler(s) {', '.join(unknown)}; "
+                    f"known: {', '.join(SAMPLERS)}"
+                )
+        else:
+            values = [eval(v, {}) for v in values]
         tune = (name, values)
     if args.data is None and not args.csv:
         parser.error("give --data, --csv or both")
@@ -555,7 +583,8 @@ def main():
             }
     summary(all_scores)
     if tune is not None:
-        summary(all_scores, "tuned", f"WGAN-GP, {tune[0]} tuned")
+        label = "sampler tuned" if tune[0] == "sampler" else f"WGAN-GP, {tune[0]} tuned"
+        summary(all_scores, "tuned", label)
     if not args.no_timing:
         time_default_fit(args.device, args.threads)
 

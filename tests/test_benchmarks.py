@@ -872,6 +872,20 @@ def _noisy_task_csv(path, grouped=True):
     return X, y, groups
 
 
+def _tuned(args, tune, X, y, monkeypatch, capsys):
+    """Run with ``--tune tune``: the output, the task's table and, per
+    classifier, the value picked in each fold."""
+    args = [*args, "--tune", tune]
+    _, out = run_main("bench_augmentation", args, monkeypatch, capsys)
+    table = task_table(out, "serum", y, X.shape[1])
+    line = line_of(table, f"picks     {tune.split('=')[0]} of the tuned row")
+    picks = {
+        c: line.split(f"{c} ", 1)[1].split(";")[0].split()
+        for c in ("logreg", "svc", "knn3")
+    }
+    return out, table, picks
+
+
 def test_bench_augmentation_tune(tmp_path, monkeypatch, capsys):
     """--tune: a value chosen in the training folds gives the same row as
     the sampler fitted with that value; the picks and the summary."""
@@ -880,30 +894,49 @@ def test_bench_augmentation_tune(tmp_path, monkeypatch, capsys):
     args = ["--csv", path, "--folds", 3, "--wgan", "max_iter=2", "--threads", 1]
     args += ["--no-timing"]
     # one value twice: the tuned row is the defaults' row
-    _, out = run_main(
-        "bench_augmentation",
-        [*args, "--tune", "shared_variation=1.0,1.0"],
-        monkeypatch,
-        capsys,
+    out, table, picks = _tuned(
+        args, "shared_variation=1.0,1.0", X, y, monkeypatch, capsys
     )
-    table = task_table(out, "serum", y, X.shape[1])
     tuned = numbers(line_of(table, "tuned "))
     assert len(tuned) == 7
     assert tuned[:6] == numbers(line_of(table, "wgan-gp "))[:6]
-    picks = line_of(table, "picks     shared_variation of the tuned row")
-    assert "logreg 1.0 1.0 1.0; svc 1.0 1.0 1.0; knn3 1.0 1.0 1.0" in picks
+    assert picks == {c: ["1.0"] * 3 for c in ("logreg", "svc", "knn3")}
     assert_finite(line_of(out, "WGAN-GP, shared_variation tuned >= SMOTE"))
     # two values: each fold's pick is one of them
-    _, out = run_main(
-        "bench_augmentation",
-        [*args, "--tune", "shared_variation=0,1"],
-        monkeypatch,
-        capsys,
-    )
-    picks = line_of(out, "picks     shared_variation of the tuned row")
-    for c in ("logreg", "svc", "knn3"):
-        chosen = picks.split(f"{c} ", 1)[1].split(";")[0].split()
+    _, _, picks = _tuned(args, "shared_variation=0,1", X, y, monkeypatch, capsys)
+    for chosen in picks.values():
         assert len(chosen) == 3 and set(chosen) <= {"0", "1"}, picks
+
+
+def test_bench_augmentation_tune_sampler(tmp_path, monkeypatch, capsys):
+    """--tune sampler=...: the sampler chosen in the training folds; a
+    classifier given one sampler in every fold scores that sampler's row."""
+    path = tmp_path / "serum.csv"
+    X, y, _ = _noisy_task_csv(path)
+    args = ["--csv", path, "--folds", 3, "--wgan", "max_iter=2", "--threads", 1]
+    args += ["--no-timing"]
+    out, table, picks = _tuned(args, "sampler=smote,smote", X, y, monkeypatch, capsys)
+    tuned = numbers(line_of(table, "tuned "))
+    assert tuned[:6] == numbers(line_of(table, "smote "))[:6]
+    assert picks == {c: ["smote"] * 3 for c in ("logreg", "svc", "knn3")}
+    assert_finite(line_of(out, "sampler tuned >= SMOTE"))
+    # two samplers: a classifier picking one in every fold scores its row
+    _, table, picks = _tuned(args, "sampler=none,wgan-gp", X, y, monkeypatch, capsys)
+    tuned = numbers(line_of(table, "tuned "))
+    for i, chosen in enumerate(picks.values()):
+        assert len(chosen) == 3 and set(chosen) <= {"none", "wgan-gp"}, picks
+        if len(set(chosen)) == 1:
+            row = numbers(line_of(table, f"{chosen[0]} "))
+            assert tuned[2 * i : 2 * i + 2] == row[2 * i : 2 * i + 2]
+    with pytest.raises(SystemExit):
+        run_main(
+            "bench_augmentation",
+            [*args, "--tune", "sampler=smote,gan,adasyn"],
+            monkeypatch,
+            capsys,
+        )
+    err = capsys.readouterr().err
+    assert "unknown sampler(s) adasyn, gan; known: none, random, smote, wgan-gp" in err
 
 
 def test_bench_augmentation_tune_ungrouped_and_bad(tmp_path, monkeypatch, capsys):
