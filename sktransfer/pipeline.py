@@ -40,6 +40,11 @@ def _input_tags(estimator):
         return get_tags(BaseEstimator()).input_tags
 
 
+def _is_passthrough(sampler):
+    """Whether ``sampler`` asks for no resampling (as a Pipeline step does)."""
+    return sampler is None or (isinstance(sampler, str) and sampler == "passthrough")
+
+
 def _classifier_has(attr):
     """Check the fitted classifier if there is one, else the unfitted one."""
 
@@ -71,19 +76,23 @@ class AugmentedClassifier(MetaEstimatorMixin, ClassifierMixin, BaseEstimator):
 
     Parameters
     ----------
-    sampler : object
+    sampler : object, "passthrough" or None
         An estimator with ``fit_resample(X, y)``, e.g.
         :class:`~sktransfer.over_sampling.WGANGPOverSampler` or an
         imbalanced-learn sampler. Cloned in ``fit``, so it needs
         ``get_params`` as scikit-learn estimators have (derive from
-        :class:`sklearn.base.BaseEstimator`).
+        :class:`sklearn.base.BaseEstimator`). ``"passthrough"`` or ``None``
+        fits the classifier on the data as given, as for a pipeline step:
+        so that ``GridSearchCV`` can weigh resampling against none
+        (``{"sampler": ["passthrough", SMOTE(), WGANGPOverSampler()]}``).
     classifier : object
         A scikit-learn classifier. Cloned in ``fit``.
 
     Attributes
     ----------
-    sampler_ : object
-        The fitted clone of ``sampler``.
+    sampler_ : object or "passthrough"
+        The fitted clone of ``sampler``; ``"passthrough"`` when there is
+        none.
     classifier_ : object
         The fitted clone of ``classifier``.
     classes_ : ndarray of shape (n_classes,)
@@ -127,7 +136,10 @@ class AugmentedClassifier(MetaEstimatorMixin, ClassifierMixin, BaseEstimator):
             tags.classifier_tags = get_tags(self.classifier).classifier_tags
         tags.target_tags.required = True
         # what both the sampler and the classifier take, this takes
-        inputs = [_input_tags(part) for part in (self.sampler, self.classifier)]
+        parts = [self.classifier]
+        if not _is_passthrough(self.sampler):
+            parts.append(self.sampler)
+        inputs = [_input_tags(part) for part in parts]
         tags.input_tags.allow_nan = all(t.allow_nan for t in inputs)
         tags.input_tags.sparse = all(t.sparse for t in inputs)
         return tags
@@ -192,9 +204,11 @@ class AugmentedClassifier(MetaEstimatorMixin, ClassifierMixin, BaseEstimator):
             )
         X_checked, y_checked = self._validate(X, y)
         check_classification_targets(y_checked)
-        if not hasattr(self.sampler, "fit_resample"):
+        passthrough = _is_passthrough(self.sampler)
+        if not (passthrough or hasattr(self.sampler, "fit_resample")):
             raise ValueError(
-                f"sampler must have a fit_resample method; got {self.sampler!r}."
+                "sampler must have a fit_resample method, or be 'passthrough' "
+                f"or None for no resampling; got {self.sampler!r}."
             )
         if get_config().get("enable_metadata_routing", False):
             fit_params = dict(process_routing(self, "fit", **fit_params).classifier.fit)
@@ -202,6 +216,10 @@ class AugmentedClassifier(MetaEstimatorMixin, ClassifierMixin, BaseEstimator):
             k: v for k, v in fit_params.items() if _is_per_row(v, len(y_checked))
         }
         X_in, y_in = (X, y) if _is_dataframe(X) else (X_checked, y_checked)
+        if passthrough:
+            self.sampler_ = "passthrough"
+            self.classifier_ = clone(self.classifier).fit(X_in, y_in, **fit_params)
+            return self
         self.sampler_ = clone(self.sampler)
         X_res, y_res = self.sampler_.fit_resample(X_in, y_in)[:2]
         if per_row:

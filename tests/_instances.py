@@ -25,7 +25,10 @@ INSTANCES = {
         }
     ],
     "WGANGPOverSampler": lambda cls: [_tiny_wgan()],
-    "AugmentedClassifier": lambda cls: [cls(_tiny_wgan(), _logistic())],
+    "AugmentedClassifier": lambda cls: [
+        cls(_tiny_wgan(), _logistic()),
+        cls("passthrough", _logistic()),
+    ],
 }
 
 # class name -> {check function name: reason}

@@ -417,3 +417,52 @@ def test_a_sampler_without_tags_is_taken_as_the_strictest():
     X[0, 0] = np.nan
     with pytest.raises(ValueError, match="AugmentedClassifier does not accept"):
         clf.fit(X, y)
+
+
+@pytest.mark.parametrize("none", ["passthrough", None])
+def test_passthrough_fits_the_classifier_on_the_data_as_given(data, none):
+    from sklearn.ensemble import HistGradientBoostingClassifier
+
+    X, y = data
+    rng = np.random.default_rng(1)
+    w = rng.uniform(0.5, 2.0, len(y))
+    clf = AugmentedClassifier(none, LogisticRegression()).fit(X, y, sample_weight=w)
+    direct = LogisticRegression().fit(X, y, sample_weight=w)
+    np.testing.assert_array_equal(clf.classifier_.coef_, direct.coef_)
+    np.testing.assert_array_equal(clf.predict_proba(X), direct.predict_proba(X))
+    assert clf.sampler_ == "passthrough" and clf.n_features_in_ == 20
+    # the weights reach the classifier: unweighted, the coefficients differ
+    plain = AugmentedClassifier(none, LogisticRegression()).fit(X, y)
+    assert not np.allclose(plain.classifier_.coef_, clf.classifier_.coef_)
+    # what the classifier takes, this takes: NaN for gradient boosting
+    hgb = AugmentedClassifier(none, HistGradientBoostingClassifier(max_iter=5))
+    assert hgb.__sklearn_tags__().input_tags.allow_nan
+    logreg = AugmentedClassifier(none, LogisticRegression())
+    assert not logreg.__sklearn_tags__().input_tags.allow_nan
+
+
+def test_grid_search_weighs_resampling_against_none(data):
+    from imblearn.over_sampling import RandomOverSampler
+
+    X, y = data
+    cv = StratifiedKFold(4, shuffle=True, random_state=0)
+    grid = GridSearchCV(
+        AugmentedClassifier("passthrough", LogisticRegression(C=0.05)),
+        {"sampler": ["passthrough", RandomOverSampler(random_state=0)]},
+        cv=cv,
+        scoring="balanced_accuracy",
+    ).fit(X, y)
+    scores = grid.cv_results_["mean_test_score"]
+    plain = cross_val_score(
+        LogisticRegression(C=0.05), X, y, cv=cv, scoring="balanced_accuracy"
+    )
+    assert scores[0] == pytest.approx(plain.mean(), abs=1e-12)
+    # over-sampling the rare class helps the strongly regularised model here
+    assert scores[1] > scores[0]
+    assert isinstance(grid.best_params_["sampler"], RandomOverSampler)
+
+
+def test_a_string_other_than_passthrough_is_refused(data):
+    X, y = data
+    with pytest.raises(ValueError, match="'passthrough' or None for no .*'smote'"):
+        AugmentedClassifier("smote", LogisticRegression()).fit(X, y)
