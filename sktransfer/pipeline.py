@@ -212,18 +212,17 @@ class AugmentedClassifier(MetaEstimatorMixin, ClassifierMixin, BaseEstimator):
             )
         if get_config().get("enable_metadata_routing", False):
             fit_params = dict(process_routing(self, "fit", **fit_params).classifier.fit)
-        per_row = {
-            k: v for k, v in fit_params.items() if _is_per_row(v, len(y_checked))
-        }
-        X_in, y_in = (X, y) if _is_dataframe(X) else (X_checked, y_checked)
+        X_res, y_res = (X, y) if _is_dataframe(X) else (X_checked, y_checked)
         if passthrough:
             self.sampler_ = "passthrough"
-            self.classifier_ = clone(self.classifier).fit(X_in, y_in, **fit_params)
-            return self
-        self.sampler_ = clone(self.sampler)
-        X_res, y_res = self.sampler_.fit_resample(X_in, y_in)[:2]
-        if per_row:
-            fit_params = {**fit_params, **self._resampled_params(per_row)}
+        else:
+            self.sampler_ = clone(self.sampler)
+            X_res, y_res = self.sampler_.fit_resample(X_res, y_res)[:2]
+            per_row = {
+                k: v for k, v in fit_params.items() if _is_per_row(v, len(y_checked))
+            }
+            if per_row:
+                fit_params = {**fit_params, **self._resampled_params(per_row)}
         self.classifier_ = clone(self.classifier).fit(X_res, y_res, **fit_params)
         return self
 
