@@ -508,6 +508,14 @@ class SpectroGenRegressor(NeuralNetRegressor):
     # them, model files (which do not resume training) leave them out.
     _not_in_model_file = ("_memory_pairs",)
 
+    # Fitted state kept under private names. skorch takes every attribute
+    # whose name does not end in "_" for a parameter; these are not, so
+    # get_params stays the constructor's and clone carries no training data.
+    _fitted_state = ("_memory_pairs", "_y_1d", "_interrupted") + _TRAINING_ONLY
+
+    def _get_param_names(self):
+        return [k for k in super()._get_param_names() if k not in self._fitted_state]
+
     # Parameters added after models were first saved, with the value that
     # reproduces a model saved before them: a pickle or a model file without
     # the parameter is rebuilt with it, so that it predicts as it did.

@@ -899,6 +899,29 @@ def test_module_instance_and_clone(fitted):
     assert fitted.module is SpectroGenVAE
 
 
+def test_fitting_adds_no_parameters_and_clone_carries_no_training_data(data):
+    X, Y, *_ = data
+    params = {**FAST, "max_epochs": 2, "random_state": 0}
+    reg = SpectroGenRegressor(callbacks=[_CtrlCAfter(1)], **params)
+    before = reg.get_params(deep=False)
+    with pytest.warns(UserWarning, match="interrupted"):
+        reg.fit(X, Y[:, 0])  # a 1-d target and an interruption: all the state
+    reg.partial_fit(X[:10], Y[:10, 0])
+    assert reg._memory_pairs is not None and reg._y_1d and hasattr(reg, "_interrupted")
+    assert reg.get_params(deep=False).keys() == before.keys()
+    buf = io.BytesIO()
+    reg.save_params(f_params=buf)
+    buf.seek(0)
+    loaded = SpectroGenRegressor(**params).load_params(f_params=buf)
+    assert loaded.get_params(deep=False).keys() == before.keys()
+    # an unfitted copy, without the training pairs
+    copied = clone(reg)
+    assert not any(hasattr(copied, name) for name in reg._fitted_state)
+    for r in (copied, reg):
+        r.set_params(callbacks=None).fit(X, Y[:, 0])
+    assert_allclose(copied.predict(X), reg.predict(X))
+
+
 def test_training_on_the_cpu_is_tagged_deterministic():
     assert not SpectroGenRegressor().__sklearn_tags__().non_deterministic
     assert SpectroGenRegressor(device="cuda").__sklearn_tags__().non_deterministic
