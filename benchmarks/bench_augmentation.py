@@ -129,12 +129,13 @@ def load_tasks(root, names):
         d = load_rruff(root / "rruff" / "paired", outside="zero", normalize="max")
         chem = [m.get("ideal_chemistry") for m in d.metadata]
         species = np.asarray(d.species)
+        groups = np.asarray(d.species_groups)  # names of one sample's files joined
         keep = np.array([c is not None for c in chem])
         y = np.array([anion_group(c) for c in np.asarray(chem)[keep]])
         if "raman-anion" in names:
-            tasks["raman-anion"] = (d.raman[keep], y, species[keep], "group")
+            tasks["raman-anion"] = (d.raman[keep], y, groups[keep], "group")
         if "ir-anion" in names:
-            tasks["ir-anion"] = (d.ir[keep], y, species[keep], "group")
+            tasks["ir-anion"] = (d.ir[keep], y, groups[keep], "group")
         if "ir-species" in names:
             names_, counts = np.unique(species, return_counts=True)
             keep = np.isin(species, names_[counts >= 3])

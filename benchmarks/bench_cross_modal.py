@@ -504,10 +504,12 @@ def held_out(d, folder, keep_seen):
         ir_axis=d.ir_axis,
         raman_axis=d.raman_axis,
     )
-    known = {species_key(s) for s in d.species}
-    seen = np.array([species_key(s) in known for s in t.species], dtype=bool)
+    known = {species_key(s) for g in d.species_groups for s in g.split("/")}
+    seen = np.array(
+        [any(species_key(s) in known for s in g.split("/")) for g in t.species_groups]
+    )
     keep = np.ones(len(seen), dtype=bool) if keep_seen else ~seen
-    test_species = [species_key(s) for s in np.asarray(t.species)[keep]]
+    test_species = [species_key(s) for s in np.asarray(t.species_groups)[keep]]
     n_species = len(set(test_species))
     print(
         f"test pairs from {folder}: {len(seen)} read, {seen.sum()} of a species "
@@ -520,7 +522,7 @@ def held_out(d, folder, keep_seen):
         )
     X = np.vstack([d.ir, t.ir[keep]])
     Y = np.vstack([d.raman, t.raman[keep]])
-    groups = np.array([*(species_key(s) for s in d.species), *test_species])
+    groups = np.array([*(species_key(s) for s in d.species_groups), *test_species])
     return X, Y, groups, Holdout(len(d.ir))
 
 
@@ -676,7 +678,7 @@ def main():
 
     d = load_rruff(args.data, outside="zero", normalize="max")
     X, Y, axis = d.ir, d.raman, d.raman_axis
-    species = np.asarray(d.species)
+    species = np.asarray(d.species_groups)  # names of one sample's files joined
     print(
         f"RRUFF pairs: {len(X)} samples, {len(set(species))} species; IR "
         f"{X.shape[1]} points, Raman {Y.shape[1]} points "
@@ -732,7 +734,7 @@ def main():
             )
             keep = np.array([m["xrd_kind"] == "XY" for m in dx.metadata])
             Xx, Yx = getattr(dx, source)[keep], dx.xrd[keep]
-            sp = np.asarray(dx.species)[keep]
+            sp = np.asarray(dx.species_groups)[keep]
             # about 30 pairs per inner training fold: fewer components
             ests = estimators(
                 GroupKFold(3),

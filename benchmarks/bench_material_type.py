@@ -121,7 +121,7 @@ def main():
     y = np.array(
         [anion_group(m["ideal_chemistry"]) for m in np.array(d.metadata)[keep]]
     )
-    species = np.asarray(d.species)[keep]
+    species = np.asarray(d.species_groups)[keep]
     names, counts = np.unique(y, return_counts=True)
     print(
         f"{len(y)} minerals, {len(set(species))} species; classes: "

@@ -195,7 +195,7 @@ def rruff_data(rruff, random_state):
     from sklearn.model_selection import GroupShuffleSplit
 
     paired, labelled = rruff.paired, rruff.labelled
-    species = np.asarray(paired.species).astype(str)
+    species = np.asarray(paired.species_groups).astype(str)
     split = GroupShuffleSplit(1, test_size=0.3, random_state=random_state)
     train, test = next(split.split(paired.ir, groups=species))
     table = [

@@ -1,5 +1,6 @@
 """Load a directory of RRUFF files onto common grids, paired by RRUFF id."""
 
+import os
 import warnings
 
 import numpy as np
@@ -250,15 +251,24 @@ def load_rruff(
         ``has_xrd`` (boolean masks), ``xrd_peaks`` (per sample the XRD
         data as read, a ``(two_theta, intensity)`` tuple: the peak list of a
         DIF file, or every point of a measured scan; None without XRD),
-        ``rruff_ids``, ``species``,
+        ``rruff_ids``, ``species`` (the name the sample's Raman file gives,
+        else its IR file, else its XRD file), ``species_groups``,
         ``metadata``, ``files`` (per sample a dict modality -> path),
         ``coverage`` (dict modality -> covered fraction per row), ``dropped``
         and ``skipped`` (lists of ``(name, reason)``).
 
+        ``species_groups`` is ``species`` where the files of each sample
+        agree. Where the files of one RRUFF id name different species (RRUFF
+        keeps an older name in some headers or file names), a warning lists
+        them and ``species_groups`` joins the names (e.g. ``"Hauyne/Lazurite"``)
+        for every sample that bears one of them, so that a split grouped by it
+        keeps both on one side.
+
         With ``pair=False``: ``data`` and ``axis`` (also under the modality's
         own names, e.g. ``raman`` and ``raman_axis``), ``modality``,
         ``rruff_ids``, ``sample_ids`` (with sub-sample suffix, e.g.
-        ``R040068-3``), ``species``, ``kind`` ("RAW"/"Processed"/"DIF"/"XY"),
+        ``R040068-3``), ``species``, ``species_groups``, ``kind``
+        ("RAW"/"Processed"/"DIF"/"XY"),
         ``laser_nm``, ``orientation``, ``pair_key`` (shared by the RAW and
         the Processed file of one measurement), ``metadata``, ``files``,
         ``coverage``, ``dropped`` and ``skipped``.
@@ -334,7 +344,69 @@ def load_rruff(
     else:
         data = _load_unpaired(records, found, modality, *args)
     data.skipped = failures + left_out
+    disagree = data.pop("_species_disagree")
+    if disagree:
+        listing = "; ".join(
+            f"{rid} ({', '.join(names)})" for rid, names in disagree[:5]
+        ) + ("; ..." if len(disagree) > 5 else "")
+        warnings.warn(
+            f"The files of {len(disagree)} sample(s) name different species: "
+            f"{listing}. 'species' gives one name per "
+            f"{'sample (of its Raman file, else IR, else XRD)' if pair else 'file'}; "
+            "'species_groups' joins the names, for splits that keep a species "
+            "on one side.",
+            UserWarning,
+            stacklevel=2,
+        )
     return data
+
+
+def _named_species(records):
+    """Return the species names that ``records`` give by name.
+
+    The ``NAMES`` header or a RRUFF file name (``Species__R040031__...``);
+    the stem of another file name names no species.
+    """
+    return {
+        desc["species"]
+        for desc, data in records
+        if data.metadata.get("NAMES") or "__" in os.path.basename(desc["file"])
+    }
+
+
+def _species_groups(rruff_ids, species, names):
+    """Join the species names that the files of one sample disagree on.
+
+    ``names`` holds, per row, the species names its files give. Names that
+    the files of one RRUFF id give are one group, and so transitively.
+    Returns the group of each row's ``species`` (its names, sorted and joined
+    by "/") and the ``(rruff_id, names)`` whose files disagree.
+    """
+    by_id = {}
+    for rid, row in zip(rruff_ids, names):
+        by_id.setdefault(rid, set()).update(row)
+    parent = {}
+
+    def root(name):
+        parent.setdefault(name, name)
+        while parent[name] != name:
+            name = parent[name]
+        return name
+
+    for found in by_id.values():
+        found = sorted(found)
+        for name in found[1:]:
+            parent[root(name)] = root(found[0])
+    for name in species:
+        root(name)
+    members = {}
+    for name in list(parent):
+        members.setdefault(root(name), set()).add(name)
+    groups = np.array(
+        ["/".join(sorted(members[root(name)])) for name in species], dtype=object
+    )
+    disagree = [(rid, sorted(n)) for rid, n in sorted(by_id.items()) if len(n) > 1]
+    return groups, disagree
 
 
 def _frame(rows, as_frame):
@@ -374,6 +446,9 @@ def _load_unpaired(records, found, modality, grids, normalize, outside, *rest):
     descs = [d for d, _ in records]
     meta = [{**_header_fields(data, d), **d} for d, data in records]
     column = lambda key: np.array([d[key] for d in descs], dtype=object)  # noqa: E731
+    groups, disagree = _species_groups(
+        column("rruff_id"), column("species"), [_named_species([r]) for r in records]
+    )
     return Bunch(
         data=values,
         axis=grid,
@@ -382,6 +457,8 @@ def _load_unpaired(records, found, modality, grids, normalize, outside, *rest):
         rruff_ids=column("rruff_id"),
         sample_ids=column("sample_id"),
         species=column("species"),
+        species_groups=groups,
+        _species_disagree=disagree,
         kind=column("kind"),
         laser_nm=np.array([np.nan if v is None else v for v in column("laser_nm")]),
         orientation=column("orientation"),
@@ -470,6 +547,9 @@ def _load_paired(
     ]
     out.rruff_ids = np.array(ids, dtype=object)
     out.species = np.array(species, dtype=object)
+    out.species_groups, out._species_disagree = _species_groups(
+        ids, species, [_named_species(p.values()) for p in chosen]
+    )
     out.metadata = _frame(meta, as_frame)
     out.files = files
     out.coverage = coverage

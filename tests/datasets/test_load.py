@@ -5,6 +5,7 @@ import warnings
 
 import numpy as np
 import pytest
+from sklearn.model_selection import GroupKFold
 
 from sktransfer.datasets import load_rruff, write_rruff
 from tests.datasets._files import QUARTZ_DIF, peak, write_dif, write_spectrum
@@ -420,6 +421,93 @@ def test_modality_kind_and_ids_from_header_or_file_name(tmp_path):
     }
 
 
+def _named_pair(root, rid, ir_name, raman_name):
+    """An IR and a Raman file of one RRUFF id, each naming its species."""
+    ir_x = np.arange(400.0, 4000.0, 20.0)
+    _write_fields(
+        root / f"{ir_name}__{rid}-1__Infrared__Infrared_Data_Processed.txt",
+        ir_x,
+        NAMES=ir_name,
+        RRUFFID=rid,
+    )
+    _write_fields(
+        root / f"{raman_name}__{rid}__Raman__532__0__unoriented__"
+        "Raman_Data_Processed.txt",
+        NAMES=raman_name,
+        RRUFFID=rid,
+    )
+
+
+def test_species_that_the_files_of_one_sample_disagree_on_are_one_group(tmp_path):
+    for rid, ir_name, raman_name in [
+        ("R000010", "Hauyne", "Lazurite"),  # one sample, two names
+        ("R000011", "Hauyne", "Hauyne"),
+        ("R000012", "Lazurite", "Lazurite"),
+        ("R000013", "Quartz", "Quartz"),
+        ("R000014", "Baryte", "Barite"),
+        ("R000015", "Barite", "Barite"),
+        ("R000016", "Barytes", "Baryte"),  # joined through R000014's Baryte
+    ]:
+        _named_pair(tmp_path, rid, ir_name, raman_name)
+    with pytest.warns(UserWarning, match="files of 3 sample") as record:
+        data = load_rruff(tmp_path)
+    message = str(record[0].message)
+    assert "R000010 (Hauyne, Lazurite)" in message
+    assert "R000014 (Barite, Baryte)" in message
+    assert "R000016 (Baryte, Barytes)" in message
+    assert record[0].filename == __file__
+    # the species is the Raman file's; the groups join what one sample names
+    assert list(data.species) == [
+        "Lazurite",
+        "Hauyne",
+        "Lazurite",
+        "Quartz",
+        "Barite",
+        "Barite",
+        "Baryte",
+    ]
+    barite, hauyne = "Barite/Baryte/Barytes", "Hauyne/Lazurite"
+    assert list(data.species_groups) == [hauyne] * 3 + ["Quartz"] + [barite] * 3
+    # a split grouped by them keeps the three Hauyne samples on one side
+    for _, test in GroupKFold(3).split(data.raman, groups=data.species_groups):
+        assert np.isin([0, 1, 2], test).sum() in (0, 3)
+    # one modality: the files of one id name one species, so no group joins
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        ir = load_rruff(tmp_path, pair=False, modality="ir")
+    assert list(ir.species_groups) == list(ir.species)
+
+
+def test_species_groups_of_files_loaded_one_by_one(tmp_path):
+    # two Raman files of one id under two names, and an id of its own
+    _write_fields(
+        tmp_path / "Garronite__R050281__Raman__532__0__unoriented__Raman_Data_RAW.txt",
+        NAMES="Garronite",
+    )
+    _write_fields(
+        tmp_path / "Garronite-Ca__R050281__Raman__532__0__unoriented__"
+        "Raman_Data_Processed.txt",
+        NAMES="Garronite-Ca",
+    )
+    _write_fields(
+        tmp_path / "Garronite__R050282__Raman__532__0__unoriented__"
+        "Raman_Data_Processed.txt",
+        NAMES="Garronite",
+    )
+    _write_fields(
+        tmp_path / "Talc__R050283__Raman__532__0__unoriented__Raman_Data_Processed.txt",
+        NAMES="Talc",
+    )
+    # a file name that is no RRUFF name gives its stem, which names nothing
+    _write_fields(tmp_path / "t.txt", FILETYPE="Raman Processed", RRUFFID="R050283")
+    match = r"1 sample.*R050281 \(Garronite, Garronite-Ca\)\."
+    with pytest.warns(UserWarning, match=match):
+        data = load_rruff(tmp_path, pair=False, modality="raman")
+    names = ["Garronite", "Garronite", "Garronite-Ca", "Talc", "t"]
+    assert sorted(data.species) == names
+    assert sorted(data.species_groups) == ["Garronite/Garronite-Ca"] * 3 + ["Talc", "t"]
+
+
 def test_raman_laser_orientation_and_pair_key_from_file_name(tmp_path):
     name = "Albite__R050008-2__Raman__785__0-000__unoriented"
     _write_fields(tmp_path / f"{name}.txt", NAMES="Albite")
@@ -428,11 +516,13 @@ def test_raman_laser_orientation_and_pair_key_from_file_name(tmp_path):
         NAMES="Albite (low)",
         RAMAN_WAVELENGTH="532",
     )
-    data = load_rruff(tmp_path, pair=False)
+    with pytest.warns(UserWarning, match=r"R050008 \(Albite, Albite \(low\)\)"):
+        data = load_rruff(tmp_path, pair=False)
     assert data.modality == "raman"
     assert list(data.rruff_ids) == ["R050008", "R050008"]
     assert list(data.sample_ids) == ["R050008-2", "R050008-2"]
     assert list(data.species) == ["Albite", "Albite (low)"]
+    assert list(data.species_groups) == ["Albite/Albite (low)"] * 2
     # the RAMAN WAVELENGTH header wins over the laser in the name
     np.testing.assert_array_equal(data.laser_nm, [785.0, 532.0])
     assert list(data.orientation) == ["0.000 unoriented"] * 2
