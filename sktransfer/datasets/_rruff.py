@@ -3,6 +3,7 @@
 import codecs
 import contextlib
 import html
+import html.entities
 import os
 import re
 import stat
@@ -17,6 +18,12 @@ _NUMERIC_START_RE = re.compile(r"[-+.\d]")
 # A field left empty between separators ("100,,5"), or before the first.
 _EMPTY_FIELD_RE = re.compile(r"^[,;]|[,;][ \t]*[,;]", re.M)
 _UTF16_BOMS = (codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)
+# A character reference, decimal or hexadecimal, or a named one ended by
+# its semicolon ("&amp;"; "R&D &copyright" is text, not an entity).
+# (At most 16 digits: a longer number is text, never a huge int to parse.)
+_ENTITY_RE = re.compile(
+    r"&#(?:([0-9]{1,16})|[xX]([0-9a-fA-F]{1,16}));|&([A-Za-z][A-Za-z0-9]*;)"
+)
 
 
 def decode_text(raw, path, what="an RRUFF text file"):
@@ -49,7 +56,25 @@ def _header_field(line):
     key = key.strip().upper()
     if not key:  # a bare "##" line
         return None
-    return key, html.unescape(value.strip())
+    return key, _unescape(value.strip())
+
+
+def _entity(match):
+    decimal, hexadecimal, name = match.groups()
+    if name is not None:
+        return html.entities.html5.get(name, match[0])
+    code = int(decimal) if decimal is not None else int(hexadecimal, 16)
+    # A character reference is that code point, control characters
+    # included, so that what write_rruff wrote reads back as written
+    # (html.unescape drops some and maps 0x80-0x9F to Windows-1252).
+    if code == 0 or code > 0x10FFFF or 0xD800 <= code <= 0xDFFF:
+        return "\ufffd"
+    return chr(code)
+
+
+def _unescape(text):
+    """Decode the character references and named entities of a value, in one pass."""
+    return _ENTITY_RE.sub(_entity, text)
 
 
 _NUMBER_RE = re.compile(

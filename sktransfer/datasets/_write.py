@@ -117,7 +117,7 @@ def _entities(text):
 
 
 def _header_value(value):
-    # html.unescape in read_rruff undoes exactly this escaping.
+    # read_rruff's decoding of entities undoes exactly this escaping.
     text = value.replace("&", "&amp;")
     text = _NEWLINE_RE.sub(lambda m: _entities(m[0]), text)
     # read_rruff strips a value before decoding it: white space at either

@@ -35,6 +35,21 @@ def test_read_mixed_line_endings_utf8_and_entities(tmp_path):
     assert data.metadata["LOCALITY"].endswith("\u00f8 \u00e9")
 
 
+def test_header_entities_need_their_semicolon(tmp_path):
+    text = (
+        "##NAMES=Quartz &amp; Calcite\n"
+        "##LOCALITY=R&D &copyright &copy; &#x3a3;&#931;&#133;&unknown;\n"
+        f"##NOTE=&#0; &#x110000; &#{'9' * 5000};\n"
+        "1.0, 2.0\n2.0, 3.0\n"
+    )
+    (tmp_path / "e.txt").write_text(text, encoding="utf-8")
+    meta = read_rruff(tmp_path / "e.txt").metadata
+    assert meta["NAMES"] == "Quartz & Calcite"
+    assert meta["LOCALITY"] == "R&D &copyright \u00a9 \u03a3\u03a3\x85&unknown;"
+    # no character, and a number too long to be one, are not decoded
+    assert meta["NOTE"] == f"\ufffd \ufffd &#{'9' * 5000};"
+
+
 def test_read_stops_at_end_and_handles_whitespace_rows(tmp_path):
     text = "##NAMES=A\n\n  1.0\t2.0 \n3.0 ,4.0\n\n##END=\nnot data at all\n"
     (tmp_path / "w.txt").write_text(text)

@@ -39,7 +39,15 @@ def test_header_values_round_trip(tmp_path):
 def test_header_values_keep_white_space_at_either_end(tmp_path):
     # read_rruff strips a value before decoding its entities: such white
     # space used to be lost on the way back
-    meta = {"LOCALITY": "  Brazil\t", "NOTE": " ", "SITE": "\u00a0a  b\u00a0"}
+    meta = {
+        "LOCALITY": "  Brazil\t",
+        "NOTE": " ",
+        "SITE": "\u00a0a  b\u00a0",
+        # control characters that html.unescape would drop or map to
+        # Windows-1252 ("\x85" to an ellipsis)
+        "CONTROL": "\x0bx\x1f",
+        "MORE": "\x85x\x1c\x1d\x1e",
+    }
     path = tmp_path / "spaces.txt"
     write_rruff(path, [1.0, 2.0], [3.0, 4.0], meta)
     assert {k: read_rruff(path).metadata[k] for k in meta} == meta
