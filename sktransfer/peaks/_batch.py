@@ -258,11 +258,16 @@ def check_centers(centers, x, where=""):
     check_real(centers, f"centers{where}")
     try:
         given = np.asarray(centers)
-        if given.dtype == bool:
-            raise TypeError("booleans are not centres")
-        centers = given.astype(np.float64).ravel()
+        if given.dtype.kind not in "iuf":  # booleans, text, objects
+            raise TypeError("centres are numbers")
     except (TypeError, ValueError) as exc:
         raise ValueError(f"centers{where} must be numbers; got {centers!r}.") from exc
+    if given.ndim > 1:
+        raise ValueError(
+            f"centers{where} must be one centre per peak, a 1-D sequence; got an "
+            f"array of shape {given.shape}."
+        )
+    centers = given.astype(np.float64).ravel()
     if not np.all(np.isfinite(centers)):
         raise ValueError(f"centers{where} must be finite numbers.")
     lo, hi = x.min(), x.max()

@@ -416,7 +416,8 @@ class PeakProfileFitter(FeatureChangingTransformer):
         """
         self._check_fitted_params()
         if self.output == "reconstruction":
-            return self._validate_X(X, reset=False)
+            # a copy: editing the result must not edit the caller's array
+            return np.array(self._validate_X(X, reset=False), copy=True)
         layout = self._layout()
         X = self._check_params_matrix(X, layout)
         x = torch.from_numpy(self.x_)

@@ -117,6 +117,11 @@ def test_reconstruction_output_keeps_the_input_features():
     # spectra are their own inverse, checked as transform's input
     np.testing.assert_array_equal(fitter.inverse_transform(df), X)
     assert fitter.inverse_transform(df.round().astype(int)).dtype == np.float64
+    # a copy, not the caller's array: editing it leaves R as it was
+    back = fitter.inverse_transform(R)
+    assert not np.shares_memory(back, R)
+    back[:] = 0.0
+    np.testing.assert_allclose(R, X, atol=1e-4)
     with pytest.raises(ValueError, match="feature names"):
         fitter.inverse_transform(df.iloc[:, :-1])
     assert fitter.n_features_in_ == 240
@@ -380,6 +385,12 @@ def test_convergence_warning_points_at_the_caller(method):
         ({"centers": []}, "centers must be a non-empty array"),
         ({"centers": True}, "centers must be numbers; got True"),
         ({"centers": [True, False]}, "centers must be numbers"),
+        ({"centers": ["150", "250"]}, "centers must be numbers"),
+        # one array per spectrum is fit_peak_table's form, not the fitter's
+        (
+            {"centers": [[150.0, 250.0]] * 2},
+            r"1-D sequence; got an array of shape \(2, 2\)",
+        ),
         ({"fwhm_bounds": (5.0, 1.0)}, "fwhm_bounds"),
         ({"center_tolerance": 0.0}, "center_tolerance"),
         ({"max_iter": 0}, "max_iter"),
