@@ -338,7 +338,8 @@ def test_range_cut_bad_params(data):
 def test_bad_input(data, factory):
     x, X = data
     est = _all_transformers(x)[factory]
-    for bad in (np.nan, np.inf):
+    # RangeCut passes NaN through (see the test above)
+    for bad in (np.inf,) if isinstance(est, RangeCut) else (np.nan, np.inf):
         Xb = X.copy()
         Xb[1, 3] = bad
         with pytest.raises(ValueError, match="NaN|infinity"):
@@ -365,7 +366,9 @@ def test_a_refused_refit_leaves_the_transformer_as_it_was(data, factory):
     x, X = data
     est = clone(_all_transformers(x)[factory]).fit(X)
     expected, params, fitted = est.transform(X), est.get_params(), dict(vars(est))
-    refits = [({}, np.where(X > X.mean(), np.nan, X))]
+    # RangeCut takes NaN (it only selects features): infinity is its bad data
+    missing = np.inf if isinstance(est, RangeCut) else np.nan
+    refits = [({}, np.where(X > X.mean(), missing, X))]
     if "x_axis" in params:
         refits.append(({}, X[:, :-1]))  # not the length of x_axis
     if isinstance(est, RangeCut):
@@ -400,6 +403,26 @@ def test_inputs_unmodified_float32_and_pandas(data, factory):
     np.testing.assert_allclose(out.to_numpy(), out64)
     if not isinstance(est, Resampler):
         assert set(out.columns) <= set(cols)
+
+
+def test_range_cut_passes_nan_and_refuses_infinity(data):
+    # the points load_rruff and Resampler mark as missing beyond a
+    # spectrum's measured range are what a cut removes
+    x, X = data
+    X_nan = X.copy()
+    X_nan[:, :5] = np.nan
+    X_nan[2, -1] = np.nan
+    kept = np.arange(5, X.shape[1])
+    cut = RangeCut(start=x[5], x_axis=x).fit(X_nan)
+    np.testing.assert_array_equal(cut.get_support(indices=True), kept)
+    out = cut.transform(X_nan)
+    np.testing.assert_array_equal(out, X_nan[:, kept])  # NaN kept where it was
+    assert np.isnan(out).sum() == 1
+    X_inf = X.copy()
+    X_inf[0, 0] = np.inf
+    for method in ("fit", "transform"):
+        with pytest.raises(ValueError, match="infinity"):
+            getattr(clone(cut) if method == "fit" else cut, method)(X_inf)
 
 
 def test_in_pipeline_grid_search():

@@ -5,7 +5,7 @@ import numbers
 import numpy as np
 from sklearn.base import BaseEstimator
 from sklearn.feature_selection import SelectorMixin
-from sklearn.utils.validation import check_is_fitted, validate_data
+from sklearn.utils.validation import check_array, check_is_fitted, validate_data
 
 from sktransfer._base import (
     FLOAT_DTYPES,
@@ -58,8 +58,8 @@ class Resampler(FeatureChangingTransformer):
         Value for grid points outside the range of ``x_axis``: a finite
         number, or ``np.nan`` to mark them as missing (as
         :func:`~sktransfer.datasets.load_rruff` does; estimators refuse NaN,
-        so fill or cut them before one). ``None`` makes such points an error
-        (no silent extrapolation).
+        so fill them, or cut them away with :class:`RangeCut`, before one).
+        ``None`` makes such points an error (no silent extrapolation).
 
     Attributes
     ----------
@@ -216,7 +216,11 @@ class RangeCut(SelectorMixin, BaseEstimator):
     Notes
     -----
     A range that contains no axis point raises a ``ValueError`` in
-    ``fit``. The output keeps the input dtype.
+    ``fit``. The output keeps the input dtype. NaN is accepted (it passes
+    through in the kept features), so the points that
+    :func:`~sktransfer.datasets.load_rruff` or :class:`Resampler` mark as
+    missing beyond a spectrum's measured range can be cut away; infinity is
+    refused.
 
     Examples
     --------
@@ -260,7 +264,7 @@ class RangeCut(SelectorMixin, BaseEstimator):
         for name in ("start", "end"):
             if getattr(self, name) is not None:
                 check_param(getattr(self, name), name)
-        X = validate_data(self, X, dtype=FLOAT_DTYPES)
+        X = validate_data(self, X, dtype=FLOAT_DTYPES, ensure_all_finite="allow-nan")
         self.x_ = check_x_axis(self.x_axis, X.shape[1])
         lo = self.x_.min() if self.start is None else self.start
         hi = self.x_.max() if self.end is None else self.end
@@ -276,11 +280,30 @@ class RangeCut(SelectorMixin, BaseEstimator):
                 f"{self.x_.max():g}]."
             )
 
+    def transform(self, X):
+        """Keep the features inside the range.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+            Spectra, one per row; NaN is accepted, infinity is not.
+
+        Returns
+        -------
+        X_cut : ndarray of shape (n_samples, n_kept)
+            The kept features, in their order.
+        """
+        check_is_fitted(self, "support_")
+        # SelectorMixin lets infinity through when NaN is allowed
+        check_array(X, dtype=None, ensure_all_finite="allow-nan")
+        return super().transform(X)
+
     def _get_support_mask(self):
         check_is_fitted(self, "support_")
         return self.support_
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
+        tags.input_tags.allow_nan = True
         tags.transformer_tags.preserves_dtype = ["float64", "float32"]
         return tags
