@@ -150,6 +150,34 @@ def _is_cached(folder, modality):
     return False
 
 
+def _check_cache(folder, modality, archive, checksum):
+    """Raise if the complete cache in ``folder`` holds another archive.
+
+    The completeness mark records the URL and the SHA-256 of the download
+    it was unpacked from; a mark without them (an older cache) is taken as
+    it is. The base URL may differ (a mirror), the archive path may not.
+    """
+    try:
+        lines = (folder / _COMPLETE).read_text().splitlines()
+    except OSError:
+        return
+    if not lines or "://" not in lines[0]:
+        return
+    url = lines[0]
+    sha = next((ln[7:] for ln in lines[1:] if ln.startswith("sha256=")), None)
+    problems = []
+    if not url.endswith("/" + archive.lstrip("/")):
+        problems.append(f"it was downloaded from {url}, not as {archive!r}")
+    if checksum is not None and sha is not None and sha != checksum.lower():
+        problems.append(f"its SHA-256 is {sha}, not {checksum}")
+    if problems:
+        raise OSError(
+            f"The cached RRUFF {modality} data in {str(folder)!r} are not the "
+            f"archive asked for: {'; '.join(problems)}. Remove that folder to "
+            "download it again, or pass another data_home."
+        )
+
+
 @contextlib.contextmanager
 def _locked(cache, modality):
     """Serialise fetches of one modality between processes where possible."""
@@ -243,7 +271,10 @@ def fetch_rruff(
     place when it is complete and holds at least one readable RRUFF file of
     its modality, so the cache of a modality is complete or absent: a
     failed, corrupt or empty download leaves nothing behind. Later calls
-    read the cache without network access. Concurrent calls (threads or
+    read the cache without network access; a cache of another archive
+    (another path in ``archives``) or of another SHA-256 than ``checksums``
+    gives raises an OSError instead of being returned (the base URL may
+    change: a mirror serves the same archives). Concurrent calls (threads or
     processes) on one cache are safe: one downloads, the others wait for it
     (POSIX) or keep whichever complete copy was published first.
 
@@ -297,7 +328,8 @@ def fetch_rruff(
         smaller members may be, a short run of one byte is), holds no
         readable RRUFF file of its modality (files that sktransfer wrote as
         predictions or generated spectra do not count), or is missing with
-        ``download_if_missing=False``.
+        ``download_if_missing=False``; or if the cache holds another
+        archive or checksum than the call asks for.
     ValueError
         If ``modalities`` or ``checksums`` are not valid.
 
@@ -323,9 +355,11 @@ def fetch_rruff(
         # A complete cache is published whole, by one rename: it is read
         # without the lock, which a read-only cache could not take.
         if _is_cached(cache / m, m):
+            _check_cache(cache / m, m, paths[m], checksums.get(m))
             continue
         with _locked(cache, m):
             if _is_cached(cache / m, m):
+                _check_cache(cache / m, m, paths[m], checksums.get(m))
                 continue
             url = base_url.rstrip("/") + "/" + paths[m].lstrip("/")
             if not download_if_missing:

@@ -580,3 +580,29 @@ def test_documented_limits():
 
     assert _fetch.MAX_UNPACKED_BYTES == 4 * 1024**3
     assert _fetch.MAX_COMPRESSION_RATIO == 100
+
+
+def test_cache_of_another_archive_or_checksum_raises(server, archives, tmp_path):
+    # the cache was returned whatever archive or checksum a later call named
+    fetch_rruff(tmp_path, base_url=server.url, modalities=("raman",))
+    sha = hashlib.sha256(archives["raman/excellent_unoriented.zip"]).hexdigest()
+    server.close()
+    with pytest.raises(OSError, match="not as 'raman/LR-Raman.zip'.*Remove that"):
+        fetch_rruff(
+            tmp_path,
+            base_url=server.url,
+            modalities=("raman",),
+            archives={"raman": "raman/LR-Raman.zip"},
+        )
+    with pytest.raises(OSError, match=f"SHA-256 is {sha}, not {'f' * 64}"):
+        fetch_rruff(tmp_path, modalities=("raman",), checksums={"raman": "f" * 64})
+    # the same archive from a mirror, and its own checksum, read the cache
+    data = fetch_rruff(
+        tmp_path,
+        base_url="http://127.0.0.1:9/mirror/",
+        modalities=("raman",),
+        checksums={"raman": sha},
+        download_if_missing=False,
+    )
+    assert data.raman.shape == (2, 1024)
+    assert len(server.requests) == 1
