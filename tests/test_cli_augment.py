@@ -326,3 +326,22 @@ def test_augment_output_never_replaces_an_input_or_fills_a_used_folder(
     assert main(args) == 2
     assert f"{busy} exists; pass --overwrite" in capsys.readouterr().err
     assert os.listdir(busy) == ["notes.txt"]
+
+
+def test_augment_refuses_spectra_of_two_modalities(tmp_path, capsys):
+    # IR and Raman files side by side were cut to their common range and
+    # learnt by one generator
+    from sktransfer.cli import main
+
+    folder = tmp_path / "rruff"
+    folder.mkdir()
+    for i, kind in enumerate(["Raman", "Raman", "Infrared"]):
+        (folder / f"Quartz__R0400{i}1__{kind}__{i}.txt").write_text(
+            "##NAMES=Quartz\n400, 1\n500, 3\n600, 5\n"
+        )
+    assert main(["augment", str(folder), "-o", str(tmp_path / "out")]) == 2
+    assert capsys.readouterr().err == (
+        "sktransfer augment: error: the spectra are of 2 modalities (1 ir, "
+        "2 raman); augment learns from one: give the files of one modality\n"
+    )
+    assert sorted(os.listdir(tmp_path)) == ["rruff"]

@@ -439,3 +439,56 @@ def test_failed_rename_says_how_many_files_were_written(tmp_path, monkeypatch):
         "were written"
     )
     assert os.listdir(tmp_path) == ["a.txt"]  # and no staged file
+
+
+def test_failed_publish_of_new_files_takes_the_others_back(tmp_path, monkeypatch):
+    # without --overwrite every published file is new, so a failure in the
+    # middle leaves nothing (it used to leave the files before it)
+    import errno
+
+    from sktransfer.cli import _files
+
+    link_new = _files.link_new
+
+    def second_fails(tmp, path):
+        if path.endswith("b.txt"):
+            raise OSError(errno.ENOSPC, "No space left on device")
+        return link_new(tmp, path)
+
+    monkeypatch.setattr(_files, "link_new", second_fails)
+    outputs = _planned(tmp_path, ["a.txt", "b.txt", "c.txt"])
+    message = _error(outputs.write)
+    assert message == (
+        f"cannot write {tmp_path / 'b.txt'}: No space left on device; nothing "
+        "was written"
+    )
+    assert os.listdir(tmp_path) == []
+
+
+def test_output_name_too_long_is_refused_before_the_work(tmp_path):
+    # a name over the file system's limit failed only when the files were
+    # renamed into place, after training and after the earlier files
+    limit = os.pathconf(tmp_path, "PC_NAME_MAX")
+    long_name = "b" * (limit - 4) + "__predicted_raman.txt"
+    outputs = _planned(tmp_path, ["a.txt", long_name])
+    message = _error(outputs.check)
+    assert message.startswith(f"the output name '{long_name}' is ")
+    assert f"over the {limit} that {tmp_path} allows; nothing was written" in message
+    assert os.listdir(tmp_path) == []
+    _planned(tmp_path, ["a.txt", long_name[-limit:]]).write()
+    assert len(os.listdir(tmp_path)) == 2
+
+
+def test_overwrite_in_a_folder_keeps_and_names_the_other_files(tmp_path, capsys):
+    # --overwrite used to add files to the folder without a word, so an
+    # earlier run's outputs of other names sat unnoticed beside the new ones
+    out = tmp_path / "out"
+    _planned(out, ["a.txt", "b.txt", "c.txt"], directory=str(out)).write()
+    assert capsys.readouterr().out == ""
+    _planned(out, ["a.txt"], overwrite=True, directory=str(out)).write()
+    assert capsys.readouterr().out == (
+        f"note: {out} also holds 2 file(s) that this command did not write "
+        "(b.txt and 1 more); they were kept\n"
+    )
+    assert sorted(os.listdir(out)) == ["a.txt", "b.txt", "c.txt"]
+    assert (out / "a.txt").read_text() == "a.txt"

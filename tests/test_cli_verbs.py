@@ -220,6 +220,16 @@ def test_missing_input_and_empty_directory(tmp_path, capsys):
     empty.mkdir()
     assert main(["baseline", str(empty), "-o", str(tmp_path / "o")]) == 2
     assert "no RRUFF spectra found" in capsys.readouterr().err
+    # a folder of DIF peak lists only: said, not "no spectra" alone
+    from tests.datasets._files import QUARTZ_DIF, write_dif
+
+    difs = tmp_path / "difs"
+    difs.mkdir()
+    write_dif(difs / "Quartz__R040031-1__Powder__DIF_File__1.txt", QUARTZ_DIF)
+    assert main(["baseline", str(difs), "-o", str(tmp_path / "o")]) == 2
+    err = capsys.readouterr().err
+    assert "no RRUFF spectra found" in err
+    assert "1 XRD peak list(s) (DIF) left out" in err and "measured spectra" in err
     # a misspelt folder of `transfer fit` is missing, not of the wrong kind
     fit = ["transfer", "fit", "--source", str(tmp_path / "nodir"), "--target"]
     assert main([*fit, str(empty), "-o", str(tmp_path / "m.skmodel")]) == 2

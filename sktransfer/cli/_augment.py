@@ -206,6 +206,15 @@ def run(args):
 
     check_device(args.device)
     spectra = _measured(read_spectra(args.inputs))
+    counts = Counter(m for m in spectra.modalities if m is not None)
+    if len(counts) > 1:
+        # one generator for IR and Raman spectra cut to their common range
+        # would mix what it learns of both
+        shown = ", ".join(f"{n} {m}" for m, n in sorted(counts.items()))
+        raise CLIError(
+            f"the spectra are of {len(counts)} modalities ({shown}); augment "
+            "learns from one: give the files of one modality"
+        )
     if spectra.format == "csv":
         if not args.labels:
             raise CLIError("CSV input needs --labels FILE (rows of name,label)")

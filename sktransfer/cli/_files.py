@@ -381,12 +381,14 @@ def read_spectra(paths):
         return read_csv_spectra(paths[0])
     files = input_files(paths)
     axes, values, names, metadata, used, modalities = [], [], [], [], [], []
+    peak_lists = []
     for path in files:
         try:
             data = read_rruff(path)
         except (OSError, ValueError) as exc:
             raise CLIError(str(exc)) from None
         if data.format != "spectrum":
+            peak_lists.append(path)
             continue
         axes.append(data.x)
         values.append(data.y)
@@ -394,8 +396,20 @@ def read_spectra(paths):
         metadata.append(dict(data.metadata))
         used.append(path)
         modalities.append(describe(data, path)["modality"])
+    skipped = ""
+    if peak_lists:
+        more = f" and {len(peak_lists) - 1} more" if len(peak_lists) > 1 else ""
+        skipped = (
+            f"{len(peak_lists)} XRD peak list(s) (DIF) left out, {peak_lists[0]}"
+            f"{more}: this command reads measured spectra (x, y rows)"
+        )
     if not values:
-        raise CLIError(f"no RRUFF spectra found in {', '.join(paths)}")
+        raise CLIError(
+            f"no RRUFF spectra found in {', '.join(paths)}"
+            + (f"; {skipped}" if skipped else "")
+        )
+    if skipped:
+        print(f"note: {skipped}")
     return Spectra(axes, values, names, "rruff", metadata, used, "x", modalities)
 
 
@@ -485,6 +499,29 @@ def _check_writable(folder):
     if not os.access(existing, os.W_OK | os.X_OK):
         raise CLIError(
             f"cannot write to {folder}: no permission to create files in {existing}"
+        )
+
+
+def _check_name_length(path):
+    """Raise a one-line error if the file name of ``path`` is too long.
+
+    Judged by the nearest existing folder, as :func:`_check_writable`
+    does: a name the file system refuses would fail only after the work.
+    """
+    existing = os.path.dirname(os.path.abspath(path))
+    while not os.path.lexists(existing):
+        existing = os.path.dirname(existing)
+    try:
+        limit = os.pathconf(existing, "PC_NAME_MAX")
+    except (AttributeError, OSError, ValueError):  # Windows, or not said
+        limit = 255
+    name = os.path.basename(path)
+    size = len(os.fsencode(name))
+    if limit > 0 and size > limit:
+        raise CLIError(
+            f"the output name {name!r} is {size} bytes long, over the "
+            f"{limit} that {existing} allows; nothing was written. Give "
+            "inputs or outputs with shorter names"
         )
 
 
@@ -606,6 +643,8 @@ class Outputs:
             targets.add(os.path.abspath(self.directory))
         for folder in sorted(targets):
             _check_writable(folder)
+        for path, *_ in self._files:
+            _check_name_length(path)
         if self.overwrite:
             return
         d = self.directory
@@ -648,7 +687,35 @@ class Outputs:
                 for tmp, _ in staged:
                     if os.path.lexists(tmp):
                         os.unlink(tmp)
+        self._note_kept_files()
         return [p for _, p in staged]
+
+    def _note_kept_files(self):
+        """Say how many files of the output folder this command did not write.
+
+        ``--overwrite`` replaces the files of the same names and deletes
+        nothing: the others (an earlier run's, or the user's) stay beside
+        the new ones, which the note makes visible.
+        """
+        if self.directory is None:
+            return
+        written = {_key(p) for p, *_ in self._files}
+        try:
+            names = os.listdir(self.directory)
+        except OSError:
+            return
+        kept = sorted(
+            n
+            for n in names
+            if _key(os.path.join(self.directory, n)) not in written
+            and not n.startswith(".")
+        )
+        if kept:
+            more = f" and {len(kept) - 1} more" if len(kept) > 1 else ""
+            print(
+                f"note: {self.directory} also holds {len(kept)} file(s) that "
+                f"this command did not write ({kept[0]}{more}); they were kept"
+            )
 
     def _publish(self, staged):
         """Move the staged files into place.
@@ -661,17 +728,25 @@ class Outputs:
             try:
                 if self.overwrite or not link_new(tmp, path):
                     os.replace(tmp, path)
-            except FileExistsError:
-                for _, done in staged[:k]:
-                    os.unlink(done)
-                raise CLIError(
-                    f"{path} was made by another program while this one "
-                    "worked; nothing was written. Pass --overwrite to replace it"
-                ) from None
             except OSError as exc:
+                # without overwrite the files published so far are new: take
+                # them back
+                if not self.overwrite:
+                    for _, done in staged[:k]:
+                        os.unlink(done)
+                if isinstance(exc, FileExistsError) and not self.overwrite:
+                    raise CLIError(
+                        f"{path} was made by another program while this one "
+                        "worked; nothing was written. Pass --overwrite to "
+                        "replace it"
+                    ) from None
+                told = (
+                    f"{k} of {len(staged)} files were written"
+                    if self.overwrite
+                    else "nothing was written"
+                )
                 raise CLIError(
-                    f"cannot write {path}: {exc.strerror or exc}; {k} of "
-                    f"{len(staged)} files were written"
+                    f"cannot write {path}: {exc.strerror or exc}; {told}"
                 ) from None
 
 
