@@ -231,3 +231,19 @@ def test_fit_refuses_spectra_of_one_point_in_the_command_line_s_terms(tmp_path, 
             "transfer needs spectra of at least 2 points\n"
         )
     assert not model.exists()
+    # one pair: the message speaks of the command line, not of the
+    # regressor's module__retrieval, which it does not offer
+    single = _rruff_folder(
+        tmp_path / "rruff",
+        [
+            "Min__R050001-1__Infrared__Infrared_Data_Processed__1.txt",
+            "Min__R050001__Raman__532__0__unoriented__Raman_Data_Processed__2.txt",
+        ],
+    )
+    args = ["transfer", "fit", "--source", single, "--target", single]
+    assert main([*args, "-o", str(model), "--max-epochs", "1"]) == 2
+    assert capsys.readouterr().err == (
+        "sktransfer transfer: error: found 1 pair of spectra; transfer fit needs "
+        "at least 2 (in training, each pair learns from the others)\n"
+    )
+    assert not model.exists()

@@ -235,6 +235,12 @@ def run_fit(args):
                 f"the {option} spectra have {spectra.shape[1]} point each; "
                 "transfer needs spectra of at least 2 points"
             )
+    if X.shape[0] < 2:
+        # the model predicts by retrieving from the other training pairs
+        raise CLIError(
+            "found 1 pair of spectra; transfer fit needs at least 2 (in "
+            "training, each pair learns from the others)"
+        )
     _model_output(args, None).check()
     params = {"random_state": args.random_state, "device": args.device}
     if args.max_epochs is not None:
