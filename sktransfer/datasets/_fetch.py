@@ -71,6 +71,7 @@ def _download(url, target, timeout):
     size = 0
     try:
         with urllib.request.urlopen(url, timeout=timeout) as response:
+            announced = response.headers.get("Content-Length", "").strip()
             with open(target, "wb") as f:
                 while chunk := response.read(_CHUNK):
                     size += len(chunk)
@@ -81,6 +82,12 @@ def _download(url, target, timeout):
     # OSError: URLError, HTTPError (404), TimeoutError, ConnectionError, ...
     except (http.client.HTTPException, OSError) as exc:
         raise OSError(f"The download from {url} failed: {_reason(exc)}.") from exc
+    # a connection closed early ends the reads without an error
+    if announced.isdigit() and size < int(announced):
+        raise OSError(
+            f"The download from {url} was cut short: {size} of the {announced} "
+            "bytes announced arrived."
+        )
     if size > MAX_UNPACKED_BYTES:
         raise OSError(
             f"The download from {url} is larger than "
@@ -320,7 +327,8 @@ def fetch_rruff(
     OSError
         If a download fails (the message names the URL and the reason, such
         as an HTTP error, a refused connection or a timeout; the original
-        error is chained as ``__cause__``), is not a valid zip file or has a
+        error is chained as ``__cause__``), is cut short (fewer bytes than
+        the server announced), is not a valid zip file or has a
         corrupt member (whatever the damage; the message names the member
         whose check failed), has the wrong checksum, is larger or would
         unpack to more than ``MAX_UNPACKED_BYTES`` (4 GiB), has a member of

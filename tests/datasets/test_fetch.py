@@ -606,3 +606,32 @@ def test_cache_of_another_archive_or_checksum_raises(server, archives, tmp_path)
     )
     assert data.raman.shape == (2, 1024)
     assert len(server.requests) == 1
+
+
+def test_download_cut_short_is_named_and_not_cached(archives, tmp_path):
+    # a connection closed before the announced length was reported as "not
+    # a valid zip file"
+    body = archives["raman/excellent_unoriented.zip"]
+
+    class Short(http.server.BaseHTTPRequestHandler):
+        def do_GET(self):
+            self.send_response(200)
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body[: len(body) // 2])
+            self.close_connection = True
+
+        def log_message(self, *args):
+            pass
+
+    httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Short)
+    thread = threading.Thread(target=httpd.serve_forever, args=(0.02,), daemon=True)
+    thread.start()
+    try:
+        url = f"http://127.0.0.1:{httpd.server_address[1]}/"
+        with pytest.raises(OSError, match=f"was cut short: {len(body) // 2} of the "):
+            fetch_rruff(tmp_path, base_url=url, modalities=("raman",))
+    finally:
+        httpd.shutdown()
+        httpd.server_close()
+    assert _cache_entries(tmp_path) == []
