@@ -81,9 +81,18 @@ def _plateau_middles(x, padded, idx):
 
 def _centers_and_widths(x, padded, idx):
     idx = np.sort(idx)
-    widths = peak_widths(padded, idx, rel_height=0.5)[0]
-    step = np.abs(np.gradient(x)) if x.size > 1 else np.ones(1)
-    fwhm = widths * step[idx - 1]
+    widths, _, left, right = peak_widths(padded, idx, rel_height=0.5)
+    if x.size > 1:
+        # the crossings (fractional sample positions of padded) through the
+        # axis itself: one spacing times the width in samples is wrong on an
+        # irregular axis, by the ratio of the spacings under the peak
+        x_padded = np.concatenate([x[:1], x, x[-1:]]).astype(np.float64)
+        samples = np.arange(x_padded.size, dtype=np.float64)
+        fwhm = np.abs(
+            np.interp(right, samples, x_padded) - np.interp(left, samples, x_padded)
+        )
+    else:
+        fwhm = widths
     centers = _plateau_middles(x, padded, idx)
     order = np.argsort(centers)
     return centers[order], fwhm[order]

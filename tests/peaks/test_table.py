@@ -257,6 +257,36 @@ def test_float32_spectra_on_an_axis_far_from_zero():
     np.testing.assert_allclose(fitter.r2_, t64["r2"][::2], atol=1e-5)
 
 
+def test_detected_widths_on_an_irregular_axis():
+    # the width in samples was turned into axis units by the spacing at the
+    # top of the peak, so on an irregular axis fits started 0.7-4.5 times
+    # too wide and a third of them ended with wrong widths and shapes
+    x = np.sort(np.random.default_rng(0).uniform(1000.0, 1500.0, 300))
+    centers = np.array([1100.0, 1250.0, 1450.0])
+    fwhm = np.array([12.0, 20.0, 8.0])
+    y = render_peaks(
+        torch.from_numpy(x),
+        torch.from_numpy(centers),
+        torch.tensor([2.0, 1.0, 1.5], dtype=torch.float64),
+        torch.from_numpy(fwhm),
+        torch.tensor([0.2, 0.5, 0.8], dtype=torch.float64),
+        profile="voigt",
+    ).numpy()
+    X = np.stack([y, y]) + 1.0
+    fitter = PeakProfileFitter("voigt", x_axis=x).fit(X)
+    # the third peak sits in a 10-unit gap of the axis: detected off its
+    # top and wide, as the samples show it
+    np.testing.assert_allclose(fitter.centers_[:2], centers[:2], atol=1.0)
+    np.testing.assert_allclose(fitter.fwhm_init_[:2], fwhm[:2], rtol=0.1)
+    P, names = fitter.transform(X), fitter.get_feature_names_out()
+    for name, truth, tol in (("center", centers, 1e-6), ("fwhm", fwhm, 1e-3)):
+        columns = [n.endswith(f"_{name}") for n in names]
+        np.testing.assert_allclose(P[:, columns], [truth] * 2, rtol=tol)
+    t = fit_peak_table((y + 1.0)[None], x, profile="voigt", as_frame=False, tol=1e-10)
+    np.testing.assert_allclose(t["fwhm"], fwhm, rtol=1e-3)
+    np.testing.assert_allclose(t["shape"], [0.2, 0.5, 0.8], atol=1e-3)
+
+
 @pytest.mark.parametrize(
     "kwargs, match",
     [
