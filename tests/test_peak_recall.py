@@ -76,6 +76,16 @@ def test_a_peak_at_exactly_the_tolerance_is_recalled():
     measured, predicted = spectrum(20), spectrum(23)
     assert peak_recall(measured, predicted, x_axis=X, tolerance=3.0) == 1.0
     assert peak_recall(measured, predicted, x_axis=X, tolerance=2.999) == 0.0
+    # on a decimal axis, 20.3 - 20.0 is 0.3000000000000007: rounding, not
+    # a miss (80.0 - 79.7 is 0.2999999999999972 and was recalled)
+    axis = np.round(np.arange(0.0, 100.0, 0.1), 10)
+
+    def bands(*centres):
+        return sum(np.exp(-0.5 * ((axis - c) / 1.0) ** 2) for c in centres)
+
+    measured, predicted = bands(20.0, 50.0, 80.0), bands(20.3, 50.0, 79.7)
+    assert peak_recall(measured, predicted, x_axis=axis, tolerance=0.3) == 1.0
+    assert peak_recall(measured, predicted, x_axis=axis, tolerance=0.29) == 1 / 3
 
 
 def test_weak_bumps_below_the_prominence_are_not_peaks():

@@ -168,8 +168,9 @@ class AreaNormalizer(SpectralTransformer):
         What each spectrum is divided by:
 
         - ``"area"``: the area under ``|spectrum|`` along ``x_axis``
-          (trapezoidal rule), so the result integrates to 1 on that axis
-          whatever its spacing;
+          (trapezoidal rule), so the area under the result is 1 on that
+          axis whatever its spacing and direction (``np.trapezoid`` along a
+          descending axis gives -1 for a positive spectrum);
         - ``"l1"``: the sum of absolute values;
         - ``"l2"``: the Euclidean norm (vector normalisation), as
           :func:`sklearn.preprocessing.normalize` does.
