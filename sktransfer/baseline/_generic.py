@@ -149,5 +149,7 @@ class PybaselinesCorrector(BaselineCorrector):
                     f"method_kwargs has {name!r}, which {self.method!r} does not "
                     f"accept; it accepts {', '.join(accepted)}."
                 )
+            if value is None and params[name].default is None:
+                continue  # the method's own default, passed explicitly
             if name in _KWARG_CHECKS:
                 check_param(value, f"method_kwargs[{name!r}]", **_KWARG_CHECKS[name])

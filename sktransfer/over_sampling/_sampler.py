@@ -180,8 +180,9 @@ class WGANGPOverSampler(BaseOverSampler):
     sampler keeps its training spectra (the anchors), so ``sample`` works
     after ``fit``. Every class to be over-sampled needs at least two spectra;
     a class with one spectrum raises a ``ValueError`` (use a dict
-    ``sampling_strategy`` that leaves it out). Generated rows are returned
-    in the input's float dtype (float32 stays float32), and are generated in
+    ``sampling_strategy`` that leaves it out). ``fit_resample`` returns the
+    generated rows in the input's float dtype (float32 stays float32;
+    ``sample`` returns float64), and they are generated in
     chunks written straight into the output; a request whose output, with a
     chunk being generated, would not fit in the free memory is refused
     before anything is generated. The defaults were chosen on

@@ -297,6 +297,20 @@ def test_generic_methods_with_max_iter_and_tol_count_passes_and_warn(data):
     assert not hasattr(est, "n_iter_")
 
 
+def test_generic_method_defaults_of_none_may_be_passed(data):
+    # pybaselines' own default of None was refused when passed explicitly
+    _, X, _ = data
+    for method, given in (
+        ("ipsa", {"original_criteria": True, "tol": None}),
+        ("rubberband", {"lam": None}),
+        ("mpls", {"tol": None, "max_iter": None}),
+    ):
+        implicit = {k: v for k, v in given.items() if v is not None}
+        expected = PybaselinesCorrector(method, method_kwargs=implicit).fit_transform(X)
+        est = PybaselinesCorrector(method, method_kwargs=given)
+        np.testing.assert_array_equal(est.fit_transform(X), expected)
+
+
 def _iterative_methods():
     # cwt_br needs more points than these spectra have; brpls, goldindec and
     # jbcd nest two solvers, with no single final tolerance to judge by; mpls
@@ -591,6 +605,10 @@ def test_a_refused_refit_leaves_the_corrector_as_it_was(data):
         (
             PybaselinesCorrector("arpls", method_kwargs={"tol": -1e-3}),
             r"method_kwargs\['tol'\]",
+        ),
+        (  # None only where it is the method's own default
+            PybaselinesCorrector("airpls", method_kwargs={"lam": None}),
+            r"method_kwargs\['lam'\] must be a real number, got None",
         ),
         (
             PybaselinesCorrector("modpoly", method_kwargs={"poly_order": 1.5}),
