@@ -113,8 +113,11 @@ class RetrievalDecoder(nn.Module):
         In training, a spectrum does not retrieve batch members whose target
         correlates with its own above this value (itself always excluded), so
         the encoder learns to find *related* materials, as it must for
-        materials it has never seen, rather than near-copies. ``None``
-        excludes only the spectrum itself.
+        materials it has never seen, rather than near-copies. A spectrum
+        whose batch holds only such near-copies retrieves them (never
+        itself). ``None`` excludes only the spectrum itself. A training
+        batch of one pair raises a ``ValueError``: it has nothing to
+        retrieve.
     """
 
     def __init__(self, latent_dim, n_out, temperature=0.1, exclude_similar=None):
@@ -196,7 +199,8 @@ class RetrievalDecoder(nn.Module):
         logits = self.similarity(z, keys) / self.temperature
         if exclude is not None:
             logits = logits.masked_fill(exclude, float("-inf"))
-            # a row with nothing left to retrieve falls back to uniform weights
+            # a row with nothing left to retrieve falls back to uniform
+            # weights (forward never leaves a training row so)
             empty = exclude.all(-1, keepdim=True)
             logits = torch.where(empty, torch.zeros_like(logits), logits)
         return torch.softmax(logits, dim=-1)
@@ -242,11 +246,23 @@ class RetrievalDecoder(nn.Module):
             w = self.weights(z.double(), memory_z)
             out = self.mix(w, shape, offset, scale, correction)
             return out.to(z.dtype)
+        if len(Y) < 2:
+            raise ValueError(
+                "A training batch of one pair leaves it nothing to retrieve (in "
+                "training, each pair retrieves the other pairs of its batch): "
+                "train on batches of at least 2 pairs (batch_size, "
+                "iterator_train__batch_size, and a train_split that leaves at "
+                "least 2 training pairs), or use module__retrieval=False."
+            )
         shape, offset, scale = self.split_shapes(Y)
-        exclude = torch.eye(len(Y), dtype=torch.bool, device=Y.device)
+        own = torch.eye(len(Y), dtype=torch.bool, device=Y.device)
+        exclude = own
         if self.exclude_similar is not None:
             corr = shape @ shape.T / shape.shape[-1]
-            exclude = exclude | (corr > self.exclude_similar)
+            similar = own | (corr > self.exclude_similar)
+            # a pair whose batch holds only near-copies of its target
+            # retrieves them rather than itself
+            exclude = torch.where(similar.all(-1, keepdim=True), own, similar)
         w = self.weights(z, keys, exclude)
         return self.mix(w, shape, offset, scale, correction)
 

@@ -79,6 +79,27 @@ def test_training_batch_does_not_retrieve_itself_or_near_copies():
     assert_allclose(loose(keys, keys, Y)[0].numpy(), Y[1].numpy(), atol=1e-5)
 
 
+def test_a_training_batch_never_retrieves_its_own_target():
+    # a row whose batch held only itself, or only near-copies of its target,
+    # fell back on uniform weights over the batch: itself included
+    dec = RetrievalDecoder(latent_dim=2, n_out=4, temperature=1e-3)
+    one = torch.tensor([[1.0, 2.0, 0.0, 3.0]])
+    with pytest.raises(ValueError, match="batch of one pair leaves it nothing"):
+        dec(torch.ones(1, 2), torch.ones(1, 2), one)
+    Y = torch.tensor([[0.0, 1.0, 0.0, 0.0], [0.0, 1.1, 0.0, 0.0], [0.0, 1.2, 0.0, 0.1]])
+    keys = torch.tensor([[1.0, 0.0], [1.0, 0.05], [0.0, 1.0]])
+    strict = RetrievalDecoder(
+        latent_dim=2, n_out=4, temperature=1e6, exclude_similar=0.5
+    )
+    out = strict(keys, keys, Y)  # every pair a near-copy of the others
+    for i in range(3):  # the uniform mean of the two others, never itself
+        others = [j for j in range(3) if j != i]
+        expected = strict.mix(
+            torch.full((1, 2), 0.5), *[t[others] for t in strict.split_shapes(Y)]
+        )
+        assert_allclose(out[i].numpy(), expected[0].numpy(), rtol=1e-4, atol=1e-5)
+
+
 def test_correlation_loss_is_one_minus_pearson_r():
     rng = np.random.default_rng(1)
     P, T = rng.normal(size=(2, 5, 30))
@@ -354,18 +375,25 @@ def test_encoders_bound_the_log_variance(encoder):
     assert_allclose(logvar.detach().numpy(), [[-10.0, 10.0]] * 3)
 
 
-def test_a_batch_that_excludes_every_pair_retrieves_all_alike():
-    # exclude_similar=-1 leaves every spectrum nothing to retrieve: the
-    # weights fall back to uniform, over the whole batch
+def test_a_batch_that_excludes_every_pair_retrieves_the_others():
+    # exclude_similar=-1 leaves every spectrum nothing to retrieve: each
+    # then retrieves the other pairs of its batch, as without the rule
     rng = np.random.default_rng(2)
     Y = rng.normal(size=(3, 8)) * [[1.0], [4.0], [0.5]] + [[2.0], [-1.0], [0.0]]
     keys = torch.as_tensor(rng.normal(size=(3, 2)))
     dec = RetrievalDecoder(latent_dim=2, n_out=8, exclude_similar=-1.0)
+    plain = RetrievalDecoder(latent_dim=2, n_out=8)
     out = dec(keys, keys, torch.as_tensor(Y)).numpy()
+    assert_allclose(out, plain(keys, keys, torch.as_tensor(Y)).numpy(), rtol=1e-12)
     offset, scale = Y.mean(1), Y.std(1)
     shape = (Y - offset[:, None]) / scale[:, None]
-    expected = shape.mean(0) * scale.mean() + offset.mean()
-    assert_allclose(out, np.stack([expected] * 3), rtol=1e-10)
+    assert not np.allclose(out[0], Y[0])
+    uniform = RetrievalDecoder(latent_dim=2, n_out=8, temperature=1e9)
+    out = uniform(keys, keys, torch.as_tensor(Y)).numpy()
+    for i in range(3):
+        o = [j for j in range(3) if j != i]
+        expected = shape[o].mean(0) * scale[o].mean() + offset[o].mean()
+        assert_allclose(out[i], expected, rtol=1e-6)
 
 
 def test_retrieval_weights_are_a_softmax_of_cosine_similarity_over_temperature():

@@ -521,6 +521,12 @@ def test_retrieval_needs_two_spectra_per_batch_and_two_pairs(pairs):
         SpectroGenRegressor(**{**QUICK, "batch_size": 1}).fit(X, Y)
     with pytest.raises(ValueError, match="n_samples=1"):
         SpectroGenRegressor(**QUICK).fit(X[:1], Y[:1])
+    # a split that leaves one training pair: it learned to copy its target
+    from skorch.dataset import ValidSplit
+
+    split = SpectroGenRegressor(**QUICK, train_split=ValidSplit(2))
+    with pytest.raises(ValueError, match="batch of one pair leaves it nothing"):
+        split.fit(X[:2], Y[:2])
     # the plain decoder has no such need
     plain = {**QUICK, "batch_size": 1, "max_epochs": 1, "module__retrieval": False}
     SpectroGenRegressor(**plain).fit(X[:3], Y[:3])
