@@ -20,7 +20,7 @@ from sktransfer._validation import (
     check_sequence,
     check_verbose,
 )
-from sktransfer.over_sampling._modules import Critic, Generator
+from sktransfer.over_sampling._modules import Critic, Generator, _n_upsamplings
 from sktransfer.over_sampling._trainer import train_wgan_gp
 from sktransfer.utils._chunks import row_slices
 from sktransfer.utils._torch import (
@@ -939,16 +939,20 @@ def _noise_std(X, width):
     return 1.4826 / _residual_noise_fraction(width) * np.concatenate(mad)
 
 
-def _generate_bytes(channels):
+def _generate_bytes(channels, n_features):
     """Bytes per point held while a batch of spectra is generated.
 
     The generator's activations (its last layers weigh most with few
     channels, its first ones with many), the anchors, noise and borrowed
     deviations, and the float64 copy that is unscaled: measured on CPU at
     about 92 bytes per point with 8 to 32 channels and 1.26 bytes per point
-    and channel with 128 or 256; with some room.
+    and channel with 128 or 256, on spectra long enough for four doublings
+    of the length; with some room. A shorter spectrum has fewer doublings,
+    so its first layer holds ``channels`` values at up to every point: up
+    to about 8 bytes per point and channel, measured with no doubling.
     """
-    return max(96, 4 * channels // 3)
+    n_up = _n_upsamplings(n_features)
+    return max(96, 4 * channels // 3, (12 * channels) >> n_up)
 
 
 def _available_memory():
@@ -979,7 +983,9 @@ def _check_memory(n_requested, n_rows, n_features, itemsize, channels):
     are generated in batches of ``_CHUNK``, one at a time, by a generator of
     ``channels`` channels (see :func:`_generate_bytes`).
     """
-    batch = min(n_requested, _CHUNK) * n_features * _generate_bytes(channels)
+    batch = (
+        min(n_requested, _CHUNK) * n_features * _generate_bytes(channels, n_features)
+    )
     need = n_rows * n_features * itemsize + batch
     free = _available_memory()
     if free is not None and need > free:

@@ -670,7 +670,10 @@ def test_up_front_memory_check_counts_the_output_and_a_batch(data, monkeypatch):
     free(output + n_new * X.shape[1] * 8)
     with pytest.raises(MemoryError, match=f"an output of {n_out} rows"):
         tiny().fit_resample(X, y)
-    free(output + n_new * X.shape[1] * _sampler._generate_bytes(FAST["channels"]))
+    free(
+        output
+        + n_new * X.shape[1] * _sampler._generate_bytes(FAST["channels"], X.shape[1])
+    )
     assert tiny().fit_resample(X, y)[0].shape == (n_out, X.shape[1])
 
 
@@ -887,13 +890,25 @@ def test_refuses_exactly_what_does_not_fit_in_memory(monkeypatch):
     monkeypatch.setattr(_sampler, "_CHUNK", 4)
     free(need - 3 * 10 * 96)
     assert sampler.sample(n, y=1).shape == (n, 10)
-    assert [_sampler._generate_bytes(c) for c in (1, 32, 72, 128, 256)] == [
+    channels = (1, 32, 72, 128, 256)
+    assert [_sampler._generate_bytes(c, 1024) for c in channels] == [
         96,
         96,
         96,
         170,
         341,
     ]
+    # a spectrum too short for four doublings: the first layer holds
+    # `channels` values at (up to) every point; 256 channels on 12 points
+    # were measured at 2,024 bytes per point, against 341 estimated before
+    assert [_sampler._generate_bytes(c, 12) for c in channels] == [
+        96,
+        384,
+        864,
+        1536,
+        3072,
+    ]
+    assert _sampler._generate_bytes(256, 16) == 1536  # one doubling
 
 
 def test_spectra_are_generated_in_batches_that_continue_the_stream(
