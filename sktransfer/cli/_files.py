@@ -485,15 +485,21 @@ def check_finite(rows, what):
         )
 
 
+def _nearest_existing(folder):
+    """Return ``folder``, or the nearest existing folder above it."""
+    existing = folder
+    while not os.path.lexists(existing):
+        existing = os.path.dirname(existing)
+    return existing
+
+
 def _check_writable(folder):
     """Raise a one-line error unless files can be created in ``folder``.
 
     A folder that does not exist yet is judged by the nearest existing
     folder above it, where it would be created.
     """
-    existing = folder
-    while not os.path.lexists(existing):
-        existing = os.path.dirname(existing)
+    existing = _nearest_existing(folder)
     if not os.path.isdir(existing):
         raise CLIError(f"cannot write to {folder}: {existing} is not a directory")
     if not os.access(existing, os.W_OK | os.X_OK):
@@ -508,9 +514,7 @@ def _check_name_length(path):
     Judged by the nearest existing folder, as :func:`_check_writable`
     does: a name the file system refuses would fail only after the work.
     """
-    existing = os.path.dirname(os.path.abspath(path))
-    while not os.path.lexists(existing):
-        existing = os.path.dirname(existing)
+    existing = _nearest_existing(os.path.dirname(os.path.abspath(path)))
     try:
         limit = os.pathconf(existing, "PC_NAME_MAX")
     except (AttributeError, OSError, ValueError):  # Windows, or not said

@@ -22,6 +22,9 @@ def _peak_positions(y, x, prominence):
 def _recall_rows(true01, pred01, x, n_peaks, tolerance, prominence):
     """Peak recall of each pair of rows scaled to [0, 1] (NaN: no peak)."""
     recall = np.full(len(true01), np.nan)
+    # a distance over the tolerance by rounding only is within it, as
+    # RangeCut counts an axis value off an end by rounding as inside
+    within = tolerance + 1e-9 * np.abs(x).max()
     for i, (t, p) in enumerate(zip(true01, pred01)):
         position, prom = _peak_positions(t, x, prominence)
         if len(position) == 0:
@@ -35,10 +38,7 @@ def _recall_rows(true01, pred01, x, n_peaks, tolerance, prominence):
             recall[i] = 0.0
             continue
         distance = np.abs(top[:, None] - found[None, :]).min(axis=1)
-        # a distance over the tolerance by rounding only is within it, as
-        # RangeCut counts an axis value off an end by rounding as inside
-        slack = 1e-9 * np.abs(x).max()
-        recall[i] = np.mean(distance <= tolerance + slack)
+        recall[i] = np.mean(distance <= within)
     return recall
 
 

@@ -70,12 +70,16 @@ def _candidates(x, y):
     return padded, idx[order], prom[order]
 
 
+def _padded_axis(x):
+    """Return the axis of a padded spectrum: each end point repeated once."""
+    return np.concatenate([x[:1], x, x[-1:]])
+
+
 def _plateau_middles(x, padded, idx):
     """Axis position of the peaks ``idx`` of ``padded``: their plateau middles."""
     # the padding samples lie below every peak, never on its plateau: any
     # axis value (of x's dtype) stands for them
-    x_padded = np.concatenate([x[:1], x, x[-1:]])
-    peaks, positions, _ = plateau_peaks(padded, x_padded)
+    peaks, positions, _ = plateau_peaks(padded, _padded_axis(x))
     return positions[np.searchsorted(peaks, idx)]
 
 
@@ -86,7 +90,7 @@ def _centers_and_widths(x, padded, idx):
         # the crossings (fractional sample positions of padded) through the
         # axis itself: one spacing times the width in samples is wrong on an
         # irregular axis, by the ratio of the spacings under the peak
-        x_padded = np.concatenate([x[:1], x, x[-1:]]).astype(np.float64)
+        x_padded = _padded_axis(x).astype(np.float64)
         samples = np.arange(x_padded.size, dtype=np.float64)
         fwhm = np.abs(
             np.interp(right, samples, x_padded) - np.interp(left, samples, x_padded)

@@ -59,9 +59,13 @@ def archives(tmp_path_factory):
 
 
 class _Server:
-    """Serves ``files`` (path -> bytes) on 127.0.0.1 and counts requests."""
+    """Serves ``files`` (path -> bytes) on 127.0.0.1 and counts requests.
 
-    def __init__(self, files):
+    ``cut=True`` announces each file's length but sends only its first half,
+    as a connection closed early does.
+    """
+
+    def __init__(self, files, cut=False):
         self.files = dict(files)
         self.requests = []
         server = self
@@ -76,7 +80,8 @@ class _Server:
                 self.send_response(200)
                 self.send_header("Content-Length", str(len(body)))
                 self.end_headers()
-                self.wfile.write(body)
+                self.wfile.write(body[: len(body) // 2] if cut else body)
+                self.close_connection = cut
 
             def log_message(self, *args):
                 pass
@@ -612,26 +617,10 @@ def test_download_cut_short_is_named_and_not_cached(archives, tmp_path):
     # a connection closed before the announced length was reported as "not
     # a valid zip file"
     body = archives["raman/excellent_unoriented.zip"]
-
-    class Short(http.server.BaseHTTPRequestHandler):
-        def do_GET(self):
-            self.send_response(200)
-            self.send_header("Content-Length", str(len(body)))
-            self.end_headers()
-            self.wfile.write(body[: len(body) // 2])
-            self.close_connection = True
-
-        def log_message(self, *args):
-            pass
-
-    httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Short)
-    thread = threading.Thread(target=httpd.serve_forever, args=(0.02,), daemon=True)
-    thread.start()
+    srv = _Server(archives, cut=True)
     try:
-        url = f"http://127.0.0.1:{httpd.server_address[1]}/"
         with pytest.raises(OSError, match=f"was cut short: {len(body) // 2} of the "):
-            fetch_rruff(tmp_path, base_url=url, modalities=("raman",))
+            fetch_rruff(tmp_path, base_url=srv.url, modalities=("raman",))
     finally:
-        httpd.shutdown()
-        httpd.server_close()
+        srv.close()
     assert _cache_entries(tmp_path) == []
