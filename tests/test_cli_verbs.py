@@ -361,6 +361,22 @@ def test_transfer_fit_and_predict_csv(tmp_path, capsys):
     assert "source_modality" not in extra and extra["target_modality"] == "raman"
 
 
+@pytest.mark.gpu
+def test_transfer_model_trained_on_the_cpu_predicts_on_a_gpu(tmp_path, capsys):
+    _, _, X, _, _ = _paired_csv(tmp_path)
+    model = tmp_path / "model.skmodel"
+    assert main([*_fit_args(tmp_path, model, 2), "--random-state", "0"]) == 0
+    out = tmp_path / "pred.csv"
+    args = ["transfer", "predict", str(tmp_path / "ir.csv"), "-m", str(model)]
+    assert main([*args, "-o", str(out), "--device", "cuda"]) == 0
+    from sktransfer.cli._model_file import load_model
+
+    expected = load_model(model)[0].predict(X)
+    np.testing.assert_allclose(
+        _read_csv(out)[1][:, 1:].T, expected, rtol=1e-4, atol=1e-6
+    )
+
+
 def test_transfer_rruff_directories(tmp_path, capsys):
     root = tmp_path / "rruff"
     root.mkdir()

@@ -433,7 +433,9 @@ class SpectroGenRegressor(NeuralNetRegressor):
     from sources you trust: unpickling runs code; the command line saves a
     safe zip of JSON parameters and safetensors weights instead), and a model trained
     on ``device="cuda"`` unpickles on a machine without CUDA (skorch maps the
-    tensors to the CPU and sets ``device="cpu"`` with a ``DeviceWarning``). With
+    tensors to the CPU and sets ``device="cpu"`` with a ``DeviceWarning``), and
+    ``set_params(device=...)`` moves a fitted model to another device (its
+    network follows at the next ``predict``, ``sample`` or training call). With
     ``save_params(f_params=...)``, load into an estimator built with the same
     ``module__*`` parameters and ``normalize_source``: ``load_params`` reads
     the dimensions and the standardisation from the file itself, so no
@@ -725,7 +727,32 @@ class SpectroGenRegressor(NeuralNetRegressor):
                 "fit (by set_params(module__...) or initialize()) and is not "
                 "trained: call fit before using it."
             )
-        resolve_device(self.device)
+        self._follow_device()
+
+    def _follow_device(self):
+        """Put the fitted network, criterion and optimizer state on ``device``.
+
+        ``device`` may have changed after ``fit`` (``set_params(device=...)``,
+        or a pickle read where the device it was trained on exists, whose
+        tensors stay there): skorch leaves the network where it was, and
+        predicting or training would mix devices. Raises a ``ValueError``
+        when ``device`` is no device of this machine.
+        """
+        device = resolve_device(self.device)
+        if device.type == "cuda" and device.index is None:
+            device = torch.device("cuda", torch.cuda.current_device())
+        module = self.module_
+        if all(t.device == device for t in (*module.parameters(), *module.buffers())):
+            return
+        for name in (*self._modules, *self._criteria):
+            part = getattr(self, f"{name}_", None)
+            if isinstance(part, torch.nn.Module):
+                part.to(device)  # parameters moved in place: optimizers keep them
+        for name in self._optimizers:
+            optimizer = getattr(self, f"{name}_", None)
+            if optimizer is not None and optimizer.state:
+                # loading casts each state tensor to its parameter's device
+                optimizer.load_state_dict(optimizer.state_dict())
 
     def _train(self, X, y, extend=False, anew=False, **fit_params):
         self._check_params()
@@ -743,6 +770,7 @@ class SpectroGenRegressor(NeuralNetRegressor):
             )
             first = True
         if not first:
+            self._follow_device()
             self._check_normalization(
                 self.module_.source_max_scaled,
                 "This regressor was fitted",

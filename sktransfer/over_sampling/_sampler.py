@@ -144,7 +144,8 @@ class WGANGPOverSampler(BaseOverSampler):
         torch's generator is shared by the process; use processes to train
         in parallel).
     device : str, default="cpu"
-        Torch device: ``"cpu"``, ``"cuda"`` or ``"cuda:N"``.
+        Torch device: ``"cpu"``, ``"cuda"`` or ``"cuda:N"``. Set after
+        ``fit``, it moves the fitted generators there at the next ``sample``.
 
     Attributes
     ----------

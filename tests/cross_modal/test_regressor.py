@@ -942,6 +942,30 @@ def test_cuda_trained_model_predicts_on_cpu(data):
     assert_array_equal(restored.predict(X_test), on_gpu)
 
 
+@pytest.mark.gpu
+def test_set_params_device_moves_a_fitted_model_both_ways(data):
+    # skorch leaves the network where it was trained: predicting or training
+    # after set_params(device=...) mixed the devices
+    X, Y, X_test, *_ = data
+    reg = SpectroGenRegressor(random_state=0, device="cuda", **FAST).fit(X, Y)
+    on_gpu = reg.predict(X_test)
+    for moved in (pickle.loads(pickle.dumps(reg)), reg):
+        moved.set_params(device="cpu")
+        assert_allclose(moved.predict(X_test), on_gpu, rtol=1e-4, atol=1e-5)
+        assert all(p.device.type == "cpu" for p in moved.module_.parameters())
+    assert reg.sample(X_test[:2], n_samples=2, random_state=0).shape[:2] == (2, 2)
+    # the optimizer's state follows: training goes on, on either device
+    reg.partial_fit(X, Y)
+    reg.set_params(device="cuda").partial_fit(X, Y)
+    assert next(reg.module_.parameters()).device.type == "cuda"
+    assert np.isfinite(reg.predict(X_test)).all()
+    cpu = SpectroGenRegressor(random_state=0, **FAST).fit(X, Y)
+    on_cpu = cpu.predict(X_test)
+    assert_allclose(
+        cpu.set_params(device="cuda").predict(X_test), on_cpu, rtol=1e-4, atol=1e-5
+    )
+
+
 @pytest.mark.parametrize("normalize_source", [True, False])
 def test_reversed_view_gives_the_same_model_as_a_copy(normalize_source):
     # spectra on a decreasing axis are often flipped with X[:, ::-1]; torch
