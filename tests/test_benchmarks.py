@@ -954,3 +954,34 @@ def test_bench_augmentation_tune_ungrouped_and_bad(tmp_path, monkeypatch, capsys
         with pytest.raises(SystemExit):
             run_main("bench_augmentation", [*args[:-1], bad], monkeypatch, capsys)
         assert "--tune takes name=v1,v2" in capsys.readouterr().err
+
+
+DEVICE_ROWS = [
+    "PeakProfileFitter, 100 x 1024, 20 Voigt peaks",
+    "SpectroGenRegressor default fit, 296 x 1024 -> 1024",
+    "WGANGPOverSampler default fit, 300 x 1024, 4 classes",
+    "SpectroGenRegressor predict, 2000 spectra (spectra/s)",
+]
+
+
+def test_bench_devices_on_the_cpu(monkeypatch, capsys):
+    args = ["--device", "cpu", "--quick", "--repeats", 1, "--threads", 1]
+    _, out = run_main("bench_devices", args, monkeypatch, capsys)
+    assert_rows(out, DEVICE_ROWS)
+    assert numbers(line_of(out, "peaks, median R2 on cpu"))[-1] > 0.999
+    assert numbers(line_of(out, "regressor fitted on cpu"))[-1] > 0.8
+    assert "CPU / " not in out  # one device: no ratio column
+
+
+@pytest.mark.gpu
+def test_bench_devices_on_a_gpu(monkeypatch, capsys):
+    args = ["--device", "cuda", "--quick", "--repeats", 1, "--threads", 1]
+    _, out = run_main("bench_devices", args, monkeypatch, capsys)
+    assert_rows(out, DEVICE_ROWS)
+    # the peak fit is deterministic: the two devices agree to float32 rounding
+    assert numbers(line_of(out, "peaks, largest parameter difference"))[-1] < 1e-3
+    r_cpu = numbers(line_of(out, "regressor fitted on cpu"))[-1]
+    r_gpu = numbers(line_of(out, "regressor fitted on cuda:"))[-1]
+    assert r_gpu > 0.8 and abs(r_gpu - r_cpu) < 0.05
+    moved = line_of(out, "regressor fitted on cuda, predicting on the CPU")
+    assert numbers(moved)[-1] < 1e-4
