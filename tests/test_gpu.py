@@ -98,3 +98,30 @@ def test_wgangp_over_sampler_cuda(data, monkeypatch):
     np.testing.assert_allclose(
         generated_cpu.mean(axis=0), generated.mean(axis=0), atol=0.1 * np.ptp(X)
     )
+
+
+def test_set_params_device_after_fit_moves_the_sampler_and_the_fitter(data):
+    X, y = data.raman, data.y
+    sampler = WGANGPOverSampler(max_iter=30, random_state=0, device=DEVICE)
+    sampler.fit(X, y)
+    on_gpu = sampler.sample(200, y=2)
+    sampler.set_params(device="cpu")
+    on_cpu = sampler.sample(200, y=2)
+    assert all(_on_cpu(g) for g in sampler.generators_.values())
+    # another random stream, the same generator: the class means agree
+    np.testing.assert_allclose(
+        on_cpu.mean(axis=0), on_gpu.mean(axis=0), atol=0.1 * np.ptp(X)
+    )
+    back = sampler.set_params(device=DEVICE).sample(5, y=2)
+    assert np.isfinite(back).all()
+    assert all(not _on_cpu(g) for g in sampler.generators_.values())
+
+    spectra = data.raman_clean[data.y == 0][:10]
+    fitter = PeakProfileFitter(n_peaks=6, x_axis=data.raman_axis, device=DEVICE)
+    P_gpu = fitter.fit_transform(spectra)
+    P_cpu = fitter.set_params(device="cpu").transform(spectra)
+    np.testing.assert_allclose(
+        fitter.inverse_transform(P_cpu),
+        fitter.inverse_transform(P_gpu),
+        atol=1e-3 * np.ptp(spectra),
+    )
