@@ -130,6 +130,15 @@ def test_raw_values_and_averages():
         peak_recall(Y, P, multioutput=[0.0, 0.0, 1.0])
     with pytest.raises(ValueError, match=">= 0 and not all zero"):
         peak_recall(Y, P, multioutput=[0.0, -1.0, 1.0])
+    # a bad weight on the spectrum without peaks is refused too, as
+    # spectral_correlation refuses it
+    for bad, match in (
+        (-5.0, ">= 0 and not all zero"),
+        (np.nan, "NaN"),
+        (np.inf, "infinity"),
+    ):
+        with pytest.raises(ValueError, match=match):
+            peak_recall(Y, P, multioutput=[1.0, 1.0, bad])
 
 
 def test_a_maximum_at_the_end_of_the_axis_is_not_a_peak():

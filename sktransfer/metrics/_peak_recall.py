@@ -7,6 +7,7 @@ from sktransfer.metrics._spectral import (
     _aggregate,
     _check_aggregate_name,
     _check_spectra_pair,
+    _check_weights,
     _row_chunks,
 )
 from sktransfer.preprocessing._functions import min_max_rows
@@ -161,13 +162,14 @@ def peak_recall(
         )
     if not isinstance(multioutput, str):
         check_real(multioutput, "multioutput")
-        weights = np.asarray(multioutput, dtype=np.float64)
-        if weights.ndim != 1 or len(weights) != len(recall):
+        if np.ndim(multioutput) == 1 and len(multioutput) != len(recall):
             raise ValueError(
-                "multioutput weights must be 1-D, one per spectrum; got shape "
-                f"{weights.shape} for {len(recall)} spectra."
+                "multioutput weights must be 1-D, one per spectrum; got "
+                f"{len(multioutput)} for {len(recall)} spectra."
             )
-        if np.all(weights >= 0) and weights.sum() > 0 and not weights[valid].any():
+        # all of them checked, also those of spectra without a peak
+        weights = _check_weights(multioutput)
+        if not weights[valid].any():
             raise ValueError(
                 "multioutput weights are zero for every spectrum of y_true that "
                 "has a peak (spectra without one are left out of the average)."

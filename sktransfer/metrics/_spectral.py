@@ -69,6 +69,13 @@ def _aggregate(values, multioutput):
         if multioutput == "raw_values":
             return values
         return float(np.mean(values))
+    weights = _check_weights(multioutput)
+    check_consistent_length(values, weights)
+    return float(np.average(values, weights=weights))
+
+
+def _check_weights(multioutput):
+    """Return ``multioutput`` weights checked: 1-D, finite, >= 0, not all zero."""
     if np.ndim(multioutput) != 1:
         raise ValueError(
             f"multioutput must be one of {_AGGREGATES} or a 1-D array of "
@@ -77,10 +84,9 @@ def _aggregate(values, multioutput):
     weights = check_array(
         multioutput, ensure_2d=False, dtype=np.float64, input_name="multioutput"
     )
-    check_consistent_length(values, weights)
     if np.any(weights < 0) or weights.sum() == 0:
         raise ValueError("multioutput weights must be >= 0 and not all zero.")
-    return float(np.average(values, weights=weights))
+    return weights
 
 
 def spectral_correlation(y_true, y_pred, *, multioutput="uniform_average"):
