@@ -29,6 +29,15 @@ _OXYANION_VALENCE = {"Cr": 6, "V": 5, "Mo": 6, "W": 6}
 # ... and are written next to the oxygen of their oxyanion: CrO_4_, V_2_O_7_,
 # V^5+^O_4_ (not Mg_6_Cr_2_CO_3_..., a carbonate)
 _BOUND_TO_OXYGEN = re.compile(r"(Cr|V|Mo|W)(?:\^[^^]*\^)?(?:_[0-9.]+_)?O")
+# ... or in a site they share with other oxyanion formers only, next to the
+# oxygen: (Mo,W)O_4_, (Cr^6+^,V^5+^)O_4_ (not (Al,Cr)_2_O_4_ of a spinel)
+_SHARED_SITE = re.compile(
+    r"\(([A-Z][a-z]?(?:\^[^^]*\^)?(?:,[A-Z][a-z]?(?:\^[^^]*\^)?)+)\)(?:_[0-9.]+_)?O"
+)
+_FORMERS = frozenset({"Si", "B", "P", "As", "V", "S", "Se", "Te", "Cr", "Mo", "W"})
+# Binary oxides of oxyanion formers: with no other cation to balance an
+# oxyanion, they are oxides (MoO_3_, Cr_2_O_3_, As_2_O_3_, TeO_2_, SeO_2_)
+_BINARY_OXIDE = frozenset({"Cr", "V", "Mo", "W", "As", "Se", "Te"})
 _ELEMENT = re.compile(r"[A-Z][a-z]?")
 _KNOWN = frozenset(
     "H He Li Be B C N O F Ne Na Mg Al Si P S Cl Ar K Ca Sc Ti V Cr Mn Fe Co Ni "
@@ -83,14 +92,20 @@ def _anion_markers(formula, elements):
 
     An element the formula gives a negative charge (S^2-^ of a sulfide,
     N^3-^ of ammonium) is an anion itself, not the centre of an oxyanion;
-    nor are Cr, V, Mo and W given a charge below their highest valence, not
-    written next to oxygen, or the only elements besides oxygen and hydrogen.
+    nor are Cr, V, Mo and W given a charge below their highest valence or
+    not written next to oxygen, nor Cr, V, Mo, W, As, Se and Te when they are
+    the only elements besides oxygen and hydrogen.
     """
     markers = set(elements)
-    if elements - {"O", "H"} <= _OXYANION_VALENCE.keys():
-        # no other cation to balance an oxyanion: MoO_3_, Cr_2_O_3_, WO_3_·H_2_O
-        markers -= _OXYANION_VALENCE.keys()
-    markers -= _OXYANION_VALENCE.keys() - set(_BOUND_TO_OXYGEN.findall(formula))
+    if elements - {"O", "H"} <= _BINARY_OXIDE:
+        # no other cation to balance an oxyanion: MoO_3_, As_2_O_3_, WO_3_·H_2_O
+        markers -= _BINARY_OXIDE
+    bound = set(_BOUND_TO_OXYGEN.findall(formula))
+    for site in _SHARED_SITE.findall(formula):
+        members = set(_ELEMENT.findall(_MARKUP.sub(" ", site)))
+        if members <= _FORMERS:
+            bound |= members
+    markers -= _OXYANION_VALENCE.keys() - bound
     for element, size, sign in _CHARGED.findall(formula):
         charge = int(size or 1) * (1 if sign == "+" else -1)
         if charge < 0 or charge < _OXYANION_VALENCE.get(element, 0):
@@ -128,10 +143,13 @@ def anion_group(formula):
     sulfide, ``N^3-^`` of ammonium), or Cr, V, Mo or W below their highest
     valence (``Cr^3+^`` of chromite and ``V^3+^`` of karelianite: oxides).
     Nor do Cr, V, Mo and W count when the formula does not write them next
-    to oxygen, as their oxyanions are written (``CrO_4_``, ``V_2_O_7_``;
-    stichtite, ``Mg_6_Cr_2_CO_3_(OH)_16_·4H_2_O``, is a carbonate), or when
-    they are the only elements besides oxygen and hydrogen (eskolaite
-    ``Cr_2_O_3_``, molybdite ``MoO_3_``: oxides). An oxide written like an
+    to oxygen, as their oxyanions are written (``CrO_4_``, ``V_2_O_7_``, or
+    a site shared with other such elements only, ``Ca(Mo,W)O_4_``;
+    stichtite, ``Mg_6_Cr_2_CO_3_(OH)_16_·4H_2_O``, is a carbonate, and a
+    spinel's ``(Al,Cr)_2_O_4_`` is no chromate). Cr, V, Mo, W, As, Se and Te
+    do not count when they are the only elements besides oxygen and
+    hydrogen (eskolaite ``Cr_2_O_3_``, molybdite ``MoO_3_``, arsenolite
+    ``As_2_O_3_``, tellurite ``TeO_2_``: oxides). An oxide written like an
     oxyanion salt and without charges (chromite as ``FeCr_2_O_4_``) is
     misread: write the charges (``Fe^2+^Cr^3+^_2_O_4_``) when they matter;
     so is a hydrated sulfide without them (erdite as ``NaFeS_2_·2H_2_O``

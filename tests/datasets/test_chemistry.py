@@ -38,6 +38,17 @@ from sktransfer.datasets import anion_group, formula_elements
         ("Pb_5_(V^5+^O_4_)_3_Cl", "phosphate"),  # vanadinite
         ("CaMo^6+^O_4_", "sulfate"),  # powellite
         ("CaW^6+^O_4_", "sulfate"),  # scheelite
+        # a site shared by oxyanion formers only is their oxyanion ...
+        ("Ca(Mo,W)O_4_", "sulfate"),  # powellite-scheelite
+        ("Ca(Mo^6+^,W^6+^)O_4_", "sulfate"),
+        ("Pb(Cr,V)O_4_", "phosphate"),  # a vanadate counts first
+        # ... not a site shared with other cations (a chromian spinel)
+        ("Mg(Al,Cr)_2_O_4_", "oxide"),
+        # binary oxides of As, Se and Te are oxides, as MoO_3_ is
+        ("As_2_O_3_", "oxide"),  # arsenolite
+        ("As^3+^_2_O_3_", "oxide"),
+        ("TeO_2_", "oxide"),  # paratellurite
+        ("SeO_2_", "oxide"),  # downeyite
         ("Cu^+^_2_O", "oxide"),  # cuprite: a charge written without its number
         # negative charges: anions themselves, not oxyanion centres
         ("(N^3-^H_4_)Cl·H_2_O", "non-oxide"),  # no nitrate
