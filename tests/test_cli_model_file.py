@@ -152,6 +152,11 @@ def test_decoder_refuses_unknown_values():
         ("torch.nn.modules.activation.Nope", "which does not exist"),
         ("torch.nn.modules.activation.<ReLU>", "not allowed"),
         ("sktransfer.preprocessing._axis.RangeCut", "not allowed"),
+        # datasets that open files and unpickle what they read
+        (
+            "torch.utils.data.datapipes.iter.fileopener.FileOpenerIterDataPipe",
+            "not allowed",
+        ),
     ],
 )
 def test_class_names_are_resolved_only_inside_the_allow_list(name, message):
@@ -286,3 +291,62 @@ def test_damaged_deflate_data_is_a_damaged_zip_file(tmp_path):
     path.write_bytes(bytes(data))
     with pytest.raises(ModelFileError, match=r"^is a damaged zip file \(Error -3 "):
         load_model(path)
+
+
+@pytest.mark.parametrize(
+    "name, value",
+    [
+        ("transform", 1),  # a method
+        ("get_feature_names_out", {"__ref__": "torch.nn.modules.linear.Identity"}),
+        ("start", 0.0),  # a parameter, set by the constructor
+    ],
+)
+def test_attributes_that_would_replace_a_method_or_a_parameter_are_refused(
+    tmp_path, name, value
+):
+    cut, X = _cut()
+    path = _save(tmp_path / "m.skmodel", cut)
+    _rewrite(path, lambda m: m["attributes"].update({name: value}))
+    with pytest.raises(ModelFileError) as exc:
+        load_model(path)
+    assert (
+        str(exc.value) == f"sets {name!r}, which is not a learned attribute of RangeCut"
+    )
+
+
+@pytest.fixture(scope="module")
+def regressor_file(tmp_path_factory):
+    from sktransfer.cross_modal import SpectroGenRegressor
+
+    rng = np.random.default_rng(0)
+    X, Y = rng.normal(size=(8, 16)), rng.normal(size=(8, 8))
+    reg = SpectroGenRegressor(max_epochs=2, random_state=0).fit(X, Y)
+    path = _save(tmp_path_factory.mktemp("model") / "reg.skmodel", reg)
+    return path, reg, X
+
+
+@pytest.mark.parametrize(
+    "key, edit",
+    [
+        ("module_.x_center", lambda t: t[:1]),  # loaded and predicted wrongly
+        ("module_.x_center", lambda t: t[:4]),
+        ("module_.y_scale", lambda t: t.repeat(8)),
+        ("module_.retrieval.memory_z", lambda t: t[:5]),  # 5 pairs, the rest 8
+        ("module_.retrieval.memory_scale", lambda t: t[:5]),
+    ],
+)
+def test_a_buffer_of_another_shape_is_refused(tmp_path, regressor_file, key, edit):
+    from safetensors.torch import load, save
+
+    source, reg, X = regressor_file
+    path = tmp_path / "m.skmodel"
+    path.write_bytes(source.read_bytes())
+    tensors = load(_members(path)["modules.safetensors"][1])
+    assert key in tensors
+    tensors[key] = edit(tensors[key]).contiguous()
+    _rewrite(path, **{"modules.safetensors": save(tensors)})
+    with pytest.raises(ModelFileError, match="cannot be rebuilt into .*size"):
+        load_model(path)
+    # the file as saved loads and predicts as the regressor did
+    loaded, _ = load_model(source)
+    np.testing.assert_array_equal(loaded.predict(X), reg.predict(X))

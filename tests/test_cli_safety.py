@@ -362,11 +362,23 @@ def test_files_that_are_no_model(tmp_path, capsys):
     torch.save({"w": torch.zeros(3)}, tmp_path / "weights.pt")  # also a zip
     (tmp_path / "text.skmodel").write_text("not a model")
     (tmp_path / "half.skmodel").write_bytes(b"PK\x03\x04" + b"\x00" * 40)
-    for name in ("weights.pt", "text.skmodel", "half.skmodel"):
+    for name in ("weights.pt", "text.skmodel"):
         assert _predict(tmp_path, tmp_path / name) == 2
         _one_line_error(capsys, name, "not a model saved by sktransfer")
+    assert _predict(tmp_path, tmp_path / "half.skmodel") == 2
+    _one_line_error(capsys, "half.skmodel", "is a damaged or truncated zip file")
     assert _predict(tmp_path, tmp_path / "missing.skmodel") == 2
     _one_line_error(capsys, "no such model file")
+
+
+def test_a_model_file_cut_short_is_named_as_such(tmp_path, capsys):
+    # a half-copied model was "not a model saved by sktransfer"
+    raw = _fit(tmp_path, capsys).read_bytes()
+    for share in (0.3, 0.6, 0.95):
+        cut = tmp_path / f"cut{share}.skmodel"
+        cut.write_bytes(raw[: int(len(raw) * share)])
+        assert _predict(tmp_path, cut) == 2
+        _one_line_error(capsys, cut.name, "is a damaged or truncated zip file")
 
 
 def test_damaged_compressed_manifest_is_a_one_line_error(tmp_path, capsys):

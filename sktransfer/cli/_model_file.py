@@ -6,18 +6,22 @@ A saved estimator is rebuilt, not unpickled. The zip holds
   its learned attributes that are plain values, and the caller's extra
   values. Classes among them (``module=``, ``optimizer=``) are stored by
   dotted name and only resolved inside an allow-list of packages and base
-  classes (torch modules, optimizers, datasets, data loaders); functions
-  are refused, since the rebuilt estimator could call them;
+  classes (torch modules, optimizers, datasets but not torch's datapipes,
+  data loaders); functions are refused, since the rebuilt estimator could
+  call them;
 * ``arrays.safetensors``: every numpy array among those values;
 * ``modules.safetensors``: the ``state_dict`` of every learned torch module.
 
-Loading builds ``Estimator(**params)``, sets the attributes, calls
-``initialize()`` (skorch estimators) and loads the module weights. Optimizer
+Loading builds ``Estimator(**params)``, sets the attributes (learned ones
+only: none may replace a parameter, a method or a property), calls
+``initialize()`` (skorch estimators) and loads the module weights, each in
+the shape the parameters give. Optimizer
 state, training history and callbacks are not stored: a loaded model
 predicts exactly like the saved one but does not resume training.
 """
 
 import importlib
+import inspect
 import json
 import types
 import zipfile
@@ -39,6 +43,8 @@ _CLASS_PACKAGES = (
     "torch.utils.data.",
     "skorch.dataset.",
 )
+# ... except torch's datapipes, datasets that open files and unpickle them
+_REFUSED_PACKAGES = ("torch.utils.data.datapipes.",)
 # The magic numbers of pickle (protocol >= 2) and of joblib's compressors.
 _PICKLE_MAGIC = (
     b"\x80",
@@ -85,7 +91,10 @@ def _resolve(name, packages):
     choosing when the estimator is rebuilt.
     """
     module, _, attr = str(name).rpartition(".")
-    if not module or not f"{module}.".startswith(packages) or "<" in attr:
+    allowed = f"{module}.".startswith(packages)
+    if not module or not allowed or f"{module}.".startswith(_REFUSED_PACKAGES):
+        raise ModelFileError(f"refers to {name!r}, which is not allowed in a model")
+    if "<" in attr:
         raise ModelFileError(f"refers to {name!r}, which is not allowed in a model")
     try:
         obj = getattr(importlib.import_module(module), attr)
@@ -210,13 +219,17 @@ def _member(name, compression=zipfile.ZIP_STORED):
     return info
 
 
-def _looks_like_pickle(path):
+def _starts_with(path, magic):
     try:
         with open(path, "rb") as f:
-            head = f.read(6)
+            head = f.read(8)
     except OSError:
         return False
-    return head.startswith(_PICKLE_MAGIC)
+    return head.startswith(magic)
+
+
+def _looks_like_pickle(path):
+    return _starts_with(path, _PICKLE_MAGIC)
 
 
 def _read_members(path):
@@ -235,6 +248,10 @@ def _read_members(path):
                     raise ModelFileError(f"holds an oversized {info.filename}")
                 members[info.filename] = zf.read(info)
     except zipfile.BadZipFile:
+        if _starts_with(path, b"PK\x03\x04"):
+            raise ModelFileError(
+                "is a damaged or truncated zip file (copy or download it again)"
+            ) from None
         members = {}
     except (EOFError, RuntimeError, NotImplementedError, ValueError, zlib.error) as exc:
         if isinstance(exc, ModelFileError):
@@ -296,6 +313,7 @@ def load_model(path, *, set_params=None, estimator_class=None):
         extra = _decode(manifest["extra"], arrays)
     except (KeyError, TypeError, AttributeError, RecursionError):
         raise ModelFileError("has an incomplete description of the model") from None
+    _check_attribute_names(cls, [*attributes, *modules], params)
     if estimator_class is not None and not issubclass(cls, estimator_class):
         raise ModelFileError(
             f"does not hold a trained {estimator_class.__name__} (found {cls.__name__})"
@@ -310,11 +328,12 @@ def load_model(path, *, set_params=None, estimator_class=None):
             state = {
                 k[len(prefix) :]: v for k, v in tensors.items() if k.startswith(prefix)
             }
-            module = getattr(estimator, name)
-            _size_buffers(module, state)
-            module.load_state_dict(state, strict=True)
+            # strict: every weight and buffer in the shape the parameters
+            # give (a retrieval memory takes the file's number of pairs)
+            getattr(estimator, name).load_state_dict(state, strict=True)
     except (TypeError, ValueError, AttributeError, RuntimeError) as exc:
-        message = str(exc).strip().splitlines()[0] if str(exc).strip() else ""
+        lines = [line.strip() for line in str(exc).splitlines() if line.strip()]
+        message = " ".join(lines[:2] if lines and lines[0].endswith(":") else lines[:1])
         from sktransfer import __version__
 
         saved = manifest.get("sktransfer_version")
@@ -327,15 +346,15 @@ def load_model(path, *, set_params=None, estimator_class=None):
     return estimator, extra
 
 
-def _size_buffers(module, state):
-    """Give buffers sized by the training data their saved shapes.
+def _check_attribute_names(cls, names, params):
+    """Refuse learned attributes that would replace a parameter or a method.
 
-    A retrieval memory has as many rows as training pairs; a strict
-    ``load_state_dict`` can then fill it.
+    The file sets them after the constructor: a parameter would be set
+    twice, and a method or property of the class replaced by data.
     """
-    for key, value in state.items():
-        owner_name, _, buf = key.rpartition(".")
-        owner = module.get_submodule(owner_name) if owner_name else module
-        current = dict(owner.named_buffers(recurse=False)).get(buf)
-        if current is not None and current.shape != value.shape:
-            owner.register_buffer(buf, current.new_zeros(value.shape))
+    for name in names:
+        static = inspect.getattr_static(cls, name, None)
+        if name in params or callable(static) or hasattr(static, "__get__"):
+            raise ModelFileError(
+                f"sets {name!r}, which is not a learned attribute of {cls.__name__}"
+            )
