@@ -234,6 +234,10 @@ def test_resampler_out_of_range(data):
         np.testing.assert_array_equal(
             got[:, 1], nan.set_params(fill_value=-1.0).fit_transform(X)[:, 1]
         )
+    # fill_value=None set after fit refuses the points too (it gave NaN)
+    filled = Resampler(grid=[300.0, 500.0], x_axis=x, fill_value=0.0).fit(X)
+    with pytest.raises(ValueError, match="1 point\\(s\\) outside the range"):
+        filled.set_params(fill_value=None).transform(X)
 
 
 @pytest.mark.parametrize("method", ["linear", "cubic", "pchip"])
@@ -263,6 +267,10 @@ def test_resampler_bad_params(data):
         Resampler(grid=[500.0, 700.0, 600.0], x_axis=x).fit(X)
     with pytest.raises(ValueError, match="grid must be"):
         Resampler(grid=0).fit(X)
+    # nor an empty array of points (it gave spectra of no point)
+    for method in ("linear", "cubic"):
+        with pytest.raises(ValueError, match="grid must hold at least one point"):
+            Resampler(grid=[], method=method).fit(X)
     # a float count used to be read as a 0-D array of points
     with pytest.raises(ValueError, match="grid must be a number of points"):
         Resampler(grid=50.0).fit(X)

@@ -137,9 +137,21 @@ class Resampler(FeatureChangingTransformer):
                 )
             self.grid_ = np.linspace(x[0], x[-1], n)
         else:
+            if np.size(grid) == 0:
+                raise ValueError("grid must hold at least one point; got none.")
             self.grid_ = check_x_axis(self.grid, np.size(self.grid), "grid")
+        self._refuse_points_outside()
+        self._matrix = (
+            linear_interp_matrix(x, self.grid_) if self.method == "linear" else None
+        )
+
+    def _refuse_points_outside(self):
+        """With ``fill_value=None``, refuse grid points outside ``x_``."""
+        if self.fill_value is not None:
+            return
+        x = self.x_
         outside = outside_range(self.grid_, x)
-        if self.fill_value is None and np.any(outside):
+        if np.any(outside):
             lo, hi = min(x[0], x[-1]), max(x[0], x[-1])
             raise ValueError(
                 f"grid has {int(outside.sum())} point(s) outside the range "
@@ -147,11 +159,10 @@ class Resampler(FeatureChangingTransformer):
                 f"[{self.grid_.min():.10g}, {self.grid_.max():.10g}]); narrow "
                 "the grid or set fill_value."
             )
-        self._matrix = (
-            linear_interp_matrix(x, self.grid_) if self.method == "linear" else None
-        )
 
     def _transform(self, X):
+        # fill_value may have been set to None after fit
+        self._refuse_points_outside()
         return resample_rows(
             X, self.x_, self.grid_, self.method, self.fill_value, self._matrix
         )
