@@ -1150,15 +1150,42 @@ class SpectroGenRegressor(NeuralNetRegressor):
             )
         if first:
             self.n_outputs_ = Y.shape[1]
-            self.target_axis_ = check_x_axis(
-                self.target_axis, self.n_outputs_, "target_axis", "y has {} columns"
-            )
+            self.target_axis_ = self._checked_target_axis("y has {} columns")
         elif Y.shape[1] != self.n_outputs_:
             raise ValueError(
                 f"y has {Y.shape[1]} points per spectrum, but the regressor was "
                 f"fitted with {self.n_outputs_}."
             )
+        else:
+            # as source_axis, target_axis may have been set since the fit
+            self.target_axis_ = self._checked_target_axis(
+                "y has {} columns", self.target_axis_, self._decoder_axis()
+            )
         return Y
+
+    def _checked_target_axis(self, of, known=None, decoder_axis=None):
+        """Return ``target_axis`` checked, or ``known`` (else ``0, 1, ...``) if None.
+
+        A peak decoder was built on its axis (``decoder_axis``): another
+        axis is refused rather than left unused.
+        """
+        if self.target_axis is None and known is not None:
+            return known
+        axis = check_x_axis(self.target_axis, self.n_outputs_, "target_axis", of)
+        if decoder_axis is not None and not np.allclose(
+            axis, decoder_axis, rtol=1e-6, atol=0.0
+        ):
+            raise ValueError(
+                "target_axis differs from the axis the peak decoder was built "
+                f"on ({decoder_axis[0]:g} to {decoder_axis[-1]:g}, "
+                f"{len(decoder_axis)} points): give that axis, or fit anew."
+            )
+        return axis
+
+    def _decoder_axis(self):
+        """Return the axis a built peak decoder holds, or None."""
+        x_out = getattr(getattr(self.module_, "decoder", None), "x_out", None)
+        return None if x_out is None else to_numpy(x_out).astype(np.float64)
 
     def initialize_module(self):
         """Build the module, sized from the data seen in ``fit``.
@@ -1525,20 +1552,46 @@ class SpectroGenRegressor(NeuralNetRegressor):
                 state.get("source_max_scaled"),
                 "These parameters were saved by a regressor",
             )
-        if state is not None and not self.initialized_:
-            self.n_features_in_ = int(state["x_center"].shape[0])
-            self.n_outputs_ = int(state["y_center"].shape[0])
-            self._y_1d = self.n_outputs_ == 1
-            x_out = state.get("decoder.x_out")
-            self.target_axis_ = (
-                np.arange(self.n_outputs_, dtype=np.float64)
-                if x_out is None
-                else to_numpy(x_out)
-            )
-            self.initialize()  # the memory takes the file's size as it loads
-        super().load_params(
-            f_params=f_params, use_safetensors=use_safetensors, **kwargs
+        # a file that does not fit the network leaves the regressor as it was
+        # (torch copies the matching tensors before it raises)
+        saved = dict(vars(self))
+        parts = (
+            {
+                name: copy.deepcopy(getattr(self, f"{name}_").state_dict())
+                for name in (*self._modules, *self._criteria, *self._optimizers)
+            }
+            if self.initialized_
+            else {}
         )
+        try:
+            if state is not None and not self.initialized_:
+                self.n_features_in_ = int(state["x_center"].shape[0])
+                self.n_outputs_ = int(state["y_center"].shape[0])
+                self._y_1d = self.n_outputs_ == 1
+                x_out = state.get("decoder.x_out")
+                if x_out is not None:
+                    x_out = to_numpy(x_out).astype(np.float64)
+                self.target_axis_ = self._checked_target_axis(
+                    "the saved network has {} target points", x_out, x_out
+                )
+                self.initialize()  # the memory takes the file's size as it loads
+            super().load_params(
+                f_params=f_params, use_safetensors=use_safetensors, **kwargs
+            )
+        except BaseException as exc:
+            vars(self).clear()
+            vars(self).update(saved)
+            for name, part in parts.items():
+                getattr(self, f"{name}_").load_state_dict(part)
+            if isinstance(exc, RuntimeError) and "loading state_dict" in str(exc):
+                found = " ".join(line.strip() for line in str(exc).splitlines()[:2])
+                found = found if len(found) <= 300 else f"{found[:297]}..."
+                raise ValueError(
+                    "The parameters in f_params do not fit this regressor's "
+                    f"network ({found}): build it with the module__* "
+                    "parameters of the regressor that saved them."
+                ) from exc
+            raise
         if f_params is not None:
             # the memory now comes from the file, not from the pairs of a fit
             self._memory_pairs = None

@@ -688,6 +688,68 @@ def test_save_params_load_params_into_fresh_estimator(fitted, data, use_safetens
     assert_array_equal(fresh.predict(X_test), fitted.predict(X_test))
 
 
+def test_a_file_that_does_not_fit_the_network_leaves_the_regressor_as_it_was(data):
+    # torch copied the matching tensors before it raised: the fitted model
+    # predicted with another model's encoder, a fresh one said it was fitted
+    X, Y, X_test, *_ = data
+    other = {**FAST, "max_epochs": 2, "module__retrieval": False}
+    buf = io.BytesIO()
+    SpectroGenRegressor(random_state=1, **other).fit(X, 7 * Y).save_params(f_params=buf)
+    reg = SpectroGenRegressor(random_state=0, **{**FAST, "max_epochs": 2}).fit(X, Y)
+    before = reg.predict(X_test)
+    for target in (reg, SpectroGenRegressor(**FAST)):
+        buf.seek(0)
+        with pytest.raises(ValueError, match="do not fit this regressor's network"):
+            target.load_params(f_params=buf)
+    assert_array_equal(reg.predict(X_test), before)
+    reg.partial_fit(X, Y)  # and it trains on
+    fresh = SpectroGenRegressor(**FAST)
+    buf.seek(0)
+    with pytest.raises(ValueError):
+        fresh.load_params(f_params=buf)
+    assert not fresh.initialized_ and not hasattr(fresh, "n_features_in_")
+    with pytest.raises(NotFittedError):
+        fresh.predict(X_test)
+    buf.seek(0)
+    loaded = SpectroGenRegressor(**other).load_params(f_params=buf)
+    assert loaded.predict(X_test).shape == before.shape
+
+
+def test_target_axis_given_after_fit_or_to_load_params_is_used(data):
+    # target_axis_ kept 0, 1, ... after load_params and after
+    # set_params(target_axis=...): stretch then moved a descending target's
+    # bands the wrong way
+    X, Y, _, _, xt = data
+    down = xt[::-1].copy()
+    params = {**FAST, "max_epochs": 2}
+    buf = io.BytesIO()
+    SpectroGenRegressor(random_state=0, target_axis=down, **params).fit(
+        X, Y
+    ).save_params(f_params=buf)
+    buf.seek(0)
+    loaded = SpectroGenRegressor(target_axis=down, **params).load_params(f_params=buf)
+    assert_array_equal(loaded.target_axis_, down)
+    reg = SpectroGenRegressor(random_state=0, **params).fit(X, Y)
+    assert_array_equal(reg.target_axis_, np.arange(Y.shape[1]))
+    reg.set_params(target_axis=down).partial_fit(X, Y)
+    assert_array_equal(reg.target_axis_, down)
+    with pytest.raises(ValueError, match="target_axis has 3 values"):
+        reg.set_params(target_axis=[1.0, 2.0, 3.0]).partial_fit(X, Y)
+    assert_array_equal(reg.target_axis_, down)
+    # a peak decoder was built on its axis: another one is refused
+    peaks = {**params, "module__decoder": "peaks", "module__n_peaks": 4}
+    reg = SpectroGenRegressor(random_state=0, target_axis=xt, **peaks).fit(X, Y)
+    with pytest.raises(ValueError, match="the axis the peak decoder was built on"):
+        reg.set_params(target_axis=xt + 5.0).partial_fit(X, Y)
+    reg.set_params(target_axis=None).partial_fit(X, Y)
+    assert_array_equal(reg.target_axis_, xt)
+    buf = io.BytesIO()
+    reg.save_params(f_params=buf)
+    buf.seek(0)
+    with pytest.raises(ValueError, match="the axis the peak decoder was built on"):
+        SpectroGenRegressor(target_axis=down, **peaks).load_params(f_params=buf)
+
+
 def test_building_a_network_outside_fit_leaves_the_global_rng_alone(fitted):
     # load_params and set_params(module__...) build a network whose random
     # initial weights are overwritten (or never used): they advanced the
