@@ -105,10 +105,11 @@ def _centers_and_widths(x, padded, idx):
 def detect_peaks(x, y, n_peaks=None, stacklevel=3):
     """Find the most prominent peaks of a spectrum.
 
-    Peaks are the local maxima inside the axis: a maximum on its first or
-    last point is the end of a slope (a sloping background), not a peak,
-    and counts only where the spectrum has no maximum inside the axis (as a
-    spectrum of a few points may not).
+    Peaks are the local maxima inside the axis of the spectrum less a
+    straight line under its background (as in :func:`detect_each`): a
+    maximum on its first or last point is the end of a slope (a sloping
+    background), not a peak, and counts only where the spectrum has no
+    maximum inside the axis (as a spectrum of a few points may not).
 
     Parameters
     ----------
@@ -138,15 +139,27 @@ def detect_peaks(x, y, n_peaks=None, stacklevel=3):
         If no peak is found.
     """
     y = np.asarray(y, dtype=np.float64)
-    padded, idx, prom = _candidates(x, y)
-    if idx.size == 0:
-        raise ValueError(
-            "No peak found in the training spectra (their mean is flat); "
-            "pass centers= explicitly."
-        )
-    inside = (idx > 1) & (idx < y.size)
+    # As in detect_each, the peaks are those of the spectrum less a line
+    # under its background: off a sloping background, a noise maximum near
+    # its higher end is no peak (the end-point rule alone holds only without
+    # noise). Rounding noise of a straight spectrum is none either.
+    floor = 1e-9 * max(np.abs(y).max(), np.ptp(y))
+    detrended = y - _background_line(x, y)
+    padded, idx, prom = _candidates(x, detrended)
+    inside = (idx > 1) & (idx < y.size) & (prom > floor)
     if inside.any():
-        idx, prom = idx[inside], prom[inside]
+        y, idx, prom = detrended, idx[inside], prom[inside]
+    else:
+        # no maximum inside the axis: the spectrum's higher end is its peak
+        padded, idx, prom = _candidates(x, y)
+        if idx.size == 0:
+            raise ValueError(
+                "No peak found in the training spectra (their mean is flat); "
+                "pass centers= explicitly."
+            )
+        inside = (idx > 1) & (idx < y.size)
+        if inside.any():
+            idx, prom = idx[inside], prom[inside]
     if n_peaks is None:
         level = max(DEFAULT_MIN_PROMINENCE * np.ptp(y), NOISE_FACTOR * noise_level(y))
         # the most prominent peak stays, as in a spectrum of noise only

@@ -6,7 +6,7 @@ import pandas as pd
 import pytest
 import torch
 from sklearn.base import clone
-from sklearn.exceptions import ConvergenceWarning
+from sklearn.exceptions import ConvergenceWarning, NotFittedError
 from sklearn.linear_model import LogisticRegression
 from sklearn.model_selection import GridSearchCV
 from sklearn.pipeline import make_pipeline
@@ -661,3 +661,34 @@ def test_transform_takes_its_diagnostics_batch_by_batch():
     assert result.r2.shape == (2000,) and np.all(result.r2 > 0.9)
     # the reconstruction (one copy of X) and a batch's temporaries
     assert peak < 2 * X.nbytes, peak / X.nbytes
+
+
+def test_noise_near_the_high_end_of_a_sloping_background_is_no_peak():
+    # a noise maximum a few points inside the axis passed the end-point rule
+    # and took up the baseline, with its centre fitted outside the axis
+    x = np.arange(500.0)
+    y = np.exp(-4 * np.log(2) * ((x - 250.0) / 20.0) ** 2) + 0.0005 * x
+    X = y + np.random.default_rng(0).normal(0, 0.01, (3, x.size))
+    fitter = PeakProfileFitter("gaussian", x_axis=x)
+    P = fitter.fit_transform(X)
+    np.testing.assert_allclose(fitter.centers_, [250.0], atol=1.0)
+    names = list(fitter.get_feature_names_out())
+    slope = P[:, names.index("baseline_slope")]
+    np.testing.assert_allclose(slope, 0.0005, atol=1e-4)
+
+
+def test_shared_peaks_asked_for_after_a_fit_with_each_need_a_new_fit():
+    x = np.linspace(0.0, 100.0, 201)
+    X = np.stack([_gauss(x, 30.0, 6.0) + _gauss(x, 70.0, 8.0, 0.5)] * 2)
+    fitter = PeakProfileFitter(
+        "gaussian", x_axis=x, centers="each", output="reconstruction"
+    ).fit(X)
+    fitter.set_params(centers=None, n_peaks=2)
+    for call in (fitter.transform, fitter.inverse_transform):
+        with pytest.raises(NotFittedError, match="fitted with centers='each'"):
+            call(X)
+    assert fitter.fit(X).transform(X).shape == X.shape
+
+
+def _gauss(x, center, fwhm, height=1.0):
+    return height * np.exp(-4 * np.log(2) * ((x - center) / fwhm) ** 2)
