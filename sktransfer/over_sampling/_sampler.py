@@ -88,8 +88,12 @@ class WGANGPOverSampler(BaseOverSampler):
         class (``"real"``), or the class mean (``"mean"``, the classic
         GAN that generates the whole variation).
     k_neighbors : int, default=5
-        Neighbours within the class for ``anchor="smote"`` (fewer where the
-        class has fewer spectra).
+        Neighbours within the class for ``anchor="smote"``. A class with
+        fewer other spectra repeats its neighbours, nearest first, to fill
+        the ``k_neighbors`` places, so that the nearer are drawn more often
+        (in a class of 4 spectra: 2/5, 2/5 and 1/5; drawing them equally
+        often lowered two of the three IR-species cells of
+        ``benchmarks/bench_augmentation.py`` by 0.03-0.04).
     noise : bool, default=True
         Add back the measurement noise that averaging removes: Gaussian noise
         with the per-point standard deviation of the training spectra's
@@ -99,7 +103,8 @@ class WGANGPOverSampler(BaseOverSampler):
         Width (standard deviation, in points) of the Gaussian smoothing
         that separates the high-frequency residual from the spectrum. With
         ``noise``, a width of a small fraction of a point (under about 0.16),
-        whose smoothing leaves the spectra as they are, raises a ValueError.
+        whose smoothing leaves the spectra as they are, raises a ValueError,
+        and so does a width wider than the spectra (and than 16 points).
     shared_variation : float, default=1.0
         Scale of the within-class variation borrowed from the other classes.
         Each generated spectrum gets ``shared_variation * g * d``, where ``d``
@@ -380,6 +385,13 @@ class WGANGPOverSampler(BaseOverSampler):
         self._device = resolve_device(self.device)
         seed = seed_from_random_state(self.random_state)
         self._torch_gen = make_generator(seed, self._device)
+        if self.noise and self.noise_width > max(X.shape[1], _NARROW_SPECTRA):
+            # the smoothing costs the width times the points
+            raise ValueError(
+                f"noise_width={self.noise_width!r} points is wider than the "
+                f"spectra ({X.shape[1]} points): the smoothing would average "
+                "whole spectra. Use a width of a few points."
+            )
         self.noise_std_ = (
             _noise_std(X, self.noise_width) if self.noise else np.zeros(X.shape[1])
         )
@@ -474,6 +486,12 @@ class WGANGPOverSampler(BaseOverSampler):
         """
         check_is_fitted(self, "generators_")
         check_param(n_samples, "n_samples", kind="int", low=0)
+        if not self.generators_:
+            raise ValueError(
+                "No generator was trained: the sampler was fitted with "
+                "conditional=False and a sampling_strategy that targets no "
+                f"class ({self.sampling_strategy_!r})."
+            )
         channels = next(iter(self.generators_.values())).channels
         _check_memory(n_samples, n_samples, self.n_features_in_, 8, channels)
         labels = np.asarray(y)
@@ -643,7 +661,8 @@ class _AnchorModel:
             self.centers = _class_means(X, codes)
             std = _deviation_std(X, self.centers, codes)
         _check_finite_spread(X, self.centers, std)
-        self.scale = _deviation_scale(std, self.centers, noise_std)
+        extent = float(np.abs(X if pool is None else pool[0]).max(initial=0.0))
+        self.scale = _deviation_scale(std, self.centers, noise_std, extent)
         self.anchor = anchor
         self.real, real_sq, own_sq = _scaled_deviations(
             X, self.centers, codes, self.scale
@@ -841,21 +860,23 @@ def _deviation_std(X, centers, codes):
     return float(np.sqrt(dev.mean()))
 
 
-def _deviation_scale(std, centers, noise_std):
+def _deviation_scale(std, centers, noise_std, extent):
     """Return the scale of a model's deviations: their standard deviation ``std``.
 
     Spectra that do not vary within their classes (copies: a ``std`` of
     zero, or of rounding errors, at most 1e-9 of the largest class mean)
     have no spread to scale by. Then the root mean square of the measurement
     noise ``noise_std`` is used, else 1e-9 of the largest class mean, else
-    1: the learned residual (which starts at zero) stays at the size of the
-    noise, or negligible, whatever the units of the spectra.
+    (spectra of zeros) 1e-9 of ``extent``, the largest absolute value of the
+    training spectra (the other classes'), else 1: the learned residual
+    (which starts at zero) stays at the size of the noise, or negligible,
+    whatever the units of the spectra.
     """
     floor = 1e-9 * float(np.abs(centers).max(initial=0.0))
     if std > floor:
         return std
     noise = float(np.sqrt(np.mean(np.square(noise_std))))
-    return noise if noise > 0 else floor or 1.0
+    return noise if noise > 0 else floor or 1e-9 * extent or 1.0
 
 
 def _scaled_deviations(X, centers, codes, scale):
@@ -881,8 +902,9 @@ def _scaled_deviations(X, centers, codes, scale):
 def _class_neighbors(X, codes, k):
     """Return up to ``k`` nearest neighbours of each row within its class.
 
-    A class with fewer rows repeats its neighbours; a one-row class is its
-    own neighbour.
+    A class with fewer rows repeats its neighbours, nearest first, to fill
+    the ``k`` places: the nearer are drawn more often (a class of 4 rows,
+    ``k=5``: 2/5, 2/5, 1/5). A one-row class is its own neighbour.
     """
     out = np.repeat(np.arange(len(X))[:, None], k, axis=1)
     for c in np.unique(codes):
@@ -914,10 +936,20 @@ def _residual_noise_fraction(width):
     ``sqrt(1 - 2 g_0 + sum_k g_k^2)`` of it, ``g`` being the filter's
     weights (0.86 at a width of 2 points).
     """
+    if width > _WIDE_FILTER:
+        # the sums of the sampled Gaussian, as integrals (the filter of an
+        # impulse costs width**2; the two agree to 1e-7 at this width)
+        g0, g2 = 1 / (np.sqrt(2 * np.pi) * width), 1 / (2 * np.sqrt(np.pi) * width)
+        return float(np.sqrt(1 - 2 * g0 + g2))
     impulse = np.zeros(2 * int(4 * width + 0.5) + 3)
     impulse[len(impulse) // 2] = 1.0
     g = gaussian_filter1d(impulse, width, mode="constant")
     return float(np.sqrt(1 - 2 * g[len(g) // 2] + np.sum(g**2)))
+
+
+_WIDE_FILTER = 100.0
+# noise_width may exceed the length of spectra shorter than this
+_NARROW_SPECTRA = 16
 
 
 def _noise_std(X, width):

@@ -957,14 +957,44 @@ def test_deviation_scale_falls_back_to_the_noise_then_the_means():
     centers = np.array([[2.0, -4.0], [1.0, 0.5]])  # largest magnitude 4
     floor = 1e-9 * 4.0
     noise = np.array([0.3, 0.4])
-    assert scale(0.3, centers, noise) == 0.3
-    assert scale(1.01 * floor, centers, noise) == 1.01 * floor
+    assert scale(0.3, centers, noise, 4.0) == 0.3
+    assert scale(1.01 * floor, centers, noise, 4.0) == 1.01 * floor
     # a spread of at most 1e-9 of the largest mean is rounding: the RMS noise
-    assert scale(floor, centers, noise) == pytest.approx(np.sqrt(0.125))
-    # without noise, 1e-9 of the largest mean; with all means zero, 1
-    assert scale(0.0, centers, np.zeros(2)) == floor
-    assert scale(0.0, np.zeros((2, 2)), np.zeros(2)) == 1.0
-    assert scale(0.0, np.zeros((0, 2)), np.zeros(2)) == 1.0
+    assert scale(floor, centers, noise, 4.0) == pytest.approx(np.sqrt(0.125))
+    # without noise, 1e-9 of the largest mean; with all means zero, 1e-9 of
+    # the largest value of the other classes (it was 1), else 1
+    assert scale(0.0, centers, np.zeros(2), 4.0) == floor
+    assert scale(0.0, np.zeros((2, 2)), np.zeros(2), 3e-6) == 1e-9 * 3e-6
+    assert scale(0.0, np.zeros((2, 2)), np.zeros(2), 0.0) == 1.0
+    assert scale(0.0, np.zeros((0, 2)), np.zeros(2), 0.0) == 1.0
+
+
+def test_a_class_of_zeros_gets_spectra_of_its_own_size():
+    # it was scaled by 1 whatever the units: generated spectra 20,000 times
+    # larger than any training value
+    X = np.zeros((16, 64))
+    X[:12] += 1e-6 * np.random.default_rng(0).normal(size=(12, 64))
+    y = np.array([0] * 12 + [1] * 4)
+    sampler = tiny(conditional=False, noise=False, max_iter=20)
+    X_res, _ = sampler.fit_resample(X, y)
+    assert np.abs(X_res[16:]).max() < 1e-3 * np.abs(X).max()
+
+
+def test_sample_without_any_generator_says_so():
+    # an empty strategy trains no generator: sample raised a bare StopIteration,
+    # which ends a surrounding loop or map silently
+    X, y = two_class_spectra()
+    sampler = tiny(conditional=False, sampling_strategy={}).fit(X, y)
+    with pytest.raises(ValueError, match="No generator was trained"):
+        sampler.sample(2, y=y[0])
+
+
+def test_a_noise_width_wider_than_the_spectra_is_refused_at_once():
+    # the smoothing of a width of 1e5 points took minutes on 64-point spectra
+    X, y = two_class_spectra()
+    with pytest.raises(ValueError, match="wider than the spectra"):
+        tiny(noise_width=1e5).fit(X, y)
+    assert tiny(noise_width=1e5, noise=False).fit(X, y).noise_std_.max() == 0.0
 
 
 def test_class_neighbors_are_the_nearest_of_the_class():
