@@ -10,6 +10,7 @@ every other method calls pybaselines on one spectrum at a time.
 import errno
 import inspect
 import os
+import sys
 import tempfile
 import threading
 import warnings
@@ -183,7 +184,7 @@ def _baseline_chunk_into(X, x_data, assume_sorted, method, kwargs, caller, path,
     with warnings.catch_warnings(record=True) as record:
         warnings.simplefilter("always")
         part = _baseline_chunk(X, x_data, assume_sorted, method, kwargs)
-    caught = [(str(w.message), w.category) for w in record]
+    caught = [(str(w.message), w.category, w.filename, w.lineno) for w in record]
     baselines, n_iter, last_tol, n_early = part
     try:
         out = np.load(path, mmap_mode="r+")
@@ -236,6 +237,35 @@ def _shared_files(X, shipped):
                 raise
             continue
         return folder, out, source
+
+
+def _warn_where_raised(caught):
+    """Raise workers' warnings here as if raised where they were in the worker.
+
+    ``caught`` holds ``(message, category, filename, lineno)``. The caller's
+    filters then treat them as the warnings of its own chunk (a
+    DeprecationWarning of a library stays hidden by default), and the
+    registry of the module they come from shows a "default" warning once,
+    whichever process raised it.
+    """
+    if not caught:
+        return
+    modules = {getattr(m, "__file__", None): m for m in list(sys.modules.values()) if m}
+    for message, category, filename, lineno in caught:
+        module = modules.get(filename)
+        registry = (
+            None
+            if module is None
+            else vars(module).setdefault("__warningregistry__", {})
+        )
+        warnings.warn_explicit(
+            message,
+            category,
+            filename,
+            lineno,
+            module=None if module is None else module.__name__,
+            registry=registry,
+        )
 
 
 def _chunks(n_rows, n_chunks):
@@ -347,10 +377,21 @@ def row_baselines(X, method, kwargs, *, x_data=None, n_jobs=None, stacklevel=2):
             parts = Parallel(n_jobs=n_jobs, prefer="processes")(tasks(chunks, source))
         else:
             # Like joblib's workers, it leaves the other cores to them.
-            with _CALLER_LIMITS, threadpool_limits(max(1, cpu_count() // n_workers)):
-                own = _baseline_chunk(
-                    X[chunks[-1]], x_data, assume_sorted, method, kwargs
-                )
+            try:
+                limits = threadpool_limits(max(1, cpu_count() // n_workers))
+                with _CALLER_LIMITS, limits:
+                    own = _baseline_chunk(
+                        X[chunks[-1]], x_data, assume_sorted, method, kwargs
+                    )
+            except BaseException:
+                # the workers' chunks are cancelled: joblib's note about it
+                # (advice on task iterators) would only hide the error
+                with warnings.catch_warnings():
+                    warnings.filterwarnings(
+                        "ignore", "[0-9]+ tasks which were still being processed"
+                    )
+                    pending.close()
+                raise
             parts = [*pending, (*own, [])]
         baselines = np.array(out)
         del out, source
@@ -358,7 +399,6 @@ def row_baselines(X, method, kwargs, *, x_data=None, n_jobs=None, stacklevel=2):
         if part is not None:
             baselines[s] = part
     _, n_iter, last_tol, n_early, caught = zip(*parts)
-    for message, category in (pair for chunk in caught for pair in chunk):
-        warnings.warn(message, category, stacklevel=stacklevel)
+    _warn_where_raised([w for chunk in caught for w in chunk])
     warn_early_stops(method, sum(n_early), X.shape[0], stacklevel)
     return baselines, np.concatenate(n_iter), np.concatenate(last_tol)

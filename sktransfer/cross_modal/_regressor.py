@@ -13,7 +13,7 @@ from sklearn.utils.validation import validate_data
 from skorch import NeuralNetRegressor
 from skorch.callbacks import EarlyStopping, EpochScoring
 from skorch.dataset import unpack_data
-from skorch.exceptions import NotInitializedError
+from skorch.exceptions import DeviceWarning, NotInitializedError
 from skorch.utils import data_from_dataset
 from skorch.utils import to_tensor as _skorch_tensor
 
@@ -433,7 +433,9 @@ class SpectroGenRegressor(NeuralNetRegressor):
     from sources you trust: unpickling runs code; the command line saves a
     safe zip of JSON parameters and safetensors weights instead), and a model trained
     on ``device="cuda"`` unpickles on a machine without CUDA (skorch maps the
-    tensors to the CPU and sets ``device="cpu"`` with a ``DeviceWarning``), and
+    tensors to the CPU and sets ``device="cpu"`` with a ``DeviceWarning``; an
+    unfitted regressor keeps its ``device``, so that ``fit`` raises where it
+    is absent, as in a worker process that sees no GPU), and
     ``set_params(device=...)`` moves a fitted model to another device (its
     network follows at the next ``predict``, ``sample`` or training call). With
     ``save_params(f_params=...)``, load into an estimator built with the same
@@ -526,7 +528,19 @@ class SpectroGenRegressor(NeuralNetRegressor):
     def __setstate__(self, state):
         for name, value in self._absent_param_values.items():
             state.setdefault(name, value)
-        super().__setstate__(state)
+        if state.get("initialized_", False):
+            # a trained model whose device is absent loads on the CPU (skorch)
+            super().__setstate__(state)
+            return
+        # An unfitted regressor keeps the device it asks for, so that fit
+        # raises where that device is absent, as it does unpickled: skorch
+        # would set the CPU, and a GPU grid search in worker processes that
+        # see no GPU would train on their CPUs without a word.
+        device = state.get("device")
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", DeviceWarning)
+            super().__setstate__(state)
+        self.device = device
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()

@@ -357,6 +357,48 @@ def test_warnings_do_not_depend_on_n_jobs(data, backend):
     assert caught(3, *too_wide) == caught(None, *too_wide)
 
 
+@pytest.mark.parametrize("action", ["default", "always"])
+def test_worker_warnings_come_from_where_they_were_raised(data, action):
+    # they were raised at the caller's line: a library's DeprecationWarning
+    # hidden by default in one process showed with workers, and twice under
+    # the "default" filter (once from each place)
+    _, X = data
+    deprecated = ("mpls", {"tol": 1e-3})  # pybaselines deprecates the keyword
+
+    def caught(n_jobs):
+        import pybaselines._algorithm_setup as setup
+
+        vars(setup).pop("__warningregistry__", None)  # a fresh "default" count
+        with warnings.catch_warnings(record=True) as record:
+            warnings.simplefilter(action)
+            with parallel_config(backend="loky"):
+                row_baselines(X, *deprecated, n_jobs=n_jobs)
+        return [(w.category.__name__, w.filename, w.lineno) for w in record]
+
+    serial = caught(None)
+    assert serial and {f for _, f, _ in serial} == {pybaselines_setup_file()}
+    assert caught(3) == serial
+
+
+def pybaselines_setup_file():
+    import pybaselines._algorithm_setup as setup
+
+    return setup.__file__
+
+
+def test_a_failing_chunk_of_the_caller_raises_alone(data):
+    # joblib added a note about cancelled tasks and task iterators
+    _, X = data
+    X = X.copy()
+    X[-1] *= 1e306  # the last chunk is the calling process's own
+    with warnings.catch_warnings(record=True) as record:
+        warnings.simplefilter("always")
+        with parallel_config(backend="loky"):
+            with pytest.raises(ValueError, match="failed on a spectrum"):
+                row_baselines(X, "airpls", {}, n_jobs=2)
+    assert not [w for w in record if "tasks" in str(w.message)]
+
+
 def test_chunks_cover_rows_once():
     for n_rows, n_chunks in [(10, 3), (2, 4), (7, 7), (1, 1)]:
         covered = np.concatenate(
@@ -461,7 +503,7 @@ def test_a_worker_process_returns_its_warnings_and_writes_its_baselines(data, tm
         warnings.simplefilter("always")
         expected = _baseline_chunk(X[rows], None, True, "snip", kwargs)
     assert record
-    caught = [(str(w.message), w.category) for w in record]
+    caught = [(str(w.message), w.category, w.filename, w.lineno) for w in record]
     path = str(tmp_path / "baselines.npy")
     out = np.lib.format.open_memmap(path, mode="w+", dtype=X.dtype, shape=X.shape)
     out[:] = -1.0

@@ -750,6 +750,25 @@ def test_target_axis_given_after_fit_or_to_load_params_is_used(data):
         SpectroGenRegressor(target_axis=down, **peaks).load_params(f_params=buf)
 
 
+def test_an_unfitted_regressor_keeps_its_device_through_a_pickle(data):
+    # skorch set the CPU: a GPU grid search in worker processes that see no
+    # GPU trained on their CPUs without a word
+    from joblib import parallel_config
+    from sklearn.model_selection import cross_val_score
+
+    X, Y, *_ = data
+    reg = pickle.loads(pickle.dumps(SpectroGenRegressor(device="cuda:0", **FAST)))
+    assert reg.device == "cuda:0"
+    if torch.cuda.is_available():
+        pytest.skip("CUDA is present: the device exists")
+    with pytest.raises(ValueError, match="CUDA is not available"):
+        reg.fit(X, Y)
+    small = SpectroGenRegressor(device="cuda", **{**FAST, "max_epochs": 1})
+    with parallel_config(backend="loky"):
+        with pytest.raises(ValueError, match="CUDA is not available"):
+            cross_val_score(small, X[:20], Y[:20], cv=2, n_jobs=2, error_score="raise")
+
+
 def test_building_a_network_outside_fit_leaves_the_global_rng_alone(fitted):
     # load_params and set_params(module__...) build a network whose random
     # initial weights are overwritten (or never used): they advanced the
