@@ -499,6 +499,20 @@ def test_too_few_rruff_pairs(tmp_path):
         read_rruff_folder(str(folder))
 
 
+def test_rruff_pairs_of_one_species_are_refused_in_one_line(tmp_path, capsys):
+    # the split by species raised scikit-learn's error about an empty
+    # training set, as a traceback of the command line
+    from sktransfer.cli import main
+
+    folder = rruff_dir(tmp_path / "rruff", ["Albite"], n_each=8)
+    with pytest.raises(ValueError, match="all of one species \\(Albite\\)"):
+        read_rruff_folder(str(folder))
+    out = tmp_path / "out"
+    assert main(["demo", "--quick", "--data", str(folder), "-o", str(out)]) == 2
+    err = capsys.readouterr().err.strip()
+    assert len(err.splitlines()) == 1 and "all of one species" in err, err
+
+
 def test_side_and_versus_tie_within_0_005():
     from sktransfer._demo._records import side, versus
 

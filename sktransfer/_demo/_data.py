@@ -129,8 +129,8 @@ def read_rruff_folder(directory):
     Raises
     ------
     ValueError
-        If the folder has fewer than ``MIN_PAIRED`` paired samples or none
-        can be read.
+        If the folder has fewer than ``MIN_PAIRED`` paired samples, or
+        their species are all one, or none can be read.
     """
     from sktransfer.datasets import load_rruff
 
@@ -143,6 +143,14 @@ def read_rruff_folder(directory):
         raise ValueError(
             f"{directory}: {len(paired.rruff_ids)} RRUFF samples with both IR and "
             f"Raman files; the demo needs at least {MIN_PAIRED}"
+        )
+    species = sorted(set(np.asarray(paired.species_groups).astype(str)))
+    if len(species) < 2:
+        # the transfer is tested on species it did not train on
+        raise ValueError(
+            f"{directory}: the {len(paired.rruff_ids)} samples with both IR and "
+            f"Raman files are all of one species ({species[0]}); the demo "
+            "splits them by species and needs at least 2"
         )
     rruff = RRUFFData(directory, paired)
     try:

@@ -187,18 +187,33 @@ def _check_cache(folder, modality, archive, checksum):
 
 @contextlib.contextmanager
 def _locked(cache, modality):
-    """Serialise fetches of one modality between processes where possible."""
+    """Serialise fetches of one modality between processes where possible.
+
+    Yields whether the lock is held (not on Windows, where the rename that
+    publishes an archive suffices).
+    """
     try:
         import fcntl
     except ImportError:  # pragma: no cover - Windows: the rename below suffices
-        yield
+        yield False
         return
     with open(cache / f".{modality}.lock", "a") as lock:
         fcntl.flock(lock, fcntl.LOCK_EX)
         try:
-            yield
+            yield True
         finally:
             fcntl.flock(lock, fcntl.LOCK_UN)
+
+
+def _remove_left_over(cache, modality):
+    """Remove the working folders of fetches that were killed (the lock is held).
+
+    A fetch removes its own on any error; a process killed outright (SIGKILL,
+    a lost machine) cannot, and an unpacked archive is large.
+    """
+    for folder in cache.glob(f".{modality}-*"):
+        if folder.is_dir() and not folder.is_symlink():
+            shutil.rmtree(folder, ignore_errors=True)
 
 
 def _fetch_one(modality, url, cache, checksum, timeout):
@@ -365,7 +380,9 @@ def fetch_rruff(
         if _is_cached(cache / m, m):
             _check_cache(cache / m, m, paths[m], checksums.get(m))
             continue
-        with _locked(cache, m):
+        with _locked(cache, m) as locked:
+            if locked:
+                _remove_left_over(cache, m)
             if _is_cached(cache / m, m):
                 _check_cache(cache / m, m, paths[m], checksums.get(m))
                 continue

@@ -332,11 +332,29 @@ def load_rruff(
             f"(pass on_error='skip' to leave them out):\n{listing}"
         )
     if kind is not None:
+        unknown = [r for r in records if r[0]["modality"] != "xrd" and not r[0]["kind"]]
         records = [
             r for r in records if r[0]["modality"] == "xrd" or r[0]["kind"] == kind
         ]
+        if unknown:
+            # files of the other kind are left out on purpose; these say none
+            names = ", ".join(os.path.basename(d["file"]) for d, _ in unknown[:3])
+            message = (
+                f"{len(unknown)} IR/Raman file(s) say no kind (neither their "
+                "FILETYPE nor their name gives Processed or RAW), so "
+                f"kind={kind!r} leaves them out: {names}"
+                + (", ..." if len(unknown) > 3 else "")
+                + ". Pass kind=None to load them."
+            )
+            if not records:
+                raise ValueError(f"No RRUFF file of kind {kind!r} found: {message}")
+            warnings.warn(message, UserWarning, stacklevel=2)
     if not records:
-        raise ValueError("No readable RRUFF files found.")
+        raise ValueError(
+            "No readable RRUFF files found."
+            if kind is None
+            else f"No readable RRUFF file of kind {kind!r} found."
+        )
     found = sorted({d["modality"] for d, _ in records})
     args = (grids, normalize, outside, xrd_profile, xrd_fwhm, as_frame)
     if pair:

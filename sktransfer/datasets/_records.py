@@ -3,6 +3,8 @@
 import os
 from pathlib import Path
 
+import numpy as np
+
 from sktransfer.datasets._rruff import _ID_RE, read_rruff
 
 MODALITIES = ("ir", "raman", "xrd")
@@ -73,6 +75,8 @@ def read_record(path):
     reason = written_by_sktransfer(data.metadata)
     if reason is not None:
         raise NotMeasured(reason)
+    if data.format == "spectrum":
+        _check_one_way(data.x)
     desc = describe(data, path)
     if desc["modality"] is None:
         raise ValueError("modality not recognised")
@@ -85,6 +89,25 @@ def read_record(path):
             )
         raise ValueError("no RRUFF id in header or file name")
     return desc, data
+
+
+def _check_one_way(x):
+    """Refuse an axis that turns back (repeated points are allowed).
+
+    Overlapping segments, or two spectra joined without a header between
+    them, would be interpolated into a sawtooth.
+    """
+    step = np.sign(np.diff(x))
+    moving = np.flatnonzero(step)
+    if moving.size == 0:
+        return
+    turns = moving[step[moving] != step[moving[0]]]
+    if turns.size:
+        i = int(turns[0])
+        raise ValueError(
+            f"the axis turns back at point {i + 2} (x={x[i + 1]:g} after "
+            f"{x[i]:g}): a spectrum's axis runs one way. Two spectra joined?"
+        )
 
 
 def describe(data, path):

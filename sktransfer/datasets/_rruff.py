@@ -128,7 +128,8 @@ def _read_spectrum(lines, path):
         block = block.replace(",", " ").replace(";", " ")
         try:
             # numpy's C parser; it also rejects rows with another column count.
-            xy = np.loadtxt(block.split("\n"), dtype=np.float64, ndmin=2)
+            # comments=None: a "#" line among the data is no silent comment
+            xy = np.loadtxt(block.split("\n"), dtype=np.float64, ndmin=2, comments=None)
         except ValueError:
             pass
     if xy is None or xy.shape[1] != 2:
@@ -201,6 +202,10 @@ def _read_dif(lines, path, header_index):
             raise ValueError(
                 f"{path}, line {lineno + 1}: expected numeric 2-THETA, INTENSITY, "
                 f"D-SPACING (and h k l), got {stripped[:60]!r}."
+            )
+        if not np.isfinite(numbers).all():  # float() reads "nan" and "inf"
+            raise ValueError(
+                f"{path}, line {lineno + 1}: non-finite value in data row."
             )
         try:
             hkl = [float(t) for t in tokens[3:6]]

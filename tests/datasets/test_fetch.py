@@ -624,3 +624,20 @@ def test_download_cut_short_is_named_and_not_cached(archives, tmp_path):
     finally:
         srv.close()
     assert _cache_entries(tmp_path) == []
+
+
+def test_the_working_folder_of_a_killed_fetch_is_removed(server, tmp_path):
+    # a process killed while it downloaded left its hidden folder (with the
+    # archive and part of its files) for good
+    cache = tmp_path / "rruff"
+    left = cache / ".raman-killed1"
+    (left / "unpacked").mkdir(parents=True)
+    (left / "archive.zip").write_bytes(b"PK\x03\x04 half an archive")
+    other = cache / ".ir-killed2"  # another modality's: left to its own fetch
+    other.mkdir()
+    fetch_rruff(tmp_path, base_url=server.url, modalities="raman", pair=False)
+    assert not left.exists() and other.is_dir()
+    assert sorted(p.name for p in cache.iterdir() if p.is_dir()) == [
+        ".ir-killed2",
+        "raman",
+    ]

@@ -661,7 +661,7 @@ def test_nothing_to_load_is_said_as_such(raw_processed_dir, tmp_path):
     with pytest.raises(ValueError, match="No xrd files found; found modalities"):
         load_rruff(raw_processed_dir, pair=False, modality="xrd")
     _write_fields(tmp_path / "a.txt", FILETYPE="Raman Processed", RRUFFID="R060003")
-    with pytest.raises(ValueError, match="No readable RRUFF files found"):
+    with pytest.raises(ValueError, match="No readable RRUFF file of kind 'RAW'"):
         load_rruff(tmp_path, kind="RAW", require="raman")
     _write_fields(tmp_path / "b.txt", FILETYPE="Infrared Processed", RRUFFID="R060004")
     with pytest.raises(ValueError, match="No RRUFF id has all required modalities"):
@@ -829,3 +829,40 @@ def test_overlapping_directories_read_each_file_once(rruff_dir):
         data = load_rruff(dirs, pair=False, modality="raman")
         assert data.data.shape == once.data.shape
         assert sorted(data.sample_ids) == sorted(once.sample_ids)
+
+
+def test_files_that_say_no_kind_are_named_when_kind_leaves_them_out(tmp_path):
+    # they were dropped without a word, and a folder of them gave "No
+    # readable RRUFF files found"
+    x = np.linspace(150.0, 1250.0, 100)
+    for i in range(3):
+        meta = {"NAMES": "A", "RRUFFID": f"R00000{i}", "FILETYPE": "Raman"}
+        write_rruff(tmp_path / f"s{i}_raman.txt", x, peak(x, 600.0), meta)
+    args = {"pair": False, "modality": "raman"}
+    assert len(load_rruff(tmp_path, **args).data) == 3
+    with pytest.raises(ValueError, match="No RRUFF file of kind 'Processed' found: 3"):
+        load_rruff(tmp_path, kind="Processed", **args)
+    meta = {"NAMES": "A", "RRUFFID": "R000009", "FILETYPE": "Raman Processed"}
+    write_rruff(tmp_path / "p_raman.txt", x, peak(x, 600.0), meta)
+    with pytest.warns(UserWarning, match="3 IR/Raman file\\(s\\) say no kind") as rec:
+        data = load_rruff(tmp_path, kind="Processed", **args)
+    assert len(data.data) == 1 and "s0_raman.txt" in str(rec[0].message)
+
+
+def test_a_file_whose_axis_turns_back_is_refused(tmp_path):
+    # overlapping segments were merged and interpolated into a sawtooth
+    x = np.r_[np.linspace(150.0, 800.0, 60), np.linspace(700.0, 1250.0, 60)]
+    y = np.r_[np.zeros(60), np.full(60, 10.0)]
+    meta = {"NAMES": "A", "RRUFFID": "R000001", "FILETYPE": "Raman Processed"}
+    write_rruff(tmp_path / "overlap.txt", x, y, meta)
+    write_rruff(tmp_path / "good.txt", x[:60], y[:60], {**meta, "RRUFFID": "R000002"})
+    with pytest.raises(
+        ValueError, match="overlap.txt: the axis turns back at point 61"
+    ):
+        load_rruff(tmp_path, pair=False)
+    data = load_rruff(tmp_path, pair=False, on_error="skip")
+    assert list(data.rruff_ids) == ["R000002"]
+    assert "turns back" in data.skipped[0][1]
+    # a descending axis, and repeated points, are no turn
+    write_rruff(tmp_path / "overlap.txt", x[:60][::-1], y[:60], meta, overwrite=True)
+    assert len(load_rruff(tmp_path, pair=False).data) == 2

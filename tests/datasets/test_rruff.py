@@ -276,3 +276,21 @@ def test_pipe_is_refused_not_read(tmp_path):
 
 def _hung(signum, frame):
     raise TimeoutError("reading the pipe blocked")
+
+
+@pytest.mark.parametrize("bad", ["nan", "inf"])
+def test_a_non_finite_dif_row_is_refused(tmp_path, bad):
+    # float() reads "nan": the peak list held a NaN intensity
+    path = write_dif(tmp_path / "R040031_DIF.txt", QUARTZ_DIF)
+    text = path.read_text(encoding="utf-8").replace("100.00", bad, 1)
+    path.write_text(text, encoding="utf-8")
+    with pytest.raises(ValueError, match="line [0-9]+: non-finite value in data row"):
+        read_rruff(path)
+
+
+def test_a_hash_line_among_the_data_is_no_silent_comment(tmp_path):
+    # numpy's reader skipped it (and the rows after it were numbered wrong)
+    path = tmp_path / "R000001.txt"
+    path.write_text("##NAMES=Q\n100, 1\n# note\n200, 2\n", encoding="utf-8")
+    with pytest.raises(ValueError, match="line 3: non-numeric data row '# note'"):
+        read_rruff(path)
