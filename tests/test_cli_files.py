@@ -421,7 +421,9 @@ def test_csv_with_a_cell_too_long_for_a_table_is_a_one_line_error(tmp_path):
         assert _error(read_csv_rows, path) == f"{path} is not a text CSV file"
 
 
-def test_failed_rename_says_how_many_files_were_written(tmp_path, monkeypatch):
+def test_failed_rename_with_overwrite_takes_the_set_back(tmp_path, monkeypatch):
+    # with --overwrite the files published before the failure stayed ("1 of
+    # 3 files were written"): the set is now whole or nothing, as without
     from sktransfer.cli import _files
 
     replace = os.replace
@@ -435,10 +437,9 @@ def test_failed_rename_says_how_many_files_were_written(tmp_path, monkeypatch):
     outputs = _planned(tmp_path, ["a.txt", "b.txt", "c.txt"], overwrite=True)
     message = _error(outputs.write)
     assert message == (
-        f"cannot write {tmp_path / 'b.txt'}: Permission denied; 1 of 3 files "
-        "were written"
+        f"cannot write {tmp_path / 'b.txt'}: Permission denied; nothing was written"
     )
-    assert os.listdir(tmp_path) == ["a.txt"]  # and no staged file
+    assert os.listdir(tmp_path) == []  # and no staged file
 
 
 def test_failed_publish_of_new_files_takes_the_others_back(tmp_path, monkeypatch):

@@ -1019,3 +1019,73 @@ def test_file_name_that_is_not_utf8(tmp_path, capsys):
     (written,) = os.listdir(out)
     source = read_rruff(out / written).metadata["SOURCE FILE"]
     assert source == "Quartz_\ufffdchantillon__R040031__Infrared.txt"
+
+
+def _baseline_folder(tmp_path):
+    src = tmp_path / "in"
+    src.mkdir()
+    x = np.linspace(150.0, 1250.0, 100)
+    for i, name in enumerate(["a", "b", "c", "d"]):
+        _rruff(
+            src / f"{name}.txt",
+            x,
+            _peaks(x, [400 + 100 * i]) + 1.0,
+            rruff_id=f"R04003{i}",
+        )
+    out = tmp_path / "out"
+    assert main(["baseline", str(src), "-o", str(out)]) == 0
+    return src, out
+
+
+def _contents(folder):
+    return {p.name: p.read_bytes() for p in sorted(folder.iterdir())}
+
+
+def test_overwrite_that_fails_halfway_puts_the_old_set_back(
+    tmp_path, capsys, monkeypatch
+):
+    # --overwrite left the files replaced before the failure: a mixed set
+    import sktransfer.cli._files as files
+
+    src, out = _baseline_folder(tmp_path)
+    before = _contents(out)
+    capsys.readouterr()
+    real_replace = os.replace
+
+    def refuse_c(a, b):
+        if os.path.basename(b) == "c.txt" and not a.endswith(".sktransfer-old"):
+            raise PermissionError(1, "Operation not permitted")
+        return real_replace(a, b)
+
+    monkeypatch.setattr(files.os, "replace", refuse_c)
+    args = ["baseline", str(src), "-o", str(out), "--overwrite", "--method", "snip"]
+    assert main(args) == 2
+    _one_line_error(capsys, "c.txt", "Operation not permitted", "nothing was written")
+    assert _contents(out) == before  # the old files, and no backup left
+
+
+def test_overwrite_refuses_before_writing_when_a_file_cannot_be_kept_aside(
+    tmp_path, capsys, monkeypatch
+):
+    import sktransfer.cli._files as files
+
+    src, out = _baseline_folder(tmp_path)
+    before = _contents(out)
+    capsys.readouterr()
+
+    real_link = os.link
+
+    def link_but_b(a, b):
+        if os.path.basename(a) == "b.txt":
+            raise PermissionError(1, "Operation not permitted")
+        return real_link(a, b)
+
+    def copy_fails(a, b):
+        raise PermissionError(1, "Operation not permitted")
+
+    monkeypatch.setattr(files.os, "link", link_but_b)
+    monkeypatch.setattr(files.shutil, "copy2", copy_fails)
+    args = ["baseline", str(src), "-o", str(out), "--overwrite", "--method", "snip"]
+    assert main(args) == 2
+    _one_line_error(capsys, "cannot replace", "b.txt", "nothing was written")
+    assert _contents(out) == before

@@ -16,6 +16,7 @@ import io
 import itertools
 import os
 import re
+import shutil
 import signal
 import stat
 import threading
@@ -726,18 +727,62 @@ class Outputs:
 
         Without ``overwrite`` a file is published with a hard link, which
         refuses a name that another program took after :meth:`check`; the
-        files of this set published before it are then taken back.
+        files of this set published before it are then taken back. With
+        ``overwrite`` each file it replaces is kept aside first, and put
+        back if a later file of the set cannot be published: the set is
+        written whole or not at all either way.
         """
+        backups = self._keep_aside(staged) if self.overwrite else {}
+        try:
+            self._replace_all(staged, backups)
+        finally:
+            for backup in backups.values():
+                with contextlib.suppress(OSError):
+                    os.unlink(backup)
+
+    @staticmethod
+    def _keep_aside(staged):
+        """Keep the files ``staged`` would replace: ``{path: backup}``."""
+        backups = {}
+        for k, (_, path) in enumerate(staged):
+            if not os.path.isfile(path):
+                continue
+            backup = os.path.join(
+                os.path.dirname(path) or ".",
+                f".{os.path.basename(path)}.{os.getpid()}-{k}.sktransfer-old",
+            )
+            try:
+                try:
+                    os.link(path, backup)
+                except OSError:  # no hard links here: a copy
+                    shutil.copy2(path, backup)
+            except OSError as exc:
+                for kept in backups.values():
+                    with contextlib.suppress(OSError):
+                        os.unlink(kept)
+                raise CLIError(
+                    f"cannot replace {path}: {exc.strerror or exc}; nothing was written"
+                ) from None
+            backups[path] = backup
+        return backups
+
+    def _replace_all(self, staged, backups):
         for k, (tmp, path) in enumerate(staged):
             try:
                 if self.overwrite or not link_new(tmp, path):
                     os.replace(tmp, path)
             except OSError as exc:
-                # without overwrite the files published so far are new: take
-                # them back
-                if not self.overwrite:
-                    for _, done in staged[:k]:
-                        os.unlink(done)
+                # take back the files published so far: remove the new ones,
+                # put back those they replaced
+                restored = True
+                for _, done in staged[:k]:
+                    try:
+                        if done in backups:
+                            os.replace(backups.pop(done), done)
+                        else:
+                            os.unlink(done)
+                    except OSError:
+                        restored = False
                 if isinstance(exc, FileExistsError) and not self.overwrite:
                     raise CLIError(
                         f"{path} was made by another program while this one "
@@ -745,9 +790,9 @@ class Outputs:
                         "replace it"
                     ) from None
                 told = (
-                    f"{k} of {len(staged)} files were written"
-                    if self.overwrite
-                    else "nothing was written"
+                    "nothing was written"
+                    if restored
+                    else f"{k} of {len(staged)} files were written"
                 )
                 raise CLIError(
                     f"cannot write {path}: {exc.strerror or exc}; {told}"
