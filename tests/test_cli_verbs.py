@@ -458,6 +458,42 @@ def test_transfer_rruff_directories(tmp_path, capsys):
     assert os.listdir(busy) == ["notes.txt"]
 
 
+def test_transfer_fit_refuses_source_and_target_folders_the_wrong_way(tmp_path, capsys):
+    # the pairs were matched over all folders and the direction taken from
+    # the modality options alone: swapped folders trained IR -> Raman
+    ram, ir = tmp_path / "ramdir", tmp_path / "irdir"
+    ram.mkdir()
+    ir.mkdir()
+    x_ir = np.linspace(380.0, 4010.0, 300)
+    x_ra = np.linspace(100.0, 1300.0, 300)
+    for i in range(4):
+        rid = f"R05000{i}"
+        _write_rruff(
+            ir / f"Min{i}__{rid}-1__Infrared__Infrared_Data_Processed__1.txt",
+            x_ir,
+            _peaks(x_ir, [1000 + 300 * i], 40),
+            f"Min{i}",
+            rid,
+        )
+        _write_rruff(
+            ram / f"Min{i}__{rid}__Raman__532__Raman_Data_Processed__2.txt",
+            x_ra,
+            _peaks(x_ra, [300 + 100 * i]),
+            f"Min{i}",
+            rid,
+        )
+    model = tmp_path / "m.skmodel"
+    fit = ["transfer", "fit", "-o", str(model), "--max-epochs", "1"]
+    assert main([*fit, "--source", str(ram), "--target", str(ir)]) == 2
+    err = capsys.readouterr().err.strip()
+    assert len(err.splitlines()) == 1 and "holds none of the ir spectra" in err, err
+    assert not model.exists()
+    # the right way round, and the other direction asked for by the options
+    assert main([*fit, "--source", str(ir), "--target", str(ram)]) == 0
+    options = ["--source-modality", "raman", "--target-modality", "ir", "--overwrite"]
+    assert main([*fit, "--source", str(ram), "--target", str(ir), *options]) == 0
+
+
 def test_transfer_predict_with_a_file_that_is_no_model(tmp_path, capsys):
     bogus = tmp_path / "model.joblib"
     bogus.write_text("not a model")

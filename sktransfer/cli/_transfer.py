@@ -181,6 +181,7 @@ def _paired_rruff(sources, targets, source_mod, target_mod):
             f"no RRUFF id in {where} has both {source_mod} spectra "
             f"(--source-modality) and {target_mod} spectra (--target-modality)"
         )
+    _check_roles(data, both, sources, targets, source_mod, target_mod)
     for m in dict.fromkeys((source_mod, target_mod)):
         # load_rruff leaves a file that misses the whole grid NaN
         files = [f[m] for f, b in zip(data.files, both) if b]
@@ -195,6 +196,37 @@ def _paired_rruff(sources, targets, source_mod, target_mod):
         "x",
         "x",
     )
+
+
+def _check_roles(data, both, sources, targets, source_mod, target_mod):
+    """Refuse folders whose spectra are of the other side's modality.
+
+    The pairs are matched by RRUFF id over all the folders; the modality
+    options say which spectra are the source. Where ``--source`` and
+    ``--target`` name different folders, each must hold the spectra of its
+    side: swapped folders would train the other direction without a word.
+    """
+    if set(sources) == set(targets):
+        return
+
+    def inside(path, folders):
+        path = os.path.abspath(path)
+        return any(
+            os.path.commonpath([path, os.path.abspath(d)]) == os.path.abspath(d)
+            for d in folders
+        )
+
+    for option, folders, m, other in (
+        ("--source", sources, source_mod, "--target"),
+        ("--target", targets, target_mod, "--source"),
+    ):
+        files = [f[m] for f, b in zip(data.files, both) if b]
+        if not any(inside(path, folders) for path in files):
+            raise CLIError(
+                f"{option} {', '.join(folders)} holds none of the {m} spectra "
+                f"that are paired ({option}-modality {m}); they are in the "
+                f"{other} folders. Swap the folders, or the modality options"
+            )
 
 
 def _model_output(args, write):
