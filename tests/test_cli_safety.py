@@ -1041,15 +1041,24 @@ def _contents(folder):
     return {p.name: p.read_bytes() for p in sorted(folder.iterdir())}
 
 
+def _overwrite_keeps_the_old_set(tmp_path, capsys, patch, *message):
+    """A baseline run, then one with --overwrite that ``patch`` makes fail."""
+    src, out = _baseline_folder(tmp_path)
+    before = _contents(out)
+    capsys.readouterr()
+    patch()
+    args = ["baseline", str(src), "-o", str(out), "--overwrite", "--method", "snip"]
+    assert main(args) == 2
+    _one_line_error(capsys, *message)
+    assert _contents(out) == before  # the old files, and no backup left
+
+
 def test_overwrite_that_fails_halfway_puts_the_old_set_back(
     tmp_path, capsys, monkeypatch
 ):
     # --overwrite left the files replaced before the failure: a mixed set
     import sktransfer.cli._files as files
 
-    src, out = _baseline_folder(tmp_path)
-    before = _contents(out)
-    capsys.readouterr()
     real_replace = os.replace
 
     def refuse_c(a, b):
@@ -1057,21 +1066,20 @@ def test_overwrite_that_fails_halfway_puts_the_old_set_back(
             raise PermissionError(1, "Operation not permitted")
         return real_replace(a, b)
 
-    monkeypatch.setattr(files.os, "replace", refuse_c)
-    args = ["baseline", str(src), "-o", str(out), "--overwrite", "--method", "snip"]
-    assert main(args) == 2
-    _one_line_error(capsys, "c.txt", "Operation not permitted", "nothing was written")
-    assert _contents(out) == before  # the old files, and no backup left
+    _overwrite_keeps_the_old_set(
+        tmp_path,
+        capsys,
+        lambda: monkeypatch.setattr(files.os, "replace", refuse_c),
+        "c.txt",
+        "Operation not permitted",
+        "nothing was written",
+    )
 
 
 def test_overwrite_refuses_before_writing_when_a_file_cannot_be_kept_aside(
     tmp_path, capsys, monkeypatch
 ):
     import sktransfer.cli._files as files
-
-    src, out = _baseline_folder(tmp_path)
-    before = _contents(out)
-    capsys.readouterr()
 
     real_link = os.link
 
@@ -1083,9 +1091,10 @@ def test_overwrite_refuses_before_writing_when_a_file_cannot_be_kept_aside(
     def copy_fails(a, b):
         raise PermissionError(1, "Operation not permitted")
 
-    monkeypatch.setattr(files.os, "link", link_but_b)
-    monkeypatch.setattr(files.shutil, "copy2", copy_fails)
-    args = ["baseline", str(src), "-o", str(out), "--overwrite", "--method", "snip"]
-    assert main(args) == 2
-    _one_line_error(capsys, "cannot replace", "b.txt", "nothing was written")
-    assert _contents(out) == before
+    def patch():
+        monkeypatch.setattr(files.os, "link", link_but_b)
+        monkeypatch.setattr(files.shutil, "copy2", copy_fails)
+
+    _overwrite_keeps_the_old_set(
+        tmp_path, capsys, patch, "cannot replace", "b.txt", "nothing was written"
+    )

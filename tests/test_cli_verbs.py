@@ -377,28 +377,34 @@ def test_transfer_model_trained_on_the_cpu_predicts_on_a_gpu(tmp_path, capsys):
     )
 
 
-def test_transfer_rruff_directories(tmp_path, capsys):
-    root = tmp_path / "rruff"
-    root.mkdir()
+def _paired_rruff_files(ir_folder, raman_folder):
+    """Four minerals' IR and Raman RRUFF files, paired by RRUFF id."""
+    for folder in {ir_folder, raman_folder}:
+        folder.mkdir()
     x_ir = np.linspace(380.0, 4010.0, 900)
     x_ra = np.linspace(100.0, 1300.0, 700)
     for i in range(4):
         rid = f"R05000{i}"
         _write_rruff(
-            root / f"Min{i}__{rid}-1__Infrared__Infrared_Data_Processed__1.txt",
+            ir_folder / f"Min{i}__{rid}-1__Infrared__Infrared_Data_Processed__1.txt",
             x_ir,
             _peaks(x_ir, [1000 + 300 * i], 40),
             f"Min{i}",
             rid,
         )
         _write_rruff(
-            root / f"Min{i}__{rid}__Raman__532__0__unoriented__Raman_Data_"
+            raman_folder / f"Min{i}__{rid}__Raman__532__0__unoriented__Raman_Data_"
             f"Processed__2.txt",
             x_ra,
             _peaks(x_ra, [300 + 100 * i]),
             f"Min{i}",
             rid,
         )
+
+
+def test_transfer_rruff_directories(tmp_path, capsys):
+    root = tmp_path / "rruff"
+    _paired_rruff_files(root, root)
     model = tmp_path / "m.joblib"
     assert (
         main(
@@ -462,26 +468,7 @@ def test_transfer_fit_refuses_source_and_target_folders_the_wrong_way(tmp_path, 
     # the pairs were matched over all folders and the direction taken from
     # the modality options alone: swapped folders trained IR -> Raman
     ram, ir = tmp_path / "ramdir", tmp_path / "irdir"
-    ram.mkdir()
-    ir.mkdir()
-    x_ir = np.linspace(380.0, 4010.0, 300)
-    x_ra = np.linspace(100.0, 1300.0, 300)
-    for i in range(4):
-        rid = f"R05000{i}"
-        _write_rruff(
-            ir / f"Min{i}__{rid}-1__Infrared__Infrared_Data_Processed__1.txt",
-            x_ir,
-            _peaks(x_ir, [1000 + 300 * i], 40),
-            f"Min{i}",
-            rid,
-        )
-        _write_rruff(
-            ram / f"Min{i}__{rid}__Raman__532__Raman_Data_Processed__2.txt",
-            x_ra,
-            _peaks(x_ra, [300 + 100 * i]),
-            f"Min{i}",
-            rid,
-        )
+    _paired_rruff_files(ir, ram)
     model = tmp_path / "m.skmodel"
     fit = ["transfer", "fit", "-o", str(model), "--max-epochs", "1"]
     assert main([*fit, "--source", str(ram), "--target", str(ir)]) == 2

@@ -732,8 +732,10 @@ class Outputs:
         back if a later file of the set cannot be published: the set is
         written whole or not at all either way.
         """
-        backups = self._keep_aside(staged) if self.overwrite else {}
+        backups = {}
         try:
+            if self.overwrite:
+                self._keep_aside(staged, backups)
             self._replace_all(staged, backups)
         finally:
             for backup in backups.values():
@@ -741,9 +743,8 @@ class Outputs:
                     os.unlink(backup)
 
     @staticmethod
-    def _keep_aside(staged):
-        """Keep the files ``staged`` would replace: ``{path: backup}``."""
-        backups = {}
+    def _keep_aside(staged, backups):
+        """Keep the files ``staged`` would replace, in ``{path: backup}``."""
         for k, (_, path) in enumerate(staged):
             if not os.path.isfile(path):
                 continue
@@ -757,14 +758,10 @@ class Outputs:
                 except OSError:  # no hard links here: a copy
                     shutil.copy2(path, backup)
             except OSError as exc:
-                for kept in backups.values():
-                    with contextlib.suppress(OSError):
-                        os.unlink(kept)
                 raise CLIError(
                     f"cannot replace {path}: {exc.strerror or exc}; nothing was written"
                 ) from None
             backups[path] = backup
-        return backups
 
     def _replace_all(self, staged, backups):
         for k, (tmp, path) in enumerate(staged):

@@ -29,6 +29,8 @@ import zlib
 
 import numpy as np
 
+from sktransfer.utils._torch import error_gist
+
 FORMAT = "sktransfer-model"
 VERSION = 1
 _MANIFEST = "sktransfer-model.json"
@@ -92,9 +94,8 @@ def _resolve(name, packages):
     """
     module, _, attr = str(name).rpartition(".")
     allowed = f"{module}.".startswith(packages)
-    if not module or not allowed or f"{module}.".startswith(_REFUSED_PACKAGES):
-        raise ModelFileError(f"refers to {name!r}, which is not allowed in a model")
-    if "<" in attr:
+    refused = f"{module}.".startswith(_REFUSED_PACKAGES) or "<" in attr
+    if not module or not allowed or refused:
         raise ModelFileError(f"refers to {name!r}, which is not allowed in a model")
     try:
         obj = getattr(importlib.import_module(module), attr)
@@ -332,8 +333,7 @@ def load_model(path, *, set_params=None, estimator_class=None):
             # give (a retrieval memory takes the file's number of pairs)
             getattr(estimator, name).load_state_dict(state, strict=True)
     except (TypeError, ValueError, AttributeError, RuntimeError) as exc:
-        lines = [line.strip() for line in str(exc).splitlines() if line.strip()]
-        message = " ".join(lines[:2] if lines and lines[0].endswith(":") else lines[:1])
+        message = error_gist(exc)
         from sktransfer import __version__
 
         saved = manifest.get("sktransfer_version")

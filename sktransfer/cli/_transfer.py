@@ -181,12 +181,19 @@ def _paired_rruff(sources, targets, source_mod, target_mod):
             f"no RRUFF id in {where} has both {source_mod} spectra "
             f"(--source-modality) and {target_mod} spectra (--target-modality)"
         )
-    _check_roles(data, both, sources, targets, source_mod, target_mod)
-    for m in dict.fromkeys((source_mod, target_mod)):
+    files = {
+        m: [f[m] for f, b in zip(data.files, both) if b]
+        for m in (source_mod, target_mod)
+    }
+    _check_roles(files, sources, targets, source_mod, target_mod)
+    for m in files:
         # load_rruff leaves a file that misses the whole grid NaN
-        files = [f[m] for f, b in zip(data.files, both) if b]
         report_coverage(
-            data.coverage[m][both], files, data[f"{m}_axis"], f"the {m} grid", f"{m} "
+            data.coverage[m][both],
+            files[m],
+            data[f"{m}_axis"],
+            f"the {m} grid",
+            f"{m} ",
         )
     return (
         data[source_mod][both],
@@ -198,8 +205,10 @@ def _paired_rruff(sources, targets, source_mod, target_mod):
     )
 
 
-def _check_roles(data, both, sources, targets, source_mod, target_mod):
+def _check_roles(files, sources, targets, source_mod, target_mod):
     """Refuse folders whose spectra are of the other side's modality.
+
+    ``files`` maps each modality to the files of the paired spectra.
 
     The pairs are matched by RRUFF id over all the folders; the modality
     options say which spectra are the source. Where ``--source`` and
@@ -220,8 +229,7 @@ def _check_roles(data, both, sources, targets, source_mod, target_mod):
         ("--source", sources, source_mod, "--target"),
         ("--target", targets, target_mod, "--source"),
     ):
-        files = [f[m] for f, b in zip(data.files, both) if b]
-        if not any(inside(path, folders) for path in files):
+        if not any(inside(path, folders) for path in files[m]):
             raise CLIError(
                 f"{option} {', '.join(folders)} holds none of the {m} spectra "
                 f"that are paired ({option}-modality {m}); they are in the "

@@ -22,6 +22,7 @@ from .._validation import check_bool, check_param, check_verbose, check_x_axis
 from ..preprocessing._functions import divide_rows
 from ..utils._torch import (
     autograd_on,
+    error_gist,
     global_generators_kept,
     make_generator,
     resolve_device,
@@ -1568,7 +1569,6 @@ class SpectroGenRegressor(NeuralNetRegressor):
             )
         # a file that does not fit the network leaves the regressor as it was
         # (torch copies the matching tensors before it raises)
-        saved = dict(vars(self))
         parts = (
             {
                 name: copy.deepcopy(getattr(self, f"{name}_").state_dict())
@@ -1577,6 +1577,24 @@ class SpectroGenRegressor(NeuralNetRegressor):
             if self.initialized_
             else {}
         )
+        try:
+            with kept_if_refused(self):
+                self._load_params_into(state, parts, f_params, use_safetensors, kwargs)
+        except RuntimeError as exc:
+            if "loading state_dict" not in str(exc):
+                raise
+            raise ValueError(
+                "The parameters in f_params do not fit this regressor's "
+                f"network ({error_gist(exc, limit=300)}): build it with the "
+                "module__* parameters of the regressor that saved them."
+            ) from exc
+        if f_params is not None:
+            # the memory now comes from the file, not from the pairs of a fit
+            self._memory_pairs = None
+        return self
+
+    def _load_params_into(self, state, parts, f_params, use_safetensors, kwargs):
+        """Load the file; on an error put back the state dicts ``parts``."""
         try:
             if state is not None and not self.initialized_:
                 self.n_features_in_ = int(state["x_center"].shape[0])
@@ -1592,24 +1610,10 @@ class SpectroGenRegressor(NeuralNetRegressor):
             super().load_params(
                 f_params=f_params, use_safetensors=use_safetensors, **kwargs
             )
-        except BaseException as exc:
-            vars(self).clear()
-            vars(self).update(saved)
+        except BaseException:
             for name, part in parts.items():
                 getattr(self, f"{name}_").load_state_dict(part)
-            if isinstance(exc, RuntimeError) and "loading state_dict" in str(exc):
-                found = " ".join(line.strip() for line in str(exc).splitlines()[:2])
-                found = found if len(found) <= 300 else f"{found[:297]}..."
-                raise ValueError(
-                    "The parameters in f_params do not fit this regressor's "
-                    f"network ({found}): build it with the module__* "
-                    "parameters of the regressor that saved them."
-                ) from exc
             raise
-        if f_params is not None:
-            # the memory now comes from the file, not from the pairs of a fit
-            self._memory_pairs = None
-        return self
 
     def _check_normalization(self, recorded, origin, remedy=""):
         """Refuse a ``normalize_source`` other than the one ``recorded``."""

@@ -155,3 +155,17 @@ def to_tensor(X, device, dtype=torch.float32):
 def to_numpy(tensor, dtype=np.float64):
     """Convert a tensor to a numpy array of ``dtype`` on the CPU."""
     return tensor.detach().cpu().numpy().astype(dtype, copy=False)
+
+
+def error_gist(exc, limit=None):
+    """Return the first line of an error's message, stripped.
+
+    With the next line when the first ends with ":", as torch's
+    ``load_state_dict`` errors do ("Error(s) in loading state_dict for X:",
+    then what did not fit); cut to ``limit`` characters if given.
+    """
+    lines = [line.strip() for line in str(exc).splitlines() if line.strip()]
+    gist = " ".join(lines[:2] if lines and lines[0].endswith(":") else lines[:1])
+    if limit is not None and len(gist) > limit:
+        gist = f"{gist[: limit - 3]}..."
+    return gist

@@ -148,3 +148,17 @@ def test_plateau_peaks_are_at_the_middle_of_their_plateau_in_axis_units():
     peaks, _, props = plateau_peaks(y, x, prominence=2.5)
     np.testing.assert_array_equal(peaks, [3])
     assert "prominences" in props
+
+
+def test_error_gist_keeps_the_line_after_a_colon_and_cuts_to_the_limit():
+    from sktransfer.utils._torch import error_gist
+
+    torch_error = RuntimeError(
+        "Error(s) in loading state_dict for Net:\n"
+        "\tsize mismatch for w: 3 vs 4.\n\tmore"
+    )
+    gist = "Error(s) in loading state_dict for Net: size mismatch for w: 3 vs 4."
+    assert error_gist(torch_error) == gist
+    assert error_gist(ValueError("one line\nsecond")) == "one line"
+    assert error_gist(ValueError("")) == ""
+    assert error_gist(torch_error, limit=20) == gist[:17] + "..."
