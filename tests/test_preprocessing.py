@@ -61,6 +61,30 @@ def test_min_max_normalizer_refuses_a_range_without_a_finite_span(data, feature_
         MinMaxNormalizer(feature_range=feature_range).fit_transform(X)
 
 
+def test_min_max_normalizer_float32_with_bounds_near_the_float32_limits():
+    # the span of the bounds overflows float32 while the bounds do not: the
+    # result used to be NaN and inf with an overflow warning
+    X = np.array([[1.0, 2.0, 3.0], [4.0, 4.0, 4.0]], dtype=np.float32)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        Xt = MinMaxNormalizer(feature_range=(-3e38, 3e38)).fit_transform(X)
+    assert Xt.dtype == np.float32
+    np.testing.assert_allclose(
+        Xt, [[-3e38, 0.0, 3e38], [-3e38, -3e38, -3e38]], rtol=1e-6
+    )
+
+
+def test_min_max_normalizer_refuses_bounds_beyond_the_input_dtype():
+    X = np.array([[1.0, 2.0, 3.0]], dtype=np.float32)
+    with pytest.raises(ValueError, match=r"beyond the range of float32 input"):
+        MinMaxNormalizer(feature_range=(0.0, 1e300)).fit_transform(X)
+    # float64 input holds them
+    np.testing.assert_allclose(
+        MinMaxNormalizer(feature_range=(0.0, 1e300)).fit_transform(X.astype(float)),
+        [[0.0, 5e299, 1e300]],
+    )
+
+
 def test_snv_matches_standard_scaler_on_rows(data):
     _, X = data
     Xt = StandardNormalVariate().fit_transform(X)

@@ -36,8 +36,12 @@ def min_max_rows(X, low, high):
         xmin = X.min(axis=1, keepdims=True)
         span = X.max(axis=1, keepdims=True) - xmin
         out = np.divide(X - xmin, span, out=np.zeros_like(X), where=span > 0)
-        out *= high - low
-        out += low
+        lo, hi = X.dtype.type(low), X.dtype.type(high)
+        if np.isfinite(hi - lo):
+            out *= hi - lo
+            out += lo
+        else:  # the range spans more than the dtype: a convex combination
+            out = out * hi + (1 - out) * lo
         out[np.isinf(span[:, 0])] = np.nan  # the range overflowed: recompute
         return out
 

@@ -3,6 +3,8 @@
 import math
 import numbers
 
+import numpy as np
+
 from sktransfer._base import SpectralTransformer
 from sktransfer._validation import check_option
 from sktransfer.preprocessing._functions import (
@@ -36,7 +38,8 @@ class MinMaxNormalizer(SpectralTransformer):
     ----------
     feature_range : tuple (min, max), default=(0.0, 1.0)
         Range of each transformed spectrum: finite numbers with
-        ``min < max``.
+        ``min < max``, representable in the dtype of the spectra (float32
+        input refuses bounds beyond about 3.4e38).
 
     Attributes
     ----------
@@ -92,6 +95,14 @@ class MinMaxNormalizer(SpectralTransformer):
 
     def _transform(self, X):
         low, high = self.feature_range
+        with np.errstate(over="ignore"):
+            bounds = np.array([low, high], dtype=float).astype(X.dtype)
+        if not np.isfinite(bounds).all():
+            raise ValueError(
+                f"feature_range {tuple(self.feature_range)!r} is beyond the range "
+                f"of {X.dtype} input (largest {np.finfo(X.dtype).max:.3g}); pass "
+                "float64 spectra or a narrower range."
+            )
         return min_max_rows(X, low, high)
 
     def __sklearn_tags__(self):
