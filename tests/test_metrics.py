@@ -529,3 +529,25 @@ def test_two_sample_accuracy_default_needs_two_spectra_per_training_fold():
         real, generated, estimator=LogisticRegression(), cv=2, random_state=0
     )
     assert 0 <= got <= 1
+
+
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+def test_two_sample_tests_of_one_spectrum_throughout_score_half_silently(dtype):
+    # identical constant spectra in both groups: PCA of data without
+    # variance used to warn ("invalid value encountered in divide"), and
+    # K-means of duplicates too
+    X = np.full((12, 16), 3.0, dtype=dtype)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        assert two_sample_accuracy(X, X.copy(), random_state=0) == 0.5
+        score, details = kmeans_indistinguishability(
+            X, X.copy(), random_state=0, return_details=True
+        )
+    assert score == 0.5
+    np.testing.assert_array_equal(details.contingency, [[12, 0], [12, 0]])
+    assert details.embedding.shape == (24, 2)
+    assert details.embedding.dtype == dtype
+    np.testing.assert_array_equal(details.explained_variance_ratio, [0.0, 0.0])
+    # the folds are still checked
+    with pytest.raises(ValueError, match="cv=5 folds need at least 5"):
+        two_sample_accuracy(X[:3], X[:3], cv=5)

@@ -33,6 +33,11 @@ def _pool(real, generated):
     return X, y
 
 
+def _all_rows_equal(X):
+    """Whether every row of ``X`` is the same spectrum (nothing to learn from)."""
+    return bool(np.all(X == X[0]))
+
+
 def _unit_range(X):
     """``X`` times the power of two that brings its widest feature range into [0.5, 1).
 
@@ -90,7 +95,9 @@ def two_sample_accuracy(real, generated, *, estimator=None, cv=5, random_state=N
         so compare scores at similar group sizes. Values a little below 0.5 are
         chance fluctuations between independent samples; values well below
         it mean that the generated spectra copy real ones (a set tested
-        against itself scores far below 0.5, see Notes).
+        against itself scores far below 0.5, see Notes). When every
+        spectrum of both groups is the same, the default classifier has
+        nothing to learn and the score is 0.5, without fitting.
 
     See Also
     --------
@@ -131,6 +138,11 @@ def two_sample_accuracy(real, generated, *, estimator=None, cv=5, random_state=N
     """
     X, y = _pool(real, generated)
     default = estimator is None
+    if default and _all_rows_equal(X):
+        # One spectrum throughout: no classifier can tell the groups apart,
+        # and PCA of data without variance only warns.
+        _check_cv_folds(cv, y, default)
+        return 0.5
     if default:
         # Whitened PCA takes a component whose standard deviation is below
         # the dtype's epsilon (1.2e-7 in float32) for a constant one: the
@@ -152,31 +164,38 @@ def two_sample_accuracy(real, generated, *, estimator=None, cv=5, random_state=N
             **{k: random_state for k in params if k.endswith("random_state")}
         )
     if isinstance(cv, int | np.integer | np.bool_):
-        # a bool is refused here, not read by sklearn as one fold
-        check_param(cv, "cv", kind="int", low=2)
-        smallest = int(min(np.bincount(y, minlength=2)))
-        if smallest < cv:
-            raise ValueError(
-                f"cv={cv} folds need at least {cv} spectra in each group; the "
-                f"smaller group has {smallest}."
-            )
-        # The quadratic discriminant needs two spectra of each group to
-        # estimate its covariance: a training fold holds all but the
-        # ceil(smallest / cv) held-out spectra of the smaller group.
-        train = smallest - -(-smallest // cv)
-        if default and train < 2:
-            raise ValueError(
-                f"cv={cv} folds leave {train} spectrum of the smaller group "
-                f"({smallest} spectra) in a training fold, and the default "
-                "estimator needs at least 2; use more folds or more spectra "
-                "(at least 3 in each group)."
-            )
+        _check_cv_folds(cv, y, default)
         cv = StratifiedKFold(cv, shuffle=True, random_state=random_state)
     cv = check_cv(cv, y, classifier=True)
     scores = cross_val_score(
         estimator, X, y, cv=cv, scoring="balanced_accuracy", error_score="raise"
     )
     return float(np.mean(scores))
+
+
+def _check_cv_folds(cv, y, default):
+    """Refuse a number of folds that the groups (or the default) cannot fill."""
+    if not isinstance(cv, int | np.integer | np.bool_):
+        return
+    # a bool is refused here, not read by sklearn as one fold
+    check_param(cv, "cv", kind="int", low=2)
+    smallest = int(min(np.bincount(y, minlength=2)))
+    if smallest < cv:
+        raise ValueError(
+            f"cv={cv} folds need at least {cv} spectra in each group; the "
+            f"smaller group has {smallest}."
+        )
+    # The quadratic discriminant needs two spectra of each group to
+    # estimate its covariance: a training fold holds all but the
+    # ceil(smallest / cv) held-out spectra of the smaller group.
+    train = smallest - -(-smallest // cv)
+    if default and train < 2:
+        raise ValueError(
+            f"cv={cv} folds leave {train} spectrum of the smaller group "
+            f"({smallest} spectra) in a training fold, and the default "
+            "estimator needs at least 2; use more folds or more spectra "
+            "(at least 3 in each group)."
+        )
 
 
 def kmeans_indistinguishability(
@@ -214,6 +233,8 @@ def kmeans_indistinguishability(
         Balanced accuracy of the cluster/group matching, in ``[0.5, 1]``:
         0.5 means the clusters ignore the origin of the spectra
         (indistinguishable), 1.0 means each cluster holds exactly one group.
+        When every spectrum of both groups is the same, all fall in one
+        cluster (cluster 0, zero PCA scores) and the score is 0.5.
         Being the best of two matchings, it lies a little above 0.5 even
         for identical distributions.
     details : Bunch
@@ -253,10 +274,18 @@ def kmeans_indistinguishability(
         )
     if min(np.bincount(y, minlength=2)) < 1:
         raise ValueError("real and generated must each contain a spectrum.")
-    pca = PCA(n_components=n_components, random_state=random_state)
-    Z = pca.fit_transform(X)
-    kmeans = KMeans(n_clusters=2, n_init=10, random_state=random_state)
-    clusters = kmeans.fit_predict(Z)
+    if _all_rows_equal(X):
+        # One spectrum throughout: a single cluster, which ignores the
+        # groups (PCA and K-means of it only warn).
+        Z = np.zeros((len(X), n_components), dtype=X.dtype)
+        clusters = np.zeros(len(X), dtype=np.int32)
+        ratio = np.zeros(n_components, dtype=X.dtype)
+    else:
+        pca = PCA(n_components=n_components, random_state=random_state)
+        Z = pca.fit_transform(X)
+        kmeans = KMeans(n_clusters=2, n_init=10, random_state=random_state)
+        clusters = kmeans.fit_predict(Z)
+        ratio = pca.explained_variance_ratio_
     score = max(
         balanced_accuracy_score(y, clusters), balanced_accuracy_score(y, 1 - clusters)
     )
@@ -271,6 +300,6 @@ def kmeans_indistinguishability(
         is_generated=y.astype(bool),
         clusters=clusters,
         contingency=contingency,
-        explained_variance_ratio=pca.explained_variance_ratio_,
+        explained_variance_ratio=ratio,
     )
     return score, details
