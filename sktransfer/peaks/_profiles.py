@@ -239,6 +239,13 @@ def _voigt_unit(dx, f, s, derivatives):
     a = beta / (math.sqrt(2.0) * alpha)
     if not derivatives:
         u = dx / scale
+        if u.dtype in (torch.float16, torch.bfloat16):
+            # torch has no complex bfloat16 and few complex half operations:
+            # the Faddeeva function is evaluated in float32
+            low = u.dtype
+            u, a = u.float(), a.float()
+            z = torch.complex(u, a.expand_as(u))
+            return (faddeeva(z).real * (1.0 / torch.special.erfcx(a))).to(low)
         z = torch.complex(u, a.expand_as(u))
         return faddeeva(z).real * (1.0 / torch.special.erfcx(a))
     # The analytic derivatives are values for the solver, not a graph.

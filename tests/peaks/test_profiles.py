@@ -604,3 +604,31 @@ def test_voigt_derivatives_are_the_same_a_chunk_of_rows_at_a_time(monkeypatch, d
     for got, want in zip(row, ref, strict=True):
         assert got.shape == (3, 1, 50)
         torch.testing.assert_close(got, want, rtol=0, atol=0)
+
+
+@pytest.mark.parametrize("dtype", [torch.float16, torch.bfloat16])
+@pytest.mark.parametrize("profile", ["gaussian", "lorentzian", "pseudo_voigt", "voigt"])
+def test_render_peaks_in_half_precision(dtype, profile):
+    # the Voigt profile used to fail in float16 ("div_cpu" not implemented
+    # for 'ComplexHalf') and in bfloat16 (no complex bfloat16)
+    x = torch.linspace(0.0, 100.0, 201, dtype=torch.float64)
+    args = [
+        torch.tensor([30.0, 60.0]),
+        torch.tensor([1.0, 2.0]),
+        torch.tensor([5.0, 8.0]),
+    ]
+    shape = torch.tensor([0.5, 0.2])
+    reference = render_peaks(x, *args, shape, profile=profile)
+    got = render_peaks(
+        x, *(a.to(dtype) for a in args), shape.to(dtype), profile=profile
+    )
+    assert got.dtype == dtype
+    # the half-precision rounding of the result and of the axis, at most
+    # a few units in the last place of values up to 2
+    tol = 0.02 if dtype == torch.float16 else 0.06
+    np.testing.assert_allclose(got.double().numpy(), reference.numpy(), atol=tol)
+    if dtype == torch.float16:  # NumPy has float16 (and no bfloat16)
+        half = [a.numpy().astype(np.float16) for a in (*args, shape)]
+        got_np = render_peaks(x.numpy(), *half, profile=profile)
+        assert got_np.dtype == torch.float16
+        np.testing.assert_allclose(got_np.double().numpy(), reference.numpy(), atol=tol)
