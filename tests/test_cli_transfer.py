@@ -101,7 +101,8 @@ def test_transfer_arguments_and_their_defaults(capsys):
     args = parse(["transfer", "fit", "--source", "a", "b", "--target", "c", "-o", "m"])
     assert args.func is run_fit
     assert (args.source, args.target, args.output) == (["a", "b"], ["c"], "m")
-    assert (args.source_modality, args.target_modality) == ("ir", "raman")
+    # RRUFF input defaults to IR -> Raman; CSV input records only what is told
+    assert (args.source_modality, args.target_modality) == (None, None)
     assert (args.max_epochs, args.beta, args.device, args.random_state) == (
         None,
         None,

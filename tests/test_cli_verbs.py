@@ -68,6 +68,24 @@ def test_baseline_csv_matches_pybaselines(raw_csv, tmp_path, capsys):
     assert "corrected 4 spectra with airpls" in capsys.readouterr().out
 
 
+def test_warnings_are_printed_on_one_line(tmp_path, capsys):
+    # spectra of 2 points are too short for airPLS: the warning used to be
+    # printed with the file and source line of the code that warned
+    path = tmp_path / "short.csv"
+    _write_csv(
+        path, np.array([100.0, 200.0]), np.array([[1.0, 3.0], [2.0, 4.0]]), ["a", "b"]
+    )
+    assert main(["baseline", str(path), "-o", str(tmp_path / "out.csv")]) == 0
+    err = capsys.readouterr().err
+    assert err == (
+        "sktransfer baseline: warning: PybaselinesCorrector: spectra with 2 "
+        "point(s) are too short for 'airpls', which needs at least 3; the "
+        "baseline equals the spectrum and the corrected spectrum is zero.\n"
+    )
+    # outside the command line, warnings are shown as Python shows them
+    assert warnings.showwarning is warnings._showwarning_orig
+
+
 def test_baseline_rruff_directory_keeps_headers(tmp_path):
     src = tmp_path / "raw"
     src.mkdir()
@@ -357,8 +375,9 @@ def test_transfer_fit_and_predict_csv(tmp_path, capsys):
         "wavenumber",
         "shift",
     )
-    # CSV columns say no modality: any CSV input is predicted from
-    assert "source_modality" not in extra and extra["target_modality"] == "raman"
+    # CSV columns say no modality: any input is predicted from, and the
+    # target is not called Raman
+    assert "source_modality" not in extra and extra["target_modality"] is None
 
 
 @pytest.mark.gpu
@@ -400,6 +419,46 @@ def _paired_rruff_files(ir_folder, raman_folder):
             f"Min{i}",
             rid,
         )
+
+
+def test_csv_trained_model_names_its_rruff_predictions_as_told(tmp_path, capsys):
+    # a model trained from CSV files used to call its predictions Raman
+    # whatever its target was
+    _paired_csv(tmp_path)
+    root = tmp_path / "rruff"
+    _paired_rruff_files(root, root)
+    ir_only = tmp_path / "ir_only"
+    ir_only.mkdir()
+    src = next(p for p in root.iterdir() if "Infrared" in p.name)
+    (ir_only / src.name).write_bytes(src.read_bytes())
+    from sktransfer.cli._model_file import load_model
+
+    for told, suffix, filetype in [
+        ([], "__predicted.txt", "predicted spectrum (sktransfer)"),
+        (
+            ["--target-modality", "xrd"],
+            "__predicted_xrd.txt",
+            "predicted xrd (sktransfer)",
+        ),
+    ]:
+        model = tmp_path / f"m{len(told)}.skmodel"
+        assert main([*_fit_args(tmp_path, model, 1), *told]) == 0
+        assert load_model(model)[1]["target_modality"] == (told[1] if told else None)
+        out = tmp_path / f"pred{len(told)}"
+        predict = [
+            "transfer",
+            "predict",
+            str(ir_only),
+            "-m",
+            str(model),
+            "-o",
+            str(out),
+        ]
+        assert main(predict) == 0
+        (written,) = os.listdir(out)
+        assert written == src.name[: -len(".txt")] + suffix
+        assert read_rruff(out / written).metadata["FILETYPE"] == filetype
+    capsys.readouterr()
 
 
 def test_transfer_rruff_directories(tmp_path, capsys):

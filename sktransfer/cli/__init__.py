@@ -3,12 +3,13 @@
 Each verb lives in its own module and registers a sub-parser through a
 ``register(subparsers)`` function that sets ``func`` on its parser. Expected
 user errors are raised as :class:`CLIError` and printed as one line, with a
-non-zero exit status and no traceback.
+non-zero exit status and no traceback; warnings are printed as one line too.
 """
 
 import argparse
 import importlib
 import sys
+import warnings
 
 _VERBS = (
     "sktransfer.cli._demo",
@@ -65,7 +66,9 @@ def main(argv=None):
         parser.print_help()
         return 0
     try:
-        return int(args.func(args) or 0)
+        with warnings.catch_warnings():
+            warnings.showwarning = _one_line_warnings(args.verb)
+            return int(args.func(args) or 0)
     except CLIError as exc:
         print(f"sktransfer {args.verb}: error: {exc}", file=sys.stderr)
         return 2
@@ -73,3 +76,17 @@ def main(argv=None):
         # files are staged and renamed into place: none stays half-written
         print(f"sktransfer {args.verb}: interrupted", file=sys.stderr)
         return 130
+
+
+def _one_line_warnings(verb):
+    """Return a ``warnings.showwarning`` printing ``sktransfer VERB: warning: ...``.
+
+    The source line of the code that warned means nothing to a user of the
+    command line; the message is what they need, on one line.
+    """
+
+    def show(message, category, filename, lineno, file=None, line=None):
+        text = " ".join(str(message).split())
+        print(f"sktransfer {verb}: warning: {text}", file=file or sys.stderr)
+
+    return show

@@ -77,10 +77,16 @@ def register(subparsers):
     fit.add_argument("--source", nargs="+", required=True, help="source spectra")
     fit.add_argument("--target", nargs="+", required=True, help="target spectra")
     fit.add_argument(
-        "--source-modality", default="ir", choices=_MODALITIES, help="RRUFF input"
+        "--source-modality",
+        choices=_MODALITIES,
+        help="modality of the source spectra (RRUFF input: default ir; CSV "
+        "input: recorded only if given)",
     )
     fit.add_argument(
-        "--target-modality", default="raman", choices=_MODALITIES, help="RRUFF input"
+        "--target-modality",
+        choices=_MODALITIES,
+        help="modality of the target spectra (RRUFF input: default raman; CSV "
+        "input: recorded only if given); it names the predicted RRUFF files",
     )
     add_output(fit, "file the trained model is saved to")
     fit.add_argument("--max-epochs", type=positive_int, help="training epochs")
@@ -254,17 +260,19 @@ def run_fit(args):
 
     check_device(args.device)
     csv_in = [p.lower().endswith(".csv") for p in args.source + args.target]
-    source_modality = None
+    # CSV columns say nothing of the modality: only what the options say is
+    # recorded (the source's is what RRUFF input to `transfer predict` must be)
+    source_modality, target_modality = args.source_modality, args.target_modality
     if all(csv_in) and len(args.source) == len(args.target) == 1:
         X, Y, x_src, x_tgt, src_name, tgt_name = _paired_csv(
             args.source[0], args.target[0]
         )
     elif not any(csv_in):
+        source_modality = source_modality or "ir"
+        target_modality = target_modality or "raman"
         X, Y, x_src, x_tgt, src_name, tgt_name = _paired_rruff(
-            args.source, args.target, args.source_modality, args.target_modality
+            args.source, args.target, source_modality, target_modality
         )
-        # what RRUFF input to `transfer predict` must be
-        source_modality = args.source_modality
     else:
         raise CLIError(
             "give one CSV file each for --source and --target, or directories"
@@ -301,7 +309,7 @@ def run_fit(args):
         "target_axis": x_tgt,
         "source_axis_name": src_name,
         "target_axis_name": tgt_name,
-        "target_modality": args.target_modality,
+        "target_modality": target_modality,
     }
     if source_modality is not None:
         extra["source_modality"] = source_modality
@@ -400,7 +408,7 @@ def run_predict(args):
         raise estimator_error(exc) from None
     check_finite(Y, "the predicted spectra")
     x_tgt = bundle["target_axis"]
-    modality = bundle["target_modality"]
+    modality = bundle["target_modality"]  # None: trained from CSV, not told
     kind = "predicted spectra"
     if spectra.format == "csv":
         outputs = Outputs(args.overwrite)
@@ -417,11 +425,12 @@ def run_predict(args):
         outputs = Outputs(args.overwrite, directory=args.output)
         for i, name in enumerate(spectra.names):
             meta = dict(spectra.metadata[i])
-            meta["FILETYPE"] = f"predicted {modality} (sktransfer)"
+            meta["FILETYPE"] = f"predicted {modality or 'spectrum'} (sktransfer)"
             # A name that is not UTF-8 (surrogate escapes) cannot be written.
             meta["SOURCE FILE"] = os.fsencode(name).decode("utf-8", "replace")
             stem = os.path.splitext(name)[0]
-            path = os.path.join(args.output, f"{stem}__predicted_{modality}.txt")
+            suffix = f"_{modality}" if modality else ""
+            path = os.path.join(args.output, f"{stem}__predicted{suffix}.txt")
             outputs.add_rruff(path, x_tgt, Y[i], meta, spectra.paths[i], kind)
     outputs.add_inputs(spectra.paths, "an input")
     outputs.add_inputs([args.model], "the -m model file", "model")
