@@ -1,8 +1,10 @@
 """Benchmark: WGAN-GP over-sampling against none, random over-sampling and SMOTE.
 
-Three imbalanced tasks on real spectra by default, two more on request,
-each split so that no material or production batch is on both sides of a
-fold:
+Three imbalanced tasks on real spectra by default, two more on request.
+Every task but ``ir-species`` is split so that no material or production
+batch is on both sides of a fold; ``ir-species`` classifies the species
+itself, so its folds are stratified by spectrum (each test species has
+training spectra, and the task measures identification from a few):
 
 raman-anion : chemical class (anion group, :func:`sktransfer.datasets.anion_group`
     of RRUFF's ``IDEAL CHEMISTRY``) of the paired RRUFF minerals from their
@@ -403,11 +405,22 @@ def within_batch_realism(X, y, groups, mode, n_folds, seed, device, wgan_params)
         print(f"{name:9s}  {a.mean():.3f} / {u.mean():.3f}{'':26s}{ratio}")
 
 
-def print_task(task, X, y, scores, realism, fit_time, picks=None, tune=None):
+def split_of(task, y, groups, mode, n_folds):
+    """Say how a task is split into folds (as :func:`folds` splits it)."""
+    if mode == "stratified":
+        k = min(n_folds, np.unique(y, return_counts=True)[1].min())
+        return f"{k} folds stratified by spectrum, not grouped"
+    what = {"raman-anion": "species", "ir-anion": "species"}.get(task, "group")
+    if task.startswith("tablets-"):
+        what = "production batch"
+    return f"{n_folds} folds grouped by {what} ({len(np.unique(groups))} groups)"
+
+
+def print_task(task, X, y, scores, realism, fit_time, picks=None, tune=None, split=""):
     _, counts = np.unique(y, return_counts=True)
     print(
         f"\n== {task}: {len(y)} spectra x {X.shape[1]} points, {len(counts)} "
-        f"classes of {counts.min()}-{counts.max()} =="
+        f"classes of {counts.min()}-{counts.max()}; {split} =="
     )
     print(f"{'sampler':9s}" + "".join(f"{c:>16s}" for c in CLASSIFIERS) + "   fit s")
     print(f"{'':9s}" + "".join(f"{'bal.acc  F1':>16s}" for _ in CLASSIFIERS))
@@ -573,7 +586,8 @@ def main():
         scores, realism, fit_time, picks = run_task(
             X, y, groups, mode, args.folds, args.seed, args.device, wgan, tune
         )
-        print_task(task, X, y, scores, realism, fit_time, picks, tune)
+        split = split_of(task, y, groups, mode, args.folds)
+        print_task(task, X, y, scores, realism, fit_time, picks, tune, split)
         if mode == "batches" and not args.no_within:
             within_batch_realism(
                 X, y, groups, mode, args.folds, args.seed, args.device, wgan

@@ -509,6 +509,11 @@ def test_bench_peaks_legacy(peaks_dir, monkeypatch, capsys):
 def test_bench_augmentation(data_dir, monkeypatch, capsys):
     args = ["--data", data_dir, "--folds", 3, "--wgan", "max_iter=2", "--threads", 1]
     _, out = run_main("bench_augmentation", [*args, "--no-timing"], monkeypatch, capsys)
+    # the species task names the species: its folds cannot be grouped, and
+    # its heading says so
+    assert "classes of 3-4; 3 folds stratified by spectrum, not grouped ==" in out
+    assert "classes of 6-12; 3 folds grouped by species (12 groups) ==" in out
+    assert "classes of 60-60; 3 folds grouped by production batch (16 groups) ==" in out
     for task in ("raman-anion", "ir-species", "tablets-nir"):
         table = out.split(f"== {task}: ", 1)[1].split("\nrealism ", 1)[0]
         for sampler in ("none", "random", "smote", "wgan-gp"):
@@ -726,7 +731,7 @@ def task_table(out, task, y, n_points):
     counts = np.unique(y, return_counts=True)[1]
     assert (
         f"== {task}: {len(y)} spectra x {n_points} points, {len(counts)} "
-        f"classes of {counts.min()}-{counts.max()} =="
+        f"classes of {counts.min()}-{counts.max()}; "
     ) in out
     table = out.split(f"== {task}: ", 1)[1].split("\nrealism", 1)[0]
     for sampler in ("none", "random", "smote", "wgan-gp"):
@@ -748,6 +753,11 @@ def test_bench_augmentation_csv(tmp_path, grouped, monkeypatch, capsys):
     args = ["--csv", path, "--folds", 3, "--wgan", "max_iter=2", "--threads", 1]
     _, out = run_main("bench_augmentation", [*args, "--no-timing"], monkeypatch, capsys)
     table = task_table(out, "serum", y, X.shape[1])
+    # the heading says how the folds were made
+    if grouped:
+        assert f"; 3 folds grouped by group ({len(np.unique(groups))} groups) ==" in out
+    else:
+        assert "; 3 folds stratified by spectrum, not grouped ==" in out
     if grouped:
         cv = StratifiedGroupKFold(3, shuffle=True, random_state=0)
     else:
@@ -789,7 +799,10 @@ def test_bench_augmentation_csv_byte_order_mark(tmp_path, monkeypatch, capsys):
     path.write_bytes(b"\xef\xbb\xbf" + path.read_bytes())
     args = ["--csv", path, "--folds", 3, "--wgan", "max_iter=1", "--threads", 1]
     _, out = run_main("bench_augmentation", [*args, "--no-timing"], monkeypatch, capsys)
-    assert "== sheet: 30 spectra x 30 points, 2 classes of 10-20 ==" in out
+    assert (
+        "== sheet: 30 spectra x 30 points, 2 classes of 10-20; 3 folds stratified by spectrum, not grouped =="
+        in out
+    )
 
 
 def test_bench_augmentation_needs_data_or_csv(monkeypatch, capsys):
@@ -818,7 +831,10 @@ def test_bench_augmentation_tablets_raman(data_dir, monkeypatch, capsys):
     _, out = run_main("bench_augmentation", args, monkeypatch, capsys)
     # 4 batches of 4 Raman tablets per type: 16, 16, and 6, 6 after the cut;
     # every third of the 301 points
-    assert "== tablets-raman: 44 spectra x 101 points, 4 classes of 6-16 ==" in out
+    assert (
+        "== tablets-raman: 44 spectra x 101 points, 4 classes of 6-16; 3 folds grouped by production batch (16 groups) =="
+        in out
+    )
     table = out.split("== tablets-raman: ", 1)[1].split("\nrealism", 1)[0]
     for sampler in ("none", "random", "smote", "wgan-gp"):
         assert len(numbers(line_of(table, f"{sampler} "))) == 7, sampler
