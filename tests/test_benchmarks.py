@@ -800,8 +800,8 @@ def test_bench_augmentation_csv_byte_order_mark(tmp_path, monkeypatch, capsys):
     args = ["--csv", path, "--folds", 3, "--wgan", "max_iter=1", "--threads", 1]
     _, out = run_main("bench_augmentation", [*args, "--no-timing"], monkeypatch, capsys)
     assert (
-        "== sheet: 30 spectra x 30 points, 2 classes of 10-20; 3 folds stratified by spectrum, not grouped =="
-        in out
+        "== sheet: 30 spectra x 30 points, 2 classes of 10-20; 3 folds "
+        "stratified by spectrum, not grouped ==" in out
     )
 
 
@@ -832,8 +832,8 @@ def test_bench_augmentation_tablets_raman(data_dir, monkeypatch, capsys):
     # 4 batches of 4 Raman tablets per type: 16, 16, and 6, 6 after the cut;
     # every third of the 301 points
     assert (
-        "== tablets-raman: 44 spectra x 101 points, 4 classes of 6-16; 3 folds grouped by production batch (16 groups) =="
-        in out
+        "== tablets-raman: 44 spectra x 101 points, 4 classes of 6-16; 3 folds "
+        "grouped by production batch (16 groups) ==" in out
     )
     table = out.split("== tablets-raman: ", 1)[1].split("\nrealism", 1)[0]
     for sampler in ("none", "random", "smote", "wgan-gp"):
