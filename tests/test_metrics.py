@@ -551,3 +551,41 @@ def test_two_sample_tests_of_one_spectrum_throughout_score_half_silently(dtype):
     # the folds are still checked
     with pytest.raises(ValueError, match="cv=5 folds need at least 5"):
         two_sample_accuracy(X[:3], X[:3], cv=5)
+
+
+@pytest.mark.parametrize(
+    "scale, dtype",
+    [
+        (1e-25, np.float32),
+        (1e25, np.float32),
+        (1e-200, np.float64),
+        (1e160, np.float64),
+    ],
+)
+def test_kmeans_indistinguishability_does_not_depend_on_units(scale, dtype):
+    # squared distances of tiny or huge spectra used to underflow or
+    # overflow, and separated groups scored 0.5 (with runtime warnings)
+    rng = np.random.default_rng(0)
+    real = rng.normal(size=(30, 8))
+    generated = real[::-1] + 5.0 + rng.normal(size=(30, 8))
+    expected, unit = kmeans_indistinguishability(
+        real.astype(dtype), generated.astype(dtype), random_state=0, return_details=True
+    )
+    assert expected == 1.0
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        score, details = kmeans_indistinguishability(
+            (real * scale).astype(dtype),
+            (generated * scale).astype(dtype),
+            random_state=0,
+            return_details=True,
+        )
+    assert score == expected
+    np.testing.assert_array_equal(details.clusters, unit.clusters)
+    # the scores are in the units of the spectra
+    assert details.embedding.dtype == dtype
+    np.testing.assert_allclose(
+        details.embedding / scale,
+        unit.embedding,
+        rtol=1e-3 if dtype == np.float32 else 1e-9,
+    )

@@ -91,6 +91,17 @@ def test_snv_matches_standard_scaler_on_rows(data):
     np.testing.assert_allclose(Xt, StandardScaler().fit_transform(X.T).T, atol=1e-12)
 
 
+def test_snv_of_float32_spectra_on_an_offset_is_float32_accurate():
+    # the float32 mean and deviation used to leave errors of 2e-4 (2000x
+    # float32's resolution) and a mean of -2e-4 in the centred spectrum
+    X = (1e4 + np.random.default_rng(0).normal(size=(2, 2000))).astype(np.float32)
+    got = StandardNormalVariate().fit_transform(X)
+    assert got.dtype == np.float32
+    exact = StandardNormalVariate().fit_transform(X.astype(np.float64))
+    np.testing.assert_allclose(got, exact, rtol=0, atol=5e-7)
+    np.testing.assert_allclose(got.mean(axis=1, dtype=np.float64), 0.0, atol=1e-7)
+
+
 @pytest.mark.parametrize("norm", ["l1", "l2"])
 def test_area_normalizer_vector_norms_match_sklearn(data, norm):
     _, X = data
@@ -281,6 +292,26 @@ def test_resampler_rounding_overshoot_is_the_end_point(method):
         ValueError, match=r"\[400, 4000\] of x_axis .*spans \[400, 4000\.01\]"
     ):
         Resampler(grid=[400.0, 4000.01], x_axis=x, method=method).fit(X)
+
+
+def test_rounding_tolerance_stays_below_the_axis_step_far_from_zero():
+    # an NMR-like axis in absolute Hz: 400 MHz in steps of 0.25 Hz; 1e-9 of
+    # its magnitude (0.4 Hz) is more than a step, and the points next to
+    # the range's ends used to be kept (13 points for 11)
+    x = 400e6 + np.arange(100) * 0.25
+    X = np.vstack([np.arange(100.0), np.arange(100.0) ** 2])
+    cut = RangeCut(start=x[10], end=x[20], x_axis=x).fit(X)
+    np.testing.assert_array_equal(np.flatnonzero(cut.get_support()), np.arange(10, 21))
+    # and a grid point a step beyond the axis is outside it
+    beyond = Resampler(grid=[x[50], x[-1] + 0.25], x_axis=x, fill_value=np.nan)
+    out = beyond.fit_transform(X)
+    np.testing.assert_array_equal(out[:, 0], X[:, 50])
+    assert np.isnan(out[:, 1]).all()
+    # rounding is still forgiven: 1e-9 of the magnitude, below 1 % of a step
+    x = np.linspace(0.0, 0.4, 5)
+    assert x[3] != 0.3
+    support = RangeCut(start=0.1, end=0.3, x_axis=x).fit(X[:, :5]).get_support()
+    np.testing.assert_array_equal(support, [False, True, True, True, False])
 
 
 def test_resampler_bad_params(data):

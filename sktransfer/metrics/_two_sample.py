@@ -38,16 +38,23 @@ def _all_rows_equal(X):
     return bool(np.all(X == X[0]))
 
 
-def _unit_range(X):
-    """``X`` times the power of two that brings its widest feature range into [0.5, 1).
-
-    Multiplying by a power of two is exact: only the units change.
-    """
+def _unit_exponent(X):
+    """Return the power of two of ``X``'s widest feature range, or None."""
     with np.errstate(over="ignore"):
         spread = float(np.ptp(X, axis=0).max(initial=0.0))
     if not (np.isfinite(spread) and spread > 0):
-        return X
-    return np.ldexp(X, -np.frexp(spread)[1])
+        return None
+    return int(np.frexp(spread)[1])
+
+
+def _unit_range(X):
+    """``X`` times the power of two that brings its widest feature range into [0.5, 1).
+
+    Multiplying by a power of two is exact: only the units change. ``X``
+    itself is returned when its range is zero or overflows.
+    """
+    exponent = _unit_exponent(X)
+    return X if exponent is None else np.ldexp(X, -exponent)
 
 
 def two_sample_accuracy(real, generated, *, estimator=None, cv=5, random_state=None):
@@ -281,11 +288,18 @@ def kmeans_indistinguishability(
         clusters = np.zeros(len(X), dtype=np.int32)
         ratio = np.zeros(n_components, dtype=X.dtype)
     else:
+        # Squared distances of very large or very small spectra overflow or
+        # underflow: PCA and K-means work on the spectra scaled exactly by a
+        # power of two, and the scores are scaled back.
+        scaled = _unit_range(X)
         pca = PCA(n_components=n_components, random_state=random_state)
-        Z = pca.fit_transform(X)
+        Z = pca.fit_transform(scaled)
         kmeans = KMeans(n_clusters=2, n_init=10, random_state=random_state)
         clusters = kmeans.fit_predict(Z)
         ratio = pca.explained_variance_ratio_
+        if scaled is not X:
+            with np.errstate(over="ignore"):
+                Z = np.ldexp(Z, _unit_exponent(X))
     score = max(
         balanced_accuracy_score(y, clusters), balanced_accuracy_score(y, 1 - clusters)
     )

@@ -14,6 +14,7 @@ from sktransfer._base import (
 )
 from sktransfer._validation import check_option, check_param, check_x_axis
 from sktransfer.preprocessing._functions import (
+    end_tolerance,
     linear_interp_matrix,
     outside_range,
     resample_rows,
@@ -189,9 +190,10 @@ class RangeCut(SelectorMixin, BaseEstimator):
 
     The features whose axis position lies in ``[start, end]`` (both ends
     included) are kept; nothing is interpolated. An axis value beyond an end
-    by less than 1e-9 of the axis's largest magnitude counts as inside: it
-    is rounding (``np.linspace(0, 0.4, 5)`` holds 0.30000000000000004, not
-    0.3). Output feature names are the input names of the kept features.
+    by less than 1e-9 of the axis's span or largest magnitude (and less than
+    1 % of its smallest step) counts as inside: it is rounding
+    (``np.linspace(0, 0.4, 5)`` holds 0.30000000000000004, not 0.3). Output
+    feature names are the input names of the kept features.
 
     Read more in the :ref:`User Guide <preprocessing>`.
 
@@ -282,7 +284,7 @@ class RangeCut(SelectorMixin, BaseEstimator):
         if self.start is not None and self.end is not None:
             lo, hi = min(lo, hi), max(lo, hi)
         # an axis value off an end by rounding is that end (see above)
-        tol = 1e-9 * np.abs(self.x_).max()
+        tol = end_tolerance(self.x_)
         self.support_ = (self.x_ >= lo - tol) & (self.x_ <= hi + tol)
         if not self.support_.any():
             raise ValueError(

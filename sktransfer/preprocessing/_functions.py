@@ -86,7 +86,14 @@ def root_sum_squares_rows(X, divisor=1):
 
 
 def snv_rows(X):
-    """Centre each row and divide by its standard deviation; constant rows -> 0."""
+    """Centre each row and divide by its standard deviation; constant rows -> 0.
+
+    Float32 rows are computed in float64 and the result rounded to float32:
+    a float32 mean of a spectrum on a large offset (1e4 +- 1) is off by
+    about 1e-4 of the spread, which the centred values keep.
+    """
+    if X.dtype != np.float64:
+        return _snv(X.astype(np.float64)).astype(X.dtype)
     return rescaled_where_not_finite(_snv, X)
 
 
@@ -150,16 +157,34 @@ def linear_interp_matrix(x, grid):
     return csr_array((np.r_[1 - w, w], (rows, cols)), shape=(n, m))
 
 
+def end_tolerance(x):
+    """How far beyond an end of the axis ``x`` a value still is that end.
+
+    1e-9 of the axis span or of its largest magnitude, whichever is larger:
+    such overshoots come from rounding (an axis accumulated from 400 in
+    36,000 steps of 0.1 ends at 3999.999999997, not 4000), and the end value
+    is what is meant. Never more than 1 % of the axis's smallest step, so
+    that on an axis far from zero with fine steps (400 MHz in steps of
+    0.25 Hz) the next point is not taken for the end.
+    """
+    x = np.asarray(x, dtype=np.float64)
+    tol = 1e-9 * max(float(np.ptp(x)), float(np.abs(x).max()))
+    if x.size > 1:
+        steps = np.diff(np.sort(x))
+        steps = steps[steps > 0]
+        if steps.size:
+            tol = min(tol, 0.01 * float(steps.min()))
+    return tol
+
+
 def outside_range(grid, x):
     """Mask of the points of ``grid`` outside the range of the axis ``x``.
 
-    A point beyond an end of ``x`` by less than 1e-9 of the axis span or of
-    its largest magnitude, whichever is larger, counts as inside: such overshoots
-    come from rounding (an axis accumulated from 400 in 36,000 steps of 0.1
-    ends at 3999.999999997, not 4000), and the end value is what is meant.
+    A point beyond an end of ``x`` by less than :func:`end_tolerance` counts
+    as inside.
     """
     lo, hi = min(x[0], x[-1]), max(x[0], x[-1])
-    tol = 1e-9 * max(hi - lo, abs(lo), abs(hi))
+    tol = end_tolerance(x)
     return (grid < lo - tol) | (grid > hi + tol)
 
 
