@@ -589,3 +589,24 @@ def test_kmeans_indistinguishability_does_not_depend_on_units(scale, dtype):
         unit.embedding,
         rtol=1e-3 if dtype == np.float32 else 1e-9,
     )
+
+
+def test_averages_of_values_and_weights_near_the_float_limit():
+    # the mean of two RMSEs of 1e308 overflowed to inf (with a warning), and
+    # weights of 1e308 overflowed their sum to give NaN
+    rng = np.random.default_rng(0)
+    Y, P = rng.normal(size=(2, 10)), rng.normal(size=(2, 10))
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        assert spectral_rmse([[1e308], [1e308]], [[0.0], [0.0]]) == 1e308
+        assert (
+            spectral_rmse([[1e308], [1e308]], [[0.0], [0.0]], multioutput=[1e308, 1])
+            == 1e308
+        )
+        r = spectral_correlation(Y, P, multioutput="raw_values")
+        got = spectral_correlation(Y, P, multioutput=[1e308, 1e308])
+        assert got == pytest.approx(r.mean(), rel=1e-15)
+        got = spectral_correlation(Y, P, multioutput=[3e307, 1e307])
+        assert got == pytest.approx(np.average(r, weights=[3, 1]), rel=1e-15)
+        # an RMSE beyond the float range is infinite, without a warning
+        assert spectral_rmse([[1.7e308, -1.7e308]], [[-1.7e308, 1.7e308]]) == np.inf

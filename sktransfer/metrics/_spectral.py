@@ -68,10 +68,21 @@ def _aggregate(values, multioutput):
         _check_aggregate_name(multioutput)
         if multioutput == "raw_values":
             return values
-        return float(np.mean(values))
-    weights = _check_weights(multioutput)
-    check_consistent_length(values, weights)
-    return float(np.average(values, weights=weights))
+        weights = None
+    else:
+        weights = _check_weights(multioutput)
+        check_consistent_length(values, weights)
+        # weights of 1e308 would overflow their sum: only their ratios count
+        weights = weights / weights.max()
+    # Values near the largest float (RMSEs of 1e308) would overflow their
+    # sum: averaged in units of the largest one, which is exact scaling by
+    # a power of two. Infinite values average to infinity.
+    largest = float(np.abs(values).max(initial=0.0))
+    if not (np.isfinite(largest) and largest > 0):
+        return float(np.average(values, weights=weights))
+    exponent = int(np.frexp(largest)[1])
+    mean = np.average(np.ldexp(values, -exponent), weights=weights)
+    return float(np.ldexp(mean, exponent))
 
 
 def _check_weights(multioutput):
@@ -84,7 +95,7 @@ def _check_weights(multioutput):
     weights = check_array(
         multioutput, ensure_2d=False, dtype=np.float64, input_name="multioutput"
     )
-    if np.any(weights < 0) or weights.sum() == 0:
+    if np.any(weights < 0) or not np.any(weights):
         raise ValueError("multioutput weights must be >= 0 and not all zero.")
     return weights
 
@@ -220,6 +231,7 @@ def spectral_rmse(y_true, y_pred, *, multioutput="uniform_average"):
             # halved, the difference fits (halving is exact for such values)
             diff[over] = t[over] * 0.5 - p[over] * 0.5
         part = root_sum_squares_rows(diff, t.shape[1])
-        part[over] *= 2.0
+        with np.errstate(over="ignore"):  # beyond the float range: inf
+            part[over] *= 2.0
         rmse[rows] = part
     return _aggregate(rmse, multioutput)
