@@ -399,9 +399,19 @@ def stacked_baselines(X, method, kwargs, *, x_data=None, reverse=False):
         rows = slice(start, start + per_stack)
         # contiguous rows, in the axis's increasing order
         Y = np.ascontiguousarray(X[rows, ::-1] if reverse else X[rows], np.float64)
-        out[rows], n_iter[rows], last_tol[rows], early = _stack(
-            Y, passes, kwargs["tol"]
-        )
+        if kind == "modpoly":
+            # A ModPoly baseline is linear in its spectrum, but the relative
+            # change that stops it divides by at least _EPS: spectra in tiny
+            # units (1e-18) stopped after fewer passes. Each row is fitted
+            # scaled exactly by a power of two into [0.5, 1) and scaled back,
+            # which changes nothing for spectra in ordinary units.
+            exponent = np.frexp(np.abs(Y).max(axis=1, keepdims=True))[1]
+            Y = np.ldexp(Y, -exponent)
+        found, n_iter[rows], last_tol[rows], early = _stack(Y, passes, kwargs["tol"])
+        if kind == "modpoly":
+            with np.errstate(over="ignore"):
+                found = np.ldexp(found, exponent)
+        out[rows] = found
         n_early += early
     return baselines, n_iter, last_tol, n_early
 

@@ -97,6 +97,23 @@ def test_decreasing_axis_is_the_same_spectrum(data, est):
     np.testing.assert_allclose(down[:, ::-1], up, atol=1e-9 * np.ptp(X))
 
 
+@pytest.mark.parametrize("scale", [1e-18, 1e-20, 1e-200, 1e200])
+def test_modpoly_does_not_depend_on_the_units(scale):
+    # spectra in tiny units used to stop after fewer passes (the relative
+    # change divides by at least 2.2e-16), giving another baseline
+    x = np.linspace(0.0, 100.0, 300)
+    X = 1 + 0.01 * x + 1e-4 * x**2 + np.exp(-((x - 40) ** 2) / 4)
+    X = np.vstack([X, X + 0.5 * np.exp(-((x - 70) ** 2) / 9)])
+    est = ModPoly(poly_order=2, x_axis=x)
+    unit = est.baseline(X)
+    expected = loop_baselines(X, "modpoly", {"poly_order": 2}, x_data=x)
+    assert _max_err(unit, expected, X) <= 1e-12
+    scaled = clone(est).fit(X * scale)
+    np.testing.assert_allclose(scaled.baseline(X * scale) / scale, unit, rtol=1e-12)
+    corrected = clone(est).fit_transform(X * scale)
+    np.testing.assert_allclose(corrected / scale, X - unit, rtol=0, atol=1e-12)
+
+
 @pytest.mark.parametrize("decreasing", [False, True])
 def test_modpoly_fits_on_an_unevenly_spaced_axis(data, decreasing):
     # wavelengths converted to wavenumbers: the polynomial is one of the axis
