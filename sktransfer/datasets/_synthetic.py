@@ -38,9 +38,11 @@ def _class_counts(n_samples, n_classes, weights):
         if not np.all(np.isfinite(given)) or np.any(given <= 0):
             raise ValueError(f"weights must be positive and finite, got {given}.")
         if given.size == n_classes:
+            given = given / given.max()  # weights of 1e308 would overflow a sum
             weights = given / given.sum()
-        elif given.sum() < 1.0 and not np.isclose(given.sum(), 1.0):
-            # Not 1 up to rounding: [0.7, 0.2, 0.1] sums to 1 - 1e-16.
+        elif 1.0 - given.sum() > 4 * given.size * np.finfo(float).eps:
+            # Not 1 up to rounding: [0.7, 0.2, 0.1] sums to 1 - 1e-16; the
+            # last class of [0.99999] gets 1e-5.
             weights = np.append(given, 1.0 - given.sum())
         else:
             raise ValueError(

@@ -76,6 +76,13 @@ def test_reproducible():
     assert not np.allclose(other.raman, first.raman)
 
 
+def test_weights_short_of_one_by_more_than_rounding_leave_the_rest_to_the_last():
+    # 5e-6 short of 1 is no rounding: the last class gets it, too little for
+    # 100 samples; this used to be refused as weights "summing to 1"
+    with pytest.raises(ValueError, match=r"n_samples=100 leaves class\(es\) \[3\]"):
+        make_spectra(n_samples=100, weights=[0.5, 0.3, 0.199995], random_state=0)
+
+
 @pytest.mark.parametrize(
     "n_samples, weights, expected",
     [
@@ -83,6 +90,8 @@ def test_reproducible():
         (100, [0.7, 0.2, 0.05, 0.05], [70, 20, 5, 5]),
         (100, [0.7, 0.2, 0.05], [70, 20, 5, 5]),
         (10, [3, 1, 1, 1], [5, 2, 2, 1]),
+        # weights whose sum overflows (this raised a broadcasting error)
+        (100, [1e308, 1e308, 1e308, 1e308], [25, 25, 25, 25]),
     ],
 )
 def test_class_imbalance(n_samples, weights, expected):
