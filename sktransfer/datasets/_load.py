@@ -255,7 +255,9 @@ def load_rruff(
         else its IR file, else its XRD file), ``species_groups``,
         ``metadata``, ``files`` (per sample a dict modality -> path),
         ``coverage`` (dict modality -> covered fraction per row), ``dropped``
-        and ``skipped`` (lists of ``(name, reason)``).
+        and ``skipped`` (lists of ``(name, reason)``), and ``unpaired``: the
+        RRUFF ids left out for want of a modality in ``require``, as
+        ``(rruff_id, reason)`` such as ``("R050001", "no raman file")``.
 
         ``species_groups`` is ``species`` where the files of each sample
         agree. Where the files of one RRUFF id name different species (RRUFF
@@ -506,6 +508,11 @@ def _load_paired(
     ids = sorted(rid for rid, mods in by_id.items() if all(m in mods for m in require))
     if not ids:
         raise ValueError(f"No RRUFF id has all required modalities {require}.")
+    # the samples left out for want of a required modality, and which
+    unpaired = [
+        (rid, "no " + " or ".join(m for m in require if m not in by_id[rid]) + " file")
+        for rid in sorted(set(by_id) - set(ids))
+    ]
     chosen = []
     for rid in ids:
         picks = {}
@@ -572,4 +579,5 @@ def _load_paired(
     out.files = files
     out.coverage = coverage
     out.dropped = dropped
+    out.unpaired = unpaired
     return out

@@ -224,6 +224,17 @@ def test_xrd_fwhm_under_two_grid_steps_warns(rruff_dir):
 def test_require_raman_and_xrd(rruff_dir):
     data = load_rruff(rruff_dir, require=("raman", "xrd"))
     assert list(data.rruff_ids) == ["R000001"]
+    # the ids left out are named with what they lack (they were not counted)
+    assert data.unpaired == [
+        ("R000002", "no xrd file"),
+        ("R000003", "no xrd file"),
+        ("R000004", "no raman or xrd file"),
+    ]
+
+
+def test_ids_without_a_required_modality_are_listed(paired, rruff_dir):
+    assert paired.unpaired == [("R000003", "no ir file"), ("R000004", "no raman file")]
+    assert load_rruff(rruff_dir, require=()).unpaired == []
 
 
 def test_as_frame(rruff_dir):
