@@ -9,7 +9,13 @@ import torch
 from torch import nn
 from torch.nn import functional as F
 
-from .._validation import check_bool, check_option, check_param, check_sequence
+from .._validation import (
+    check_bool,
+    check_option,
+    check_param,
+    check_sequence,
+    check_x_axis,
+)
 from ..peaks._profiles import PROFILES
 from ..utils._chunks import row_slices
 
@@ -489,10 +495,12 @@ class SpectroGenVAE(nn.Module):
         check_option(profile, "profile", PROFILES)
         for value, name in ((dropout, "dropout"), (input_dropout, "input_dropout")):
             check_param(value, name, low=0.0, high=1.0, closed="left")
-        if x_out is not None and len(x_out) != n_out:
-            raise ValueError(
-                f"x_out has {len(x_out)} points, but the target has n_out={n_out}."
-            )
+        if x_out is not None:
+            if torch.is_tensor(x_out):
+                x_out = x_out.detach().cpu().numpy()
+            # the peak decoder's centres and widths are in its units: NaN
+            # gave NaN spectra, a number a TypeError deep in the module
+            x_out = check_x_axis(x_out, n_out, "x_out", of="the target has n_out={}")
         self.latent_dim = latent_dim
         if encoder == "dense":
             self.encoder = DenseEncoder(

@@ -4,6 +4,7 @@ import contextlib
 import copy
 import inspect
 import numbers
+import os
 import warnings
 
 import numpy as np
@@ -217,6 +218,33 @@ class _GeneratorKept:
 
     def __len__(self):
         return len(self.loader)
+
+
+def _may_share_memory(array, given):
+    """Whether ``array`` may be (a view of) the memory of the input ``given``."""
+    try:
+        return bool(np.may_share_memory(array, np.asarray(given)))
+    except Exception:  # cannot tell: take it that it does
+        return True
+
+
+def _checkpoint_params_file(checkpoint, net):
+    """Return the parameters file of a skorch ``Checkpoint`` (None if unknown).
+
+    As skorch names it; a regressor without a history (not fitted) cannot
+    format a name, so a plain name is joined to the checkpoint's folder as
+    skorch would, and a name formatted from the history gives None.
+    """
+    f = getattr(checkpoint, "f_params", None)
+    if f is None:
+        return None
+    if net.history is not None:
+        return checkpoint.get_formatted_files(net)["f_params"]
+    if not isinstance(f, str):
+        return f
+    if "{" in f:
+        return None
+    return os.path.join(checkpoint.dirname, checkpoint.fn_prefix + f)
 
 
 class SpectroGenRegressor(NeuralNetRegressor):
@@ -702,13 +730,23 @@ class SpectroGenRegressor(NeuralNetRegressor):
         check_bool(self.normalize_source, "normalize_source")
         if self.batch_size != -1:
             check_param(self.batch_size, "batch_size", kind="int", low=1)
-            if self.batch_size == 1 and self._configured_retrieval():
-                raise ValueError(
-                    "batch_size=1 leaves each training spectrum nothing to "
-                    "retrieve (in training, each retrieves the other spectra "
-                    "of its batch): use batch_size >= 2, or "
-                    "module__retrieval=False."
-                )
+        # the training loader's batch size, which iterator_train__batch_size
+        # sets over batch_size
+        name, size = "batch_size", self.batch_size
+        if "batch_size" in self.get_params_for("iterator_train"):
+            name = "iterator_train__batch_size"
+            size = self.get_params_for("iterator_train")["batch_size"]
+        if (
+            isinstance(size, numbers.Integral)
+            and size == 1
+            and self._configured_retrieval()
+        ):
+            raise ValueError(
+                f"{name}=1 leaves each training spectrum nothing to "
+                "retrieve (in training, each retrieves the other spectra "
+                f"of its batch): use {name} >= 2, or "
+                "module__retrieval=False."
+            )
 
     def _configured_retrieval(self):
         """Whether the module is (or will be built) with the retrieval decoder."""
@@ -770,6 +808,7 @@ class SpectroGenRegressor(NeuralNetRegressor):
                 optimizer.load_state_dict(optimizer.state_dict())
 
     def _train(self, X, y, extend=False, anew=False, **fit_params):
+        given = X
         self._check_params()
         resolve_device(self.device)
         first = anew or not self.initialized_
@@ -828,6 +867,10 @@ class SpectroGenRegressor(NeuralNetRegressor):
             # round the two differently, and training amplifies that)
             X = _max_scaled(np.asarray(X, dtype=np.float64))
         X = np.require(X, dtype=np.float32, requirements="CW")
+        if _may_share_memory(X, given):
+            # the pairs are kept for partial_fit (and pickled): a copy, so
+            # that the caller reusing its array does not change them
+            X = X.copy()
         Y = np.require(Y, dtype=np.float64, requirements="CW")
         # a later call that fails puts back the model it started from: its
         # last steps may have left non-finite weights
@@ -1215,7 +1258,9 @@ class SpectroGenRegressor(NeuralNetRegressor):
             if not hasattr(self, "n_outputs_"):
                 raise ValueError(
                     "SpectroGenRegressor sizes its module from the data: call "
-                    "fit, or load_params, before initialize."
+                    "fit, or load_params with the parameters file (f_params=, "
+                    "or a checkpoint whose file name is not formatted from the "
+                    "training history), before initialize."
                 )
             kwargs = {
                 "n_in": self.n_features_in_,
@@ -1538,12 +1583,40 @@ class SpectroGenRegressor(NeuralNetRegressor):
         return (dist, ind) if return_distance else ind
 
     # ------------------------------------------------------- persistence
+    def save_params(self, f_params=None, **kwargs):
+        """Save parameters as :meth:`skorch.NeuralNet.save_params` does.
+
+        Called during training (by skorch's ``Checkpoint`` callback), the
+        retrieval memory saved with ``f_params`` is that of every training
+        pair, encoded by the weights saved beside it, as after ``fit``: a
+        checkpoint then loads as a model that predicts.
+
+        Parameters
+        ----------
+        f_params : str, file-like or None, default=None
+            File the module's parameters (and the retrieval memory) are
+            written to.
+        **kwargs
+            Other files and ``use_safetensors``, as in
+            :meth:`skorch.NeuralNet.save_params`.
+        """
+        training = hasattr(self, "_memory_data")
+        # skorch's callbacks name the module's file f_module
+        module_file = f_params if f_params is not None else kwargs.get("f_module")
+        if module_file is not None and training and self.initialized_:
+            with torch.no_grad():
+                self._refresh_memory()  # every pair, with the weights of now
+            # validation steps encode the training part again
+            self._memory_stale = True
+        return super().save_params(f_params=f_params, **kwargs)
+
     def load_params(self, f_params=None, use_safetensors=False, **kwargs):
         """Load parameters saved with ``save_params``.
 
         An unfitted regressor reads the source and target sizes, the target
-        axis and the standardisation from ``f_params`` itself, so it only
-        needs the same ``module__*`` parameters as the saved one.
+        axis and the standardisation from ``f_params`` itself (or from the
+        parameters file of ``checkpoint``), so it only needs the same
+        ``module__*`` parameters as the saved one.
 
         Parameters
         ----------
@@ -1552,13 +1625,19 @@ class SpectroGenRegressor(NeuralNetRegressor):
         use_safetensors : bool, default=False
             Whether the file is in safetensors format.
         **kwargs
-            Other files, as in :meth:`skorch.NeuralNet.load_params`.
+            Other files, or ``checkpoint``, as in
+            :meth:`skorch.NeuralNet.load_params`.
 
         Returns
         -------
         self : SpectroGenRegressor
             The regressor with the loaded parameters.
         """
+        checkpoint = kwargs.get("checkpoint")
+        if f_params is None and checkpoint is not None:
+            # the parameters file of the checkpoint, read here like any other
+            f_params = _checkpoint_params_file(checkpoint, self)
+            use_safetensors = getattr(checkpoint, "use_safetensors", use_safetensors)
         state = (
             None if f_params is None else self._read_state(f_params, use_safetensors)
         )

@@ -198,7 +198,11 @@ def test_unknown_decoder_or_encoder_is_an_error(param):
         ({"temperature": -0.1}, r"temperature must be in \(0.0, inf\)"),
         ({"temperature": float("nan")}, "temperature must be finite"),
         ({"exclude_similar": 1.5}, r"exclude_similar must be in \[-1.0, 1.0\]"),
-        ({"x_out": np.arange(7.0)}, "x_out has 7 points, but the target has n_out=10"),
+        ({"x_out": np.arange(7.0)}, "x_out has 7 values but the target has n_out=10"),
+        # these gave NaN spectra, a TypeError or a decoder on a folded axis
+        ({"x_out": np.r_[np.arange(9.0), np.nan]}, "x_out contains NaN or infinity"),
+        ({"x_out": 3.0}, "x_out must be 1-D"),
+        ({"x_out": np.r_[np.arange(9.0), 4.5]}, "x_out must be strictly monotonic"),
         ({"retrieval": "no"}, "retrieval must be True or False, got 'no'"),
         ({"residual": None}, "residual must be True or False, got None"),
         ({"profile": "cauchy"}, "profile must be one of"),

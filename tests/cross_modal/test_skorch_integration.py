@@ -8,7 +8,7 @@ import pytest
 import torch
 from numpy.testing import assert_allclose, assert_array_equal
 from sklearn.metrics import r2_score
-from skorch.callbacks import Callback, EarlyStopping, EpochScoring
+from skorch.callbacks import Callback, Checkpoint, EarlyStopping, EpochScoring
 from skorch.dataset import Dataset, ValidSplit
 from skorch.exceptions import NotInitializedError
 from torch.utils.data import BatchSampler, SequentialSampler, TensorDataset
@@ -86,7 +86,7 @@ def test_unfitted_use_is_a_not_fitted_error(pairs, method):
 
 
 def test_initialize_before_fit_says_the_module_is_sized_from_the_data():
-    with pytest.raises(ValueError, match="call fit, or load_params, before initialize"):
+    with pytest.raises(ValueError, match="call fit, or load_params with the param"):
         SpectroGenRegressor().initialize()
 
 
@@ -385,6 +385,65 @@ def test_early_stopping_best_weights_come_with_their_memory(pairs, split):
     assert_allclose(
         reg.module_.retrieval.memory_z.numpy(), reg.encode(X), rtol=1e-4, atol=1e-5
     )
+
+
+@pytest.mark.parametrize("split", [None, ValidSplit(4)])
+@pytest.mark.parametrize("how", ["fit", "partial_fit"])
+def test_a_checkpoint_loads_as_a_model_that_predicts(pairs, tmp_path, split, how):
+    # a Checkpoint saved the retrieval memory as it was mid-training: empty
+    # after the first epochs (predict raised), the training part only with a
+    # split, or encoded by the weights of an earlier fit after partial_fit
+    X, Y = pairs
+    params = {**QUICK, "max_epochs": 4, "random_state": 0, "train_split": split}
+    checkpoint = Checkpoint(monitor=None, dirname=str(tmp_path))  # every epoch
+    reg = SpectroGenRegressor(callbacks=[checkpoint], **params)
+    if how == "partial_fit":
+        reg.fit(X[:30], Y[:30])
+        reg.partial_fit(X[30:], Y[30:])
+    else:
+        reg.fit(X, Y)
+    # the file of the last epoch: the weights of the fitted model, and the
+    # memory of every pair encoded by them
+    loaded = SpectroGenRegressor(**{**params, "callbacks": None})
+    loaded.load_params(checkpoint=checkpoint)
+    assert loaded.module_.retrieval.memory_z.shape[0] == len(X)
+    assert_allclose(loaded.predict(X), reg.predict(X), rtol=1e-5, atol=1e-6)
+    assert_array_equal(loaded.kneighbors(X[:5], 3), reg.kneighbors(X[:5], 3))
+    reg.load_params(checkpoint=checkpoint)  # into the regressor that trained
+    assert_allclose(reg.predict(X), loaded.predict(X), rtol=1e-5, atol=1e-6)
+    # checkpoints do not change training
+    plain = SpectroGenRegressor(**params)
+    if how == "partial_fit":
+        plain.fit(X[:30], Y[:30]).partial_fit(X[30:], Y[30:])
+    else:
+        plain.fit(X, Y)
+    assert_array_equal(plain.predict(X), reg.predict(X))
+
+
+def test_the_kept_training_pairs_are_a_copy_of_the_caller_s(pairs):
+    # float32 sources kept as given (normalize_source=False) were the
+    # caller's array: reusing it changed the pairs partial_fit re-encodes
+    X, Y = pairs
+    X = X.astype(np.float32)
+    params = {**QUICK, "max_epochs": 2, "random_state": 0, "normalize_source": False}
+    given = X.copy()
+    reg = SpectroGenRegressor(**params).fit(given, Y)
+    given[:] = 0.0  # the caller reuses its buffer
+    reg.partial_fit(X[:10], Y[:10])
+    reference = SpectroGenRegressor(**params).fit(X, Y).partial_fit(X[:10], Y[:10])
+    assert_array_equal(reg.predict(X), reference.predict(X))
+
+
+def test_a_training_batch_size_of_one_is_refused_whichever_parameter_sets_it(pairs):
+    # iterator_train__batch_size=1 trained silently on one batch of everything
+    X, Y = pairs
+    reg = SpectroGenRegressor(**{**QUICK, "iterator_train__batch_size": 1})
+    with pytest.raises(ValueError, match="iterator_train__batch_size=1 leaves"):
+        reg.fit(X, Y)
+    # the training loader's size is what counts
+    reg = SpectroGenRegressor(**{**QUICK, "max_epochs": 1, "batch_size": 1})
+    reg.set_params(iterator_train__batch_size=8).fit(X, Y)
+    assert reg.history[-1, "batches", 0, "train_batch_size"] == 8
 
 
 # ------------------------------------------------------ fit parameters
