@@ -20,7 +20,6 @@ import numpy as np
 import torch
 
 from sktransfer.peaks import PeakProfileFitter, render_peaks
-from sktransfer.peaks._profiles import peak_profiles
 
 rng = np.random.default_rng(0)
 x = np.linspace(150.0, 1250.0, 1024)
@@ -61,7 +60,8 @@ for (c, h, f, s), (tc, th, tf, ts) in zip(peaks, true):
 # ---------------------------------
 # ``inverse_transform`` renders the parameters back into a spectrum.
 fitted = fitter.inverse_transform(P)[0]
-each = peak_profiles(t(x), *(t(peaks[:, i]) for i in range(4))).numpy()
+# one peak per row: parameters of shape (8, 1) render 8 spectra of one peak
+each = render_peaks(t(x), *(t(peaks[:, i : i + 1]) for i in range(4))).numpy()
 fig, (ax, axr) = plt.subplots(
     2, 1, figsize=(8, 5), sharex=True, gridspec_kw={"height_ratios": [3, 1]}
 )

@@ -228,6 +228,30 @@ def _may_share_memory(array, given):
         return True
 
 
+def _is_safetensors(f):
+    """Whether the file (a path or a seekable binary file) is in safetensors format.
+
+    A safetensors file starts with the length of its JSON header (8 bytes,
+    little-endian) and the header's ``{``; torch's files start with a zip
+    signature or a pickle opcode.
+    """
+    try:
+        if hasattr(f, "read"):
+            if not (hasattr(f, "seek") and hasattr(f, "tell")):
+                return False
+            where = f.tell()
+            head = f.read(9)
+            f.seek(where)
+        else:
+            with open(f, "rb") as fh:
+                head = fh.read(9)
+    except (OSError, TypeError, ValueError):
+        return False  # let the loader say what is wrong with it
+    if not isinstance(head, bytes) or len(head) < 9:
+        return False
+    return head[8:9] == b"{" and 2 <= int.from_bytes(head[:8], "little") < 2**40
+
+
 def _checkpoint_params_file(checkpoint, net):
     """Return the parameters file of a skorch ``Checkpoint`` (None if unknown).
 
@@ -1623,7 +1647,9 @@ class SpectroGenRegressor(NeuralNetRegressor):
         f_params : str, file-like or None, default=None
             File written by ``save_params(f_params=...)``.
         use_safetensors : bool, default=False
-            Whether the file is in safetensors format.
+            Whether the file is in safetensors format. A file written with
+            ``save_params(..., use_safetensors=True)`` is recognised as such
+            without it.
         **kwargs
             Other files, or ``checkpoint``, as in
             :meth:`skorch.NeuralNet.load_params`.
@@ -1638,6 +1664,10 @@ class SpectroGenRegressor(NeuralNetRegressor):
             # the parameters file of the checkpoint, read here like any other
             f_params = _checkpoint_params_file(checkpoint, self)
             use_safetensors = getattr(checkpoint, "use_safetensors", use_safetensors)
+        if f_params is not None and not use_safetensors:
+            # a file saved with use_safetensors=True failed in torch.load with
+            # "Unsupported operand": it is read as what it is
+            use_safetensors = _is_safetensors(f_params)
         state = (
             None if f_params is None else self._read_state(f_params, use_safetensors)
         )

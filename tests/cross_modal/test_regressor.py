@@ -688,6 +688,20 @@ def test_save_params_load_params_into_fresh_estimator(fitted, data, use_safetens
     assert_array_equal(fresh.predict(X_test), fitted.predict(X_test))
 
 
+def test_a_safetensors_file_is_recognised_without_the_flag(fitted, data, tmp_path):
+    # load_params(f_params=...) of a file saved with use_safetensors=True
+    # failed in torch.load ("Unsupported operand"), as the user guide showed
+    pytest.importorskip("safetensors")
+    X_test = data[2]
+    path = tmp_path / "model.safetensors"
+    fitted.save_params(f_params=str(path), use_safetensors=True)
+    fresh = SpectroGenRegressor(**FAST).load_params(f_params=str(path))
+    assert_array_equal(fresh.predict(X_test), fitted.predict(X_test))
+    with open(path, "rb") as f:
+        fresh = SpectroGenRegressor(**FAST).load_params(f_params=f)
+    assert_array_equal(fresh.predict(X_test), fitted.predict(X_test))
+
+
 def test_a_file_that_does_not_fit_the_network_leaves_the_regressor_as_it_was(data):
     # torch copied the matching tensors before it raised: the fitted model
     # predicted with another model's encoder, a fresh one said it was fitted
