@@ -182,8 +182,12 @@ def fit_spectra(
         ss_res[rows], ss_tot[rows] = _sums_of_squares(X[rows], scale, scaled)
         converged[rows] = conv.cpu().numpy()
         n_iter[rows] = it.cpu().numpy()
+    # A constant spectrum (of zeros, say) has no variance to explain: its r2
+    # is the share of its sum of squares the fit explains, 1 - ss_res / n on
+    # the rows scaled to a largest magnitude of 1 (a rounding residual gave
+    # 0 for a perfect fit).
     with np.errstate(divide="ignore", invalid="ignore"):
-        r2 = np.where(ss_tot > 0, 1.0 - ss_res / ss_tot, np.where(ss_res > 0, 0.0, 1.0))
+        r2 = np.where(ss_tot > 0, 1.0 - ss_res / ss_tot, 1.0 - ss_res / X.shape[1])
     return Bunch(
         peaks=peaks,
         baseline=baseline,

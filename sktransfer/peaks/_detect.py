@@ -119,8 +119,9 @@ def detect_peaks(x, y, n_peaks=None, stacklevel=3):
         Spectrum (typically the mean training spectrum).
     n_peaks : int or None, default=None
         Number of peaks to keep, the most prominent first. None keeps the
-        peaks whose prominence is at least 5 % of the range of ``y`` and at
-        least ``NOISE_FACTOR`` (8) times its noise level (see
+        peaks whose prominence is at least 5 % of the range of ``y`` less a
+        straight background line (of ``y`` itself if no peak lies inside the
+        axis) and at least ``NOISE_FACTOR`` (8) times its noise level (see
         :func:`noise_level`), and the most prominent one if none is.
     stacklevel : int, default=3
         Where the warning that fewer than ``n_peaks`` peaks were found

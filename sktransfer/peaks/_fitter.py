@@ -57,12 +57,13 @@ class PeakProfileFitter(FeatureChangingTransformer):
     n_peaks : int or None, default=None
         Number of peaks to detect when ``centers`` is None: the most
         prominent peaks of the mean training spectrum (local maxima inside
-        the axis; its first or last point only if none lies inside). None
-        keeps every peak whose prominence is at least 5 % of the mean
-        spectrum's range and 8 times its noise level (the standard deviation
-        of white noise, estimated from the median absolute second
-        difference), or the most prominent peak if none is. If fewer peaks
-        exist, the ones found are used (with a warning).
+        the axis, once a straight background line is taken off; its first
+        or last point only if none lies inside). None keeps every peak whose
+        prominence is at least 5 % of the range of the mean spectrum less
+        that line and 8 times its noise level (the standard deviation of
+        white noise, estimated from the median absolute second difference),
+        or the most prominent peak if none is. If fewer peaks exist, the
+        ones found are used (with a warning).
     centers : array-like of shape (n_peaks,), "each" or None, default=None
         Initial peak centres in axis units. Overrides detection and
         ``n_peaks``. "each" detects the peaks of every spectrum on its own
@@ -128,7 +129,9 @@ class PeakProfileFitter(FeatureChangingTransformer):
         Iterations run by the fit of the training spectra (the largest over
         batches).
     r2_ : ndarray of shape (n_samples,)
-        Coefficient of determination of each training spectrum's fit.
+        Coefficient of determination of each training spectrum's fit (for a
+        constant spectrum, which has no variance, the share of its sum of
+        squares the fit explains).
     rmse_ : ndarray of shape (n_samples,)
         Root mean squared residual of each training spectrum's fit.
     n_features_in_ : int

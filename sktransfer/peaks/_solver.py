@@ -144,7 +144,9 @@ def levenberg_marquardt(x, u, Y, theta, bounds, layout, max_iter, tol):
     tol : float
         Stop a spectrum when an accepted step lowers its cost by less than
         ``tol`` times the cost or moves no free parameter by more than
-        ``tol`` (relative), or when its ``1 - R2`` falls below ``1e-3 * tol``.
+        ``tol`` (relative), or when its ``1 - R2`` falls below ``1e-3 * tol``
+        (for a spectrum of zeros: when its cost falls below ``1e-3 * tol``
+        of its starting cost).
 
     Returns
     -------
@@ -185,6 +187,11 @@ def levenberg_marquardt(x, u, Y, theta, bounds, layout, max_iter, tol):
     floor = torch.maximum(
         floor, 1e-3 * tol * (Y - Y.mean(-1, keepdim=True)).square().sum(-1)
     )
+    # A spectrum of zeros has no scale of its own: it is fitted well enough
+    # once the model's first residual has shrunk as far (its peaks only
+    # shrink by a steady factor per step, which no other test stops).
+    zero = Y.abs().amax(-1) == 0
+    floor = torch.where(zero, 1e-3 * tol * cost, floor)
     gtol = tol**0.5
     for _ in range(max_iter):
         act = torch.nonzero(~stopped).squeeze(-1)

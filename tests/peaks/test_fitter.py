@@ -89,6 +89,35 @@ def test_r2_and_rmse_describe_the_reconstruction():
     np.testing.assert_allclose(rendered, res.reconstruction, rtol=1e-9, atol=1e-12)
 
 
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+def test_zero_and_constant_spectra_are_fitted_converged_with_r2_one(dtype):
+    # a spectrum of zeros ran every iteration, was reported not converged
+    # (with a warning to raise max_iter) and a constant spectrum fitted to
+    # rounding had r2 0
+    X, _ = make_peaks("gaussian", n=2, noise=0.0)
+    X = np.vstack([X[:1], np.zeros(X.shape[1]), np.full(X.shape[1], 3.0)])
+    X = X.astype(dtype)
+    fitter = PeakProfileFitter("gaussian", n_peaks=4, x_axis=X_AXIS, max_iter=300)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", ConvergenceWarning)
+        fitter.fit(X)
+        res = fitter.fit_peaks(X)
+    assert res.converged.all()
+    assert fitter.n_iter_ < 100
+    atol = 3e-8 if dtype == np.float64 else 3e-4  # float32 fits stop earlier
+    np.testing.assert_allclose(res.reconstruction[1:], X[1:], atol=atol)
+    np.testing.assert_allclose(res.r2, 1.0, atol=1e-6)
+    # the share of the sum of squares the fit explains: 0 for no fit at all
+    r2 = 1 - ((X[2] - 0.0) ** 2).sum() / (X[2] ** 2).sum()
+    assert r2 == 0.0
+    table, summary = fit_peak_table(
+        X, X_AXIS, profile="gaussian", centers=[fitter.centers_] * 3,
+        return_summary=True,
+    )  # fmt: skip
+    assert summary["converged"].all() and (summary["n_iter"] < 100).all()
+    np.testing.assert_allclose(summary["r2"], 1.0, atol=1e-6)
+
+
 def test_documented_defaults():
     assert PeakProfileFitter().get_params() == {
         "profile": "voigt",
