@@ -352,7 +352,7 @@ class WGANGPOverSampler(BaseOverSampler):
             ``y`` followed by the classes of the generated spectra.
         """
         with kept_if_refused(self):
-            return super().fit_resample(X, y, **params)
+            return super().fit_resample(_float_frame(X), y, **params)
 
     def _fit_resample(self, X, y):
         self._check_params()  # before the memory check reads channels
@@ -538,13 +538,16 @@ class WGANGPOverSampler(BaseOverSampler):
             for start in range(0, len(rows), _CHUNK):
                 chunk = rows[start : start + _CHUNK]
                 new = self._generate(c, len(chunk))
-                if not np.isfinite(new).all():
+                with np.errstate(over="ignore"):
+                    out[chunk] = new  # float32 output: a value may overflow
+                finite = bool(np.isfinite(new).all())
+                if not (finite and np.isfinite(out[chunk]).all()):
                     raise ValueError(
-                        "Generated spectra are not finite. Scale the spectra to "
-                        "moderate values (for example with "
-                        "sktransfer.preprocessing.MinMaxNormalizer)."
+                        "Generated spectra are not finite"
+                        + (f" in {out.dtype}" if finite else "")
+                        + ". Scale the spectra to moderate values (for example "
+                        "with sktransfer.preprocessing.MinMaxNormalizer)."
                     )
-                out[chunk] = new
                 del new  # not held while the next batch is made
 
     def _key(self, c):
@@ -858,6 +861,26 @@ def _deviation_std(X, centers, codes):
     dev -= dev.mean()
     np.square(dev, out=dev)
     return float(np.sqrt(dev.mean()))
+
+
+def _float_frame(X):
+    """``X``, or a DataFrame of integers or mixed dtypes as float64.
+
+    imbalanced-learn casts the resampled array back to the dtypes of the
+    DataFrame's columns: integer columns would cut the generated spectra to
+    whole numbers (float16 ones round them), where the same data as an array
+    gives float64.
+    """
+    dtypes = getattr(X, "dtypes", None)
+    if dtypes is None or not hasattr(X, "astype"):
+        return X
+    kinds = {np.dtype(d) if isinstance(d, np.dtype) else None for d in dtypes}
+    if len(kinds) == 1 and kinds & {np.dtype(np.float32), np.dtype(np.float64)}:
+        return X
+    try:
+        return X.astype(np.float64)
+    except (TypeError, ValueError):
+        return X  # not numbers: validation says so
 
 
 def _deviation_scale(std, centers, noise_std, extent):

@@ -126,6 +126,49 @@ def test_pandas_in_pandas_out(data):
     assert (y_res == "rare").sum() == (y_res == "common").sum() == 30
 
 
+@pytest.mark.parametrize("dtype", [np.int64, np.float16, "mixed"])
+def test_a_frame_of_integers_or_mixed_dtypes_gives_float64_spectra(data, dtype):
+    # imbalanced-learn cast the output back to the columns' dtypes: integer
+    # columns cut the generated spectra to whole numbers, where the same data
+    # as an array gave float64
+    pd = pytest.importorskip("pandas")
+    X, y = data
+    X = np.round(X * 100)
+    if dtype == "mixed":
+        frame = pd.DataFrame(X).astype({0: np.float32, 1: np.int64})
+        array = frame.to_numpy(dtype=np.float64)
+    else:
+        array = X.astype(dtype)
+        frame = pd.DataFrame(array)
+    X_res, _ = tiny().fit_resample(frame, y)
+    expected, _ = tiny().fit_resample(array, y)
+    assert set(X_res.dtypes) == {np.dtype(np.float64)}
+    np.testing.assert_array_equal(X_res.to_numpy(), expected)
+    assert not np.all(
+        X_res.to_numpy()[len(X) :] == np.round(X_res.to_numpy()[len(X) :])
+    )
+
+
+def test_generated_float32_spectra_beyond_float32_are_refused(data, monkeypatch):
+    # generated values beyond the float32 range (from spectra near its
+    # maximum) overflowed to inf, with a warning only, when the float64
+    # batch was written into the float32 output
+    X, y = data
+    generate = WGANGPOverSampler._generate
+
+    def beyond(self, c, n):
+        return generate(self, c, n) * 0.0 + 1e39  # finite in float64
+
+    monkeypatch.setattr(WGANGPOverSampler, "_generate", beyond)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        with pytest.raises(ValueError, match="not finite in float32"):
+            tiny().fit_resample(X.astype(np.float32), y)
+    # in float64 they are finite, and kept
+    X_res, _ = tiny().fit_resample(X, y)
+    assert np.all(X_res[len(X) :] == 1e39)
+
+
 def test_list_y_gives_list(data):
     X, y = data
     _, y_res = tiny().fit_resample(X, y.tolist())
