@@ -102,8 +102,14 @@ class _RowwiseTransformer(TransformerMixin, BaseEstimator):
         return hasattr(self, "n_features_in_")
 
     def _axis(self, n_features):
-        """Return the validated axis: ``x_`` after ``fit``, else checked now."""
-        if self._is_fitted():
+        """Return the validated axis: ``x_`` of a fitted estimator that learns.
+
+        A stateless transformer (``requires_fit=False``) checks its
+        ``x_axis`` now, as it does its other parameters: one changed by
+        ``set_params`` after ``fit`` takes effect at once (it was ignored,
+        even with the wrong length).
+        """
+        if self._is_fitted() and self.__sklearn_tags__().requires_fit:
             return self.x_
         return check_x_axis(getattr(self, "x_axis", None), n_features)
 

@@ -89,17 +89,22 @@ def test_spectra_need_the_minimum_number_of_points():
         assert cls().fit(np.ones((2, n))).n_features_in_ == n
 
 
-def test_a_fitted_transformer_keeps_the_axis_it_was_fitted_with():
-    # A new x_axis is checked and used by the next fit, not before.
+def test_a_stateless_transformer_uses_the_axis_it_is_given_now():
+    # A stateless transformer checks its x_axis when it transforms, as its
+    # other parameters: one set after fit takes effect at once (it was
+    # ignored, even with the wrong length). A failed fit keeps x_.
     x = np.array([0.0, 1.0, 2.0, 4.0])
     X = np.array([[0.0, 2.0, 2.0, 0.0]])
     est = AreaNormalizer(x_axis=x).fit(X)
-    est.set_params(x_axis=np.arange(3.0))
     np.testing.assert_allclose(est.transform(X), [[0.0, 0.4, 0.4, 0.0]])
+    est.set_params(x_axis=np.arange(3.0))
+    with pytest.raises(ValueError, match="x_axis has 3 values"):
+        est.transform(X)
     with pytest.raises(ValueError, match="x_axis has 3 values"):
         est.fit(X)
     np.testing.assert_array_equal(est.x_, x)
-    np.testing.assert_allclose(est.transform(X), [[0.0, 0.4, 0.4, 0.0]])
+    est.set_params(x_axis=2 * x)
+    np.testing.assert_allclose(est.transform(X), [[0.0, 0.2, 0.2, 0.0]])
 
 
 def test_a_transformer_without_its_transform_raises():

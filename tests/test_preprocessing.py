@@ -91,6 +91,16 @@ def test_snv_matches_standard_scaler_on_rows(data):
     np.testing.assert_allclose(Xt, StandardScaler().fit_transform(X.T).T, atol=1e-12)
 
 
+def test_area_normalizer_axis_set_after_fit_takes_effect_at_once(data):
+    x, X = data
+    est = AreaNormalizer(x_axis=x).fit(X).set_params(x_axis=2 * x)
+    np.testing.assert_allclose(
+        est.transform(X) * 2, AreaNormalizer(x_axis=x).fit_transform(X)
+    )
+    with pytest.raises(ValueError, match="x_axis has 3 values"):
+        est.set_params(x_axis=[1.0, 2.0, 3.0]).transform(X)
+
+
 def test_snv_of_float32_spectra_on_an_offset_is_float32_accurate():
     # the float32 mean and deviation used to leave errors of 2e-4 (2000x
     # float32's resolution) and a mean of -2e-4 in the centred spectrum

@@ -29,7 +29,8 @@ class PybaselinesCorrector(BaselineCorrector):
     ``"asls"`` (without initial ``weights``, ``diff_order`` at most 3) and
     ``"modpoly"`` (without ``weights`` or ``mask_initial_peaks``) are
     computed for all spectra at once, as in :class:`AirPLS` and
-    :class:`ModPoly`. Use it for the methods
+    :class:`ModPoly` (whose batched fit, unlike pybaselines, does not
+    depend on the units of the spectra). Use it for the methods
     without a class of their own (``"iarpls"``, ``"imodpoly"``, ``"mor"``,
     ``"rubberband"``, ``"fabc"``, ...).
 
@@ -152,4 +153,9 @@ class PybaselinesCorrector(BaselineCorrector):
             if value is None and params[name].default is None:
                 continue  # the method's own default, passed explicitly
             if name in _KWARG_CHECKS:
-                check_param(value, f"method_kwargs[{name!r}]", **_KWARG_CHECKS[name])
+                check = _KWARG_CHECKS[name]
+                if name == "p" and params[name].default == 0.0:
+                    # mpls, mpspline, pspline_mpls: a weight in [0, 1],
+                    # 0 by default
+                    check = {**check, "closed": "both"}
+                check_param(value, f"method_kwargs[{name!r}]", **check)

@@ -10,8 +10,9 @@ class ModPoly(BaselineCorrector):
     Fits a polynomial to each spectrum, clips the spectrum to the fit at
     every pass so that peaks stop pulling it up, and subtracts the final
     polynomial. The baselines are those of :meth:`pybaselines.Baseline.modpoly`
-    with the same parameters and defaults, computed for all spectra at once
-    unless ``mask_initial_peaks=True`` (see Notes).
+    with the same parameters and defaults (for spectra in ordinary units; see
+    Notes for tiny ones), computed for all spectra at once unless
+    ``mask_initial_peaks=True`` (see Notes).
 
     Read more in the :ref:`User Guide <baseline>`.
 

@@ -97,6 +97,17 @@ def test_decreasing_axis_is_the_same_spectrum(data, est):
     np.testing.assert_allclose(down[:, ::-1], up, atol=1e-9 * np.ptp(X))
 
 
+def test_an_axis_set_after_fit_takes_effect_at_once():
+    # the axis of fit was used, and one of the wrong length was accepted
+    x = np.linspace(0.0, 1.0, 200)
+    X = np.vstack([np.sin(3 * x) + k * x**2 for k in range(3)])
+    est = ModPoly().fit(X).set_params(x_axis=x**3)
+    expected = loop_baselines(X, "modpoly", {}, x_data=x**3)
+    assert _max_err(est.baseline(X), expected, X) <= 1e-12
+    with pytest.raises(ValueError, match="x_axis has 999 values but X has 200"):
+        est.set_params(x_axis=np.arange(999.0)).transform(X)
+
+
 @pytest.mark.parametrize("scale", [1e-18, 1e-20, 1e-200, 1e200])
 def test_modpoly_does_not_depend_on_the_units(scale):
     # spectra in tiny units used to stop after fewer passes (the relative
@@ -391,6 +402,12 @@ def test_generic_methods_warn_exactly_when_max_iter_stopped_them(data, method):
     [
         ("asls", {"lam": 0.5, "p": 1e-3, "diff_order": 1, "max_iter": 1, "tol": 0}),
         ("imodpoly", {"poly_order": 0, "max_iter": 1, "tol": 0}),
+        # p of the morphological methods is a weight in [0, 1], 0 by default
+        # (refused as outside (0, 1), as asls' p is)
+        ("mpls", {"p": 0.0}),
+        ("mpls", {"p": 1.0}),
+        ("mpspline", {"p": 0.0}),
+        ("pspline_mpls", {"p": 1.0}),
     ],
 )
 def test_generic_settings_at_the_ends_of_their_ranges_are_valid(data, method, kwargs):
