@@ -26,6 +26,11 @@ _HALOGENS = frozenset({"F", "Cl", "Br", "I"})
 # Elements that make an oxyanion only at their highest valence: Cr^3+^ in
 # chromite or V^3+^ in karelianite sits in an oxide.
 _OXYANION_VALENCE = {"Cr": 6, "V": 5, "Mo": 6, "W": 6}
+# Where a formula gives the charge, these make their class's oxyanion only at
+# this valence: arsenites (As^3+^), sulfites (S^4+^), selenites (Se^4+^) and
+# tellurites (Te^4+^) are oxides in Strunz's classes (4.J), not arsenates or
+# sulfates.
+_ANION_AT = {"As": 5, "S": 6, "Se": 6, "Te": 6}
 # ... and are written next to the oxygen of their oxyanion: CrO_4_, V_2_O_7_,
 # V^5+^O_4_ (not Mg_6_Cr_2_CO_3_..., a carbonate)
 _BOUND_TO_OXYGEN = re.compile(r"(Cr|V|Mo|W)(?:\^[^^]*\^)?(?:_[0-9.]+_)?O")
@@ -106,9 +111,16 @@ def _anion_markers(formula, elements):
         if members <= _FORMERS:
             bound |= members
     markers -= _OXYANION_VALENCE.keys() - bound
+    # an element whose every written charge is negative, or below the
+    # valence of its oxyanion, makes none: S^2-^ of a sulfide, Cr^3+^ of
+    # chromite, As^3+^ of an arsenite (an oxide in Strunz's classes)
+    highest = {}
     for element, size, sign in _CHARGED.findall(formula):
         charge = int(size or 1) * (1 if sign == "+" else -1)
-        if charge < 0 or charge < _OXYANION_VALENCE.get(element, 0):
+        highest[element] = max(charge, highest.get(element, charge))
+    for element, charge in highest.items():
+        valence = max(_OXYANION_VALENCE.get(element, 0), _ANION_AT.get(element, 0))
+        if charge < 0 or charge < valence:
             markers.discard(element)
     return markers
 
@@ -139,9 +151,12 @@ def anion_group(formula):
        among the halides and the sulfides.
 
     An element counts for rules 1-5 unless the formula gives its charge
-    and that charge rules out the oxyanion: a negative one (``S^2-^`` of a
-    sulfide, ``N^3-^`` of ammonium), or Cr, V, Mo or W below their highest
-    valence (``Cr^3+^`` of chromite and ``V^3+^`` of karelianite: oxides).
+    and every charge it gives rules out the oxyanion: a negative one
+    (``S^2-^`` of a sulfide, ``N^3-^`` of ammonium), Cr, V, Mo or W below
+    their highest valence (``Cr^3+^`` of chromite and ``V^3+^`` of
+    karelianite: oxides), or As below 5+ and S, Se or Te below 6+
+    (arsenites, sulfites, selenites and tellurites such as chalcomenite,
+    ``Cu^2+^Se^4+^O_3_·2H_2_O``, are oxides in Strunz's class 4.J).
     Nor do Cr, V, Mo and W count when the formula does not write them next
     to oxygen, as their oxyanions are written (``CrO_4_``, ``V_2_O_7_``, or
     a site shared with other such elements only, ``Ca(Mo,W)O_4_``;

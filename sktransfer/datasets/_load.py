@@ -103,7 +103,19 @@ def _preference(desc, data, grid, xrd_prefer="measured"):
     )
     preferred = ("Processed", "DIF" if xrd_prefer == "dif" else "XY")
     kind_rank = 0 if desc["kind"] in preferred else 1
-    return (kind_rank, -round(coverage, 2), laser_rank, desc["file"])
+    # an oriented single crystal's band intensities depend on the direction
+    orientation = desc.get("orientation")
+    oriented = orientation is not None and "unoriented" not in orientation
+    # coverage in tenths first, so that a grid a little wider or narrower
+    # does not swap the orientation or laser for a hundredth of coverage
+    return (
+        kind_rank,
+        -round(coverage, 1),
+        oriented,
+        laser_rank,
+        -coverage,
+        desc["file"],
+    )
 
 
 def _header_fields(data, reserved):

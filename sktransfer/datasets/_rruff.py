@@ -14,6 +14,8 @@ from sklearn.utils import Bunch
 _ID_RE = re.compile(r"(?<![A-Za-z0-9])([RX]\d{6})(-\d+)?(?![0-9])")
 _DIF_HEADER_RE = re.compile(r"^[ \t]*2-THETA\s+INTENSITY", re.IGNORECASE | re.M)
 _SEP_RE = re.compile(r"[,\s;]+")
+# The 2-theta range (degrees) over which RRUFF computes its DIF files with XPOW
+_DIF_RANGE = (5.0, 90.0)
 _NUMERIC_START_RE = re.compile(r"[-+.\d]")
 # A field left empty between separators ("100,,5"), or before the first.
 _EMPTY_FIELD_RE = re.compile(r"^[,;]|[,;][ \t]*[,;]", re.M)
@@ -222,6 +224,15 @@ def _read_dif(lines, path, header_index):
     bounds = metadata.get("BOUNDS ON TWO THETA", "").split()
     if len(bounds) == 2:
         metadata["TWO_THETA_RANGE"] = (float(bounds[0]), float(bounds[1]))
+    else:
+        # RRUFF's DIF files without the line were computed as those with it,
+        # over XPOW's 5-90 degrees (or wider, if a peak lies beyond): their
+        # patterns are not known to be empty beyond it
+        lo, hi = _DIF_RANGE
+        metadata["TWO_THETA_RANGE"] = (
+            min(lo, float(table[:, 0].min())),
+            max(hi, float(table[:, 0].max())),
+        )
     return Bunch(
         x=table[:, 0].copy(),
         y=table[:, 1].copy(),
@@ -276,6 +287,9 @@ def read_rruff(path):
             decoded. DIF files give ``NAMES``, ``CELL PARAMETERS``,
             ``X-RAY WAVELENGTH``, ``TWO_THETA_RANGE``, ... ``RRUFFID`` is
             filled from the text or the file name when the header lacks it.
+            ``TWO_THETA_RANGE`` is the computed range of a DIF file
+            (``BOUNDS ON TWO THETA``); without that line, XPOW's 5-90 degrees,
+            widened to any peak beyond.
         format : {"spectrum", "dif"}
             Which kind of file was read.
         d_spacing : ndarray of shape (n_peaks,)

@@ -64,6 +64,16 @@ from sktransfer.datasets import anion_group, formula_elements
         ("NaFeS_2_·2H_2_O", "sulfate"),  # erdite without charges: misread
         ("(N^3-^H_4_)_2_Mg(OH)_4_", "oxide"),  # ammonium is no anion
         ("(Ca,Na)_2_Nb_2_O_6_(OH,F)", "oxide"),  # pyrochlore
+        # arsenites, sulfites, selenites, tellurites: oxides (Strunz 4.J),
+        # which used to be arsenates and sulfates
+        ("Cu^2+^Se^4+^O_3_·2H_2_O", "oxide"),  # chalcomenite
+        ("Cu^2+^Te^4+^O_3_·2H_2_O", "oxide"),  # teineite
+        ("CaS^4+^O_3_·0.5H_2_O", "oxide"),  # hannebachite
+        ("Cu^2+^As^3+^_2_O_4_", "oxide"),  # trippkeite
+        # ... while the high valences stay oxyanions, also beside a low one
+        ("Ca^2+^S^6+^O_4_·2H_2_O", "sulfate"),
+        ("Mn^2+^_2_(As^3+^O_3_)(As^5+^O_4_)", "phosphate"),
+        ("Cu^2+^Te^6+^O_4_", "sulfate"),
     ],
 )
 def test_anion_group_of_rruff_formulas(formula, group):

@@ -299,6 +299,35 @@ def test_unpaired_raw_processed(raw_processed_dir):
     assert list(only_raw.kind) == ["RAW", "RAW"]
 
 
+def test_the_file_a_sample_gets_does_not_swap_with_the_grid(tmp_path):
+    # an oriented 514 nm spectrum covering a hundredth more of a wider grid
+    # beat the unoriented 532 nm one, which won on the default grid
+    rid = "R040068"
+    write_spectrum(
+        tmp_path / f"Albite__{rid}-1__Infrared__Infrared_Data_Processed__1.txt",
+        IR_X, _ir(IR_X, rid), species="Albite", rruff_id=rid,
+    )  # fmt: skip
+    unoriented = (
+        f"Albite__{rid}__Raman__532__0__unoriented__Raman_Data_Processed__2.txt"
+    )
+    oriented = f"Albite__{rid}-4__Raman__514__0-000____Raman_Data_Processed__3.txt"
+    for name, start in [(unoriented, 133.0), (oriented, 20.0)]:
+        x = np.linspace(start, 1300.0, 1200)
+        write_spectrum(
+            tmp_path / name, x, _raman(x, rid), species="Albite", rruff_id=rid
+        )
+    for grid in (
+        None,
+        np.linspace(100.0, 1250.0, 1024),
+        np.linspace(100.0, 1300.0, 1024),
+    ):
+        data = load_rruff(tmp_path, raman_axis=grid)
+        assert data.files[0]["raman"].endswith(unoriented), grid
+    # coverage in tenths still counts first
+    data = load_rruff(tmp_path, raman_axis=np.linspace(60.0, 1250.0, 1024))
+    assert data.files[0]["raman"].endswith(oriented)
+
+
 def test_paired_prefers_processed(raw_processed_dir, tmp_path):
     data = load_rruff(raw_processed_dir, require=("raman",))
     assert data.metadata[0]["raman_kind"] == "Processed"

@@ -7,7 +7,7 @@ import signal
 import numpy as np
 import pytest
 
-from sktransfer.datasets import read_rruff
+from sktransfer.datasets import load_rruff, read_rruff
 from tests.datasets._files import QUARTZ_DIF, write_dif, write_spectrum
 
 X = np.array([100.0, 100.5, 101.0, 101.5])
@@ -128,6 +128,31 @@ def test_read_dif_rows_without_or_with_more_than_hkl(tmp_path):
     assert data.hkl.shape == (3, 3)
     assert np.isnan(data.hkl[0]).all()
     np.testing.assert_array_equal(data.hkl[1:], np.array(QUARTZ_DIF)[1:, 3:])
+
+
+def test_a_dif_file_without_its_bounds_line_covers_xpow_s_range(tmp_path):
+    # without "BOUNDS ON TWO THETA" the range was unbounded: a grid beyond
+    # 90 degrees counted as measured, with zeros, where a file with the line
+    # gave NaN there
+    path = write_dif(tmp_path / "R040031_CIF.txt", QUARTZ_DIF)
+    text = path.read_bytes()
+    assert b"BOUNDS ON TWO THETA" in text
+    lines = [line for line in text.split(b"\n") if b"BOUNDS ON TWO THETA" not in line]
+    path.write_bytes(b"\n".join(lines))
+    data = read_rruff(path)
+    assert "BOUNDS ON TWO THETA" not in data.metadata
+    assert data.metadata["TWO_THETA_RANGE"] == (5.0, 90.0)
+    loaded = load_rruff(tmp_path, pair=False, xrd_axis=np.arange(5.0, 120.001, 0.05))
+    np.testing.assert_allclose(loaded.coverage, [(90.0 - 5.0) / 115.0], atol=1e-3)
+    assert np.isnan(loaded.xrd[0][loaded.xrd_axis > 90.1]).all()
+    # a peak beyond 90 degrees widens the range to it
+    path = write_dif(tmp_path / "R040032_CIF.txt", [*QUARTZ_DIF, WIDE_PEAK])
+    lines = path.read_bytes().split(b"\n")
+    path.write_bytes(b"\n".join(line for line in lines if b"BOUNDS ON" not in line))
+    assert read_rruff(path).metadata["TWO_THETA_RANGE"] == (5.0, 95.5)
+
+
+WIDE_PEAK = [95.5, 3.0, 1.0398, 3, 2, 1]
 
 
 def test_read_dif_id_from_its_text_and_fields_next_to_the_table(tmp_path):
