@@ -1623,6 +1623,11 @@ class SpectroGenRegressor(NeuralNetRegressor):
         **kwargs
             Other files and ``use_safetensors``, as in
             :meth:`skorch.NeuralNet.save_params`.
+
+        Returns
+        -------
+        None
+            As :meth:`skorch.NeuralNet.save_params`; the files are written.
         """
         training = hasattr(self, "_memory_data")
         # skorch's callbacks name the module's file f_module
