@@ -610,3 +610,36 @@ def test_averages_of_values_and_weights_near_the_float_limit():
         assert got == pytest.approx(np.average(r, weights=[3, 1]), rel=1e-15)
         # an RMSE beyond the float range is infinite, without a warning
         assert spectral_rmse([[1.7e308, -1.7e308]], [[-1.7e308, 1.7e308]]) == np.inf
+
+
+def test_two_sample_accuracy_shuffles_the_pool_for_a_splitter_of_one_s_own():
+    # the pool holds the real spectra first: KFold tested folds of one group
+    # (a mean of 0.41 for one distribution; KFold(2) failed in the
+    # discriminant with "Got 1 class")
+    rng = np.random.default_rng(0)
+    scores = []
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        for seed in range(10):
+            real, generated = rng.normal(size=(40, 20)), rng.normal(size=(40, 20))
+            scores.append(
+                two_sample_accuracy(real, generated, cv=KFold(5), random_state=seed)
+            )
+        assert two_sample_accuracy(real, generated, cv=KFold(2), random_state=0) > 0.3
+        assert (
+            two_sample_accuracy(real, generated + 3.0, cv=KFold(5), random_state=0)
+            == 1.0
+        )
+    assert 0.45 < np.mean(scores) < 0.55
+    # the same seed, the same score
+    assert two_sample_accuracy(real, generated, cv=KFold(5), random_state=3) == (
+        two_sample_accuracy(real, generated, cv=KFold(5), random_state=3)
+    )
+
+
+def test_a_spectrum_of_weight_zero_does_not_count_even_if_infinite():
+    # inf times a weight of 0 gave NaN
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        got = spectral_rmse([[1e308], [0.0]], [[-1e308], [1.0]], multioutput=[0, 1])
+    assert got == 1.0

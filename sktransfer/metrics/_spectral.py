@@ -72,6 +72,9 @@ def _aggregate(values, multioutput):
     else:
         weights = _check_weights(multioutput)
         check_consistent_length(values, weights)
+        # a spectrum of weight 0 does not count, even with an infinite value
+        # (inf times 0 is NaN)
+        values, weights = values[weights > 0], weights[weights > 0]
         # weights of 1e308 would overflow their sum: only their ratios count
         weights = weights / weights.max()
     # Values near the largest float (RMSEs of 1e308) would overflow their

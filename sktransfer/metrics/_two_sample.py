@@ -8,7 +8,7 @@ from sklearn.discriminant_analysis import QuadraticDiscriminantAnalysis
 from sklearn.metrics import balanced_accuracy_score
 from sklearn.model_selection import StratifiedKFold, check_cv, cross_val_score
 from sklearn.pipeline import make_pipeline
-from sklearn.utils import Bunch, check_array
+from sklearn.utils import Bunch, check_array, check_random_state
 
 from sktransfer._base import FLOAT_DTYPES
 from sktransfer._validation import check_bool, check_param
@@ -87,7 +87,11 @@ def two_sample_accuracy(real, generated, *, estimator=None, cv=5, random_state=N
         An integer gives a shuffled :class:`~sklearn.model_selection.StratifiedKFold`
         with that many folds (each group needs at least that many spectra;
         with the default estimator, also at least 2 of each group left in
-        every training fold).
+        every training fold). A splitter of your own splits the pooled
+        spectra in an order shuffled with ``random_state`` (the pool holds
+        the real spectra first): a splitter that neither stratifies nor
+        shuffles, such as :class:`~sklearn.model_selection.KFold`, would
+        otherwise test folds of one group only.
     random_state : int, RandomState instance or None, default=None
         Seeds the fold shuffling and, if it has a ``random_state`` parameter,
         the classifier.
@@ -173,6 +177,10 @@ def two_sample_accuracy(real, generated, *, estimator=None, cv=5, random_state=N
     if isinstance(cv, int | np.integer | np.bool_):
         _check_cv_folds(cv, y, default)
         cv = StratifiedKFold(cv, shuffle=True, random_state=random_state)
+    else:
+        # the pool is ordered real first: a KFold would test one group only
+        order = check_random_state(random_state).permutation(len(y))
+        X, y = X[order], y[order]
     cv = check_cv(cv, y, classifier=True)
     scores = cross_val_score(
         estimator, X, y, cv=cv, scoring="balanced_accuracy", error_score="raise"
