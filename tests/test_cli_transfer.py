@@ -90,10 +90,16 @@ def test_input_of_another_modality_is_refused():
     _check_modality(_rruff(["a.txt", "b.txt"], ["ir", None]), "ir")
     with pytest.raises(CLIError) as exc:
         _check_modality(spectra, "ir")
+    # each other modality counted (this said "2 input file(s) hold raman")
     assert str(exc.value).startswith(
-        "the model was trained on ir spectra, but 2 input file(s) hold raman "
-        "spectra, e.g. c.txt (its header or name says so); give --any-modality"
+        "the model was trained on ir spectra, but 2 input file(s) hold other "
+        "spectra (1 raman, 1 xrd), e.g. c.txt (its header or name says so); "
+        "give --any-modality"
     )
+    with pytest.raises(
+        CLIError, match="but 1 input file.s. hold raman spectra, e.g. c"
+    ):
+        _check_modality(_rruff(["a.txt", "c.txt"], ["ir", "raman"]), "ir")
 
 
 def test_transfer_arguments_and_their_defaults(capsys):

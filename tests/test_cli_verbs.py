@@ -20,8 +20,10 @@ def _peaks(x, centers, width=8.0):
 
 def _write_rruff(path, x, y, name, rruff_id, extra=""):
     rows = "".join(f"{a:.4f}, {b:.6e}\r\n" for a, b in zip(x, y))
+    # a NAMES field in ``extra`` (in any case) is the file's only one
+    names = "" if "##names=" in extra.lower() else f"##NAMES={name}\n"
     with open(path, "w", encoding="utf-8", newline="") as f:
-        f.write(f"##NAMES={name}\n##RRUFFID={rruff_id}\n{extra}{rows}##END=\n\n")
+        f.write(f"{names}##RRUFFID={rruff_id}\n{extra}{rows}##END=\n\n")
 
 
 def _write_csv(path, x, Y, names, axis_name="wavenumber"):
@@ -513,6 +515,19 @@ def test_transfer_rruff_directories(tmp_path, capsys):
     assert not out2.exists()
     assert main([*predict, "--any-modality"]) == 0
     assert len(os.listdir(out2)) == 2
+    # files of two other modalities are counted each (all were given the
+    # first one's: "2 input file(s) hold raman spectra")
+    _write_rruff(
+        ir_only / "Min9__R050009__Powder__Xray_Data_XY_RAW__9.txt",
+        np.arange(5.0, 90.0),
+        np.ones(85),
+        "Min9",
+        "R050009",
+    )
+    assert main([*predict, "-o", str(tmp_path / "pred3")]) == 2
+    err = capsys.readouterr().err
+    assert "but 2 input file(s) hold other spectra (1 raman, 1 xrd), e.g." in err
+    os.remove(ir_only / "Min9__R050009__Powder__Xray_Data_XY_RAW__9.txt")
     # a folder that holds other files is not written into without --overwrite
     busy = tmp_path / "busy"
     busy.mkdir()
@@ -532,12 +547,61 @@ def test_transfer_fit_refuses_source_and_target_folders_the_wrong_way(tmp_path, 
     fit = ["transfer", "fit", "-o", str(model), "--max-epochs", "1"]
     assert main([*fit, "--source", str(ram), "--target", str(ir)]) == 2
     err = capsys.readouterr().err.strip()
-    assert len(err.splitlines()) == 1 and "holds none of the ir spectra" in err, err
+    assert len(err.splitlines()) == 1 and "holds no ir spectra" in err, err
+    assert "while the --target folders do. Swap the folders" in err
     assert not model.exists()
     # the right way round, and the other direction asked for by the options
     assert main([*fit, "--source", str(ir), "--target", str(ram)]) == 0
     options = ["--source-modality", "raman", "--target-modality", "ir", "--overwrite"]
     assert main([*fit, "--source", str(ram), "--target", str(ir), *options]) == 0
+
+
+def test_transfer_fit_takes_each_side_from_its_own_folders(
+    tmp_path, capsys, monkeypatch
+):
+    # the folders were loaded together and the first file of a sample won:
+    # Raman files in the --source folder were trained on instead of the
+    # --target folder's (baseline-corrected, say), without a word, or the
+    # run was refused with a false "holds none of the raman spectra"
+    from sktransfer.cross_modal import SpectroGenRegressor
+    from sktransfer.datasets import load_rruff
+
+    # the source folder sorts first: its Raman files won the old way
+    mixed, corrected = tmp_path / "a_mixed", tmp_path / "b_corrected"
+    _paired_rruff_files(mixed, mixed)
+    corrected.mkdir()
+    x_ra = np.linspace(100.0, 1300.0, 700)
+    for path in mixed.iterdir():
+        if "Raman" in path.name:
+            i = int(path.name[3])  # Min{i}__...
+            _write_rruff(
+                corrected / path.name,
+                x_ra,
+                _peaks(x_ra, [1200 - 100 * i]),
+                f"Min{i}",
+                f"R05000{i}",
+            )
+    trained = []
+    fit_to_the_end = SpectroGenRegressor._fit_to_the_end
+
+    def record(self, X, Y):
+        trained.append(Y)
+        return fit_to_the_end(self, X, Y)
+
+    monkeypatch.setattr(SpectroGenRegressor, "_fit_to_the_end", record)
+    model = tmp_path / "m.skmodel"
+    fit = ["transfer", "fit", "-o", str(model), "--max-epochs", "1"]
+    assert main([*fit, "--source", str(mixed), "--target", str(corrected)]) == 0
+    assert "training on 4 pairs" in capsys.readouterr().out
+    expected = load_rruff(corrected, require="raman", outside="zero").raman
+    np.testing.assert_array_equal(trained[-1], expected)
+    # the same folder for both: its own Raman files
+    assert (
+        main([*fit, "--source", str(mixed), "--target", str(mixed), "--overwrite"]) == 0
+    )
+    expected = load_rruff(mixed, require="raman", outside="zero").raman
+    np.testing.assert_array_equal(trained[-1], expected)
+    capsys.readouterr()
 
 
 def test_transfer_predict_with_a_file_that_is_no_model(tmp_path, capsys):

@@ -159,88 +159,92 @@ def _one_line(exc):
     return f"{head}: {lines[1]}{more}"
 
 
-def _paired_rruff(sources, targets, source_mod, target_mod):
+def _load_folders(folders):
+    """``load_rruff`` of RRUFF folders, paired by id, nothing required."""
     from sktransfer.datasets import load_rruff
 
-    dirs = list(dict.fromkeys(sources + targets))
-    for d in dirs:
+    for d in folders:
         if not os.path.exists(d):
             raise CLIError(f"{d}: no such directory")
         if not os.path.isdir(d):
             raise CLIError(f"{d}: RRUFF input must be a directory")
     try:
-        # Nothing required: a missing modality is told below in options.
-        data = load_rruff(dirs, pair=True, require=(), outside="zero")
+        # Nothing required: a missing modality is told in options.
+        return load_rruff(folders, pair=True, require=(), outside="zero")
     except (OSError, ValueError) as exc:
         raise CLIError(_one_line(exc)) from None
-    where = ", ".join(dirs)
-    found = [m for m in _MODALITIES if data[m] is not None]
-    for option, m in (("--source", source_mod), ("--target", target_mod)):
-        if m not in found:
+
+
+def _found(data):
+    return [m for m in _MODALITIES if data[m] is not None]
+
+
+def _paired_rruff(sources, targets, source_mod, target_mod):
+    """Source and target spectra of the RRUFF ids that have both.
+
+    Where ``--source`` and ``--target`` name the same folders, the pairs are
+    matched in them; otherwise each side's spectra come from its own
+    option's folders only (a Raman file in a source folder is not taken for
+    the target), and folders given the wrong way round are refused.
+    """
+    sources, targets = list(dict.fromkeys(sources)), list(dict.fromkeys(targets))
+    same = set(sources) == set(targets)
+    side = {"--source": _load_folders(sources)}
+    side["--target"] = side["--source"] if same else _load_folders(targets)
+    roles = (
+        ("--source", sources, source_mod, "--target"),
+        ("--target", targets, target_mod, "--source"),
+    )
+    for option, folders, m, other in roles:
+        data = side[option]
+        if data[m] is not None:
+            continue
+        where = ", ".join(folders)
+        found = ", ".join(_found(data)) or "none"
+        if not same and side[other][m] is not None:
             raise CLIError(
-                f"{option}-modality {m}: no {m} spectra in {where} (found: "
-                f"{', '.join(found) or 'none'})"
+                f"{option} {where} holds no {m} spectra ({option}-modality "
+                f"{m}; found: {found}), while the {other} folders do. Swap "
+                "the folders, or the modality options"
             )
-    both = data[f"has_{source_mod}"] & data[f"has_{target_mod}"]
-    if not both.any():
+        raise CLIError(
+            f"{option}-modality {m}: no {m} spectra in {where} (found: {found})"
+        )
+    src, tgt = side["--source"], side["--target"]
+    src_ids = {
+        rid: i for i, rid in enumerate(src.rruff_ids) if src[f"has_{source_mod}"][i]
+    }
+    tgt_ids = {
+        rid: i for i, rid in enumerate(tgt.rruff_ids) if tgt[f"has_{target_mod}"][i]
+    }
+    ids = [rid for rid in src_ids if rid in tgt_ids]
+    if not ids:
+        where = ", ".join(dict.fromkeys(sources + targets))
         raise CLIError(
             f"no RRUFF id in {where} has both {source_mod} spectra "
             f"(--source-modality) and {target_mod} spectra (--target-modality)"
         )
-    files = {
-        m: [f[m] for f, b in zip(data.files, both) if b]
-        for m in (source_mod, target_mod)
+    rows = {
+        source_mod: (src, [src_ids[rid] for rid in ids]),
+        target_mod: (tgt, [tgt_ids[rid] for rid in ids]),
     }
-    _check_roles(files, sources, targets, source_mod, target_mod)
-    for m in files:
+    for m, (data, index) in rows.items():
         # load_rruff leaves a file that misses the whole grid NaN
         report_coverage(
-            data.coverage[m][both],
-            files[m],
+            data.coverage[m][index],
+            [data.files[i][m] for i in index],
             data[f"{m}_axis"],
             f"the {m} grid",
             f"{m} ",
         )
     return (
-        data[source_mod][both],
-        data[target_mod][both],
-        data[f"{source_mod}_axis"],
-        data[f"{target_mod}_axis"],
+        src[source_mod][rows[source_mod][1]],
+        tgt[target_mod][rows[target_mod][1]],
+        src[f"{source_mod}_axis"],
+        tgt[f"{target_mod}_axis"],
         "x",
         "x",
     )
-
-
-def _check_roles(files, sources, targets, source_mod, target_mod):
-    """Refuse folders whose spectra are of the other side's modality.
-
-    ``files`` maps each modality to the files of the paired spectra.
-
-    The pairs are matched by RRUFF id over all the folders; the modality
-    options say which spectra are the source. Where ``--source`` and
-    ``--target`` name different folders, each must hold the spectra of its
-    side: swapped folders would train the other direction without a word.
-    """
-    if set(sources) == set(targets):
-        return
-
-    def inside(path, folders):
-        path = os.path.abspath(path)
-        return any(
-            os.path.commonpath([path, os.path.abspath(d)]) == os.path.abspath(d)
-            for d in folders
-        )
-
-    for option, folders, m, other in (
-        ("--source", sources, source_mod, "--target"),
-        ("--target", targets, target_mod, "--source"),
-    ):
-        if not any(inside(path, folders) for path in files[m]):
-            raise CLIError(
-                f"{option} {', '.join(folders)} holds none of the {m} spectra "
-                f"that are paired ({option}-modality {m}); they are in the "
-                f"{other} folders. Swap the folders, or the modality options"
-            )
 
 
 def _model_output(args, write):
@@ -386,10 +390,20 @@ def _check_modality(spectra, expected):
         if m is not None and m != expected
     ]
     if wrong:
-        name, found = wrong[0]
+        name = wrong[0][0]
+        counts = {}
+        for _, m in wrong:
+            counts[m] = counts.get(m, 0) + 1
+        held = (
+            f"{next(iter(counts))} spectra"
+            if len(counts) == 1
+            else "other spectra ("
+            + ", ".join(f"{n} {m}" for m, n in sorted(counts.items()))
+            + ")"
+        )
         raise CLIError(
             f"the model was trained on {expected} spectra, but {len(wrong)} "
-            f"input file(s) hold {found} spectra, e.g. {name} (its header or "
+            f"input file(s) hold {held}, e.g. {name} (its header or "
             "name says so); give --any-modality to predict from them anyway"
         )
 

@@ -112,6 +112,12 @@ def _read_spectrum(lines, path):
             if rows:
                 late_header = lineno
                 break
+            earlier = metadata.get(key)
+            if earlier is not None and value not in earlier.split("\n"):
+                # a field repeated with another value (RRUFF repeats CELL
+                # PARAMETERS with their uncertainties) keeps both, one per
+                # line, as the keyless comment lines are kept
+                value = f"{earlier}\n{value}"
             metadata[key] = value
             continue
         if not rows and metadata and not _NUMERIC_START_RE.match(stripped):
@@ -287,6 +293,8 @@ def read_rruff(path):
             decoded. DIF files give ``NAMES``, ``CELL PARAMETERS``,
             ``X-RAY WAVELENGTH``, ``TWO_THETA_RANGE``, ... ``RRUFFID`` is
             filled from the text or the file name when the header lacks it.
+            A field repeated with another value keeps both, one per line
+            (RRUFF repeats ``CELL PARAMETERS`` with their uncertainties).
             ``TWO_THETA_RANGE`` is the computed range of a DIF file
             (``BOUNDS ON TWO THETA``); without that line, XPOW's 5-90 degrees,
             widened to any peak beyond.

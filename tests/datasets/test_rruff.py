@@ -7,7 +7,7 @@ import signal
 import numpy as np
 import pytest
 
-from sktransfer.datasets import load_rruff, read_rruff
+from sktransfer.datasets import load_rruff, read_rruff, write_rruff
 from tests.datasets._files import QUARTZ_DIF, write_dif, write_spectrum
 
 X = np.array([100.0, 100.5, 101.0, 101.5])
@@ -128,6 +128,36 @@ def test_read_dif_rows_without_or_with_more_than_hkl(tmp_path):
     assert data.hkl.shape == (3, 3)
     assert np.isnan(data.hkl[0]).all()
     np.testing.assert_array_equal(data.hkl[1:], np.array(QUARTZ_DIF)[1:, 3:])
+
+
+def test_a_repeated_header_field_keeps_every_value(tmp_path):
+    # RRUFF repeats a block of fields, CELL PARAMETERS once rounded and once
+    # with uncertainties: the last one overwrote the first, so a baseline
+    # corrected by the command line lost it
+    path = (
+        tmp_path
+        / "Aenigmatite__R061088-8__Raman__514__0-000____Raman_Data_Processed__1.txt"
+    )
+    path.write_text(
+        "##NAMES=Aenigmatite\n##RRUFFID=R061088\n"
+        "##DIFFRACTION SAMPLE DESCRIPTION=Powder\n"
+        "##CELL PARAMETERS=a: 10.416 b: 10.84\n"
+        "##FILETYPE=Raman Processed\n"
+        "##DIFFRACTION SAMPLE DESCRIPTION=Powder\n"
+        "##CELL PARAMETERS=a: 10.416(2) b: 10.840(3)\n"
+        "100, 1\n101, 2\n102, 3\n##END=\n"
+    )
+    metadata = read_rruff(path).metadata
+    assert (
+        metadata["CELL PARAMETERS"] == "a: 10.416 b: 10.84\na: 10.416(2) b: 10.840(3)"
+    )
+    assert metadata["DIFFRACTION SAMPLE DESCRIPTION"] == "Powder"  # the same twice
+    assert metadata["NAMES"] == "Aenigmatite"
+    # written and read back whole
+    out = tmp_path / "out" / "copy.txt"
+    out.parent.mkdir()
+    write_rruff(out, [1.0, 2.0], [3.0, 4.0], metadata)
+    assert read_rruff(out).metadata["CELL PARAMETERS"] == metadata["CELL PARAMETERS"]
 
 
 def test_a_dif_file_without_its_bounds_line_covers_xpow_s_range(tmp_path):
