@@ -10,6 +10,7 @@ from sklearn.ensemble import RandomForestClassifier
 from sklearn.linear_model import LogisticRegression, Ridge
 from sklearn.model_selection import (
     GridSearchCV,
+    GroupKFold,
     KFold,
     StratifiedKFold,
     cross_val_score,
@@ -643,3 +644,23 @@ def test_a_spectrum_of_weight_zero_does_not_count_even_if_infinite():
         warnings.simplefilter("error")
         got = spectral_rmse([[1e308], [0.0]], [[-1e308], [1.0]], multioutput=[0, 1])
     assert got == 1.0
+
+
+def test_two_sample_accuracy_keeps_splits_given_as_indices_and_stratified_splitters():
+    # the pool used to be shuffled for any cv but an integer: splits given
+    # as indices (the way to group) then pointed at other rows
+    rng = np.random.default_rng(0)
+    real, generated = rng.normal(size=(40, 8)), rng.normal(size=(40, 8)) + 0.3
+    X, y = np.vstack([real, generated]), np.r_[np.zeros(40), np.ones(40)]
+    groups = np.r_[np.arange(40) // 4, 10 + np.arange(40) // 4]
+    splits = list(GroupKFold(5).split(X, y, groups))
+    expected = cross_val_score(
+        LogisticRegression(), X, y, cv=splits, scoring="balanced_accuracy"
+    ).mean()
+    got = two_sample_accuracy(
+        real, generated, estimator=LogisticRegression(), cv=splits
+    )
+    assert got == pytest.approx(expected, abs=1e-12)
+    # a stratified splitter without shuffling is deterministic, as before
+    first = two_sample_accuracy(real, generated, cv=StratifiedKFold(5))
+    assert two_sample_accuracy(real, generated, cv=StratifiedKFold(5)) == first

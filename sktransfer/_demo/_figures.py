@@ -30,25 +30,19 @@ def _save(fig, directory, name):
 
 
 def transfer_figure(directory, result, n_show=3):
-    """Measured against predicted Raman spectra of a few held-out samples."""
+    """Baseline-corrected against predicted Raman spectra of held-out samples."""
     n_show = min(n_show, len(result.measured))
     fig, axes = _figure(n_show)
+    curves = [
+        (result.measured, "measured, baseline-corrected", {"color": "0.6", "lw": 0.8}),
+        (result.clean, "true (no noise)", {"color": "black", "lw": 1.2}),
+        (result.vae, "SpectroGen VAE", {"color": "tab:red", "lw": 1.0}),
+        (result.knn, "5-NN", {"color": "tab:blue", "lw": 0.8, "ls": "--"}),
+    ]
     for i, ax in enumerate(axes):
-        ax.plot(result.axis, result.measured[i], color="0.6", lw=0.8, label="measured")
-        if result.clean is not None:
-            ax.plot(
-                result.axis,
-                result.clean[i],
-                color="black",
-                lw=1.2,
-                label="true (no noise)",
-            )
-        ax.plot(
-            result.axis, result.vae[i], color="tab:red", lw=1.0, label="SpectroGen VAE"
-        )
-        ax.plot(
-            result.axis, result.knn[i], color="tab:blue", lw=0.8, ls="--", label="5-NN"
-        )
+        for rows, label, style in curves:
+            if rows is not None:  # no clean truth for measured data
+                ax.plot(result.axis, rows[i], label=label, **style)
         ax.set_title(f"held-out sample {i}")
         ax.set_xlabel("Raman shift (cm$^{-1}$)")
     axes[0].set_ylabel("intensity")
@@ -128,7 +122,7 @@ def write_figures(results, directory):
     figures, notes = [], []
     transfer = results.get("transfer")
     if isinstance(transfer, TransferResult):
-        caption = "Measured against predicted Raman (held-out)"
+        caption = "Baseline-corrected measured against predicted Raman (held-out)"
         figures.append((caption, transfer_figure(directory, transfer)))
     else:
         notes.append("no transfer figure: the transfer stage did not run")

@@ -31,8 +31,10 @@ def _epoch_progress(label, every, progress):
 class TransferResult(StageResult):
     """Held-out Raman spectra predicted from IR by the VAE and by k-NN.
 
-    ``scores`` maps each truth ("measured", and "clean" on synthetic data)
-    to ``{"r": (VAE, k-NN), "RMSE": (VAE, k-NN)}``.
+    ``scores`` maps each truth ("corrected": the measured spectra after
+    baseline correction, which the models learn; and "clean" on synthetic
+    data) to ``{"r": (VAE, k-NN), "RMSE": (VAE, k-NN)}``. ``measured`` holds
+    the held-out baseline-corrected spectra.
     """
 
     axis: np.ndarray
@@ -88,7 +90,9 @@ def transfer(data, corrected, *, epochs, random_state, device="cpu", progress=No
         "vae": vae.predict(X[te]),
         "knn": knn.fit(X[tr], Y[tr]).predict(X[te]),
     }
-    truths = {"measured": Y[te]}
+    # the models learn baseline-corrected spectra: the held-out ones are the
+    # truth they are judged against (not the raw measurements)
+    truths = {"corrected": Y[te]}
     if data.truth is not None:
         truths["clean"] = data.truth.raman_clean[te]
     scores = {

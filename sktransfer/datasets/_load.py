@@ -106,8 +106,9 @@ def _preference(desc, data, grid, xrd_prefer="measured"):
     # an oriented single crystal's band intensities depend on the direction
     orientation = desc.get("orientation")
     oriented = orientation is not None and "unoriented" not in orientation
-    # coverage in tenths first, so that a grid a little wider or narrower
-    # does not swap the orientation or laser for a hundredth of coverage
+    # coverage in tenths first: a hundredth of coverage (a grid a little
+    # wider or narrower) decides over the orientation and the laser only
+    # where it crosses a tenth
     return (
         kind_rank,
         -round(coverage, 1),

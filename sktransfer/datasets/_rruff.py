@@ -94,6 +94,19 @@ def _parse_numbers(line):
     return [float(t) for t in tokens]
 
 
+def _add_field(metadata, key, value):
+    """Set a header field; one repeated with another value keeps both.
+
+    RRUFF repeats CELL PARAMETERS with their uncertainties: the values are
+    kept one per line, as the keyless comment lines are; a repeat of the
+    same value is kept once.
+    """
+    earlier = metadata.get(key)
+    if earlier is not None and value not in earlier.split("\n"):
+        value = f"{earlier}\n{value}"
+    metadata[key] = value
+
+
 def _read_spectrum(lines, path):
     metadata = {}
     rows, linenos = [], []
@@ -112,13 +125,7 @@ def _read_spectrum(lines, path):
             if rows:
                 late_header = lineno
                 break
-            earlier = metadata.get(key)
-            if earlier is not None and value not in earlier.split("\n"):
-                # a field repeated with another value (RRUFF repeats CELL
-                # PARAMETERS with their uncertainties) keeps both, one per
-                # line, as the keyless comment lines are kept
-                value = f"{earlier}\n{value}"
-            metadata[key] = value
+            _add_field(metadata, key, value)
             continue
         if not rows and metadata and not _NUMERIC_START_RE.match(stripped):
             # Some rruff.net files carry keyless text lines among the headers.
@@ -187,11 +194,11 @@ def _read_dif(lines, path, header_index):
         if ln.startswith("##"):
             field = _header_field(ln)
             if field is not None:
-                metadata[field[0]] = field[1]
+                _add_field(metadata, *field)
             continue
         key, sep, value = ln.partition(":")
         if sep and key.strip().upper() == key.strip() and key.strip():
-            metadata[key.strip()] = " ".join(value.split())
+            _add_field(metadata, key.strip(), " ".join(value.split()))
     rows = []
     for lineno in range(header_index + 1, len(lines)):
         stripped = lines[lineno].strip()

@@ -87,11 +87,12 @@ def two_sample_accuracy(real, generated, *, estimator=None, cv=5, random_state=N
         An integer gives a shuffled :class:`~sklearn.model_selection.StratifiedKFold`
         with that many folds (each group needs at least that many spectra;
         with the default estimator, also at least 2 of each group left in
-        every training fold). A splitter of your own splits the pooled
-        spectra in an order shuffled with ``random_state`` (the pool holds
-        the real spectra first): a splitter that neither stratifies nor
-        shuffles, such as :class:`~sklearn.model_selection.KFold`, would
-        otherwise test folds of one group only.
+        every training fold). The pool holds the real spectra first, then
+        the generated ones: a splitter that neither stratifies nor shuffles
+        (:class:`~sklearn.model_selection.KFold`) splits it in an order
+        shuffled with ``random_state``, as it would otherwise test folds of
+        one group only. Other splitters, and splits given as indices into
+        that order, are used as given.
     random_state : int, RandomState instance or None, default=None
         Seeds the fold shuffling and, if it has a ``random_state`` parameter,
         the classifier.
@@ -177,7 +178,7 @@ def two_sample_accuracy(real, generated, *, estimator=None, cv=5, random_state=N
     if isinstance(cv, int | np.integer | np.bool_):
         _check_cv_folds(cv, y, default)
         cv = StratifiedKFold(cv, shuffle=True, random_state=random_state)
-    else:
+    elif _splits_in_order(cv):
         # the pool is ordered real first: a KFold would test one group only
         order = check_random_state(random_state).permutation(len(y))
         X, y = X[order], y[order]
@@ -186,6 +187,21 @@ def two_sample_accuracy(real, generated, *, estimator=None, cv=5, random_state=N
         estimator, X, y, cv=cv, scoring="balanced_accuracy", error_score="raise"
     )
     return float(np.mean(scores))
+
+
+def _splits_in_order(cv):
+    """Whether ``cv`` is a splitter that cuts the rows in their order.
+
+    A splitter that neither stratifies nor shuffles (``KFold()``): on the
+    pool, real spectra first, its test folds would hold one group. Splits
+    given as indices, and splitters of a set order (``PredefinedSplit``,
+    ``TimeSeriesSplit``) are the caller's and are kept.
+    """
+    return (
+        hasattr(cv, "split")
+        and getattr(cv, "shuffle", None) is False
+        and "Stratified" not in type(cv).__name__
+    )
 
 
 def _check_cv_folds(cv, y, default):

@@ -216,6 +216,14 @@ def test_bad_module_parameters_are_clear_errors(params, match):
         SpectroGenVAE(10, 10, **params)
 
 
+@pytest.mark.parametrize("dtype", [torch.float64, torch.float32, torch.bfloat16])
+def test_x_out_may_be_a_tensor_of_any_float_dtype(dtype):
+    # a bfloat16 tensor failed in its conversion to NumPy
+    axis = torch.linspace(0, 9, 10, dtype=dtype)
+    module = SpectroGenVAE(20, 10, decoder="peaks", x_out=axis, retrieval=False)
+    np.testing.assert_array_equal(module.decoder.x_out.numpy(), axis.float().numpy())
+
+
 def test_bad_retrieval_parameters_are_clear_errors():
     with pytest.raises(ValueError, match="temperature must be in"):
         RetrievalDecoder(2, 4, temperature=-1.0)

@@ -153,6 +153,13 @@ def test_a_repeated_header_field_keeps_every_value(tmp_path):
     )
     assert metadata["DIFFRACTION SAMPLE DESCRIPTION"] == "Powder"  # the same twice
     assert metadata["NAMES"] == "Aenigmatite"
+    # DIF files too
+    dif = write_dif(tmp_path / "R040031_CIF.txt", QUARTZ_DIF)
+    text = dif.read_bytes()
+    cell = next(line for line in text.split(b"\n") if b"CELL PARAMETERS" in line)
+    dif.write_bytes(text.replace(cell, cell + b"\n" + cell.replace(b"4.9", b"4.92")))
+    values = read_rruff(dif).metadata["CELL PARAMETERS"].split("\n")
+    assert len(values) == 2 and values[0] != values[1]
     # written and read back whole
     out = tmp_path / "out" / "copy.txt"
     out.parent.mkdir()
