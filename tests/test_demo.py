@@ -371,7 +371,7 @@ def test_generated_figures_show_real_and_generated_spectra_of_the_rare_class(
     (ax,) = drawn["pca.png"].axes
     pca = PCA(n_components=2).fit(res.X_train)
     classes = np.unique(res.y_train)
-    expected = [(f"real class {c}", res.X_train[res.y_train == c]) for c in classes]
+    expected = [(f"real, class {c}", res.X_train[res.y_train == c]) for c in classes]
     expected += [(f"{n}, {res.rare_name}", g) for n, g in res.generated.items()]
     assert [c.get_label() for c in ax.collections] == [label for label, _ in expected]
     for points, (_, spectra) in zip(ax.collections, expected, strict=True):
@@ -380,6 +380,13 @@ def test_generated_figures_show_real_and_generated_spectra_of_the_rare_class(
     sizes = {c: float(p.get_sizes()[0]) for c, p in zip(classes, ax.collections)}
     assert sizes[res.rare] > max(v for c, v in sizes.items() if c != res.rare)
     assert ax.get_legend() is not None
+    # on RRUFF data the real classes are named as the generated class is
+    # (they were class numbers beside a species name)
+    names = tuple(f"Mineral{c}" for c in range(res.n_classes))
+    write_figures({"augmentation": replace(res, class_names=names)}, "unused")
+    (ax,) = drawn["pca.png"].axes
+    labels = [c.get_label() for c in ax.collections]
+    assert labels[: len(classes)] == [f"real, Mineral{c}" for c in classes]
 
 
 def test_failed_writes_leave_no_temporary_file(monkeypatch, tmp_path):

@@ -73,7 +73,12 @@ def pca_figure(directory, result):
     for label in np.unique(result.y_train):
         mask = result.y_train == label
         style = {"s": 40, "edgecolor": "black"} if label == result.rare else {"s": 14}
-        ax.scatter(Z[mask, 0], Z[mask, 1], label=f"real class {label}", **style)
+        name = (
+            f"class {label}"
+            if result.class_names is None
+            else result.class_names[label]
+        )
+        ax.scatter(Z[mask, 0], Z[mask, 1], label=f"real, {name}", **style)
     for (name, spectra), marker in zip(result.generated.items(), ("x", "+")):
         G = pca.transform(spectra)
         ax.scatter(

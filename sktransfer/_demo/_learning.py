@@ -166,6 +166,8 @@ class AugmentationResult(StageResult):
     real: np.ndarray
     generated: dict
     realism_against: str = "held-out spectra"
+    #: the classes' names (species on RRUFF data), None for class numbers
+    class_names: tuple = None
 
     def rows(self):
         """Return the classification rows, then the realism rows."""
@@ -298,6 +300,7 @@ def augmentation(data, corrected, *, gan_iter, random_state, device="cpu", verbo
             k: func(real, g, random_state=seed, **kwargs) for k, g in generated.items()
         }
     return AugmentationResult(
+        class_names=None if data.rruff is None else tuple(data.rruff.labelled.names),
         realism_against=against,
         scores=scores,
         realism=realism,
