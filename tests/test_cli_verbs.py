@@ -604,6 +604,49 @@ def test_transfer_fit_takes_each_side_from_its_own_folders(
     capsys.readouterr()
 
 
+def test_transfer_fit_raman_to_raman_pairs_by_id(tmp_path, capsys, monkeypatch):
+    # with one modality on both sides the target's row numbers were used for
+    # the source: ids on one side only shifted every pair
+    from sktransfer.cross_modal import SpectroGenRegressor
+
+    raw, corrected = tmp_path / "raw", tmp_path / "corrected"
+    raw.mkdir()
+    corrected.mkdir()
+    x = np.linspace(100.0, 1300.0, 700)
+    for i in range(5):
+        for folder, ids, shift in (
+            (raw, range(0, 4), 0.0),
+            (corrected, range(1, 5), 50.0),
+        ):
+            if i in ids:
+                name = f"Min{i}__R05000{i}__Raman__532__0__unoriented__R_{i}.txt"
+                _write_rruff(
+                    folder / name,
+                    x,
+                    _peaks(x, [300 + 100 * i + shift]),
+                    f"Min{i}",
+                    f"R05000{i}",
+                )
+    trained = []
+    fit_to_the_end = SpectroGenRegressor._fit_to_the_end
+
+    def record(self, X, Y):
+        trained.append((X, Y))
+        return fit_to_the_end(self, X, Y)
+
+    monkeypatch.setattr(SpectroGenRegressor, "_fit_to_the_end", record)
+    fit = ["transfer", "fit", "--source", str(raw), "--target", str(corrected)]
+    fit += ["--source-modality", "raman", "--target-modality", "raman"]
+    assert main([*fit, "-o", str(tmp_path / "m.skmodel"), "--max-epochs", "1"]) == 0
+    X, Y = trained[-1]
+    assert len(X) == 3  # ids 1-3 are on both sides
+    grid = np.linspace(150.0, 1250.0, 1024)
+    peak_x, peak_y = grid[X.argmax(axis=1)], grid[Y.argmax(axis=1)]
+    np.testing.assert_allclose(peak_x, [400.0, 500.0, 600.0], atol=1.5)
+    np.testing.assert_allclose(peak_y - peak_x, 50.0, atol=2.0)
+    capsys.readouterr()
+
+
 def test_transfer_predict_with_a_file_that_is_no_model(tmp_path, capsys):
     bogus = tmp_path / "model.joblib"
     bogus.write_text("not a model")

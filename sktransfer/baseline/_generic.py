@@ -59,7 +59,8 @@ class PybaselinesCorrector(BaselineCorrector):
     feature_names_in_ : ndarray of shape (`n_features_in_`,)
         Column names seen in :meth:`fit`, if all are strings.
     x_ : ndarray of shape (`n_features_in_`,)
-        The validated axis (the feature index when ``x_axis`` is None).
+        The axis validated by ``fit`` (the feature index when ``x_axis`` is
+        None); ``transform`` uses ``x_axis`` as it is set then.
     n_iter_ : int
         Only for methods with ``max_iter`` and ``tol`` arguments: the largest
         number of tolerances pybaselines recorded (the length of its

@@ -45,7 +45,8 @@ class ModPoly(BaselineCorrector):
     feature_names_in_ : ndarray of shape (`n_features_in_`,)
         Column names seen in :meth:`fit`, if all are strings.
     x_ : ndarray of shape (`n_features_in_`,)
-        The validated axis (the feature index when ``x_axis`` is None).
+        The axis validated by ``fit`` (the feature index when ``x_axis`` is
+        None); ``transform`` uses ``x_axis`` as it is set then.
     n_iter_ : int
         Largest number of passes over the spectra corrected by
         :meth:`fit_transform`; ``fit`` alone leaves it unset.

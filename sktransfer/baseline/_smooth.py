@@ -62,7 +62,8 @@ class SNIP(BaselineCorrector):
     feature_names_in_ : ndarray of shape (`n_features_in_`,)
         Column names seen in :meth:`fit`, if all are strings.
     x_ : ndarray of shape (`n_features_in_`,)
-        The validated axis (the feature index when ``x_axis`` is None).
+        The axis validated by ``fit`` (the feature index when ``x_axis`` is
+        None); ``transform`` uses ``x_axis`` as it is set then.
 
     See Also
     --------

@@ -64,7 +64,8 @@ class AirPLS(_Whittaker):
     feature_names_in_ : ndarray of shape (`n_features_in_`,)
         Column names seen in :meth:`fit`, if all are strings.
     x_ : ndarray of shape (`n_features_in_`,)
-        The validated axis (the feature index when ``x_axis`` is None).
+        The axis validated by ``fit`` (the feature index when ``x_axis`` is
+        None); ``transform`` uses ``x_axis`` as it is set then.
     n_iter_ : int
         Largest number of fits over the spectra corrected by
         :meth:`fit_transform`: the first, equal-weight fit plus the
@@ -187,7 +188,8 @@ class ArPLS(_Whittaker):
     feature_names_in_ : ndarray of shape (`n_features_in_`,)
         Column names seen in :meth:`fit`, if all are strings.
     x_ : ndarray of shape (`n_features_in_`,)
-        The validated axis (the feature index when ``x_axis`` is None).
+        The axis validated by ``fit`` (the feature index when ``x_axis`` is
+        None); ``transform`` uses ``x_axis`` as it is set then.
     n_iter_ : int
         Largest number of fits over the spectra corrected by
         :meth:`fit_transform`: the first, equal-weight fit plus the
@@ -291,7 +293,8 @@ class AsLS(_Whittaker):
     feature_names_in_ : ndarray of shape (`n_features_in_`,)
         Column names seen in :meth:`fit`, if all are strings.
     x_ : ndarray of shape (`n_features_in_`,)
-        The validated axis (the feature index when ``x_axis`` is None).
+        The axis validated by ``fit`` (the feature index when ``x_axis`` is
+        None); ``transform`` uses ``x_axis`` as it is set then.
     n_iter_ : int
         Largest number of fits over the spectra corrected by
         :meth:`fit_transform`: the first, equal-weight fit plus the

@@ -224,11 +224,13 @@ def _paired_rruff(sources, targets, source_mod, target_mod):
             f"no RRUFF id in {where} has both {source_mod} spectra "
             f"(--source-modality) and {target_mod} spectra (--target-modality)"
         )
-    rows = {
-        source_mod: (src, [src_ids[rid] for rid in ids]),
-        target_mod: (tgt, [tgt_ids[rid] for rid in ids]),
-    }
-    for m, (data, index) in rows.items():
+    # a list per side (not per modality: both sides may be Raman, raw
+    # and corrected)
+    rows = [
+        (source_mod, src, [src_ids[rid] for rid in ids]),
+        (target_mod, tgt, [tgt_ids[rid] for rid in ids]),
+    ]
+    for m, data, index in rows:
         # load_rruff leaves a file that misses the whole grid NaN
         report_coverage(
             data.coverage[m][index],
@@ -238,8 +240,8 @@ def _paired_rruff(sources, targets, source_mod, target_mod):
             f"{m} ",
         )
     return (
-        src[source_mod][rows[source_mod][1]],
-        tgt[target_mod][rows[target_mod][1]],
+        src[source_mod][rows[0][2]],
+        tgt[target_mod][rows[1][2]],
         src[f"{source_mod}_axis"],
         tgt[f"{target_mod}_axis"],
         "x",

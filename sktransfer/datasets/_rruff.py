@@ -94,19 +94,6 @@ def _parse_numbers(line):
     return [float(t) for t in tokens]
 
 
-def _add_field(metadata, key, value):
-    """Set a header field; one repeated with another value keeps both.
-
-    RRUFF repeats CELL PARAMETERS with their uncertainties: the values are
-    kept one per line, as the keyless comment lines are; a repeat of the
-    same value is kept once.
-    """
-    earlier = metadata.get(key)
-    if earlier is not None and value not in earlier.split("\n"):
-        value = f"{earlier}\n{value}"
-    metadata[key] = value
-
-
 def _read_spectrum(lines, path):
     metadata = {}
     rows, linenos = [], []
@@ -125,7 +112,7 @@ def _read_spectrum(lines, path):
             if rows:
                 late_header = lineno
                 break
-            _add_field(metadata, key, value)
+            metadata[key] = value
             continue
         if not rows and metadata and not _NUMERIC_START_RE.match(stripped):
             # Some rruff.net files carry keyless text lines among the headers.
@@ -194,11 +181,11 @@ def _read_dif(lines, path, header_index):
         if ln.startswith("##"):
             field = _header_field(ln)
             if field is not None:
-                _add_field(metadata, *field)
+                metadata[field[0]] = field[1]
             continue
         key, sep, value = ln.partition(":")
         if sep and key.strip().upper() == key.strip() and key.strip():
-            _add_field(metadata, key.strip(), " ".join(value.split()))
+            metadata[key.strip()] = " ".join(value.split())
     rows = []
     for lineno in range(header_index + 1, len(lines)):
         stripped = lines[lineno].strip()
@@ -300,8 +287,8 @@ def read_rruff(path):
             decoded. DIF files give ``NAMES``, ``CELL PARAMETERS``,
             ``X-RAY WAVELENGTH``, ``TWO_THETA_RANGE``, ... ``RRUFFID`` is
             filled from the text or the file name when the header lacks it.
-            A field repeated with another value keeps both, one per line
-            (RRUFF repeats ``CELL PARAMETERS`` with their uncertainties).
+            A field given twice takes its last value (RRUFF repeats
+            ``CELL PARAMETERS``, the second time with their uncertainties).
             ``TWO_THETA_RANGE`` is the computed range of a DIF file
             (``BOUNDS ON TWO THETA``); without that line, XPOW's 5-90 degrees,
             widened to any peak beyond.

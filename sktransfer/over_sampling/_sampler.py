@@ -347,7 +347,9 @@ class WGANGPOverSampler(BaseOverSampler):
         Returns
         -------
         X_resampled : ndarray or DataFrame of shape (n_samples_new, n_features)
-            ``X`` followed by the generated spectra, in ``X``'s dtype.
+            ``X`` followed by the generated spectra: float32 for float32
+            spectra, else float64 (DataFrames of integer or mixed columns
+            included).
         y_resampled : ndarray or Series of shape (n_samples_new,)
             ``y`` followed by the classes of the generated spectra.
         """

@@ -94,7 +94,8 @@ class PeakProfileFitter(FeatureChangingTransformer):
         A spectrum has converged when an accepted step lowers its sum of
         squared residuals by less than ``tol`` times that sum, or changes no
         free parameter by more than ``tol`` (relative), or when its
-        ``1 - R2`` is below ``1e-3 * tol``.
+        ``1 - R2`` is below ``1e-3 * tol`` (a spectrum of zeros: when its
+        sum of squares falls below ``1e-3 * tol`` times its first).
     batch_size : int, default=32
         Number of spectra fitted together (memory grows with
         ``batch_size * n_peaks * n_features``). Small batches stay in the

@@ -38,8 +38,9 @@ class MinMaxNormalizer(SpectralTransformer):
     ----------
     feature_range : tuple (min, max), default=(0.0, 1.0)
         Range of each transformed spectrum: finite numbers with
-        ``min < max``, representable in the dtype of the spectra (float32
-        input refuses bounds beyond about 3.4e38).
+        ``min < max`` and a finite ``max - min`` (in float64), representable
+        in the dtype of the spectra (float32 input refuses bounds beyond
+        about 3.4e38).
 
     Attributes
     ----------
@@ -192,7 +193,8 @@ class AreaNormalizer(SpectralTransformer):
     Attributes
     ----------
     x_ : ndarray of shape (n_features,)
-        The validated spectral axis.
+        The spectral axis validated by ``fit``; ``transform`` uses
+        ``x_axis`` as it is set then.
     n_features_in_ : int
         Number of features seen during ``fit``.
     feature_names_in_ : ndarray of shape (n_features,)

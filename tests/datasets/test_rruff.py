@@ -7,7 +7,7 @@ import signal
 import numpy as np
 import pytest
 
-from sktransfer.datasets import load_rruff, read_rruff, write_rruff
+from sktransfer.datasets import load_rruff, read_rruff
 from tests.datasets._files import QUARTZ_DIF, write_dif, write_spectrum
 
 X = np.array([100.0, 100.5, 101.0, 101.5])
@@ -130,41 +130,30 @@ def test_read_dif_rows_without_or_with_more_than_hkl(tmp_path):
     np.testing.assert_array_equal(data.hkl[1:], np.array(QUARTZ_DIF)[1:, 3:])
 
 
-def test_a_repeated_header_field_keeps_every_value(tmp_path):
-    # RRUFF repeats a block of fields, CELL PARAMETERS once rounded and once
-    # with uncertainties: the last one overwrote the first, so a baseline
-    # corrected by the command line lost it
+def test_a_field_given_twice_takes_its_last_value(tmp_path):
+    # fields the loader reads as one value (names, laser, DIF bounds) must
+    # stay one: joining repeats broke them ("532\n532.0" is no laser)
     path = (
         tmp_path
-        / "Aenigmatite__R061088-8__Raman__514__0-000____Raman_Data_Processed__1.txt"
+        / "Quartz__R040031__Raman__532__0__unoriented__Raman_Data_Processed__1.txt"
     )
     path.write_text(
-        "##NAMES=Aenigmatite\n##RRUFFID=R061088\n"
-        "##DIFFRACTION SAMPLE DESCRIPTION=Powder\n"
-        "##CELL PARAMETERS=a: 10.416 b: 10.84\n"
-        "##FILETYPE=Raman Processed\n"
-        "##DIFFRACTION SAMPLE DESCRIPTION=Powder\n"
-        "##CELL PARAMETERS=a: 10.416(2) b: 10.840(3)\n"
+        "##NAMES=Quartz\n##RRUFFID=R040031\n##RAMAN WAVELENGTH=532\n"
+        "##CELL PARAMETERS=a: 4.9\n##NAMES=Quartz-alpha\n"
+        "##RAMAN WAVELENGTH=532.0\n##CELL PARAMETERS=a: 4.9134(2)\n"
         "100, 1\n101, 2\n102, 3\n##END=\n"
     )
     metadata = read_rruff(path).metadata
-    assert (
-        metadata["CELL PARAMETERS"] == "a: 10.416 b: 10.84\na: 10.416(2) b: 10.840(3)"
-    )
-    assert metadata["DIFFRACTION SAMPLE DESCRIPTION"] == "Powder"  # the same twice
-    assert metadata["NAMES"] == "Aenigmatite"
-    # DIF files too
+    assert metadata["NAMES"] == "Quartz-alpha"
+    assert metadata["RAMAN WAVELENGTH"] == "532.0"
+    assert metadata["CELL PARAMETERS"] == "a: 4.9134(2)"
     dif = write_dif(tmp_path / "R040031_CIF.txt", QUARTZ_DIF)
     text = dif.read_bytes()
-    cell = next(line for line in text.split(b"\n") if b"CELL PARAMETERS" in line)
-    dif.write_bytes(text.replace(cell, cell + b"\n" + cell.replace(b"4.9", b"4.92")))
-    values = read_rruff(dif).metadata["CELL PARAMETERS"].split("\n")
-    assert len(values) == 2 and values[0] != values[1]
-    # written and read back whole
-    out = tmp_path / "out" / "copy.txt"
-    out.parent.mkdir()
-    write_rruff(out, [1.0, 2.0], [3.0, 4.0], metadata)
-    assert read_rruff(out).metadata["CELL PARAMETERS"] == metadata["CELL PARAMETERS"]
+    bounds = next(line for line in text.split(b"\n") if b"BOUNDS ON TWO THETA" in line)
+    dif.write_bytes(
+        text.replace(bounds, bounds + b"\n" + bounds.replace(b"90.0", b"70.0"))
+    )
+    assert read_rruff(dif).metadata["TWO_THETA_RANGE"] == (5.0, 70.0)
 
 
 def test_a_dif_file_without_its_bounds_line_covers_xpow_s_range(tmp_path):
