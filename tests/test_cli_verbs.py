@@ -645,6 +645,19 @@ def test_transfer_fit_raman_to_raman_pairs_by_id(tmp_path, capsys, monkeypatch):
     np.testing.assert_allclose(peak_x, [400.0, 500.0, 600.0], atol=1.5)
     np.testing.assert_allclose(peak_y - peak_x, 50.0, atol=2.0)
     capsys.readouterr()
+    # one folder for both sides paired each spectrum with itself
+    same = ["transfer", "fit", "--source", str(raw), "--target", str(raw)]
+    same += ["--source-modality", "raman", "--target-modality", "raman"]
+    assert main([*same, "-o", str(tmp_path / "m2.skmodel")]) == 2
+    assert "each would be paired with itself" in capsys.readouterr().err
+    # a side without the modality: no advice to swap folders of one modality
+    ir = tmp_path / "ir"
+    _paired_rruff_files(ir, tmp_path / "ram")
+    other = ["transfer", "fit", "--source", str(raw), "--target", str(ir)]
+    other += ["--source-modality", "raman", "--target-modality", "raman"]
+    assert main([*other, "-o", str(tmp_path / "m3.skmodel")]) == 2
+    err = capsys.readouterr().err
+    assert "--target-modality raman: no raman spectra in" in err and "Swap" not in err
 
 
 def test_transfer_predict_with_a_file_that_is_no_model(tmp_path, capsys):

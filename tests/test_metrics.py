@@ -13,6 +13,7 @@ from sklearn.model_selection import (
     GroupKFold,
     KFold,
     StratifiedKFold,
+    TimeSeriesSplit,
     cross_val_score,
     cross_validate,
 )
@@ -664,3 +665,17 @@ def test_two_sample_accuracy_keeps_splits_given_as_indices_and_stratified_splitt
     # a stratified splitter without shuffling is deterministic, as before
     first = two_sample_accuracy(real, generated, cv=StratifiedKFold(5))
     assert two_sample_accuracy(real, generated, cv=StratifiedKFold(5)) == first
+    # and a splitter of a set order is used as given
+    series = TimeSeriesSplit(3, test_size=10)
+    expected = cross_val_score(
+        LogisticRegression(), X, y, cv=series, scoring="balanced_accuracy"
+    ).mean()
+    for seed in (0, 1):
+        got = two_sample_accuracy(
+            real,
+            generated,
+            estimator=LogisticRegression(),
+            cv=series,
+            random_state=seed,
+        )
+        assert got == pytest.approx(expected, abs=1e-12)

@@ -189,6 +189,12 @@ def _paired_rruff(sources, targets, source_mod, target_mod):
     """
     sources, targets = list(dict.fromkeys(sources)), list(dict.fromkeys(targets))
     same = set(sources) == set(targets)
+    if same and source_mod == target_mod:
+        raise CLIError(
+            f"--source and --target name the same folders and both take "
+            f"{source_mod} spectra: each would be paired with itself. Give the "
+            "target spectra (baseline-corrected, say) their own folders"
+        )
     side = {"--source": _load_folders(sources)}
     side["--target"] = side["--source"] if same else _load_folders(targets)
     roles = (
@@ -201,7 +207,7 @@ def _paired_rruff(sources, targets, source_mod, target_mod):
             continue
         where = ", ".join(folders)
         found = ", ".join(_found(data)) or "none"
-        if not same and side[other][m] is not None:
+        if not same and source_mod != target_mod and side[other][m] is not None:
             raise CLIError(
                 f"{option} {where} holds no {m} spectra ({option}-modality "
                 f"{m}; found: {found}), while the {other} folders do. Swap "
@@ -227,21 +233,21 @@ def _paired_rruff(sources, targets, source_mod, target_mod):
     # a list per side (not per modality: both sides may be Raman, raw
     # and corrected)
     rows = [
-        (source_mod, src, [src_ids[rid] for rid in ids]),
-        (target_mod, tgt, [tgt_ids[rid] for rid in ids]),
+        ("--source", source_mod, src, [src_ids[rid] for rid in ids]),
+        ("--target", target_mod, tgt, [tgt_ids[rid] for rid in ids]),
     ]
-    for m, data, index in rows:
+    for option, m, data, index in rows:
         # load_rruff leaves a file that misses the whole grid NaN
         report_coverage(
             data.coverage[m][index],
             [data.files[i][m] for i in index],
             data[f"{m}_axis"],
             f"the {m} grid",
-            f"{m} ",
+            f"{option} {m} ",
         )
     return (
-        src[source_mod][rows[0][2]],
-        tgt[target_mod][rows[1][2]],
+        src[source_mod][rows[0][3]],
+        tgt[target_mod][rows[1][3]],
         src[f"{source_mod}_axis"],
         tgt[f"{target_mod}_axis"],
         "x",

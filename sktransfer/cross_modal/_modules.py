@@ -496,11 +496,13 @@ class SpectroGenVAE(nn.Module):
         for value, name in ((dropout, "dropout"), (input_dropout, "input_dropout")):
             check_param(value, name, low=0.0, high=1.0, closed="left")
         if x_out is not None:
-            if torch.is_tensor(x_out) and not x_out.is_complex():
-                # in float64 (NumPy has no bfloat16); complex ones are refused
+            if torch.is_tensor(x_out):
+                if x_out.is_complex():
+                    raise ValueError(
+                        "x_out must hold real numbers; got complex numbers."
+                    )
+                # in float64 (NumPy has no bfloat16)
                 x_out = x_out.detach().cpu().to(torch.float64).numpy()
-            elif torch.is_tensor(x_out):
-                x_out = x_out.detach().cpu().numpy()
             # the peak decoder's centres and widths are in its units: NaN
             # gave NaN spectra, a number a TypeError deep in the module
             x_out = check_x_axis(x_out, n_out, "x_out", of="the target has n_out={}")

@@ -112,6 +112,9 @@ def _read_spectrum(lines, path):
             if rows:
                 late_header = lineno
                 break
+            if key == "COMMENT" and metadata.get("COMMENT"):
+                # free text: kept with the keyless lines before it
+                value = f"{metadata['COMMENT']}\n{value}"
             metadata[key] = value
             continue
         if not rows and metadata and not _NUMERIC_START_RE.match(stripped):

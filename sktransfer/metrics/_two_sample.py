@@ -6,7 +6,7 @@ from sklearn.cluster import KMeans
 from sklearn.decomposition import PCA
 from sklearn.discriminant_analysis import QuadraticDiscriminantAnalysis
 from sklearn.metrics import balanced_accuracy_score
-from sklearn.model_selection import StratifiedKFold, check_cv, cross_val_score
+from sklearn.model_selection import KFold, StratifiedKFold, check_cv, cross_val_score
 from sklearn.pipeline import make_pipeline
 from sklearn.utils import Bunch, check_array, check_random_state
 
@@ -88,11 +88,11 @@ def two_sample_accuracy(real, generated, *, estimator=None, cv=5, random_state=N
         with that many folds (each group needs at least that many spectra;
         with the default estimator, also at least 2 of each group left in
         every training fold). The pool holds the real spectra first, then
-        the generated ones: a splitter that neither stratifies nor shuffles
-        (:class:`~sklearn.model_selection.KFold`) splits it in an order
-        shuffled with ``random_state``, as it would otherwise test folds of
-        one group only. Other splitters, and splits given as indices into
-        that order, are used as given.
+        the generated ones: a :class:`~sklearn.model_selection.KFold`
+        without shuffling splits it in an order shuffled with
+        ``random_state``, as it would otherwise test folds of one group
+        only. Other splitters, and splits given as indices into that order,
+        are used as given.
     random_state : int, RandomState instance or None, default=None
         Seeds the fold shuffling and, if it has a ``random_state`` parameter,
         the classifier.
@@ -192,16 +192,12 @@ def two_sample_accuracy(real, generated, *, estimator=None, cv=5, random_state=N
 def _splits_in_order(cv):
     """Whether ``cv`` is a splitter that cuts the rows in their order.
 
-    A splitter that neither stratifies nor shuffles (``KFold()``): on the
-    pool, real spectra first, its test folds would hold one group. Splits
-    given as indices, and splitters of a set order (``PredefinedSplit``,
-    ``TimeSeriesSplit``) are the caller's and are kept.
+    ``KFold()`` without shuffling: on the pool, real spectra first, its test
+    folds would hold one group. Splits given as indices, and other
+    splitters (of a set order, such as ``PredefinedSplit`` and
+    ``TimeSeriesSplit``), are the caller's and are kept.
     """
-    return (
-        hasattr(cv, "split")
-        and getattr(cv, "shuffle", None) is False
-        and "Stratified" not in type(cv).__name__
-    )
+    return isinstance(cv, KFold) and not cv.shuffle
 
 
 def _check_cv_folds(cv, y, default):

@@ -145,6 +145,15 @@ def test_a_field_given_twice_takes_its_last_value(tmp_path):
     )
     metadata = read_rruff(path).metadata
     assert metadata["NAMES"] == "Quartz-alpha"
+    # comments are free text: a ##COMMENT= line joins the keyless lines
+    commented = tmp_path / "commented.txt"
+    commented.write_text(
+        "##NAMES=Quartz\n##RRUFFID=R040031\nMeasured at 20 C\n"
+        "##COMMENT=second comment\n100, 1\n101, 2\n##END=\n"
+    )
+    assert (
+        read_rruff(commented).metadata["COMMENT"] == "Measured at 20 C\nsecond comment"
+    )
     assert metadata["RAMAN WAVELENGTH"] == "532.0"
     assert metadata["CELL PARAMETERS"] == "a: 4.9134(2)"
     dif = write_dif(tmp_path / "R040031_CIF.txt", QUARTZ_DIF)
