@@ -68,14 +68,25 @@ def test_header_key_reads_as_read_rruff_gives_it():
 
 def test_labels_file_gives_each_spectrum_its_label(tmp_path):
     path = tmp_path / "labels.csv"
-    path.write_text("b , quartz\n\na,albite,extra\nb,quartz\nunused,x\n")
-    assert _read_labels(str(path), ["a", "b"]) == ["albite", "quartz"]
+    path.write_text('b , quartz\n\na,"albite, low"\nb,quartz\nunused,x\n')
+    assert _read_labels(str(path), ["a", "b"]) == ["albite, low", "quartz"]
 
 
 @pytest.mark.parametrize(
     "content, message",
     [
-        ("a,x\n\nb\n", "labels.csv, line 3: expected name,label"),
+        (
+            "a,x\n\nb\n",
+            "labels.csv, line 3: expected name,label, got 1 cell(s) (quote a "
+            "label that holds a comma)",
+        ),
+        # a third cell used to be dropped: "quartz, low" and "quartz, high"
+        # became one class
+        (
+            "a,quartz, low\nb,quartz, high\n",
+            "labels.csv, line 1: expected name,label, got 3 cell(s) (quote a "
+            "label that holds a comma)",
+        ),
         ("a,x\nb,y\na, y\n", "labels.csv, line 3: a second label for 'a'"),
         ("a,x\n", "labels.csv has no label for 2 spectra, e.g. 'b'"),
     ],

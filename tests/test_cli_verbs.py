@@ -799,6 +799,17 @@ def test_augment_puts_spectra_of_different_axes_on_their_common_range(tmp_path, 
         assert (out / path.name).read_bytes() == path.read_bytes()
 
 
+def test_augment_refuses_labels_for_rruff_input(tmp_path, capsys):
+    # --labels was ignored for RRUFF files, whose classes came from NAMES
+    src = _four_and_two(tmp_path, "feldspar", "silica")
+    labels = tmp_path / "labels.csv"
+    labels.write_text("".join(f"{p.name},B\n" for p in src.iterdir()))
+    args = ["augment", str(src), "-o", str(tmp_path / "out"), "--labels", str(labels)]
+    assert main([*args, "--max-iter", "2"]) == 2
+    assert "--labels is for CSV input" in capsys.readouterr().err
+    assert not (tmp_path / "out").exists()
+
+
 @pytest.mark.parametrize(
     "in_file, option, key",
     [

@@ -324,6 +324,18 @@ def test_rounding_tolerance_stays_below_the_axis_step_far_from_zero():
     np.testing.assert_array_equal(support, [False, True, True, True, False])
 
 
+def test_resampler_refuses_a_fill_value_the_dtype_cannot_hold():
+    # 1e300 was written as inf into float32 output, with a warning
+    x = np.linspace(400.0, 600.0, 21)
+    X = np.vstack([x, -x]).astype(np.float32)
+    est = Resampler(grid=[300.0, 500.0], x_axis=x, fill_value=1e300)
+    with pytest.raises(
+        ValueError, match="fill_value=1e.300 is beyond the range of float32"
+    ):
+        est.fit_transform(X)
+    np.testing.assert_allclose(est.fit_transform(X.astype(float))[:, 0], 1e300)
+
+
 def test_resampler_bad_params(data):
     x, X = data
     with pytest.raises(ValueError, match="method must be one of"):

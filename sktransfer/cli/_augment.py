@@ -150,8 +150,12 @@ def _read_labels(path, names):
     rows = [(i + 1, r) for i, r in enumerate(read_csv_rows(path)) if r]
     mapping = {}
     for line_no, row in rows:
-        if len(row) < 2:
-            raise CLIError(f"{path}, line {line_no}: expected name,label")
+        if len(row) != 2:
+            # a third cell would be dropped: "s1,Quartz, low" is no label
+            raise CLIError(
+                f"{path}, line {line_no}: expected name,label, got {len(row)} "
+                "cell(s) (quote a label that holds a comma)"
+            )
         name, label = row[0].strip(), row[1].strip()
         if mapping.get(name, label) != label:
             raise CLIError(f"{path}, line {line_no}: a second label for {name!r}")
@@ -220,6 +224,11 @@ def run(args):
             raise CLIError("CSV input needs --labels FILE (rows of name,label)")
         y = _read_labels(args.labels, spectra.names)
     else:
+        if args.labels:
+            raise CLIError(
+                "--labels is for CSV input; RRUFF files take their class from "
+                f"a header field (--label-key, now {args.label_key})"
+            )
         missing = [
             n
             for n, m in zip(spectra.names, spectra.metadata)

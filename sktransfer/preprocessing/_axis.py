@@ -57,9 +57,10 @@ class Resampler(FeatureChangingTransformer):
         The cubic methods need at least two input points.
     fill_value : float or None, default=None
         Value for grid points outside the range of ``x_axis``: a finite
-        number, or ``np.nan`` to mark them as missing (as
-        :func:`~sktransfer.datasets.load_rruff` does; estimators refuse NaN,
-        so fill them, or cut them away with :class:`RangeCut`, before one).
+        number (that the spectra's dtype holds), or ``np.nan`` to mark them
+        as missing (as :func:`~sktransfer.datasets.load_rruff` does;
+        estimators refuse NaN, so fill them, or cut them away with
+        :class:`RangeCut`, before one).
         ``None`` makes such points an error (no silent extrapolation).
 
     Attributes
@@ -164,6 +165,16 @@ class Resampler(FeatureChangingTransformer):
     def _transform(self, X):
         # fill_value may have been set to None after fit
         self._refuse_points_outside()
+        fill = self.fill_value
+        if fill is not None and np.isfinite(fill):
+            with np.errstate(over="ignore"):
+                in_dtype = np.asarray(fill, dtype=np.float64).astype(X.dtype)
+            if not np.isfinite(in_dtype):
+                # it would be written as inf
+                raise ValueError(
+                    f"fill_value={fill!r} is beyond the range of {X.dtype} "
+                    "spectra; pass float64 spectra or a smaller fill_value."
+                )
         return resample_rows(
             X, self.x_, self.grid_, self.method, self.fill_value, self._matrix
         )
