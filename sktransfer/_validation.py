@@ -190,6 +190,21 @@ def check_real(value, name):
         raise ValueError(f"{name} must hold real numbers; got complex numbers.")
 
 
+def check_fits_dtype(values, dtype, what, remedy):
+    """Raise a ValueError if finite ``values`` overflow when cast to ``dtype``.
+
+    For settings written into the output of float32 spectra (a range, a
+    fill value): ``what`` names the setting, ``remedy`` what to pass instead.
+    """
+    with np.errstate(over="ignore"):
+        cast = np.asarray(values, dtype=np.float64).astype(dtype)
+    if not np.isfinite(cast).all():
+        raise ValueError(
+            f"{what} is beyond the range of {np.dtype(dtype)} spectra (largest "
+            f"{np.finfo(dtype).max:.3g}); pass float64 spectra or {remedy}."
+        )
+
+
 def check_x_axis(x_axis, n_features, name="x_axis", of="X has {} features"):
     """Validate a spectral axis against the number of features.
 

@@ -76,7 +76,7 @@ def test_min_max_normalizer_float32_with_bounds_near_the_float32_limits():
 
 def test_min_max_normalizer_refuses_bounds_beyond_the_input_dtype():
     X = np.array([[1.0, 2.0, 3.0]], dtype=np.float32)
-    with pytest.raises(ValueError, match=r"beyond the range of float32 input"):
+    with pytest.raises(ValueError, match=r"beyond the range of float32 spectra"):
         MinMaxNormalizer(feature_range=(0.0, 1e300)).fit_transform(X)
     # float64 input holds them
     np.testing.assert_allclose(

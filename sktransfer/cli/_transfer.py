@@ -1,6 +1,7 @@
 """``sktransfer transfer fit|predict``: cross-modal spectral transfer on files."""
 
 import os
+from collections import Counter
 
 import numpy as np
 
@@ -175,6 +176,12 @@ def _load_folders(folders):
         raise CLIError(_one_line(exc)) from None
 
 
+def _rows_by_id(data, modality):
+    """``{rruff_id: row}`` of the samples of ``data`` that have ``modality``."""
+    has = data[f"has_{modality}"]
+    return {rid: i for i, rid in enumerate(data.rruff_ids) if has[i]}
+
+
 def _found(data):
     return [m for m in _MODALITIES if data[m] is not None]
 
@@ -217,12 +224,7 @@ def _paired_rruff(sources, targets, source_mod, target_mod):
             f"{option}-modality {m}: no {m} spectra in {where} (found: {found})"
         )
     src, tgt = side["--source"], side["--target"]
-    src_ids = {
-        rid: i for i, rid in enumerate(src.rruff_ids) if src[f"has_{source_mod}"][i]
-    }
-    tgt_ids = {
-        rid: i for i, rid in enumerate(tgt.rruff_ids) if tgt[f"has_{target_mod}"][i]
-    }
+    src_ids, tgt_ids = _rows_by_id(src, source_mod), _rows_by_id(tgt, target_mod)
     ids = [rid for rid in src_ids if rid in tgt_ids]
     if not ids:
         where = ", ".join(dict.fromkeys(sources + targets))
@@ -230,13 +232,14 @@ def _paired_rruff(sources, targets, source_mod, target_mod):
             f"no RRUFF id in {where} has both {source_mod} spectra "
             f"(--source-modality) and {target_mod} spectra (--target-modality)"
         )
-    # a list per side (not per modality: both sides may be Raman, raw
-    # and corrected)
-    rows = [
-        ("--source", source_mod, src, [src_ids[rid] for rid in ids]),
-        ("--target", target_mod, tgt, [tgt_ids[rid] for rid in ids]),
-    ]
-    for option, m, data, index in rows:
+    # the rows of each side (not of each modality: both sides may be Raman,
+    # raw and corrected)
+    src_rows = [src_ids[rid] for rid in ids]
+    tgt_rows = [tgt_ids[rid] for rid in ids]
+    for option, m, data, index in (
+        ("--source", source_mod, src, src_rows),
+        ("--target", target_mod, tgt, tgt_rows),
+    ):
         # load_rruff leaves a file that misses the whole grid NaN
         report_coverage(
             data.coverage[m][index],
@@ -246,8 +249,8 @@ def _paired_rruff(sources, targets, source_mod, target_mod):
             f"{option} {m} ",
         )
     return (
-        src[source_mod][rows[0][3]],
-        tgt[target_mod][rows[1][3]],
+        src[source_mod][src_rows],
+        tgt[target_mod][tgt_rows],
         src[f"{source_mod}_axis"],
         tgt[f"{target_mod}_axis"],
         "x",
@@ -399,9 +402,7 @@ def _check_modality(spectra, expected):
     ]
     if wrong:
         name = wrong[0][0]
-        counts = {}
-        for _, m in wrong:
-            counts[m] = counts.get(m, 0) + 1
+        counts = Counter(m for _, m in wrong)
         held = (
             f"{next(iter(counts))} spectra"
             if len(counts) == 1

@@ -311,15 +311,16 @@ def kmeans_indistinguishability(
         # Squared distances of very large or very small spectra overflow or
         # underflow: PCA and K-means work on the spectra scaled exactly by a
         # power of two, and the scores are scaled back.
-        scaled = _unit_range(X)
+        exponent = _unit_exponent(X)
+        scaled = X if exponent is None else np.ldexp(X, -exponent)
         pca = PCA(n_components=n_components, random_state=random_state)
         Z = pca.fit_transform(scaled)
         kmeans = KMeans(n_clusters=2, n_init=10, random_state=random_state)
         clusters = kmeans.fit_predict(Z)
         ratio = pca.explained_variance_ratio_
-        if scaled is not X:
+        if exponent is not None:
             with np.errstate(over="ignore"):
-                Z = np.ldexp(Z, _unit_exponent(X))
+                Z = np.ldexp(Z, exponent)
     score = max(
         balanced_accuracy_score(y, clusters), balanced_accuracy_score(y, 1 - clusters)
     )

@@ -12,7 +12,12 @@ from sktransfer._base import (
     FeatureChangingTransformer,
     kept_if_refused,
 )
-from sktransfer._validation import check_option, check_param, check_x_axis
+from sktransfer._validation import (
+    check_fits_dtype,
+    check_option,
+    check_param,
+    check_x_axis,
+)
 from sktransfer.preprocessing._functions import (
     end_tolerance,
     linear_interp_matrix,
@@ -165,16 +170,14 @@ class Resampler(FeatureChangingTransformer):
     def _transform(self, X):
         # fill_value may have been set to None after fit
         self._refuse_points_outside()
-        fill = self.fill_value
-        if fill is not None and np.isfinite(fill):
-            with np.errstate(over="ignore"):
-                in_dtype = np.asarray(fill, dtype=np.float64).astype(X.dtype)
-            if not np.isfinite(in_dtype):
-                # it would be written as inf
-                raise ValueError(
-                    f"fill_value={fill!r} is beyond the range of {X.dtype} "
-                    "spectra; pass float64 spectra or a smaller fill_value."
-                )
+        if self.fill_value is not None and np.isfinite(self.fill_value):
+            # it would be written as inf
+            check_fits_dtype(
+                self.fill_value,
+                X.dtype,
+                f"fill_value={self.fill_value!r}",
+                "a smaller fill_value",
+            )
         return resample_rows(
             X, self.x_, self.grid_, self.method, self.fill_value, self._matrix
         )

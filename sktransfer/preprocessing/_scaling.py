@@ -3,10 +3,8 @@
 import math
 import numbers
 
-import numpy as np
-
 from sktransfer._base import SpectralTransformer
-from sktransfer._validation import check_option
+from sktransfer._validation import check_fits_dtype, check_option
 from sktransfer.preprocessing._functions import (
     min_max_rows,
     normalize_rows,
@@ -96,14 +94,12 @@ class MinMaxNormalizer(SpectralTransformer):
 
     def _transform(self, X):
         low, high = self.feature_range
-        with np.errstate(over="ignore"):
-            bounds = np.array([low, high], dtype=float).astype(X.dtype)
-        if not np.isfinite(bounds).all():
-            raise ValueError(
-                f"feature_range {tuple(self.feature_range)!r} is beyond the range "
-                f"of {X.dtype} input (largest {np.finfo(X.dtype).max:.3g}); pass "
-                "float64 spectra or a narrower range."
-            )
+        check_fits_dtype(
+            [low, high],
+            X.dtype,
+            f"feature_range {tuple(self.feature_range)!r}",
+            "a narrower range",
+        )
         return min_max_rows(X, low, high)
 
     def __sklearn_tags__(self):
