@@ -73,6 +73,35 @@ def test_labels_file_gives_each_spectrum_its_label(tmp_path):
 
 
 @pytest.mark.parametrize(
+    "content, labels",
+    [
+        # every line splits in two at ";" as well: augment's own labels file
+        # of labels that hold a ";" read back as "a,x" labelled "y"
+        ("a,x;y\nb,z;w\n", ["x;y", "z;w"]),
+        ('a,"x;y"\nb,z;w\n', ["x;y", "z;w"]),
+        # a ";"-separated file keeps the comma in its labels
+        ("a;quartz, low\nb;quartz, high\n", ["quartz, low", "quartz, high"]),
+        ("a\tx,y\nb\tz,w\n", ["x,y", "z,w"]),
+    ],
+)
+def test_labels_file_separator_is_the_one_that_labels_the_spectra(
+    tmp_path, content, labels
+):
+    path = tmp_path / "labels.csv"
+    path.write_text(content)
+    assert _read_labels(str(path), ["a", "b"]) == labels
+
+
+def test_labels_with_semicolons_read_back_as_augment_writes_them(tmp_path):
+    import csv
+
+    path = tmp_path / "labels.csv"
+    with open(path, "w", newline="") as f:
+        csv.writer(f).writerows([("a", "x;y"), ("b", "z;w"), ("c", "x;y")])
+    assert _read_labels(str(path), ["c", "a", "b"]) == ["x;y", "x;y", "z;w"]
+
+
+@pytest.mark.parametrize(
     "content, message",
     [
         (

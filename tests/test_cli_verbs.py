@@ -125,6 +125,40 @@ def test_baseline_rruff_directory_keeps_headers(tmp_path):
     np.testing.assert_allclose(data.y, expected, rtol=1e-6, atol=1e-6)
 
 
+def test_baseline_output_keeps_every_header_line_of_its_input(tmp_path, capsys):
+    # fields given twice (RRUFF's CELL PARAMETERS) and comment lines are
+    # written as the input holds them, then the baseline it was given
+    src = tmp_path / "raw"
+    src.mkdir()
+    header = [
+        "##NAMES=Albite",
+        "##CELL PARAMETERS=a: 8.135 b: 12.784",
+        " Fiducial mark parallel to b [0 1 0]",
+        "##CELL PARAMETERS=a: 8.135(1) b: 12.784(2)",
+        "##FILETYPE=Raman RAW",
+    ]
+    x = np.linspace(150.0, 1250.0, 200)
+    rows = [
+        f"{a!r}, {b!r}" for a, b in zip(x.tolist(), (_peaks(x, [500]) + 1).tolist())
+    ]
+    (src / "Albite__R040068__Raman.txt").write_text("\r\n".join(header + rows))
+    out = tmp_path / "out"
+    args = ["baseline", str(src), "-o", str(out), "--method", "snip"]
+    assert main([*args, "--param", "max_half_window=20"]) == 0
+    data = read_rruff(out / "Albite__R040068__Raman.txt")
+    assert data.header == [
+        *header,
+        "##BASELINE=corrected with snip(max_half_window=20) (sktransfer)",
+    ]
+    assert data.metadata["CELL PARAMETERS"] == "a: 8.135(1) b: 12.784(2)"
+    # corrected again, each correction is on record, the last one read
+    again = tmp_path / "again"
+    assert main(["baseline", str(out), "-o", str(again), "--method", "snip"]) == 0
+    twice = read_rruff(again / "Albite__R040068__Raman.txt")
+    assert twice.header[:-1] == data.header
+    assert twice.metadata["BASELINE"] == "corrected with snip() (sktransfer)"
+
+
 def test_keep_baseline_on_an_uneven_axis_matches_pybaselines(tmp_path, capsys):
     x = np.sort(np.random.default_rng(1).uniform(200.0, 1200.0, 120))
     Y = np.vstack([_peaks(x, [500]) + 1e-6 * (x - 200.0) ** 2 + k for k in (1, 2)])
@@ -875,7 +909,12 @@ def test_augment_single_spectrum_classes_are_refused_or_kept(tmp_path, capsys):
     printed = capsys.readouterr().out
     assert "3 class(es) (Quartz, Rutile, Zircon)" in printed
     assert "generated 0 spectra (none needed)" in printed
+    # and trains no generator for nothing
+    assert "no class to augment: the inputs are copied" in printed
+    assert "training WGAN-GP" not in printed
     assert len(os.listdir(out3)) == 8
+    for path in src.iterdir():
+        assert (out3 / path.name).read_bytes() == path.read_bytes()
 
 
 def test_augment_strategy_as_counts_or_ratio(tmp_path, capsys):

@@ -147,7 +147,13 @@ def register(subparsers):
 
 
 def _read_labels(path, names):
-    rows = [(i + 1, r) for i, r in enumerate(read_csv_rows(path)) if r]
+    def fits(rows):
+        # two cells a row, and a label for every spectrum
+        rows = [r for r in rows if r]
+        named = {r[0].strip() for r in rows}
+        return all(len(r) == 2 for r in rows) and set(names) <= named
+
+    rows = [(i + 1, r) for i, r in enumerate(read_csv_rows(path, fits)) if r]
     mapping = {}
     for line_no, row in rows:
         if len(row) != 2:
@@ -256,16 +262,21 @@ def run(args):
     if args.max_iter is not None:
         params["max_iter"] = args.max_iter
     strategy = _class_targets(args.strategy, y, args.min_spectra)
-    sampler = WGANGPOverSampler(sampling_strategy=strategy, **params)
-    print(f"training WGAN-GP on {len(y)} spectra of {len(set(y))} classes")
-    try:
-        with warnings.catch_warnings():
-            # labels here are class names, never a regression target
-            warnings.filterwarnings("ignore", "The number of unique classes")
-            X_res, y_res = sampler.fit_resample(X, y)
-    except ValueError as exc:
-        raise estimator_error(exc) from None
-    X_new, y_new = X_res[len(y) :], y_res[len(y) :]
+    if strategy:
+        sampler = WGANGPOverSampler(sampling_strategy=strategy, **params)
+        print(f"training WGAN-GP on {len(y)} spectra of {len(set(y))} classes")
+        try:
+            with warnings.catch_warnings():
+                # labels here are class names, never a regression target
+                warnings.filterwarnings("ignore", "The number of unique classes")
+                X_res, y_res = sampler.fit_resample(X, y)
+        except ValueError as exc:
+            raise estimator_error(exc) from None
+        X_new, y_new = X_res[len(y) :], y_res[len(y) :]
+    else:
+        # a generator trained for nothing would only cost time
+        print("no class to augment: the inputs are copied, no WGAN-GP trained")
+        X_new, y_new = X[:0], y[:0]
     check_finite(X_new, "the generated spectra")
     _plan(args, spectra, grid, X, y, X_new, y_new).write()
     counts = Counter(y_new)
@@ -305,6 +316,7 @@ def _measured(spectra):
         metadata=kept(spectra.metadata),
         paths=kept(spectra.paths),
         modalities=kept(spectra.modalities),
+        headers=kept(spectra.headers),
     )
 
 

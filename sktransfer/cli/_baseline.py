@@ -81,10 +81,18 @@ def _plan(args, spectra, results, what, kwargs):
     outputs = Outputs(args.overwrite, directory=args.output)
     setting = f"{args.method}({', '.join(f'{k}={v}' for k, v in kwargs.items())})"
     for i, name in enumerate(spectra.names):
-        meta = dict(spectra.metadata[i])
-        meta["BASELINE"] = f"{what} with {setting} (sktransfer)"
+        # the input's header as it is (fields given twice, comment lines),
+        # then what was done to the spectrum
+        meta = {"BASELINE": f"{what} with {setting} (sktransfer)"}
         path = os.path.join(args.output, name)
-        outputs.add_rruff(path, spectra.axes[i], results[i], meta, spectra.paths[i])
+        outputs.add_rruff(
+            path,
+            spectra.axes[i],
+            results[i],
+            meta,
+            spectra.paths[i],
+            header=spectra.headers[i],
+        )
     return outputs
 
 

@@ -53,6 +53,8 @@ class Spectra:
         The modality of each RRUFF spectrum (``"ir"``, ``"raman"``,
         ``"xrd"``) as its header or file name says, None where neither says
         (empty for CSV).
+    headers : list of list of str
+        The header lines of each RRUFF file as it holds them (empty for CSV).
     """
 
     axes: list
@@ -63,6 +65,7 @@ class Spectra:
     paths: list = field(default_factory=list)
     axis_name: str = "x"
     modalities: list = field(default_factory=list)
+    headers: list = field(default_factory=list)
 
     def __len__(self):
         return len(self.values)
@@ -267,15 +270,29 @@ def check_regular_file(path):
         raise CLIError(f"{path} is not a regular file")
 
 
-def read_csv_rows(path):
+def read_csv_rows(path, fits=None):
     """Rows of a text CSV file, with one-line errors for unreadable files.
 
     The text is UTF-8 (with or without a byte-order mark), UTF-16 with a
     byte-order mark or, failing those, Latin-1, as spreadsheets on Windows
     save "°", "µ" or "Å" in headers. Columns are separated by ``,``, or by
     ``;`` or tab where every one of the first lines holds as many of them.
+
+    ``fits``, a function of the rows, settles a guess the text alone cannot:
+    when the rows at the guessed separator do not fit and those at another
+    separator do, the other is taken (``s1,a;b`` is the name ``s1`` and the
+    label ``a;b``, though every line also splits in two at ``;``).
     """
-    return _read_csv(path)[0]
+    text, separator = _csv_text(path)
+    rows = list(_csv_rows(text, separator, path))
+    if fits is None or fits(rows):
+        return rows
+    for other in (",", ";", "\t"):
+        if other != separator:
+            other_rows = list(_csv_rows(text, other, path))
+            if fits(other_rows):
+                return other_rows
+    return rows
 
 
 def _separator(text):
@@ -382,6 +399,7 @@ def read_spectra(paths):
         return read_csv_spectra(paths[0])
     files = input_files(paths)
     axes, values, names, metadata, used, modalities = [], [], [], [], [], []
+    headers = []
     peak_lists = []
     for path in files:
         try:
@@ -397,6 +415,7 @@ def read_spectra(paths):
         metadata.append(dict(data.metadata))
         used.append(path)
         modalities.append(describe(data, path)["modality"])
+        headers.append(data.header)
     skipped = ""
     if peak_lists:
         more = f" and {len(peak_lists) - 1} more" if len(peak_lists) > 1 else ""
@@ -411,7 +430,9 @@ def read_spectra(paths):
         )
     if skipped:
         print(f"note: {skipped}")
-    return Spectra(axes, values, names, "rruff", metadata, used, "x", modalities)
+    return Spectra(
+        axes, values, names, "rruff", metadata, used, "x", modalities, headers
+    )
 
 
 def spectra_on_grid(spectra, grid, what="the grid"):
@@ -587,10 +608,10 @@ class Outputs:
         """Plan a UTF-8 text file."""
         self.add(path, lambda f: f.write(text.encode("utf-8")), origin, kind)
 
-    def add_rruff(self, path, x, y, metadata, origin, kind="spectra"):
+    def add_rruff(self, path, x, y, metadata, origin, kind="spectra", header=None):
         """Plan a RRUFF file (see :func:`sktransfer.datasets.write_rruff`)."""
         try:
-            text = rruff_text(x, y, metadata)
+            text = rruff_text(x, y, metadata, header)
         except ValueError as exc:
             raise CLIError(f"cannot write {path}: {exc}") from None
         self.add_text(path, text, origin, kind)

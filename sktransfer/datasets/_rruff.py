@@ -165,11 +165,15 @@ def _read_spectrum(lines, path):
         raise ValueError(
             f"{path}, line {late_header}: header line after the data: two files joined?"
         )
+    header = lines[: linenos[0] - 1]  # the lines before the first data row
+    while header and not header[-1].strip():
+        header.pop()
     return Bunch(
         x=xy[:, 0].copy(),
         y=xy[:, 1].copy(),
         metadata=metadata,
         format="spectrum",
+        header=header,
     )
 
 
@@ -297,6 +301,12 @@ def read_rruff(path):
             widened to any peak beyond.
         format : {"spectrum", "dif"}
             Which kind of file was read.
+        header : list of str
+            Only for spectrum files: the header lines as the file holds
+            them, in order and without line ends, fields given twice and
+            keyless comment lines included (``metadata`` keeps one value a
+            key). ``write_rruff(..., header=data.header)`` writes them back
+            whole.
         d_spacing : ndarray of shape (n_peaks,)
             Only for DIF files: d-spacings in angstrom.
         hkl : ndarray of shape (n_peaks, 3)

@@ -129,7 +129,47 @@ def _header_value(value):
     return _entities(text[:start]) + body + _entities(text[end:])
 
 
-def rruff_text(x, y, metadata=None):
+def _header_lines(header):
+    """Check the lines of ``header`` read back as header lines; return them."""
+    from sktransfer.datasets._rruff import _NUMERIC_START_RE, _header_field
+
+    if isinstance(header, str):
+        raise TypeError(
+            "header must be a list of lines (read_rruff's header), not one string."
+        )
+    lines, fields = [], False
+    for k, line in enumerate(header):
+        if not isinstance(line, str):
+            raise TypeError(
+                f"header line {k + 1} must be a str, got {type(line).__name__}."
+            )
+        bad = _UNWRITABLE_RE.search(line)
+        if _NEWLINE_RE.search(line) or bad is not None:
+            what = "a line break" if bad is None else f"U+{ord(bad[0]):04X}"
+            raise ValueError(
+                f"header line {k + 1} {line[:60]!r} cannot be written: it holds {what}."
+            )
+        stripped = line.strip()
+        field = _header_field(stripped) if stripped.startswith("##") else None
+        if field is not None and field[0] == "END":
+            raise ValueError(
+                f"header line {k + 1} {line[:60]!r} is the end marker: nothing "
+                "after it would be read."
+            )
+        fields = fields or field is not None
+        keyless = stripped and not stripped.startswith("##")
+        if keyless and (not fields or _NUMERIC_START_RE.match(stripped)):
+            # read_rruff takes such a line for a data row
+            raise ValueError(
+                f"header line {k + 1} {line[:60]!r} would read back as data: "
+                "a line without '##' must follow a ##KEY=value line and not "
+                "start like a number."
+            )
+        lines.append(line)
+    return lines
+
+
+def rruff_text(x, y, metadata=None, header=None):
     """Return the text of a RRUFF spectrum file; validate the arguments.
 
     Floats are written with :func:`repr`, the shortest text that reads back
@@ -146,7 +186,7 @@ def rruff_text(x, y, metadata=None):
         )
     if not (np.all(np.isfinite(x)) and np.all(np.isfinite(y))):
         raise ValueError("x and y must be finite: a RRUFF file cannot hold NaN or inf.")
-    lines, written = [], {}
+    lines, written = _header_lines(header or []), {}
     for key, value in (metadata or {}).items():
         key, value = str(key), str(value)
         if not key.strip() or "=" in key or _NEWLINE_RE.search(key):
@@ -180,10 +220,11 @@ def rruff_text(x, y, metadata=None):
     return "\n".join(lines) + "\n"
 
 
-def write_rruff(path, x, y, metadata=None, *, overwrite=False):
+def write_rruff(path, x, y, metadata=None, *, header=None, overwrite=False):
     r"""Write one spectrum as a RRUFF text file.
 
-    The file holds one ``##KEY=value`` line per metadata entry, then one
+    The file holds the ``header`` lines, if given, then one ``##KEY=value``
+    line per metadata entry, then one
     ``x, y`` row per point and a closing ``##END=`` line, with LF line ends
     and UTF-8 text, so that :func:`read_rruff` reads back the same numbers
     and header values (under upper-case keys, as :func:`read_rruff` gives
@@ -206,7 +247,13 @@ def write_rruff(path, x, y, metadata=None, *, overwrite=False):
         Header fields. Values are written as text; ``&``, line breaks and
         white space at either end are written as HTML entities, which
         :func:`read_rruff` decodes. Keys are read back upper case and
-        without surrounding spaces.
+        without surrounding spaces. Written after ``header``, a field
+        reads back with its value here.
+    header : list of str or None, default=None
+        Header lines written as they are, before ``metadata``: the
+        ``header`` of :func:`read_rruff`, to keep a file's header whole
+        (fields given twice, keyless comment lines, order) when writing
+        its spectrum again.
     overwrite : bool, default=False
         Whether an existing file may be replaced.
 
@@ -221,7 +268,13 @@ def write_rruff(path, x, y, metadata=None, *, overwrite=False):
         space at either end),
         or a header key or value holds a NUL character (it would make the
         file binary) or a lone surrogate (such as a file name that is not
-        UTF-8, as :func:`os.fsdecode` gives it).
+        UTF-8, as :func:`os.fsdecode` gives it), or a ``header`` line
+        holds a line break, NUL or a lone surrogate, is an ``##END=``
+        line, or would read back as data (a line without ``##`` before any
+        ``##KEY=value`` line, or one that starts like a number).
+    TypeError
+        If ``header`` is a string rather than a list of lines, or holds
+        something other than strings.
     OSError
         If the file cannot be written; no partial file is left behind.
 
@@ -241,7 +294,7 @@ def write_rruff(path, x, y, metadata=None, *, overwrite=False):
     >>> bool(np.array_equal(data.x, x)), bool(data.y[2] == 1 / 3)
     (True, True)
     """
-    text = rruff_text(x, y, metadata)
+    text = rruff_text(x, y, metadata, header)
     path = os.fspath(path)
     if os.path.isdir(path):
         raise IsADirectoryError(f"{path!r} is a directory, not a file name.")

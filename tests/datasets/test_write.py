@@ -250,3 +250,68 @@ def test_no_free_temporary_name_is_an_error_naming_the_file(tmp_path, monkeypatc
     assert info.value.filename == str(path)
     assert os.listdir(tmp_path) == [taken.name]
     assert taken.read_text() == "someone else's"
+
+
+_TWICE = (
+    "##NAMES=Albite\r\n"
+    "##CELL PARAMETERS=a: 8.135 b: 12.784\r\n"
+    " Fiducial mark parallel to b [0 1 0]\r\n"
+    "##\r\n"
+    "\r\n"
+    "##CELL PARAMETERS=a: 8.135(1) b: 12.784(2)\r\n"
+    "##FILETYPE=Raman RAW\r\n"
+    "\r\n"
+    "100, 1.5\r\n"
+    "101, 2.5\r\n"
+    "##END=\r\n"
+)
+
+
+def test_header_lines_are_read_and_written_back_whole(tmp_path):
+    src = tmp_path / "twice.txt"
+    src.write_bytes(_TWICE.encode("latin-1"))
+    data = read_rruff(src)
+    # every line before the data, in order; metadata keeps the last value
+    assert data.header == _TWICE.split("\r\n")[:7]
+    assert data.metadata["CELL PARAMETERS"] == "a: 8.135(1) b: 12.784(2)"
+    out = tmp_path / "out.txt"
+    write_rruff(out, data.x, data.y - 1, {"BASELINE": "b"}, header=data.header)
+    text = out.read_text()
+    assert text.startswith("\n".join(data.header) + "\n##BASELINE=b\n100.0, 0.5\n")
+    again = read_rruff(out)
+    assert again.header == [*data.header, "##BASELINE=b"]
+    assert again.metadata == {**data.metadata, "BASELINE": "b"}
+    np.testing.assert_array_equal(again.y, data.y - 1)
+    # a field in metadata reads back with its value there
+    write_rruff(
+        out, data.x, data.y, {"filetype": "x"}, header=data.header, overwrite=True
+    )
+    assert read_rruff(out).metadata["FILETYPE"] == "x"
+
+
+def test_header_without_data_lines_reads_as_an_empty_list(tmp_path):
+    path = tmp_path / "bare.txt"
+    path.write_text("\n\n100, 1\n")
+    assert read_rruff(path).header == []
+    write_rruff(tmp_path / "b.txt", [1.0], [2.0], header=[])
+    assert read_rruff(tmp_path / "b.txt").header == []
+
+
+@pytest.mark.parametrize(
+    "header, kind, match",
+    [
+        ("##NAMES=A", TypeError, "header must be a list of lines"),
+        (["##NAMES=A", 3], TypeError, "header line 2 must be a str, got int"),
+        (["##A=1\n##B=2"], ValueError, "header line 1 '##A=1\\\\n##B=2' cannot be"),
+        (["##A=\x00"], ValueError, "holds U\\+0000"),
+        (["##A=1", "## end = "], ValueError, "header line 2 '## end = ' is the end"),
+        (["a comment"], ValueError, "header line 1 'a comment' would read back as"),
+        (["##", "a comment"], ValueError, "header line 2 'a comment' would read back"),
+        (["##A=1", "12 lines"], ValueError, "header line 2 '12 lines' would read"),
+    ],
+)
+def test_header_lines_that_cannot_read_back_are_refused(tmp_path, header, kind, match):
+    path = tmp_path / "x.txt"
+    with pytest.raises(kind, match=match):
+        write_rruff(path, [1.0], [2.0], header=header)
+    assert not path.exists()
