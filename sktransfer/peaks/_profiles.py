@@ -354,11 +354,27 @@ def unit_peaks(dx, fwhm, shape, profile, derivatives=False):
     return g, dg_dc, t * dg_dc, lor - gauss
 
 
+def _as_tensor(value):
+    """``torch.as_tensor``, but lists of floats read as float64, as in NumPy."""
+    if isinstance(value, torch.Tensor):
+        return value
+    return torch.as_tensor(np.asarray(value))
+
+
 def _prepare(x, center, height, fwhm, shape):
-    center = torch.as_tensor(center)
+    """Return the arguments as tensors in the dtype to compute in.
+
+    That is the wider of the floating dtypes of ``x`` and ``center``: a
+    float64 axis far from zero keeps its resolution under float32 centres
+    (``x - center`` near 20000 would be rounded to 2e-3 in float32).
+    """
+    center = _as_tensor(center)
     dtype = center.dtype if center.is_floating_point() else torch.get_default_dtype()
+    x = _as_tensor(x).to(center.device)
+    if x.is_floating_point():
+        dtype = torch.promote_types(dtype, x.dtype)
     center = center.to(dtype)
-    x = torch.as_tensor(x, dtype=dtype, device=center.device)
+    x = x.to(dtype)
     height = torch.as_tensor(height, dtype=dtype, device=center.device)
     fwhm = torch.as_tensor(fwhm, dtype=dtype, device=center.device)
     if shape is not None:
@@ -398,6 +414,8 @@ def peak_profiles(x, center, height, fwhm, shape=None, profile="voigt"):
     """
     if profile not in PROFILES:
         raise ValueError(f"profile must be one of {PROFILES}; got {profile!r}.")
+    given = _as_tensor(center)
+    out = given.dtype if given.is_floating_point() else torch.get_default_dtype()
     x, center, height, fwhm, shape = _prepare(x, center, height, fwhm, shape)
     if profile in ("voigt", "pseudo_voigt") and shape is None:
         raise ValueError(f"profile={profile!r} needs the shape parameter.")
@@ -410,7 +428,7 @@ def peak_profiles(x, center, height, fwhm, shape=None, profile="voigt"):
         dx, f = torch.broadcast_tensors(dx, f)
         s = None
     g = unit_peaks(dx, f[..., :1], s, profile)
-    return height.unsqueeze(-1) * g
+    return (height.unsqueeze(-1) * g).to(out)
 
 
 def render_peaks(x, center, height, fwhm, shape=None, profile="voigt"):
@@ -441,7 +459,9 @@ def render_peaks(x, center, height, fwhm, shape=None, profile="voigt"):
     Returns
     -------
     spectrum : torch.Tensor of shape (..., n_points)
-        The sum of the peaks, on the device and in the dtype of ``center``.
+        The sum of the peaks, on the device and in the dtype of ``center``
+        (float64 for a list of floats, as in NumPy), computed in the wider
+        of the dtypes of ``x`` and ``center``.
 
     Raises
     ------
@@ -475,7 +495,8 @@ def _wrappable(value):
     ``torch.as_tensor`` refuses arrays with negative strides (a reversed
     axis), a non-native byte order, ``longdouble`` or ``object`` dtype; those
     are copied as a contiguous native array (``longdouble`` as float64, an
-    ``object`` array in the dtype NumPy infers from its items).
+    ``object`` array in the dtype NumPy infers from its items). Read-only
+    arrays, which it wraps with a warning, are copied too.
     """
     if not isinstance(value, np.ndarray):
         return value
@@ -487,6 +508,9 @@ def _wrappable(value):
         return value.astype(np.complex128)
     if not value.dtype.isnative or any(s < 0 for s in value.strides):
         return np.ascontiguousarray(value, dtype=value.dtype.newbyteorder("="))
+    if not value.flags.writeable:
+        # read-only (pandas' to_numpy): torch would warn that it wraps it
+        return value.copy()
     return value
 
 
@@ -568,7 +592,7 @@ def peak_area(height, fwhm, shape=None, profile="voigt"):
     ...                       "lorentzian")), 4)
     3.1416
     """
-    _, _, height, fwhm, shape = _prepare(0.0, height, height, fwhm, shape)
+    _, _, height, fwhm, shape = _prepare(height, height, height, fwhm, shape)
     g_area = height * fwhm * math.sqrt(math.pi / (4.0 * _LN2))
     l_area = height * fwhm * math.pi / 2.0
     if profile == "gaussian":

@@ -66,16 +66,37 @@ def test_default_fwhm_bounds_refuses_bad_bounds(bounds, match):
 
 
 def test_initial_widths_stay_inside_the_bounds():
-    # bounds (1, 25): widths are kept 1 % of the range (0.24) inside them;
+    # bounds (1, 25): widths are kept inside them, by 1 % of the lower
+    # bound (0.01) above it and 1 % of the range (0.24) below the upper;
     # an unmeasured width (0) starts at four steps
     x = np.arange(0.0, 101.0, 1.0)
-    fwhm = np.array([[0.0, 0.5, 10.0, 40.0]])
+    fwhm = np.array([[0.0, 0.5, 1.2, 10.0, 40.0]])
     f, tol = initial_widths(x, fwhm, (1.0, 25.0), None)
-    np.testing.assert_allclose(f, [[4.0, 1.24, 10.0, 24.76]])
+    np.testing.assert_allclose(f, [[4.0, 1.01, 1.2, 10.0, 24.76]])
     # a centre moves by half its width, at least one step
-    np.testing.assert_allclose(tol, [[2.0, 1.0, 5.0, 12.38]])
+    np.testing.assert_allclose(tol, [[2.0, 1.0, 1.0, 5.0, 12.38]])
     f, tol = initial_widths(x, fwhm, (1.0, 25.0), 3)
-    np.testing.assert_allclose(tol, np.full((1, 4), 3.0))
+    np.testing.assert_allclose(tol, np.full((1, 5), 3.0))
+    # a narrow line on a long axis starts at its measured width, not at
+    # the span / 400 a margin of the range would give (bounds 1 to 850)
+    f, _ = initial_widths(x, np.array([[3.5]]), (1.0, 850.0), None)
+    np.testing.assert_allclose(f, [[3.5]])
+
+
+def test_narrow_lines_on_a_long_axis_fit_exactly():
+    # silicon- and diamond-like Voigt lines (FWHM 3.5 and 2.5 cm-1) on
+    # 100-3500 cm-1: started 9.5 cm-1 wide, both shapes ended on a bound
+    # (1 and 0, true 0.8 and 0.7) with areas 4 % and 18 % off
+    from sktransfer.peaks import fit_peak_table, render_peaks
+
+    x = np.arange(100.0, 3501.0, 1.0)
+    truth = {"center": [520.7, 1332.0], "height": [1.0, 0.5]}
+    truth |= {"fwhm": [3.5, 2.5], "shape": [0.8, 0.7]}
+    y = render_peaks(x, *(np.array([v]) for v in truth.values()))
+    table = fit_peak_table(y, x)
+    for key, values in truth.items():
+        np.testing.assert_allclose(table[key], values, rtol=1e-3, err_msg=key)
+    assert table["r2"].min() > 0.99999
 
 
 def test_check_centers_keeps_the_ends_of_the_axis():

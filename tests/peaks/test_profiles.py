@@ -1,4 +1,5 @@
 import math
+import warnings
 
 import numpy as np
 import pytest
@@ -627,8 +628,41 @@ def test_render_peaks_in_half_precision(dtype, profile):
     # a few units in the last place of values up to 2
     tol = 0.02 if dtype == torch.float16 else 0.06
     np.testing.assert_allclose(got.double().numpy(), reference.numpy(), atol=tol)
+    # computed in half precision throughout when the axis is half too
+    got = render_peaks(
+        x.to(dtype), *(a.to(dtype) for a in args), shape.to(dtype), profile=profile
+    )
+    assert got.dtype == dtype
+    np.testing.assert_allclose(got.double().numpy(), reference.numpy(), atol=tol)
     if dtype == torch.float16:  # NumPy has float16 (and no bfloat16)
         half = [a.numpy().astype(np.float16) for a in (*args, shape)]
         got_np = render_peaks(x.numpy(), *half, profile=profile)
         assert got_np.dtype == torch.float16
         np.testing.assert_allclose(got_np.double().numpy(), reference.numpy(), atol=tol)
+
+
+@pytest.mark.parametrize("profile", ["gaussian", "lorentzian", "pseudo_voigt", "voigt"])
+def test_a_float64_axis_far_from_zero_keeps_its_resolution(profile):
+    # float32 centres put x - center on float32's 2e-3 grid near 20000:
+    # the peak was 4 % off its height; lists were read as float32 too
+    x = np.linspace(20000.0, 20010.0, 1001)
+    args = ([20004.3203125], [1.0], [0.05], [0.5])  # exact in float32
+    reference = render_peaks(x, *map(np.array, args), profile=profile).numpy()
+    got = render_peaks(x, *args, profile=profile)
+    assert got.dtype == torch.float64  # lists of floats, as in NumPy
+    np.testing.assert_allclose(got.numpy(), reference, rtol=0, atol=1e-15)
+    got = render_peaks(x, *(np.array(a, dtype=np.float32) for a in args), profile)
+    assert got.dtype == torch.float32  # the dtype of the centres
+    np.testing.assert_allclose(got.numpy(), reference, rtol=0, atol=1e-6)
+
+
+def test_read_only_arrays_render_without_a_warning():
+    # pandas' to_numpy() gives read-only arrays; torch warns on wrapping one
+    x = np.linspace(0.0, 100.0, 201)
+    args = [np.array([30.0]), np.array([1.0]), np.array([5.0]), np.array([0.5])]
+    for a in (x, *args):
+        a.flags.writeable = False
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        y = render_peaks(x, *args)
+    assert float(y.max()) == pytest.approx(1.0)
