@@ -43,7 +43,8 @@ class PybaselinesCorrector(BaselineCorrector):
         spectrum (all but ``"collab_pls"``).
     method_kwargs : dict, default=None
         Keyword arguments of the method, with pybaselines' names; missing
-        ones take pybaselines' defaults.
+        ones take pybaselines' defaults. ``set_params(method_kwargs__lam=...)``
+        sets one of them (and so a grid search can tune it).
     x_axis : array-like of shape (n_features,), default=None
         Spectral axis (strictly increasing or decreasing) passed to
         pybaselines as ``x_data``. ``None`` uses pybaselines' default axis.
@@ -114,6 +115,39 @@ class PybaselinesCorrector(BaselineCorrector):
         self.method_kwargs = method_kwargs
         self.x_axis = x_axis
         self.n_jobs = n_jobs
+
+    def set_params(self, **params):
+        """Set the parameters; ``method_kwargs__<name>`` sets one keyword.
+
+        ``method_kwargs__lam=1e5`` replaces ``method_kwargs`` with a new dict
+        that holds ``lam=1e5`` besides the other keywords (the dict given
+        before is not changed), so that a grid search can tune one keyword
+        of the method: ``{"pybaselinescorrector__method_kwargs__lam": [...]}``.
+
+        Parameters
+        ----------
+        **params : dict
+            Estimator parameters.
+
+        Returns
+        -------
+        self : PybaselinesCorrector
+            This estimator.
+        """
+        prefix = "method_kwargs__"
+        keywords = {
+            k[len(prefix) :]: v for k, v in params.items() if k.startswith(prefix)
+        }
+        if keywords:
+            params = {k: v for k, v in params.items() if not k.startswith(prefix)}
+            given = params.get("method_kwargs", self.method_kwargs)
+            if given is not None and not isinstance(given, dict):
+                raise ValueError(
+                    f"method_kwargs must be a dict or None to set "
+                    f"{prefix}{next(iter(keywords))}; got {given!r}."
+                )
+            params["method_kwargs"] = {**(given or {}), **keywords}
+        return super().set_params(**params)
 
     def _method_name(self):
         return self.method

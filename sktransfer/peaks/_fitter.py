@@ -426,7 +426,8 @@ class PeakProfileFitter(FeatureChangingTransformer):
         Parameters
         ----------
         X : array-like of shape (n_samples, n_features_out)
-            Parameter matrix with the columns of ``get_feature_names_out``.
+            Parameter matrix with the columns of ``get_feature_names_out``,
+            in that order (a DataFrame's column names are checked).
             With ``output="reconstruction"`` the input already holds spectra
             and is returned validated.
 
@@ -459,8 +460,21 @@ class PeakProfileFitter(FeatureChangingTransformer):
 
     @staticmethod
     def _check_params_matrix(X, layout):
-        X = check_array(X, dtype=FLOAT_DTYPES)
         names = layout.names()
+        columns = getattr(X, "columns", None)
+        if columns is not None and all(isinstance(c, str) for c in columns):
+            # read by position: columns chosen by name in another order
+            # would render silently wrong spectra
+            wrong = [
+                (i, a, b) for i, (a, b) in enumerate(zip(columns, names)) if a != b
+            ]
+            if wrong and len(columns) == len(names):
+                i, found, expected = wrong[0]
+                raise ValueError(
+                    f"X's columns must be get_feature_names_out() in order; "
+                    f"column {i} is {found!r}, expected {expected!r}."
+                )
+        X = check_array(X, dtype=FLOAT_DTYPES)
         if X.shape[1] != len(names):
             raise ValueError(
                 f"X has {X.shape[1]} columns but this fitter's parameter matrix "

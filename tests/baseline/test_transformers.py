@@ -808,3 +808,37 @@ def test_a_singular_or_non_finite_baseline_is_a_value_error():
         AirPLS(diff_order=3, max_iter=1).fit_transform(X)
     with pytest.raises(ValueError, match="fabc failed on a spectrum of 4.*not finite"):
         PybaselinesCorrector("fabc").fit_transform(X)
+
+
+def test_one_keyword_of_the_method_is_set_and_tuned_by_name(data):
+    _, X, _ = data
+    kwargs = {"max_half_window": 5, "smooth_half_window": 1}
+    corrector = PybaselinesCorrector("snip", method_kwargs=kwargs)
+    assert corrector.set_params(method_kwargs__max_half_window=3) is corrector
+    assert corrector.method_kwargs == {"max_half_window": 3, "smooth_half_window": 1}
+    assert kwargs == {"max_half_window": 5, "smooth_half_window": 1}  # not changed
+    expected = Baseline().snip(X[0], max_half_window=3, smooth_half_window=1)[0]
+    np.testing.assert_allclose(corrector.fit_transform(X[:1])[0], X[0] - expected)
+    # from None, with the method and a keyword in one call
+    corrector = PybaselinesCorrector().set_params(
+        method="snip", method_kwargs__max_half_window=4
+    )
+    assert corrector.method_kwargs == {"max_half_window": 4}
+    # a grid over one keyword
+    y = np.arange(len(X)) % 2
+    from sklearn.linear_model import LogisticRegression
+
+    pipe = make_pipeline(
+        PybaselinesCorrector("snip", method_kwargs=kwargs), LogisticRegression()
+    )
+    grid = {"pybaselinescorrector__method_kwargs__max_half_window": [2, 7]}
+    search = GridSearchCV(pipe, grid, cv=2).fit(X, y)
+    windows = [
+        p["pybaselinescorrector__method_kwargs__max_half_window"]
+        for p in search.cv_results_["params"]
+    ]
+    assert windows == [2, 7]
+    best = search.best_estimator_[0].method_kwargs
+    assert best["smooth_half_window"] == 1 and best["max_half_window"] in (2, 7)
+    with pytest.raises(ValueError, match="method_kwargs must be a dict or None to set"):
+        PybaselinesCorrector(method_kwargs=[1]).set_params(method_kwargs__lam=1.0)

@@ -216,6 +216,30 @@ def test_inverse_transform_round_trip(voigt_fit):
         fitter.inverse_transform(P[:, :-1])
 
 
+def test_inverse_transform_checks_the_column_names_of_a_data_frame(voigt_fit):
+    pd = pytest.importorskip("pandas")
+    fitter, X, _, P = voigt_fit
+    names = list(fitter.get_feature_names_out())
+    frame = pd.DataFrame(P, columns=names)
+    np.testing.assert_array_equal(
+        fitter.inverse_transform(frame), fitter.inverse_transform(P)
+    )
+    # columns chosen by name in another order were read by position
+    swapped = [names[1], names[0], *names[2:]]
+    with pytest.raises(
+        ValueError, match="column 0 is 'peak0_height', expected 'peak0_center'"
+    ):
+        fitter.inverse_transform(frame[swapped])
+    with pytest.raises(
+        ValueError, match="X has 16 columns but this fitter's parameter matrix has 18"
+    ):
+        fitter.inverse_transform(frame[names[:-2]])
+    # a frame without names is read by position, as an array
+    np.testing.assert_array_equal(
+        fitter.inverse_transform(pd.DataFrame(P)), fitter.inverse_transform(P)
+    )
+
+
 def test_fit_peaks_gives_every_result(voigt_fit):
     fitter, X, _, P = voigt_fit
     res = fitter.fit_peaks(X[:3])
