@@ -1,6 +1,7 @@
 """WGAN-GP over-sampler of spectra."""
 
 import copy
+import hashlib
 import os
 import threading
 
@@ -636,8 +637,10 @@ class WGANGPOverSampler(BaseOverSampler):
                 cpu_gen.set_state(gen_state)
             else:
                 # A CUDA generator state does not fit a CPU generator; derive
-                # a CPU seed from it deterministically instead.
-                cpu_gen.manual_seed(int(gen_state.double().sum().item()) % (2**31 - 1))
+                # a CPU seed from all its bytes (their sum made seeds 1, 256
+                # and 65536 one stream).
+                digest = hashlib.sha256(gen_state.numpy().tobytes()).digest()
+                cpu_gen.manual_seed(int.from_bytes(digest[:8], "little"))
             state["_torch_gen"] = cpu_gen
         self.__dict__.update(state)
 

@@ -485,17 +485,26 @@ def test_a_sampler_pickled_on_a_gpu_unpickles_on_the_cpu(trained):
     # A CUDA generator's state does not fit a CPU generator: the CPU one is
     # seeded from it, the same seed for the same state.
     state = trained.__getstate__()
-    cuda_state = torch.arange(100, 116, dtype=torch.uint8)  # sums to 1720
-    state["_torch_gen"] = ("cuda:0", cuda_state)
-    copies = []
-    for _ in range(2):
+
+    def unpickled(seed, offset=40):
+        # a CUDA state: its seed and offset, 8 bytes each
+        raw = np.array([seed, offset], dtype="<u8").view(np.uint8)
+        state["_torch_gen"] = ("cuda:0", torch.from_numpy(raw.copy()))
         copy = WGANGPOverSampler.__new__(WGANGPOverSampler)
         copy.__setstate__(dict(state))
-        copies.append(copy)
-    assert copies[0]._torch_gen.initial_seed() == 1720
-    assert copies[0]._torch_gen.device == torch.device("cpu")
-    a, b = (c.sample(3, y=0) for c in copies)
-    np.testing.assert_array_equal(a, b)
+        assert copy._torch_gen.device == torch.device("cpu")
+        return copy
+
+    a, b = unpickled(7), unpickled(7)
+    assert a._torch_gen.initial_seed() == b._torch_gen.initial_seed()
+    np.testing.assert_array_equal(a.sample(3, y=0), b.sample(3, y=0))
+    # different states, different streams: seeded by the sum of the state's
+    # bytes, the seeds 1, 256 and 65536 drew the same spectra
+    samples = [unpickled(seed).sample(3, y=0) for seed in (1, 256, 65536)]
+    assert not np.array_equal(samples[0], samples[1])
+    assert not np.array_equal(samples[0], samples[2])
+    seeds = {unpickled(seed)._torch_gen.initial_seed() for seed in range(300)}
+    assert len(seeds) == 300
 
 
 def test_sample_calls_in_threads_draw_as_calls_one_after_the_other(trained):
