@@ -558,15 +558,19 @@ def _key(path):
     return os.path.normcase(os.path.abspath(path)).casefold()
 
 
-def _replaces(output, path):
-    """Whether writing ``output`` replaces the existing file ``path``.
+def _file_id(path, replaced=False):
+    """``(device, inode)`` of an existing file, None where there is none.
 
-    A symbolic link given as output is replaced, not the file it names.
+    With ``replaced``, the file that writing ``path`` replaces: a symbolic
+    link given as output is replaced, not the file it names.
     """
     try:
-        return not os.path.islink(output) and os.path.samefile(output, path)
-    except OSError:  # either does not exist
-        return False
+        if replaced and os.path.islink(path):
+            return None
+        st = os.stat(path)
+    except OSError:  # does not exist
+        return None
+    return st.st_dev, st.st_ino
 
 
 class Outputs:
@@ -627,9 +631,13 @@ class Outputs:
 
     def _check_inputs(self):
         """Refuse an output that would replace an input of another kind."""
+        inputs = {}  # by file, so that many files are checked in linear time
+        for source, role, source_kind in self._inputs:
+            if (found := _file_id(source)) is not None:
+                inputs.setdefault(found, []).append((role, source_kind))
         for path, _, _, kind in self._files:
-            for source, role, source_kind in self._inputs:
-                if kind != source_kind and _replaces(path, source):
+            for role, source_kind in inputs.get(_file_id(path, replaced=True), []):
+                if kind != source_kind:
                     raise CLIError(
                         f"{path} is {role}; writing the {kind} over it is "
                         "refused, even with --overwrite: give another output name"

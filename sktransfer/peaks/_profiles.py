@@ -22,6 +22,8 @@ import math
 import numpy as np
 import torch
 
+from sktransfer.utils._chunks import row_slices
+
 PROFILES = ("gaussian", "lorentzian", "voigt", "pseudo_voigt")
 
 _LN2 = math.log(2.0)
@@ -354,6 +356,10 @@ def unit_peaks(dx, fwhm, shape, profile, derivatives=False):
     return g, dg_dc, t * dg_dc, lor - gauss
 
 
+#: Peak values (spectra x peaks x points) that render_peaks renders at once.
+_RENDER_CHUNK_VALUES = 2**21
+
+
 def _as_tensor(value):
     """``torch.as_tensor``, but lists of floats read as float64, as in NumPy."""
     if isinstance(value, torch.Tensor):
@@ -486,7 +492,24 @@ def render_peaks(x, center, height, fwhm, shape=None, profile="voigt"):
     """
     x, center, height, fwhm, shape = map(_wrappable, (x, center, height, fwhm, shape))
     _check_render_inputs(x, center, height, fwhm, shape, profile)
-    return _render_peaks(x, center, height, fwhm, shape, profile)
+    if profile not in ("voigt", "pseudo_voigt"):
+        shape = None  # ignored: it need not broadcast with the others
+    params = [_as_tensor(v) for v in (center, height, fwhm, shape) if v is not None]
+    common = torch.broadcast_shapes(*(p.shape for p in params))
+    n_points = len(x)
+    rows = math.prod(common[:-1])
+    if rows * common[-1] * n_points <= _RENDER_CHUNK_VALUES:
+        return _render_peaks(x, center, height, fwhm, shape, profile)
+    # Every peak is rendered on every point before the sum (complex
+    # temporaries for "voigt"): rows in chunks keep that to tens of MiB.
+    flat = [p.expand(common).reshape(rows, common[-1]) for p in params]
+    if shape is None:
+        flat.append(None)
+    parts = [
+        _render_peaks(x, *(None if p is None else p[sl] for p in flat), profile)
+        for sl in row_slices(rows, common[-1] * n_points, _RENDER_CHUNK_VALUES)
+    ]
+    return torch.cat(parts).reshape(*common[:-1], n_points)
 
 
 def _wrappable(value):
