@@ -10,7 +10,7 @@ import pytest
 from pybaselines import Baseline
 
 from sktransfer.cli import main
-from sktransfer.datasets import read_rruff
+from sktransfer.datasets import load_rruff, read_rruff
 from sktransfer.datasets._records import written_by_sktransfer
 
 
@@ -149,6 +149,8 @@ def test_baseline_output_keeps_every_header_line_of_its_input(tmp_path, capsys):
     assert data.header == [
         *header,
         "##BASELINE=corrected with snip(max_half_window=20) (sktransfer)",
+        # a corrected RAW spectrum is a Processed one
+        "##FILETYPE=Raman Processed",
     ]
     assert data.metadata["CELL PARAMETERS"] == "a: 8.135(1) b: 12.784(2)"
     # corrected again, each correction is on record, the last one read
@@ -157,6 +159,41 @@ def test_baseline_output_keeps_every_header_line_of_its_input(tmp_path, capsys):
     twice = read_rruff(again / "Albite__R040068__Raman.txt")
     assert twice.header[:-1] == data.header
     assert twice.metadata["BASELINE"] == "corrected with snip() (sktransfer)"
+
+
+@pytest.mark.parametrize(
+    "name, filetype, expected",
+    [
+        ("A__R040068__Raman.txt", "Raman RAW", "Raman Processed"),
+        ("A__R040068__Raman__Raman_Data_RAW__1.txt", None, "Processed"),
+        ("A__R040068__Raman__Raman_Data_RAW__1.txt", "Raman", "Raman Processed"),
+        ("A__R040068__Raman.txt", "Raman Processed", None),
+        ("A__R040068__Raman.txt", None, None),
+    ],
+)
+def test_corrected_raw_spectra_are_processed_and_baselines_no_measurements(
+    tmp_path, capsys, name, filetype, expected
+):
+    # corrected RAW files kept FILETYPE=Raman RAW: load_rruff's kind called
+    # them RAW, and a --keep-baseline file loaded as a measured spectrum
+    src = tmp_path / "raw"
+    src.mkdir()
+    x = np.linspace(150.0, 1250.0, 200)
+    extra = "" if filetype is None else f"##FILETYPE={filetype}\n"
+    _write_rruff(src / name, x, _peaks(x, [500]) + 1.0, "A", "R040068", extra)
+    out, kept = tmp_path / "out", tmp_path / "kept"
+    assert main(["baseline", str(src), "-o", str(out), "--method", "snip"]) == 0
+    meta = read_rruff(out / name).metadata
+    assert meta.get("FILETYPE") == (expected or filetype)
+    if expected:
+        assert load_rruff(out, pair=False, modality="raman").kind == ["Processed"]
+    args = ["baseline", str(src), "-o", str(kept), "--keep-baseline"]
+    assert main([*args, "--method", "snip"]) == 0
+    meta = read_rruff(kept / name).metadata
+    assert meta["FILETYPE"] == f"baseline of {filetype or name} (sktransfer)"
+    data = load_rruff([out, kept], pair=False, modality="raman")
+    assert len(data.data) == 1 and len(data.skipped) == 1
+    assert "as a baseline, not a measurement" in str(data.skipped[0])
 
 
 def test_keep_baseline_on_an_uneven_axis_matches_pybaselines(tmp_path, capsys):
@@ -457,6 +494,28 @@ def _paired_rruff_files(ir_folder, raman_folder):
         )
 
 
+def test_transfer_fit_says_what_its_correlation_is_and_spares_python_advice(
+    tmp_path, capsys
+):
+    # a sample whose files name two species made load_rruff's warning about
+    # its 'species' and 'species_groups' attributes, which this verb has not
+    ir = tmp_path / "ir"
+    _paired_rruff_files(ir, ir)
+    path = next(
+        p for p in ir.iterdir() if p.name.startswith("Min0") and "Raman" in p.name
+    )
+    path.write_text(path.read_text().replace("##NAMES=Min0", "##NAMES=Other"))
+    model = tmp_path / "m.skmodel"
+    args = ["transfer", "fit", "--source", str(ir), "--target", str(ir)]
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        assert main([*args, "-o", str(model), "--max-epochs", "1"]) == 0
+    out, err = capsys.readouterr()
+    assert "species" not in err
+    assert "correlation on the training pairs " in out
+    assert "(in-sample: new materials score lower)" in out
+
+
 def test_csv_trained_model_names_its_rruff_predictions_as_told(tmp_path, capsys):
     # a model trained from CSV files used to call its predictions Raman
     # whatever its target was
@@ -598,7 +657,6 @@ def test_transfer_fit_takes_each_side_from_its_own_folders(
     # --target folder's (baseline-corrected, say), without a word, or the
     # run was refused with a false "holds none of the raman spectra"
     from sktransfer.cross_modal import SpectroGenRegressor
-    from sktransfer.datasets import load_rruff
 
     # the source folder sorts first: its Raman files won the old way
     mixed, corrected = tmp_path / "a_mixed", tmp_path / "b_corrected"

@@ -66,6 +66,28 @@ def register(subparsers):
     return parser
 
 
+def _filetype(meta, name, modality, what):
+    """Return the ``FILETYPE`` of an output file, None to keep the input's.
+
+    A corrected RAW spectrum is a Processed one (``load_rruff``'s ``kind``
+    then says so); a baseline is no measurement, and ``load_rruff`` leaves
+    it out.
+    """
+    from sktransfer.datasets._records import _kind
+
+    filetype = meta.get("FILETYPE", "").strip()
+    if what == "baseline":
+        return f"baseline of {filetype or name} (sktransfer)"
+    if _kind(meta, name, modality, "spectrum") != "RAW":
+        return None
+    if "raw" in filetype.lower().split():
+        return " ".join(
+            "Processed" if w.lower() == "raw" else w for w in filetype.split()
+        )
+    # RAW by its file name only
+    return f"{filetype} Processed".strip()
+
+
 def _plan(args, spectra, results, what, kwargs):
     if spectra.format == "csv":
         outputs = Outputs(args.overwrite)
@@ -84,6 +106,9 @@ def _plan(args, spectra, results, what, kwargs):
         # the input's header as it is (fields given twice, comment lines),
         # then what was done to the spectrum
         meta = {"BASELINE": f"{what} with {setting} (sktransfer)"}
+        filetype = _filetype(spectra.metadata[i], name, spectra.modalities[i], what)
+        if filetype is not None:
+            meta["FILETYPE"] = filetype
         path = os.path.join(args.output, name)
         outputs.add_rruff(
             path,

@@ -47,12 +47,15 @@ def written_by_sktransfer(meta):
     """Why a file that sktransfer wrote is no measurement; None for others.
 
     ``sktransfer transfer predict`` writes ``FILETYPE=predicted <modality>
-    (sktransfer)``, ``sktransfer augment`` marks the spectra it generates
-    ``GENERATED=true`` (and says so in ``DESCRIPTION``).
+    (sktransfer)``, ``sktransfer baseline --keep-baseline`` ``FILETYPE=baseline
+    of ... (sktransfer)``, ``sktransfer augment`` marks the spectra it
+    generates ``GENERATED=true`` (and says so in ``DESCRIPTION``).
     """
     filetype = meta.get("FILETYPE", "").lower()
     if filetype.startswith("predicted") and "(sktransfer)" in filetype:
         return "written by sktransfer as a prediction, not a measurement"
+    if filetype.startswith("baseline") and "(sktransfer)" in filetype:
+        return "written by sktransfer as a baseline, not a measurement"
     description = meta.get("DESCRIPTION", "").lower()
     generated = description.startswith("generated") and "(sktransfer)" in description
     if generated or meta.get("GENERATED", "").lower() == "true":
