@@ -11,9 +11,9 @@ import contextlib
 
 import numpy as np
 from sklearn.base import BaseEstimator, OneToOneFeatureMixin, TransformerMixin
-from sklearn.utils.validation import check_is_fitted, validate_data
+from sklearn.utils.validation import check_is_fitted
 
-from sktransfer._validation import check_x_axis
+from sktransfer._validation import check_x_axis, validate_spectra
 
 FLOAT_DTYPES = (np.float64, np.float32)
 
@@ -57,7 +57,7 @@ class _RowwiseTransformer(TransformerMixin, BaseEstimator):
         """Validate hyper-parameters; subclasses extend it."""
 
     def _validate_X(self, X, reset):
-        return validate_data(
+        return validate_spectra(
             self,
             X,
             reset=reset,

@@ -253,3 +253,28 @@ def check_x_axis(x_axis, n_features, name="x_axis", of="X has {} features"):
         if not (np.all(d > 0) or np.all(d < 0)):
             raise ValueError(f"{name} must be strictly monotonic.")
     return x
+
+
+_NAN_HINT = (
+    "Spectra from load_rruff hold NaN at the grid points a file does not "
+    "cover (outside='nan', the default): load them with outside='zero', "
+    "'edge' or 'drop', or cut the spectra to the range they all cover."
+)
+
+
+def validate_spectra(estimator, *args, **kwargs):
+    """Run scikit-learn's ``validate_data``; a NaN error says why spectra hold NaN.
+
+    scikit-learn's message for NaN in the input suggests an imputer or a
+    model that accepts NaN; spectra have NaN where they were put on a grid
+    they do not cover, which ``load_rruff``'s ``outside`` settles.
+    """
+    from sklearn.utils.validation import validate_data
+
+    try:
+        return validate_data(estimator, *args, **kwargs)
+    except ValueError as exc:
+        first = str(exc).split("\n", 1)[0]
+        if not first.startswith("Input") or not first.endswith("contains NaN."):
+            raise
+        raise ValueError(f"{first} {_NAN_HINT}") from exc

@@ -170,3 +170,34 @@ def test_complex_numbers_are_refused_not_cast(case, tmp_path):
     with pytest.raises(ValueError, match=f"^{message}"):
         call()
     assert not (tmp_path / "s.txt").exists()
+
+
+@pytest.mark.parametrize("where", ["X", "y"])
+def test_nan_in_spectra_is_refused_with_where_it_comes_from(where):
+    # scikit-learn's message sent users to imputers and to
+    # HistGradientBoosting; spectra hold NaN where load_rruff's grid runs
+    # past a file, which its outside= setting settles
+    from sktransfer.baseline import AirPLS
+    from sktransfer.cross_modal import SpectroGenRegressor
+    from sktransfer.over_sampling import WGANGPOverSampler
+    from sktransfer.peaks import PeakProfileFitter
+
+    rng = np.random.default_rng(0)
+    X, Y = rng.random((10, 32)), rng.random((10, 16))
+    (X if where == "X" else Y)[0, 3] = np.nan
+    calls = [lambda: SpectroGenRegressor(max_epochs=1).fit(X, Y)]
+    if where == "X":
+        calls += [
+            lambda: AirPLS().fit(X),
+            lambda: PeakProfileFitter(n_peaks=1).fit(X),
+            lambda: WGANGPOverSampler().fit_resample(X, [0] * 5 + [1] * 5),
+        ]
+    for call in calls:
+        with pytest.raises(ValueError) as exc:
+            call()
+        message = str(exc.value)
+        assert message.startswith(
+            f"Input {where} contains NaN. Spectra from load_rruff"
+        )
+        assert "outside='zero', 'edge' or 'drop'" in message
+        assert "HistGradientBoosting" not in message

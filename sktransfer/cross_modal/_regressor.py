@@ -10,7 +10,6 @@ import warnings
 import numpy as np
 import torch
 from sklearn.utils.metaestimators import available_if
-from sklearn.utils.validation import validate_data
 from skorch import NeuralNetRegressor
 from skorch.callbacks import EarlyStopping, EpochScoring
 from skorch.dataset import unpack_data
@@ -19,7 +18,13 @@ from skorch.utils import data_from_dataset
 from skorch.utils import to_tensor as _skorch_tensor
 
 from .._base import kept_if_refused
-from .._validation import check_bool, check_param, check_verbose, check_x_axis
+from .._validation import (
+    check_bool,
+    check_param,
+    check_verbose,
+    check_x_axis,
+    validate_spectra,
+)
 from ..preprocessing._functions import divide_rows
 from ..utils._torch import (
     autograd_on,
@@ -857,7 +862,7 @@ class SpectroGenRegressor(NeuralNetRegressor):
         # checked before anything is built: a call refused here leaves a
         # fitted model as it was (validate_data sets n_features_in_ first)
         with kept_if_refused(self):
-            X, y = validate_data(
+            X, y = validate_spectra(
                 self, X, y, reset=first, multi_output=True, y_numeric=True
             )
             if len(X) < 2 and self._configured_retrieval():
@@ -1343,7 +1348,7 @@ class SpectroGenRegressor(NeuralNetRegressor):
         """Return the validated sources (``_batches`` converts and scales them)."""
         self.check_is_fitted()
         self._memory_up_to_date()
-        return validate_data(self, X, reset=False)
+        return validate_spectra(self, X, reset=False)
 
     def infer(self, x, **fit_params):
         """Run the module on source spectra ``x``, scaled as in ``fit``.

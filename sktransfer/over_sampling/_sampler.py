@@ -12,7 +12,7 @@ from imblearn.utils import check_target_type
 from scipy.ndimage import gaussian_filter1d
 from sklearn.neighbors import NearestNeighbors
 from sklearn.utils.multiclass import check_classification_targets
-from sklearn.utils.validation import check_is_fitted, validate_data
+from sklearn.utils.validation import check_is_fitted
 
 from sktransfer._base import kept_if_refused
 from sktransfer._validation import (
@@ -20,6 +20,7 @@ from sktransfer._validation import (
     check_param,
     check_sequence,
     check_verbose,
+    validate_spectra,
 )
 from sktransfer.over_sampling._modules import Critic, Generator, _n_upsamplings
 from sktransfer.over_sampling._trainer import train_wgan_gp
@@ -302,7 +303,9 @@ class WGANGPOverSampler(BaseOverSampler):
     def _check_X_y(self, X, y, accept_sparse=None):
         # dense float spectra only; imbalanced-learn's checks otherwise
         y, binarize_y = check_target_type(y, indicate_one_vs_all=True)
-        X, y = validate_data(self, X=X, y=y, reset=True, dtype=(np.float64, np.float32))
+        X, y = validate_spectra(
+            self, X=X, y=y, reset=True, dtype=(np.float64, np.float32)
+        )
         return X, y, binarize_y
 
     def fit(self, X, y):

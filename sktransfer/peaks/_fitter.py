@@ -4,10 +4,9 @@ import numpy as np
 import torch
 from sklearn.exceptions import NotFittedError
 from sklearn.utils import Bunch, check_array
-from sklearn.utils.validation import validate_data
 
 from sktransfer._base import FLOAT_DTYPES, FeatureChangingTransformer
-from sktransfer._validation import check_option
+from sktransfer._validation import check_option, validate_spectra
 from sktransfer.peaks._batch import (
     check_centers,
     check_fit_params,
@@ -223,7 +222,7 @@ class PeakProfileFitter(FeatureChangingTransformer):
 
     def _validate_X(self, X, reset):
         # After fit, let the n_features_in_ check speak first.
-        return validate_data(
+        return validate_spectra(
             self,
             X,
             reset=reset,
