@@ -882,6 +882,11 @@ def test_augment_puts_spectra_of_different_axes_on_their_common_range(tmp_path, 
     assert main(["augment", str(src), "-o", str(out), "--max-iter", "2"]) == 0
     printed = capsys.readouterr().out
     assert "spectra put on a common grid of 130 points (155-1240)" in printed
+    # the files that set the ends are named
+    assert (
+        "the range all of them cover: Quartz__R080005__Raman.txt starts at 155, "
+        "Quartz__R080005__Raman.txt ends at 1240 (--range LOW HIGH" in printed
+    )
     assert "generated 2 spectra (Quartz: +2)" in printed
     for name in ("generated_Quartz_1.txt", "generated_Quartz_2.txt"):
         np.testing.assert_array_equal(
@@ -889,6 +894,63 @@ def test_augment_puts_spectra_of_different_axes_on_their_common_range(tmp_path, 
         )
     for path in src.iterdir():  # the inputs are copied as they are
         assert (out / path.name).read_bytes() == path.read_bytes()
+
+
+def test_augment_range_sets_the_grid(tmp_path, capsys):
+    # one narrow file cut every spectrum to its range, with no way out
+    src = tmp_path / "in"
+    src.mkdir()
+    for i in range(6):
+        x = np.linspace(100.0, 1300.0, 121) if i else np.linspace(300, 1000, 71)
+        name = "Albite" if i < 4 else "Quartz"
+        centre = 400 if i < 4 else 900
+        path = src / f"{name}__R0800{i:02d}__Raman.txt"
+        _write_rruff(path, x, _peaks(x, [centre]), name, f"R0800{i:02d}")
+    out = tmp_path / "out"
+    args = ["augment", str(src), "-o", str(out), "--max-iter", "2"]
+    assert main([*args, "--range", "150", "1250"]) == 0
+    printed = capsys.readouterr().out
+    # as dense as the files (10 per 100 cm-1), the uncovered points of the
+    # narrow file set to 0
+    assert "spectra put on a grid of 111 points (150-1250)" in printed
+    assert "note: 1 spectra do not cover all of --range" in printed
+    np.testing.assert_array_equal(
+        read_rruff(out / "generated_Quartz_1.txt").x, np.linspace(150, 1250, 111)
+    )
+    for bad, message in [
+        (["1250", "150"], "--range 1250 150: the end must exceed the start"),
+        (["2000", "3000"], "6 spectra do not overlap --range (2000-3000)"),
+    ]:
+        assert main([*args, "--overwrite", "--range", *bad]) == 2
+        assert message in capsys.readouterr().err
+    with pytest.raises(SystemExit):
+        main([*args, "--range", "nan", "1"])
+    assert "'nan' is not a finite number" in capsys.readouterr().err
+
+
+def test_augment_notes_generated_spectra_that_dip_below_their_class():
+    from sktransfer.cli._augment import _note_dips
+
+    X = np.array([[0.0, 1.0], [0.0, 2.0], [5.0, 6.0], [5.0, 7.0]])
+    y = np.array(["a", "a", "b", "b"], dtype=object)
+    X_new = np.array([[-0.3, 1.0], [-0.5, 1.0], [4.0, 6.0]])
+    y_new = np.array(["a", "a", "b"], dtype=object)
+    import contextlib
+    import io
+
+    for shared, advice in [(None, True), (1.0, True), (0.0, False)]:
+        buffer = io.StringIO()
+        with contextlib.redirect_stdout(buffer):
+            _note_dips(X, y, X_new, y_new, shared)
+        # class a: lowest 0, range 2: -0.5 is below -0.4, -0.3 is not;
+        # class b: 4 is below 5 - 0.4
+        printed = buffer.getvalue()
+        assert printed.startswith("note: 2 generated spectra (a, b) dip below")
+        assert ("--shared-variation 0" in printed) is advice
+    buffer = io.StringIO()
+    with contextlib.redirect_stdout(buffer):
+        _note_dips(X, y, X_new[:1], y_new[:1], None)
+    assert buffer.getvalue() == ""
 
 
 def test_augment_refuses_labels_for_rruff_input(tmp_path, capsys):

@@ -19,12 +19,16 @@ from sktransfer.cli._common import (
     add_torch_options,
     check_device,
     estimator_error,
+    finite_float,
+    non_negative_float,
     positive_int,
 )
 from sktransfer.cli._files import (
     Outputs,
     check_finite,
     overlap_grid,
+    range_grid,
+    range_limits,
     read_csv_rows,
     read_spectra,
     spectra_on_grid,
@@ -44,7 +48,8 @@ augmented.labels.csv); or a
 directory with copies of the original RRUFF files and one RRUFF file per
 generated spectrum. RRUFF files that sktransfer wrote (generated spectra,
 GENERATED=true, or predictions) are no measurements: they are left out, and
-counted in a note.
+counted in a note. Files on different axes are put on one grid: the range
+all of them cover (the files that set its ends are named), or --range.
 
 --strategy says how many spectra each class gets: a name (auto, minority,
 not minority, not majority, all; see imbalanced-learn), a ratio for two
@@ -139,6 +144,23 @@ def register(subparsers):
         type=positive_int,
         help="keep classes with fewer spectra as they are, without generating "
         "(they are listed); default: refuse a class too small to learn from",
+    )
+    parser.add_argument(
+        "--range",
+        nargs=2,
+        type=finite_float,
+        metavar=("LOW", "HIGH"),
+        help="the axis range to put the spectra on, in 1024 points at most "
+        "(points a file does not cover are set to 0); default: the range all "
+        "files cover, or their own axis when they share one",
+    )
+    parser.add_argument(
+        "--shared-variation",
+        type=non_negative_float,
+        help="scale of the within-class variation borrowed from the other "
+        "classes (WGANGPOverSampler's shared_variation, default 1); 0 keeps "
+        "each class to its own variation: try it when classes are species, "
+        "whose differences are bands the other classes lack",
     )
     parser.add_argument("--max-iter", type=positive_int, help="generator iterations")
     add_torch_options(parser)
@@ -246,12 +268,18 @@ def run(args):
             )
         y = [m[args.label_key] for m in spectra.metadata]
     grid = spectra.common_axis()
-    if grid is None:
+    if args.range is not None:
+        grid = range_grid(spectra, *args.range)
+        X = spectra_on_grid(spectra, grid, "--range")
+        print(f"spectra put on a grid of {grid.size} points ({grid[0]:g}-{grid[-1]:g})")
+    elif grid is None:
         grid = overlap_grid(spectra)
         X = spectra_on_grid(spectra, grid)
         print(
             f"spectra put on a common grid of {grid.size} points "
-            f"({grid[0]:g}-{grid[-1]:g})"
+            f"({grid[0]:g}-{grid[-1]:g}), the range all of them cover: "
+            f"{range_limits(spectra)} (--range LOW HIGH takes another, "
+            "points a file does not cover set to 0)"
         )
     else:
         X = spectra.matrix()
@@ -261,6 +289,8 @@ def run(args):
     params = {"random_state": args.random_state, "device": args.device}
     if args.max_iter is not None:
         params["max_iter"] = args.max_iter
+    if args.shared_variation is not None:
+        params["shared_variation"] = args.shared_variation
     strategy = _class_targets(args.strategy, y, args.min_spectra)
     if strategy:
         sampler = WGANGPOverSampler(sampling_strategy=strategy, **params)
@@ -278,6 +308,7 @@ def run(args):
         print("no class to augment: the inputs are copied, no WGAN-GP trained")
         X_new, y_new = X[:0], y[:0]
     check_finite(X_new, "the generated spectra")
+    _note_dips(X, y, X_new, y_new, args.shared_variation)
     _plan(args, spectra, grid, X, y, X_new, y_new).write()
     counts = Counter(y_new)
     summary = ", ".join(f"{k}: +{v}" for k, v in sorted(counts.items(), key=str))
@@ -285,6 +316,33 @@ def run(args):
         f"generated {len(y_new)} spectra ({summary or 'none needed'}) -> {args.output}"
     )
     return 0
+
+
+def _note_dips(X, y, X_new, y_new, shared_variation):
+    """Note generated spectra that dip far below their class's measured ones.
+
+    Variation borrowed from other classes can put their bands into a class
+    upside down; below the lowest measured value by a fifth of the class's
+    range is counted.
+    """
+    deep = Counter()
+    for label in set(y_new.tolist()):
+        measured = X[y == label]
+        low, span = measured.min(), np.ptp(measured)
+        rows = X_new[y_new == label]
+        deep[label] = int((rows.min(axis=1) < low - 0.2 * span).sum())
+    n = sum(deep.values())
+    if n:
+        classes = _listing(sorted((k for k, v in deep.items() if v), key=str))
+        advice = (
+            " (--shared-variation 0 keeps each class to its own variation)"
+            if shared_variation is None or shared_variation > 0
+            else ""
+        )
+        print(
+            f"note: {n} generated spectra ({classes}) dip below their class's "
+            f"lowest measured value by over a fifth of its range{advice}"
+        )
 
 
 def _measured(spectra):

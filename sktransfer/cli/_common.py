@@ -47,6 +47,7 @@ positive_int = _number_type(int, 0, True, "a positive integer")
 non_negative_int = _number_type(int, 0, False, "an integer >= 0")
 positive_float = _number_type(float, 0.0, True, "a positive number")
 non_negative_float = _number_type(float, 0.0, False, "a finite number >= 0")
+finite_float = _number_type(float, -math.inf, False, "a finite number")
 
 
 def parse_params(items):

@@ -482,6 +482,30 @@ def overlap_grid(spectra, max_points=1024):
     return np.linspace(lo, hi, max(n, 2))
 
 
+def range_grid(spectra, low, high, max_points=1024):
+    """Return an evenly spaced grid from ``low`` to ``high``.
+
+    Its points are as dense as the median spectrum's over that range, at
+    most ``max_points``.
+    """
+    if not high > low:
+        raise CLIError(f"--range {low:g} {high:g}: the end must exceed the start")
+    density = np.median([(len(a) - 1) / np.ptp(a) for a in spectra.axes])
+    n = int(min(max_points, round(density * (high - low)) + 1))
+    return np.linspace(low, high, max(n, 2))
+
+
+def range_limits(spectra):
+    """Say which files set the ends of the range every spectrum covers."""
+    starts = [a.min() for a in spectra.axes]
+    ends = [a.max() for a in spectra.axes]
+    first, last = int(np.argmax(starts)), int(np.argmin(ends))
+    return (
+        f"{spectra.names[first]} starts at {starts[first]:g}, "
+        f"{spectra.names[last]} ends at {ends[last]:g}"
+    )
+
+
 def check_output(path, overwrite, directory=False):
     """Refuse to overwrite an existing output unless asked; create parents."""
     if os.path.exists(path) and not overwrite:
