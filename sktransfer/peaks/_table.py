@@ -114,7 +114,11 @@ def fit_peak_table(
         (maximum, not area), ``fwhm``, ``shape`` ("voigt") or ``eta``
         ("pseudo_voigt"), ``area``, ``center_at_bound`` (the centre ended
         at the edge of its ``center_tolerance``: the fit was held there, so
-        the peak is further away, weak or absent), and the spectrum's
+        the peak is further away, weak or absent), ``fwhm_at_bound`` (the
+        width ended within 0.1 % of the range of ``fwhm_bounds`` of one of
+        them: a peak as wide as the upper bound is taking up baseline, one
+        as narrow as the lower bound, by default a grid step, is not
+        resolved), and the spectrum's
         ``r2``, ``rmse``, ``n_iter`` and ``converged`` repeated on each of
         its rows.
     summary : DataFrame or dict
@@ -203,7 +207,7 @@ def fit_peak_table(
         res[key] = res[key][inverse]
     warn_not_converged(res.converged, max_iter, stacklevel=2)
 
-    peaks, summary = _tables(res, counts, layout)
+    peaks, summary = _tables(res, counts, layout, bounds)
     if not return_summary and (counts == 0).any():
         empty = np.flatnonzero(counts == 0)
         warnings.warn(
@@ -255,7 +259,7 @@ def _check_center_list(centers, x, n_spectra):
     return out
 
 
-def _tables(res, counts, layout):
+def _tables(res, counts, layout, fwhm_bounds):
     """Build the peak table and the per-spectrum summary as dicts of arrays."""
     spectrum = np.repeat(np.arange(counts.size), counts)
     peak = np.concatenate([np.arange(k) for k in counts]) if counts.size else []
@@ -269,6 +273,12 @@ def _tables(res, counts, layout):
         torch.from_numpy(p[:, 1]), torch.from_numpy(p[:, 2]), shape, layout.profile
     ).numpy()
     table["center_at_bound"] = res.center_at_bound[real]
+    # within 0.1 % of the bounds' range of one of them: the width was held
+    # there (a peak as wide as the limit is taking up baseline, one as
+    # narrow as a grid step is not resolved)
+    lo, hi = fwhm_bounds
+    fraction = (p[:, 2] - lo) / (hi - lo)
+    table["fwhm_at_bound"] = (fraction < 1e-3) | (fraction > 1 - 1e-3)
     for key in ("r2", "rmse", "n_iter", "converged"):
         table[key] = res[key][spectrum]
     summary = {"spectrum": np.arange(counts.size), "n_peaks": counts}

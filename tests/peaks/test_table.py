@@ -56,12 +56,14 @@ def test_each_spectrum_gets_its_own_peaks(fitted):
         "shape",
         "area",
         "center_at_bound",
+        "fwhm_at_bound",
         "r2",
         "rmse",
         "n_iter",
         "converged",
     ]
     assert not peaks.center_at_bound.any()  # every peak found where detected
+    assert not peaks.fwhm_at_bound.any()
     counts = [len(t) for t in truth]
     assert (
         peaks.groupby("spectrum").size().reindex(range(6), fill_value=0).tolist()
@@ -505,3 +507,24 @@ def test_as_frame_false_returns_arrays(as_frame):
     X, _ = collection(seed=0, noise=0.01)
     table = fit_peak_table(X[:2], X_AXIS, profile="gaussian", as_frame=as_frame)
     assert isinstance(table, dict) and isinstance(table["center"], np.ndarray)
+
+
+def test_widths_held_at_their_bounds_are_flagged():
+    # a peak as wide as the upper bound took up a sloped baseline, one as
+    # narrow as the lower bound is not resolved; neither was flagged
+    x = np.linspace(0.0, 100.0, 201)
+    y = render_peaks(
+        x,
+        np.array([30.0, 70.0]),
+        np.array([1.0, 1.0]),
+        np.array([6.0, 6.0]),
+        np.array([0.5, 0.5]),
+    ).numpy()
+    table = fit_peak_table(y[None], x, centers=[[30.0, 70.0]], fwhm_bounds=(0.5, 8.0))
+    assert not table.fwhm_at_bound.any()
+    held = fit_peak_table(y[None], x, centers=[[30.0, 70.0]], fwhm_bounds=(0.5, 3.0))
+    np.testing.assert_allclose(held.fwhm, 3.0, rtol=1e-3)
+    assert held.fwhm_at_bound.all()
+    narrow = fit_peak_table(y[None], x, centers=[[30.0, 70.0]], fwhm_bounds=(9.0, 20.0))
+    np.testing.assert_allclose(narrow.fwhm, 9.0, rtol=1e-3)
+    assert narrow.fwhm_at_bound.all()
