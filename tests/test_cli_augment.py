@@ -224,7 +224,7 @@ def test_spectra_that_sktransfer_wrote_are_left_out(capsys):
     assert len(kept.axes) == 2
     assert capsys.readouterr().out == (
         "left out 2 file(s) that sktransfer wrote, generated or predicted "
-        "spectra, not measurements (s1.txt, s3.txt)\n"
+        "spectra or baselines, not measurements (s1.txt, s3.txt)\n"
     )
     message = _error(_measured, _rruff_spectra(metadata[1::2]))
     assert message.startswith(

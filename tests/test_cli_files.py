@@ -394,10 +394,15 @@ def test_outputs_are_checked_against_inputs_in_linear_time(tmp_path, monkeypatch
     monkeypatch.setattr(os, "stat", lambda *a, **k: calls.append(1) or stat(*a, **k))
     outputs._check_inputs()
     assert len(calls) <= 4 * n
-    # and the last output over the model file is found
-    outputs.add_text(str(inputs[0]), "", "a test", "predicted")
+    # an output over an input of another kind is found, the model file too
+    outputs.add_text(str(inputs[-1]), "", "a test", "predicted")
     message = _error(outputs._check_inputs)
-    assert message.startswith(f"{inputs[0]} is an input; writing the predicted")
+    assert message.startswith(f"{inputs[-1]} is an input; writing the predicted")
+    outputs = Outputs(True)
+    outputs.add_text(str(inputs[-1]), "", "a test", "spectra")
+    outputs.add_inputs([inputs[-1]], "the -m model file", "model")
+    message = _error(outputs._check_inputs)
+    assert message.startswith(f"{inputs[-1]} is the -m model file; writing the")
 
 
 def test_unwritable_output_folder_is_named(tmp_path):

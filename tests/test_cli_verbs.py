@@ -147,10 +147,10 @@ def test_baseline_output_keeps_every_header_line_of_its_input(tmp_path, capsys):
     assert main([*args, "--param", "max_half_window=20"]) == 0
     data = read_rruff(out / "Albite__R040068__Raman.txt")
     assert data.header == [
-        *header,
-        "##BASELINE=corrected with snip(max_half_window=20) (sktransfer)",
-        # a corrected RAW spectrum is a Processed one
+        *header[:-1],
+        # a corrected RAW spectrum is a Processed one: its line says so
         "##FILETYPE=Raman Processed",
+        "##BASELINE=corrected with snip(max_half_window=20) (sktransfer)",
     ]
     assert data.metadata["CELL PARAMETERS"] == "a: 8.135(1) b: 12.784(2)"
     # corrected again, each correction is on record, the last one read
@@ -183,8 +183,11 @@ def test_corrected_raw_spectra_are_processed_and_baselines_no_measurements(
     _write_rruff(src / name, x, _peaks(x, [500]) + 1.0, "A", "R040068", extra)
     out, kept = tmp_path / "out", tmp_path / "kept"
     assert main(["baseline", str(src), "-o", str(out), "--method", "snip"]) == 0
-    meta = read_rruff(out / name).metadata
-    assert meta.get("FILETYPE") == (expected or filetype)
+    data = read_rruff(out / name)
+    assert data.metadata.get("FILETYPE") == (expected or filetype)
+    # one FILETYPE line, the input's where it had one
+    filetypes = [line for line in data.header if line.startswith("##FILETYPE")]
+    assert len(filetypes) == (filetype is not None or expected is not None)
     if expected:
         assert load_rruff(out, pair=False, modality="raman").kind == ["Processed"]
     args = ["baseline", str(src), "-o", str(kept), "--keep-baseline"]
@@ -194,6 +197,10 @@ def test_corrected_raw_spectra_are_processed_and_baselines_no_measurements(
     data = load_rruff([out, kept], pair=False, modality="raman")
     assert len(data.data) == 1 and len(data.skipped) == 1
     assert "as a baseline, not a measurement" in str(data.skipped[0])
+    # a folder of baselines only: the error says why nothing was read
+    written = r"No readable RRUFF files found \(1 file\(s\) written by sktransfer"
+    with pytest.raises(ValueError, match=written):
+        load_rruff(kept, pair=False)
 
 
 def test_keep_baseline_on_an_uneven_axis_matches_pybaselines(tmp_path, capsys):
@@ -926,6 +933,29 @@ def test_augment_range_sets_the_grid(tmp_path, capsys):
     with pytest.raises(SystemExit):
         main([*args, "--range", "nan", "1"])
     assert "'nan' is not a finite number" in capsys.readouterr().err
+    # a file of one axis value has no density: it was a traceback
+    (src / "Quartz__R080009__Raman.txt").write_text(
+        "##NAMES=Quartz\n##RRUFFID=R080009\n500, 1\n"
+    )
+    assert main([*args, "--overwrite", "--range", "150", "1250"]) == 0
+    assert "spectra put on a grid of 111 points" in capsys.readouterr().out
+
+
+def test_augment_range_is_refused_for_csv_input(tmp_path, capsys):
+    # one table, one axis: the input columns were interpolated and padded
+    x = np.linspace(100.0, 1000.0, 64)
+    Y = np.vstack([_peaks(x, [300 + 100 * i]) for i in range(4)])
+    _write_csv(tmp_path / "in.csv", x, Y, ["a", "b", "c", "d"])
+    (tmp_path / "labels.csv").write_text("a,A\nb,A\nc,A\nd,B\n")
+    args = [
+        "augment",
+        str(tmp_path / "in.csv"),
+        "--labels",
+        str(tmp_path / "labels.csv"),
+    ]
+    assert main([*args, "-o", str(tmp_path / "out.csv"), "--range", "50", "1050"]) == 2
+    assert "--range is for RRUFF files on different axes" in capsys.readouterr().err
+    assert not (tmp_path / "out.csv").exists()
 
 
 def test_augment_notes_generated_spectra_that_dip_below_their_class():

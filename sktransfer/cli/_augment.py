@@ -250,6 +250,12 @@ def run(args):
     if spectra.format == "csv":
         if not args.labels:
             raise CLIError("CSV input needs --labels FILE (rows of name,label)")
+        if args.range is not None:
+            # one table, one axis: its columns would be interpolated too
+            raise CLIError(
+                "--range is for RRUFF files on different axes; the spectra of a "
+                "CSV file share its axis (cut the table to change its range)"
+            )
         y = _read_labels(args.labels, spectra.names)
     else:
         if args.labels:
@@ -346,7 +352,7 @@ def _note_dips(X, y, X_new, y_new, shared_variation):
 
 
 def _measured(spectra):
-    """Return the spectra less those sktransfer wrote (generated, predicted)."""
+    """Return the spectra less those sktransfer wrote (no measurements)."""
     from sktransfer.datasets._records import written_by_sktransfer
 
     keep = [written_by_sktransfer(m) is None for m in spectra.metadata]
@@ -356,11 +362,12 @@ def _measured(spectra):
     if not any(keep):
         raise CLIError(
             f"every input file was written by sktransfer ({_listing(left_out)}); "
-            "generated or predicted spectra are no measurements to learn from"
+            "generated or predicted spectra and baselines are no measurements to "
+            "learn from"
         )
     print(
         f"left out {len(left_out)} file(s) that sktransfer wrote, generated or "
-        f"predicted spectra, not measurements ({_listing(left_out)})"
+        f"predicted spectra or baselines, not measurements ({_listing(left_out)})"
     )
 
     def kept(values):

@@ -104,21 +104,30 @@ def _plan(args, spectra, results, what, kwargs):
     setting = f"{args.method}({', '.join(f'{k}={v}' for k, v in kwargs.items())})"
     for i, name in enumerate(spectra.names):
         # the input's header as it is (fields given twice, comment lines),
-        # then what was done to the spectrum
+        # its FILETYPE changed where it changes, then what was done
+        header = spectra.headers[i]
         meta = {"BASELINE": f"{what} with {setting} (sktransfer)"}
         filetype = _filetype(spectra.metadata[i], name, spectra.modalities[i], what)
         if filetype is not None:
-            meta["FILETYPE"] = filetype
+            header = [_with_filetype(line, filetype) for line in header]
+            if header == spectra.headers[i]:  # none to change
+                meta["FILETYPE"] = filetype
         path = os.path.join(args.output, name)
         outputs.add_rruff(
-            path,
-            spectra.axes[i],
-            results[i],
-            meta,
-            spectra.paths[i],
-            header=spectra.headers[i],
+            path, spectra.axes[i], results[i], meta, spectra.paths[i], header=header
         )
     return outputs
+
+
+def _with_filetype(line, filetype):
+    """Return a header line, a ``FILETYPE`` line with ``filetype`` instead."""
+    from sktransfer.datasets._rruff import _header_field
+
+    stripped = line.strip()
+    field = _header_field(stripped) if stripped.startswith("##") else None
+    if field is None or field[0] != "FILETYPE":
+        return line
+    return f"##FILETYPE={filetype}"
 
 
 def run(args):

@@ -490,7 +490,13 @@ def range_grid(spectra, low, high, max_points=1024):
     """
     if not high > low:
         raise CLIError(f"--range {low:g} {high:g}: the end must exceed the start")
-    density = np.median([(len(a) - 1) / np.ptp(a) for a in spectra.axes])
+    spans = [np.ptp(a) for a in spectra.axes]
+    if not any(span > 0 for span in spans):
+        raise CLIError("the spectra hold one axis value each: no range to put them on")
+    # a file of one axis value has no density of its own
+    density = np.median(
+        [(len(a) - 1) / span for a, span in zip(spectra.axes, spans) if span > 0]
+    )
     n = int(min(max_points, round(density * (high - low)) + 1))
     return np.linspace(low, high, max(n, 2))
 

@@ -367,10 +367,17 @@ def load_rruff(
                 raise ValueError(f"No RRUFF file of kind {kind!r} found: {message}")
             warnings.warn(message, UserWarning, stacklevel=2)
     if not records:
+        written = ""
+        if left_out:  # every file a prediction, a generated spectrum or a baseline
+            shown = ", ".join(os.path.basename(p) for p, _ in left_out[:3])
+            written = (
+                f" ({len(left_out)} file(s) written by sktransfer, no "
+                f"measurements: {shown}" + (", ..." if len(left_out) > 3 else "") + ")"
+            )
         raise ValueError(
-            "No readable RRUFF files found."
+            f"No readable RRUFF files found{written}."
             if kind is None
-            else f"No readable RRUFF file of kind {kind!r} found."
+            else f"No readable RRUFF file of kind {kind!r} found{written}."
         )
     found = sorted({d["modality"] for d, _ in records})
     args = (grids, normalize, outside, xrd_profile, xrd_fwhm, as_frame)

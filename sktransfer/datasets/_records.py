@@ -64,7 +64,7 @@ def written_by_sktransfer(meta):
 
 
 class NotMeasured(Exception):
-    """A file that sktransfer wrote: a prediction or a generated spectrum."""
+    """A file that sktransfer wrote: a prediction, generated spectrum or baseline."""
 
 
 def read_record(path):

@@ -186,7 +186,7 @@ def rruff_text(x, y, metadata=None, header=None):
         )
     if not (np.all(np.isfinite(x)) and np.all(np.isfinite(y))):
         raise ValueError("x and y must be finite: a RRUFF file cannot hold NaN or inf.")
-    lines, written = _header_lines(header or []), {}
+    lines, written = _header_lines([] if header is None else header), {}
     for key, value in (metadata or {}).items():
         key, value = str(key), str(value)
         if not key.strip() or "=" in key or _NEWLINE_RE.search(key):
@@ -248,7 +248,8 @@ def write_rruff(path, x, y, metadata=None, *, header=None, overwrite=False):
         white space at either end are written as HTML entities, which
         :func:`read_rruff` decodes. Keys are read back upper case and
         without surrounding spaces. Written after ``header``, a field
-        reads back with its value here.
+        reads back with its value here (``COMMENT`` lines join, as
+        :func:`read_rruff` reads them).
     header : list of str or None, default=None
         Header lines written as they are, before ``metadata``: the
         ``header`` of :func:`read_rruff`, to keep a file's header whole

@@ -364,7 +364,12 @@ def _as_tensor(value):
     """``torch.as_tensor``, but lists of floats read as float64, as in NumPy."""
     if isinstance(value, torch.Tensor):
         return value
-    return torch.as_tensor(np.asarray(value))
+    try:
+        return torch.as_tensor(np.asarray(value))
+    except (TypeError, RuntimeError, ValueError):
+        # a list of tensors that NumPy cannot hold (on a GPU, or requiring
+        # gradients): torch stacks them in their own dtype
+        return torch.as_tensor(value)
 
 
 def _prepare(x, center, height, fwhm, shape):

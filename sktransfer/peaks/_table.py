@@ -115,10 +115,10 @@ def fit_peak_table(
         ("pseudo_voigt"), ``area``, ``center_at_bound`` (the centre ended
         at the edge of its ``center_tolerance``: the fit was held there, so
         the peak is further away, weak or absent), ``fwhm_at_bound`` (the
-        width ended within 0.1 % of the range of ``fwhm_bounds`` of one of
-        them: a peak as wide as the upper bound is taking up baseline, one
-        as narrow as the lower bound, by default a grid step, is not
-        resolved), and the spectrum's
+        width ended at one of ``fwhm_bounds``, within 0.1 % of the lower
+        bound or of their range below the upper: a peak as wide as the
+        upper bound is taking up baseline, one as narrow as the lower bound,
+        by default a grid step, is not resolved), and the spectrum's
         ``r2``, ``rmse``, ``n_iter`` and ``converged`` repeated on each of
         its rows.
     summary : DataFrame or dict
@@ -273,12 +273,13 @@ def _tables(res, counts, layout, fwhm_bounds):
         torch.from_numpy(p[:, 1]), torch.from_numpy(p[:, 2]), shape, layout.profile
     ).numpy()
     table["center_at_bound"] = res.center_at_bound[real]
-    # within 0.1 % of the bounds' range of one of them: the width was held
-    # there (a peak as wide as the limit is taking up baseline, one as
-    # narrow as a grid step is not resolved)
+    # within 0.1 % of one of them: the width was held there (a peak as wide
+    # as the limit is taking up baseline, one as narrow as a grid step is
+    # not resolved); 0.1 % of the lower bound itself, as a margin of the
+    # range (span/4000 by default) would take in resolved narrow lines
     lo, hi = fwhm_bounds
-    fraction = (p[:, 2] - lo) / (hi - lo)
-    table["fwhm_at_bound"] = (fraction < 1e-3) | (fraction > 1 - 1e-3)
+    fwhm = p[:, 2]
+    table["fwhm_at_bound"] = (fwhm - lo < 1e-3 * lo) | (hi - fwhm < 1e-3 * (hi - lo))
     for key in ("r2", "rmse", "n_iter", "converged"):
         table[key] = res[key][spectrum]
     summary = {"spectrum": np.arange(counts.size), "n_peaks": counts}

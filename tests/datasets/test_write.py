@@ -315,3 +315,9 @@ def test_header_lines_that_cannot_read_back_are_refused(tmp_path, header, kind, 
     with pytest.raises(kind, match=match):
         write_rruff(path, [1.0], [2.0], header=header)
     assert not path.exists()
+
+
+def test_header_may_be_an_array_of_lines(tmp_path):
+    # "header or []" asked an array for its truth value
+    write_rruff(tmp_path / "a.txt", [1.0], [2.0], header=np.array(["##A=1", "##B=2"]))
+    assert read_rruff(tmp_path / "a.txt").header == ["##A=1", "##B=2"]

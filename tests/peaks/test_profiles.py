@@ -656,16 +656,39 @@ def test_a_float64_axis_far_from_zero_keeps_its_resolution(profile):
     np.testing.assert_allclose(got.numpy(), reference, rtol=0, atol=1e-6)
 
 
-def test_read_only_arrays_render_without_a_warning():
+def test_read_only_arrays_render_without_a_warning(monkeypatch):
     # pandas' to_numpy() gives read-only arrays; torch warns on wrapping one
+    # (once a process, so the arrays torch is given are checked too)
     x = np.linspace(0.0, 100.0, 201)
     args = [np.array([30.0]), np.array([1.0]), np.array([5.0]), np.array([0.5])]
     for a in (x, *args):
         a.flags.writeable = False
+    given = []
+    as_tensor = torch.as_tensor
+
+    def recorded(value, *rest, **kwargs):
+        if isinstance(value, np.ndarray):
+            given.append(value.flags.writeable)
+        return as_tensor(value, *rest, **kwargs)
+
+    monkeypatch.setattr(torch, "as_tensor", recorded)
     with warnings.catch_warnings():
         warnings.simplefilter("error")
         y = render_peaks(x, *args)
     assert float(y.max()) == pytest.approx(1.0)
+    assert given and all(given)
+
+
+def test_a_list_of_tensors_renders_as_before():
+    # lists of floats are read as float64; a list of tensors (which NumPy
+    # cannot hold when they require gradients) is stacked by torch
+    x = np.linspace(0.0, 40.0, 41)
+    centre = torch.tensor(10.0, requires_grad=True)
+    y = render_peaks(
+        x, [centre, torch.tensor(20.0)], [1.0, 1.0], [2.0, 2.0], profile="gaussian"
+    )
+    assert y.dtype == torch.float32
+    assert float(y[10]) == pytest.approx(1.0) and float(y[20]) == pytest.approx(1.0)
 
 
 @pytest.mark.parametrize("profile", ["gaussian", "voigt"])

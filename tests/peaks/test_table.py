@@ -528,3 +528,19 @@ def test_widths_held_at_their_bounds_are_flagged():
     narrow = fit_peak_table(y[None], x, centers=[[30.0, 70.0]], fwhm_bounds=(9.0, 20.0))
     np.testing.assert_allclose(narrow.fwhm, 9.0, rtol=1e-3)
     assert narrow.fwhm_at_bound.all()
+
+
+def test_a_resolved_narrow_line_on_a_long_axis_is_not_at_its_bound():
+    # a margin of 0.1 % of the bounds' range (0.85 cm-1 here) flagged a
+    # line four grid steps wide, fitted exactly, as not resolved
+    x = np.linspace(100.0, 3500.0, 13601)  # steps of 0.25 cm-1
+    y = render_peaks(
+        x,
+        np.array([500.0, 1000.0]),
+        np.array([1.0, 1.0]),
+        np.array([1.0, 3.0]),
+        profile="gaussian",
+    ).numpy()
+    table = fit_peak_table(y[None], x, profile="gaussian")
+    np.testing.assert_allclose(table.fwhm, [1.0, 3.0], rtol=1e-3)
+    assert not table.fwhm_at_bound.any()
