@@ -242,9 +242,16 @@ def check_x_axis(x_axis, n_features, name="x_axis", of="X has {} features"):
     if x.ndim != 1:
         raise ValueError(f"{name} must be 1-D, got an array of shape {x.shape}.")
     if x.shape[0] != n_features:
+        hint = ""
+        if name == "x_axis" and x.shape[0] > n_features:
+            hint = (
+                " (after a step that cuts or resamples the spectra, give this "
+                "one the axis it returns: RangeCut's x_[support_], Resampler's "
+                "grid_)"
+            )
         raise ValueError(
             f"{name} has {x.shape[0]} values but {of.format(n_features)}; "
-            "they must match."
+            f"they must match{hint}."
         )
     if not np.all(np.isfinite(x)):
         raise ValueError(f"{name} contains NaN or infinity.")

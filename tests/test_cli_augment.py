@@ -66,10 +66,25 @@ def test_header_key_reads_as_read_rruff_gives_it():
         assert message == f"{text!r} is not a RRUFF header key"
 
 
-def test_labels_file_gives_each_spectrum_its_label(tmp_path):
+def test_labels_file_gives_each_spectrum_its_label(tmp_path, capsys):
     path = tmp_path / "labels.csv"
     path.write_text('b , quartz\n\na,"albite, low"\nb,quartz\nunused,x\n')
     assert _read_labels(str(path), ["a", "b"]) == ["albite, low", "quartz"]
+    # rows that name no input spectrum are counted
+    assert (
+        capsys.readouterr().out
+        == f"note: 1 row(s) of {path} name no input spectrum (unused)\n"
+    )
+
+
+def test_a_name_label_header_row_is_no_label(tmp_path, capsys):
+    # augment writes its labels file with this header, as pandas reads it
+    path = tmp_path / "labels.csv"
+    path.write_text("Name,Label\na,x\nb,y\n")
+    assert _read_labels(str(path), ["b", "a"]) == ["y", "x"]
+    assert capsys.readouterr().out == ""
+    # unless a spectrum is called "name"
+    assert _read_labels(str(path), ["Name", "a"]) == ["Label", "x"]
 
 
 @pytest.mark.parametrize(

@@ -817,6 +817,11 @@ def test_augment_csv_balances_classes(tmp_path, capsys):
     with open(tmp_path / "aug.labels.csv") as f:
         out_labels = [row.split(",")[1].strip() for row in f]
     assert out_labels.count("a") == 8 and out_labels.count("b") == 8
+    # a header row: pandas took the first label row for one and lost it
+    pd = pytest.importorskip("pandas")
+    table = pd.read_csv(tmp_path / "aug.labels.csv")
+    assert list(table.columns) == ["name", "label"] and len(table) == 16
+    assert table.name.tolist() == header[1:]
 
 
 def _four_and_two(tmp_path, first, second, label_key=None):

@@ -201,3 +201,32 @@ def test_nan_in_spectra_is_refused_with_where_it_comes_from(where):
         )
         assert "outside='zero', 'edge' or 'drop'" in message
         assert "HistGradientBoosting" not in message
+
+
+def test_an_axis_longer_than_the_spectra_says_where_a_cut_axis_comes_from():
+    # AreaNormalizer(x_axis=x) after RangeCut(x_axis=x): the message named
+    # the mismatch but not the axis to give
+    from sklearn.pipeline import make_pipeline
+
+    from sktransfer.preprocessing import AreaNormalizer, RangeCut
+
+    x = np.linspace(400.0, 1800.0, 50)
+    X = np.random.default_rng(0).random((3, 50))
+    pipe = make_pipeline(
+        RangeCut(start=600, end=1200, x_axis=x), AreaNormalizer(x_axis=x)
+    )
+    with pytest.raises(ValueError) as exc:
+        pipe.fit_transform(X)
+    assert str(exc.value).startswith("x_axis has 50 values but X has 22 features")
+    assert "give this one the axis it returns: RangeCut's x_[support_]" in str(
+        exc.value
+    )
+    cut = pipe[0]
+    pipe = make_pipeline(
+        RangeCut(start=600, end=1200, x_axis=x),
+        AreaNormalizer(x_axis=cut.x_[cut.support_]),
+    )
+    assert pipe.fit_transform(X).shape == (3, 22)
+    # a shorter axis is no cut: no hint
+    with pytest.raises(ValueError, match=r"X has 50 features; they must match\.$"):
+        AreaNormalizer(x_axis=x[:40]).fit(X)

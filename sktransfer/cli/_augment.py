@@ -176,6 +176,9 @@ def _read_labels(path, names):
         return all(len(r) == 2 for r in rows) and set(names) <= named
 
     rows = [(i + 1, r) for i, r in enumerate(read_csv_rows(path, fits)) if r]
+    if rows and [c.strip().casefold() for c in rows[0][1]] == ["name", "label"]:
+        if rows[0][1][0].strip() not in names:  # a header, as augment writes one
+            rows = rows[1:]
     mapping = {}
     for line_no, row in rows:
         if len(row) != 2:
@@ -192,6 +195,12 @@ def _read_labels(path, names):
     if missing:
         raise CLIError(
             f"{path} has no label for {len(missing)} spectra, e.g. {missing[0]!r}"
+        )
+    unused = [n for n in mapping if n not in set(names)]
+    if unused:
+        print(
+            f"note: {len(unused)} row(s) of {path} name no input spectrum "
+            f"({_listing(unused)})"
         )
     return [mapping[n] for n in names]
 
@@ -430,7 +439,9 @@ def _plan(args, spectra, grid, X, y, X_new, y_new):
         names += _generated_names(y_new, names)
         labels_out = os.path.splitext(args.output)[0] + ".labels.csv"
         buffer = io.StringIO(newline="")
-        csv.writer(buffer).writerows(zip(names, np.concatenate([y, y_new])))
+        writer = csv.writer(buffer)
+        writer.writerow(["name", "label"])  # read as a header, also by pandas
+        writer.writerows(zip(names, np.concatenate([y, y_new])))
         outputs = Outputs(args.overwrite)
         outputs.add_csv(
             args.output,
