@@ -5,7 +5,7 @@ Usage::
     python benchmarks/bench_cross_modal.py --data ../shared/data/rruff/paired
         [--folds 5] [--seeds 20] [--device cuda] [--skip random,xrd,tablets,speed]
         [--tablets ../shared/data/tablets] [--wide]
-        [--test-data OTHER_PAIRED_FOLDER [--keep-seen]]
+        [--test-data OTHER_PAIRED_FOLDER [--keep-seen]] [--join-similar R]
 
 IR -> Raman on the paired samples, with 5-fold cross-validation grouped by
 mineral species (no species on both sides), and the shuffled split of the
@@ -54,6 +54,12 @@ could move on another set of species, for the same training. Scores: mean
 per-spectrum Pearson r, RMSE of [0, 1]-scaled spectra, peak recall
 (:func:`sktransfer.metrics.peak_recall`, within 10 cm-1; 0.2 degrees 2-theta
 for XRD).
+
+With ``--join-similar R``, the species whose samples' IR or Raman spectra
+correlate at ``R`` or more (solid-solution series such as diopside-augite
+or tremolite-actinolite, whose spectra are near-copies) form one group, so
+that none of them is predicted from another: a harder split than by
+species, closer to a material of a new family.
 
 With ``--test-data``, the grouped CV above is replaced by one hold-out
 split: every model is trained on all pairs of ``--data`` (the baselines and
@@ -624,6 +630,43 @@ def tablets(folder, device, n_seeds=5, quick=False):
     print(f"PLS on the NIR itself (no Raman): RMSEP {rmsep(fitted_pls(X), X):.3f}")
 
 
+def join_similar(X, Y, species, r):
+    """Join species whose samples' spectra correlate at ``r`` or more.
+
+    Groups are the connected components of the species under "some sample
+    of one has an IR or a Raman spectrum that correlates at ``r`` or more
+    with some sample of the other" (solid-solution series such as
+    diopside-augite or tremolite-actinolite, near-copies under two names).
+    """
+    species = np.asarray(species)
+    parent = {s: s for s in species}
+
+    def root(s):
+        while parent[s] != s:
+            parent[s] = parent[parent[s]]
+            s = parent[s]
+        return s
+
+    for Z in (X, Y):
+        C = np.corrcoef(Z)
+        rows, cols = np.nonzero(np.triu(C >= r, k=1))
+        for i, j in zip(rows, cols):
+            a, b = root(species[i]), root(species[j])
+            if a != b:
+                parent[b] = a
+    groups = np.array([root(s) for s in species])
+    members = {}
+    for g, s in zip(groups, species):
+        members.setdefault(g, set()).add(s)
+    joined = sorted((len(m) for m in members.values() if len(m) > 1), reverse=True)
+    print(
+        f"species joined at r >= {r:g}: {len(set(species))} species -> "
+        f"{len(members)} groups; {len(joined)} of several species (sizes "
+        f"{', '.join(map(str, joined[:8]))}{', ...' if len(joined) > 8 else ''})"
+    )
+    return groups
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--data", required=True, help="RRUFF 'paired' directory")
@@ -672,6 +715,15 @@ def main():
         action="store_true",
         help="with --test-data: keep the test pairs of species that --data holds",
     )
+    parser.add_argument(
+        "--join-similar",
+        type=float,
+        default=None,
+        metavar="R",
+        help="group the species whose samples' IR or Raman spectra correlate at "
+        "R or more (solid-solution series, near-copies) into one group of the "
+        "grouped split",
+    )
     args = parser.parse_args()
     torch.set_num_threads(args.threads)
     skip = set(filter(None, args.skip.split(",")))
@@ -696,6 +748,12 @@ def main():
     else:
         X_cv, Y_cv, groups, split = X, Y, species, GroupKFold(args.folds)
         label = f"IR -> Raman, GroupKFold({args.folds}) by species, nested tuning"
+        if args.join_similar is not None:
+            groups = join_similar(X, Y, species, args.join_similar)
+            label = (
+                f"IR -> Raman, GroupKFold({args.folds}) by species joined where "
+                f"IR or Raman correlate >= {args.join_similar:g}, nested tuning"
+            )
     cross_validate(
         X_cv,
         Y_cv,

@@ -1001,3 +1001,26 @@ def test_bench_devices_on_a_gpu(monkeypatch, capsys):
     assert r_gpu > 0.8 and abs(r_gpu - r_cpu) < 0.05
     moved = line_of(out, "regressor fitted on cuda, predicting on the CPU")
     assert numbers(moved)[-1] < 1e-4
+
+
+def test_bench_cross_modal_joins_species_of_near_identical_spectra(capsys):
+    # species whose spectra are near-copies (solid-solution series) were
+    # separate groups: one could be predicted from the other
+    path = BENCHMARKS / "bench_cross_modal.py"
+    spec = importlib.util.spec_from_file_location("_bench_join", path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    rng = np.random.default_rng(0)
+    base = rng.random((4, 50))
+    # a and b share an IR spectrum, c and d a Raman spectrum; e stands alone
+    X = np.vstack([base[0], base[0] + 1e-3 * rng.random(50), base[1], base[2], base[3]])
+    Y = np.vstack([base[1], base[2], base[3], base[3] * 2 + 1, base[0]])
+    species = np.array(["a", "b", "c", "d", "e"])
+    groups = module.join_similar(X, Y, species, 0.99)
+    assert groups[0] == groups[1] and groups[2] == groups[3]
+    assert len({groups[0], groups[2], groups[4]}) == 3
+    assert "5 species -> 3 groups; 2 of several species (sizes 2, 2)" in (
+        capsys.readouterr().out
+    )
+    # the same species stays one group whatever links its samples
+    assert len(set(module.join_similar(X, Y, np.array(list("aaccc")), 0.99))) == 2
