@@ -243,7 +243,7 @@ def check_x_axis(x_axis, n_features, name="x_axis", of="X has {} features"):
         raise ValueError(f"{name} must be 1-D, got an array of shape {x.shape}.")
     if x.shape[0] != n_features:
         hint = ""
-        if name == "x_axis" and x.shape[0] > n_features:
+        if name == "x_axis":
             hint = (
                 " (after a step that cuts or resamples the spectra, give this "
                 "one the axis it returns: RangeCut's x_[support_], Resampler's "

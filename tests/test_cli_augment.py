@@ -87,6 +87,33 @@ def test_a_name_label_header_row_is_no_label(tmp_path, capsys):
     assert _read_labels(str(path), ["Name", "a"]) == ["Label", "x"]
 
 
+def test_labels_file_reads_back_with_a_spectrum_called_name(tmp_path):
+    # the header row read as the label of a spectrum "name", then its own
+    # row as "a second label for 'name'"
+    import argparse
+
+    from sktransfer.cli._augment import _plan
+
+    names = ["name", "s1"]
+    spectra = Spectra(
+        [np.arange(3.0)] * 2,
+        [np.zeros(3)] * 2,
+        names,
+        "csv",
+        paths=[str(tmp_path / "in.csv")],
+    )
+    y = np.array(["A", "B"], dtype=object)
+    args = argparse.Namespace(output=str(tmp_path / "out.csv"), overwrite=False)
+    args.labels = str(tmp_path / "labels.csv")
+    (tmp_path / "labels.csv").write_text("name,A\ns1,B\n")
+    _plan(
+        args, spectra, np.arange(3.0), np.zeros((2, 3)), y, np.zeros((0, 3)), y[:0]
+    ).write()
+    written = tmp_path / "out.labels.csv"
+    assert written.read_text().splitlines() == ["name,A", "s1,B"]
+    assert _read_labels(str(written), names) == ["A", "B"]
+
+
 @pytest.mark.parametrize(
     "content, labels",
     [

@@ -198,7 +198,7 @@ def test_corrected_raw_spectra_are_processed_and_baselines_no_measurements(
     assert len(data.data) == 1 and len(data.skipped) == 1
     assert "as a baseline, not a measurement" in str(data.skipped[0])
     # a folder of baselines only: the error says why nothing was read
-    written = r"No readable RRUFF files found \(1 file\(s\) written by sktransfer"
+    written = r"No readable RRUFF files found; 1 file\(s\) written by sktransfer were"
     with pytest.raises(ValueError, match=written):
         load_rruff(kept, pair=False)
 
@@ -938,12 +938,12 @@ def test_augment_range_sets_the_grid(tmp_path, capsys):
     with pytest.raises(SystemExit):
         main([*args, "--range", "nan", "1"])
     assert "'nan' is not a finite number" in capsys.readouterr().err
-    # a file of one axis value has no density: it was a traceback
-    (src / "Quartz__R080009__Raman.txt").write_text(
-        "##NAMES=Quartz\n##RRUFFID=R080009\n500, 1\n"
-    )
-    assert main([*args, "--overwrite", "--range", "150", "1250"]) == 0
-    assert "spectra put on a grid of 111 points" in capsys.readouterr().out
+    # a file of one axis value: it was a traceback, then a spike on zeros
+    one = src / "Quartz__R080009__Raman.txt"
+    one.write_text("##NAMES=Quartz\n##RRUFFID=R080009\n500, 1\n")
+    assert main([*args, "--overwrite", "--range", "150", "1250"]) == 2
+    message = f"{one}: one axis value, no spectrum to put on a grid"
+    assert message in capsys.readouterr().err
 
 
 def test_augment_range_is_refused_for_csv_input(tmp_path, capsys):
@@ -1153,3 +1153,20 @@ def test_every_command_and_option_says_what_it_is_for():
             # (the list of sub-commands: each is checked above)
             if not isinstance(action, argparse._SubParsersAction):
                 assert action.help, (path, action.dest)
+
+
+def test_a_rewritten_filetype_reads_back_as_written(tmp_path, capsys):
+    # the new FILETYPE value was written without its entities: read back,
+    # "Raman &lt;RAW&gt;" (as the file's "&amp;lt;" decodes) became "Raman <RAW>"
+    src = tmp_path / "raw"
+    src.mkdir()
+    x = np.linspace(150.0, 1250.0, 200)
+    extra = "##FILETYPE=Raman &amp;lt;RAW&amp;gt;\n"
+    name = "A__R040068__Raman.txt"
+    _write_rruff(src / name, x, _peaks(x, [500]) + 1.0, "A", "R040068", extra)
+    assert read_rruff(src / name).metadata["FILETYPE"] == "Raman &lt;RAW&gt;"
+    out = tmp_path / "out"
+    args = ["baseline", str(src), "-o", str(out), "--keep-baseline"]
+    assert main([*args, "--method", "snip"]) == 0
+    meta = read_rruff(out / name).metadata
+    assert meta["FILETYPE"] == "baseline of Raman &lt;RAW&gt; (sktransfer)"

@@ -203,7 +203,7 @@ def test_nan_in_spectra_is_refused_with_where_it_comes_from(where):
         assert "HistGradientBoosting" not in message
 
 
-def test_an_axis_longer_than_the_spectra_says_where_a_cut_axis_comes_from():
+def test_an_axis_of_another_length_says_where_a_cut_axis_comes_from():
     # AreaNormalizer(x_axis=x) after RangeCut(x_axis=x): the message named
     # the mismatch but not the axis to give
     from sklearn.pipeline import make_pipeline
@@ -227,6 +227,6 @@ def test_an_axis_longer_than_the_spectra_says_where_a_cut_axis_comes_from():
         AreaNormalizer(x_axis=cut.x_[cut.support_]),
     )
     assert pipe.fit_transform(X).shape == (3, 22)
-    # a shorter axis is no cut: no hint
-    with pytest.raises(ValueError, match=r"X has 50 features; they must match\.$"):
+    # a resampled axis may have more points: the hint too
+    with pytest.raises(ValueError, match=r"X has 50 features; they must match \(after"):
         AreaNormalizer(x_axis=x[:40]).fit(X)

@@ -440,7 +440,8 @@ def _plan(args, spectra, grid, X, y, X_new, y_new):
         labels_out = os.path.splitext(args.output)[0] + ".labels.csv"
         buffer = io.StringIO(newline="")
         writer = csv.writer(buffer)
-        writer.writerow(["name", "label"])  # read as a header, also by pandas
+        if "name" not in names:  # else it would read back as that one's label
+            writer.writerow(["name", "label"])  # a header, also for pandas
         writer.writerows(zip(names, np.concatenate([y, y_new])))
         outputs = Outputs(args.overwrite)
         outputs.add_csv(

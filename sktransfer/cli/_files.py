@@ -491,12 +491,14 @@ def range_grid(spectra, low, high, max_points=1024):
     if not high > low:
         raise CLIError(f"--range {low:g} {high:g}: the end must exceed the start")
     spans = [np.ptp(a) for a in spectra.axes]
-    if not any(span > 0 for span in spans):
-        raise CLIError("the spectra hold one axis value each: no range to put them on")
-    # a file of one axis value has no density of its own
-    density = np.median(
-        [(len(a) - 1) / span for a, span in zip(spectra.axes, spans) if span > 0]
-    )
+    single = [p for p, span in zip(spectra.paths, spans) if not span > 0]
+    if single:
+        # it would cover one point of the grid, the rest set to 0
+        more = f" and {len(single) - 1} more" if len(single) > 1 else ""
+        raise CLIError(
+            f"{single[0]}{more}: one axis value, no spectrum to put on a grid"
+        )
+    density = np.median([(len(a) - 1) / span for a, span in zip(spectra.axes, spans)])
     n = int(min(max_points, round(density * (high - low)) + 1))
     return np.linspace(low, high, max(n, 2))
 

@@ -368,11 +368,11 @@ def load_rruff(
             warnings.warn(message, UserWarning, stacklevel=2)
     if not records:
         written = ""
-        if left_out:  # every file a prediction, a generated spectrum or a baseline
+        if left_out:  # predictions, generated spectra or baselines
             shown = ", ".join(os.path.basename(p) for p, _ in left_out[:3])
             written = (
-                f" ({len(left_out)} file(s) written by sktransfer, no "
-                f"measurements: {shown}" + (", ..." if len(left_out) > 3 else "") + ")"
+                f"; {len(left_out)} file(s) written by sktransfer were left out "
+                f"as no measurements: {shown}" + (", ..." if len(left_out) > 3 else "")
             )
         raise ValueError(
             f"No readable RRUFF files found{written}."
