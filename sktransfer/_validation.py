@@ -245,9 +245,9 @@ def check_x_axis(x_axis, n_features, name="x_axis", of="X has {} features"):
         hint = ""
         if name == "x_axis":
             hint = (
-                " (after a step that cuts or resamples the spectra, give this "
-                "one the axis it returns: RangeCut's x_[support_], Resampler's "
-                "grid_)"
+                " (spectra cut or resampled, by RangeCut or Resampler say, "
+                "need the axis they return: RangeCut's x_[support_], "
+                "Resampler's grid_)"
             )
         raise ValueError(
             f"{name} has {x.shape[0]} values but {of.format(n_features)}; "

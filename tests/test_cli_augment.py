@@ -110,7 +110,10 @@ def test_labels_file_reads_back_with_a_spectrum_called_name(tmp_path):
         args, spectra, np.arange(3.0), np.zeros((2, 3)), y, np.zeros((0, 3)), y[:0]
     ).write()
     written = tmp_path / "out.labels.csv"
-    assert written.read_text().splitlines() == ["name,A", "s1,B"]
+    assert written.read_text().splitlines() == ["name,label", "name,A", "s1,B"]
+    assert _read_labels(str(written), names) == ["A", "B"]
+    # and with "name" not first
+    written.write_text("name,label\ns1,B\nname,A\n")
     assert _read_labels(str(written), names) == ["A", "B"]
 
 

@@ -239,7 +239,7 @@ def test_get_scorer_gives_a_copy():
         scorer.set_score_request(sample_weight=True)
         assert scorer.get_metadata_routing().score.requests["sample_weight"]
         for other in (get_scorer("neg_spectral_rmse"), spectral_rmse_scorer):
-            assert "sample_weight" not in other.get_metadata_routing().score.requests
+            assert not other.get_metadata_routing().score.requests.get("sample_weight")
 
 
 @pytest.fixture(scope="module")
@@ -679,3 +679,62 @@ def test_two_sample_accuracy_keeps_splits_given_as_indices_and_stratified_splitt
             random_state=seed,
         )
         assert got == pytest.approx(expected, abs=1e-12)
+
+
+def test_a_column_target_beside_its_1d_prediction_is_one_target():
+    # regressors fitted on y of shape (n, 1) predict shape (n,): the scorers
+    # raised a shape error, which GridSearchCV turned into NaN scores
+    from sklearn.linear_model import Ridge
+    from sklearn.model_selection import GridSearchCV
+
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(40, 5))
+    y = (X @ rng.normal(size=5) + rng.normal(size=40))[:, None]
+    flat = spectral_correlation(y.ravel(), y.ravel() * 2 + 1)
+    assert spectral_correlation(y, y.ravel() * 2 + 1) == flat == 1.0
+    assert spectral_rmse(y.ravel() + 1, y) == 1.0
+    search = GridSearchCV(
+        Ridge(),
+        {"alpha": [0.1, 10.0]},
+        cv=3,
+        scoring=spectral_correlation_scorer,
+        error_score="raise",
+    ).fit(X, y)
+    assert np.all(search.cv_results_["mean_test_score"] > 0.5)
+    # columns of other lengths are still refused
+    with pytest.raises(ValueError, match="must have the same shape"):
+        spectral_correlation(y, y.ravel()[:-1])
+
+
+def test_sample_weight_weights_the_spectra_as_multioutput_does():
+    # a scorer's set_score_request(sample_weight=True) passed a keyword the
+    # metrics did not take: TypeError, NaN scores in a search
+    from sklearn.linear_model import Ridge
+    from sklearn.model_selection import KFold, cross_validate
+
+    rng = np.random.default_rng(0)
+    Y = rng.random((6, 20))
+    P = Y + rng.normal(0, [[0.1], [0.2], [0.3], [0.4], [0.5], [0.6]], Y.shape)
+    w = np.array([1.0, 0.0, 2.0, 1.0, 0.0, 3.0])
+    for metric in (spectral_correlation, spectral_rmse):
+        assert metric(Y, P, sample_weight=w) == metric(Y, P, multioutput=w)
+        np.testing.assert_array_equal(
+            metric(Y, P, multioutput="raw_values", sample_weight=w),
+            metric(Y, P, multioutput="raw_values"),
+        )
+        with pytest.raises(ValueError, match="once: as multioutput or as sample"):
+            metric(Y, P, multioutput=w, sample_weight=w)
+    X = rng.normal(size=(40, 5))
+    Yb = X @ rng.normal(size=(5, 8))
+    with sklearn.config_context(enable_metadata_routing=True):
+        scorer = get_scorer("neg_spectral_rmse").set_score_request(sample_weight=True)
+        result = cross_validate(
+            Ridge().set_fit_request(sample_weight=False),
+            X,
+            Yb,
+            cv=KFold(4),
+            scoring=scorer,
+            params={"sample_weight": np.ones(40)},
+            error_score="raise",
+        )
+    assert np.all(np.isfinite(result["test_score"]))

@@ -177,7 +177,10 @@ def _read_labels(path, names):
 
     rows = [(i + 1, r) for i, r in enumerate(read_csv_rows(path, fits)) if r]
     if rows and [c.strip().casefold() for c in rows[0][1]] == ["name", "label"]:
-        if rows[0][1][0].strip() not in names:  # a header, as augment writes one
+        # a header, as augment writes one, unless it labels a spectrum
+        # called "name" that no later row labels
+        first = rows[0][1][0].strip()
+        if first not in names or any(r[0].strip() == first for _, r in rows[1:]):
             rows = rows[1:]
     mapping = {}
     for line_no, row in rows:
@@ -440,8 +443,7 @@ def _plan(args, spectra, grid, X, y, X_new, y_new):
         labels_out = os.path.splitext(args.output)[0] + ".labels.csv"
         buffer = io.StringIO(newline="")
         writer = csv.writer(buffer)
-        if "name" not in names:  # else it would read back as that one's label
-            writer.writerow(["name", "label"])  # a header, also for pandas
+        writer.writerow(["name", "label"])  # a header, also for pandas
         writer.writerows(zip(names, np.concatenate([y, y_new])))
         outputs = Outputs(args.overwrite)
         outputs.add_csv(

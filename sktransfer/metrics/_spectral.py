@@ -20,16 +20,23 @@ _CHUNK_POINTS = 2**20
 def _check_spectra_pair(y_true, y_pred):
     """Validate two spectra matrices of the same shape; 1-D is one spectrum.
 
+    A column of shape (n, 1) beside a 1-D array of length n is 1-D too.
+
     The matrices keep their (numeric) dtype: the metrics convert them to
     float64 a chunk of rows at a time (:func:`_row_chunks`).
     """
-    arrays = []
-    for name, y in (("y_true", y_true), ("y_pred", y_pred)):
-        y = check_array(y, ensure_2d=False, dtype="numeric", input_name=name)
-        if y.ndim == 1:
-            y = y.reshape(1, -1)
-        arrays.append(y)
-    y_true, y_pred = arrays
+    arrays = [
+        check_array(y, ensure_2d=False, dtype="numeric", input_name=name)
+        for name, y in (("y_true", y_true), ("y_pred", y_pred))
+    ]
+    shapes = {a.shape for a in arrays}
+    if len(shapes) == 2 and any(
+        a.ndim == 2 and a.shape[1] == 1 and (len(a),) in shapes for a in arrays
+    ):
+        # a column beside a 1-D array of its length: one target, as
+        # scikit-learn's regressors fitted on y of shape (n, 1) predict it
+        arrays = [a.ravel() for a in arrays]
+    y_true, y_pred = (a.reshape(1, -1) if a.ndim == 1 else a for a in arrays)
     if y_true.shape != y_pred.shape:
         raise ValueError(
             f"y_true and y_pred must have the same shape; got {y_true.shape} "
@@ -60,6 +67,20 @@ def _check_aggregate_name(multioutput):
             f"multioutput must be one of {_AGGREGATES} or an array of "
             f"weights; got {multioutput!r}."
         )
+
+
+def _weighting(multioutput, sample_weight):
+    """Return ``multioutput``, or ``sample_weight`` as its weights."""
+    if sample_weight is None or (
+        isinstance(multioutput, str) and multioutput == "raw_values"
+    ):
+        return multioutput
+    if not isinstance(multioutput, str):
+        raise ValueError(
+            "give the weights of the spectra once: as multioutput or as "
+            "sample_weight, not both."
+        )
+    return sample_weight
 
 
 def _aggregate(values, multioutput):
@@ -103,7 +124,9 @@ def _check_weights(multioutput):
     return weights
 
 
-def spectral_correlation(y_true, y_pred, *, multioutput="uniform_average"):
+def spectral_correlation(
+    y_true, y_pred, *, multioutput="uniform_average", sample_weight=None
+):
     """Pearson correlation between matching spectra, row by row.
 
     Each row of ``y_pred`` is compared with the same row of ``y_true``: the
@@ -124,6 +147,10 @@ def spectral_correlation(y_true, y_pred, *, multioutput="uniform_average"):
         ``"raw_values"`` returns one coefficient per spectrum,
         ``"uniform_average"`` their mean, and an array of non-negative
         weights their weighted mean.
+    sample_weight : array-like of shape (n_samples,), default=None
+        Weights of the spectra in the mean (as an array ``multioutput``
+        gives them; for a scorer's ``set_score_request(sample_weight=True)``).
+        Ignored with ``"raw_values"``.
 
     Returns
     -------
@@ -158,7 +185,7 @@ def spectral_correlation(y_true, y_pred, *, multioutput="uniform_average"):
     r = np.empty(y_true.shape[0])
     for rows, (t, p) in _row_chunks(y_true, y_pred):
         r[rows] = rescaled_where_not_finite(_row_correlation, t, p)
-    return _aggregate(np.clip(r, -1.0, 1.0), multioutput)
+    return _aggregate(np.clip(r, -1.0, 1.0), _weighting(multioutput, sample_weight))
 
 
 def _row_correlation(y_true, y_pred):
@@ -179,7 +206,7 @@ def _row_correlation(y_true, y_pred):
     return r
 
 
-def spectral_rmse(y_true, y_pred, *, multioutput="uniform_average"):
+def spectral_rmse(y_true, y_pred, *, multioutput="uniform_average", sample_weight=None):
     """Root-mean-square error between matching spectra, row by row.
 
     Read more in the :ref:`User Guide <metrics>`.
@@ -195,6 +222,10 @@ def spectral_rmse(y_true, y_pred, *, multioutput="uniform_average"):
         ``"raw_values"`` returns one error per spectrum,
         ``"uniform_average"`` their mean, and an array of non-negative
         weights their weighted mean.
+    sample_weight : array-like of shape (n_samples,), default=None
+        Weights of the spectra in the mean (as an array ``multioutput``
+        gives them; for a scorer's ``set_score_request(sample_weight=True)``).
+        Ignored with ``"raw_values"``.
 
     Returns
     -------
@@ -237,4 +268,4 @@ def spectral_rmse(y_true, y_pred, *, multioutput="uniform_average"):
         with np.errstate(over="ignore"):  # beyond the float range: inf
             part[over] *= 2.0
         rmse[rows] = part
-    return _aggregate(rmse, multioutput)
+    return _aggregate(rmse, _weighting(multioutput, sample_weight))
