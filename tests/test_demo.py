@@ -241,13 +241,38 @@ def test_realism_never_judged_against_the_generators_training_spectra():
     assert "too few held-out class 3 spectra (2)" in res.realism_against
 
 
+def test_a_smote_reference_of_few_spectra_is_left_out_of_the_realism(monkeypatch):
+    # near-balanced classes left SMOTE 3 spectra of the rare class, fewer
+    # than the test's 5 folds: the demo ended in a traceback, no report
+    from collections import Counter
+
+    from imblearn.over_sampling import SMOTE
+
+    from sktransfer._demo import _learning
+
+    def few(n, seed):
+        def three_more(y):
+            counts = Counter(y)
+            rare = min(counts, key=counts.get)
+            return {rare: counts[rare] + 3}
+
+        return SMOTE(k_neighbors=min(5, n - 1), sampling_strategy=three_more)
+
+    monkeypatch.setattr(_learning, "_smote", few)
+    data = synthetic_data(200, 0)
+    res = augmentation(data, data, gan_iter=2, random_state=7)
+    assert set(res.generated) == {"WGAN-GP"}
+    assert set(res.realism) == {"two-sample acc.", "k-means indist."}
+    assert all(set(v) == {"WGAN-GP"} for v in res.realism.values())
+
+
 def test_realism_judged_on_enough_held_out_spectra():
     from sktransfer.metrics import kmeans_indistinguishability, two_sample_accuracy
 
     data = synthetic_data(200, 0)
     seed = 7  # not the tests' global seed, which a dropped seed would use
     res = augmentation(data, data, gan_iter=2, random_state=seed)
-    assert len(res.real) == 5 and res.realism_against == "held-out spectra"
+    assert len(res.real) == 5 and res.realism_against == "5 held-out spectra"
     assert set(res.realism) == {"two-sample acc.", "k-means indist."}
     assert all(0.0 <= v <= 1.0 for d in res.realism.values() for v in d.values())
     # the held-out rare spectra against as many generated ones, 5-fold
@@ -352,7 +377,7 @@ def test_generated_figures_show_real_and_generated_spectra_of_the_rare_class(
     # more held-out spectra than the 5 a panel shows
     res = replace(res, real=np.vstack([res.real] * 4))
     write_figures({"augmentation": res}, "unused")
-    panels = {"real": res.real, **res.generated}
+    panels = {"held-out real": res.real, **res.generated}
     axes = drawn["generated.png"].axes
     assert [ax.get_title() for ax in axes] == [
         f"{res.rare_name}: {name}" for name in panels
@@ -371,7 +396,9 @@ def test_generated_figures_show_real_and_generated_spectra_of_the_rare_class(
     (ax,) = drawn["pca.png"].axes
     pca = PCA(n_components=2).fit(res.X_train)
     classes = np.unique(res.y_train)
-    expected = [(f"real, class {c}", res.X_train[res.y_train == c]) for c in classes]
+    expected = [
+        (f"training, class {c}", res.X_train[res.y_train == c]) for c in classes
+    ]
     expected += [(f"{n}, {res.rare_name}", g) for n, g in res.generated.items()]
     assert [c.get_label() for c in ax.collections] == [label for label, _ in expected]
     for points, (_, spectra) in zip(ax.collections, expected, strict=True):
@@ -386,7 +413,7 @@ def test_generated_figures_show_real_and_generated_spectra_of_the_rare_class(
     write_figures({"augmentation": replace(res, class_names=names)}, "unused")
     (ax,) = drawn["pca.png"].axes
     labels = [c.get_label() for c in ax.collections]
-    assert labels[: len(classes)] == [f"real, Mineral{c}" for c in classes]
+    assert labels[: len(classes)] == [f"training, Mineral{c}" for c in classes]
 
 
 def test_failed_writes_leave_no_temporary_file(monkeypatch, tmp_path):
@@ -837,10 +864,20 @@ def test_stage_rows_render_their_numbers():
     ]
     res = MetricsResult({"acc": (0.52, 0.9), "km": (0.48, 0.8)})
     assert [(r.quantity, r.value, r.reference, r.note) for r in res.rows()] == [
-        ("acc: real vs held-out real", 0.52, 0.5, "0.5 = indistinguishable"),
-        ("acc: real vs mean + noise", 0.9, 0.5, "naive generator"),
-        ("km: real vs held-out real", 0.48, 0.5, "0.5 = indistinguishable"),
-        ("km: real vs mean + noise", 0.8, 0.5, "naive generator"),
+        ("acc: real vs the other half of real", 0.52, 0.5, "0.5 = indistinguishable"),
+        (
+            "acc: real vs mean + noise",
+            0.9,
+            0.5,
+            "naive generator: near 0.5, the test cannot tell it",
+        ),
+        ("km: real vs the other half of real", 0.48, 0.5, "0.5 = indistinguishable"),
+        (
+            "km: real vs mean + noise",
+            0.8,
+            0.5,
+            "naive generator: near 0.5, the test cannot tell it",
+        ),
     ]
     res = BaselineResult(ir=None, raman=None, scores={})
     assert res.rows() == [

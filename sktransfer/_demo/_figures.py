@@ -52,7 +52,7 @@ def transfer_figure(directory, result, n_show=3):
 
 def generated_figure(directory, result, n_show=5):
     """Real against generated spectra of the rare class."""
-    panels = {"real": result.real, **result.generated}
+    panels = {"held-out real": result.real, **result.generated}
     fig, axes = _figure(len(panels), sharey=True)
     for ax, (name, spectra) in zip(axes, panels.items()):
         for s in spectra[:n_show]:
@@ -78,7 +78,7 @@ def pca_figure(directory, result):
             if result.class_names is None
             else result.class_names[label]
         )
-        ax.scatter(Z[mask, 0], Z[mask, 1], label=f"real, {name}", **style)
+        ax.scatter(Z[mask, 0], Z[mask, 1], label=f"training, {name}", **style)
     for (name, spectra), marker in zip(result.generated.items(), ("x", "+")):
         G = pca.transform(spectra)
         ax.scatter(
@@ -133,9 +133,11 @@ def write_figures(results, directory):
         notes.append("no transfer figure: the transfer stage did not run")
     augmentation = results.get("augmentation")
     if isinstance(augmentation, AugmentationResult):
-        caption = f"Real against generated spectra of {augmentation.rare_name}"
+        caption = (
+            f"Held-out measured against generated spectra of {augmentation.rare_name}"
+        )
         figures.append((caption, generated_figure(directory, augmentation)))
-        caption = "PCA of real and generated spectra"
+        caption = "PCA of the training spectra and the generated ones"
         figures.append((caption, pca_figure(directory, augmentation)))
     else:
         notes.append("no generated-spectra figures: augmentation did not run")

@@ -282,11 +282,14 @@ def augmentation(data, corrected, *, gan_iter, random_state, device="cpu", verbo
     if smote is not None:
         X_res, y_res = models["SMOTE"].sampler_.fit_resample(X[tr], y[tr])
         new = X_res[len(tr) :][y_res[len(tr) :] == rare][:n_generated]
-        # Balanced classes leave SMOTE nothing to generate.
-        if len(new) >= 2:
+        # Balanced classes leave SMOTE little or nothing to generate; a
+        # reference of fewer spectra than the test's folds cannot be judged
+        if len(new) >= min(_MIN_REAL, len(real)) and len(new) >= 2:
             generated["SMOTE"] = new
     cv = int(min(5, len(real)))
     realism = {}
+    # the number says how rough the test is: with 5 and 5, in steps of 0.1
+    against = f"{len(real)} {against}"
     if len(real) < _MIN_REAL:
         # a two-sample test on a handful of spectra says nothing
         against = f"too few held-out {rare_name} spectra ({len(real)}) to judge"

@@ -80,7 +80,9 @@ def preprocessing(data):
 class MetricsResult(StageResult):
     """The realism tests on real against real and against a naive generator."""
 
-    scores: dict  # metric name -> (real vs held-out real, real vs mean + noise)
+    scores: (
+        dict  # metric name -> (real vs the other half of real, real vs mean + noise)
+    )
 
     def rows(self):
         """Return two rows per metric, each against the ideal 0.5."""
@@ -89,7 +91,7 @@ class MetricsResult(StageResult):
             rows.append(
                 Row(
                     "metrics",
-                    f"{name}: real vs held-out real",
+                    f"{name}: real vs the other half of real",
                     same,
                     0.5,
                     "0.5 = indistinguishable",
@@ -101,7 +103,7 @@ class MetricsResult(StageResult):
                     f"{name}: real vs mean + noise",
                     naive,
                     0.5,
-                    "naive generator",
+                    "naive generator: near 0.5, the test cannot tell it",
                 )
             )
         return rows
