@@ -738,3 +738,57 @@ def test_sample_weight_weights_the_spectra_as_multioutput_does():
             error_score="raise",
         )
     assert np.all(np.isfinite(result["test_score"]))
+
+
+def test_sample_weight_of_a_1d_target_weights_its_samples():
+    # a 1-D target is one spectrum: per-sample weights failed its length
+    # check, and a routed search scored NaN
+    from sklearn.metrics import mean_squared_error
+    from sklearn.model_selection import KFold, cross_val_score
+
+    rng = np.random.default_rng(0)
+    t, p = rng.normal(size=30), rng.normal(size=30)
+    p = t + p
+    w = rng.uniform(0, 2, 30)
+    w[:4] = 0.0
+    cov = np.cov(t, p, aweights=w)
+    expected = cov[0, 1] / np.sqrt(cov[0, 0] * cov[1, 1])
+    assert spectral_correlation(t, p, sample_weight=w) == pytest.approx(expected)
+    rmse = np.sqrt(mean_squared_error(t, p, sample_weight=w))
+    assert spectral_rmse(t, p, sample_weight=w) == pytest.approx(rmse)
+    # a column beside its 1-D prediction is the same target
+    assert spectral_rmse(t[:, None], p, sample_weight=w) == pytest.approx(rmse)
+    for bad, message in [
+        (np.zeros(30), "sample_weight weights must be >= 0 and not all zero"),
+        (np.ones((30, 1)), "sample_weight must be a 1-D array of weights"),
+        (np.ones(29), "inconsistent numbers of samples"),
+    ]:
+        with pytest.raises(ValueError, match=message):
+            spectral_correlation(t, p, sample_weight=bad)
+    X = rng.normal(size=(40, 5))
+    y = X @ rng.normal(size=5) + rng.normal(size=40)
+    with sklearn.config_context(enable_metadata_routing=True):
+        for name in ("spectral_correlation", "neg_spectral_rmse"):
+            scorer = get_scorer(name).set_score_request(sample_weight=True)
+            scores = cross_val_score(
+                Ridge().set_fit_request(sample_weight=False),
+                X,
+                y,
+                cv=KFold(4),
+                scoring=scorer,
+                params={"sample_weight": np.ones(40)},
+                error_score="raise",
+            )
+            assert np.all(np.isfinite(scores)), name
+
+
+def test_spectra_of_one_point_warn_that_they_have_no_shape():
+    # y of shape (n, 1) against predictions of shape (n, 1): n spectra of
+    # one point, each r 0 or 1, silently
+    y = np.arange(6.0)[:, None]
+    with pytest.warns(UserWarning, match="one point each, which has no shape"):
+        assert spectral_correlation(y, y + 1.0) == 0.0
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        assert spectral_correlation(y.ravel(), y.ravel() + 1.0) == 1.0
+        spectral_rmse(y, y + 1.0)

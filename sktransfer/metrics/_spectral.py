@@ -1,5 +1,7 @@
 """Per-spectrum Pearson correlation and root-mean-square error."""
 
+import warnings
+
 import numpy as np
 from sklearn.utils import check_array, check_consistent_length
 
@@ -34,7 +36,7 @@ def _check_spectra_pair(y_true, y_pred):
         a.ndim == 2 and a.shape[1] == 1 and (len(a),) in shapes for a in arrays
     ):
         # a column beside a 1-D array of its length: one target, as
-        # scikit-learn's regressors fitted on y of shape (n, 1) predict it
+        # scikit-learn's regressors fitted on y of shape (n, 1) may predict it
         arrays = [a.ravel() for a in arrays]
     y_true, y_pred = (a.reshape(1, -1) if a.ndim == 1 else a for a in arrays)
     if y_true.shape != y_pred.shape:
@@ -80,7 +82,7 @@ def _weighting(multioutput, sample_weight):
             "give the weights of the spectra once: as multioutput or as "
             "sample_weight, not both."
         )
-    return sample_weight
+    return _check_weights(sample_weight, "sample_weight")
 
 
 def _aggregate(values, multioutput):
@@ -109,19 +111,60 @@ def _aggregate(values, multioutput):
     return float(np.ldexp(mean, exponent))
 
 
-def _check_weights(multioutput):
-    """Return ``multioutput`` weights checked: 1-D, finite, >= 0, not all zero."""
+def _check_weights(multioutput, name="multioutput"):
+    """Return weights checked: 1-D, finite, >= 0, not all zero."""
     if np.ndim(multioutput) != 1:
+        what = f"one of {_AGGREGATES} or " if name == "multioutput" else ""
         raise ValueError(
-            f"multioutput must be one of {_AGGREGATES} or a 1-D array of "
-            f"weights, one per spectrum; got {multioutput!r}."
+            f"{name} must be {what}a 1-D array of weights, one per spectrum; "
+            f"got {multioutput!r}."
         )
     weights = check_array(
-        multioutput, ensure_2d=False, dtype=np.float64, input_name="multioutput"
+        multioutput, ensure_2d=False, dtype=np.float64, input_name=name
     )
     if np.any(weights < 0) or not np.any(weights):
-        raise ValueError("multioutput weights must be >= 0 and not all zero.")
+        raise ValueError(f"{name} weights must be >= 0 and not all zero.")
     return weights
+
+
+def _point_weights(y_true, sample_weight):
+    """Return the checked weights of the points of one spectrum, else None.
+
+    A 1-D target (one spectrum: a scalar target across samples) takes
+    ``sample_weight`` per point, as scikit-learn's metrics weight samples.
+    """
+    n_spectra, n_points = y_true.shape
+    if sample_weight is None or n_spectra != 1 or n_points == 1:
+        return None
+    weights = _check_weights(sample_weight, "sample_weight")
+    check_consistent_length(y_true[0], weights)
+    return weights / weights.max()
+
+
+def _weighted_correlation(t, p, w):
+    """Weighted Pearson r of one pair, with the constant-spectrum rule."""
+    keep = w > 0
+    t, p, w = t[keep], p[keep], w[keep]
+    const_t, const_p = np.ptp(t) == 0, np.ptp(p) == 0
+    if const_t or const_p:
+        return float(const_t and const_p and np.all(t == p))
+    dt = t - np.average(t, weights=w)
+    dp = p - np.average(p, weights=w)
+    dt, dp = dt / np.abs(dt).max(), dp / np.abs(dp).max()
+    r = np.sum(w * dt * dp) / np.sqrt(np.sum(w * dt * dt) * np.sum(w * dp * dp))
+    return float(np.clip(r, -1.0, 1.0))
+
+
+def _weighted_rmse(t, p, w):
+    """Weighted root-mean-square error of one pair."""
+    keep = w > 0
+    d = t[keep] * 0.5 - p[keep] * 0.5  # halved: no overflow
+    largest = np.abs(d).max()
+    if largest == 0:
+        return 0.0
+    return float(
+        2.0 * largest * np.sqrt(np.average((d / largest) ** 2, weights=w[keep]))
+    )
 
 
 def spectral_correlation(
@@ -149,8 +192,9 @@ def spectral_correlation(
         weights their weighted mean.
     sample_weight : array-like of shape (n_samples,), default=None
         Weights of the spectra in the mean (as an array ``multioutput``
-        gives them; for a scorer's ``set_score_request(sample_weight=True)``).
-        Ignored with ``"raw_values"``.
+        gives them; for a scorer's ``set_score_request(sample_weight=True)``),
+        ignored with ``"raw_values"``; for a 1-D target (one spectrum, such
+        as a scalar target across samples), weights of its points.
 
     Returns
     -------
@@ -182,6 +226,18 @@ def spectral_correlation(
     """
     _check_aggregate_name(multioutput)
     y_true, y_pred = _check_spectra_pair(y_true, y_pred)
+    if y_true.shape[1] == 1 and y_true.shape[0] > 1:
+        warnings.warn(
+            "the spectra have one point each, which has no shape to correlate: "
+            "r is 0 or 1 for each; for one target value per sample, pass 1-D "
+            "arrays (then r is taken across the samples)",
+            UserWarning,
+            stacklevel=2,
+        )
+    points = _point_weights(y_true, sample_weight)
+    if points is not None:
+        t, p = (a[0].astype(np.float64) for a in (y_true, y_pred))
+        return _aggregate(np.array([_weighted_correlation(t, p, points)]), multioutput)
     r = np.empty(y_true.shape[0])
     for rows, (t, p) in _row_chunks(y_true, y_pred):
         r[rows] = rescaled_where_not_finite(_row_correlation, t, p)
@@ -224,8 +280,9 @@ def spectral_rmse(y_true, y_pred, *, multioutput="uniform_average", sample_weigh
         weights their weighted mean.
     sample_weight : array-like of shape (n_samples,), default=None
         Weights of the spectra in the mean (as an array ``multioutput``
-        gives them; for a scorer's ``set_score_request(sample_weight=True)``).
-        Ignored with ``"raw_values"``.
+        gives them; for a scorer's ``set_score_request(sample_weight=True)``),
+        ignored with ``"raw_values"``; for a 1-D target (one spectrum, such
+        as a scalar target across samples), weights of its points.
 
     Returns
     -------
@@ -256,6 +313,10 @@ def spectral_rmse(y_true, y_pred, *, multioutput="uniform_average", sample_weigh
     """
     _check_aggregate_name(multioutput)
     y_true, y_pred = _check_spectra_pair(y_true, y_pred)
+    points = _point_weights(y_true, sample_weight)
+    if points is not None:
+        t, p = (a[0].astype(np.float64) for a in (y_true, y_pred))
+        return _aggregate(np.array([_weighted_rmse(t, p, points)]), multioutput)
     rmse = np.empty(y_true.shape[0])
     for rows, (t, p) in _row_chunks(y_true, y_pred):
         with np.errstate(over="ignore"):
