@@ -897,13 +897,20 @@ def test_stage_rows_render_their_numbers():
     ]
     res = PeaksResult("c", 10, 0.5, 0.5, "ref", 8.0, 1.25, 1.5)
     assert res.rows()[1:] == [
-        Row("peaks", "peaks fitted", 10, 8.0, "ref: true peaks >= 20 % of the highest"),
+        Row(
+            "peaks",
+            "peaks fitted",
+            10,
+            8.0,
+            "the n_peaks setting (ref: true peaks >= 20 % of the highest)",
+        ),
         Row(
             "peaks",
             "centre error, cm-1 (median)",
             1.25,
             1.5,
-            "nearest fitted peak (ref: grid step)",
+            "to each true peak its nearest fitted one; extra fitted peaks not "
+            "counted (ref: grid step)",
         ),
     ]
 

@@ -256,14 +256,15 @@ class PeaksResult(StageResult):
                 "peaks fitted",
                 self.n_peaks,
                 self.n_true_peaks,
-                "ref: true peaks >= 20 % of the highest",
+                "the n_peaks setting (ref: true peaks >= 20 % of the highest)",
             ),
             Row(
                 "peaks",
                 "centre error, cm-1 (median)",
                 self.center_error,
                 self.grid_step,
-                "nearest fitted peak (ref: grid step)",
+                "to each true peak its nearest fitted one; extra fitted peaks "
+                "not counted (ref: grid step)",
             ),
         ]
 
