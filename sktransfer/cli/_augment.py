@@ -199,7 +199,8 @@ def _read_labels(path, names):
         raise CLIError(
             f"{path} has no label for {len(missing)} spectra, e.g. {missing[0]!r}"
         )
-    unused = [n for n in mapping if n not in set(names)]
+    wanted = set(names)
+    unused = [n for n in mapping if n not in wanted]
     if unused:
         print(
             f"note: {len(unused)} row(s) of {path} name no input spectrum "

@@ -121,11 +121,10 @@ def _plan(args, spectra, results, what, kwargs):
 
 def _with_filetype(line, filetype):
     """Return a header line, a ``FILETYPE`` line with ``filetype`` instead."""
-    from sktransfer.datasets._rruff import _header_field
+    from sktransfer.datasets._rruff import _line_field
     from sktransfer.datasets._write import _header_value
 
-    stripped = line.strip()
-    field = _header_field(stripped) if stripped.startswith("##") else None
+    field = _line_field(line)
     if field is None or field[0] != "FILETYPE":
         return line
     return f"##FILETYPE={_header_value(filetype)}"

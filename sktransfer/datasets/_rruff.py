@@ -61,6 +61,12 @@ def _header_field(line):
     return key, _unescape(value.strip())
 
 
+def _line_field(line):
+    """``(KEY, value)`` of a header line, None for a bare ``##`` or other line."""
+    stripped = line.strip()
+    return _header_field(stripped) if stripped.startswith("##") else None
+
+
 def _entity(match):
     decimal, hexadecimal, name = match.groups()
     if name is not None:

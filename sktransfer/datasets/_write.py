@@ -131,7 +131,7 @@ def _header_value(value):
 
 def _header_lines(header):
     """Check the lines of ``header`` read back as header lines; return them."""
-    from sktransfer.datasets._rruff import _NUMERIC_START_RE, _header_field
+    from sktransfer.datasets._rruff import _NUMERIC_START_RE, _line_field
 
     if isinstance(header, str):
         raise TypeError(
@@ -150,7 +150,7 @@ def _header_lines(header):
                 f"header line {k + 1} {line[:60]!r} cannot be written: it holds {what}."
             )
         stripped = line.strip()
-        field = _header_field(stripped) if stripped.startswith("##") else None
+        field = _line_field(line)
         if field is not None and field[0] == "END":
             raise ValueError(
                 f"header line {k + 1} {line[:60]!r} is the end marker: nothing "

@@ -141,30 +141,18 @@ def _point_weights(y_true, sample_weight):
     return weights / weights.max()
 
 
-def _weighted_correlation(t, p, w):
-    """Weighted Pearson r of one pair, with the constant-spectrum rule."""
-    keep = w > 0
-    t, p, w = t[keep], p[keep], w[keep]
-    const_t, const_p = np.ptp(t) == 0, np.ptp(p) == 0
-    if const_t or const_p:
-        return float(const_t and const_p and np.all(t == p))
-    dt = t - np.average(t, weights=w)
-    dp = p - np.average(p, weights=w)
-    dt, dp = dt / np.abs(dt).max(), dp / np.abs(dp).max()
-    r = np.sum(w * dt * dp) / np.sqrt(np.sum(w * dt * dt) * np.sum(w * dp * dp))
-    return float(np.clip(r, -1.0, 1.0))
+def _weights_and_pair(y_true, y_pred, multioutput, sample_weight):
+    """``(point weights or None, y_true, y_pred, multioutput)`` to compute with.
 
-
-def _weighted_rmse(t, p, w):
-    """Weighted root-mean-square error of one pair."""
-    keep = w > 0
-    d = t[keep] * 0.5 - p[keep] * 0.5  # halved: no overflow
-    largest = np.abs(d).max()
-    if largest == 0:
-        return 0.0
-    return float(
-        2.0 * largest * np.sqrt(np.average((d / largest) ** 2, weights=w[keep]))
-    )
+    With weights of the points of a single spectrum, the points of weight 0
+    are left out; otherwise ``sample_weight`` becomes the weights of the
+    spectra in ``multioutput``.
+    """
+    points = _point_weights(y_true, sample_weight)
+    if points is None:
+        return None, y_true, y_pred, _weighting(multioutput, sample_weight)
+    keep = points > 0
+    return points[keep], y_true[:, keep], y_pred[:, keep], multioutput
 
 
 def spectral_correlation(
@@ -234,27 +222,44 @@ def spectral_correlation(
             UserWarning,
             stacklevel=2,
         )
-    points = _point_weights(y_true, sample_weight)
-    if points is not None:
-        t, p = (a[0].astype(np.float64) for a in (y_true, y_pred))
-        return _aggregate(np.array([_weighted_correlation(t, p, points)]), multioutput)
+    w, y_true, y_pred, multioutput = _weights_and_pair(
+        y_true, y_pred, multioutput, sample_weight
+    )
     r = np.empty(y_true.shape[0])
     for rows, (t, p) in _row_chunks(y_true, y_pred):
-        r[rows] = rescaled_where_not_finite(_row_correlation, t, p)
-    return _aggregate(np.clip(r, -1.0, 1.0), _weighting(multioutput, sample_weight))
+        r[rows] = rescaled_where_not_finite(
+            lambda t, p: _row_correlation(t, p, w), t, p
+        )
+    return _aggregate(np.clip(r, -1.0, 1.0), multioutput)
 
 
-def _row_correlation(y_true, y_pred):
+def _row_correlation(y_true, y_pred, weights=None):
+    """Pearson r of each row pair, its points weighted by ``weights`` (> 0)."""
+    if weights is None:
+
+        def mean(a):
+            return a.mean(axis=1, keepdims=True)
+
+        def dot(a, b):
+            return np.einsum("ij,ij->i", a, b)
+    else:
+
+        def mean(a):
+            return np.average(a, axis=1, weights=weights)[:, None]
+
+        def dot(a, b):
+            return np.einsum("ij,ij,j->i", a, b, weights)
+
     const_t = np.ptp(y_true, axis=1) == 0
     const_p = np.ptp(y_pred, axis=1) == 0
-    dt = y_true - y_true.mean(axis=1, keepdims=True)
-    dp = y_pred - y_pred.mean(axis=1, keepdims=True)
+    dt = y_true - mean(y_true)
+    dp = y_pred - mean(y_pred)
     # Rescale each row by its largest deviation before the products so that
     # very large or tiny intensities neither overflow nor underflow.
     dt /= np.where(const_t, 1.0, np.abs(dt).max(axis=1))[:, None]
     dp /= np.where(const_p, 1.0, np.abs(dp).max(axis=1))[:, None]
-    num = np.einsum("ij,ij->i", dt, dp)
-    den = np.sqrt(np.einsum("ij,ij->i", dt, dt) * np.einsum("ij,ij->i", dp, dp))
+    num = dot(dt, dp)
+    den = np.sqrt(dot(dt, dt) * dot(dp, dp))
     either = const_t | const_p
     r = np.divide(num, den, out=np.zeros_like(num), where=~either)
     both = const_t & const_p
@@ -313,10 +318,12 @@ def spectral_rmse(y_true, y_pred, *, multioutput="uniform_average", sample_weigh
     """
     _check_aggregate_name(multioutput)
     y_true, y_pred = _check_spectra_pair(y_true, y_pred)
-    points = _point_weights(y_true, sample_weight)
-    if points is not None:
-        t, p = (a[0].astype(np.float64) for a in (y_true, y_pred))
-        return _aggregate(np.array([_weighted_rmse(t, p, points)]), multioutput)
+    w, y_true, y_pred, multioutput = _weights_and_pair(
+        y_true, y_pred, multioutput, sample_weight
+    )
+    # sqrt(sum(w d**2) / sum(w)): the differences scaled by sqrt(w) <= 1
+    root_w = None if w is None else np.sqrt(w)
+    divisor = y_true.shape[1] if w is None else w.sum()
     rmse = np.empty(y_true.shape[0])
     for rows, (t, p) in _row_chunks(y_true, y_pred):
         with np.errstate(over="ignore"):
@@ -325,8 +332,10 @@ def spectral_rmse(y_true, y_pred, *, multioutput="uniform_average", sample_weigh
         if over.any():
             # halved, the difference fits (halving is exact for such values)
             diff[over] = t[over] * 0.5 - p[over] * 0.5
-        part = root_sum_squares_rows(diff, t.shape[1])
+        if root_w is not None:
+            diff *= root_w
+        part = root_sum_squares_rows(diff, divisor)
         with np.errstate(over="ignore"):  # beyond the float range: inf
             part[over] *= 2.0
         rmse[rows] = part
-    return _aggregate(rmse, _weighting(multioutput, sample_weight))
+    return _aggregate(rmse, multioutput)

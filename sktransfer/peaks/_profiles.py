@@ -373,14 +373,16 @@ def _as_tensor(value):
 
 
 def _prepare(x, center, height, fwhm, shape):
-    """Return the arguments as tensors in the dtype to compute in.
+    """Return the arguments as tensors in the dtype to compute in, and the output's.
 
     That is the wider of the floating dtypes of ``x`` and ``center``: a
     float64 axis far from zero keeps its resolution under float32 centres
-    (``x - center`` near 20000 would be rounded to 2e-3 in float32).
+    (``x - center`` near 20000 would be rounded to 2e-3 in float32). The
+    output takes the dtype of ``center``.
     """
     center = _as_tensor(center)
-    dtype = center.dtype if center.is_floating_point() else torch.get_default_dtype()
+    out = center.dtype if center.is_floating_point() else torch.get_default_dtype()
+    dtype = out
     x = _as_tensor(x).to(center.device)
     if x.is_floating_point():
         dtype = torch.promote_types(dtype, x.dtype)
@@ -390,7 +392,7 @@ def _prepare(x, center, height, fwhm, shape):
     fwhm = torch.as_tensor(fwhm, dtype=dtype, device=center.device)
     if shape is not None:
         shape = torch.as_tensor(shape, dtype=dtype, device=center.device)
-    return x, center, height, fwhm, shape
+    return x, center, height, fwhm, shape, out
 
 
 def peak_profiles(x, center, height, fwhm, shape=None, profile="voigt"):
@@ -425,9 +427,7 @@ def peak_profiles(x, center, height, fwhm, shape=None, profile="voigt"):
     """
     if profile not in PROFILES:
         raise ValueError(f"profile must be one of {PROFILES}; got {profile!r}.")
-    given = _as_tensor(center)
-    out = given.dtype if given.is_floating_point() else torch.get_default_dtype()
-    x, center, height, fwhm, shape = _prepare(x, center, height, fwhm, shape)
+    x, center, height, fwhm, shape, out = _prepare(x, center, height, fwhm, shape)
     if profile in ("voigt", "pseudo_voigt") and shape is None:
         raise ValueError(f"profile={profile!r} needs the shape parameter.")
     dx = x - center.unsqueeze(-1)
@@ -496,17 +496,16 @@ def render_peaks(x, center, height, fwhm, shape=None, profile="voigt"):
     2.003
     """
     x, center, height, fwhm, shape = map(_wrappable, (x, center, height, fwhm, shape))
-    _check_render_inputs(x, center, height, fwhm, shape, profile)
+    common = _check_render_inputs(x, center, height, fwhm, shape, profile)
     if profile not in ("voigt", "pseudo_voigt"):
         shape = None  # ignored: it need not broadcast with the others
-    params = [_as_tensor(v) for v in (center, height, fwhm, shape) if v is not None]
-    common = torch.broadcast_shapes(*(p.shape for p in params))
     n_points = len(x)
     rows = math.prod(common[:-1])
     if rows * common[-1] * n_points <= _RENDER_CHUNK_VALUES:
         return _render_peaks(x, center, height, fwhm, shape, profile)
     # Every peak is rendered on every point before the sum (complex
     # temporaries for "voigt"): rows in chunks keep that to tens of MiB.
+    params = [_as_tensor(v) for v in (center, height, fwhm, shape) if v is not None]
     flat = [p.expand(common).reshape(rows, common[-1]) for p in params]
     if shape is None:
         flat.append(None)
@@ -553,7 +552,10 @@ def _render_peaks(x, center, height, fwhm, shape=None, profile="voigt"):
 
 
 def _check_render_inputs(x, center, height, fwhm, shape, profile):
-    """Raise a ValueError naming the first bad argument of :func:`render_peaks`."""
+    """Raise a ValueError naming the first bad argument of :func:`render_peaks`.
+
+    Returns the shape ``(..., n_peaks)`` the peak parameters broadcast to.
+    """
     named = {"x": x, "center": center, "height": height, "fwhm": fwhm}
     if profile in ("voigt", "pseudo_voigt") and shape is not None:
         named["shape"] = shape
@@ -590,6 +592,7 @@ def _check_render_inputs(x, center, height, fwhm, shape, profile):
         ((values["shape"] >= 0) & (values["shape"] <= 1)).all()
     ):
         raise ValueError("shape must lie in [0, 1] (the Lorentzian character).")
+    return common
 
 
 def peak_area(height, fwhm, shape=None, profile="voigt"):
@@ -620,7 +623,7 @@ def peak_area(height, fwhm, shape=None, profile="voigt"):
     ...                       "lorentzian")), 4)
     3.1416
     """
-    _, _, height, fwhm, shape = _prepare(height, height, height, fwhm, shape)
+    _, _, height, fwhm, shape, _ = _prepare(height, height, height, fwhm, shape)
     g_area = height * fwhm * math.sqrt(math.pi / (4.0 * _LN2))
     l_area = height * fwhm * math.pi / 2.0
     if profile == "gaussian":
