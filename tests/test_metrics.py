@@ -439,6 +439,22 @@ def test_kmeans_indistinguishability_details_follow_their_definitions(groups):
         np.testing.assert_array_equal(again.clusters, c)
 
 
+def test_kmeans_indistinguishability_embedding_ignores_the_global_output_config(
+    groups,
+):
+    # with set_config(transform_output="pandas") the embedding came back as a
+    # DataFrame (and embedding[:, 0] failed)
+    import sklearn
+
+    (a, b), _ = groups
+    expected = kmeans_indistinguishability(a, b, random_state=0, return_details=True)
+    with sklearn.config_context(transform_output="pandas"):
+        got = kmeans_indistinguishability(a, b, random_state=0, return_details=True)
+    assert got[0] == expected[0]
+    assert type(got[1].embedding) is np.ndarray
+    np.testing.assert_array_equal(got[1].embedding, expected[1].embedding)
+
+
 def test_kmeans_indistinguishability_bad_input():
     X = np.random.default_rng(0).normal(size=(10, 4))
     with pytest.raises(ValueError, match="must be at most min"):

@@ -466,3 +466,27 @@ def test_a_string_other_than_passthrough_is_refused(data):
     X, y = data
     with pytest.raises(ValueError, match="'passthrough' or None for no .*'smote'"):
         AugmentedClassifier("smote", LogisticRegression()).fit(X, y)
+
+
+def test_meta_estimators_see_that_fit_takes_sample_weight(data):
+    # sample_weight reached fit only through **fit_params: scikit-learn's
+    # has_fit_parameter said no, CalibratedClassifierCV dropped the weights
+    # (with a warning) and AdaBoostClassifier refused the estimator
+    from sklearn.calibration import CalibratedClassifierCV
+    from sklearn.ensemble import AdaBoostClassifier
+    from sklearn.utils.validation import has_fit_parameter
+
+    X, y = data
+    w = np.random.default_rng(3).uniform(0.2, 5.0, len(y))
+    clf = AugmentedClassifier("passthrough", LogisticRegression())
+    assert has_fit_parameter(clf, "sample_weight")
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # no "does not accept sample_weight"
+        got = CalibratedClassifierCV(clf, cv=3).fit(X, y, sample_weight=w)
+    ref = CalibratedClassifierCV(LogisticRegression(), cv=3).fit(X, y, sample_weight=w)
+    np.testing.assert_allclose(got.predict_proba(X), ref.predict_proba(X))
+    boosted = AdaBoostClassifier(clf, n_estimators=3, random_state=0)
+    reference = AdaBoostClassifier(LogisticRegression(), n_estimators=3, random_state=0)
+    np.testing.assert_allclose(
+        boosted.fit(X, y).predict_proba(X), reference.fit(X, y).predict_proba(X)
+    )

@@ -14,6 +14,7 @@ from skorch import NeuralNetRegressor
 from skorch.callbacks import EarlyStopping, EpochScoring
 from skorch.dataset import unpack_data
 from skorch.exceptions import DeviceWarning, NotInitializedError
+from skorch.history import History
 from skorch.utils import data_from_dataset
 from skorch.utils import to_tensor as _skorch_tensor
 
@@ -260,20 +261,28 @@ def _is_safetensors(f):
 def _checkpoint_params_file(checkpoint, net):
     """Return the parameters file of a skorch ``Checkpoint`` (None if unknown).
 
-    As skorch names it; a regressor without a history (not fitted) cannot
-    format a name, so a plain name is joined to the checkpoint's folder as
-    skorch would, and a name formatted from the history gives None.
+    As skorch names it: a plain name is joined to the checkpoint's folder,
+    and a name formatted from the history (``"p_{last_epoch[epoch]}.pt"``) is
+    formatted from the checkpoint's own history file when it has one (a
+    missing one raises ``FileNotFoundError``, which skorch's
+    ``LoadInitState`` takes for "nothing saved yet"), else from the
+    regressor's history; without either, None.
     """
     f = getattr(checkpoint, "f_params", None)
-    if f is None:
-        return None
-    if net.history is not None:
-        return checkpoint.get_formatted_files(net)["f_params"]
     if not isinstance(f, str):
         return f
-    if "{" in f:
+    if "{" not in f:
+        return os.path.join(checkpoint.dirname, checkpoint.fn_prefix + f)
+    history = net.history
+    if getattr(checkpoint, "f_history_", None) is not None:
+        history = History.from_file(checkpoint.f_history_)
+    if not history:
         return None
-    return os.path.join(checkpoint.dirname, checkpoint.fn_prefix + f)
+    own, net.history = net.history, history
+    try:
+        return checkpoint.get_formatted_files(net)["f_params"]
+    finally:
+        net.history = own
 
 
 class SpectroGenRegressor(NeuralNetRegressor):

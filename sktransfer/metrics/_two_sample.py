@@ -314,6 +314,7 @@ def kmeans_indistinguishability(
         exponent = _unit_exponent(X)
         scaled = X if exponent is None else np.ldexp(X, -exponent)
         pca = PCA(n_components=n_components, random_state=random_state)
+        pca.set_output(transform="default")  # an ndarray whatever the config
         Z = pca.fit_transform(scaled)
         kmeans = KMeans(n_clusters=2, n_init=10, random_state=random_state)
         clusters = kmeans.fit_predict(Z)

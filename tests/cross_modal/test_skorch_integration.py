@@ -1,6 +1,7 @@
 """SpectroGenRegressor with skorch's own machinery: set_params on a fitted
 net, validation splits, scoring and early-stopping callbacks, odd batches."""
 
+import copy
 import warnings
 
 import numpy as np
@@ -8,7 +9,13 @@ import pytest
 import torch
 from numpy.testing import assert_allclose, assert_array_equal
 from sklearn.metrics import r2_score
-from skorch.callbacks import Callback, Checkpoint, EarlyStopping, EpochScoring
+from skorch.callbacks import (
+    Callback,
+    Checkpoint,
+    EarlyStopping,
+    EpochScoring,
+    LoadInitState,
+)
 from skorch.dataset import Dataset, ValidSplit
 from skorch.exceptions import NotInitializedError
 from torch.utils.data import BatchSampler, SequentialSampler, TensorDataset
@@ -418,6 +425,42 @@ def test_a_checkpoint_loads_as_a_model_that_predicts(pairs, tmp_path, split, how
     else:
         plain.fit(X, Y)
     assert_array_equal(plain.predict(X), reg.predict(X))
+
+
+class _WeightsAtStart(Callback):
+    """Record the module's weights when training begins."""
+
+    def on_train_begin(self, net, **kwargs):
+        self.state_ = copy.deepcopy(net.module_.state_dict())
+
+
+@pytest.mark.parametrize("f_params", ["params.pt", "p_{last_epoch[epoch]}.pt"])
+def test_load_init_state_resumes_training_from_a_checkpoint(pairs, tmp_path, f_params):
+    # skorch's way to resume (Checkpoint + LoadInitState) raised IndexError:
+    # the file name was formatted from the new run's empty history
+    X, Y = pairs
+    params = {**QUICK, "max_epochs": 3, "random_state": 0}
+
+    def resumable():
+        checkpoint = Checkpoint(monitor=None, dirname=str(tmp_path), f_params=f_params)
+        start = _WeightsAtStart()
+        reg = SpectroGenRegressor(
+            callbacks=[checkpoint, LoadInitState(checkpoint), start], **params
+        )
+        return reg, start
+
+    first, _ = resumable()
+    first.fit(X, Y)  # nothing saved yet: trains from scratch, as without
+    assert len(first.history) == 3
+    assert_array_equal(
+        first.predict(X), SpectroGenRegressor(**params).fit(X, Y).predict(X)
+    )
+    second, start = resumable()
+    second.fit(X, Y)  # starts from the first run's weights and history
+    assert len(second.history) == 6
+    for name, value in first.module_.state_dict().items():
+        assert_array_equal(start.state_[name].numpy(), value.numpy(), err_msg=name)
+    assert np.isfinite(second.predict(X)).all()
 
 
 def test_the_kept_training_pairs_are_a_copy_of_the_caller_s(pairs):
