@@ -497,6 +497,46 @@ def test_same_file_names_in_two_folders_are_refused_up_front(tmp_path, capsys):
         assert not out.exists()
 
 
+def test_baselines_never_replace_the_measured_spectra(tmp_path, capsys):
+    # --keep-baseline --overwrite wrote the baselines over their inputs (a
+    # CSV file or a RRUFF folder) and exited 0: the measurements were gone
+    x = np.linspace(150.0, 1250.0, 200)
+    folder = tmp_path / "raman"
+    folder.mkdir()
+    for i in range(2):
+        _rruff(folder / f"s{i}.txt", x, _peaks(x, [400 + 100 * i]) + 1.0 + 1e-3 * x)
+    table = tmp_path / "raman.csv"
+    table.write_text("x,a,b\n" + "".join(f"{v},{1 + v / 1e3},2.0\n" for v in x))
+    for source in (table, folder):
+        before = {p: p.read_bytes() for p in [table, *folder.iterdir()]}
+        run = ["baseline", str(source), "-o", str(source), "--method", "snip"]
+        assert main([*run, "--keep-baseline", "--overwrite"]) == 2
+        _one_line_error(capsys, "is an input; writing the baselines over it")
+        assert all(p.read_bytes() == data for p, data in before.items())
+        assert main([*run, "--overwrite"]) == 0  # a correction in place
+    assert "corrected with snip" in read_rruff(folder / "s0.txt").metadata["BASELINE"]
+
+
+@pytest.mark.skipif(not hasattr(os, "mkfifo"), reason="needs named pipes")
+def test_a_pipe_or_device_is_never_replaced_by_an_output(tmp_path, capsys):
+    # --overwrite and write_rruff(overwrite=True) renamed the written file
+    # onto a named pipe (as root, onto /dev/null): it became a regular file
+    import stat
+
+    x = np.linspace(150.0, 1250.0, 200)
+    table = tmp_path / "raman.csv"
+    table.write_text("x,a\n" + "".join(f"{v},{1 + v / 1e3}\n" for v in x))
+    pipe = tmp_path / "out.csv"
+    os.mkfifo(pipe)
+    for extra in ([], ["--overwrite"]):
+        assert main(["baseline", str(table), "-o", str(pipe), *extra]) == 2
+        _one_line_error(capsys, "out.csv is a pipe, not a regular file")
+    with pytest.raises(ValueError, match="is a pipe, not a regular file"):
+        write_rruff(pipe, x, x, overwrite=True)
+    assert stat.S_ISFIFO(os.lstat(pipe).st_mode)
+    assert sorted(os.listdir(tmp_path)) == ["out.csv", "raman.csv"]
+
+
 def test_augment_names_never_clash(tmp_path, capsys):
     src = tmp_path / "in"
     src.mkdir()

@@ -89,6 +89,9 @@ def _filetype(meta, name, modality, what):
 
 
 def _plan(args, spectra, results, what, kwargs):
+    # corrected spectra may replace their input (a correction in place);
+    # baselines are no measurement, and never replace one
+    kind = "baselines" if what == "baseline" else "spectra"
     if spectra.format == "csv":
         outputs = Outputs(args.overwrite)
         outputs.add_csv(
@@ -98,9 +101,16 @@ def _plan(args, spectra, results, what, kwargs):
             spectra.names,
             spectra.axis_name,
             spectra.paths[0],
+            kind,
         )
-        return outputs
-    outputs = Outputs(args.overwrite, directory=args.output)
+    else:
+        outputs = Outputs(args.overwrite, directory=args.output)
+        _plan_rruff(args, spectra, results, what, kwargs, outputs, kind)
+    outputs.add_inputs(spectra.paths, "an input")
+    return outputs
+
+
+def _plan_rruff(args, spectra, results, what, kwargs, outputs, kind):
     setting = f"{args.method}({', '.join(f'{k}={v}' for k, v in kwargs.items())})"
     for i, name in enumerate(spectra.names):
         # the input's header as it is (fields given twice, comment lines),
@@ -114,9 +124,8 @@ def _plan(args, spectra, results, what, kwargs):
                 meta["FILETYPE"] = filetype
         path = os.path.join(args.output, name)
         outputs.add_rruff(
-            path, spectra.axes[i], results[i], meta, spectra.paths[i], header=header
+            path, spectra.axes[i], results[i], meta, spectra.paths[i], kind, header
         )
-    return outputs
 
 
 def _with_filetype(line, filetype):

@@ -28,7 +28,13 @@ from sktransfer._validation import check_x_axis
 from sktransfer.cli import CLIError
 from sktransfer.datasets._load import on_grid
 from sktransfer.datasets._rruff import decode_text
-from sktransfer.datasets._write import link_new, rruff_text, stage_file
+from sktransfer.datasets._write import (
+    keep_mode,
+    link_new,
+    rruff_text,
+    special_file,
+    stage_file,
+)
 
 
 @dataclass
@@ -368,7 +374,11 @@ def input_files(paths):
     for p in paths:
         if os.path.isdir(p):
             # *.txt in any case, as load_rruff reads them; no hidden files
-            files += sorted(text_files(p), key=lambda f: (os.path.dirname(f), f))
+            try:
+                found = text_files(p)
+            except OSError as exc:
+                raise CLIError(f"cannot read {exc.filename}: {exc.strerror}") from None
+            files += sorted(found, key=lambda f: (os.path.dirname(f), f))
         else:
             check_regular_file(p)
             files.append(p)
@@ -697,6 +707,13 @@ class Outputs:
         folders = [p for p, *_ in self._files if os.path.isdir(p)]
         if folders:
             raise CLIError(f"{folders[0]} is a directory; give a file name")
+        for path, *_ in self._files:
+            special = special_file(path)
+            if special is not None:
+                raise CLIError(
+                    f"{path} is {special}, not a regular file; it is never "
+                    "replaced, not even with --overwrite: give a file name"
+                )
         # "models/" names a folder even before it exists: writing would fail
         # only after the work
         folders = [p for p, *_ in self._files if p.endswith(_SEPARATORS)]
@@ -827,6 +844,8 @@ class Outputs:
     def _replace_all(self, staged, backups):
         for k, (tmp, path) in enumerate(staged):
             try:
+                if self.overwrite:
+                    keep_mode(tmp, path)
                 if self.overwrite or not link_new(tmp, path):
                     os.replace(tmp, path)
             except OSError as exc:

@@ -30,6 +30,7 @@ from ..preprocessing._functions import divide_rows
 from ..utils._torch import (
     autograd_on,
     error_gist,
+    float32_built,
     global_generators_kept,
     make_generator,
     resolve_device,
@@ -112,6 +113,8 @@ def _mix_pairs(X, Y, alpha):
     larger of ``u`` and ``1 - u``, ``u ~ Beta(alpha, alpha)``, so each row
     stays mostly itself. Uses torch's global generator (seeded in ``fit``).
     """
+    # float32 whatever torch's default dtype: the same draws in every process
+    alpha = torch.tensor(float(alpha), dtype=torch.float32)
     u = torch.distributions.Beta(alpha, alpha).sample((len(X), 1)).to(X.device)
     lam = torch.maximum(u, 1 - u)
     other = torch.randperm(len(X)).to(X.device)
@@ -143,7 +146,8 @@ def _stretch_pairs(X, Y, amount, descending=(False, False)):
     ``descending`` says that axis runs downwards. A target of one point is
     left as it is.
     """
-    factor = 1 + amount * (2 * torch.rand(len(X), 1, device=X.device) - 1)
+    u = torch.rand(len(X), 1, dtype=torch.float32, device=X.device)
+    factor = 1 + amount * (2 * u - 1)
     out = []
     for A, down in zip((X, Y), descending):
         if A.shape[-1] > 1:
@@ -1313,11 +1317,11 @@ class SpectroGenRegressor(NeuralNetRegressor):
         # outside fit (load_params, set_params(module__...)) the weights are
         # overwritten or never used: building them leaves the caller's torch
         # generator as it was; fit builds them from its own seeded stream
-        with global_generators_kept():
+        # built and trained in float32 whatever torch's default dtype, so
+        # that a random_state gives the same weights in every process
+        with global_generators_kept(), float32_built():
             self.module_ = self.initialized_instance(self.module, kwargs)
-        # trained in float32 whatever torch's default dtype (a module built
-        # after torch.set_default_dtype(torch.float64) has float64 weights)
-        self.module_.float()
+        self.module_.float()  # a module instance given built otherwise
         return self
 
     def get_loss(self, y_pred, y_true, X=None, training=False):
@@ -1533,9 +1537,14 @@ class SpectroGenRegressor(NeuralNetRegressor):
         with self._network64() as net:
             for xb in self._batches(X):
                 mu, logvar = net.encode(xb)
+                # float32 draws whatever torch's default dtype (the same
+                # spectra for a random_state in every process)
                 eps = torch.randn(
-                    (len(xb), n_samples, mu.shape[1]), generator=gen, device=mu.device
-                )
+                    (len(xb), n_samples, mu.shape[1]),
+                    dtype=torch.float32,
+                    generator=gen,
+                    device=mu.device,
+                ).to(mu.dtype)
                 z = mu.unsqueeze(1) + eps * torch.exp(0.5 * logvar).unsqueeze(1)
                 z = z.flatten(0, 1)
                 # a view of this batch's draws in the output, one row per draw

@@ -173,10 +173,18 @@ def text_files(root):
     Hidden files and folders (names starting with ``.``) are left out: they
     hold no spectra but macOS resource forks (``._Quartz.txt``, binary),
     Jupyter checkpoints (copies) and version-control data. Symbolic links to
-    files are followed, links to folders are not (no loops).
+    files are followed, links to folders are not (no loops). A folder that
+    cannot be listed (no permission) is a ``PermissionError`` or other
+    ``OSError`` naming it, not a folder left out without a word.
     """
+
+    def unreadable(exc):
+        raise type(exc)(
+            exc.errno, f"cannot list the folder: {exc.strerror}", exc.filename
+        ) from exc
+
     found = []
-    for folder, dirs, names in os.walk(root):
+    for folder, dirs, names in os.walk(root, onerror=unreadable):
         dirs[:] = [d for d in dirs if not d.startswith(".")]
         found += [
             os.path.join(folder, n)

@@ -100,6 +100,20 @@ def _parse_numbers(line):
     return [float(t) for t in tokens]
 
 
+def _is_data_line(stripped):
+    """Whether a stripped line that is no ``##`` header line is a data row.
+
+    A line that starts like a number, or whose values are all numbers with
+    a non-finite one first (``NaN, NaN``, ``inf 5``: refused later as
+    non-finite, wherever they are). Other text among the headers is a
+    keyless comment line.
+    """
+    if _NUMERIC_START_RE.match(stripped):
+        return True
+    tokens = [t for t in _SEP_RE.split(stripped) if t]
+    return bool(tokens) and all(_NUMBER_RE.fullmatch(t) for t in tokens)
+
+
 def _read_spectrum(lines, path):
     metadata = {}
     rows, linenos = [], []
@@ -123,7 +137,7 @@ def _read_spectrum(lines, path):
                 value = f"{metadata['COMMENT']}\n{value}"
             metadata[key] = value
             continue
-        if not rows and metadata and not _NUMERIC_START_RE.match(stripped):
+        if not rows and metadata and not _is_data_line(stripped):
             # Some rruff.net files carry keyless text lines among the headers.
             comment = metadata.get("COMMENT")
             metadata["COMMENT"] = f"{comment}\n{stripped}" if comment else stripped

@@ -4,6 +4,7 @@ import errno
 import os
 import re
 import secrets
+import stat
 import tempfile
 
 import numpy as np
@@ -80,6 +81,27 @@ def stage_file(path, write, sync=True):
     return tmp
 
 
+def special_file(path):
+    """Return what ``path`` is if it exists and is no regular file or folder.
+
+    A device (``/dev/null``), a pipe or a socket: renaming a written file
+    onto it would put the file in its place (as root, even in ``/dev``).
+    None for a regular file, a folder, or a name that does not exist; a
+    link is followed.
+    """
+    try:
+        mode = os.stat(path).st_mode
+    except (OSError, ValueError):
+        return None
+    if stat.S_ISREG(mode) or stat.S_ISDIR(mode):
+        return None
+    if stat.S_ISFIFO(mode):
+        return "a pipe"
+    if stat.S_ISSOCK(mode):
+        return "a socket"
+    return "a device" if stat.S_ISCHR(mode) or stat.S_ISBLK(mode) else "no regular file"
+
+
 def atomic_write(path, write, overwrite=True):
     """Write ``path`` through ``write(f)``: the whole file appears, or none.
 
@@ -87,15 +109,39 @@ def atomic_write(path, write, overwrite=True):
     that another process made while this one was writing: the file is
     published with a hard link, which fails if the name exists
     (``FileExistsError``). Where hard links are not supported, the name is
-    checked just before the rename.
+    checked just before the rename. A device, pipe or socket is never
+    replaced (``ValueError``).
     """
+    special = special_file(path)
+    if special is not None:
+        raise ValueError(
+            f"{os.fspath(path)!r} is {special}, not a regular file: it is not "
+            "replaced by a written file. Give a file name."
+        )
     tmp = stage_file(path, write)
     try:
+        if overwrite:
+            keep_mode(tmp, path)
         if overwrite or not link_new(tmp, path):
             os.replace(tmp, path)
     finally:
         if os.path.lexists(tmp):
             os.unlink(tmp)
+
+
+def keep_mode(tmp, path):
+    """Give ``tmp`` the permissions of the file ``path`` it will replace.
+
+    A file replaced in place keeps its mode (a private ``chmod 600`` file
+    stays private), as ``sed -i`` keeps it; a new name keeps the mode of a
+    new file.
+    """
+    try:
+        mode = os.stat(path).st_mode
+    except OSError:
+        return
+    if stat.S_ISREG(mode):
+        os.chmod(tmp, stat.S_IMODE(mode))
 
 
 def link_new(tmp, path):
@@ -131,7 +177,7 @@ def _header_value(value):
 
 def _header_lines(header):
     """Check the lines of ``header`` read back as header lines; return them."""
-    from sktransfer.datasets._rruff import _NUMERIC_START_RE, _line_field
+    from sktransfer.datasets._rruff import _is_data_line, _line_field
 
     if isinstance(header, str):
         raise TypeError(
@@ -158,12 +204,12 @@ def _header_lines(header):
             )
         fields = fields or field is not None
         keyless = stripped and not stripped.startswith("##")
-        if keyless and (not fields or _NUMERIC_START_RE.match(stripped)):
+        if keyless and (not fields or _is_data_line(stripped)):
             # read_rruff takes such a line for a data row
             raise ValueError(
                 f"header line {k + 1} {line[:60]!r} would read back as data: "
                 "a line without '##' must follow a ##KEY=value line and not "
-                "start like a number."
+                "start like a number or be a row of numbers."
             )
         lines.append(line)
     return lines

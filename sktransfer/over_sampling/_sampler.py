@@ -27,6 +27,7 @@ from sktransfer.over_sampling._trainer import train_wgan_gp
 from sktransfer.utils._chunks import row_slices
 from sktransfer.utils._torch import (
     autograd_on,
+    float32_built,
     make_generator,
     resolve_device,
     seed_from_random_state,
@@ -438,11 +439,13 @@ class WGANGPOverSampler(BaseOverSampler):
         )
         model.to(self._device)
         n_classes = len(self.classes_) if key is None else 0
-        gen = Generator(X.shape[1], self.latent_dim, n_classes, self.channels)
-        critic = Critic(X.shape[1], n_classes, self.channels, self.n_critic_layers)
-        # float32 whatever torch's default dtype (torch.set_default_dtype)
-        gen.to(self._device, torch.float32)
-        critic.to(self._device, torch.float32)
+        # float32 whatever torch's default dtype (torch.set_default_dtype):
+        # the same initial weights for a random_state in every process
+        with float32_built():
+            gen = Generator(X.shape[1], self.latent_dim, n_classes, self.channels)
+            critic = Critic(X.shape[1], n_classes, self.channels, self.n_critic_layers)
+        gen.to(self._device)
+        critic.to(self._device)
         labels = to_tensor(codes, self._device, torch.long) if key is None else None
         history = train_wgan_gp(
             gen,

@@ -170,15 +170,19 @@ def fit_spectra(
         (fields, base) = sub.unpack(phys)
         block = np.stack(fields, -1)
         block[..., 0] += shift
-        block[..., 1] *= scale
+        # back to the units of X: a height or baseline term near zero (a
+        # peak absent from a spectrum) may underflow, harmlessly, also
+        # under np.errstate(all="raise")
+        with np.errstate(under="ignore"):
+            block[..., 1] *= scale
+            if sub.n_base:
+                baseline[rows, : sub.n_base] = base * scale
+                if sub.n_base == 2:
+                    baseline[rows, 1] /= half
+            scaled = fitted.cpu().numpy().astype(np.float64)
+            fitted_all[rows] = scaled * scale
         block[~mask] = np.nan
         peaks[rows, :k, : sub.n_per_peak] = block
-        if sub.n_base:
-            baseline[rows, : sub.n_base] = base * scale
-            if sub.n_base == 2:
-                baseline[rows, 1] /= half
-        scaled = fitted.cpu().numpy().astype(np.float64)
-        fitted_all[rows] = scaled * scale
         ss_res[rows], ss_tot[rows] = _sums_of_squares(X[rows], scale, scaled)
         converged[rows] = conv.cpu().numpy()
         n_iter[rows] = it.cpu().numpy()
@@ -202,9 +206,12 @@ def fit_spectra(
 
 def _sums_of_squares(X, scale, scaled):
     """Residual and total sums of squares of rows ``X / scale`` fitted by ``scaled``."""
-    Xs = X / scale
-    ss_res = ((Xs - scaled) ** 2).sum(axis=1, dtype=np.float64)
-    ss_tot = ((Xs - Xs.mean(axis=1, keepdims=True)) ** 2).sum(axis=1, dtype=np.float64)
+    with np.errstate(under="ignore"):  # squares of tiny residuals
+        Xs = X / scale
+        ss_res = ((Xs - scaled) ** 2).sum(axis=1, dtype=np.float64)
+        ss_tot = ((Xs - Xs.mean(axis=1, keepdims=True)) ** 2).sum(
+            axis=1, dtype=np.float64
+        )
     return ss_res, ss_tot
 
 

@@ -73,6 +73,25 @@ def global_generators_kept():
         yield
 
 
+@contextlib.contextmanager
+def float32_built():
+    """Build networks in float32 whatever torch's default dtype.
+
+    A network built after ``torch.set_default_dtype(torch.float64)`` draws
+    its initial weights in float64, which uses the seeded random stream
+    differently: the same ``random_state`` then gave another model than in
+    a fresh process (a loky or Dask worker, where the default is float32),
+    and ``n_jobs`` changed the results. The default dtype is float32 inside
+    the block and restored afterwards.
+    """
+    outer = torch.get_default_dtype()
+    torch.set_default_dtype(torch.float32)
+    try:
+        yield
+    finally:
+        torch.set_default_dtype(outer)
+
+
 def resolve_device(device):
     """Return a :class:`torch.device`, or raise if it is not available.
 

@@ -906,3 +906,27 @@ def test_a_file_whose_axis_turns_back_is_refused(tmp_path):
     # a descending axis, and repeated points, are no turn
     write_rruff(tmp_path / "overlap.txt", x[:60][::-1], y[:60], meta, overwrite=True)
     assert len(load_rruff(tmp_path, pair=False).data) == 2
+
+
+def test_a_folder_that_cannot_be_listed_is_an_error_naming_it(tmp_path, monkeypatch):
+    # os.walk skipped a folder without read permission without a word: the
+    # spectra in it were left out of load_rruff and of the command line
+    from sktransfer.cli import main
+
+    x = np.linspace(100.0, 1000.0, 50)
+    (tmp_path / "in" / "locked").mkdir(parents=True)
+    write_spectrum(tmp_path / "in" / "a.txt", x, peak(x, 400.0))
+    write_spectrum(tmp_path / "in" / "locked" / "b.txt", x, peak(x, 500.0))
+    scandir = os.scandir
+
+    def denied(path="."):
+        if os.path.basename(os.fspath(path)) == "locked":
+            raise PermissionError(13, "Permission denied", os.fspath(path))
+        return scandir(path)
+
+    monkeypatch.setattr(os, "scandir", denied)
+    with pytest.raises(PermissionError, match="cannot list the folder") as info:
+        load_rruff(tmp_path / "in", pair=False)
+    assert info.value.filename.endswith("locked")
+    assert main(["baseline", str(tmp_path / "in"), "-o", str(tmp_path / "out")]) == 2
+    assert not (tmp_path / "out").exists()

@@ -338,6 +338,20 @@ def _hung(signum, frame):
     raise TimeoutError("reading the pipe blocked")
 
 
+@pytest.mark.parametrize("row", ["NaN, NaN", "inf 5", "-Infinity;2", "100, nan"])
+def test_a_non_finite_first_data_row_is_refused(tmp_path, row):
+    # a first row "NaN, NaN" or "inf 5" was taken for a keyless comment line
+    # of the header and left out without a word
+    path = tmp_path / "R050031.txt"
+    path.write_text(f"##NAMES=Quartz\n{row}\n101, 2\n102, 3\n", encoding="utf-8")
+    with pytest.raises(ValueError, match="line 2: non-finite value in data row"):
+        read_rruff(path)
+    # keyless text among the headers is still a comment, also one that
+    # begins with such a word
+    path.write_text("##NAMES=Quartz\nInf. from 2 samples\nNaN of it\n101, 2\n")
+    assert read_rruff(path).metadata["COMMENT"] == "Inf. from 2 samples\nNaN of it"
+
+
 @pytest.mark.parametrize("bad", ["nan", "inf"])
 def test_a_non_finite_dif_row_is_refused(tmp_path, bad):
     # float() reads "nan": the peak list held a NaN intensity

@@ -308,6 +308,7 @@ def test_header_without_data_lines_reads_as_an_empty_list(tmp_path):
         (["a comment"], ValueError, "header line 1 'a comment' would read back as"),
         (["##", "a comment"], ValueError, "header line 2 'a comment' would read back"),
         (["##A=1", "12 lines"], ValueError, "header line 2 '12 lines' would read"),
+        (["##A=1", "NaN, inf"], ValueError, "header line 2 'NaN, inf' would read"),
     ],
 )
 def test_header_lines_that_cannot_read_back_are_refused(tmp_path, header, kind, match):

@@ -16,6 +16,7 @@ from sktransfer.baseline import AirPLS
 from sktransfer.peaks import PeakProfileFitter, fit_peak_table
 from sktransfer.peaks._detect import _background_line, noise_level
 from sktransfer.peaks._profiles import render_peaks
+from tests.conftest import gaussian_spectra
 
 X_AXIS = np.linspace(200.0, 800.0, 240)
 CENTERS = np.array([300.0, 450.0, 520.0, 680.0])
@@ -745,3 +746,14 @@ def test_shared_peaks_asked_for_after_a_fit_with_each_need_a_new_fit():
 
 def _gauss(x, center, fwhm, height=1.0):
     return height * np.exp(-4 * np.log(2) * ((x - center) / fwhm) ** 2)
+
+
+def test_fits_under_strict_floating_point_errors():
+    # a peak absent from some spectra has a fitted height near zero, whose
+    # scaling back to the units of X underflowed: FloatingPointError under
+    # np.errstate(all="raise")
+    x, X, _ = gaussian_spectra(24, 80, random_state=1)
+    expected = PeakProfileFitter(x_axis=x).fit_transform(X)
+    with np.errstate(all="raise"):
+        got = PeakProfileFitter(x_axis=x).fit_transform(X)
+    np.testing.assert_array_equal(got, expected)
