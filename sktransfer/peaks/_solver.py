@@ -159,7 +159,9 @@ def levenberg_marquardt(x, u, Y, theta, bounds, layout, max_iter, tol):
         kept failing until the damping exceeded ``MAX_DAMPING`` (a stalled
         fit, for example one whose steps give non-finite values) has not
         converged, unless its gradient already vanished: the cosine between
-        the residual and every Jacobian column at most ``sqrt(tol)``.
+        the residual and every Jacobian column at most ``sqrt(tol)``, or at
+        most what rounding in the spectra's dtype can resolve,
+        ``sqrt(2 * eps * |Y| / |residual|)``.
     n_iter : torch.Tensor of int, shape (n_batch,)
         Iterations run for each spectrum.
     """
@@ -193,6 +195,14 @@ def levenberg_marquardt(x, u, Y, theta, bounds, layout, max_iter, tol):
     zero = Y.abs().amax(-1) == 0
     floor = torch.where(zero, 1e-3 * tol * cost, floor)
     gtol = tol**0.5
+    # Rounding limits how far a stalled fit can go: a step along a Jacobian
+    # column at cosine c gains about c**2 * cost, and rounding the residuals
+    # (eps * |Y| each) blurs the cost by about 2 * eps * |Y| * |r|. Below
+    # c = sqrt(2 * eps * |Y| / |r|) no step can be told to gain: the
+    # gradient has vanished as far as the dtype can tell (in float32 that
+    # was above sqrt(tol) for well-fitted Voigt peaks, in float64 it is not).
+    y_norm = Y.double().norm(dim=-1)
+    eps2 = 2 * torch.finfo(Y.dtype).eps
     for _ in range(max_iter):
         act = torch.nonzero(~stopped).squeeze(-1)
         if act.numel() == 0:
@@ -243,6 +253,7 @@ def levenberg_marquardt(x, u, Y, theta, bounds, layout, max_iter, tol):
         # gradient has vanished (MINPACK's gtol test), else stalled.
         stall = ~done & (lam[act] > MAX_DAMPING)
         cosine = (grad.abs() / torch.sqrt(diag * old.double()[:, None])).amax(-1)
-        converged[act] = done | (stall & (cosine <= gtol))
+        rounding = torch.sqrt(eps2 * y_norm[act] / old.double().sqrt())
+        converged[act] = done | (stall & (cosine <= rounding.clamp(min=gtol)))
         stopped[act] = done | stall
     return theta, fitted, converged, n_iter
