@@ -571,6 +571,18 @@ def _limited(limit, function):
     return os.waitstatus_to_exitcode(os.waitpid(pid, 0)[1])
 
 
+def test_a_failed_write_removes_the_folders_it_made(tmp_path):
+    # "nothing was written", yet the output folders it had made stayed
+    x = np.linspace(200.0, 1200.0, 2000)
+    _write_csv(tmp_path / "in.csv", x, np.vstack([_peaks(x, [500])] * 3), "abc")
+    (tmp_path / "kept").mkdir()
+    for out in ("new/a/b/out.csv", "kept/c/out.csv"):
+        run = ["baseline", str(tmp_path / "in.csv"), "-o", str(tmp_path / out)]
+        assert _limited(30_000, lambda run=run: main([*run, "--method", "snip"])) == 2
+    assert sorted(os.listdir(tmp_path)) == ["in.csv", "kept"]
+    assert os.listdir(tmp_path / "kept") == []
+
+
 def test_failed_writes_leave_no_partial_output(tmp_path):
     x = np.linspace(200.0, 1200.0, 2000)
     _write_csv(tmp_path / "in.csv", x, np.vstack([_peaks(x, [500])] * 3), "abc")

@@ -280,9 +280,10 @@ def read_csv_rows(path, fits=None):
     """Rows of a text CSV file, with one-line errors for unreadable files.
 
     The text is UTF-8 (with or without a byte-order mark), UTF-16 with a
-    byte-order mark or, failing those, Latin-1, as spreadsheets on Windows
-    save "°", "µ" or "Å" in headers. Columns are separated by ``,``, or by
-    ``;`` or tab where every one of the first lines holds as many of them.
+    byte-order mark or, failing those, Windows-1252 (Latin-1), as
+    spreadsheets on Windows save "°", "µ", "Å" or "–" in headers. Columns
+    are separated by ``,``, or by ``;`` or tab where every one of the first
+    lines holds as many of them.
 
     ``fits``, a function of the rows, settles a guess the text alone cannot:
     when the rows at the guessed separator do not fit and those at another
@@ -744,11 +745,11 @@ class Outputs:
         """Check, then write every planned file; on failure nothing changes."""
         self.check()
         folders = {os.path.dirname(os.path.abspath(p)) for p, *_ in self._files}
-        staged = []
+        staged, created = [], []
         path = self.directory
         try:
             for folder in sorted(folders | ({self.directory} - {None})):
-                os.makedirs(folder, exist_ok=True)
+                _make_folder(folder, created)
             # One flush of everything is much cheaper than one fsync per file.
             sync_each = not hasattr(os, "sync")
             for path, write, *_ in self._files:
@@ -758,6 +759,7 @@ class Outputs:
         except BaseException as exc:  # also Ctrl-C: no staged file stays
             for tmp, _ in staged:
                 os.unlink(tmp)
+            _remove_empty(created)
             if not isinstance(exc, OSError):
                 raise
             raise CLIError(
@@ -766,6 +768,9 @@ class Outputs:
         with _ctrl_c_deferred():  # renaming is quick: a Ctrl-C waits for it
             try:
                 self._publish(staged)
+            except BaseException:
+                _remove_empty(created)  # the files it took back
+                raise
             finally:
                 for tmp, _ in staged:
                     if os.path.lexists(tmp):
@@ -874,6 +879,27 @@ class Outputs:
                 raise CLIError(
                     f"cannot write {path}: {exc.strerror or exc}; {told}"
                 ) from None
+
+
+def _make_folder(folder, created):
+    """Make ``folder`` and its missing parents; add those made to ``created``."""
+    missing = []
+    while not os.path.isdir(folder):
+        missing.append(folder)
+        parent = os.path.dirname(folder)
+        if parent == folder:
+            break
+        folder = parent
+    if missing:
+        os.makedirs(missing[0], exist_ok=True)
+    created += reversed(missing)
+
+
+def _remove_empty(created):
+    """Remove the folders a failed write made, deepest first, where empty."""
+    for folder in reversed(created):
+        with contextlib.suppress(OSError):
+            os.rmdir(folder)
 
 
 @contextlib.contextmanager

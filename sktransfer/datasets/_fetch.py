@@ -3,6 +3,7 @@
 import contextlib
 import hashlib
 import http.client
+import json
 import os
 import re
 import shutil
@@ -157,26 +158,64 @@ def _is_cached(folder, modality):
     return False
 
 
+def _file_digests(folder):
+    """SHA-256 of every file under ``folder`` that load_rruff reads."""
+    digests = {}
+    for path in text_files(folder):
+        sha = hashlib.sha256()
+        with open(path, "rb") as f:
+            for block in iter(lambda: f.read(1 << 20), b""):
+                sha.update(block)
+        digests[Path(path).relative_to(folder).as_posix()] = sha.hexdigest()
+    return digests
+
+
+def _changed_files(folder, recorded):
+    """Describe how the files of ``folder`` differ from the ``recorded`` digests."""
+    now = _file_digests(folder)
+    changed = sorted(n for n in recorded if n in now and now[n] != recorded[n])
+    missing = sorted(set(recorded) - set(now))
+    added = sorted(set(now) - set(recorded))
+    problems = []
+    for names, what in ((changed, "changed"), (missing, "missing"), (added, "added")):
+        if names:
+            more = f" and {len(names) - 1} more" if len(names) > 1 else ""
+            problems.append(
+                f"{len(names)} file(s) {what} since it was unpacked ({names[0]}{more})"
+            )
+    return problems
+
+
 def _check_cache(folder, modality, archive, checksum):
-    """Raise if the complete cache in ``folder`` holds another archive.
+    """Raise if the complete cache in ``folder`` is not the archive asked for.
 
     The completeness mark records the URL and the SHA-256 of the download
-    it was unpacked from; a mark without them (an older cache) is taken as
-    it is. The base URL may differ (a mirror), the archive path may not.
+    it was unpacked from, and the SHA-256 of every file unpacked: a file
+    changed, missing or added since (a damaged disk, an edit) is an error,
+    not data left out or read as it is. A mark without the URL (a cache
+    unpacked before marks recorded it) cannot be checked: it is taken as it
+    is unless ``checksum`` asks for a check. The base URL may differ (a
+    mirror), the archive path may not.
     """
     try:
         lines = (folder / _COMPLETE).read_text().splitlines()
     except OSError:
         return
-    if not lines or "://" not in lines[0]:
-        return
-    url = lines[0]
-    sha = next((ln[7:] for ln in lines[1:] if ln.startswith("sha256=")), None)
+    url = lines[0] if lines and "://" in lines[0] else None
+    fields = dict(ln.split("=", 1) for ln in lines[1:] if "=" in ln)
+    sha = fields.get("sha256")
     problems = []
-    if not url.endswith("/" + archive.lstrip("/")):
+    if url is not None and not url.endswith("/" + archive.lstrip("/")):
         problems.append(f"it was downloaded from {url}, not as {archive!r}")
-    if checksum is not None and sha is not None and sha != checksum.lower():
+    if checksum is not None and sha is None:
+        problems.append(
+            "its SHA-256 was not recorded (it was unpacked by an older "
+            "version), so it cannot be checked against checksums"
+        )
+    elif checksum is not None and sha != checksum.lower():
         problems.append(f"its SHA-256 is {sha}, not {checksum}")
+    if "files" in fields:
+        problems += _changed_files(folder, json.loads(fields["files"]))
     if problems:
         raise OSError(
             f"The cached RRUFF {modality} data in {str(folder)!r} are not the "
@@ -235,7 +274,8 @@ def _fetch_one(modality, url, cache, checksum, timeout):
                 f"The archive from {url} holds no readable RRUFF {modality} "
                 "files; nothing was cached."
             )
-        (unpacked / _COMPLETE).write_text(f"{url}\nsha256={sha256}\n")
+        files = json.dumps(_file_digests(unpacked), ensure_ascii=True)
+        (unpacked / _COMPLETE).write_text(f"{url}\nsha256={sha256}\nfiles={files}\n")
         if _is_cached(final, modality):
             return  # another process published it meanwhile
         if final.exists() or final.is_symlink():
@@ -293,12 +333,16 @@ def fetch_rruff(
     place when it is complete and holds at least one readable RRUFF file of
     its modality, so the cache of a modality is complete or absent: a
     failed, corrupt or empty download leaves nothing behind. Later calls
-    read the cache without network access; a cache of another archive
-    (another path in ``archives``) or of another SHA-256 than ``checksums``
-    gives raises an OSError instead of being returned (the base URL may
-    change: a mirror serves the same archives). Concurrent calls (threads or
-    processes) on one cache are safe: one downloads, the others wait for it
-    (POSIX) or keep whichever complete copy was published first.
+    read the cache without network access, after checking it: a cache of
+    another archive (another path in ``archives``), of another SHA-256 than
+    ``checksums``, or whose files changed, went missing or were added since
+    they were unpacked (their SHA-256 are recorded) raises an OSError
+    instead of being returned (the base URL may change: a mirror serves the
+    same archives). A cache unpacked by a version that did not record the
+    download's SHA-256 cannot be checked against ``checksums`` and raises.
+    Concurrent calls (threads or processes) on one cache are safe: one
+    downloads, the others wait for it (POSIX) or keep whichever complete
+    copy was published first.
 
     Read more in the :ref:`User Guide <datasets>`.
 

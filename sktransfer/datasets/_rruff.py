@@ -32,9 +32,11 @@ def decode_text(raw, path, what="an RRUFF text file"):
     """Decode the bytes of a text file read from ``path``.
 
     UTF-8 (with or without a byte-order mark), UTF-16 with a byte-order mark
-    (Windows "Unicode" text, PowerShell redirects), else Latin-1, in which
-    every byte sequence decodes (older RRUFF files and spreadsheets on
-    Windows). A gzip-compressed or binary file (NUL bytes) is a
+    (Windows "Unicode" text, PowerShell redirects), else Windows-1252, a
+    superset of Latin-1's printable characters (older RRUFF files and
+    spreadsheets on Windows: "°", "Å", "–", curly quotes, "€"); the five
+    bytes it leaves undefined read as Latin-1, so every byte sequence
+    decodes. A gzip-compressed or binary file (NUL bytes) is a
     ``ValueError`` that names ``path`` and says it is not ``what``.
     """
     if raw.startswith(b"\x1f\x8b"):
@@ -49,7 +51,16 @@ def decode_text(raw, path, what="an RRUFF text file"):
     try:
         return raw.decode("utf-8-sig")
     except UnicodeDecodeError:
-        return raw.decode("latin-1")
+        return raw.decode("cp1252", errors=_AS_LATIN1)
+
+
+def _as_latin1(error):
+    """Decode the bytes Windows-1252 leaves undefined as Latin-1 does."""
+    return error.object[error.start : error.end].decode("latin-1"), error.end
+
+
+_AS_LATIN1 = "sktransfer-latin-1"
+codecs.register_error(_AS_LATIN1, _as_latin1)
 
 
 def _header_field(line):
@@ -287,8 +298,8 @@ def read_rruff(path):
     and/or whitespace, possibly in exponent notation, with CRLF or LF line
     ends, blank lines and an optional ``##END=`` line after which nothing is
     read. A bare ``##`` line holds no header field and is passed over. The
-    text is UTF-8, UTF-16 with a byte-order mark, or Latin-1. DIF files
-    (XPOW output) hold a free-text header and a table
+    text is UTF-8, UTF-16 with a byte-order mark, or Windows-1252 (Latin-1).
+    DIF files (XPOW output) hold a free-text header and a table
     ``2-THETA INTENSITY D-SPACING H K L`` closed by a line of ``=``; a
     repeated last row is dropped.
 

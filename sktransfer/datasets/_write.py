@@ -118,15 +118,29 @@ def atomic_write(path, write, overwrite=True):
             f"{os.fspath(path)!r} is {special}, not a regular file: it is not "
             "replaced by a written file. Give a file name."
         )
-    tmp = stage_file(path, write)
+    try:
+        tmp = stage_file(path, write)
+    except OSError as exc:
+        raise _naming(exc, path) from None
     try:
         if overwrite:
             keep_mode(tmp, path)
         if overwrite or not link_new(tmp, path):
             os.replace(tmp, path)
+    except FileExistsError:
+        raise
+    except OSError as exc:
+        raise _naming(exc, path) from None
     finally:
         if os.path.lexists(tmp):
             os.unlink(tmp)
+
+
+def _naming(exc, path):
+    """``exc`` naming the file asked for, not a temporary one (or none)."""
+    if exc.errno is None:
+        return exc
+    return type(exc)(exc.errno, exc.strerror, os.fspath(path))
 
 
 def keep_mode(tmp, path):
@@ -343,8 +357,12 @@ def write_rruff(path, x, y, metadata=None, *, header=None, overwrite=False):
     """
     text = rruff_text(x, y, metadata, header)
     path = os.fspath(path)
+    if not path:
+        raise ValueError("path is empty; give a file name.")
     if os.path.isdir(path):
         raise IsADirectoryError(f"{path!r} is a directory, not a file name.")
+    if path.endswith(("/", os.sep)):
+        raise IsADirectoryError(f"{path!r} names a directory; give a file name.")
     if not overwrite and os.path.lexists(path):
         raise FileExistsError(f"{path!r} exists; pass overwrite=True to replace it.")
     atomic_write(path, lambda f: f.write(text.encode("utf-8")), overwrite=overwrite)

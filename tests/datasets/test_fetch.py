@@ -641,3 +641,31 @@ def test_the_working_folder_of_a_killed_fetch_is_removed(server, tmp_path):
         ".ir-killed2",
         "raman",
     ]
+
+
+def test_cached_files_that_changed_since_unpacking_raise(server, archives, tmp_path):
+    # a damaged or truncated cached file was read as it was (or left out in
+    # `skipped`), even with checksums: the cache was never checked again
+    sha = hashlib.sha256(archives["raman/excellent_unoriented.zip"]).hexdigest()
+    kw = {"modalities": ("raman",), "checksums": {"raman": sha}}
+    data = fetch_rruff(tmp_path, base_url=server.url, **kw)
+    server.close()
+    folder = tmp_path / "rruff" / "raman"
+    files = sorted(p for p in folder.rglob("*.txt"))
+    original = files[0].read_bytes()
+    files[0].write_bytes(original[: len(original) // 2])
+    with pytest.raises(OSError, match=r"1 file\(s\) changed since it was unpacked"):
+        fetch_rruff(tmp_path, **kw)
+    files[0].write_bytes(original)  # as unpacked: read again
+    again = fetch_rruff(tmp_path, download_if_missing=False, **kw)
+    np.testing.assert_array_equal(again.raman, data.raman)
+    files[0].unlink()
+    (folder / "extra.txt").write_bytes(original)
+    with pytest.raises(OSError, match=r"1 file\(s\) missing.*1 file\(s\) added"):
+        fetch_rruff(tmp_path, modalities=("raman",))
+    # a cache that recorded no SHA-256 cannot be checked against checksums
+    (folder / "extra.txt").rename(files[0])
+    (folder / ".sktransfer-complete").write_text("checked\n")
+    assert fetch_rruff(tmp_path, modalities=("raman",)).raman.shape == (2, 1024)
+    with pytest.raises(OSError, match="SHA-256 was not recorded"):
+        fetch_rruff(tmp_path, **kw)

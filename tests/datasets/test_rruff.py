@@ -313,6 +313,18 @@ def test_latin1_file(tmp_path):
     np.testing.assert_array_equal(data.y, [2.0])
 
 
+def test_windows_1252_file(tmp_path):
+    # text saved on Windows was read as Latin-1: the en dash, curly quotes
+    # and euro sign became invisible C1 control characters
+    path = tmp_path / "cp1252.txt"
+    names = "Quartz \u2013 \u201cvar. a\u201d \u20ac5 \u00c5"
+    path.write_bytes(f"##NAMES={names}\n1, 2\n".encode("cp1252"))
+    assert read_rruff(path).metadata["NAMES"] == names
+    # the five bytes Windows-1252 leaves undefined read as in Latin-1
+    path.write_bytes(b"##NAMES=a\x81\x8d\x8f\x90\x9db\n1, 2\n")
+    assert read_rruff(path).metadata["NAMES"] == "a\x81\x8d\x8f\x90\x9db"
+
+
 @pytest.mark.parametrize("row", ["1_000, 1", "\u0661\u0662, 1", "0x10, 1"])
 def test_numbers_python_accepts_but_files_do_not_hold(tmp_path, row):
     # float() reads "1_000" and Arabic-Indic digits; a data file does not.

@@ -123,6 +123,28 @@ def _limited(limit, function):
     return os.waitstatus_to_exitcode(os.waitpid(pid, 0)[1])
 
 
+def test_write_errors_name_the_file_asked_for(tmp_path, monkeypatch):
+    # "" staged a temporary file in the parent folder, "new/" and a failed
+    # write named the temporary file or no file at all
+    monkeypatch.chdir(tmp_path)
+    with pytest.raises(ValueError, match="path is empty"):
+        write_rruff("", [1.0], [2.0])
+    with pytest.raises(IsADirectoryError, match="'new/' names a directory"):
+        write_rruff("new/", [1.0], [2.0])
+    assert os.listdir(tmp_path) == []
+    path = tmp_path / "big.txt"
+    x = np.linspace(100.0, 4000.0, 5000)
+
+    def write():
+        try:
+            write_rruff(path, x, np.sin(x))
+        except OSError as exc:
+            os._exit(4 if exc.filename == os.fspath(path) else 5)
+
+    assert _limited(20_000, write) == 4
+    assert os.listdir(tmp_path) == []
+
+
 def test_failed_write_leaves_no_partial_file(tmp_path):
     # A full disk, simulated by a file-size limit: no truncated file stays.
     path = tmp_path / "big.txt"
