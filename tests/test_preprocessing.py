@@ -642,3 +642,15 @@ def test_row_slices_cover_the_rows_once_in_order(
     sizes = [s.stop - s.start for s in slices]
     assert all(size == rows_per_slice for size in sizes[:-1])
     assert all(0 < size <= rows_per_slice for size in sizes)
+
+
+@pytest.mark.parametrize("scale", [1e-30, 1e-33])
+def test_area_of_tiny_float32_spectra_is_not_rounded_away(scale):
+    # the float64 area was rounded to float32's subnormals (area of the
+    # result 1.0005) or to 0 (the spectrum came back unchanged)
+    x = np.linspace(0.0, 1e-12, 50)
+    y = np.exp(-(((np.arange(50) - 25) / 5.0) ** 2))
+    X = (scale * y)[None].astype(np.float32)
+    out = AreaNormalizer(x_axis=x).fit_transform(X)
+    assert out.dtype == np.float32
+    assert np.trapezoid(out[0].astype(np.float64), x) == pytest.approx(1.0, rel=1e-6)

@@ -387,8 +387,12 @@ def row_baselines(X, method, kwargs, *, x_data=None, n_jobs=None, stacklevel=2):
                 # the workers' chunks are cancelled: joblib's note about it
                 # (advice on task iterators) would only hide the error
                 with warnings.catch_warnings():
+                    # either wording: "N tasks which were still being
+                    # processed ..." or "N tasks have been successfully
+                    # executed but not used. Additionally, ..."
                     warnings.filterwarnings(
-                        "ignore", "[0-9]+ tasks which were still being processed"
+                        "ignore",
+                        "[0-9]+ tasks (which were still being processed|have been)",
                     )
                     pending.close()
                 raise

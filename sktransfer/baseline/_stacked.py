@@ -159,6 +159,15 @@ def _arpls_weights(state, baseline, kwargs, _):
         kept -= mean[:, None]
         kept *= negative
         std = np.sqrt(np.einsum("ij,ij->i", kept, kept) / (count - 1))
+        # residuals above about 1e154 overflow when squared: those rows are
+        # scaled first (the others keep their numbers bit for bit)
+        big = np.isinf(std) & ~early
+        if big.any():
+            top = np.abs(kept[big]).max(axis=1, keepdims=True)
+            unit = kept[big] / top
+            std[big] = top[:, 0] * np.sqrt(
+                np.einsum("ij,ij->i", unit, unit) / (count[big] - 1)
+            )
     std[early | (std == 0)] = _EPS
     residual -= (2 * std - mean)[:, None]
     residual *= (-2 / std)[:, None]

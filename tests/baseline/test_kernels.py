@@ -399,6 +399,30 @@ def test_a_failing_chunk_of_the_caller_raises_alone(data):
     assert not [w for w in record if "tasks" in str(w.message)]
 
 
+def test_the_note_about_finished_worker_chunks_is_hidden_too(data, monkeypatch):
+    # when the workers had finished before the caller's own chunk failed,
+    # joblib's note reads "N tasks have been successfully executed but not
+    # used", which the filter (made for "N tasks which were still being
+    # processed") let through, or raised under simplefilter("error")
+    import time
+
+    _, X = data
+    chunk = _kernels._baseline_chunk
+
+    def caller_fails_late(X_part, *args):
+        if threading.current_thread() is threading.main_thread():
+            time.sleep(0.5)  # the workers' chunks are done by now
+            raise ValueError("failed on a spectrum (a test)")
+        return chunk(X_part, *args)
+
+    monkeypatch.setattr(_kernels, "_baseline_chunk", caller_fails_late)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        with parallel_config(backend="threading"):
+            with pytest.raises(ValueError, match="failed on a spectrum"):
+                row_baselines(X, "airpls", {}, n_jobs=2)
+
+
 def test_chunks_cover_rows_once():
     for n_rows, n_chunks in [(10, 3), (2, 4), (7, 7), (1, 1)]:
         covered = np.concatenate(
