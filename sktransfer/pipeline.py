@@ -3,7 +3,7 @@
 import numpy as np
 from sklearn import get_config
 from sklearn.base import BaseEstimator, ClassifierMixin, MetaEstimatorMixin, clone
-from sklearn.utils import get_tags, metadata_routing
+from sklearn.utils import get_tags
 from sklearn.utils.metadata_routing import (
     MetadataRouter,
     MethodMapping,
@@ -126,10 +126,6 @@ class AugmentedClassifier(MetaEstimatorMixin, ClassifierMixin, BaseEstimator):
     [0, 1]
     """
 
-    # fit names sample_weight for the meta-estimators that read signatures;
-    # with metadata routing, the weights go where the classifier asks
-    __metadata_request__fit = {"sample_weight": metadata_routing.UNUSED}
-
     def __init__(self, sampler, classifier):
         self.sampler = sampler
         self.classifier = classifier
@@ -166,7 +162,7 @@ class AugmentedClassifier(MetaEstimatorMixin, ClassifierMixin, BaseEstimator):
             **kwargs,
         )
 
-    def fit(self, X, y, sample_weight=None, **fit_params):
+    def fit(self, X, y, **fit_params):
         """Resample ``(X, y)`` with the sampler, then fit the classifier.
 
         If it fails, a fitted estimator is left as it was.
@@ -178,11 +174,6 @@ class AugmentedClassifier(MetaEstimatorMixin, ClassifierMixin, BaseEstimator):
             the sampler returns it, the classifier) as a DataFrame.
         y : array-like of shape (n_samples,)
             Class labels.
-        sample_weight : array-like of shape (n_samples,), default=None
-            Weights of the rows, passed to the classifier's ``fit`` as a
-            per-row parameter (below). Named here so that scikit-learn's
-            meta-estimators (``CalibratedClassifierCV``,
-            ``AdaBoostClassifier``) see that this estimator takes weights.
         **fit_params : dict
             Passed to the classifier's ``fit``. Per-row parameters (arrays of
             length ``n_samples``, e.g. ``sample_weight``) follow the resampled
@@ -190,7 +181,13 @@ class AugmentedClassifier(MetaEstimatorMixin, ClassifierMixin, BaseEstimator):
             it (one that generates rows) cannot carry them, and they raise a
             ``ValueError``. With scikit-learn's metadata routing enabled,
             only what the classifier requests (``set_fit_request``) is
-            passed, as in any meta-estimator.
+            passed, as in any meta-estimator. As with scikit-learn's
+            ``Pipeline``, ``sample_weight`` is not in this signature (it
+            works with some samplers and classifiers only), so
+            meta-estimators that read signatures
+            (``CalibratedClassifierCV``, ``BaggingClassifier``) do not pass
+            weights to it without metadata routing: enable routing to
+            give it weights through them.
 
         Returns
         -------
@@ -200,8 +197,6 @@ class AugmentedClassifier(MetaEstimatorMixin, ClassifierMixin, BaseEstimator):
         # validation sets n_features_in_ before the labels and the per-row
         # parameters are checked: a fitted estimator that refuses new data
         # (or whose sampler or classifier fails) is left as it was
-        if sample_weight is not None:
-            fit_params = {**fit_params, "sample_weight": sample_weight}
         with kept_if_refused(self):
             return self._fit(X, y, **fit_params)
 

@@ -144,6 +144,10 @@ def fit_spectra(
         # Each spectrum is fitted divided by its largest magnitude, so that
         # neither the fit nor its tolerances depend on the units of X.
         scale = np.abs(Xr).max(axis=1, keepdims=True)
+        # a constant spectrum (nothing left after its mean) keeps the scale
+        # of its values, so that its fit does not depend on their units
+        flat = scale[:, 0] == 0
+        scale[flat] = np.abs(X[rows][flat]).max(axis=1, keepdims=True)
         scale[scale == 0] = 1.0
         row_scale[rows] = scale[:, 0]
         Y = torch.tensor(Xr / scale, **like)

@@ -81,15 +81,23 @@ def float32_built():
     its initial weights in float64, which uses the seeded random stream
     differently: the same ``random_state`` then gave another model than in
     a fresh process (a loky or Dask worker, where the default is float32),
-    and ``n_jobs`` changed the results. The default dtype is float32 inside
-    the block and restored afterwards.
+    and ``n_jobs`` changed the results. Where the default is not float32,
+    it is float32 inside the block and restored afterwards. torch's default
+    dtype belongs to the process, so for that moment (the construction of a
+    network) other threads see float32 too, as they see the seeded
+    generators of :func:`seeded_torch`; such blocks of this package run one
+    at a time, so none restores another's setting.
     """
-    outer = torch.get_default_dtype()
-    torch.set_default_dtype(torch.float32)
-    try:
-        yield
-    finally:
-        torch.set_default_dtype(outer)
+    with _GLOBAL_GENERATORS:
+        outer = torch.get_default_dtype()
+        if outer == torch.float32:
+            yield
+            return
+        torch.set_default_dtype(torch.float32)
+        try:
+            yield
+        finally:
+            torch.set_default_dtype(outer)
 
 
 def resolve_device(device):

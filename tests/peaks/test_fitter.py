@@ -790,3 +790,19 @@ def test_float32_fits_agree_with_float64_fits_of_the_same_values(profile, offset
     np.testing.assert_allclose(P32[:, -1], P64[:, -1], rtol=1e-3, atol=1e-5)
     np.testing.assert_allclose(P64[:, -1], 0.01, rtol=0.05)
     np.testing.assert_allclose(fits[0].r2, fits[1].r2, atol=1e-5)
+
+
+def test_a_constant_float32_spectrum_fits_alike_in_any_units():
+    # less its mean, a constant float32 spectrum is zeros: it was fitted in
+    # absolute units, and at 3e-12 its reconstruction was off by 5600 times
+    # its level with r2 = 1
+    x = np.linspace(0, 100, 101)
+    results = []
+    for level in (3.0, 3e-6, 3e-12, 3e-20):
+        X = np.full((1, 101), level, dtype=np.float32)
+        fit = (
+            PeakProfileFitter("gaussian", centers=[40.0], x_axis=x).fit(X).fit_peaks(X)
+        )
+        assert np.abs(fit.reconstruction - X).max() <= 1e-6 * level
+        results.append(fit.rmse[0] / level)
+    np.testing.assert_allclose(results, results[0], rtol=1e-6)
