@@ -756,6 +756,43 @@ def test_sample_weight_weights_the_spectra_as_multioutput_does():
     assert np.all(np.isfinite(result["test_score"]))
 
 
+def test_the_weight_of_a_matrix_of_one_spectrum_is_one_value():
+    # a (1, n) matrix was taken for a 1-D target: its one weight failed the
+    # length check (a grouped search with a species of one spectrum raised),
+    # and n weights were read as weights of its points
+    from sklearn.linear_model import Ridge
+    from sklearn.model_selection import LeaveOneGroupOut, cross_validate
+
+    rng = np.random.default_rng(0)
+    Y = rng.normal(size=(2, 30))
+    P = Y + rng.normal(size=(2, 30))
+    for metric in (spectral_correlation, spectral_rmse):
+        assert metric(Y[:1], P[:1], sample_weight=[2.0]) == metric(Y[:1], P[:1])
+        with pytest.raises(ValueError, match="inconsistent numbers of samples"):
+            metric(Y[:1], P[:1], sample_weight=np.ones(30))
+        # a 1-D pair is a target of one value per sample: weights per point
+        half = np.r_[np.ones(15), np.zeros(15)]
+        assert metric(Y[0], P[0], sample_weight=half) == pytest.approx(
+            metric(Y[0, :15], P[0, :15]), rel=1e-12
+        )
+    X = rng.normal(size=(7, 5))
+    Yb = X @ rng.normal(size=(5, 30))
+    with sklearn.config_context(enable_metadata_routing=True):
+        scorer = get_scorer("spectral_correlation").set_score_request(
+            sample_weight=True
+        )
+        result = cross_validate(
+            Ridge().set_fit_request(sample_weight=False),
+            X,
+            Yb,
+            cv=LeaveOneGroupOut(),
+            scoring=scorer,
+            params={"sample_weight": np.ones(7), "groups": [0, 0, 1, 1, 2, 2, 3]},
+            error_score="raise",
+        )
+    assert np.all(np.isfinite(result["test_score"]))
+
+
 def test_sample_weight_of_a_1d_target_weights_its_samples():
     # a 1-D target is one spectrum: per-sample weights failed its length
     # check, and a routed search scored NaN

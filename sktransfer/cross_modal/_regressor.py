@@ -1174,7 +1174,15 @@ class SpectroGenRegressor(NeuralNetRegressor):
                 len(a) > 1 and bool(a[-1] < a[0])
                 for a in (self.source_axis_, self.target_axis_)
             )
-            Xi, yi = _stretch_pairs(Xi, yi, self.stretch, descending)
+            # the target is stretched in its units (less nothing), not as
+            # its deviation from the training mean (the dense decoder
+            # without retrieval centres the targets on it): the mean's
+            # bands move with the pair's
+            shift = (self.module_.y_center / float(self.module_.y_scale)).to(
+                device=yi.device, dtype=yi.dtype
+            )
+            Xi, yi = _stretch_pairs(Xi, yi + shift, self.stretch, descending)
+            yi = yi - shift
         if self.mixup > 0 and len(Xi) > 1:
             Xi, yi = _mix_pairs(Xi, yi, float(self.mixup))
         # the rows were scaled before they were stretched and mixed: read

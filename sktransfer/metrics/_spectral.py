@@ -19,10 +19,13 @@ _AGGREGATES = ("raw_values", "uniform_average")
 _CHUNK_POINTS = 2**20
 
 
-def _check_spectra_pair(y_true, y_pred):
+def _check_spectra_pair(y_true, y_pred, return_one_d=False):
     """Validate two spectra matrices of the same shape; 1-D is one spectrum.
 
     A column of shape (n, 1) beside a 1-D array of length n is 1-D too.
+    ``return_one_d`` also returns whether the pair was given 1-D (a target
+    of one value per sample, whose ``sample_weight`` weights the points),
+    as a matrix of one row is not.
 
     The matrices keep their (numeric) dtype: the metrics convert them to
     float64 a chunk of rows at a time (:func:`_row_chunks`).
@@ -38,13 +41,14 @@ def _check_spectra_pair(y_true, y_pred):
         # a column beside a 1-D array of its length: one target, as
         # scikit-learn's regressors fitted on y of shape (n, 1) may predict it
         arrays = [a.ravel() for a in arrays]
+    one_d = any(a.ndim == 1 for a in arrays)
     y_true, y_pred = (a.reshape(1, -1) if a.ndim == 1 else a for a in arrays)
     if y_true.shape != y_pred.shape:
         raise ValueError(
             f"y_true and y_pred must have the same shape; got {y_true.shape} "
             f"and {y_pred.shape}."
         )
-    return y_true, y_pred
+    return (y_true, y_pred, one_d) if return_one_d else (y_true, y_pred)
 
 
 def _row_chunks(*arrays):
@@ -127,28 +131,29 @@ def _check_weights(multioutput, name="multioutput"):
     return weights
 
 
-def _point_weights(y_true, sample_weight):
+def _point_weights(y_true, sample_weight, one_d):
     """Return the checked weights of the points of one spectrum, else None.
 
     A 1-D target (one spectrum: a scalar target across samples) takes
-    ``sample_weight`` per point, as scikit-learn's metrics weight samples.
+    ``sample_weight`` per point, as scikit-learn's metrics weight samples;
+    a matrix of one row is one spectrum, whose weight is one value.
     """
-    n_spectra, n_points = y_true.shape
-    if sample_weight is None or n_spectra != 1 or n_points == 1:
+    n_points = y_true.shape[1]
+    if sample_weight is None or not one_d or n_points == 1:
         return None
     weights = _check_weights(sample_weight, "sample_weight")
     check_consistent_length(y_true[0], weights)
     return weights / weights.max()
 
 
-def _weights_and_pair(y_true, y_pred, multioutput, sample_weight):
+def _weights_and_pair(y_true, y_pred, multioutput, sample_weight, one_d):
     """``(point weights or None, y_true, y_pred, multioutput)`` to compute with.
 
     With weights of the points of a single spectrum, the points of weight 0
     are left out; otherwise ``sample_weight`` becomes the weights of the
     spectra in ``multioutput``.
     """
-    points = _point_weights(y_true, sample_weight)
+    points = _point_weights(y_true, sample_weight, one_d)
     if points is None:
         return None, y_true, y_pred, _weighting(multioutput, sample_weight)
     keep = points > 0
@@ -213,7 +218,7 @@ def spectral_correlation(
     array([-1., -1.])
     """
     _check_aggregate_name(multioutput)
-    y_true, y_pred = _check_spectra_pair(y_true, y_pred)
+    y_true, y_pred, one_d = _check_spectra_pair(y_true, y_pred, return_one_d=True)
     if y_true.shape[1] == 1 and y_true.shape[0] > 1:
         warnings.warn(
             "the spectra have one point each, which has no shape to correlate: "
@@ -223,7 +228,7 @@ def spectral_correlation(
             stacklevel=2,
         )
     w, y_true, y_pred, multioutput = _weights_and_pair(
-        y_true, y_pred, multioutput, sample_weight
+        y_true, y_pred, multioutput, sample_weight, one_d
     )
     r = np.empty(y_true.shape[0])
     for rows, (t, p) in _row_chunks(y_true, y_pred):
@@ -317,9 +322,9 @@ def spectral_rmse(y_true, y_pred, *, multioutput="uniform_average", sample_weigh
     0.0
     """
     _check_aggregate_name(multioutput)
-    y_true, y_pred = _check_spectra_pair(y_true, y_pred)
+    y_true, y_pred, one_d = _check_spectra_pair(y_true, y_pred, return_one_d=True)
     w, y_true, y_pred, multioutput = _weights_and_pair(
-        y_true, y_pred, multioutput, sample_weight
+        y_true, y_pred, multioutput, sample_weight, one_d
     )
     # sqrt(sum(w d**2) / sum(w)): the differences scaled by sqrt(w) <= 1
     root_w = None if w is None else np.sqrt(w)

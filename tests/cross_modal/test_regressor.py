@@ -379,6 +379,64 @@ def test_stretch_follows_the_direction_of_the_axes(data, monkeypatch):
     assert seen and set(seen) == {(False, True)}
 
 
+@pytest.mark.parametrize("retrieval", [True, False])
+def test_the_training_target_is_the_target_stretched_in_its_units(
+    monkeypatch, retrieval
+):
+    # without retrieval the dense decoder centres the targets on their mean,
+    # and the stretch moved only their deviations from it: a band shared by
+    # every target stayed where it was while the source's moved
+    from sktransfer.cross_modal import _regressor
+
+    x = np.arange(100.0)
+    rng = np.random.default_rng(0)
+    Y = np.array(
+        [10 * np.exp(-0.5 * ((x - 50) / 3) ** 2) + rng.random(100) for _ in range(8)]
+    )
+    X = rng.random((8, 30))
+    factors, targets, trained = [], [], []
+    stretch = _regressor._stretch_pairs
+
+    def recording(Xi, yi, amount, descending=(False, False)):
+        state = torch.random.get_rng_state()
+        out = stretch(Xi, yi, amount, descending)
+        torch.random.set_rng_state(state)  # the factors it drew
+        u = torch.rand(len(Xi), 1, dtype=torch.float32)
+        factors.append(1 + amount * (2 * u - 1))
+        return out
+
+    monkeypatch.setattr(_regressor, "_stretch_pairs", recording)
+    reg = SpectroGenRegressor(
+        max_epochs=1,
+        batch_size=8,
+        mixup=0,
+        stretch=0.2,
+        random_state=0,
+        module__retrieval=retrieval,
+        module__hidden=16,
+        module__latent_dim=2,
+    )
+    standardised, get_loss = reg._standardised, reg.get_loss
+    monkeypatch.setattr(
+        reg, "_standardised", lambda yi: targets.append(yi) or standardised(yi)
+    )
+
+    def loss(y_pred, y_true, **kwargs):
+        if kwargs.get("training"):
+            trained.append(y_true.detach().double())
+        return get_loss(y_pred, y_true, **kwargs)
+
+    monkeypatch.setattr(reg, "get_loss", loss)
+    reg.fit(X, Y)
+    m = reg.module_
+    assert bool(m.y_center.abs().max() > 0) is not retrieval
+    in_units = trained[0] * float(m.y_scale) + m.y_center.double()
+    expected = _regressor._stretch_rows(
+        torch.as_tensor(targets[0], dtype=torch.float64), factors[0].double()
+    )
+    assert_allclose(in_units.numpy(), expected.numpy(), rtol=0, atol=1e-4)
+
+
 @pytest.mark.parametrize(
     "param, value, helper",
     [("mixup", 0.4, "_mix_pairs"), ("stretch", 0.05, "_stretch_pairs")],
