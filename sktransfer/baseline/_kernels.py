@@ -378,8 +378,13 @@ def row_baselines(X, method, kwargs, *, x_data=None, n_jobs=None, stacklevel=2):
         else:
             # Like joblib's workers, it leaves the other cores to them.
             try:
-                limits = threadpool_limits(max(1, cpu_count() // n_workers))
-                with _CALLER_LIMITS, limits:
+                # the limit is set (and the one to restore read) inside the
+                # lock: read before it, a second thread took the first's
+                # limit for the original and left BLAS at it for good
+                with (
+                    _CALLER_LIMITS,
+                    threadpool_limits(max(1, cpu_count() // n_workers)),
+                ):
                     own = _baseline_chunk(
                         X[chunks[-1]], x_data, assume_sorted, method, kwargs
                     )

@@ -17,6 +17,7 @@ from skorch.exceptions import DeviceWarning, NotInitializedError
 from skorch.history import History
 from skorch.utils import data_from_dataset
 from skorch.utils import to_tensor as _skorch_tensor
+from torch.utils.data import SequentialSampler
 
 from .._base import kept_if_refused
 from .._validation import (
@@ -32,6 +33,7 @@ from ..utils._torch import (
     error_gist,
     float32_built,
     global_generators_kept,
+    in_seeded_block,
     make_generator,
     resolve_device,
     seed_from_random_state,
@@ -216,15 +218,26 @@ class _GeneratorKept:
     Each pass over a torch ``DataLoader`` draws a base seed (for its worker
     processes, even without any) from torch's global generator: outside
     ``fit``, where predictions come in batches of the loader, that would
-    advance the caller's random stream.
+    advance the caller's random stream. A loader that reads its rows in
+    order draws it from a generator of its own, so that the global one is
+    not touched at all (saved and restored, it took back what other threads
+    drew meanwhile); another one (``shuffle=True``) draws from the global
+    generator, which is restored afterwards. Inside ``fit`` (validation
+    passes) the seeded stream is drawn from, as before.
     """
 
     def __init__(self, loader):
         self.loader = loader
 
     def __iter__(self):
+        loader = self.loader
+        if in_seeded_block():
+            return iter(loader)
+        if loader.generator is None and isinstance(loader.sampler, SequentialSampler):
+            loader.generator = torch.Generator()
+            return iter(loader)
         with global_generators_kept():
-            return iter(self.loader)
+            return iter(loader)
 
     def __len__(self):
         return len(self.loader)
@@ -409,7 +422,9 @@ class SpectroGenRegressor(NeuralNetRegressor):
         as in joblib or Dask worker processes, which have one), also for
         fits in parallel threads (which train one at a time: torch's
         generator is shared by the process; use processes to train in
-        parallel).
+        parallel). Other code of the same process that draws from torch's
+        global generator during the fit, in another thread, changes the
+        fit (see the user guide on scaling out).
     criterion : torch loss class, default=CorrelationLoss
         Reconstruction loss on the standardised target; the default is one
         minus the mean per-spectrum Pearson correlation (for a scalar

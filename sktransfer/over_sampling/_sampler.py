@@ -150,7 +150,9 @@ class WGANGPOverSampler(BaseOverSampler):
         differently, as in joblib or Dask worker processes, which have one),
         also for fits in parallel threads (which train one at a time:
         torch's generator is shared by the process; use processes to train
-        in parallel).
+        in parallel). Other code of the same process that draws from
+        torch's global generator during the fit, in another thread, changes
+        the fit (see the user guide on scaling out).
     device : str, default="cpu"
         Torch device: ``"cpu"``, ``"cuda"`` or ``"cuda:N"``. Set after
         ``fit``, it moves the fitted generators there at the next ``sample``.

@@ -54,6 +54,11 @@ def seeded_torch(seed, device):
             _SEEDED.active = outer
 
 
+def in_seeded_block():
+    """Whether this thread runs inside a :func:`seeded_torch` block."""
+    return getattr(_SEEDED, "active", False)
+
+
 @contextlib.contextmanager
 def global_generators_kept():
     """Run a block whose draws from torch's CPU generator are not kept.
@@ -66,7 +71,7 @@ def global_generators_kept():
     advanced. Inside one (in the same thread), the block draws from the
     seeded stream, as the code around it does.
     """
-    if getattr(_SEEDED, "active", False):
+    if in_seeded_block():
         yield
         return
     with _GLOBAL_GENERATORS, torch.random.fork_rng(devices=[]):

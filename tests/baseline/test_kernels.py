@@ -690,3 +690,37 @@ def test_the_caller_leaves_the_workers_their_share_of_the_cores(data, monkeypatc
         with parallel_config(backend="threading"):
             row_baselines(X, "snip", {"max_half_window": 5}, n_jobs=n_jobs)
     assert limits == [4, 2, 1]
+
+
+def test_calls_from_threads_leave_the_blas_threads_as_they_were():
+    # the caller's BLAS limit was read before the lock was taken: a second
+    # thread took the first's limit of 1 for the original and restored it,
+    # leaving every later numpy call of the process on one thread (in a
+    # process of its own: the suite runs with OMP_NUM_THREADS=1)
+    import subprocess
+    import sys
+
+    code = """
+import numpy as np
+from concurrent.futures import ThreadPoolExecutor
+from threadpoolctl import threadpool_info
+from sktransfer.baseline import AsLS
+
+def blas():
+    return sorted((i["internal_api"], i["num_threads"]) for i in threadpool_info())
+
+X = np.random.default_rng(0).random((8, 200))
+before = blas()
+est = AsLS(n_jobs=2).fit(X)
+expected = est.transform(X)
+with ThreadPoolExecutor(4) as pool:
+    results = list(pool.map(lambda _: est.transform(X), range(16)))
+assert all(np.array_equal(r, expected) for r in results)
+print(before == blas(), before, blas())
+"""
+    env = {k: v for k, v in os.environ.items() if k != "OMP_NUM_THREADS"}
+    out = subprocess.run(
+        [sys.executable, "-c", code], env=env, capture_output=True, text=True
+    )
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.startswith("True"), out.stdout

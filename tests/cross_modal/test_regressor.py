@@ -871,6 +871,29 @@ def test_predictions_through_a_data_loader_leave_the_global_rng_alone(fitted, da
     assert torch.equal(state, torch.get_rng_state())
 
 
+def test_predictions_through_a_data_loader_do_not_touch_the_global_rng(
+    fitted, data, monkeypatch
+):
+    # the global generator was saved and restored around each pass: what
+    # another thread drew meanwhile was taken back (it drew the same
+    # numbers again), and the pass waited for any fit to end
+    from skorch.dataset import Dataset
+
+    X, Y, X_test, *_ = data
+    X32 = X_test.astype(np.float32)
+    dataset = Dataset(X32, np.zeros((len(X32), Y.shape[1])))
+    expected = fitted.predict(dataset)
+
+    def touched(*args, **kwargs):
+        raise AssertionError("the global generator was saved and restored")
+
+    monkeypatch.setattr(torch.random, "fork_rng", touched)
+    monkeypatch.setattr(torch, "set_rng_state", touched)
+    got = fitted.predict(dataset)
+    list(fitted.forward_iter(X32))
+    assert_array_equal(got, expected)
+
+
 def test_grid_search_nested_params_with_spectral_correlation(data):
     X, Y, *_ = data
     base = SpectroGenRegressor(random_state=0, **{**FAST, "max_epochs": 3})
