@@ -239,6 +239,12 @@ def _uphill(y, i):
 def widths_at(x, y, centers):
     """Full widths at half height of the peaks of ``y`` at given positions.
 
+    Measured on the spectrum less its background line (as peaks are
+    detected) where that line rises by more than 1 % of the spectrum's
+    range across the axis: on a sloping background, half the height of a
+    peak lies far down the slope, and the width came out at the upper
+    bound. (A flatter line is left on: taken off, its rounding-level tilt
+    would give the flat stretches a slope to measure.)
     From the sample nearest each position, climb to the top of its peak
     (a position given off the top, on a flank, would otherwise measure the
     narrow side of the peak) unless it lies within 1 % of the range of
@@ -262,6 +268,9 @@ def widths_at(x, y, centers):
         Widths in axis units (0 where ``y`` does not drop on either side).
     """
     y = np.asarray(y, dtype=np.float64)
+    line = _background_line(x, y)
+    if abs(line[-1] - line[0]) > 0.01 * np.ptp(y):
+        y = y - line
     fwhm = np.zeros(centers.shape)
     floor = y.min() + 0.01 * np.ptp(y)
     for j, c in enumerate(centers):

@@ -806,3 +806,20 @@ def test_a_constant_float32_spectrum_fits_alike_in_any_units():
         assert np.abs(fit.reconstruction - X).max() <= 1e-6 * level
         results.append(fit.rmse[0] / level)
     np.testing.assert_allclose(results, results[0], rtol=1e-6)
+
+
+def test_given_centres_on_a_sloping_background_start_at_the_peak_s_width():
+    # the starting width was measured on the raw spectrum: on a slope half
+    # the peak's height lies far down the slope, the width started at the
+    # upper bound and the fit ended several times too wide, "converged"
+    x = np.linspace(0, 1, 301)
+    rng = np.random.default_rng(0)
+    y = np.exp(-4 * np.log(2) * ((x - 0.5) / 0.03) ** 2) + 20 * x
+    y = (y + 0.01 * rng.normal(size=x.size))[None]
+    fitter = PeakProfileFitter("gaussian", centers=[0.5], x_axis=x).fit(y)
+    assert fitter.fwhm_init_[0] == pytest.approx(0.03, rel=0.2)
+    np.testing.assert_allclose(
+        fitter.fit_peaks(y).parameters[0, :3], [0.5, 1, 0.03], rtol=0.02
+    )
+    table = fit_peak_table(y, x, centers=[np.array([0.5])], profile="gaussian")
+    assert table["fwhm"].iloc[0] == pytest.approx(0.03, rel=0.02)
