@@ -120,6 +120,29 @@ def test_ctrl_c_while_writing_leaves_no_staged_file(tmp_path, monkeypatch):
     assert os.listdir(tmp_path) == []  # nor the folder it made
 
 
+def test_a_failure_while_publishing_removes_the_folders_it_made(tmp_path, monkeypatch):
+    # the folders stayed when renaming the staged files into place failed:
+    # they were removed before the staged files, so never empty
+    from sktransfer.cli import _files
+
+    calls = []
+    link = _files.link_new
+
+    def second_fails(tmp, path):
+        calls.append(path)
+        if len(calls) == 2:
+            raise PermissionError(13, "Permission denied", path)
+        return link(tmp, path)
+
+    monkeypatch.setattr(_files, "link_new", second_fails)
+    outputs = _files.Outputs(False)
+    for name in ("a.csv", "b.csv"):
+        outputs.add_text(str(tmp_path / "new" / "deep" / name), "x", "a test")
+    with pytest.raises(_files.CLIError, match="nothing was written"):
+        outputs.write()
+    assert os.listdir(tmp_path) == []
+
+
 @pytest.mark.parametrize("links", [True, False])
 def test_a_file_made_while_writing_is_not_replaced(tmp_path, monkeypatch, links):
     # without --overwrite the names were checked before the work and then

@@ -1,3 +1,5 @@
+import warnings
+
 import numpy as np
 import pytest
 
@@ -195,3 +197,21 @@ def test_a_misspelt_multioutput_is_named_first():
     # multioutput; the name is checked before anything is scored
     with pytest.raises(ValueError, match="multioutput must be one of"):
         peak_recall(np.ones_like(X), spectrum(20), multioutput="mean")
+
+
+def test_a_tolerance_in_other_units_than_the_axis_warns():
+    # the default of 10 (cm-1) on a 2-theta axis of 5-90 degrees counted the
+    # peaks of any other pattern as found: recall 1.0, silently
+    theta = np.linspace(5.0, 90.0, 851)
+
+    def pattern(*centres):
+        return sum(np.exp(-0.5 * ((theta - c) / 0.1) ** 2) for c in centres)
+
+    measured, other = pattern(20.0, 35.0, 61.0), pattern(26.0, 41.0, 55.0)
+    with pytest.warns(UserWarning, match=r"tolerance=10 is 12 % of the span"):
+        assert peak_recall(measured, other, x_axis=theta) == 1.0
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        assert peak_recall(measured, other, x_axis=theta, tolerance=0.2) == 0.0
+        raman = np.linspace(150.0, 1250.0, 1024)  # the default suits cm-1
+        peak_recall(np.sin(raman / 50.0), np.sin(raman / 50.0), x_axis=raman)

@@ -159,9 +159,10 @@ def _arpls_weights(state, baseline, kwargs, _):
         kept -= mean[:, None]
         kept *= negative
         std = np.sqrt(np.einsum("ij,ij->i", kept, kept) / (count - 1))
-        # residuals above about 1e154 overflow when squared: those rows are
-        # scaled first (the others keep their numbers bit for bit)
-        big = np.isinf(std) & ~early
+        # residuals above about 1e154 overflow when squared, and below about
+        # 1e-154 underflow: those rows are scaled first (the others keep
+        # their numbers bit for bit)
+        big = ~early & (np.isinf(std) | ((std == 0) & np.any(kept != 0, axis=1)))
         if big.any():
             top = np.abs(kept[big]).max(axis=1, keepdims=True)
             unit = kept[big] / top

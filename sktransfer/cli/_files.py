@@ -768,13 +768,12 @@ class Outputs:
         with _ctrl_c_deferred():  # renaming is quick: a Ctrl-C waits for it
             try:
                 self._publish(staged)
-            except BaseException:
-                _remove_empty(created)  # the files it took back
-                raise
             finally:
                 for tmp, _ in staged:
                     if os.path.lexists(tmp):
                         os.unlink(tmp)
+                # after a failure, the files it took back leave them empty
+                _remove_empty(created)
         self._note_kept_files()
         return [p for _, p in staged]
 

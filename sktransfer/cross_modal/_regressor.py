@@ -219,11 +219,12 @@ class _GeneratorKept:
     processes, even without any) from torch's global generator: outside
     ``fit``, where predictions come in batches of the loader, that would
     advance the caller's random stream. A loader that reads its rows in
-    order draws it from a generator of its own, so that the global one is
-    not touched at all (saved and restored, it took back what other threads
-    drew meanwhile); another one (``shuffle=True``) draws from the global
-    generator, which is restored afterwards. Inside ``fit`` (validation
-    passes) the seeded stream is drawn from, as before.
+    order (the default) draws it from a generator of its own, so that the
+    global one is not touched at all (saved and restored, it took back what
+    other threads drew meanwhile); the base seed of another loader is drawn
+    from the global generator, which is restored afterwards (a shuffling
+    sampler still draws from it as its batches are read). Inside ``fit``
+    (validation passes) the seeded stream is drawn from, as before.
     """
 
     def __init__(self, loader):
@@ -233,7 +234,8 @@ class _GeneratorKept:
         loader = self.loader
         if in_seeded_block():
             return iter(loader)
-        if loader.generator is None and isinstance(loader.sampler, SequentialSampler):
+        in_order = isinstance(getattr(loader, "sampler", None), SequentialSampler)
+        if in_order and getattr(loader, "generator", False) is None:
             loader.generator = torch.Generator()
             return iter(loader)
         with global_generators_kept():
@@ -1193,11 +1195,17 @@ class SpectroGenRegressor(NeuralNetRegressor):
             # its deviation from the training mean (the dense decoder
             # without retrieval centres the targets on it): the mean's
             # bands move with the pair's
-            shift = (self.module_.y_center / float(self.module_.y_scale)).to(
-                device=yi.device, dtype=yi.dtype
-            )
-            Xi, yi = _stretch_pairs(Xi, yi + shift, self.stretch, descending)
-            yi = yi - shift
+            m = self.module_
+            if bool(m.y_center.any()):
+                # in float64: a centre far from zero (targets on an offset)
+                # would cost the deviations their float32 digits
+                shift = (m.y_center.double() / float(m.y_scale)).to(yi.device)
+                Xi, yi = _stretch_pairs(
+                    Xi, yi.double() + shift, self.stretch, descending
+                )
+                yi = (yi - shift).float()
+            else:
+                Xi, yi = _stretch_pairs(Xi, yi, self.stretch, descending)
         if self.mixup > 0 and len(Xi) > 1:
             Xi, yi = _mix_pairs(Xi, yi, float(self.mixup))
         # the rows were scaled before they were stretched and mixed: read

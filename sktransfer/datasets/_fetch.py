@@ -216,6 +216,11 @@ def _check_cache(folder, modality, archive, checksum):
         problems.append(f"its SHA-256 is {sha}, not {checksum}")
     if "files" in fields:
         problems += _changed_files(folder, json.loads(fields["files"]))
+    elif checksum is not None and sha is not None:
+        problems.append(
+            "the SHA-256 of its files were not recorded (it was unpacked by "
+            "an older version), so they cannot be checked against checksums"
+        )
     if problems:
         raise OSError(
             f"The cached RRUFF {modality} data in {str(folder)!r} are not the "

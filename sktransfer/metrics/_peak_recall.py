@@ -1,5 +1,7 @@
 """Peak recall: the share of a measured spectrum's strongest peaks predicted."""
 
+import warnings
+
 import numpy as np
 
 from sktransfer._validation import check_param, check_real, check_x_axis
@@ -82,7 +84,10 @@ def peak_recall(
         Largest distance, in the units of ``x_axis``, between a measured peak
         and a predicted one for the peak to count as recalled. A distance
         beyond it by less than 1e-9 of the axis's largest magnitude is
-        rounding and counts as within.
+        rounding and counts as within. The default suits Raman or IR
+        spectra in cm-1; a tolerance over 5 % of the axis's span and over
+        20 of its steps (10 on a 2-theta axis of 5-90 degrees in steps of
+        0.1) warns that it is probably in other units.
     prominence : float, default=0.05
         Smallest prominence of a peak, as a fraction of the spectrum's range:
         both spectra are scaled to [0, 1] before the peaks are searched with
@@ -138,6 +143,19 @@ def peak_recall(
     check_param(n_peaks, "n_peaks", kind="int", low=1)
     check_param(tolerance, "tolerance", low=0)
     check_param(prominence, "prominence", low=0)
+    span = float(abs(x[-1] - x[0]))
+    step = float(np.median(np.abs(np.diff(x)))) if len(x) > 1 else span
+    if tolerance > 0.05 * span and tolerance > 20 * step:
+        # the default of 10 is for cm-1: on a 2-theta axis (5 to 90 degrees)
+        # or in nm, a different material's peaks are all "within" it
+        warnings.warn(
+            f"tolerance={tolerance:g} is {100 * tolerance / span:.0f} % of the "
+            f"span of the axis ({x[0]:g} to {x[-1]:g}): peaks that far apart "
+            "count as found. Give tolerance in the units of x_axis (a few "
+            "axis steps; for example 0.2 degrees 2-theta).",
+            UserWarning,
+            stacklevel=2,
+        )
     if not np.all(np.isfinite(y_true)) or not np.all(np.isfinite(y_pred)):
         raise ValueError("y_true and y_pred must not contain NaN or infinity.")
 

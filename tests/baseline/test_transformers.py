@@ -125,13 +125,13 @@ def test_modpoly_does_not_depend_on_the_units(scale):
     np.testing.assert_allclose(corrected / scale, X - unit, rtol=0, atol=1e-12)
 
 
-def test_arpls_works_on_spectra_in_huge_units():
+def test_arpls_works_on_spectra_in_huge_and_tiny_units():
     # the spread of the negative residuals overflowed when squared (values
     # above about 1e154): a LinAlgError advised a larger lam
     x = np.linspace(0.0, 1.0, 200)
     X = (np.exp(-0.5 * ((x - 0.5) / 0.02) ** 2) + x)[None]
     unit = ArPLS(lam=1e4).fit_transform(X)
-    for scale in (1e200, 1e300):
+    for scale in (1e200, 1e300, 1e-160, 1e-300):  # squares over- or underflow
         huge = ArPLS(lam=1e4).fit_transform(X * scale)
         np.testing.assert_allclose(huge / scale, unit, rtol=0, atol=1e-9)
 

@@ -663,8 +663,13 @@ def test_cached_files_that_changed_since_unpacking_raise(server, archives, tmp_p
     (folder / "extra.txt").write_bytes(original)
     with pytest.raises(OSError, match=r"1 file\(s\) missing.*1 file\(s\) added"):
         fetch_rruff(tmp_path, modalities=("raman",))
-    # a cache that recorded no SHA-256 cannot be checked against checksums
+    # a cache that recorded no SHA-256 of its files, or of its download,
+    # cannot be checked against checksums
     (folder / "extra.txt").rename(files[0])
+    mark = (folder / ".sktransfer-complete").read_text().splitlines()
+    (folder / ".sktransfer-complete").write_text("\n".join(mark[:2]) + "\n")
+    with pytest.raises(OSError, match="SHA-256 of its files were not recorded"):
+        fetch_rruff(tmp_path, **kw)
     (folder / ".sktransfer-complete").write_text("checked\n")
     assert fetch_rruff(tmp_path, modalities=("raman",)).raman.shape == (2, 1024)
     with pytest.raises(OSError, match="SHA-256 was not recorded"):
