@@ -156,6 +156,25 @@ def _shortfall(coverage, grid):
     )
 
 
+def _warn_filled(coverage, files, grid, outside, modality):
+    """Warn about spectra mostly filled by ``outside`` (a file in other units?)."""
+    if outside not in ("zero", "edge"):
+        return
+    low = [(f, c) for f, c in zip(files, coverage, strict=True) if 0 < c < 0.5]
+    if not low:
+        return
+    first, cover = low[0]
+    more = f" and {len(low) - 1} more" if len(low) > 1 else ""
+    warnings.warn(
+        f"{len(low)} {modality} spectra cover less than half of the grid and "
+        f"were filled with outside={outside!r} ({first} {_shortfall(cover, grid)}"
+        f"{more}): is its axis in other units? Check the `coverage` of the "
+        "result, or load with outside='drop'.",
+        UserWarning,
+        stacklevel=4,
+    )
+
+
 def _finish(values, grid, outside, normalize):
     coverage = 1.0 - np.isnan(values).mean(axis=1)
     values = _normalize(_fill_outside(values, outside), grid, normalize)
@@ -474,6 +493,7 @@ def _load_unpaired(records, found, modality, grids, normalize, outside, *rest):
         [_to_grid(d, modality, grid, xrd_profile, xrd_fwhm) for _, d in records]
     )
     values, coverage = _finish(values, grid, outside, normalize)
+    _warn_filled(coverage, [r[0]["file"] for r in records], grid, outside, modality)
     keep = np.ones(len(records), dtype=bool)
     dropped = []
     if outside == "drop":
@@ -560,6 +580,8 @@ def _load_paired(
                 values[i] = _to_grid(p[m][1], m, grids[m], xrd_profile, xrd_fwhm)
         values, cov = _finish(values, grids[m], outside, normalize)
         cov[~has] = 0.0
+        files = [p[m][0]["file"] if m in p else None for p in chosen]
+        _warn_filled(cov, files, grids[m], outside, m)
         out[m], coverage[m] = values, cov
         if outside == "drop":
             short = has & (cov < 1.0)

@@ -263,15 +263,32 @@ def default_fwhm_bounds(x, fwhm_bounds):
     return lo, hi
 
 
-def initial_widths(x, fwhm, fwhm_bounds, center_tolerance):
+def initial_widths(x, fwhm, fwhm_bounds, center_tolerance, given=False, stacklevel=2):
     """Return initial FWHM inside the bounds and the allowed centre movement.
 
     A width that could not be measured (0) starts at four axis steps;
     ``center_tolerance=None`` lets a centre move by half its initial width
-    (at least one axis step).
+    (at least one axis step). Where the bounds were ``given`` and every
+    measured width lies more than 3 times beyond them, a ``UserWarning``
+    asks whether they are in the units of the axis (every width would be
+    held at a bound).
     """
     step = float(np.abs(np.diff(x)).min())
     lo, hi = fwhm_bounds
+    measured = np.asarray(fwhm)[np.asarray(fwhm) > 0]
+    # (bounds that clip the widths somewhat can be meant: only widths more
+    # than 3 times beyond them warn)
+    far = measured.size and (measured.max() < lo / 3 or measured.min() > 3 * hi)
+    if given and far:
+        warnings.warn(
+            f"every starting peak width ({measured.min():.3g} to "
+            f"{measured.max():.3g}, measured on the spectra) lies far outside "
+            f"fwhm_bounds=({lo:g}, {hi:g}), so every width starts held at a "
+            f"bound: are the bounds in the units of x_axis (step {step:.3g}, "
+            f"span {float(np.ptp(x)):.3g})?",
+            UserWarning,
+            stacklevel=stacklevel + 1,
+        )
     fwhm = np.where(fwhm > 0, fwhm, 4.0 * step)
     # Strictly inside the bounds, where the solver's sigmoid moves; a margin
     # of the span would start every peak narrower than span/400 at that

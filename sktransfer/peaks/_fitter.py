@@ -287,7 +287,12 @@ class PeakProfileFitter(FeatureChangingTransformer):
             fwhm = widths_at(x, mean, centers)
         self.centers_ = centers
         self.fwhm_init_, self.center_tolerance_ = initial_widths(
-            x, fwhm, self.fwhm_bounds_, self.center_tolerance
+            x,
+            fwhm,
+            self.fwhm_bounds_,
+            self.center_tolerance,
+            given=self.fwhm_bounds is not None,
+            stacklevel=self._detect_stacklevel - 1,
         )
         self.n_peaks_ = centers.shape[0]
 
@@ -379,7 +384,12 @@ class PeakProfileFitter(FeatureChangingTransformer):
             centers, fwhm = detect_each(x, X, self.n_peaks)
             centers, counts = pad_ragged(centers)
             fwhm, tol = initial_widths(
-                x, pad_ragged(fwhm)[0], self.fwhm_bounds_, self.center_tolerance
+                x,
+                pad_ragged(fwhm)[0],
+                self.fwhm_bounds_,
+                self.center_tolerance,
+                given=self.fwhm_bounds is not None,
+                stacklevel=stacklevel,
             )
             layout = PeakLayout(self.profile, centers.shape[1], self.baseline)
         else:

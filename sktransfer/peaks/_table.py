@@ -182,7 +182,14 @@ def fit_peak_table(
         c_list = _check_center_list(centers, x, X.shape[0])
         f_list = [widths_at(x, y, c) for y, c in zip(X, c_list, strict=True)]
     c0, counts = pad_ragged(c_list)
-    f0, c_tol = initial_widths(x, pad_ragged(f_list)[0], bounds, center_tolerance)
+    f0, c_tol = initial_widths(
+        x,
+        pad_ragged(f_list)[0],
+        bounds,
+        center_tolerance,
+        given=fwhm_bounds is not None,
+        stacklevel=2,
+    )
     layout = PeakLayout(profile, c0.shape[1], baseline)
     # Spectra with similar numbers of peaks share a batch: little padding.
     order = np.argsort(counts, kind="stable")

@@ -930,3 +930,32 @@ def test_a_folder_that_cannot_be_listed_is_an_error_naming_it(tmp_path, monkeypa
     assert info.value.filename.endswith("locked")
     assert main(["baseline", str(tmp_path / "in"), "-o", str(tmp_path / "out")]) == 2
     assert not (tmp_path / "out").exists()
+
+
+@pytest.mark.parametrize("pair", [False, True])
+def test_spectra_mostly_filled_by_outside_warn(tmp_path, pair):
+    # a Raman file whose axis is in nm covers a sliver of the cm-1 grid:
+    # outside="zero" or "edge" made it 97 % filler without a word
+    nm = np.linspace(536.0, 570.0, 400)
+    write_spectrum(
+        tmp_path / "Quartz__R000001-1__Infrared__Infrared_Data_Processed__1.txt",
+        IR_X,
+        peak(IR_X, 1100.0),
+        rruff_id="R000001",
+    )
+    write_spectrum(
+        tmp_path / "Quartz__R000001__Raman__532__0__unoriented__Processed__1.txt",
+        nm,
+        peak(nm, 550.0, 2.0),
+        rruff_id="R000001",
+    )
+    kw = {"pair": pair} if pair else {"pair": False, "modality": "raman"}
+    for outside in ("zero", "edge"):
+        with pytest.warns(UserWarning, match="1 raman spectra cover less than half") as w:
+            data = load_rruff(tmp_path, outside=outside, **kw)
+        assert [r.filename for r in w if "cover less" in str(r.message)] == [__file__]
+        coverage = data.coverage["raman"] if pair else data.coverage
+        assert 0 < coverage[0] < 0.05
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        load_rruff(tmp_path, outside="nan", **kw)  # NaN says it already
