@@ -951,7 +951,9 @@ def test_spectra_mostly_filled_by_outside_warn(tmp_path, pair):
     )
     kw = {"pair": pair} if pair else {"pair": False, "modality": "raman"}
     for outside in ("zero", "edge"):
-        with pytest.warns(UserWarning, match="1 raman spectra cover less than half") as w:
+        with pytest.warns(
+            UserWarning, match="1 raman spectra cover less than half"
+        ) as w:
             data = load_rruff(tmp_path, outside=outside, **kw)
         assert [r.filename for r in w if "cover less" in str(r.message)] == [__file__]
         coverage = data.coverage["raman"] if pair else data.coverage
