@@ -215,3 +215,10 @@ def test_a_tolerance_in_other_units_than_the_axis_warns():
         assert peak_recall(measured, other, x_axis=theta, tolerance=0.2) == 0.0
         raman = np.linspace(150.0, 1250.0, 1024)  # the default suits cm-1
         peak_recall(np.sin(raman / 50.0), np.sin(raman / 50.0), x_axis=raman)
+
+
+def test_spectra_of_one_point_have_no_peak_to_recall():
+    # the axis span of one point is 0: the check of the tolerance against it
+    # divided by zero
+    with pytest.raises(ValueError, match="No spectrum of y_true has a peak"):
+        peak_recall(np.ones((2, 1)), np.ones((2, 1)), x_axis=[500.0])

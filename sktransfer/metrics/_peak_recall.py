@@ -145,7 +145,7 @@ def peak_recall(
     check_param(prominence, "prominence", low=0)
     span = float(abs(x[-1] - x[0]))
     step = float(np.median(np.abs(np.diff(x)))) if len(x) > 1 else span
-    if tolerance > 0.05 * span and tolerance > 20 * step:
+    if 0 < span and tolerance > 0.05 * span and tolerance > 20 * step:
         # the default of 10 is for cm-1: on a 2-theta axis (5 to 90 degrees)
         # or in nm, a different material's peaks are all "within" it
         warnings.warn(

@@ -285,7 +285,8 @@ def initial_widths(x, fwhm, fwhm_bounds, center_tolerance, given=False, stacklev
             f"{measured.max():.3g}, measured on the spectra) lies far outside "
             f"fwhm_bounds=({lo:g}, {hi:g}), so every width starts held at a "
             f"bound: are the bounds in the units of x_axis (step {step:.3g}, "
-            f"span {float(np.ptp(x)):.3g})?",
+            f"span {float(np.ptp(x)):.3g})? Or do the spectra carry a broad "
+            "background (correct the baseline first)?",
             UserWarning,
             stacklevel=stacklevel + 1,
         )

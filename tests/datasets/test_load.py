@@ -937,23 +937,23 @@ def test_spectra_mostly_filled_by_outside_warn(tmp_path, pair):
     # a Raman file whose axis is in nm covers a sliver of the cm-1 grid:
     # outside="zero" or "edge" made it 97 % filler without a word
     nm = np.linspace(536.0, 570.0, 400)
-    write_spectrum(
-        tmp_path / "Quartz__R000001-1__Infrared__Infrared_Data_Processed__1.txt",
-        IR_X,
-        peak(IR_X, 1100.0),
-        rruff_id="R000001",
-    )
-    write_spectrum(
-        tmp_path / "Quartz__R000001__Raman__532__0__unoriented__Processed__1.txt",
-        nm,
-        peak(nm, 550.0, 2.0),
-        rruff_id="R000001",
-    )
+    for k, raman_x in enumerate([nm, RAMAN_X, RAMAN_X, RAMAN_X]):
+        rid = f"R00000{k + 1}"
+        write_spectrum(
+            tmp_path / f"Quartz__{rid}-1__Infrared__Infrared_Data_Processed__1.txt",
+            IR_X,
+            peak(IR_X, 1100.0),
+            rruff_id=rid,
+        )
+        write_spectrum(
+            tmp_path / f"Quartz__{rid}__Raman__532__0__unoriented__Processed__1.txt",
+            raman_x,
+            peak(raman_x, 550.0 if k == 0 else 465.0, 2.0),
+            rruff_id=rid,
+        )
     kw = {"pair": pair} if pair else {"pair": False, "modality": "raman"}
     for outside in ("zero", "edge"):
-        with pytest.warns(
-            UserWarning, match="1 raman spectra cover less than half"
-        ) as w:
+        with pytest.warns(UserWarning, match="1 raman spectra cover less") as w:
             data = load_rruff(tmp_path, outside=outside, **kw)
         assert [r.filename for r in w if "cover less" in str(r.message)] == [__file__]
         coverage = data.coverage["raman"] if pair else data.coverage
@@ -961,3 +961,6 @@ def test_spectra_mostly_filled_by_outside_warn(tmp_path, pair):
     with warnings.catch_warnings():
         warnings.simplefilter("error")
         load_rruff(tmp_path, outside="nan", **kw)  # NaN says it already
+        # a grid wider than every spectrum is chosen, not a mistake
+        wide = {"raman_axis": np.linspace(100.0, 4000.0, 1024)}
+        load_rruff(tmp_path, outside="zero", **{**kw, **wide})
