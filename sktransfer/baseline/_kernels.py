@@ -73,12 +73,21 @@ def pybaselines_methods():
     )
 
 
+# Polynomial methods whose baseline through poly_order + 1 points is the
+# spectrum itself (checked against pybaselines; imodpoly, loess and cwt_br
+# behave otherwise on so few points)
+_POLYNOMIAL = frozenset(
+    {"poly", "modpoly", "penalized_poly", "quant_reg", "goldindec", "dietrich"}
+)
+
+
 def min_points(method, kwargs):
     """Fewest points a spectrum needs for ``method`` to be well defined.
 
     Below it the method's baseline is the spectrum itself: an empty
-    difference penalty leaves the Whittaker fit free to interpolate, and SNIP
-    has no interior point to clip.
+    difference penalty leaves the Whittaker fit free to interpolate, SNIP
+    has no interior point to clip, and a polynomial of ``poly_order``
+    passes through ``poly_order + 1`` points.
 
     Parameters
     ----------
@@ -97,6 +106,10 @@ def min_points(method, kwargs):
         return int(diff_order) + 1
     if method == "snip":
         return 3
+    if method in _POLYNOMIAL:
+        # a polynomial through poly_order + 1 points passes through them all
+        poly_order = kwargs.get("poly_order", method_default(method, "poly_order"))
+        return int(poly_order) + 2
     return 1
 
 

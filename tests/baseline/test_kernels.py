@@ -438,8 +438,11 @@ def test_min_points():
     assert min_points("airpls", {}) == 3
     assert min_points("asls", {"diff_order": 1}) == 2
     assert min_points("drpls", {"diff_order": 3}) == 4
+    # a polynomial through poly_order + 1 points is the spectrum: ModPoly
+    # gave zeros for a spectrum passed as a column (n, 1), without a word
+    assert min_points("modpoly", {}) == 4
+    assert min_points("poly", {"poly_order": 5}) == 7
     assert min_points("snip", {}) == 3
-    assert min_points("modpoly", {}) == 1
 
 
 def test_pybaselines_methods_are_row_wise():
