@@ -74,10 +74,19 @@ def pybaselines_methods():
 
 
 # Polynomial methods whose baseline through poly_order + 1 points is the
-# spectrum itself (checked against pybaselines; imodpoly, loess and cwt_br
-# behave otherwise on so few points)
+# spectrum itself (checked against pybaselines), or for imodpoly an
+# arbitrary fit of as many coefficients as points; loess and cwt_br refuse
+# so few points themselves
 _POLYNOMIAL = frozenset(
-    {"poly", "modpoly", "penalized_poly", "quant_reg", "goldindec", "dietrich"}
+    {
+        "poly",
+        "modpoly",
+        "imodpoly",
+        "penalized_poly",
+        "quant_reg",
+        "goldindec",
+        "dietrich",
+    }
 )
 
 

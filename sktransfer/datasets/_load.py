@@ -161,17 +161,21 @@ def _warn_filled(coverage, files, grid, outside, modality):
     if outside not in ("zero", "edge"):
         return
     low = [(f, c) for f, c in zip(files, coverage, strict=True) if 0 < c < 0.5]
-    # a few such rows among many: files in other units, say; most rows
-    # short alike: a grid chosen wider than the data, which is no mistake
-    if not low or 2 * len(low) >= np.count_nonzero(coverage > 0):
+    if not low:
+        return
+    # on a grid of one's own, most rows short alike mean a grid chosen wider
+    # than the data, which is no mistake; on the default grid of the
+    # modality (or for a few rows among many) a file in other units, say
+    default = np.array_equal(grid, np.linspace(*DEFAULT_AXES[modality]))
+    if not default and 2 * len(low) >= np.count_nonzero(coverage > 0):
         return
     first, cover = low[0]
     more = f" and {len(low) - 1} more" if len(low) > 1 else ""
     warnings.warn(
         f"{len(low)} {modality} spectra cover less than half of the grid and "
         f"were filled with outside={outside!r} ({first} {_shortfall(cover, grid)}"
-        f"{more}), unlike the others: is that axis in other units? Check the "
-        "`coverage` of the result.",
+        f"{more}): is that axis in other units? Check the `coverage` of the "
+        "result.",
         UserWarning,
         stacklevel=4,
     )

@@ -442,6 +442,7 @@ def test_min_points():
     # gave zeros for a spectrum passed as a column (n, 1), without a word
     assert min_points("modpoly", {}) == 4
     assert min_points("poly", {"poly_order": 5}) == 7
+    assert min_points("imodpoly", {}) == 4
     assert min_points("snip", {}) == 3
 
 

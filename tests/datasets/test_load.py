@@ -961,6 +961,12 @@ def test_spectra_mostly_filled_by_outside_warn(tmp_path, pair):
     with warnings.catch_warnings():
         warnings.simplefilter("error")
         load_rruff(tmp_path, outside="nan", **kw)  # NaN says it already
-        # a grid wider than every spectrum is chosen, not a mistake
+        # a grid of one's own wider than every spectrum is chosen, not a
+        # mistake
         wide = {"raman_axis": np.linspace(100.0, 4000.0, 1024)}
         load_rruff(tmp_path, outside="zero", **{**kw, **wide})
+    # on the default grid a file in nm warns also alone
+    for path in tmp_path.glob("*R00000[234]*"):
+        path.unlink()
+    with pytest.warns(UserWarning, match="1 raman spectra cover less"):
+        load_rruff(tmp_path, outside="zero", **kw)
