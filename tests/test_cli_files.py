@@ -475,16 +475,16 @@ def test_failed_publish_of_new_files_takes_the_others_back(tmp_path, monkeypatch
     # middle leaves nothing (it used to leave the files before it)
     import errno
 
-    from sktransfer.cli import _files
+    from sktransfer.datasets import _write
 
-    link_new = _files.link_new
+    link_new = _write.link_new
 
     def second_fails(tmp, path):
         if path.endswith("b.txt"):
             raise OSError(errno.ENOSPC, "No space left on device")
         return link_new(tmp, path)
 
-    monkeypatch.setattr(_files, "link_new", second_fails)
+    monkeypatch.setattr(_write, "link_new", second_fails)
     outputs = _planned(tmp_path, ["a.txt", "b.txt", "c.txt"])
     message = _error(outputs.write)
     assert message == (

@@ -126,7 +126,9 @@ def test_a_failure_while_publishing_removes_the_folders_it_made(tmp_path, monkey
     from sktransfer.cli import _files
 
     calls = []
-    link = _files.link_new
+    from sktransfer.datasets import _write
+
+    link = _write.link_new
 
     def second_fails(tmp, path):
         calls.append(path)
@@ -134,7 +136,7 @@ def test_a_failure_while_publishing_removes_the_folders_it_made(tmp_path, monkey
             raise PermissionError(13, "Permission denied", path)
         return link(tmp, path)
 
-    monkeypatch.setattr(_files, "link_new", second_fails)
+    monkeypatch.setattr(_write, "link_new", second_fails)
     outputs = _files.Outputs(False)
     for name in ("a.csv", "b.csv"):
         outputs.add_text(str(tmp_path / "new" / "deep" / name), "x", "a test")

@@ -29,8 +29,8 @@ from sktransfer.cli import CLIError
 from sktransfer.datasets._load import on_grid
 from sktransfer.datasets._rruff import decode_text
 from sktransfer.datasets._write import (
-    keep_mode,
-    link_new,
+    SEPARATORS,
+    publish,
     rruff_text,
     special_file,
     stage_file,
@@ -594,9 +594,6 @@ def _check_name_length(path):
         )
 
 
-_SEPARATORS = tuple(s for s in (os.sep, os.altsep) if s)
-
-
 def _key(path):
     return os.path.normcase(os.path.abspath(path)).casefold()
 
@@ -717,7 +714,7 @@ class Outputs:
                 )
         # "models/" names a folder even before it exists: writing would fail
         # only after the work
-        folders = [p for p, *_ in self._files if p.endswith(_SEPARATORS)]
+        folders = [p for p, *_ in self._files if p.endswith(SEPARATORS)]
         if folders:
             raise CLIError(f"{folders[0]} names a directory; give a file name")
         self._check_inputs()
@@ -848,10 +845,7 @@ class Outputs:
     def _replace_all(self, staged, backups):
         for k, (tmp, path) in enumerate(staged):
             try:
-                if self.overwrite:
-                    keep_mode(tmp, path)
-                if self.overwrite or not link_new(tmp, path):
-                    os.replace(tmp, path)
+                publish(tmp, path, self.overwrite)
             except OSError as exc:
                 # take back the files published so far: remove the new ones,
                 # put back those they replaced

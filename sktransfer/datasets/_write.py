@@ -11,6 +11,8 @@ import numpy as np
 
 from sktransfer._validation import check_real
 
+#: What ends a path that names a folder.
+SEPARATORS = tuple(s for s in (os.sep, os.altsep) if s)
 _NEWLINE_RE = re.compile(r"\r\n|\r|\n")
 # What a header cannot hold: NUL (read_rruff refuses a file with one as
 # binary; other control characters read back as written) and lone
@@ -123,12 +125,7 @@ def atomic_write(path, write, overwrite=True):
     except OSError as exc:
         raise _naming(exc, path) from None
     try:
-        if overwrite:
-            keep_mode(tmp, path)
-        if overwrite or not link_new(tmp, path):
-            os.replace(tmp, path)
-    except FileExistsError:
-        raise
+        publish(tmp, path, overwrite)
     except OSError as exc:
         raise _naming(exc, path) from None
     finally:
@@ -141,6 +138,21 @@ def _naming(exc, path):
     if exc.errno is None:
         return exc
     return type(exc)(exc.errno, exc.strerror, os.fspath(path))
+
+
+def publish(tmp, path, overwrite):
+    """Move the staged file ``tmp`` to ``path`` in one step.
+
+    With ``overwrite`` it replaces ``path``, keeping its permissions;
+    without, a hard link refuses a name that exists (``FileExistsError``),
+    and where hard links are not supported the name is checked just before
+    the rename.
+    """
+    if overwrite:
+        keep_mode(tmp, path)
+        os.replace(tmp, path)
+    elif not link_new(tmp, path):
+        os.replace(tmp, path)
 
 
 def keep_mode(tmp, path):
@@ -361,7 +373,7 @@ def write_rruff(path, x, y, metadata=None, *, header=None, overwrite=False):
         raise ValueError("path is empty; give a file name.")
     if os.path.isdir(path):
         raise IsADirectoryError(f"{path!r} is a directory, not a file name.")
-    if path.endswith(("/", os.sep)):
+    if path.endswith(SEPARATORS):
         raise IsADirectoryError(f"{path!r} names a directory; give a file name.")
     if not overwrite and os.path.lexists(path):
         raise FileExistsError(f"{path!r} exists; pass overwrite=True to replace it.")
