@@ -171,6 +171,18 @@ def test_constant_spectra_rules():
     assert np.all(np.isfinite(AreaNormalizer().fit_transform(X[:, :1])))
 
 
+@pytest.mark.parametrize("transformer", [MinMaxNormalizer(), StandardNormalVariate()])
+def test_a_spectrum_passed_as_a_column_warns(transformer):
+    # (n, 1) reads as n spectra of one point: each becomes a constant.
+    column = np.array([[1.0], [3.0], [2.0]])
+    with pytest.warns(UserWarning, match="1 point.*reshape"):
+        out = transformer.fit_transform(column)
+    assert np.ptp(out) == 0.0
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        transformer.fit_transform(column.T)  # one spectrum of 3 points
+
+
 @pytest.mark.parametrize("method", ["linear", "cubic", "pchip"])
 @pytest.mark.parametrize("descending", [False, True])
 def test_resampler_matches_reference(data, method, descending):

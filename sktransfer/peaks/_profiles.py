@@ -380,8 +380,12 @@ def _prepare(x, center, height, fwhm, shape):
     (``x - center`` near 20000 would be rounded to 2e-3 in float32). The
     output takes the dtype of ``center``.
     """
+    given_tensor = isinstance(center, torch.Tensor)
     center = _as_tensor(center)
-    out = center.dtype if center.is_floating_point() else torch.get_default_dtype()
+    if center.is_floating_point():
+        out = center.dtype
+    else:  # whole numbers: float64 as NumPy promotes them, unless a tensor
+        out = torch.get_default_dtype() if given_tensor else torch.float64
     dtype = out
     x = _as_tensor(x).to(center.device)
     if x.is_floating_point():
@@ -471,8 +475,9 @@ def render_peaks(x, center, height, fwhm, shape=None, profile="voigt"):
     -------
     spectrum : torch.Tensor of shape (..., n_points)
         The sum of the peaks, on the device and in the dtype of ``center``
-        (float64 for a list of floats, as in NumPy), computed in the wider
-        of the dtypes of ``x`` and ``center``.
+        (float64 for a list or array of numbers, whole or not, as in NumPy;
+        torch's default dtype for a tensor of whole numbers), computed in
+        the wider of the dtypes of ``x`` and ``center``.
 
     Raises
     ------
@@ -523,8 +528,17 @@ def _wrappable(value):
     axis), a non-native byte order, ``longdouble`` or ``object`` dtype; those
     are copied as a contiguous native array (``longdouble`` as float64, an
     ``object`` array in the dtype NumPy infers from its items). Read-only
-    arrays, which it wraps with a warning, are copied too.
+    arrays, which it wraps with a warning, are copied too. Other containers
+    with an ``__array__`` (pandas Series) become NumPy arrays first.
     """
+    if (
+        not isinstance(value, np.ndarray | torch.Tensor)
+        and hasattr(value, "__array__")
+        and not hasattr(value, "__torch_function__")
+    ):
+        # a pandas Series (or another array container): torch would read
+        # it by label, which fails for any index but 0..n-1
+        value = np.asarray(value)
     if not isinstance(value, np.ndarray):
         return value
     if value.dtype == object:

@@ -2,6 +2,7 @@
 
 import math
 import numbers
+import warnings
 
 from sktransfer._base import SpectralTransformer
 from sktransfer._validation import check_fits_dtype, check_option
@@ -11,6 +12,24 @@ from sktransfer.preprocessing._functions import (
     row_norms,
     snv_rows,
 )
+
+
+def _warn_one_point(estimator, X):
+    """Warn that spectra of one point scale to a constant.
+
+    A spectrum passed as a column ``(n_points, 1)`` is read as ``n_points``
+    spectra of one point each, and every one of them has no range and no
+    spread: the result would be constant without a word.
+    """
+    if X.shape[1] == 1 and X.shape[0] > 0:
+        warnings.warn(
+            f"{type(estimator).__name__}: spectra with 1 point have no range "
+            "or spread to scale; every value becomes the same constant. Each "
+            "row is one spectrum: pass a single spectrum as a row, "
+            "X.reshape(1, -1), not as a column.",
+            UserWarning,
+            stacklevel=5,  # through _transform, transform and its output wrapper
+        )
 
 
 def _finite_span(low, high):
@@ -60,7 +79,8 @@ class MinMaxNormalizer(SpectralTransformer):
     -----
     A constant spectrum (zero range) has no scale; it is mapped to
     ``feature_range[0]`` everywhere, as
-    :class:`~sklearn.preprocessing.MinMaxScaler` does for a constant feature.
+    :class:`~sklearn.preprocessing.MinMaxScaler` does for a constant feature;
+    spectra of one point (a spectrum passed as a column) warn.
     The transformer is stateless; float32 input gives float32 output.
 
     Examples
@@ -100,6 +120,7 @@ class MinMaxNormalizer(SpectralTransformer):
             f"feature_range {tuple(self.feature_range)!r}",
             "a narrower range",
         )
+        _warn_one_point(self, X)
         return min_max_rows(X, low, high)
 
     def __sklearn_tags__(self):
@@ -137,7 +158,8 @@ class StandardNormalVariate(SpectralTransformer):
     -----
     A constant spectrum (zero standard deviation) becomes all zeros, as
     :class:`~sklearn.preprocessing.StandardScaler` does for a constant
-    feature. The transformer is stateless; float32 input gives float32
+    feature; spectra of one point (a spectrum passed as a column) warn. The
+    transformer is stateless; float32 input gives float32
     output.
 
     References
@@ -157,6 +179,7 @@ class StandardNormalVariate(SpectralTransformer):
     """
 
     def _transform(self, X):
+        _warn_one_point(self, X)
         return snv_rows(X)
 
     def __sklearn_tags__(self):

@@ -461,6 +461,38 @@ def test_render_peaks_computes_in_the_dtype_of_center():
     y = render_peaks(x, torch.tensor([4]), 1, 2.0, profile="gaussian")
     assert y.dtype == torch.get_default_dtype()
     assert float(y[8]) == pytest.approx(1.0)
+    # whole numbers given as a list or an array promote as in NumPy
+    for c in ([4], np.array([4])):
+        y = render_peaks(x, c, [1.0], [2.0], profile="gaussian")
+        assert y.dtype == F64
+        assert float(y[8]) == 1.0
+
+
+def test_render_peaks_reads_pandas_columns_by_position():
+    # rows of a peak table: the index of a selection is not 0..n-1
+    pd = pytest.importorskip("pandas")
+    x = np.linspace(0.0, 100.0, 201)
+    table = pd.DataFrame(
+        {"center": [30.0, 70.0, 50.0], "height": [1.0, 0.5, 2.0], "fwhm": [6.0, 8, 10]}
+    )
+    for rows in (table.iloc[[2]], table.iloc[[0, 2]], table.iloc[::-1]):
+        with warnings.catch_warnings():
+            warnings.simplefilter("error")  # nor a warning of read-only arrays
+            y = render_peaks(
+                pd.Series(x, index=x[::-1]),
+                rows.center,
+                rows.height,
+                rows.fwhm,
+                profile="gaussian",
+            )
+        ref = render_peaks(
+            x,
+            rows.center.to_numpy(copy=True),
+            rows.height.to_numpy(copy=True),
+            rows.fwhm.to_numpy(copy=True),
+            profile="gaussian",
+        )
+        torch.testing.assert_close(y, ref, rtol=0, atol=0)
 
 
 @pytest.mark.parametrize(
