@@ -277,31 +277,41 @@ def _is_safetensors(f):
     return head[8:9] == b"{" and 2 <= int.from_bytes(head[:8], "little") < 2**40
 
 
-def _checkpoint_params_file(checkpoint, net):
-    """Return the parameters file of a skorch ``Checkpoint`` (None if unknown).
+def _checkpoint_files(checkpoint, net):
+    """Return the files of a skorch ``Checkpoint``, named as skorch names them.
 
-    As skorch names it: a plain name is joined to the checkpoint's folder,
-    and a name formatted from the history (``"p_{last_epoch[epoch]}.pt"``) is
+    A name formatted from the history (``"p_{last_epoch[epoch]}.pt"``) is
     formatted from the checkpoint's own history file when it has one (a
     missing one raises ``FileNotFoundError``, which skorch's
     ``LoadInitState`` takes for "nothing saved yet"), else from the
-    regressor's history; without either, None.
+    regressor's history. Without either history a plain name is joined to
+    the checkpoint's folder and a formatted one is None (skorch raised an
+    ``IndexError`` for both, formatting them from an empty history).
     """
-    f = getattr(checkpoint, "f_params", None)
-    if not isinstance(f, str):
-        return f
-    if "{" not in f:
-        return os.path.join(checkpoint.dirname, checkpoint.fn_prefix + f)
+    names = {
+        key: getattr(checkpoint, key)
+        for key in dir(checkpoint)
+        if key.startswith("f_") and key != "f_history_"
+    }
     history = net.history
     if getattr(checkpoint, "f_history_", None) is not None:
         history = History.from_file(checkpoint.f_history_)
-    if not history:
-        return None
-    own, net.history = net.history, history
-    try:
-        return checkpoint.get_formatted_files(net)["f_params"]
-    finally:
-        net.history = own
+    if history:
+        own, net.history = net.history, history
+        try:
+            return checkpoint.get_formatted_files(net)
+        finally:
+            net.history = own
+    return {
+        key: (
+            f
+            if not isinstance(f, str)
+            else None
+            if "{" in f
+            else os.path.join(checkpoint.dirname, checkpoint.fn_prefix + f)
+        )
+        for key, f in names.items()
+    }
 
 
 class SpectroGenRegressor(NeuralNetRegressor):
@@ -615,6 +625,24 @@ class SpectroGenRegressor(NeuralNetRegressor):
     # reproduces a model saved before them: a pickle or a model file without
     # the parameter is rebuilt with it, so that it predicts as it did.
     _absent_param_values = {"normalize_source": False}
+
+    def __getstate__(self):
+        # Pickled in training (skorch's Checkpoint with f_pickle): as after
+        # fit, with the memory of every training pair encoded by the weights
+        # of now, and without what only training uses (the pickle predicted
+        # from the training split's pairs and forgot the others on resume).
+        training = "_memory_data" in self.__dict__ and self.initialized_
+        if training:
+            with torch.no_grad():
+                self._refresh_memory()
+            self._memory_stale = True  # validation steps encode the split anew
+        state = super().__getstate__()
+        if training:
+            for name in _TRAINING_ONLY:
+                state.pop(name, None)
+            retrieval = getattr(self.module_, "retrieval", None) is not None
+            state["_memory_pairs"] = self._memory_data if retrieval else None
+        return state
 
     def __setstate__(self, state):
         for name, value in self._absent_param_values.items():
@@ -1721,10 +1749,16 @@ class SpectroGenRegressor(NeuralNetRegressor):
         self : SpectroGenRegressor
             The regressor with the loaded parameters.
         """
-        checkpoint = kwargs.get("checkpoint")
-        if f_params is None and checkpoint is not None:
-            # the parameters file of the checkpoint, read here like any other
-            f_params = _checkpoint_params_file(checkpoint, self)
+        checkpoint = kwargs.pop("checkpoint", None)
+        if checkpoint is not None:
+            # the files of the checkpoint, read here like any others;
+            # explicit arguments win over the checkpoint's, as in skorch
+            for key, f in _checkpoint_files(checkpoint, self).items():
+                if key == "f_params":
+                    if f_params is None and kwargs.get("f_module") is None:
+                        f_params = f
+                elif kwargs.get(key) is None:
+                    kwargs[key] = f
             use_safetensors = getattr(checkpoint, "use_safetensors", use_safetensors)
         if f_params is not None and not use_safetensors:
             # a file saved with use_safetensors=True failed in torch.load with

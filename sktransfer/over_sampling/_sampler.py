@@ -27,6 +27,7 @@ from sktransfer.over_sampling._trainer import train_wgan_gp
 from sktransfer.utils._chunks import row_slices
 from sktransfer.utils._torch import (
     autograd_on,
+    device_after_unpickling,
     float32_built,
     make_generator,
     resolve_device,
@@ -638,6 +639,7 @@ class WGANGPOverSampler(BaseOverSampler):
         return state
 
     def __setstate__(self, state):
+        device_after_unpickling(state, "generators_" in state, type(self).__name__)
         if isinstance(state.get("_torch_gen"), tuple):
             device, gen_state = state["_torch_gen"]
             cpu_gen = torch.Generator()

@@ -20,7 +20,7 @@ from sktransfer.peaks._detect import detect_each, detect_peaks, widths_at
 from sktransfer.peaks._layout import PeakLayout
 from sktransfer.peaks._profiles import render_peaks
 from sktransfer.utils._chunks import row_slices
-from sktransfer.utils._torch import resolve_device
+from sktransfer.utils._torch import device_after_unpickling, resolve_device
 
 #: Peak points (rows x peaks x points) rendered at once by
 #: ``inverse_transform``: the temporaries of a chunk stay near 100 MiB.
@@ -219,6 +219,11 @@ class PeakProfileFitter(FeatureChangingTransformer):
         self.tol = tol
         self.batch_size = batch_size
         self.device = device
+
+    def __setstate__(self, state):
+        # fitted on a GPU, unpickled where there is none: fit on the CPU
+        device_after_unpickling(state, "n_features_in_" in state, "PeakProfileFitter")
+        super().__setstate__(state)
 
     def _validate_X(self, X, reset):
         # After fit, let the n_features_in_ check speak first.

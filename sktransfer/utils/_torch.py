@@ -2,10 +2,12 @@
 
 import contextlib
 import threading
+import warnings
 
 import numpy as np
 import torch
 from sklearn.utils import check_random_state
+from skorch.exceptions import DeviceWarning
 
 # torch's global generators belong to the process, not to a thread
 _GLOBAL_GENERATORS = threading.RLock()
@@ -103,6 +105,30 @@ def float32_built():
             yield
         finally:
             torch.set_default_dtype(outer)
+
+
+def device_after_unpickling(state, fitted, owner):
+    """Set ``state["device"]`` to the CPU where a fitted model's device is absent.
+
+    For ``__setstate__``: a fitted model saved on a GPU unpickles on a
+    machine without one and works on its CPU, with a ``DeviceWarning``, as
+    skorch does for the regressor. An unfitted one keeps the device it asks
+    for, so that ``fit`` raises where it is absent (a GPU grid search in
+    worker processes that see no GPU does not train on their CPUs).
+    """
+    device = state.get("device")
+    if not fitted or device is None:
+        return
+    try:
+        resolve_device(device)
+    except ValueError:
+        warnings.warn(
+            f"{owner} was saved with device={str(device)!r}, which is not "
+            "available on this machine; it works on the CPU (device='cpu').",
+            DeviceWarning,
+            stacklevel=3,
+        )
+        state["device"] = "cpu"
 
 
 def resolve_device(device):

@@ -2,6 +2,7 @@
 net, validation splits, scoring and early-stopping callbacks, odd batches."""
 
 import copy
+import pickle
 import warnings
 
 import numpy as np
@@ -402,7 +403,9 @@ def test_a_checkpoint_loads_as_a_model_that_predicts(pairs, tmp_path, split, how
     # split, or encoded by the weights of an earlier fit after partial_fit
     X, Y = pairs
     params = {**QUICK, "max_epochs": 4, "random_state": 0, "train_split": split}
-    checkpoint = Checkpoint(monitor=None, dirname=str(tmp_path))  # every epoch
+    checkpoint = Checkpoint(  # every epoch, also as a pickle
+        monitor=None, dirname=str(tmp_path), f_pickle="model.pkl"
+    )
     reg = SpectroGenRegressor(callbacks=[checkpoint], **params)
     if how == "partial_fit":
         reg.fit(X[:30], Y[:30])
@@ -416,8 +419,20 @@ def test_a_checkpoint_loads_as_a_model_that_predicts(pairs, tmp_path, split, how
     assert loaded.module_.retrieval.memory_z.shape[0] == len(X)
     assert_allclose(loaded.predict(X), reg.predict(X), rtol=1e-5, atol=1e-6)
     assert_array_equal(loaded.kneighbors(X[:5], 3), reg.kneighbors(X[:5], 3))
+    # the pickle of the last epoch predicts from every pair too (it held the
+    # training split's only, and forgot the other pairs on resuming)
+    with open(tmp_path / "model.pkl", "rb") as f:
+        pickled = pickle.load(f)
+    left = [k for k in vars(pickled) if k.startswith("_memory_")]
+    assert left == ["_memory_pairs"]
+    assert_allclose(pickled.predict(X), reg.predict(X), rtol=1e-5, atol=1e-6)
+    assert_array_equal(pickled.kneighbors(X[:5], 3), reg.kneighbors(X[:5], 3))
     reg.load_params(checkpoint=checkpoint)  # into the regressor that trained
     assert_allclose(reg.predict(X), loaded.predict(X), rtol=1e-5, atol=1e-6)
+    # (training the pickle further writes its own checkpoints: last)
+    assert len(pickled.partial_fit(X[:5], Y[:5]).module_.retrieval.memory_z) == (
+        len(X) + 5
+    )
     # checkpoints do not change training
     plain = SpectroGenRegressor(**params)
     if how == "partial_fit":
@@ -432,6 +447,19 @@ class _WeightsAtStart(Callback):
 
     def on_train_begin(self, net, **kwargs):
         self.state_ = copy.deepcopy(net.module_.state_dict())
+
+
+def test_a_checkpoint_without_a_history_file_loads(pairs, tmp_path):
+    # skorch formatted the file names from the new regressor's empty history
+    # (IndexError), although the names hold nothing to format
+    X, Y = pairs
+    checkpoint = Checkpoint(monitor=None, dirname=str(tmp_path), f_history=None)
+    params = {**QUICK, "max_epochs": 2, "random_state": 0}
+    reg = SpectroGenRegressor(callbacks=[checkpoint], **params).fit(X, Y)
+    loaded = SpectroGenRegressor(**params).load_params(checkpoint=checkpoint)
+    assert_allclose(loaded.predict(X), reg.predict(X), rtol=1e-5, atol=1e-6)
+    # the optimizer's state comes with it, as skorch loads it
+    assert loaded.optimizer_.state_dict()["state"]
 
 
 @pytest.mark.parametrize("f_params", ["params.pt", "p_{last_epoch[epoch]}.pt"])

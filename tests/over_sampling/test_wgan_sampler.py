@@ -512,6 +512,25 @@ def test_a_sampler_pickled_on_a_gpu_unpickles_on_the_cpu(trained):
     assert len(seeds) == 300
 
 
+@pytest.mark.skipif(torch.cuda.is_available(), reason="needs a machine without CUDA")
+def test_a_fitted_sampler_saved_for_a_gpu_samples_on_a_machine_without(trained):
+    # it raised "CUDA is not available" until set_params(device="cpu")
+    import pickle
+
+    from skorch.exceptions import DeviceWarning
+
+    on_gpu = pickle.loads(pickle.dumps(trained))
+    on_gpu.device = "cuda"  # as a fit on a GPU leaves it
+    with pytest.warns(DeviceWarning, match="device='cuda'.*on the CPU"):
+        here = pickle.loads(pickle.dumps(on_gpu))
+    assert here.device == "cpu"
+    np.testing.assert_array_equal(
+        here.sample(3, y=0), pickle.loads(pickle.dumps(trained)).sample(3, y=0)
+    )
+    # an unfitted one keeps its device, so that fit raises where it is absent
+    assert pickle.loads(pickle.dumps(tiny(device="cuda"))).device == "cuda"
+
+
 def test_sample_calls_in_threads_draw_as_calls_one_after_the_other(trained):
     # Two sample calls in threads shared the sampler's generator draw by
     # draw, so that neither gave what a call alone gives. Here the second

@@ -847,3 +847,23 @@ def test_width_bounds_in_other_units_than_the_axis_warn():
         warnings.simplefilter("error")
         PeakProfileFitter(n_peaks=1, x_axis=x).fit(X)
         PeakProfileFitter(n_peaks=1, x_axis=x, fwhm_bounds=(0.1, 2.0)).fit(X)
+
+
+@pytest.mark.skipif(torch.cuda.is_available(), reason="needs a machine without CUDA")
+def test_a_fitted_fitter_saved_for_a_gpu_transforms_on_a_machine_without():
+    import pickle
+
+    from skorch.exceptions import DeviceWarning
+
+    x = np.linspace(0.0, 100.0, 101)
+    X = np.exp(-0.5 * ((x - 50.0) / 4.0) ** 2)[None] + 0.01
+    fitter = PeakProfileFitter(profile="gaussian", n_peaks=1, x_axis=x).fit(X)
+    fitter.device = "cuda"  # as set for a fit on a GPU
+    with pytest.warns(DeviceWarning, match="device='cuda'.*on the CPU"):
+        here = pickle.loads(pickle.dumps(fitter))
+    assert here.device == "cpu"
+    np.testing.assert_array_equal(
+        here.transform(X), fitter.set_params(device="cpu").transform(X)
+    )
+    unfitted = PeakProfileFitter(device="cuda")
+    assert pickle.loads(pickle.dumps(unfitted)).device == "cuda"
