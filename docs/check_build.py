@@ -12,13 +12,18 @@ It fails when
   ``//``, or a CSS file of the build importing a remote ``url(...)``. The
   documentation must read the same without internet (formulas included);
 * a gallery example printed a warning (``...Warning:`` in its captured
-  output): the examples are meant to run cleanly.
+  output): the examples are meant to run cleanly;
+* the API page of a class leaves out one of its public methods that
+  sktransfer defines, also in a private base class (``fit``, ``transform``,
+  ``baseline``, ...).
 
 Plain links (``<a href>``) to other sites are fine: they load nothing.
 """
 
 import argparse
 import html
+import importlib
+import inspect
 import re
 import sys
 from html.parser import HTMLParser
@@ -130,6 +135,67 @@ def gallery_warnings(page_html):
     return lines
 
 
+def public_methods(cls):
+    """Return the public methods of ``cls`` that sktransfer defines.
+
+    Also those it takes from sktransfer's private base classes; the methods
+    of scikit-learn, skorch or torch are theirs to document.
+
+    Parameters
+    ----------
+    cls : type
+        A class.
+
+    Returns
+    -------
+    names : list of str
+        The method names, sorted.
+    """
+    names = []
+    for name, member in inspect.getmembers(cls):
+        if name.startswith("_") or not callable(member):
+            continue
+        if (getattr(member, "__module__", None) or "").startswith("sktransfer"):
+            names.append(name)
+    return sorted(names)
+
+
+def undocumented_methods(page_html, fullname, cls):
+    """Return the public methods of ``cls`` without an entry on its API page.
+
+    Parameters
+    ----------
+    page_html : str
+        The HTML text of the class's API page.
+    fullname : str
+        The dotted name the page documents the class under.
+    cls : type
+        The class.
+
+    Returns
+    -------
+    names : list of str
+        The methods the page leaves out.
+    """
+    return [
+        name
+        for name in public_methods(cls)
+        if f'id="{fullname}.{name}"' not in page_html
+    ]
+
+
+def _documented_class(page):
+    """The ``(dotted name, class)`` an API page documents, or None."""
+    if page.parent.name != "generated" or not page.stem.startswith("sktransfer."):
+        return None
+    module, _, name = page.stem.rpartition(".")
+    try:
+        obj = getattr(importlib.import_module(module), name)
+    except (ImportError, AttributeError):
+        return None
+    return (page.stem, obj) if inspect.isclass(obj) else None
+
+
 def check(build_dir):
     """Check a built documentation tree.
 
@@ -156,6 +222,10 @@ def check(build_dir):
         if "auto_examples" in page.parts:
             for line in gallery_warnings(text):
                 problems.append(f"{name}: the example printed a warning: {line}")
+        documented = _documented_class(page)
+        if documented is not None:
+            for method in undocumented_methods(text, *documented):
+                problems.append(f"{name}: the method {method}() is not documented")
     for css in sorted(build_dir.rglob("*.css")):
         text = css.read_text(encoding="utf-8", errors="replace")
         for url in remote_css_imports(text):
@@ -174,7 +244,10 @@ def main(argv=None):
     if problems:
         print(f"docs check: {len(problems)} problem(s)", file=sys.stderr)
         return 1
-    print(f"docs check: {args.build_dir} loads nothing from outside, no warnings")
+    print(
+        f"docs check: {args.build_dir} loads nothing from outside, no warnings, "
+        "every public method documented"
+    )
     return 0
 
 

@@ -114,3 +114,28 @@ def test_check_reports_each_problem_with_its_file(tmp_path, capsys):
 
 def test_empty_build_directory_fails(tmp_path):
     assert check_build.check(tmp_path) != []
+
+
+def test_api_pages_must_document_the_methods_of_private_bases(tmp_path):
+    # fit, transform and baseline, defined in sktransfer's private base
+    # classes, were missing from the API pages of ten estimators
+    from sktransfer.baseline import AirPLS
+
+    name = "sktransfer.baseline.AirPLS"
+    assert check_build.public_methods(AirPLS) == [
+        "baseline",
+        "fit",
+        "fit_transform",
+        "transform",
+    ]
+    page = "".join(
+        f'<dt id="{name}.{m}">' for m in ("baseline", "fit", "fit_transform")
+    )
+    _write(tmp_path / "generated" / f"{name}.html", page)
+    assert check_build.check(tmp_path) == [
+        f"generated/{name}.html: the method transform() is not documented"
+    ]
+    _write(
+        tmp_path / "generated" / f"{name}.html", page + f'<dt id="{name}.transform">'
+    )
+    assert check_build.check(tmp_path) == []

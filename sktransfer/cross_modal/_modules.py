@@ -387,7 +387,7 @@ class SpectroGenVAE(nn.Module):
     With ``retrieval=True`` (the default) the decoder is
     retrieval-augmented: it decodes a latent vector as the weighted mean of
     the target spectra of the training pairs whose latent codes are most
-    similar (:class:`RetrievalDecoder`), plus a learned correction by the
+    similar (``RetrievalDecoder``), plus a learned correction by the
     generative ``decoder`` whose weight starts at zero. The encoder is thus
     trained so that sources that are close in the latent space have similar
     *targets* (metric learning), which is what carries over to materials the
@@ -447,10 +447,10 @@ class SpectroGenVAE(nn.Module):
     input_dropout : float in [0, 1), default=0.5
         Dropout on the source points of the dense encoder (training only).
     temperature : float > 0, default=0.1
-        Softmax temperature of the retrieval (see :class:`RetrievalDecoder`).
+        Softmax temperature of the retrieval (see ``RetrievalDecoder``).
     exclude_similar : float in [-1, 1] or None, default=None
         Training pairs whose targets correlate above this value do not
-        retrieve each other during training (see :class:`RetrievalDecoder`).
+        retrieve each other during training (see ``RetrievalDecoder``).
 
     Examples
     --------

@@ -336,7 +336,7 @@ class SpectroGenRegressor(NeuralNetRegressor):
     SpectroGen.
 
     The loss is ``criterion`` (by default one minus the Pearson correlation
-    of each predicted and measured spectrum, :class:`CorrelationLoss`) plus
+    of each predicted and measured spectrum, ``CorrelationLoss``) plus
     ``beta`` times the KL divergence of the latent to a standard normal,
     divided by the number of target points.
 

@@ -22,7 +22,7 @@ _SCORERS = {
 
 
 def get_scorer_names():
-    """Names accepted by :func:`get_scorer`: sktransfer's and sklearn's.
+    """Names accepted by ``get_scorer``: sktransfer's and sklearn's.
 
     Read more in the :ref:`User Guide <metrics>`.
 
