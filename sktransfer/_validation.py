@@ -1,15 +1,27 @@
 """Small private checkers shared by the estimators."""
 
+import math
 import numbers
+import operator
 
 import numpy as np
 
+# Python's comparisons: NumPy's ufuncs failed on integers beyond 64 bits
 _INTERVALS = {
-    "both": (np.greater_equal, np.less_equal, "[", "]"),
-    "left": (np.greater_equal, np.less, "[", ")"),
-    "right": (np.greater, np.less_equal, "(", "]"),
-    "neither": (np.greater, np.less, "(", ")"),
+    "both": (operator.ge, operator.le, "[", "]"),
+    "left": (operator.ge, operator.lt, "[", ")"),
+    "right": (operator.gt, operator.le, "(", "]"),
+    "neither": (operator.gt, operator.lt, "(", ")"),
 }
+
+
+class InvalidParameterError(ValueError, TypeError):
+    """A hyper-parameter of the wrong type or value.
+
+    Both a ``ValueError`` and a ``TypeError``, as scikit-learn's parameter
+    validation raises: ``except ValueError`` and ``except TypeError`` both
+    catch it.
+    """
 
 
 def check_param(value, name, kind="real", low=None, high=None, closed="both"):
@@ -35,15 +47,17 @@ def check_param(value, name, kind="real", low=None, high=None, closed="both"):
 
     Raises
     ------
-    ValueError
-        If the value has the wrong type or lies outside the interval.
+    InvalidParameterError
+        A ``ValueError`` and ``TypeError``: if the value has the wrong type
+        or lies outside the interval.
     """
     types = numbers.Integral if kind == "int" else numbers.Real
-    if isinstance(value, bool) or not isinstance(value, types):
+    if isinstance(value, bool | np.bool_) or not isinstance(value, types):
         what = "an integer" if kind == "int" else "a real number"
-        raise ValueError(f"{name} must be {what}, got {value!r}.")
-    if not np.isfinite(value):
-        raise ValueError(f"{name} must be finite, got {value!r}.")
+        raise InvalidParameterError(f"{name} must be {what}, got {value!r}.")
+    # an integer is finite, also beyond the float range
+    if not isinstance(value, numbers.Integral) and not math.isfinite(value):
+        raise InvalidParameterError(f"{name} must be finite, got {value!r}.")
     ge, le, lb, rb = _INTERVALS[closed]
     if (low is not None and not ge(value, low)) or (
         high is not None and not le(value, high)
@@ -52,7 +66,9 @@ def check_param(value, name, kind="real", low=None, high=None, closed="both"):
         hi = "inf" if high is None else high
         lb = "(" if low is None else lb
         rb = ")" if high is None else rb
-        raise ValueError(f"{name} must be in {lb}{lo}, {hi}{rb}, got {value!r}.")
+        raise InvalidParameterError(
+            f"{name} must be in {lb}{lo}, {hi}{rb}, got {value!r}."
+        )
     return value
 
 
@@ -83,7 +99,9 @@ def check_sequence(value, name, kind="real", length=None, **bounds):
     if n == 0 or (length is not None and n != length):
         size = "non-empty" if length is None else f"{length}-item"
         what = "integers" if kind == "int" else "numbers"
-        raise ValueError(f"{name} must be a {size} sequence of {what}; got {value!r}.")
+        raise InvalidParameterError(
+            f"{name} must be a {size} sequence of {what}; got {value!r}."
+        )
     return tuple(
         check_param(v, f"{name}[{i}]", kind=kind, **bounds) for i, v in enumerate(value)
     )
@@ -105,7 +123,7 @@ def check_bool(value, name):
         The value, unchanged.
     """
     if not isinstance(value, bool | np.bool_):
-        raise ValueError(f"{name} must be True or False, got {value!r}.")
+        raise InvalidParameterError(f"{name} must be True or False, got {value!r}.")
     return value
 
 
@@ -168,7 +186,7 @@ def check_option(value, name, options):
     options = tuple(options)
     if not isinstance(value, str) or value not in options:
         valid = ", ".join(repr(o) for o in options)
-        raise ValueError(f"{name} must be one of {valid}; got {value!r}.")
+        raise InvalidParameterError(f"{name} must be one of {valid}; got {value!r}.")
     return value
 
 

@@ -2,7 +2,13 @@
 
 import numpy as np
 from sklearn import get_config
-from sklearn.base import BaseEstimator, ClassifierMixin, MetaEstimatorMixin, clone
+from sklearn.base import (
+    BaseEstimator,
+    ClassifierMixin,
+    MetaEstimatorMixin,
+    clone,
+    is_regressor,
+)
 from sklearn.utils import get_tags
 from sklearn.utils.metadata_routing import (
     MetadataRouter,
@@ -207,6 +213,12 @@ class AugmentedClassifier(MetaEstimatorMixin, ClassifierMixin, BaseEstimator):
             raise ValueError(
                 "classifier must be a scikit-learn classifier with fit and "
                 f"predict methods; got {self.classifier!r}."
+            )
+        if is_regressor(self.classifier):
+            # it would fit the labels as numbers and predict values between them
+            raise ValueError(
+                f"classifier must be a classifier; got the regressor "
+                f"{self.classifier!r}."
             )
         X_checked, y_checked = self._validate(X, y)
         check_classification_targets(y_checked)

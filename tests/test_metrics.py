@@ -768,8 +768,10 @@ def test_the_weight_of_a_matrix_of_one_spectrum_is_one_value():
     P = Y + rng.normal(size=(2, 30))
     for metric in (spectral_correlation, spectral_rmse):
         assert metric(Y[:1], P[:1], sample_weight=[2.0]) == metric(Y[:1], P[:1])
-        with pytest.raises(ValueError, match="inconsistent numbers of samples"):
+        with pytest.raises(ValueError, match="30 weights of spectra .* for 1 spec"):
             metric(Y[:1], P[:1], sample_weight=np.ones(30))
+        with pytest.raises(ValueError, match="2 weights of spectra .* for 1 spec"):
+            metric(Y[:1], P[:1], multioutput=[1.0, 1.0])
         # a 1-D pair is a target of one value per sample: weights per point
         half = np.r_[np.ones(15), np.zeros(15)]
         assert metric(Y[0], P[0], sample_weight=half) == pytest.approx(
@@ -814,7 +816,7 @@ def test_sample_weight_of_a_1d_target_weights_its_samples():
     for bad, message in [
         (np.zeros(30), "sample_weight weights must be >= 0 and not all zero"),
         (np.ones((30, 1)), "sample_weight must be a 1-D array of weights"),
-        (np.ones(29), "inconsistent numbers of samples"),
+        (np.ones(29), "sample_weight has 29 weights for a 1-D target of 30 po"),
     ]:
         with pytest.raises(ValueError, match=message):
             spectral_correlation(t, p, sample_weight=bad)
@@ -845,3 +847,12 @@ def test_spectra_of_one_point_warn_that_they_have_no_shape():
         warnings.simplefilter("error")
         assert spectral_correlation(y.ravel(), y.ravel() + 1.0) == 1.0
         spectral_rmse(y, y + 1.0)
+
+
+def test_an_unknown_scorer_name_points_at_sktransfer_names():
+    # sklearn's message listed sklearn's names, where the valid one is ours
+    with pytest.raises(ValueError, match=r"'neg_spectral_rmse'\)\. Use sktransfer"):
+        get_scorer("spectral_rmse")
+    with pytest.raises(ValueError, match=r"'no_such' is not a valid scoring value\."):
+        get_scorer("no_such")
+    assert get_scorer("r2")._score_func.__name__ == "r2_score"  # sklearn's names

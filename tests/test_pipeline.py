@@ -159,6 +159,16 @@ def test_classifier_that_is_not_a_classifier(data, classifier):
         clf.fit(X, y)
 
 
+def test_a_regressor_is_not_taken_for_a_classifier(data):
+    # it fitted the labels as numbers and predicted values between them
+    from sklearn.linear_model import LinearRegression
+
+    X, y = data
+    clf = AugmentedClassifier(CountingOverSampler(), LinearRegression())
+    with pytest.raises(ValueError, match="must be a classifier; got the regressor"):
+        clf.fit(X, y)
+
+
 class IndexedOverSampler(CountingOverSampler):
     """Like CountingOverSampler, recording the source row of each output row."""
 

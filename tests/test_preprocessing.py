@@ -52,7 +52,15 @@ def test_min_max_normalizer(data):
 
 @pytest.mark.parametrize(
     "feature_range",
-    [(0.0, np.inf), (-np.inf, 0.0), (-1e308, 1e308), (0, 10**400), (1.0, 1.0)],
+    [
+        (0.0, np.inf),
+        (-np.inf, 0.0),
+        (-1e308, 1e308),
+        (0, 10**400),
+        (1.0, 1.0),
+        (True, 2.0),  # a bool is no bound
+        (0.0, np.True_),
+    ],
 )
 def test_min_max_normalizer_refuses_a_range_without_a_finite_span(data, feature_range):
     # these used to give NaN and infinite spectra with a RuntimeWarning
@@ -334,6 +342,20 @@ def test_rounding_tolerance_stays_below_the_axis_step_far_from_zero():
     assert x[3] != 0.3
     support = RangeCut(start=0.1, end=0.3, x_axis=x).fit(X[:, :5]).get_support()
     np.testing.assert_array_equal(support, [False, True, True, True, False])
+
+
+@pytest.mark.parametrize("fill_value", [0.0, np.nan])
+def test_resampler_refuses_a_grid_wholly_outside_the_axis(fill_value):
+    # a grid in micrometres on an axis in cm-1 gave spectra of fill_value only
+    x = np.linspace(400.0, 4000.0, 100)
+    X = np.random.default_rng(0).random((2, 100))
+    grid = np.linspace(2.5, 25.0, 50)
+    est = Resampler(grid=grid, x_axis=x, fill_value=fill_value)
+    with pytest.raises(ValueError, match=r"no point of grid .* same units"):
+        est.fit(X)
+    # one point inside is enough
+    out = est.set_params(grid=np.r_[grid, 400.0]).fit_transform(X)
+    assert out[:, -1].tolist() == X[:, 0].tolist()
 
 
 def test_resampler_refuses_a_fill_value_the_dtype_cannot_hold():

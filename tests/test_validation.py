@@ -229,3 +229,25 @@ def test_an_axis_of_another_length_says_where_a_cut_axis_comes_from():
     message = r"X has 50 features; they must match \(spectra cut"
     with pytest.raises(ValueError, match=message):
         AreaNormalizer(x_axis=x[:40]).fit(X)
+
+
+def test_a_parameter_of_the_wrong_type_is_a_type_error_too():
+    # as scikit-learn's parameter validation: except TypeError catches it
+    from sktransfer.baseline import AirPLS
+
+    X = np.random.default_rng(0).random((2, 50))
+    with pytest.raises(TypeError, match="lam must be a real number, got '1e5'"):
+        AirPLS(lam="1e5").fit(X)
+    with pytest.raises(ValueError, match="lam must be a real number"):
+        AirPLS(lam="1e5").fit(X)
+
+
+def test_integers_beyond_64_bits_are_checked_by_value():
+    # NumPy's isfinite raised "ufunc 'isfinite' not supported" on them
+    from sktransfer._validation import check_param
+
+    assert check_param(10**20, "max_iter", "int", low=1) == 10**20
+    with pytest.raises(ValueError, match=r"n must be in \[1, 100\], got 10{20}"):
+        check_param(10**20, "n", "int", low=1, high=100)
+    with pytest.raises(ValueError, match="x must be finite"):
+        check_param(float("nan"), "x")

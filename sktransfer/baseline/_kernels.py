@@ -127,7 +127,12 @@ def _failure(method, kwargs, n_points, exc):
     settings = ", ".join(
         f"{name}={value!r}" for name, value in kwargs.items() if np.ndim(value) == 0
     )
-    hint = " (a smaller lam or diff_order)" if method in _WHITTAKER else ""
+    hint = (
+        " (too large a lam makes the Whittaker system ill-conditioned: try a "
+        "smaller lam or diff_order)"
+        if method in _WHITTAKER
+        else ""
+    )
     return (TypeError if isinstance(exc, TypeError) else ValueError)(
         f"pybaselines' {method} failed on a spectrum of {n_points} points"
         f"{' with ' + settings if settings else ''} ({type(exc).__name__}: "

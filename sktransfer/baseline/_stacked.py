@@ -265,8 +265,8 @@ class _Whittaker:
             z = solveh_banded(ab, weighted_y.ravel(), lower=True, check_finite=False)
         if not np.isfinite(z).all():
             raise np.linalg.LinAlgError(
-                f"{self.method}: the Whittaker system gave non-finite baselines; "
-                "try a larger lam or a smaller diff_order."
+                f"{self.method}: the Whittaker system gave non-finite "
+                "baselines; it is ill-conditioned for these settings"
             )
         return z.reshape(weights.shape)
 

@@ -364,7 +364,8 @@ class SpectroGenRegressor(NeuralNetRegressor):
     ----------
     module : torch.nn.Module class, default=SpectroGenVAE
         The VAE. Its ``n_in``, ``n_out`` and ``x_out`` arguments are taken
-        from the training data (and ``target_axis``); give the others as
+        from the training data (and ``target_axis``; other values given as
+        ``module__n_in`` etc. raise a ``ValueError``); give the others as
         ``module__latent_dim=...``, ``module__decoder="peaks"`` etc.
     beta : float, default=3.0
         Weight of the KL term, >= 0; the KL divergence is divided by the
@@ -1366,13 +1367,29 @@ class SpectroGenRegressor(NeuralNetRegressor):
                     "or a checkpoint whose file name is not formatted from the "
                     "training history), before initialize."
                 )
-            kwargs = {
-                "n_in": self.n_features_in_,
-                "n_out": self.n_outputs_,
-                **kwargs,
-            }
+            sizes = {"n_in": self.n_features_in_, "n_out": self.n_outputs_}
+            for name, size in sizes.items():
+                if name in kwargs and kwargs[name] != size:
+                    raise ValueError(
+                        f"module__{name}={kwargs[name]!r}, but the data give "
+                        f"{size}: the regressor sizes its module from the data; "
+                        f"leave module__{name} out."
+                    )
+            kwargs = {**kwargs, **sizes}
             if kwargs.get("decoder", "dense") == "peaks":
-                kwargs.setdefault("x_out", self.target_axis_)
+                x_out = kwargs.get("x_out")
+                if x_out is not None and not (
+                    np.shape(x_out) == np.shape(self.target_axis_)
+                    and np.allclose(x_out, self.target_axis_, rtol=1e-6, atol=0.0)
+                ):
+                    raise ValueError(
+                        "module__x_out differs from the target axis "
+                        f"({self.target_axis_[0]:g} to {self.target_axis_[-1]:g}, "
+                        f"{len(self.target_axis_)} points): give the axis as "
+                        "target_axis, on which the regressor builds the peak "
+                        "decoder."
+                    )
+                kwargs["x_out"] = self.target_axis_
         # outside fit (load_params, set_params(module__...)) the weights are
         # overwritten or never used: building them leaves the caller's torch
         # generator as it was; fit builds them from its own seeded stream

@@ -80,4 +80,14 @@ def get_scorer(scoring):
     """
     if isinstance(scoring, str) and scoring in _SCORERS:
         return copy.deepcopy(_SCORERS[scoring])
-    return _sklearn_get_scorer(scoring)
+    try:
+        return _sklearn_get_scorer(scoring)
+    except ValueError:
+        if not isinstance(scoring, str):
+            raise
+    # sklearn's message sends the user to sklearn's names, without these
+    hint = {"spectral_rmse": " (the scorer of spectral_rmse: 'neg_spectral_rmse')"}
+    raise ValueError(
+        f"{scoring!r} is not a valid scoring value{hint.get(scoring, '')}. Use "
+        "sktransfer.metrics.get_scorer_names() to get valid options."
+    ) from None

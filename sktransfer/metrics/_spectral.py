@@ -3,7 +3,7 @@
 import warnings
 
 import numpy as np
-from sklearn.utils import check_array, check_consistent_length
+from sklearn.utils import check_array
 
 from sktransfer.preprocessing._functions import (
     rescaled_where_not_finite,
@@ -98,7 +98,12 @@ def _aggregate(values, multioutput):
         weights = None
     else:
         weights = _check_weights(multioutput)
-        check_consistent_length(values, weights)
+        if len(weights) != len(values):
+            raise ValueError(
+                f"{len(weights)} weights of spectra (multioutput or "
+                f"sample_weight) for {len(values)} spectra: give one per "
+                "spectrum."
+            )
         # a spectrum of weight 0 does not count, even with an infinite value
         # (inf times 0 is NaN)
         values, weights = values[weights > 0], weights[weights > 0]
@@ -142,7 +147,11 @@ def _point_weights(y_true, sample_weight, one_d):
     if sample_weight is None or not one_d or n_points == 1:
         return None
     weights = _check_weights(sample_weight, "sample_weight")
-    check_consistent_length(y_true[0], weights)
+    if len(weights) != n_points:
+        raise ValueError(
+            f"sample_weight has {len(weights)} weights for a 1-D target of "
+            f"{n_points} points: give one per point."
+        )
     return weights / weights.max()
 
 

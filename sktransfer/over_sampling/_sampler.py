@@ -2,6 +2,7 @@
 
 import copy
 import hashlib
+import numbers
 import os
 import threading
 
@@ -366,6 +367,18 @@ class WGANGPOverSampler(BaseOverSampler):
 
     def _fit_resample(self, X, y):
         self._check_params()  # before the memory check reads channels
+        # before training: a float count (a dict of float targets) failed
+        # only when the spectra were generated
+        odd = {
+            c: n
+            for c, n in self.sampling_strategy_.items()
+            if isinstance(n, bool | np.bool_) or not isinstance(n, numbers.Integral)
+        }
+        if odd:
+            raise ValueError(
+                "sampling_strategy must give whole numbers of spectra per class "
+                f"(integers); it asks for {odd!r} new spectra."
+            )
         n_new = sum(self.sampling_strategy_.values())
         _check_memory(
             n_new, len(y) + n_new, X.shape[1], X.dtype.itemsize, self.channels
@@ -687,9 +700,14 @@ class _AnchorModel:
         )
         self.noise = torch.as_tensor(noise_std / self.scale, dtype=torch.float32)
         self.codes = torch.as_tensor(codes, dtype=torch.long)
-        self.neighbors = torch.as_tensor(
-            _class_neighbors(X, codes, k_neighbors), dtype=torch.long
+        # only SMOTE-style anchors read them (their cost grows with the
+        # square of a class's size)
+        neighbors = (
+            _class_neighbors(X, codes, k_neighbors)
+            if anchor == "smote"
+            else np.empty((len(X), 0), dtype=np.intp)
         )
+        self.neighbors = torch.as_tensor(neighbors, dtype=torch.long)
         order = np.argsort(codes, kind="stable")
         self.order = torch.as_tensor(order, dtype=torch.long)
         self.starts = torch.as_tensor(np.cumsum(counts) - counts, dtype=torch.long)

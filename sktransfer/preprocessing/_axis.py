@@ -66,7 +66,8 @@ class Resampler(FeatureChangingTransformer):
         as missing (as :func:`~sktransfer.datasets.load_rruff` does;
         estimators refuse NaN, so fill them, or cut them away with
         :class:`RangeCut`, before one).
-        ``None`` makes such points an error (no silent extrapolation).
+        ``None`` makes such points an error (no silent extrapolation). A
+        grid with no point in that range is an error either way.
 
     Attributes
     ----------
@@ -153,13 +154,24 @@ class Resampler(FeatureChangingTransformer):
         )
 
     def _refuse_points_outside(self):
-        """With ``fill_value=None``, refuse grid points outside ``x_``."""
-        if self.fill_value is not None:
-            return
+        """Refuse grid points outside ``x_``: any without ``fill_value``, else all.
+
+        A grid wholly outside the axis (in other units, say) would give
+        spectra of nothing but ``fill_value``.
+        """
         x = self.x_
         outside = outside_range(self.grid_, x)
+        lo, hi = min(x[0], x[-1]), max(x[0], x[-1])
+        if self.fill_value is not None:
+            if np.all(outside):
+                raise ValueError(
+                    f"no point of grid (it spans [{self.grid_.min():.10g}, "
+                    f"{self.grid_.max():.10g}]) lies in the range [{lo:.10g}, "
+                    f"{hi:.10g}] of x_axis: every value would be fill_value. Are "
+                    "the grid and x_axis in the same units?"
+                )
+            return
         if np.any(outside):
-            lo, hi = min(x[0], x[-1]), max(x[0], x[-1])
             raise ValueError(
                 f"grid has {int(outside.sum())} point(s) outside the range "
                 f"[{lo:.10g}, {hi:.10g}] of x_axis (the grid spans "

@@ -4,6 +4,8 @@ import math
 import numbers
 import warnings
 
+import numpy as np
+
 from sktransfer._base import SpectralTransformer
 from sktransfer._validation import check_fits_dtype, check_option
 from sktransfer.preprocessing._functions import (
@@ -102,7 +104,10 @@ class MinMaxNormalizer(SpectralTransformer):
         if (
             not isinstance(fr, tuple | list)
             or len(fr) != 2
-            or not all(isinstance(v, numbers.Real) for v in fr)
+            or not all(
+                isinstance(v, numbers.Real) and not isinstance(v, bool | np.bool_)
+                for v in fr
+            )
             or not fr[0] < fr[1]
             # infinite bounds, or a span that overflows, give NaN spectra
             or not _finite_span(*fr)

@@ -474,6 +474,19 @@ def test_every_method_equals_pybaselines_loop():
         assert np.abs(Xt - (X - expected)).max() <= 1e-6 * np.ptp(X), method
 
 
+def test_a_whittaker_system_that_fails_for_a_huge_lam_advises_one_way():
+    # it advised "a larger lam" and "a smaller lam" in one message
+    from sktransfer.baseline import AsLS
+
+    x = np.linspace(0.0, 1.0, 200)
+    y = np.exp(-(((x - 0.5) / 0.02) ** 2)) + x
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        with pytest.raises(ValueError, match="try a smaller lam") as exc:
+            AsLS(lam=1e16).fit_transform(y[None])
+    assert "larger lam" not in str(exc.value)
+
+
 def test_a_failure_names_the_scalar_settings_and_hints_at_whittaker_ones():
     # array arguments (initial weights) are left out of the message
     X = np.random.default_rng(0).normal(size=(1, 4))
@@ -485,7 +498,10 @@ def test_a_failure_names_the_scalar_settings_and_hints_at_whittaker_ones():
         "pybaselines' airpls failed on a spectrum of 4 points with "
         "diff_order=3, max_iter=1 (LinAlgError: "
     )
-    assert message.endswith("unsuited to them (a smaller lam or diff_order).")
+    assert message.endswith(
+        "unsuited to them (too large a lam makes the Whittaker system "
+        "ill-conditioned: try a smaller lam or diff_order)."
+    )
     with pytest.raises(ValueError) as exc:
         row_baselines(X, "cwt_br", {"min_length": 2})
     message = str(exc.value)

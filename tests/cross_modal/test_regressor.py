@@ -1550,3 +1550,35 @@ def test_non_finite_loss_raises_without_torch_warning():
         warnings.simplefilter("error", UserWarning)
         with pytest.raises(ValueError, match="training loss became"):
             reg.fit(X * 1e30, Y * 1e30)
+
+
+@pytest.mark.parametrize(
+    "module_params, match",
+    [
+        ({"module__n_in": 5}, r"module__n_in=5, but the data give 20"),
+        ({"module__n_out": 3}, r"module__n_out=3, but the data give 16"),
+        (
+            {"module__decoder": "peaks", "module__x_out": np.arange(16.0)},
+            r"module__x_out differs from the target axis \(150 to 1250, 16",
+        ),
+    ],
+)
+def test_module_sizes_that_contradict_the_data_are_refused(module_params, match):
+    # module__n_in crashed in torch; an x_out other than target_axis was used
+    # by the decoder while the regressor kept target_axis (partial_fit refused)
+    rng = np.random.default_rng(0)
+    X, Y = rng.random((12, 20)), rng.random((12, 16))
+    reg = SpectroGenRegressor(
+        max_epochs=1,
+        target_axis=np.linspace(150.0, 1250.0, 16),
+        module__hidden=8,
+        module__latent_dim=2,
+        **module_params,
+    )
+    with pytest.raises(ValueError, match=match):
+        reg.fit(X, Y)
+    # the sizes of the data, given again, are accepted
+    same = SpectroGenRegressor(
+        max_epochs=1, module__hidden=8, module__latent_dim=2, module__n_in=20
+    )
+    assert same.fit(X, Y).predict(X).shape == (12, 16)

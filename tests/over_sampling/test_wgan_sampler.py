@@ -1251,3 +1251,31 @@ def test_class_mean_of_a_single_spectrum_is_that_spectrum(n_features):
     np.testing.assert_allclose(means[0], X[:3].mean(0), rtol=1e-12)
     np.testing.assert_array_equal(means[1], 0.0)
     np.testing.assert_array_equal(means[2], X[3])
+
+
+def test_float_counts_are_refused_before_training(data, monkeypatch):
+    # {class: 8.0} trained the whole GAN, then failed in numpy.full
+    X, y = data
+    labels, counts = np.unique(y, return_counts=True)
+    rare = labels[np.argmin(counts)]
+    monkeypatch.setattr(
+        WGANGPOverSampler, "_train", lambda *a: pytest.fail("trained first")
+    )
+    sampler = tiny(sampling_strategy={rare: float(counts.max())})
+    with pytest.raises(ValueError, match="whole numbers of spectra per class"):
+        sampler.fit_resample(X, y)
+
+
+@pytest.mark.parametrize("anchor", ["real", "mean"])
+def test_neighbours_are_only_searched_for_smote_anchors(data, monkeypatch, anchor):
+    # the search within each class costs the square of its size, and only
+    # anchor="smote" reads it
+    from sktransfer.over_sampling import _sampler
+
+    X, y = data
+    expected = tiny(anchor=anchor).fit_resample(X, y)
+    monkeypatch.setattr(
+        _sampler, "_class_neighbors", lambda *a: pytest.fail("searched")
+    )
+    got = tiny(anchor=anchor).fit_resample(X, y)
+    np.testing.assert_array_equal(got[0], expected[0])
