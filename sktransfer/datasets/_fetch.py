@@ -3,6 +3,7 @@
 import contextlib
 import hashlib
 import http.client
+import inspect
 import json
 import os
 import re
@@ -16,7 +17,8 @@ from pathlib import Path
 
 from sklearn.datasets import get_data_home as _sklearn_data_home
 
-from sktransfer.datasets._load import as_modalities, load_rruff
+from sktransfer._validation import check_bool, check_param
+from sktransfer.datasets._load import as_modalities, check_load_args, load_rruff
 from sktransfer.datasets._records import NotMeasured, read_record, text_files
 
 BASE_URL = "https://rruff.info/zipped_data_files/"
@@ -318,6 +320,52 @@ def _check_checksums(checksums, modalities):
     return checksums
 
 
+def _check_archives(archives):
+    if archives is None:
+        return {}
+    if not isinstance(archives, dict):
+        raise ValueError(
+            f"archives must be a dict of modality -> archive path; got "
+            f"{type(archives).__name__}."
+        )
+    valid = ", ".join(repr(m) for m in ARCHIVES)
+    for key, value in archives.items():
+        if key not in ARCHIVES:
+            raise ValueError(
+                f"archives has {key!r}, which is no modality; its keys must be "
+                f"among {valid}."
+            )
+        if not isinstance(value, str) or not value.strip("/"):
+            raise ValueError(
+                f"archives[{key!r}] must be an archive path relative to "
+                f"base_url, such as {ARCHIVES[key]!r}; got {value!r}."
+            )
+    return archives
+
+
+def _load_arguments(modalities, load_kwargs):
+    """Check the arguments for load_rruff, before any download; add defaults."""
+    signature = inspect.signature(load_rruff)
+    try:
+        signature.bind_partial(None, **load_kwargs)
+    except TypeError as exc:
+        raise TypeError(
+            f"fetch_rruff() {exc} (the keyword arguments that are not "
+            "fetch_rruff's own go to load_rruff)"
+        ) from None
+    load_kwargs = dict(load_kwargs)
+    if check_bool(load_kwargs.get("pair", True), "pair"):
+        spectra = [m for m in modalities if m != "xrd"]
+        load_kwargs.setdefault("require", tuple(spectra or modalities))
+    load_kwargs.setdefault("on_error", "skip")
+    bound = signature.bind(None, **load_kwargs)
+    bound.apply_defaults()
+    arguments = dict(bound.arguments)
+    del arguments["directory"]
+    check_load_args(**arguments)
+    return load_kwargs
+
+
 def fetch_rruff(
     data_home=None,
     *,
@@ -365,21 +413,25 @@ def fetch_rruff(
             default=("ir", "raman", "xrd")
         Which archives to fetch and load.
     archives : dict or None, default=None
-        Archive path relative to ``base_url`` per modality, overriding the
-        defaults ``infrared/Processed.zip``, ``raman/excellent_unoriented.zip``
-        and ``powder/DIF.zip``.
+        Archive path relative to ``base_url`` per modality (keys among
+        ``"ir"``, ``"raman"`` and ``"xrd"``), overriding the defaults
+        ``infrared/Processed.zip``, ``raman/excellent_unoriented.zip`` and
+        ``powder/DIF.zip``.
     download_if_missing : bool, default=True
         If False, raise an OSError instead of downloading a missing archive.
+        A NumPy bool is accepted; anything else (the string ``"False"``,
+        say) raises a ValueError.
     checksums : dict or None, default=None
         Expected SHA-256 hex digest (64 hex digits) per fetched modality; a
         mismatch raises.
     timeout : float, default=60.0
-        Network timeout in seconds.
+        Network timeout in seconds: a positive finite number.
     **load_kwargs : dict
-        Passed to :func:`load_rruff`. Defaults here: ``require`` is the
-        fetched IR/Raman modalities (or ``modalities`` if neither) and
-        ``on_error="skip"`` (unreadable files of the large archives are
-        listed in ``skipped``).
+        Passed to :func:`load_rruff`, and checked against its parameters
+        before anything is downloaded. Defaults here: with ``pair=True``,
+        ``require`` is the fetched IR/Raman modalities (or ``modalities``
+        if neither), and ``on_error="skip"`` (unreadable files of the large
+        archives are listed in ``skipped``).
 
     Returns
     -------
@@ -403,7 +455,13 @@ def fetch_rruff(
         ``download_if_missing=False``; or if the cache holds another
         archive or checksum than the call asks for.
     ValueError
-        If ``modalities`` or ``checksums`` are not valid.
+        If ``modalities``, ``archives`` (a key that is no modality, say),
+        ``download_if_missing``, ``checksums``, ``timeout`` (not a positive
+        finite number) or the values of ``load_kwargs`` are not valid;
+        raised before anything is downloaded.
+    TypeError
+        If ``load_kwargs`` holds a name that is no parameter of
+        :func:`load_rruff`; raised before anything is downloaded.
 
     See Also
     --------
@@ -420,7 +478,10 @@ def fetch_rruff(
     if not modalities:
         raise ValueError("modalities must name at least one modality.")
     checksums = _check_checksums(checksums, modalities)
-    paths = {**ARCHIVES, **(archives or {})}
+    paths = {**ARCHIVES, **_check_archives(archives)}
+    check_bool(download_if_missing, "download_if_missing")
+    check_param(timeout, "timeout", low=0, closed="neither")
+    load_kwargs = _load_arguments(modalities, load_kwargs)
     cache = _data_home(data_home) / "rruff"
     cache.mkdir(exist_ok=True)
     for m in modalities:
@@ -442,7 +503,4 @@ def fetch_rruff(
                     "download_if_missing=False."
                 )
             _fetch_one(m, url, cache, checksums.get(m), timeout)
-    spectra = [m for m in modalities if m != "xrd"]
-    load_kwargs.setdefault("require", tuple(spectra or modalities))
-    load_kwargs.setdefault("on_error", "skip")
     return load_rruff([cache / m for m in modalities], **load_kwargs)

@@ -1,15 +1,18 @@
 """Load a directory of RRUFF files onto common grids, paired by RRUFF id."""
 
 import os
+import reprlib
 import warnings
 
 import numpy as np
 from sklearn.utils import Bunch
 
 from sktransfer._validation import (
+    InvalidParameterError,
     check_bool,
     check_option,
     check_param,
+    check_real,
     check_x_axis,
     import_pandas,
 )
@@ -23,15 +26,27 @@ DEFAULT_AXES = {
     "xrd": (5.0, 90.0, 1701),
 }
 _LASER_PREFERENCE = (532.0, 514.0, 785.0, 780.0)
+_UNITS = {"ir": "cm-1", "raman": "cm-1", "xrd": "degrees 2-theta"}
 
 
 def _grid(axis, modality):
+    name = f"{modality}_axis"
     if axis is None:
         return np.linspace(*DEFAULT_AXES[modality])
-    axis = np.asarray(axis, dtype=np.float64)
+    wrong = (
+        f"{name} must be a 1-D array of numbers (the grid points, e.g. "
+        f"np.linspace(*{DEFAULT_AXES[modality]})), got {reprlib.repr(axis)}."
+    )
+    if isinstance(axis, str | bytes):
+        raise ValueError(wrong)
+    check_real(axis, name)
+    try:
+        axis = np.asarray(axis, dtype=np.float64)
+    except (TypeError, ValueError) as exc:
+        raise ValueError(wrong) from exc
     if axis.ndim != 1 or axis.size < 2:
-        raise ValueError(f"{modality}_axis must be 1-D with at least 2 points.")
-    return check_x_axis(axis, axis.size, f"{modality}_axis")
+        raise ValueError(f"{name} must be 1-D with at least 2 points.")
+    return check_x_axis(axis, axis.size, name)
 
 
 def _covered(x_min, x_max, grid):
@@ -130,13 +145,63 @@ def _header_fields(data, reserved):
 
 def as_modalities(value, name):
     """Return a tuple of modality names; one name alone gives a 1-tuple."""
-    value = (value,) if isinstance(value, str) else tuple(value)
+    if isinstance(value, str):
+        value = (value,)
+    else:
+        try:
+            value = tuple(value)
+        except TypeError:
+            valid = ", ".join(repr(m) for m in MODALITIES)
+            raise InvalidParameterError(
+                f"{name} must be one of {valid} or a tuple of them; got {value!r}."
+            ) from None
     for m in value:
         check_option(m, name, MODALITIES)
     return value
 
 
-def _check_args(kind, normalize, outside, xrd_profile, xrd_fwhm, on_error):
+_DEFAULT_REQUIRE = ("ir", "raman")
+
+
+def check_load_args(
+    *,
+    pair,
+    require,
+    modality,
+    kind,
+    ir_axis,
+    raman_axis,
+    xrd_axis,
+    normalize,
+    outside,
+    xrd_profile,
+    xrd_fwhm,
+    xrd_prefer,
+    on_error,
+    as_frame,
+):
+    """Validate the parameters of :func:`load_rruff` before any file is read.
+
+    Returns the required modalities as a tuple and the grid of each
+    modality.
+    """
+    check_bool(pair, "pair")
+    require = as_modalities(require, "require")
+    if modality is not None:
+        check_option(modality, "modality", MODALITIES)
+    if pair and modality is not None:
+        raise ValueError(
+            "modality only applies with pair=False (the one modality loaded, "
+            "a file per row); with pair=True every modality is loaded and "
+            f"require names those a sample must have. Got modality={modality!r} "
+            "with pair=True."
+        )
+    if not pair and require != _DEFAULT_REQUIRE:
+        raise ValueError(
+            "require only applies with pair=True (the modalities every paired "
+            "sample must have); with pair=False, modality names the one "
+            f"modality loaded. Got require={require!r} with pair=False."
+        )
     if kind is not None:
         check_option(kind, "kind", ("Processed", "RAW"))
     if normalize is not None:
@@ -144,7 +209,16 @@ def _check_args(kind, normalize, outside, xrd_profile, xrd_fwhm, on_error):
     check_option(outside, "outside", ("nan", "zero", "edge", "drop"))
     check_option(xrd_profile, "xrd_profile", PROFILES)
     check_param(xrd_fwhm, "xrd_fwhm", low=0, closed="neither")
+    check_option(xrd_prefer, "xrd_prefer", ("measured", "dif"))
     check_option(on_error, "on_error", ("raise", "skip"))
+    if check_bool(as_frame, "as_frame"):
+        import_pandas("as_frame=True")  # before any file is read
+    grids = {
+        "ir": _grid(ir_axis, "ir"),
+        "raman": _grid(raman_axis, "raman"),
+        "xrd": _grid(xrd_axis, "xrd"),
+    }
+    return require, grids
 
 
 def _shortfall(coverage, grid):
@@ -178,6 +252,36 @@ def _warn_filled(coverage, files, grid, outside, modality):
         "result.",
         UserWarning,
         stacklevel=4,
+    )
+
+
+def _span(data, modality):
+    """Return the range of grid values one file can cover, as ``_to_grid`` sees."""
+    if modality == "xrd" and data.format == "dif":
+        lo, hi = data.metadata.get("TWO_THETA_RANGE", (-np.inf, np.inf))
+        return float(lo), float(hi)
+    return float(np.min(data.x)), float(np.max(data.x))
+
+
+def _check_any_covered(coverage, datas, grid, modality, given):
+    """Raise if no file covers any point of a given ``grid`` (other units?).
+
+    A result of only NaN rows (or only dropped rows) says nothing; a grid
+    that some files cover, even in part, is left to ``outside``. The
+    default grid is not the caller's choice: files beyond it (NIR spectra
+    on the IR grid) give NaN rows, as documented.
+    """
+    if not given or len(datas) == 0 or np.any(coverage > 0):
+        return
+    spans = np.array([_span(data, modality) for data in datas])
+    name = f"{modality}_axis"
+    raise ValueError(
+        f"No {modality} file covers any point of {name} "
+        f"({grid.min():g}-{grid.max():g}, {grid.size} points): the "
+        f"{len(datas)} {modality} spectra span {spans[:, 0].min():g}-"
+        f"{spans[:, 1].max():g}. Is {name} in other units than the files "
+        f"({_UNITS[modality]})? Pass as {name} a grid within the range the "
+        "spectra span."
     )
 
 
@@ -236,19 +340,24 @@ def load_rruff(
         If False, return every file of one modality as its own row (e.g. the
         many Raman spectra, RAW and Processed, of one sample).
     require : {"ir", "raman", "xrd"} or tuple of them, default=("ir", "raman")
-        Only with ``pair=True``: modalities every returned sample must have.
-        Other modalities are filled where a sample has them (NaN rows and a
-        False ``has_<modality>`` entry elsewhere).
+        Only with ``pair=True``: modalities every returned sample must have
+        (``()``: none). Other modalities are filled where a sample has them
+        (NaN rows and a False ``has_<modality>`` entry elsewhere). Another
+        value than the default with ``pair=False`` raises a ValueError.
     modality : {"ir", "raman", "xrd"} or None, default=None
         Only with ``pair=False``: the modality to load. None means the only
-        modality present (an error if there are several).
+        modality present (an error if there are several). Given with
+        ``pair=True``, a ValueError.
     kind : {"Processed", "RAW"} or None, default=None
         Keep only IR/Raman files of this kind. None keeps every file with
         ``pair=False`` and prefers Processed files with ``pair=True``.
     ir_axis, raman_axis, xrd_axis : array-like of shape (n_points,), default=None
-        Common grids. None gives IR 400-4000 cm-1 and Raman 150-1250 cm-1 in
-        1024 points each (3.52 and 1.08 cm-1 steps), XRD 5-90 degrees 2-theta
-        in 0.05 degree steps (1701 points).
+        Common grids, in the units of the files (cm-1 for IR and Raman,
+        degrees 2-theta for XRD). None gives IR 400-4000 cm-1 and Raman
+        150-1250 cm-1 in 1024 points each (3.52 and 1.08 cm-1 steps), XRD
+        5-90 degrees 2-theta in 0.05 degree steps (1701 points). A grid
+        given here that no file of its modality covers at any point (one
+        in other units, say) raises a ValueError.
     normalize : {"max", "area"} or None, default=None
         Per-spectrum scaling after interpolation: maximum 1, or trapezoidal
         area 1 (NaN counted as 0). A spectrum with nothing to scale by (a
@@ -321,7 +430,14 @@ def load_rruff(
         If ``directory`` does not exist or is a file.
     ValueError
         If it holds no RRUFF files, no sample has the required modalities,
-        or (with ``on_error="raise"``) some files cannot be read.
+        (with ``on_error="raise"``) some files cannot be read, or no file
+        of a modality covers any point of the grid given for it (the
+        message names the grid's range and the range the spectra span); if
+        a parameter is
+        not valid (an ``ir_axis``, ``raman_axis`` or ``xrd_axis`` that is
+        no 1-D array of numbers, say), or ``modality`` is given with
+        ``pair=True``, or ``require`` other than its default with
+        ``pair=False``.
 
     See Also
     --------
@@ -343,17 +459,24 @@ def load_rruff(
     >>> data.ir.shape, data.raman.shape, list(data.rruff_ids)
     ((1, 1024), (1, 1024), ['R040031'])
     """
-    if not isinstance(pair, bool):
-        raise ValueError(f"pair must be True or False, got {pair!r}.")
-    _check_args(kind, normalize, outside, xrd_profile, xrd_fwhm, on_error)
-    check_option(xrd_prefer, "xrd_prefer", ("measured", "dif"))
-    if check_bool(as_frame, "as_frame"):
-        import_pandas("as_frame=True")  # before any file is read
-    grids = {
-        "ir": _grid(ir_axis, "ir"),
-        "raman": _grid(raman_axis, "raman"),
-        "xrd": _grid(xrd_axis, "xrd"),
-    }
+    require, grids = check_load_args(
+        pair=pair,
+        require=require,
+        modality=modality,
+        kind=kind,
+        ir_axis=ir_axis,
+        raman_axis=raman_axis,
+        xrd_axis=xrd_axis,
+        normalize=normalize,
+        outside=outside,
+        xrd_profile=xrd_profile,
+        xrd_fwhm=xrd_fwhm,
+        xrd_prefer=xrd_prefer,
+        on_error=on_error,
+        as_frame=as_frame,
+    )
+    given = {"ir": ir_axis, "raman": raman_axis, "xrd": xrd_axis}
+    given = {m: axis is not None for m, axis in given.items()}
     step = float(np.abs(np.diff(grids["xrd"])).max(initial=0.0))
     if xrd_fwhm < 2.0 * step * (1.0 - 1e-9):  # a rounded step is not "less"
         warnings.warn(
@@ -405,7 +528,7 @@ def load_rruff(
             else f"No readable RRUFF file of kind {kind!r} found{written}."
         )
     found = sorted({d["modality"] for d, _ in records})
-    args = (grids, normalize, outside, xrd_profile, xrd_fwhm, as_frame)
+    args = (grids, normalize, outside, xrd_profile, xrd_fwhm, as_frame, given)
     if pair:
         data = _load_paired(records, found, require, *args, xrd_prefer=xrd_prefer)
     else:
@@ -483,7 +606,7 @@ def _frame(rows, as_frame):
 
 
 def _load_unpaired(records, found, modality, grids, normalize, outside, *rest):
-    xrd_profile, xrd_fwhm, as_frame = rest
+    xrd_profile, xrd_fwhm, as_frame, given = rest
     if modality is None:
         if len(found) > 1:
             raise ValueError(
@@ -499,6 +622,8 @@ def _load_unpaired(records, found, modality, grids, normalize, outside, *rest):
         [_to_grid(d, modality, grid, xrd_profile, xrd_fwhm) for _, d in records]
     )
     values, coverage = _finish(values, grid, outside, normalize)
+    datas = [d for _, d in records]
+    _check_any_covered(coverage, datas, grid, modality, given[modality])
     _warn_filled(coverage, [r[0]["file"] for r in records], grid, outside, modality)
     keep = np.ones(len(records), dtype=bool)
     dropped = []
@@ -541,8 +666,7 @@ def _load_unpaired(records, found, modality, grids, normalize, outside, *rest):
 def _load_paired(
     records, found, require, grids, normalize, outside, *rest, xrd_prefer="measured"
 ):
-    xrd_profile, xrd_fwhm, as_frame = rest
-    require = as_modalities(require, "require")
+    xrd_profile, xrd_fwhm, as_frame, given = rest
     for m in require:
         if m not in found:
             raise ValueError(
@@ -586,6 +710,8 @@ def _load_paired(
                 values[i] = _to_grid(p[m][1], m, grids[m], xrd_profile, xrd_fwhm)
         values, cov = _finish(values, grids[m], outside, normalize)
         cov[~has] = 0.0
+        datas = [p[m][1] for p in chosen if m in p]
+        _check_any_covered(cov, datas, grids[m], m, given[m])
         files = [p[m][0]["file"] if m in p else None for p in chosen]
         _warn_filled(cov, files, grids[m], outside, m)
         out[m], coverage[m] = values, cov

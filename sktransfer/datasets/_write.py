@@ -9,7 +9,7 @@ import tempfile
 
 import numpy as np
 
-from sktransfer._validation import check_real
+from sktransfer._validation import check_bool, check_real
 
 #: What ends a path that names a folder.
 SEPARATORS = tuple(s for s in (os.sep, os.altsep) if s)
@@ -335,6 +335,8 @@ def write_rruff(path, x, y, metadata=None, *, header=None, overwrite=False):
     FileExistsError
         If ``path`` exists and ``overwrite`` is False.
     ValueError
+        If ``overwrite`` is not a bool (``True``, ``False`` or a NumPy
+        bool; the string ``"False"`` is refused, not taken as true).
         If ``x`` and ``y`` are not finite 1-D arrays of one length, or a
         header key is empty, contains ``=`` or a line break, or is ``END``,
         or two keys read back as one (they differ only in case or in white
@@ -367,6 +369,7 @@ def write_rruff(path, x, y, metadata=None, *, header=None, overwrite=False):
     >>> bool(np.array_equal(data.x, x)), bool(data.y[2] == 1 / 3)
     (True, True)
     """
+    check_bool(overwrite, "overwrite")
     text = rruff_text(x, y, metadata, header)
     path = os.fspath(path)
     if not path:

@@ -674,3 +674,82 @@ def test_cached_files_that_changed_since_unpacking_raise(server, archives, tmp_p
     assert fetch_rruff(tmp_path, modalities=("raman",)).raman.shape == (2, 1024)
     with pytest.raises(OSError, match="SHA-256 was not recorded"):
         fetch_rruff(tmp_path, **kw)
+
+
+@pytest.mark.parametrize(
+    "kwargs, error, message",
+    [
+        # a key of another spelling left the default archive downloaded
+        (
+            {"archives": {"Raman": "mine/custom.zip"}},
+            ValueError,
+            "archives has 'Raman', which is no modality; its keys must be among "
+            "'ir', 'raman', 'xrd'.",
+        ),
+        (
+            {"archives": {"raman": 3}},
+            ValueError,
+            "archives['raman'] must be an archive path relative to base_url, such "
+            "as 'raman/excellent_unoriented.zip'; got 3.",
+        ),
+        (
+            {"archives": ["raman/excellent_unoriented.zip"]},
+            ValueError,
+            "archives must be a dict of modality -> archive path; got list.",
+        ),
+        # a misspelt load_rruff argument was refused after every download
+        (
+            {"normalise": "max"},
+            TypeError,
+            "fetch_rruff() got an unexpected keyword argument 'normalise' (the "
+            "keyword arguments that are not fetch_rruff's own go to load_rruff)",
+        ),
+        (
+            {"normalize": "l2"},
+            ValueError,
+            "normalize must be one of 'max', 'area'; got 'l2'.",
+        ),
+        ({"pair": "yes"}, ValueError, "pair must be True or False, got 'yes'."),
+        (
+            {"download_if_missing": "False"},
+            ValueError,
+            "download_if_missing must be True or False, got 'False'.",
+        ),
+        # timeout="60" failed deep in the socket module, -1 and 0 obscurely
+        ({"timeout": "60"}, ValueError, "timeout must be a real number, got '60'."),
+        ({"timeout": -1}, ValueError, "timeout must be in (0, inf), got -1."),
+        ({"timeout": 0.0}, ValueError, "timeout must be in (0, inf), got 0.0."),
+        ({"timeout": float("inf")}, ValueError, "timeout must be finite, got inf."),
+        ({"timeout": None}, ValueError, "timeout must be a real number, got None."),
+    ],
+)
+def test_arguments_are_checked_before_any_download(
+    server, tmp_path, kwargs, error, message
+):
+    with pytest.raises(error) as info:
+        fetch_rruff(tmp_path, base_url=server.url, modalities=("raman",), **kwargs)
+    assert str(info.value) == message
+    assert server.requests == []
+    assert not (tmp_path / "rruff").exists()
+
+
+def test_numpy_bools_and_pair_false_are_accepted(server, tmp_path):
+    with pytest.raises(OSError, match="download_if_missing=False"):
+        fetch_rruff(
+            tmp_path,
+            base_url=server.url,
+            modalities="raman",
+            download_if_missing=np.False_,
+        )
+    assert server.requests == []
+    # require is set only where it applies (pair=True)
+    data = fetch_rruff(
+        tmp_path,
+        base_url=server.url,
+        modalities="raman",
+        download_if_missing=np.True_,
+        pair=np.False_,
+        timeout=np.float64(5.0),
+    )
+    assert data.modality == "raman" and data.data.shape == (2, 1024)
+    assert server.requests == ["/raman/excellent_unoriented.zip"]

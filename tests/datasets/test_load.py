@@ -136,11 +136,52 @@ def test_an_id_of_another_form_is_named(tmp_path):
 
 def test_a_file_outside_its_whole_grid_stays_nan(rruff_dir):
     # documented: "zero" and "edge" have nothing to fill such a row from
-    far = np.linspace(2000.0, 3000.0, 50)  # beyond every Raman file here
+    far = np.linspace(1150.0, 2000.0, 50)  # beyond R000002 (300-1099.5 cm-1)
     for outside in ("zero", "edge"):
         data = load_rruff(rruff_dir, raman_axis=far, outside=outside)
-        assert data.has_raman.all() and np.isnan(data.raman).all()
-        np.testing.assert_array_equal(data.coverage["raman"], 0.0)
+        assert data.has_raman.all() and np.isnan(data.raman[1]).all()
+        assert not np.isnan(data.raman[0]).any()
+        assert data.coverage["raman"][1] == 0.0
+
+
+@pytest.mark.parametrize("pair", [True, False])
+@pytest.mark.parametrize("outside", ["nan", "zero", "edge", "drop"])
+def test_a_grid_no_file_covers_raises(rruff_dir, pair, outside):
+    # an IR grid in micrometres gave rows of only NaN (or zero) or dropped
+    # every row without a word
+    micrometres = np.linspace(2.5, 25.0, 512)
+    kw = {} if pair else {"pair": False, "modality": "ir"}
+    with pytest.raises(ValueError) as info:
+        load_rruff(rruff_dir, ir_axis=micrometres, outside=outside, **kw)
+    assert str(info.value) == (
+        "No ir file covers any point of ir_axis (2.5-25, 512 points): the "
+        f"{2 if pair else 3} ir spectra span 380-4008. Is ir_axis in other "
+        "units than the files (cm-1)? Pass as ir_axis a grid within the range "
+        "the spectra span."
+    )
+
+
+@pytest.mark.parametrize("outside", ["nan", "drop"])
+def test_a_given_grid_no_file_covers_raises_the_default_grid_does_not(
+    tmp_path, outside
+):
+    # a file in micrometres: on the default IR grid (400-4000 cm-1), which
+    # the caller did not choose, its row is NaN (or dropped), as documented
+    x = np.linspace(2.5, 25.0, 200)
+    write_spectrum(tmp_path / "Q__R000001-1__Infrared__Infrared_Data_P__1.txt", x, x)
+    data = load_rruff(tmp_path, pair=False, outside=outside)
+    assert data.coverage.tolist() == ([0.0] if outside == "nan" else [])
+    with pytest.raises(ValueError) as info:
+        load_rruff(
+            tmp_path, pair=False, ir_axis=np.linspace(400, 4000, 10), outside=outside
+        )
+    assert str(info.value) == (
+        "No ir file covers any point of ir_axis (400-4000, 10 points): the 1 ir "
+        "spectra span 2.5-25. Is ir_axis in other units than the files (cm-1)? "
+        "Pass as ir_axis a grid within the range the spectra span."
+    )
+    data = load_rruff(tmp_path, pair=False, ir_axis=x, outside=outside)
+    np.testing.assert_allclose(data.ir[0], x, rtol=1e-4)  # x written to 4 decimals
 
 
 def test_dropped_pairs_say_every_modality_short_and_by_how_many_points(tmp_path):
@@ -435,9 +476,14 @@ def test_modality_kind_and_ids_from_header_or_file_name(tmp_path):
         FILETYPE="Infrared",
     )
     _write_fields(tmp_path / "Beryl__R050004__Infrared__Data_Processed__4.txt")
-    _write_fields(tmp_path / "c.txt", FILETYPE="Powder Diffraction", RRUFFID="R050005")
+    two_theta = np.arange(5.0, 90.0, 0.5)
+    _write_fields(
+        tmp_path / "c.txt", two_theta, FILETYPE="Powder Diffraction", RRUFFID="R050005"
+    )
     # the header id wins over a different one in the name
-    _write_fields(tmp_path / "Talc__R050007-1__Powder.txt", RRUFFID="R050006")
+    _write_fields(
+        tmp_path / "Talc__R050007-1__Powder.txt", two_theta, RRUFFID="R050006"
+    )
     ir = load_rruff(tmp_path, pair=False, modality="ir")
     names = [os.path.basename(f) for f in ir.files]
     assert names == [
@@ -970,3 +1016,61 @@ def test_spectra_mostly_filled_by_outside_warn(tmp_path, pair):
         path.unlink()
     with pytest.warns(UserWarning, match="1 raman spectra cover less"):
         load_rruff(tmp_path, outside="zero", **kw)
+
+
+def test_a_parameter_of_the_other_pair_mode_is_refused(rruff_dir):
+    # modality= with pair=True and require= with pair=False were ignored
+    with pytest.raises(ValueError) as info:
+        load_rruff(rruff_dir, modality="raman")
+    assert str(info.value) == (
+        "modality only applies with pair=False (the one modality loaded, a file "
+        "per row); with pair=True every modality is loaded and require names "
+        "those a sample must have. Got modality='raman' with pair=True."
+    )
+    with pytest.raises(ValueError) as info:
+        load_rruff(rruff_dir, pair=False, modality="raman", require="xrd")
+    assert str(info.value) == (
+        "require only applies with pair=True (the modalities every paired sample "
+        "must have); with pair=False, modality names the one modality loaded. "
+        "Got require=('xrd',) with pair=False."
+    )
+    # the default, given or not, is no contradiction
+    data = load_rruff(rruff_dir, pair=False, modality="raman", require=["ir", "raman"])
+    assert data.data.shape == (3, 1024)
+
+
+@pytest.mark.parametrize(
+    "params, message",
+    [
+        # "'NoneType' object is not iterable"
+        (
+            {"require": None},
+            "require must be one of 'ir', 'raman', 'xrd' or a tuple of them; got None.",
+        ),
+        # numpy's "could not convert string to float", naming no parameter
+        (
+            {"ir_axis": "400-4000"},
+            "ir_axis must be a 1-D array of numbers (the grid points, e.g. "
+            "np.linspace(*(400.0, 4000.0, 1024))), got '400-4000'.",
+        ),
+        (
+            {"raman_axis": ["150", "x"]},
+            "raman_axis must be a 1-D array of numbers (the grid points, e.g. "
+            "np.linspace(*(150.0, 1250.0, 1024))), got ['150', 'x'].",
+        ),
+        ({"pair": 1}, "pair must be True or False, got 1."),
+    ],
+)
+def test_bad_parameters_are_named(rruff_dir, params, message):
+    with pytest.raises(ValueError) as info:
+        load_rruff(rruff_dir, **params)
+    assert str(info.value) == message
+
+
+def test_pair_takes_numpy_bools(rruff_dir, paired):
+    # pair=np.True_ was refused while as_frame=np.True_ was accepted
+    data = load_rruff(rruff_dir, pair=np.True_)
+    assert list(data.rruff_ids) == list(paired.rruff_ids)
+    np.testing.assert_array_equal(data.raman, paired.raman)
+    one = load_rruff(rruff_dir, pair=np.False_, modality="raman")
+    assert one.modality == "raman" and one.data.shape == (3, 1024)

@@ -63,6 +63,22 @@ def test_refuses_to_overwrite_unless_asked(tmp_path):
     np.testing.assert_array_equal(read_rruff(path).y, [1.0, 2.0])
 
 
+@pytest.mark.parametrize("overwrite", ["False", "True", 0, 1, None])
+def test_overwrite_must_be_a_bool(tmp_path, overwrite):
+    # overwrite="False" (a config value read as text) replaced the file
+    path = tmp_path / "a.txt"
+    path.write_text("keep me")
+    with pytest.raises(ValueError) as info:
+        write_rruff(path, [1.0, 2.0], [1.0, 2.0], overwrite=overwrite)
+    assert str(info.value) == f"overwrite must be True or False, got {overwrite!r}."
+    assert path.read_text() == "keep me"
+    assert os.listdir(tmp_path) == ["a.txt"]
+    write_rruff(path, [1.0, 2.0], [5.0, 6.0], overwrite=np.True_)
+    np.testing.assert_array_equal(read_rruff(path).y, [5.0, 6.0])
+    with pytest.raises(FileExistsError, match="overwrite=True"):
+        write_rruff(path, [1.0, 2.0], [1.0, 2.0], overwrite=np.False_)
+
+
 def test_a_file_made_while_writing_is_not_replaced(tmp_path, monkeypatch):
     # the name was checked before the file was written and then renamed
     # over whatever had appeared meanwhile (another process's output)
