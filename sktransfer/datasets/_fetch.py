@@ -298,14 +298,20 @@ def _fetch_one(modality, url, cache, checksum, timeout):
         shutil.rmtree(tmp, ignore_errors=True)
 
 
-def _check_checksums(checksums, modalities):
-    if checksums is None:
+def _modality_dict(value, name, what):
+    """Return ``value``, a dict keyed by modality ({} for None), or raise."""
+    if value is None:
         return {}
-    if not isinstance(checksums, dict):
+    if not isinstance(value, dict):
         raise ValueError(
-            f"checksums must be a dict of modality -> SHA-256 hex digest; got "
-            f"{type(checksums).__name__}."
+            f"{name} must be a dict of modality -> {what}; got "
+            f"{type(value).__name__}."
         )
+    return value
+
+
+def _check_checksums(checksums, modalities):
+    checksums = _modality_dict(checksums, "checksums", "SHA-256 hex digest")
     for key, value in checksums.items():
         if key not in modalities:
             raise ValueError(
@@ -321,13 +327,7 @@ def _check_checksums(checksums, modalities):
 
 
 def _check_archives(archives):
-    if archives is None:
-        return {}
-    if not isinstance(archives, dict):
-        raise ValueError(
-            f"archives must be a dict of modality -> archive path; got "
-            f"{type(archives).__name__}."
-        )
+    archives = _modality_dict(archives, "archives", "archive path")
     valid = ", ".join(repr(m) for m in ARCHIVES)
     for key, value in archives.items():
         if key not in ARCHIVES:
