@@ -75,6 +75,13 @@ def test_demo_on_rruff_files_runs_with_the_given_settings(fast_stages, tmp_path)
     assert (settings.quick, settings.random_state, settings.device) == (True, 3, "cpu")
     assert len(settings.rruff.paired.rruff_ids) == 6
     assert f"RRUFF files in {folder}, random state 3, device cpu, quick run" in text
+    # the files are read before the stages: the total counts their time
+    match = re.search(
+        r"Total (\d+\.\d) s \(reading files (\d+\.\d) s, first 0\.1", text
+    )
+    assert match and float(match[1]) >= float(match[2])
+    report = (tmp_path / "out" / "report.md").read_text(encoding="utf-8")
+    assert "(reading files " in report
 
 
 def test_torch_threads_are_restored(monkeypatch, tmp_path):

@@ -5,6 +5,7 @@ return result records, and the table, figures and report rendered from them.
 """
 
 import os
+import time
 
 from sktransfer._demo._run import FULL, MIN_SAMPLES, QUICK
 from sktransfer.cli._common import non_negative_int
@@ -146,12 +147,15 @@ def _run(args, settings, n_samples):
     from sktransfer._demo._data import read_rruff_folder
     from sktransfer.cli import CLIError
 
+    reading = None
     if args.data is not None:
         print(f"Reading RRUFF files in {args.data} ...", flush=True)
+        start = time.perf_counter()
         try:
             rruff = read_rruff_folder(args.data)
         except ValueError as exc:
             raise CLIError(str(exc).splitlines()[0]) from None
+        reading = time.perf_counter() - start
         settings = DemoSettings(
             quick=args.quick,
             random_state=args.random_state,
@@ -177,6 +181,10 @@ def _run(args, settings, n_samples):
             demo = run_demo(settings, progress=lambda line: print(line, flush=True))
     finally:
         torch.set_num_threads(threads)
+    if reading is not None:
+        # the files were read before the stages: their time counts too
+        demo.timings = {"reading files": reading, **demo.timings}
+        demo.total += reading
     print("\n" + format_table(demo.rows()))
     times = ", ".join(f"{k} {v:.1f} s" for k, v in demo.timings.items())
     print(f"\nTotal {demo.total:.1f} s ({times}).")
