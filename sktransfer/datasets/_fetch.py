@@ -304,8 +304,7 @@ def _modality_dict(value, name, what):
         return {}
     if not isinstance(value, dict):
         raise ValueError(
-            f"{name} must be a dict of modality -> {what}; got "
-            f"{type(value).__name__}."
+            f"{name} must be a dict of modality -> {what}; got {type(value).__name__}."
         )
     return value
 

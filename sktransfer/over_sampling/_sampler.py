@@ -3,7 +3,6 @@
 import copy
 import hashlib
 import numbers
-import os
 import threading
 
 import numpy as np
@@ -26,6 +25,7 @@ from sktransfer._validation import (
 from sktransfer.over_sampling._modules import Critic, Generator, _n_upsamplings
 from sktransfer.over_sampling._trainer import train_wgan_gp
 from sktransfer.utils._chunks import row_slices
+from sktransfer.utils._memory import available_memory as _available_memory
 from sktransfer.utils._torch import (
     autograd_on,
     device_after_unpickling,
@@ -41,7 +41,6 @@ from sktransfer.utils._torch import (
 _CHUNK = 4096  # generated spectra per batch in sample()
 #: Points per slice of rows (or columns) worked on at a time in fit.
 _CHUNK_POINTS = 2**20
-_MEMINFO = "/proc/meminfo"  # where Linux says how much memory is available
 _ANCHORS = ("smote", "real", "mean")
 
 
@@ -1042,26 +1041,6 @@ def _generate_bytes(channels, n_features):
     """
     n_up = _n_upsamplings(n_features)
     return max(96, 4 * channels // 3, (12 * channels) >> n_up)
-
-
-def _available_memory():
-    """Bytes of memory available to a new allocation, or None if unknown.
-
-    Linux's ``MemAvailable`` (free memory plus the page cache and other
-    memory the kernel can reclaim); elsewhere the free pages, where the
-    platform says.
-    """
-    try:
-        with open(_MEMINFO) as f:
-            for line in f:
-                if line.startswith("MemAvailable:"):
-                    return int(line.split()[1]) * 1024
-    except (OSError, ValueError, IndexError):
-        pass
-    try:
-        return os.sysconf("SC_AVPHYS_PAGES") * os.sysconf("SC_PAGE_SIZE")
-    except (ValueError, OSError, AttributeError):  # not on this platform
-        return None
 
 
 def _check_memory(n_requested, n_rows, n_features, itemsize, channels):

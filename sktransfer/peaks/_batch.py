@@ -7,6 +7,7 @@ batch holds up to ``n_peaks`` peaks per spectrum, and a spectrum with fewer
 has its remaining blocks masked.
 """
 
+import numbers
 import warnings
 
 import numpy as np
@@ -14,16 +15,77 @@ import torch
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.utils import Bunch
 
-from sktransfer._validation import check_option, check_param, check_real
+from sktransfer._validation import (
+    InvalidParameterError,
+    check_option,
+    check_param,
+    check_real,
+)
 from sktransfer.peaks._layout import BASELINES
 from sktransfer.peaks._profiles import PROFILES, unit_peaks
 from sktransfer.peaks._solver import Bounds, levenberg_marquardt
+from sktransfer.utils._memory import available_memory as _available_memory
 from sktransfer.utils._torch import resolve_device
 
 #: Initial shape (Lorentzian character) of every peak.
 SHAPE_INIT = 0.5
 #: Share of its tolerance beyond which a fitted centre counts as held by it.
 _PINNED = 0.98
+#: Working memory of the fit of one batch, in bytes: a batch whose fit would
+#: need more (see :func:`_fit_bytes`) is fitted a few spectra at a time.
+_FIT_MEMORY_BUDGET = 512 * 2**20
+#: Arrays the size of a spectrum's Jacobian (n_params x n_points values)
+#: alive at once at the peak of its fit: 3.1 for Gaussian and Lorentzian
+#: peaks, 3.6 for Voigt and pseudo-Voigt ones (the complex Faddeeva values
+#: of the initial heights), 4.7 for Voigt peaks on a GPU (their derivatives
+#: on every row at once). Batches are sized by the most; a single spectrum
+#: that needs more than the free memory by the least cannot be fitted.
+_JACOBIANS_MOST, _JACOBIANS_LEAST = 5, 3
+
+
+def _fit_bytes(n_params, n_points, itemsize, jacobians=_JACOBIANS_MOST):
+    """Bytes of working memory of the fit of one spectrum.
+
+    ``jacobians`` arrays of its Jacobian's size, and the normal equations
+    (a few float64 matrices of ``n_params**2`` values, which matter only
+    where the parameters approach the points in number).
+    """
+    return n_params * (jacobians * n_points * itemsize + 32 * n_params)
+
+
+def _batches(counts, batch_size, layout, n_points, itemsize):
+    """Yield slices of the consecutive spectra fitted together.
+
+    ``batch_size`` spectra at a time, each such batch split into fewer
+    where the fit of all of them would need more than
+    ``_FIT_MEMORY_BUDGET`` bytes (down to one spectrum at a time). The
+    fits of the spectra of a batch are independent, so the split changes
+    no result beyond rounding.
+    """
+    n = counts.size
+    for start in range(0, n, batch_size):
+        stop = min(start + batch_size, n)
+        k = int(counts[start:stop].max(initial=0))
+        need = _fit_bytes(layout.with_peaks(k).n_params, n_points, itemsize)
+        step = max(1, _FIT_MEMORY_BUDGET // max(need, 1))
+        for first in range(start, stop, step):
+            yield slice(first, min(first + step, stop))
+
+
+def _check_memory(layout, n_points, itemsize, device):
+    """Refuse, up front, a fit whose single spectrum cannot fit in memory."""
+    need = _fit_bytes(layout.n_params, n_points, itemsize, _JACOBIANS_LEAST)
+    free = _available_memory(device)
+    if free is not None and need > free:
+        raise MemoryError(
+            f"Fitting one spectrum of {n_points} points with {layout.n_peaks} "
+            f"peaks ({layout.n_params} parameters) needs at least "
+            f"{need / 2**30:.3g} GiB of memory, but only {free / 2**30:.3g} GiB "
+            f"are free on device {str(device)!r}. Fit fewer peaks (n_peaks or "
+            "centers), cut the spectra to a shorter range "
+            "(sktransfer.preprocessing.RangeCut) or resample them to fewer "
+            "points (sktransfer.preprocessing.Resampler)."
+        )
 
 
 def _initial_theta(x, u, Y, bounds, f0, layout):
@@ -91,7 +153,9 @@ def fit_spectra(
         Solver settings (see :func:`levenberg_marquardt`).
     batch_size : int
         Spectra per batch. Consecutive spectra share a batch, and a batch
-        carries as many peak blocks as its spectrum with the most peaks.
+        carries as many peak blocks as its spectrum with the most peaks. A
+        batch whose fit would need more than ``_FIT_MEMORY_BUDGET`` bytes is
+        fitted a few spectra at a time (see :func:`_batches`).
     device : torch.device
         Device of the fit.
 
@@ -105,8 +169,16 @@ def fit_spectra(
         ``r2``, ``rmse``, ``converged`` and ``n_iter`` per spectrum, and
         ``center_at_bound`` (n_spectra, n_peaks): whether each peak's centre
         ended at the edge of its tolerance (False beyond ``counts``).
+
+    Raises
+    ------
+    MemoryError
+        If the fit of a single spectrum with ``layout``'s peaks cannot fit
+        in the memory available on ``device``.
     """
     dtype = torch.float64 if X.dtype == np.float64 else torch.float32
+    itemsize = torch.finfo(dtype).bits // 8
+    _check_memory(layout, X.shape[1], itemsize, device)
     n, k_all = centers.shape
     mid, half = 0.5 * (x_axis[0] + x_axis[-1]), 0.5 * (x_axis[-1] - x_axis[0])
     # A float32 fit works on the axis less its midpoint, taken off in
@@ -129,8 +201,7 @@ def fit_spectra(
     pinned = np.zeros((n, k_all), dtype=bool)
     n_iter = np.zeros(n, dtype=np.int64)
     like = {"dtype": dtype, "device": device}
-    for start in range(0, n, batch_size):
-        rows = slice(start, min(start + batch_size, n))
+    for rows in _batches(counts, batch_size, layout, X.shape[1], itemsize):
         # A float32 fit with an offset term works on each spectrum less its
         # mean, taken off in float64 (the offset takes it back): float32
         # keeps about 7 digits of the values, and a peak of height 1 on an
@@ -250,12 +321,21 @@ def default_fwhm_bounds(x, fwhm_bounds):
     step = float(np.abs(np.diff(x)).min())
     if fwhm_bounds is None:
         return step, max(float(np.ptp(x)) / 4.0, 2.0 * step)
-    try:
-        lo, hi = (float(v) for v in fwhm_bounds)
-    except (TypeError, ValueError) as exc:
-        raise ValueError(
-            f"fwhm_bounds must be a pair (low, high); got {fwhm_bounds!r}."
-        ) from exc
+    # numbers only: float() read "15" as the pair (1.0, 5.0), and a bool
+    # as 0 or 1
+    if (
+        isinstance(fwhm_bounds, str | bytes)
+        or not hasattr(fwhm_bounds, "__len__")
+        or len(fwhm_bounds) != 2
+        or not all(
+            isinstance(v, numbers.Real) and not isinstance(v, bool | np.bool_)
+            for v in fwhm_bounds
+        )
+    ):
+        raise InvalidParameterError(
+            f"fwhm_bounds must be a pair of numbers (low, high); got {fwhm_bounds!r}."
+        )
+    lo, hi = (float(v) for v in fwhm_bounds)
     if not (np.isfinite(lo) and np.isfinite(hi) and 0 < lo < hi):
         raise ValueError(
             f"fwhm_bounds must satisfy 0 < low < high; got {fwhm_bounds!r}."

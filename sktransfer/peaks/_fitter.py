@@ -96,10 +96,19 @@ class PeakProfileFitter(FeatureChangingTransformer):
         ``1 - R2`` is below ``1e-3 * tol`` (a spectrum of zeros: when its
         sum of squares falls below ``1e-3 * tol`` times its first).
     batch_size : int, default=32
-        Number of spectra fitted together (memory grows with
-        ``batch_size * n_peaks * n_features``). Small batches stay in the
-        CPU caches and are fastest there; on a GPU, larger ones (hundreds)
-        use the device better.
+        Number of spectra fitted together. Small batches stay in the CPU
+        caches and are fastest there; on a GPU, larger ones (hundreds) use
+        the device better. The fit of one spectrum holds its Jacobian, of
+        ``n_params`` (3 per peak, 4 for "voigt" and "pseudo_voigt", plus the
+        baseline terms) by ``n_features`` values, and needs about
+        ``28 * n_params * n_features`` bytes of memory in float64 (half that
+        in float32, up to a third more for "voigt" on a GPU): 450 MB for 200
+        Voigt peaks on 20000 points. A batch that would need more than
+        512 MiB is fitted a few spectra at a time (down to one), which
+        changes its results only by rounding; a fit whose single spectrum
+        needs more memory than is free raises a ``MemoryError``. The time
+        of an iteration grows with the square of the number of peaks (dense
+        normal equations) and with ``n_features``.
     device : str, default="cpu"
         Torch device of the fit: "cpu", "cuda" or "cuda:N".
 
@@ -161,7 +170,8 @@ class PeakProfileFitter(FeatureChangingTransformer):
     deterministic: nothing is random, and identical calls give identical
     results. A spectrum's numbers can differ with the other spectra of its
     batch (rounding, within the solver's tolerance; far, where a peak is
-    poorly determined); ``batch_size=1`` fits each one on its own.
+    poorly determined), and so with the memory that splits large batches;
+    ``batch_size=1`` fits each one on its own.
 
     The output has the input's float dtype. The fit itself keeps the
     centres' precision on axes far from zero, but float32 parameters round
@@ -316,6 +326,12 @@ class PeakProfileFitter(FeatureChangingTransformer):
         self : object
             The fitted transformer; ``n_iter_``, ``r2_`` and ``rmse_``
             describe the fit of the training spectra.
+
+        Raises
+        ------
+        MemoryError
+            If the fit of a single spectrum needs more memory than is free
+            on ``device`` (see ``batch_size``).
         """
         self._fit_all(X, stacklevel=4)
         return self
@@ -334,6 +350,12 @@ class PeakProfileFitter(FeatureChangingTransformer):
         -------
         X_new : ndarray of shape (n_samples, n_features_out)
             Peak parameters, or fitted spectra (see ``output``).
+
+        Raises
+        ------
+        MemoryError
+            If the fit of a single spectrum needs more memory than is free
+            on ``device`` (see ``batch_size``).
         """
         return self._fit_all(X, stacklevel=5)[self.output]
 
@@ -377,6 +399,12 @@ class PeakProfileFitter(FeatureChangingTransformer):
             spectrum took) and ``center_at_bound`` (n_samples, n_peaks)
             bool, whether each peak's centre ended at the edge of its
             ``center_tolerance_`` (None with ``centers="each"``).
+
+        Raises
+        ------
+        MemoryError
+            If the fit of a single spectrum needs more memory than is free
+            on ``device`` (see ``batch_size``).
         """
         return self._fit_spectra(self._validate_transform_X(X), stacklevel=3)
 

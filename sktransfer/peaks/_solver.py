@@ -94,8 +94,11 @@ def _model(x, u, theta, bounds, layout, jac):
                 full[real] = part
             terms.append(full)
         terms = tuple(terms) if jac else terms[0]
+        del parts, part
     else:
         terms = unit_peaks(dx, f, s, layout.profile, derivatives=jac)
+    # (batch, peaks, points) arrays: free them before the Jacobian is made
+    del dx
     g = terms[0] if jac else terms
     y = torch.einsum("bk,bkn->bn", h, g)
     n_base = layout.n_base
@@ -212,6 +215,8 @@ def levenberg_marquardt(x, u, Y, theta, bounds, layout, max_iter, tol):
         ja, ra = (jac, res) if every else (jac[act], res[act])
         jtj = (ja @ ja.transpose(1, 2)).double()
         grad = (ja @ ra.unsqueeze(-1)).squeeze(-1).double()
+        # (copies of the active rows, when some spectra have stopped)
+        del ja, ra
         # The peak columns scale with the peaks' range (h_scale), the baseline
         # columns do not: the floor of the damping and the ridge that keeps
         # the system solvable are relative to each column, so that an offset
@@ -241,6 +246,9 @@ def levenberg_marquardt(x, u, Y, theta, bounds, layout, max_iter, tol):
                 j_t[ok],
             )
             cost[idx] = c_t[ok]
+        # Only one Jacobian of the batch outlives an iteration: the trial's
+        # would otherwise be alive while the next one is made.
+        del y_t, j_t, r_t
         # Nielsen's damping update: shrink by the quality of the step's
         # prediction, grow geometrically on repeated failures.
         shrink = torch.clamp(1.0 - (2.0 * gain - 1.0) ** 3, min=1.0 / 3.0)

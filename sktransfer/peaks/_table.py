@@ -94,7 +94,16 @@ def fit_peak_table(
     tol : float, default=1e-6
         Stopping tolerance (see :class:`PeakProfileFitter`).
     batch_size : int, default=32
-        Number of spectra fitted together.
+        Number of spectra fitted together. The fit of one spectrum needs
+        about ``28 * n_params * n_points`` bytes of memory in float64 (half
+        that in float32, up to a third more for "voigt" on a GPU), where
+        ``n_params`` counts 3 values per peak (4 for "voigt" and
+        "pseudo_voigt") of the spectrum of the batch with the most peaks,
+        plus the baseline terms: 450 MB for 200 Voigt peaks on 20000
+        points. A batch that would need more than 512 MiB is fitted a few
+        spectra at a time (down to one), which changes its results only by
+        rounding. The time of an iteration grows with the square of the
+        number of peaks (dense normal equations) and with ``n_points``.
     device : str, default="cpu"
         Torch device of the fit: "cpu", "cuda" or "cuda:N".
     return_summary : bool, default=False
@@ -126,6 +135,12 @@ def fit_peak_table(
         ``spectrum``, ``n_peaks``, ``r2``, ``rmse``, ``n_iter``,
         ``converged`` and the baseline terms (``baseline_offset`` at the axis
         midpoint, ``baseline_slope`` per axis unit) that ``baseline`` fits.
+
+    Raises
+    ------
+    MemoryError
+        If the fit of the single spectrum with the most peaks needs more
+        memory than is free on ``device``.
 
     Warns
     -----

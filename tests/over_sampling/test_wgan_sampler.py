@@ -828,28 +828,6 @@ def test_fit_memory_does_not_grow_with_copies_of_the_data(monkeypatch, condition
     )
 
 
-def test_available_memory_counts_what_the_kernel_can_reclaim(tmp_path, monkeypatch):
-    # the free pages alone leave out the page cache: a machine that had
-    # read a few large files refused requests that fit
-    from sktransfer.over_sampling import _sampler
-
-    meminfo = tmp_path / "meminfo"
-    meminfo.write_text("MemTotal: 1000 kB\nMemFree: 10 kB\nMemAvailable: 600 kB\n")
-    monkeypatch.setattr(_sampler, "_MEMINFO", str(meminfo))
-    assert _sampler._available_memory() == 600 * 1024
-    # where there is no such file, the free pages
-    monkeypatch.setattr(_sampler, "_MEMINFO", str(tmp_path / "absent"))
-    pages = {"SC_AVPHYS_PAGES": 7, "SC_PAGE_SIZE": 4096}
-    monkeypatch.setattr(_sampler.os, "sysconf", pages.__getitem__)
-    assert _sampler._available_memory() == 7 * 4096
-
-    def unknown(name):
-        raise ValueError(f"unrecognized configuration name {name}")
-
-    monkeypatch.setattr(_sampler.os, "sysconf", unknown)
-    assert _sampler._available_memory() is None
-
-
 @pytest.mark.parametrize("width", [1.0, 2.0, 4.0])
 def test_noise_std_of_white_noise_is_its_standard_deviation(width):
     # the residual of the smoothing holds only part of the noise (0.86 of

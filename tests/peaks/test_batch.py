@@ -48,6 +48,8 @@ def test_default_fwhm_bounds_are_one_step_to_a_quarter_span():
     assert default_fwhm_bounds(x, None) == (0.5, 25.0)
     assert default_fwhm_bounds(np.arange(5.0) / 2, None) == (0.5, 1.0)
     assert default_fwhm_bounds(x, (0.25, 3)) == (0.25, 3.0)
+    assert default_fwhm_bounds(x, np.array([0.25, 3.0])) == (0.25, 3.0)
+    assert default_fwhm_bounds(x, [np.float32(0.25), np.int64(3)]) == (0.25, 3.0)
 
 
 @pytest.mark.parametrize(
@@ -58,6 +60,11 @@ def test_default_fwhm_bounds_are_one_step_to_a_quarter_span():
         ((1.0, np.inf), "0 < low < high"),
         (("a", 1.0), "a pair"),
         ((1.0,), "a pair"),
+        # float() read "15" as the pair (1.0, 5.0), and bools as numbers
+        ("15", "a pair of numbers"),
+        (("1", "20"), "a pair of numbers"),
+        ((True, 20.0), "a pair of numbers"),
+        (np.array([[1.0, 2.0]]), "a pair of numbers"),
     ],
 )
 def test_default_fwhm_bounds_refuses_bad_bounds(bounds, match):
@@ -128,3 +135,128 @@ def test_check_fit_params_bounds():
     ]:
         with pytest.raises(ValueError, match=name):
             check_fit_params(**{**FIT_PARAMS, name: bad})
+
+
+def _three_peak_spectra(n_spectra=5, n_points=300):
+    x = np.linspace(0, 100, n_points)
+    rng = np.random.default_rng(1)
+
+    def peak(c, f):
+        return np.exp(-4 * np.log(2) * ((x - c) / f) ** 2)
+
+    X = np.stack(
+        [
+            a * peak(30, 5) + b * peak(55, 8) + 0.3 * peak(75, 4) + 0.002 * x
+            for a, b in rng.uniform(0.5, 2, (n_spectra, 2))
+        ]
+    )
+    return x, X + 0.01 * rng.standard_normal(X.shape)
+
+
+def _record_batches(monkeypatch):
+    """Record the number of spectra of every call of the solver."""
+    from sktransfer.peaks import _batch
+
+    sizes = []
+    solver = _batch.levenberg_marquardt
+
+    def counting(x, u, Y, *args):
+        sizes.append(Y.shape[0])
+        return solver(x, u, Y, *args)
+
+    monkeypatch.setattr(_batch, "levenberg_marquardt", counting)
+    return sizes
+
+
+def test_batches_are_split_by_the_memory_of_their_own_peaks(monkeypatch):
+    from sktransfer.peaks import _batch
+    from sktransfer.peaks._layout import PeakLayout
+
+    layout = PeakLayout("gaussian", 3, "linear")
+    one_peak = _batch._fit_bytes(5, 100, 8)  # 1 peak: 3 + 2 parameters
+    # two spectra of one peak, or one of three peaks, fit in the budget
+    monkeypatch.setattr(_batch, "_FIT_MEMORY_BUDGET", 2 * one_peak)
+    counts = np.array([0, 1, 1, 1, 3, 3])
+    got = [(s.start, s.stop) for s in _batch._batches(counts, 4, layout, 100, 8)]
+    # batch [0, 4): at most 1 peak, two at a time; batch [4, 6): one at a time
+    assert got == [(0, 2), (2, 4), (4, 5), (5, 6)]
+    # a batch of spectra without peaks (no parameters) is not split
+    none = PeakLayout("gaussian", 0, "none")
+    got = list(_batch._batches(np.zeros(3, int), 32, none, 100, 8))
+    assert got == [slice(0, 3)]
+
+
+def test_large_batches_of_the_fitter_are_split_results_unchanged(monkeypatch):
+    from sktransfer.peaks import PeakProfileFitter, _batch
+
+    x, X = _three_peak_spectra()
+    sizes = _record_batches(monkeypatch)
+    fitter = PeakProfileFitter("gaussian", centers=[30, 55, 75], x_axis=x).fit(X)
+    whole = fitter.fit_peaks(X)
+    assert sizes == [5, 5]
+    # a budget of two spectra of 3 peaks (11 parameters) on 300 points
+    monkeypatch.setattr(_batch, "_FIT_MEMORY_BUDGET", 2 * _batch._fit_bytes(11, 300, 8))
+    sizes.clear()
+    split = fitter.fit_peaks(X)
+    assert sizes == [2, 2, 1]
+    # the fits of a batch's spectra are independent: the same up to the
+    # rounding of the batched matrix products
+    np.testing.assert_allclose(split.parameters, whole.parameters, rtol=1e-12)
+    np.testing.assert_allclose(
+        split.reconstruction, whole.reconstruction, rtol=1e-12, atol=1e-14
+    )
+    np.testing.assert_allclose(split.r2, whole.r2, rtol=1e-12)
+    assert split.converged.all() and whole.converged.all()
+
+
+def test_large_batches_of_the_peak_table_are_split_results_unchanged(monkeypatch):
+    from sktransfer.peaks import _batch, fit_peak_table
+
+    x, X = _three_peak_spectra()
+    centers = [np.array([30.0, 55, 75])[: 1 + i % 3] for i in range(5)]
+    sizes = _record_batches(monkeypatch)
+
+    def table():
+        return fit_peak_table(X, x, profile="gaussian", centers=centers, as_frame=False)
+
+    whole = table()
+    assert sizes == [5]
+    monkeypatch.setattr(_batch, "_FIT_MEMORY_BUDGET", 1)  # one at a time
+    sizes.clear()
+    split = table()
+    assert sizes == [1] * 5
+    for key in ("center", "height", "fwhm", "area", "r2", "rmse"):
+        np.testing.assert_allclose(split[key], whole[key], rtol=1e-12)
+    np.testing.assert_array_equal(split["spectrum"], whole["spectrum"])
+
+
+def test_a_spectrum_too_large_for_the_free_memory_is_refused(monkeypatch):
+    from sktransfer.peaks import PeakProfileFitter, _batch, fit_peak_table
+
+    x, X = _three_peak_spectra(n_spectra=2, n_points=2000)
+    # 3 peaks and a linear baseline: 11 parameters of 2000 float64 points,
+    # three Jacobians and the normal equations at least
+    need = 11 * (3 * 2000 * 8 + 32 * 11)
+    solver_calls = _record_batches(monkeypatch)
+    monkeypatch.setattr(_batch, "_available_memory", lambda device: need // 2)
+    message = (
+        r"^Fitting one spectrum of 2000 points with 3 peaks \(11 parameters\) "
+        r"needs at least 0\.000495 GiB of memory, but only 0\.000248 GiB are "
+        r"free on device 'cpu'\. Fit fewer peaks \(n_peaks or centers\), cut the "
+        r"spectra to a shorter range \(sktransfer\.preprocessing\.RangeCut\) "
+        r"or resample them to fewer points "
+        r"\(sktransfer\.preprocessing\.Resampler\)\.$"
+    )
+    fitter = PeakProfileFitter("gaussian", centers=[30, 55, 75], x_axis=x)
+    with pytest.raises(MemoryError, match=message):
+        fitter.fit(X)
+    centers = [np.array([30.0, 55, 75]), np.array([55.0])]
+    with pytest.raises(MemoryError, match=message):
+        fit_peak_table(X, x, profile="gaussian", centers=centers, as_frame=False)
+    assert solver_calls == []
+    monkeypatch.setattr(_batch, "_available_memory", lambda device: need - 1)
+    with pytest.raises(MemoryError, match="needs at least"):
+        fitter.fit(X)
+    # just enough memory: the fit runs
+    monkeypatch.setattr(_batch, "_available_memory", lambda device: need)
+    assert fitter.fit(X).r2_.min() > 0.99
