@@ -4,7 +4,7 @@ import inspect
 
 from pybaselines import Baseline
 
-from sktransfer._validation import check_option, check_param
+from sktransfer._validation import InvalidParameterError, check_option, check_param
 from sktransfer.baseline._base import BaselineCorrector
 from sktransfer.baseline._kernels import pybaselines_methods
 from sktransfer.baseline._stacked import method_default
@@ -142,7 +142,7 @@ class PybaselinesCorrector(BaselineCorrector):
             params = {k: v for k, v in params.items() if not k.startswith(prefix)}
             given = params.get("method_kwargs", self.method_kwargs)
             if given is not None and not isinstance(given, dict):
-                raise ValueError(
+                raise InvalidParameterError(
                     f"method_kwargs must be a dict or None to set "
                     f"{prefix}{next(iter(keywords))}; got {given!r}."
                 )
@@ -167,7 +167,7 @@ class PybaselinesCorrector(BaselineCorrector):
         super()._check_params()
         check_option(self.method, "method", pybaselines_methods())
         if self.method_kwargs is not None and not isinstance(self.method_kwargs, dict):
-            raise ValueError(
+            raise InvalidParameterError(
                 f"method_kwargs must be a dict or None, got {self.method_kwargs!r}."
             )
         params = inspect.signature(getattr(Baseline, self.method)).parameters

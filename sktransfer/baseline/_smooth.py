@@ -2,7 +2,7 @@
 
 import numbers
 
-from sktransfer._validation import check_bool, check_param
+from sktransfer._validation import InvalidParameterError, check_bool, check_param
 from sktransfer.baseline._base import BaselineCorrector
 
 
@@ -16,7 +16,7 @@ def _check_half_window(value):
         for item in value:
             check_param(item, "max_half_window", kind="int", low=1)
         return
-    raise ValueError(
+    raise InvalidParameterError(
         "max_half_window must be None, a positive integer or a pair of "
         f"positive integers, got {value!r}."
     )
@@ -137,6 +137,6 @@ class SNIP(BaselineCorrector):
         if self.smooth_half_window is not None:
             check_param(self.smooth_half_window, "smooth_half_window", "int", low=0)
         if isinstance(self.filter_order, bool) or self.filter_order not in (2, 4, 6, 8):
-            raise ValueError(
+            raise InvalidParameterError(
                 f"filter_order must be one of 2, 4, 6, 8; got {self.filter_order!r}."
             )

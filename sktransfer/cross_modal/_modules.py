@@ -10,6 +10,7 @@ from torch import nn
 from torch.nn import functional as F
 
 from .._validation import (
+    InvalidParameterError,
     check_bool,
     check_option,
     check_param,
@@ -516,7 +517,7 @@ class SpectroGenVAE(nn.Module):
                 latent_dim, channels=channels, hidden=hidden, dropout=dropout
             )
         else:
-            raise ValueError(
+            raise InvalidParameterError(
                 f"encoder must be 'dense' or 'conv'; got encoder={encoder!r}."
             )
         if decoder == "dense":
@@ -535,7 +536,7 @@ class SpectroGenVAE(nn.Module):
                 residual=residual,
             )
         else:
-            raise ValueError(
+            raise InvalidParameterError(
                 f"decoder must be 'dense' or 'peaks'; got decoder={decoder!r}."
             )
         self.retrieval = None

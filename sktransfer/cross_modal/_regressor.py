@@ -285,8 +285,8 @@ def _checkpoint_files(checkpoint, net):
     missing one raises ``FileNotFoundError``, which skorch's
     ``LoadInitState`` takes for "nothing saved yet"), else from the
     regressor's history. Without either history a plain name is joined to
-    the checkpoint's folder and a formatted one is None (skorch raised an
-    ``IndexError`` for both, formatting them from an empty history).
+    the checkpoint's folder (skorch raised an ``IndexError``, formatting it
+    from an empty history), and a formatted one raises a ``ValueError``.
     """
     names = {
         key: getattr(checkpoint, key)
@@ -302,13 +302,22 @@ def _checkpoint_files(checkpoint, net):
             return checkpoint.get_formatted_files(net)
         finally:
             net.history = own
+    formatted = {k: f for k, f in names.items() if isinstance(f, str) and "{" in f}
+    if formatted:
+        # loading the other files alone would resume from half a state
+        listed = ", ".join(f"{k}={f!r}" for k, f in formatted.items())
+        raise ValueError(
+            f"The checkpoint's file names are formatted from the training "
+            f"history ({listed}), and there is none to format them from: the "
+            "checkpoint keeps no history file (f_history=None) and this "
+            "regressor has not trained. Give the Checkpoint an f_history, or "
+            "load the files by name (f_params=...)."
+        )
     return {
         key: (
-            f
-            if not isinstance(f, str)
-            else None
-            if "{" in f
-            else os.path.join(checkpoint.dirname, checkpoint.fn_prefix + f)
+            os.path.join(checkpoint.dirname, checkpoint.fn_prefix + f)
+            if isinstance(f, str)
+            else f
         )
         for key, f in names.items()
     }
@@ -1378,6 +1387,8 @@ class SpectroGenRegressor(NeuralNetRegressor):
             kwargs = {**kwargs, **sizes}
             if kwargs.get("decoder", "dense") == "peaks":
                 x_out = kwargs.get("x_out")
+                if isinstance(x_out, torch.Tensor):  # on a GPU, or with gradients
+                    x_out = to_numpy(x_out)
                 if x_out is not None and not (
                     np.shape(x_out) == np.shape(self.target_axis_)
                     and np.allclose(x_out, self.target_axis_, rtol=1e-6, atol=0.0)

@@ -17,7 +17,7 @@ from pathlib import Path
 
 from sklearn.datasets import get_data_home as _sklearn_data_home
 
-from sktransfer._validation import check_bool, check_param
+from sktransfer._validation import InvalidParameterError, check_bool, check_param
 from sktransfer.datasets._load import as_modalities, check_load_args, load_rruff
 from sktransfer.datasets._records import NotMeasured, read_record, text_files
 
@@ -303,7 +303,7 @@ def _modality_dict(value, name, what):
     if value is None:
         return {}
     if not isinstance(value, dict):
-        raise ValueError(
+        raise InvalidParameterError(
             f"{name} must be a dict of modality -> {what}; got {type(value).__name__}."
         )
     return value

@@ -196,7 +196,7 @@ def check_load_args(
             f"require names those a sample must have. Got modality={modality!r} "
             "with pair=True."
         )
-    if not pair and require != _DEFAULT_REQUIRE:
+    if not pair and set(require) != set(_DEFAULT_REQUIRE):
         raise ValueError(
             "require only applies with pair=True (the modalities every paired "
             "sample must have); with pair=False, modality names the one "

@@ -16,6 +16,7 @@ from sklearn.utils.validation import check_is_fitted
 
 from sktransfer._base import kept_if_refused
 from sktransfer._validation import (
+    InvalidParameterError,
     check_bool,
     check_param,
     check_sequence,
@@ -302,7 +303,9 @@ class WGANGPOverSampler(BaseOverSampler):
         check_bool(self.conditional, "conditional")
         check_sequence(self.betas, "betas", length=2, low=0, high=1, closed="left")
         if self.anchor not in _ANCHORS:
-            raise ValueError(f"anchor must be one of {_ANCHORS}; got {self.anchor!r}.")
+            raise InvalidParameterError(
+                f"anchor must be one of {_ANCHORS}; got {self.anchor!r}."
+            )
 
     def _check_X_y(self, X, y, accept_sparse=None):
         # dense float spectra only; imbalanced-learn's checks otherwise

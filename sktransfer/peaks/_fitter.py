@@ -6,7 +6,7 @@ from sklearn.exceptions import NotFittedError
 from sklearn.utils import Bunch, check_array
 
 from sktransfer._base import FLOAT_DTYPES, FeatureChangingTransformer
-from sktransfer._validation import check_option, validate_spectra
+from sktransfer._validation import InvalidParameterError, check_option, validate_spectra
 from sktransfer.peaks._batch import (
     check_centers,
     check_fit_params,
@@ -271,7 +271,7 @@ class PeakProfileFitter(FeatureChangingTransformer):
         )
         check_option(self.output, "output", ("parameters", "reconstruction"))
         if isinstance(self.centers, str) and not self._each():
-            raise ValueError(
+            raise InvalidParameterError(
                 f"centers must be None, 'each' or an array of centres; "
                 f"got {self.centers!r}."
             )

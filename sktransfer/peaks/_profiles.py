@@ -372,6 +372,17 @@ def _as_tensor(value):
         return torch.as_tensor(value)
 
 
+def _whole_as_float64(value):
+    """``value`` as float64 if it is a list or array of whole numbers, else as is."""
+    if isinstance(value, torch.Tensor):
+        return value
+    try:
+        array = np.asarray(value)
+    except (TypeError, RuntimeError, ValueError):
+        return value  # a list of tensors: torch stacks them
+    return array.astype(np.float64) if array.dtype.kind in "iu" else value
+
+
 def _prepare(x, center, height, fwhm, shape):
     """Return the arguments as tensors in the dtype to compute in, and the output's.
 
@@ -380,12 +391,8 @@ def _prepare(x, center, height, fwhm, shape):
     (``x - center`` near 20000 would be rounded to 2e-3 in float32). The
     output takes the dtype of ``center``.
     """
-    given_tensor = isinstance(center, torch.Tensor)
-    center = _as_tensor(center)
-    if center.is_floating_point():
-        out = center.dtype
-    else:  # whole numbers: float64 as NumPy promotes them, unless a tensor
-        out = torch.get_default_dtype() if given_tensor else torch.float64
+    center = _as_tensor(_whole_as_float64(center))
+    out = center.dtype if center.is_floating_point() else torch.get_default_dtype()
     dtype = out
     x = _as_tensor(x).to(center.device)
     if x.is_floating_point():
@@ -502,6 +509,9 @@ def render_peaks(x, center, height, fwhm, shape=None, profile="voigt"):
     """
     x, center, height, fwhm, shape = map(_wrappable, (x, center, height, fwhm, shape))
     common = _check_render_inputs(x, center, height, fwhm, shape, profile)
+    # whole numbers as NumPy promotes them, also where the rows go in chunks
+    # (as tensors, which keep torch's default dtype)
+    center = _whole_as_float64(center)
     if profile not in ("voigt", "pseudo_voigt"):
         shape = None  # ignored: it need not broadcast with the others
     n_points = len(x)
@@ -538,7 +548,11 @@ def _wrappable(value):
     ):
         # a pandas Series (or another array container): torch would read
         # it by label, which fails for any index but 0..n-1
-        value = np.asarray(value)
+        try:
+            value = np.asarray(value)
+        except (TypeError, ValueError, RuntimeError):
+            return value  # an array on a GPU (CuPy): torch reads it there
+
     if not isinstance(value, np.ndarray):
         return value
     if value.dtype == object:

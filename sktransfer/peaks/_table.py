@@ -8,6 +8,7 @@ from sklearn.utils import check_array
 
 from sktransfer._base import FLOAT_DTYPES
 from sktransfer._validation import (
+    InvalidParameterError,
     check_bool,
     check_param,
     check_x_axis,
@@ -261,7 +262,7 @@ def _pandas(as_frame):
 
 def _check_center_list(centers, x, n_spectra):
     if isinstance(centers, str) or not hasattr(centers, "__len__"):
-        raise ValueError(
+        raise InvalidParameterError(
             "centers must be None or a list with one array of centres per "
             f"spectrum; got {centers!r}."
         )

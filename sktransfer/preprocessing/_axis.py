@@ -13,6 +13,7 @@ from sktransfer._base import (
     kept_if_refused,
 )
 from sktransfer._validation import (
+    InvalidParameterError,
     check_fits_dtype,
     check_option,
     check_param,
@@ -131,7 +132,7 @@ class Resampler(FeatureChangingTransformer):
             if grid is not None and (
                 isinstance(grid, bool) or not isinstance(grid, numbers.Integral)
             ):
-                raise ValueError(
+                raise InvalidParameterError(
                     "grid must be a number of points (an integer), an array of "
                     f"points or None; got {grid!r}."
                 )

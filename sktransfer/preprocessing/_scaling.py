@@ -7,7 +7,11 @@ import warnings
 import numpy as np
 
 from sktransfer._base import SpectralTransformer
-from sktransfer._validation import check_fits_dtype, check_option
+from sktransfer._validation import (
+    InvalidParameterError,
+    check_fits_dtype,
+    check_option,
+)
 from sktransfer.preprocessing._functions import (
     min_max_rows,
     normalize_rows,
@@ -112,7 +116,7 @@ class MinMaxNormalizer(SpectralTransformer):
             # infinite bounds, or a span that overflows, give NaN spectra
             or not _finite_span(*fr)
         ):
-            raise ValueError(
+            raise InvalidParameterError(
                 "feature_range must be a pair (min, max) of finite numbers with "
                 f"min < max and a finite max - min; got {fr!r}."
             )

@@ -6,6 +6,8 @@ import pkgutil
 
 from sklearn.base import BaseEstimator
 
+from sktransfer._validation import InvalidParameterError
+
 _TYPES = {
     "classifier": "classifier",
     "regressor": "regressor",
@@ -58,7 +60,7 @@ def all_estimators(type_filter=None):
     if type_filter is None:
         return estimators
     if type_filter not in _TYPES:
-        raise ValueError(
+        raise InvalidParameterError(
             f"type_filter must be one of {sorted(_TYPES)} or None; got {type_filter!r}."
         )
     return [(n, c) for n, c in estimators if _is_type(c, type_filter)]

@@ -1582,3 +1582,14 @@ def test_module_sizes_that_contradict_the_data_are_refused(module_params, match)
         max_epochs=1, module__hidden=8, module__latent_dim=2, module__n_in=20
     )
     assert same.fit(X, Y).predict(X).shape == (12, 16)
+    # the axis itself, also as a tensor with gradients, as the module takes it
+    axis = np.linspace(150.0, 1250.0, 16)
+    peaks = SpectroGenRegressor(
+        max_epochs=1,
+        target_axis=axis,
+        module__hidden=8,
+        module__latent_dim=2,
+        module__decoder="peaks",
+        module__x_out=torch.tensor(axis, requires_grad=True),
+    )
+    assert peaks.fit(X, Y).predict(X).shape == (12, 16)

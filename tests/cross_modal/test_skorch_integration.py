@@ -460,6 +460,17 @@ def test_a_checkpoint_without_a_history_file_loads(pairs, tmp_path):
     assert_allclose(loaded.predict(X), reg.predict(X), rtol=1e-5, atol=1e-6)
     # the optimizer's state comes with it, as skorch loads it
     assert loaded.optimizer_.state_dict()["state"]
+    # names formatted from a history that is nowhere: an error, not the
+    # optimizer's state alone (which resumed from half a state)
+    formatted = Checkpoint(
+        monitor=None,
+        dirname=str(tmp_path),
+        f_params="p_{last_epoch[epoch]}.pt",
+        f_history=None,
+    )
+    SpectroGenRegressor(callbacks=[formatted], **params).fit(X, Y)
+    with pytest.raises(ValueError, match=r"f_params='p_\{last_epoch\[epoch\]\}.pt'"):
+        SpectroGenRegressor(**params).load_params(checkpoint=formatted)
 
 
 @pytest.mark.parametrize("f_params", ["params.pt", "p_{last_epoch[epoch]}.pt"])

@@ -1037,6 +1037,8 @@ def test_a_parameter_of_the_other_pair_mode_is_refused(rruff_dir):
     # the default, given or not, is no contradiction
     data = load_rruff(rruff_dir, pair=False, modality="raman", require=["ir", "raman"])
     assert data.data.shape == (3, 1024)
+    data = load_rruff(rruff_dir, pair=False, modality="raman", require=("raman", "ir"))
+    assert data.data.shape == (3, 1024)
 
 
 @pytest.mark.parametrize(

@@ -468,6 +468,19 @@ def test_render_peaks_computes_in_the_dtype_of_center():
         assert float(y[8]) == 1.0
 
 
+def test_whole_number_centres_render_in_float64_also_in_chunks(monkeypatch):
+    # rows rendered in chunks took integer centres for float32
+    from sktransfer.peaks import _profiles
+
+    x = np.linspace(0.0, 10.0, 21)
+    centres = np.full((6, 1), 4)
+    whole = render_peaks(x, centres, 1.0, 2.0, profile="gaussian")
+    monkeypatch.setattr(_profiles, "_RENDER_CHUNK_VALUES", 2 * len(x))
+    chunked = render_peaks(x, centres, 1.0, 2.0, profile="gaussian")
+    assert whole.dtype == chunked.dtype == F64
+    torch.testing.assert_close(chunked, whole, rtol=0, atol=0)
+
+
 def test_render_peaks_reads_pandas_columns_by_position():
     # rows of a peak table: the index of a selection is not 0..n-1
     pd = pytest.importorskip("pandas")
