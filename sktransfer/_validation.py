@@ -296,8 +296,23 @@ def validate_spectra(estimator, *args, **kwargs):
     """
     from sklearn.utils.validation import validate_data
 
+    return _nan_hinted(validate_data, estimator, *args, **kwargs)
+
+
+def check_spectra(X, **kwargs):
+    """Run scikit-learn's ``check_array``; a NaN error says why spectra hold NaN.
+
+    For functions (no estimator to validate for); see :func:`validate_spectra`.
+    """
+    from sklearn.utils import check_array
+
+    return _nan_hinted(check_array, X, **kwargs)
+
+
+def _nan_hinted(check, *args, **kwargs):
+    """Call a scikit-learn input check; add :data:`_NAN_HINT` to a NaN error."""
     try:
-        return validate_data(estimator, *args, **kwargs)
+        return check(*args, **kwargs)
     except ValueError as exc:
         first = str(exc).split("\n", 1)[0]
         if not first.startswith("Input") or not first.endswith("contains NaN."):

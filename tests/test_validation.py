@@ -203,6 +203,25 @@ def test_nan_in_spectra_is_refused_with_where_it_comes_from(where):
         assert "HistGradientBoosting" not in message
 
 
+def test_functions_on_spectra_say_why_spectra_hold_nan_too():
+    # fit_peak_table and the metrics said "Input contains NaN." alone
+    from sktransfer.metrics import spectral_correlation, two_sample_accuracy
+    from sktransfer.peaks import fit_peak_table
+
+    rng = np.random.default_rng(0)
+    X = rng.random((10, 32))
+    X[0, 3] = np.nan
+    clean = rng.random((10, 32))
+    calls = {
+        "X": lambda: fit_peak_table(X, np.arange(32.0)),
+        "y_true": lambda: spectral_correlation(X, clean),
+        "real": lambda: two_sample_accuracy(X, clean),
+    }
+    for name, call in calls.items():
+        with pytest.raises(ValueError, match=rf"^Input {name} contains NaN\. Spectra"):
+            call()
+
+
 def test_an_axis_of_another_length_says_where_a_cut_axis_comes_from():
     # AreaNormalizer(x_axis=x) after RangeCut(x_axis=x): the message named
     # the mismatch but not the axis to give

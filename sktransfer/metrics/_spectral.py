@@ -5,6 +5,7 @@ import warnings
 import numpy as np
 from sklearn.utils import check_array
 
+from sktransfer._validation import check_spectra
 from sktransfer.preprocessing._functions import (
     rescaled_where_not_finite,
     root_sum_squares_rows,
@@ -31,7 +32,7 @@ def _check_spectra_pair(y_true, y_pred, return_one_d=False):
     float64 a chunk of rows at a time (:func:`_row_chunks`).
     """
     arrays = [
-        check_array(y, ensure_2d=False, dtype="numeric", input_name=name)
+        check_spectra(y, ensure_2d=False, dtype="numeric", input_name=name)
         for name, y in (("y_true", y_true), ("y_pred", y_pred))
     ]
     shapes = {a.shape for a in arrays}

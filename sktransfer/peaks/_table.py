@@ -4,13 +4,13 @@ import warnings
 
 import numpy as np
 import torch
-from sklearn.utils import check_array
 
 from sktransfer._base import FLOAT_DTYPES
 from sktransfer._validation import (
     InvalidParameterError,
     check_bool,
     check_param,
+    check_spectra,
     check_x_axis,
     import_pandas,
 )
@@ -188,7 +188,7 @@ def fit_peak_table(
     check_param(min_prominence, "min_prominence", low=0)
     check_bool(return_summary, "return_summary")
     pd = _pandas(as_frame)
-    X = check_array(X, dtype=FLOAT_DTYPES, ensure_min_features=2)
+    X = check_spectra(X, dtype=FLOAT_DTYPES, ensure_min_features=2, input_name="X")
     x = check_x_axis(x_axis, X.shape[1])
     bounds = default_fwhm_bounds(x, fwhm_bounds)
 
