@@ -1170,3 +1170,27 @@ def test_a_rewritten_filetype_reads_back_as_written(tmp_path, capsys):
     assert main([*args, "--method", "snip"]) == 0
     meta = read_rruff(out / name).metadata
     assert meta["FILETYPE"] == "baseline of Raman &lt;RAW&gt; (sktransfer)"
+
+
+def test_spectra_stopped_at_max_iter_are_said_once_for_all_files(tmp_path, capsys):
+    # files on axes of their own are corrected apart: each said "1 of 1
+    # spectra reached max_iter", once per file, naming an estimator class
+    # the user never typed and no file
+    from sktransfer.datasets import write_rruff
+
+    src = tmp_path / "raw"
+    src.mkdir()
+    for i in range(3):
+        x = np.linspace(200.0 + i, 1200.0 + i, 300)
+        y = _peaks(x, [500, 900]) + 1e-3 * x
+        write_rruff(src / f"s{i}__R0{i}__Raman.txt", x, y, {"NAMES": f"s{i}"})
+    argv = ["baseline", str(src), "-o", str(tmp_path / "out"), "--method", "arpls"]
+    assert main([*argv, "--param", "max_iter=1"]) == 0
+    err = capsys.readouterr().err.splitlines()
+    assert len(err) == 1
+    assert err[0].startswith(
+        "sktransfer baseline: warning: arpls: 3 of 3 spectra reached max_iter=1 "
+        "before the tolerance tol=0.001 (files such as s0__R00__Raman.txt, "
+        "s1__R01__Raman.txt, ...); "
+        "raise the limit with --param max_iter=... or loosen --param tol="
+    )

@@ -1,8 +1,11 @@
 """``sktransfer baseline``: remove baselines from spectra files."""
 
 import os
+import re
+import warnings
 
 import numpy as np
+from sklearn.exceptions import ConvergenceWarning
 
 from sktransfer._validation import check_x_axis
 from sktransfer.cli import CLIError
@@ -139,6 +142,56 @@ def _with_filetype(line, filetype):
     return f"##FILETYPE={_header_value(filetype)}"
 
 
+# the corrector's warning of spectra that stopped at max_iter
+_STOPPED = re.compile(
+    r"(\d+) of \d+ spectra reached max_iter=(\S+) before the tolerance tol=(\S+);"
+)
+
+
+class _Notes:
+    """The warnings of the corrections of all groups of files, said once.
+
+    Files on axes of their own are corrected one group at a time: each
+    group's warnings would come once per group (a warning of one spectrum
+    for each of 70 files). Spectra that stopped at ``max_iter`` are counted
+    over all groups, naming some of their files and the command's options;
+    any other warning is said once.
+    """
+
+    def __init__(self, method, n_spectra):
+        self.method, self.n_spectra = method, n_spectra
+        self.stopped, self.files, self.limits = 0, [], None
+        self.others = {}
+
+    def add(self, caught, paths):
+        for w in caught:
+            found = None
+            if issubclass(w.category, ConvergenceWarning):
+                found = _STOPPED.search(str(w.message))
+            if found is None:
+                self.others.setdefault((w.category, str(w.message)), None)
+                continue
+            self.stopped += int(found[1])
+            self.files.extend(paths)
+            self.limits = found[2], found[3]
+
+    def show(self):
+        for category, message in self.others:
+            warnings.warn(message, category, stacklevel=3)
+        if self.stopped:
+            max_iter, tol = self.limits
+            names = ", ".join(os.path.basename(p) for p in self.files[:2])
+            more = ", ..." if len(self.files) > 2 else ""
+            warnings.warn(
+                f"{self.method}: {self.stopped} of {self.n_spectra} spectra "
+                f"reached max_iter={max_iter} before the tolerance tol={tol} "
+                f"(files such as {names}{more}); raise the limit with "
+                "--param max_iter=... or loosen --param tol=....",
+                ConvergenceWarning,
+                stacklevel=3,
+            )
+
+
 def run(args):
     """Correct the baselines of the input files."""
     from sktransfer.baseline import PybaselinesCorrector
@@ -171,19 +224,24 @@ def run(args):
     for i, axis in enumerate(spectra.axes):
         groups.setdefault((axis.shape[0], axis.tobytes()), []).append(i)
     results = [None] * len(spectra)
+    notes = _Notes(args.method, len(spectra))
     for idx in groups.values():
         X = np.vstack([spectra.values[i] for i in idx])
         est = PybaselinesCorrector(
             args.method, method_kwargs=kwargs or None, x_axis=spectra.axes[idx[0]]
         )
-        try:
-            Y = est.fit_transform(X)
-            if args.keep_baseline:
-                Y = X - Y
-        except (ValueError, TypeError) as exc:
-            raise estimator_error(exc, spectra.paths[idx[0]]) from None
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            try:
+                Y = est.fit_transform(X)
+                if args.keep_baseline:
+                    Y = X - Y
+            except (ValueError, TypeError) as exc:
+                raise estimator_error(exc, spectra.paths[idx[0]]) from None
+        notes.add(caught, [spectra.paths[i] for i in idx])
         for k, i in enumerate(idx):
             results[i] = Y[k]
+    notes.show()
     check_finite(results, f"the {what} spectra")
     _plan(args, spectra, results, what, kwargs).write()
     print(f"{what} {len(spectra)} spectra with {args.method} -> {args.output}")
