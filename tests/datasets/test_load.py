@@ -340,6 +340,25 @@ def test_unpaired_raw_processed(raw_processed_dir):
     assert list(only_raw.kind) == ["RAW", "RAW"]
 
 
+def test_raw_spectra_filled_with_zeros_warn(raw_processed_dir):
+    # the step from a RAW spectrum's baseline to zero is followed by any
+    # baseline method; nothing said so
+    grid = np.linspace(100.0, 1250.0, 200)  # the files start at 120
+    with pytest.warns(UserWarning, match=r"^2 RAW raman spectra cover the grid in"):
+        load_rruff(raw_processed_dir, pair=False, raman_axis=grid, outside="zero")
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        load_rruff(raw_processed_dir, pair=False, raman_axis=grid, outside="edge")
+        load_rruff(raw_processed_dir, pair=False, outside="zero")  # covered
+        load_rruff(
+            raw_processed_dir,
+            pair=False,
+            kind="Processed",
+            raman_axis=grid,
+            outside="zero",
+        )
+
+
 def test_the_file_a_sample_gets_does_not_swap_with_the_grid(tmp_path):
     # an oriented 514 nm spectrum covering a hundredth more of a wider grid
     # beat the unoriented 532 nm one, which won on the default grid
