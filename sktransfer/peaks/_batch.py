@@ -316,6 +316,43 @@ def warn_not_converged(converged, max_iter, stacklevel):
     )
 
 
+def warn_given_centres_at_bound(at_bound, given, name, stacklevel, centers=None):
+    """Warn where given centres ended at the edge of their tolerance.
+
+    ``at_bound`` (n_spectra, n_peaks) says whether each fitted centre was
+    held at the edge of its tolerance, ``given`` whether there is a given
+    centre there. With ``centers`` (n_peaks,), the centres every spectrum
+    was given, a peak held in at least half of the spectra is named; else
+    half of all the given centres held is warned of. A centre held there
+    was given off its band (a calibration offset, a reference table of
+    another instrument): its fit is poor, and nothing else says so.
+    """
+    if centers is None:
+        n_given, n_held = int(given.sum()), int((at_bound & given).sum())
+        if n_given == 0 or 2 * n_held < n_given:
+            return
+        what = f"{n_held} of {n_given} given centres ended"
+    else:
+        share = (at_bound & given).mean(axis=0)
+        held = np.flatnonzero(share >= 0.5)
+        if held.size == 0:
+            return
+        shown = ", ".join(
+            f"{c:.6g} in {s:.0%}" for c, s in zip(centers[held], share[held])
+        )
+        what = (
+            f"{held.size} of {len(share)} given centres ended, in at least half "
+            f"of the spectra ({shown}),"
+        )
+    warnings.warn(
+        f"{name}: {what} at the edge of center_tolerance: the peaks lie further "
+        "away than the tolerance lets them move, and their fits are poor. "
+        "Correct the centres (an axis offset?) or widen center_tolerance.",
+        UserWarning,
+        stacklevel=stacklevel + 1,
+    )
+
+
 def default_fwhm_bounds(x, fwhm_bounds):
     """FWHM bounds: validated ``fwhm_bounds``, or one step to a quarter span."""
     step = float(np.abs(np.diff(x)).min())

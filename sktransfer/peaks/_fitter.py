@@ -14,6 +14,7 @@ from sktransfer.peaks._batch import (
     fit_spectra,
     initial_widths,
     pad_ragged,
+    warn_given_centres_at_bound,
     warn_not_converged,
 )
 from sktransfer.peaks._detect import detect_each, detect_peaks, widths_at
@@ -127,7 +128,8 @@ class PeakProfileFitter(FeatureChangingTransformer):
         ended at the edge of its tolerance (within 2 % of it): held there,
         so the peak lies further away, is weak, or is absent from those
         spectra. A high share for a given centre means it was given off the
-        peak; widen ``center_tolerance`` or correct it.
+        peak; widen ``center_tolerance`` or correct it (``fit`` warns of a
+        given centre held in half of the spectra or more).
     fwhm_bounds_ : tuple of (float, float)
         FWHM bounds used.
     n_peaks_ : int
@@ -372,6 +374,15 @@ class PeakProfileFitter(FeatureChangingTransformer):
         self.n_iter_, self.r2_, self.rmse_ = res.n_iter, res.r2, res.rmse
         if not self._each():
             self.center_at_bound_ = res.center_at_bound.mean(axis=0)
+            if self.centers is not None:  # given, not detected
+                at_bound = res.center_at_bound
+                warn_given_centres_at_bound(
+                    at_bound,
+                    np.ones_like(at_bound),
+                    "PeakProfileFitter",
+                    stacklevel,
+                    centers=self.centers_,
+                )
         return res
 
     def _transform(self, X):

@@ -21,6 +21,7 @@ from sktransfer.peaks._batch import (
     fit_spectra,
     initial_widths,
     pad_ragged,
+    warn_given_centres_at_bound,
     warn_not_converged,
 )
 from sktransfer.peaks._detect import DEFAULT_MIN_PROMINENCE, detect_each, widths_at
@@ -229,6 +230,9 @@ def fit_peak_table(
     for key in (*keys, "center_at_bound"):
         res[key] = res[key][inverse]
     warn_not_converged(res.converged, max_iter, stacklevel=2)
+    if centers is not None:  # given, not detected
+        real = np.arange(res.center_at_bound.shape[1]) < counts[:, None]
+        warn_given_centres_at_bound(res.center_at_bound, real, "fit_peak_table", 2)
 
     peaks, summary = _tables(res, counts, layout, bounds)
     if not return_summary and (counts == 0).any():
