@@ -1194,3 +1194,32 @@ def test_spectra_stopped_at_max_iter_are_said_once_for_all_files(tmp_path, capsy
         "s1__R01__Raman.txt, ...); "
         "raise the limit with --param max_iter=... or loosen --param tol="
     )
+
+
+def test_only_files_whose_spectra_all_stopped_are_named():
+    # a group of three files on one axis, one of them stopped: the message
+    # named the other two (and a CSV's one name once per spectrum)
+    from sklearn.exceptions import ConvergenceWarning
+
+    from sktransfer.cli._baseline import _Notes
+
+    def caught(k, n):
+        message = (
+            f"PybaselinesCorrector: {k} of {n} spectra reached max_iter=50 before "
+            "the tolerance tol=0.001; consider increasing max_iter or tol."
+        )
+        return [warnings.WarningMessage(message, ConvergenceWarning, "f.py", 1)]
+
+    notes = _Notes("arpls", 6)
+    notes.add(caught(1, 3), ["a.txt", "b.txt", "c.txt"])
+    notes.add(caught(2, 2), ["d.txt", "d.txt"])  # one CSV file, two spectra
+    with pytest.warns(ConvergenceWarning) as record:
+        notes.show()
+    assert str(record[0].message).startswith(
+        "arpls: 3 of 6 spectra reached max_iter=50 before the tolerance "
+        "tol=0.001 (files such as d.txt); raise the limit"
+    )
+    notes = _Notes("arpls", 3)
+    notes.add(caught(1, 3), ["a.txt", "b.txt", "c.txt"])
+    with pytest.warns(ConvergenceWarning, match=r"tol=0.001; raise the limit"):
+        notes.show()

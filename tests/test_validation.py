@@ -220,6 +220,13 @@ def test_functions_on_spectra_say_why_spectra_hold_nan_too():
     for name, call in calls.items():
         with pytest.raises(ValueError, match=rf"^Input {name} contains NaN\. Spectra"):
             call()
+    # NaN in a model's output is no matter of load_rruff's
+    for call in (
+        lambda: spectral_correlation(clean, X),
+        lambda: two_sample_accuracy(clean, X),
+    ):
+        with pytest.raises(ValueError, match=r"contains NaN\.$"):
+            call()
 
 
 def test_an_axis_of_another_length_says_where_a_cut_axis_comes_from():

@@ -172,7 +172,8 @@ class _Notes:
                 self.others.setdefault((w.category, str(w.message)), None)
                 continue
             self.stopped += int(found[1])
-            self.files.extend(paths)
+            if int(found[1]) == len(paths):  # every spectrum of the group
+                self.files.extend(p for p in paths if p not in self.files)
             self.limits = found[2], found[3]
 
     def show(self):
@@ -182,11 +183,14 @@ class _Notes:
             max_iter, tol = self.limits
             names = ", ".join(os.path.basename(p) for p in self.files[:2])
             more = ", ..." if len(self.files) > 2 else ""
+            # files are named where all their spectra stopped: in a group
+            # of several, which did is not known
+            where = f" (files such as {names}{more})" if names else ""
             warnings.warn(
                 f"{self.method}: {self.stopped} of {self.n_spectra} spectra "
-                f"reached max_iter={max_iter} before the tolerance tol={tol} "
-                f"(files such as {names}{more}); raise the limit with "
-                "--param max_iter=... or loosen --param tol=....",
+                f"reached max_iter={max_iter} before the tolerance tol={tol}"
+                f"{where}; raise the limit with --param max_iter=... or loosen "
+                "--param tol=....",
                 ConvergenceWarning,
                 stacklevel=3,
             )

@@ -32,8 +32,12 @@ def _check_spectra_pair(y_true, y_pred, return_one_d=False):
     float64 a chunk of rows at a time (:func:`_row_chunks`).
     """
     arrays = [
-        check_spectra(y, ensure_2d=False, dtype="numeric", input_name=name)
-        for name, y in (("y_true", y_true), ("y_pred", y_pred))
+        # NaN in y_pred is a model's doing, not load_rruff's
+        check(y, ensure_2d=False, dtype="numeric", input_name=name)
+        for name, y, check in (
+            ("y_true", y_true, check_spectra),
+            ("y_pred", y_pred, check_array),
+        )
     ]
     shapes = {a.shape for a in arrays}
     if len(shapes) == 2 and any(

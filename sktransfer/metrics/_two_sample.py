@@ -8,7 +8,7 @@ from sklearn.discriminant_analysis import QuadraticDiscriminantAnalysis
 from sklearn.metrics import balanced_accuracy_score
 from sklearn.model_selection import KFold, StratifiedKFold, check_cv, cross_val_score
 from sklearn.pipeline import make_pipeline
-from sklearn.utils import Bunch, check_random_state
+from sklearn.utils import Bunch, check_array, check_random_state
 
 from sktransfer._base import FLOAT_DTYPES
 from sktransfer._validation import check_bool, check_param, check_spectra
@@ -22,7 +22,8 @@ def _pool(real, generated):
     are pooled in float64.
     """
     real = check_spectra(real, dtype=FLOAT_DTYPES, input_name="real")
-    generated = check_spectra(generated, dtype=FLOAT_DTYPES, input_name="generated")
+    # NaN in generated spectra is a sampler's doing, not load_rruff's
+    generated = check_array(generated, dtype=FLOAT_DTYPES, input_name="generated")
     if real.shape[1] != generated.shape[1]:
         raise ValueError(
             f"real and generated must have the same number of features; got "

@@ -316,17 +316,23 @@ def warn_not_converged(converged, max_iter, stacklevel):
     )
 
 
-def warn_given_centres_at_bound(at_bound, given, name, stacklevel, centers=None):
-    """Warn where given centres ended at the edge of their tolerance.
+def warn_given_centres_at_bound(at_bound, given, r2, name, stacklevel, centers=None):
+    """Warn where given centres ended at the edge of their tolerance, in poor fits.
 
     ``at_bound`` (n_spectra, n_peaks) says whether each fitted centre was
     held at the edge of its tolerance, ``given`` whether there is a given
-    centre there. With ``centers`` (n_peaks,), the centres every spectrum
-    was given, a peak held in at least half of the spectra is named; else
-    half of all the given centres held is warned of. A centre held there
-    was given off its band (a calibration offset, a reference table of
-    another instrument): its fit is poor, and nothing else says so.
+    centre there, ``r2`` the fit of each spectrum. With ``centers``
+    (n_peaks,), the centres every spectrum was given, a peak held in at
+    least half of the spectra is named; else half of all the given centres
+    held is warned of. Held alone, a centre may mark a band that is weak or
+    absent in those spectra (a reference list of bands); held where the
+    fits are poor too (median R2 below 0.8 over those spectra), it was
+    given off its band (a calibration offset, a table of another
+    instrument), and nothing else says so.
     """
+    held_rows = (at_bound & given).any(axis=1)
+    if not held_rows.any() or np.median(r2[held_rows]) >= 0.8:
+        return
     if centers is None:
         n_given, n_held = int(given.sum()), int((at_bound & given).sum())
         if n_given == 0 or 2 * n_held < n_given:
@@ -345,12 +351,26 @@ def warn_given_centres_at_bound(at_bound, given, name, stacklevel, centers=None)
             f"of the spectra ({shown}),"
         )
     warnings.warn(
-        f"{name}: {what} at the edge of center_tolerance: the peaks lie further "
-        "away than the tolerance lets them move, and their fits are poor. "
+        f"{name}: {what} at the edge of center_tolerance, and the fits of "
+        f"those spectra are poor (median R2 {np.median(r2[held_rows]):.2f}): "
+        "the peaks lie further away than the tolerance lets them move. "
         "Correct the centres (an axis offset?) or widen center_tolerance.",
         UserWarning,
         stacklevel=stacklevel + 1,
     )
+
+
+def _real_number(value):
+    """Whether ``value`` is one real number (also a 0-d array or tensor), not a bool."""
+    if isinstance(value, bool | np.bool_ | str | bytes):
+        return False
+    if isinstance(value, numbers.Real):
+        return True
+    try:
+        array = np.asarray(value)
+    except (TypeError, ValueError, RuntimeError):
+        return False
+    return array.ndim == 0 and array.dtype.kind in "iuf"
 
 
 def default_fwhm_bounds(x, fwhm_bounds):
@@ -364,10 +384,7 @@ def default_fwhm_bounds(x, fwhm_bounds):
         isinstance(fwhm_bounds, str | bytes)
         or not hasattr(fwhm_bounds, "__len__")
         or len(fwhm_bounds) != 2
-        or not all(
-            isinstance(v, numbers.Real) and not isinstance(v, bool | np.bool_)
-            for v in fwhm_bounds
-        )
+        or not all(_real_number(v) for v in fwhm_bounds)
     ):
         raise InvalidParameterError(
             f"fwhm_bounds must be a pair of numbers (low, high); got {fwhm_bounds!r}."

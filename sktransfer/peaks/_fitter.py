@@ -129,7 +129,8 @@ class PeakProfileFitter(FeatureChangingTransformer):
         so the peak lies further away, is weak, or is absent from those
         spectra. A high share for a given centre means it was given off the
         peak; widen ``center_tolerance`` or correct it (``fit`` warns of a
-        given centre held in half of the spectra or more).
+        given centre held in half of the spectra or more, where their fits
+        are poor).
     fwhm_bounds_ : tuple of (float, float)
         FWHM bounds used.
     n_peaks_ : int
@@ -379,8 +380,9 @@ class PeakProfileFitter(FeatureChangingTransformer):
                 warn_given_centres_at_bound(
                     at_bound,
                     np.ones_like(at_bound),
+                    res.r2,
                     "PeakProfileFitter",
-                    stacklevel,
+                    stacklevel - 1,  # counted from _fit_spectra, a frame deeper
                     centers=self.centers_,
                 )
         return res

@@ -232,7 +232,9 @@ def fit_peak_table(
     warn_not_converged(res.converged, max_iter, stacklevel=2)
     if centers is not None:  # given, not detected
         real = np.arange(res.center_at_bound.shape[1]) < counts[:, None]
-        warn_given_centres_at_bound(res.center_at_bound, real, "fit_peak_table", 2)
+        warn_given_centres_at_bound(
+            res.center_at_bound, real, res.r2, "fit_peak_table", 2
+        )
 
     peaks, summary = _tables(res, counts, layout, bounds)
     if not return_summary and (counts == 0).any():

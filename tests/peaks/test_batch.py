@@ -2,6 +2,7 @@ import warnings
 
 import numpy as np
 import pytest
+import torch
 from sklearn.exceptions import ConvergenceWarning
 
 from sktransfer.peaks._batch import (
@@ -50,6 +51,8 @@ def test_default_fwhm_bounds_are_one_step_to_a_quarter_span():
     assert default_fwhm_bounds(x, (0.25, 3)) == (0.25, 3.0)
     assert default_fwhm_bounds(x, np.array([0.25, 3.0])) == (0.25, 3.0)
     assert default_fwhm_bounds(x, [np.float32(0.25), np.int64(3)]) == (0.25, 3.0)
+    assert default_fwhm_bounds(x, (np.array(0.25), np.array(3.0))) == (0.25, 3.0)
+    assert default_fwhm_bounds(x, torch.tensor([0.25, 3.0])) == (0.25, 3.0)
 
 
 @pytest.mark.parametrize(
