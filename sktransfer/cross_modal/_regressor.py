@@ -641,11 +641,7 @@ class SpectroGenRegressor(NeuralNetRegressor):
         # fit, with the memory of every training pair encoded by the weights
         # of now, and without what only training uses (the pickle predicted
         # from the training split's pairs and forgot the others on resume).
-        training = "_memory_data" in self.__dict__ and self.initialized_
-        if training:
-            with torch.no_grad():
-                self._refresh_memory()
-            self._memory_stale = True  # validation steps encode the split anew
+        training = self._memory_of_every_pair()
         state = super().__getstate__()
         if training:
             for name in _TRAINING_ONLY:
@@ -1742,15 +1738,24 @@ class SpectroGenRegressor(NeuralNetRegressor):
         None
             As :meth:`skorch.NeuralNet.save_params`; the files are written.
         """
-        training = hasattr(self, "_memory_data")
         # skorch's callbacks name the module's file f_module
-        module_file = f_params if f_params is not None else kwargs.get("f_module")
-        if module_file is not None and training and self.initialized_:
-            with torch.no_grad():
-                self._refresh_memory()  # every pair, with the weights of now
-            # validation steps encode the training part again
-            self._memory_stale = True
+        if (f_params if f_params is not None else kwargs.get("f_module")) is not None:
+            self._memory_of_every_pair()
         return super().save_params(f_params=f_params, **kwargs)
+
+    def _memory_of_every_pair(self):
+        """In training, encode every training pair with the weights of now.
+
+        For what is saved in training (a checkpoint's parameters, a
+        pickle): the memory of a fitted model. Returns whether it trains;
+        validation steps then encode their training part anew.
+        """
+        training = "_memory_data" in self.__dict__ and self.initialized_
+        if training:
+            with torch.no_grad():
+                self._refresh_memory()
+            self._memory_stale = True
+        return training
 
     def load_params(self, f_params=None, use_safetensors=False, **kwargs):
         """Load parameters saved with ``save_params``.

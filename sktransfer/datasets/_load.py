@@ -230,6 +230,19 @@ def _shortfall(coverage, grid):
     )
 
 
+def _check_coverage(coverage, descs, datas, grid, outside, modality, given):
+    """Refuse a given grid no file covers; warn about rows mostly filled.
+
+    ``descs`` holds the file description of each row (None where a sample
+    has no file of ``modality``), ``datas`` the read files, ``given`` which
+    grids the caller gave.
+    """
+    _check_any_covered(coverage, datas, grid, modality, given[modality])
+    files = [None if d is None else d["file"] for d in descs]
+    _warn_filled(coverage, files, grid, outside, modality)
+    _warn_raw_zeros(coverage, descs, outside, modality)
+
+
 def _warn_filled(coverage, files, grid, outside, modality):
     """Warn about spectra mostly filled by ``outside`` (a file in other units?)."""
     if outside not in ("zero", "edge"):
@@ -251,7 +264,7 @@ def _warn_filled(coverage, files, grid, outside, modality):
         f"{more}): is that axis in other units? Check the `coverage` of the "
         "result.",
         UserWarning,
-        stacklevel=4,
+        stacklevel=5,
     )
 
 
@@ -280,7 +293,7 @@ def _warn_raw_zeros(coverage, records, outside, modality):
         "the step from their baseline to zero. Load RAW spectra with "
         "outside='edge' or 'drop'.",
         UserWarning,
-        stacklevel=4,
+        stacklevel=5,
     )
 
 
@@ -652,9 +665,9 @@ def _load_unpaired(records, found, modality, grids, normalize, outside, *rest):
     )
     values, coverage = _finish(values, grid, outside, normalize)
     datas = [d for _, d in records]
-    _check_any_covered(coverage, datas, grid, modality, given[modality])
-    _warn_filled(coverage, [r[0]["file"] for r in records], grid, outside, modality)
-    _warn_raw_zeros(coverage, [r[0] for r in records], outside, modality)
+    _check_coverage(
+        coverage, [r[0] for r in records], datas, grid, outside, modality, given
+    )
     keep = np.ones(len(records), dtype=bool)
     dropped = []
     if outside == "drop":
@@ -741,11 +754,8 @@ def _load_paired(
         values, cov = _finish(values, grids[m], outside, normalize)
         cov[~has] = 0.0
         datas = [p[m][1] for p in chosen if m in p]
-        _check_any_covered(cov, datas, grids[m], m, given[m])
-        files = [p[m][0]["file"] if m in p else None for p in chosen]
-        _warn_filled(cov, files, grids[m], outside, m)
         descs = [p[m][0] if m in p else None for p in chosen]
-        _warn_raw_zeros(cov, descs, outside, m)
+        _check_coverage(cov, descs, datas, grids[m], outside, m, given)
         out[m], coverage[m] = values, cov
         if outside == "drop":
             short = has & (cov < 1.0)

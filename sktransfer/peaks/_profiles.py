@@ -391,7 +391,7 @@ def _prepare(x, center, height, fwhm, shape):
     (``x - center`` near 20000 would be rounded to 2e-3 in float32). The
     output takes the dtype of ``center``.
     """
-    center = _as_tensor(_whole_as_float64(center))
+    center = _as_tensor(center)
     out = center.dtype if center.is_floating_point() else torch.get_default_dtype()
     dtype = out
     x = _as_tensor(x).to(center.device)
